@@ -1,0 +1,38 @@
+package recoup
+
+import "time"
+
+// AttemptSource says who made a charge attempt.
+type AttemptSource string
+
+// Attempt sources.
+const (
+	SourceRecoup AttemptSource = "recoup" // recoup's own charge
+	SourceStripe AttemptSource = "stripe" // Stripe's automatic collection, seen through its events
+)
+
+// AttemptStatus is the outcome of a charge attempt.
+type AttemptStatus string
+
+// Attempt statuses.
+const (
+	AttemptPending   AttemptStatus = "pending"   // recorded before the call; outcome not known yet
+	AttemptSucceeded AttemptStatus = "succeeded" // the invoice was paid
+	AttemptDeclined  AttemptStatus = "declined"  // the issuer or Stripe declined
+	AttemptError     AttemptStatus = "error"     // the call failed (Stripe 5xx, timeout) and the invoice stayed open
+)
+
+// Attempt is one charge of a case's invoice. recoup's attempts are recorded, with their
+// idempotency key, before the call is made.
+type Attempt struct {
+	ID              int64         `json:"id"`
+	CaseID          int64         `json:"case_id"`
+	N               int           `json:"n"` // recoup's attempt number (1, 2, ...), or the invoice's attempt_count for Stripe's
+	Source          AttemptSource `json:"source"`
+	IdempotencyKey  string        `json:"idempotency_key,omitempty"`
+	PaymentMethodID string        `json:"payment_method_id,omitempty"`
+	Status          AttemptStatus `json:"status"`
+	Decline         *Decline      `json:"decline,omitempty"`
+	StartedAt       time.Time     `json:"started_at"`
+	FinishedAt      time.Time     `json:"finished_at,omitempty"` // zero while pending
+}

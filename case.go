@@ -1,0 +1,153 @@
+package recoup
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// CaseState is where a recovery case stands. The list of states and the legal moves between
+// them are explicit; Transition refuses anything else.
+type CaseState string
+
+// The states of a recovery case.
+const (
+	StateOpen             CaseState = "open"              // just opened; nothing planned yet
+	StateScheduled        CaseState = "scheduled"         // a retry is planned at NextAction.At
+	StateRetrying         CaseState = "retrying"          // a charge attempt is recorded and in flight
+	StateAwaitingCustomer CaseState = "awaiting_customer" // the card cannot be retried; waiting for a new payment method or authentication
+	StateExhausted        CaseState = "exhausted"         // no retry left; the final action ran; the invoice is still unpaid
+	StateRecovered        CaseState = "recovered"         // the invoice is paid
+	StateClosed           CaseState = "closed"            // the invoice was voided, written off or its subscription cancelled outside recoup
+)
+
+// CaseStates lists every state, in lifecycle order.
+var CaseStates = []CaseState{StateOpen, StateScheduled, StateRetrying, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed}
+
+// ErrIllegalTransition is returned (wrapped) when a case is asked to make a move its state
+// machine does not allow.
+var ErrIllegalTransition = errors.New("illegal case state transition")
+
+var transitions = map[CaseState][]CaseState{
+	StateOpen:             {StateScheduled, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed},
+	StateScheduled:        {StateScheduled, StateRetrying, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed},
+	StateRetrying:         {StateScheduled, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed},
+	StateAwaitingCustomer: {StateScheduled, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed},
+	StateExhausted:        {StateRecovered, StateClosed},
+	StateRecovered:        {},
+	StateClosed:           {},
+}
+
+// Valid reports whether s is one of the known states.
+func (s CaseState) Valid() bool { _, ok := transitions[s]; return ok }
+
+// Terminal reports whether no transition leaves s.
+func (s CaseState) Terminal() bool { return s.Valid() && len(transitions[s]) == 0 }
+
+// Active reports whether the case still needs work (not exhausted, recovered or closed).
+func (s CaseState) Active() bool {
+	return s == StateOpen || s == StateScheduled || s == StateRetrying || s == StateAwaitingCustomer
+}
+
+// CanTransition reports whether the state machine allows moving from s to to.
+func (s CaseState) CanTransition(to CaseState) bool {
+	for _, t := range transitions[s] {
+		if t == to {
+			return true
+		}
+	}
+	return false
+}
+
+// RecoveredBy says what brought the money in.
+type RecoveredBy string
+
+// What recovered a case.
+const (
+	ByRecoupRetry RecoveredBy = "recoup_retry" // a charge recoup made
+	ByCustomer    RecoveredBy = "customer"     // the customer paid, or changed the card and the next charge succeeded
+	ByStripe      RecoveredBy = "stripe"       // Stripe's own retry
+	ByOutOfBand   RecoveredBy = "out_of_band"  // marked paid outside Stripe
+)
+
+// ActionKind is the kind of a planned action.
+type ActionKind string
+
+// Planned action kinds.
+const (
+	ActionRetry ActionKind = "retry" // charge the invoice
+	ActionFinal ActionKind = "final" // run the policy's final action
+)
+
+// Action is the next thing the engine will do for a case, and when. Seq identifies the plan:
+// a job that carries an older Seq is stale and does nothing.
+type Action struct {
+	Seq    int        `json:"seq"`
+	Kind   ActionKind `json:"kind"`
+	At     time.Time  `json:"at"`
+	Reason string     `json:"reason"`
+}
+
+// Case is the recovery of one unpaid invoice. There is at most one case per invoice.
+type Case struct {
+	ID             int64     `json:"id"`
+	InvoiceID      string    `json:"invoice_id"`
+	CustomerID     string    `json:"customer_id"`
+	SubscriptionID string    `json:"subscription_id,omitempty"`
+	CustomerEmail  string    `json:"customer_email,omitempty"`
+	Amount         Money     `json:"amount"`
+	State          CaseState `json:"state"`
+	Category       Category  `json:"category"`
+	LastDecline    *Decline  `json:"last_decline,omitempty"`
+	// PaymentMethodID is the payment method of the last failed charge; NewPaymentMethodID is
+	// one the customer (or a card updater) supplied since, which the next retry charges.
+	PaymentMethodID    string      `json:"payment_method_id,omitempty"`
+	NewPaymentMethodID string      `json:"new_payment_method_id,omitempty"`
+	Attempts           int         `json:"attempts"`        // charges recoup has made
+	StripeAttempts     int         `json:"stripe_attempts"` // the invoice's attempt_count as last seen (all sources)
+	FirstFailedAt      time.Time   `json:"first_failed_at"`
+	LastAttemptAt      time.Time   `json:"last_attempt_at"` // the latest charge attempt, by anyone
+	NextAction         *Action     `json:"next_action,omitempty"`
+	PlanSeq            int         `json:"plan_seq"` // the Seq of the latest plan
+	RecoveredBy        RecoveredBy `json:"recovered_by,omitempty"`
+	FinalAction        FinalAction `json:"final_action,omitempty"` // the final action taken, once taken
+	ClosedReason       string      `json:"closed_reason,omitempty"`
+	CreatedAt          time.Time   `json:"created_at"`
+	UpdatedAt          time.Time   `json:"updated_at"`
+	ResolvedAt         time.Time   `json:"resolved_at,omitempty"`
+	Version            int64       `json:"version"` // optimistic-lock counter, maintained by the Store
+}
+
+// Transition moves the case to state to, or returns ErrIllegalTransition.
+func (c *Case) Transition(to CaseState, now time.Time) error {
+	if !c.State.CanTransition(to) {
+		return fmt.Errorf("case %d: %s -> %s: %w", c.ID, c.State, to, ErrIllegalTransition)
+	}
+	c.State = to
+	c.UpdatedAt = now
+	if to.Terminal() || to == StateExhausted {
+		c.NextAction = nil
+		c.ResolvedAt = now
+	}
+	return nil
+}
+
+// Plan sets the case's next action, giving it a new Seq. It returns the action.
+func (c *Case) Plan(kind ActionKind, at time.Time, reason string) Action {
+	c.PlanSeq++
+	a := Action{Seq: c.PlanSeq, Kind: kind, At: at, Reason: reason}
+	c.NextAction = &a
+	return a
+}
+
+// IdempotencyKey is the Stripe idempotency key of recoup's n-th charge attempt on this case. It
+// is derived from the case and the attempt number only, so a re-run after a crash sends the same
+// key and Stripe replays the first result instead of charging again.
+func (c *Case) IdempotencyKey(n int) string {
+	return fmt.Sprintf("recoup-case-%d-%s-attempt-%d", c.ID, c.InvoiceID, n)
+}
+
+// FinalActionKey is the idempotency key of the case's final action.
+func (c *Case) FinalActionKey(a FinalAction) string {
+	return fmt.Sprintf("recoup-case-%d-%s-final-%s", c.ID, c.InvoiceID, a)
+}

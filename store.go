@@ -1,0 +1,94 @@
+package recoup
+
+import (
+	"context"
+	"time"
+)
+
+// JobKind names a durable job.
+type JobKind string
+
+// Job kinds.
+const (
+	JobProcessEvent JobKind = "process_event" // EventID
+	JobAct          JobKind = "act"           // CaseID, Seq: run the case's planned action if still current
+)
+
+// Job is a unit of deferred work, enqueued inside a store transaction so that it exists if and
+// only if the transaction commits.
+type Job struct {
+	Kind    JobKind   `json:"kind"`
+	EventID string    `json:"event_id,omitempty"`
+	CaseID  int64     `json:"case_id,omitempty"`
+	Seq     int       `json:"seq,omitempty"`
+	RunAt   time.Time `json:"run_at,omitempty"` // zero: as soon as possible
+}
+
+// CaseFilter selects cases for listing. Results are ordered by ID, newest first.
+type CaseFilter struct {
+	State  CaseState // empty: any
+	Before int64     // keyset cursor: only IDs below this; 0: from the newest
+	Limit  int       // 1..500; 0 means 50
+}
+
+// CasePage is one page of cases. Next is the cursor for the following page, 0 at the end.
+type CasePage struct {
+	Cases []Case `json:"cases"`
+	Next  int64  `json:"next,omitempty"`
+}
+
+// Store keeps cases, their timelines and attempts, and the inbound events. Implementations:
+// sqlite and postgres, both held to the storetest conformance suite.
+type Store interface {
+	// Tx runs fn in one transaction and commits if it returns nil. The jobs fn enqueues are
+	// inserted in the same transaction.
+	Tx(ctx context.Context, fn func(tx Tx) error) error
+
+	Case(ctx context.Context, id int64) (Case, error)
+	Cases(ctx context.Context, f CaseFilter) (CasePage, error)
+	Timeline(ctx context.Context, caseID int64) ([]TimelineEntry, error)
+	Attempts(ctx context.Context, caseID int64) ([]Attempt, error)
+	Event(ctx context.Context, id string) (Event, error)
+	// CountCases counts cases by state, for metrics.
+	CountCases(ctx context.Context) (map[CaseState]int, error)
+	// Ready returns nil when the database answers and every migration is applied.
+	Ready(ctx context.Context) error
+}
+
+// Tx is the set of reads and writes available inside one store transaction. Reads of a case
+// lock its row until the transaction ends (FOR UPDATE on PostgreSQL; SQLite transactions are
+// IMMEDIATE and so exclusive).
+type Tx interface {
+	// InsertEvent stores ev unless an event with its ID exists; it reports whether it inserted.
+	InsertEvent(ev *Event) (inserted bool, err error)
+	Event(id string) (Event, error)
+	// SetEventStatus records the processing outcome of an event.
+	SetEventStatus(id string, status EventStatus, note string, at time.Time) error
+
+	// CaseByInvoice returns the case of the invoice, locked; ENOTFOUND if there is none.
+	CaseByInvoice(invoiceID string) (Case, error)
+	// Case returns the case, locked; ENOTFOUND if there is none.
+	Case(id int64) (Case, error)
+	// ActiveCases returns the locked cases of the customer (and, when subscriptionID is not
+	// empty, of that subscription only) whose state is Active.
+	ActiveCases(customerID, subscriptionID string) ([]Case, error)
+	// CreateCase inserts c, setting its ID and Version; ECONFLICT if the invoice has a case.
+	CreateCase(c *Case) error
+	// UpdateCase saves c if its Version is still current, and increments it; ECONFLICT otherwise.
+	UpdateCase(c *Case) error
+
+	AppendTimeline(e *TimelineEntry) error
+	// InsertAttempt stores a, setting its ID; ECONFLICT if (CaseID, Source, N) exists.
+	InsertAttempt(a *Attempt) error
+	// UpdateAttempt saves the status, decline and finish time of an attempt.
+	UpdateAttempt(a *Attempt) error
+	Attempts(caseID int64) ([]Attempt, error)
+
+	// Enqueue adds jobs to the transaction.
+	Enqueue(jobs ...Job) error
+
+	// Cursor reads a named string kept by the service (for example the reconciliation
+	// position); "" if unset. SetCursor writes it.
+	Cursor(name string) (string, error)
+	SetCursor(name, value string) error
+}

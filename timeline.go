@@ -1,0 +1,64 @@
+package recoup
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// EntryKind is the kind of a timeline entry.
+type EntryKind string
+
+// Timeline entry kinds.
+const (
+	EntryEvent    EntryKind = "event"    // something observed: a Stripe event, a backfill, a reconciliation
+	EntryDecision EntryKind = "decision" // what the engine decided, with its reason and inputs
+	EntryAttempt  EntryKind = "attempt"  // a charge attempt started or finished
+	EntryState    EntryKind = "state"    // a state transition
+	EntryAction   EntryKind = "action"   // a final action or another call with effects
+)
+
+// TimelineEntry is one line of a case's append-only history.
+type TimelineEntry struct {
+	ID      int64           `json:"id"`
+	CaseID  int64           `json:"case_id"`
+	At      time.Time       `json:"at"`
+	Kind    EntryKind       `json:"kind"`
+	Summary string          `json:"summary"`          // one human-readable sentence
+	Detail  json.RawMessage `json:"detail,omitempty"` // the inputs and data behind it, as JSON
+}
+
+// DecisionKind is what a decision chose.
+type DecisionKind string
+
+// Decision kinds.
+const (
+	DecideRetry   DecisionKind = "retry"             // charge again at At
+	DecideWait    DecisionKind = "wait_for_customer" // no retry on this card; wait for a new one until At, then the final action
+	DecideFinal   DecisionKind = "final_action"      // run the final action at At
+	DecideNothing DecisionKind = "nothing"           // nothing to do (the case is resolved)
+)
+
+// Decision is a choice the engine made, with a reason a person can read and the inputs that
+// produced it.
+type Decision struct {
+	Kind        DecisionKind      `json:"kind"`
+	At          time.Time         `json:"at"`
+	Reason      string            `json:"reason"`
+	FinalAction FinalAction       `json:"final_action,omitempty"`
+	Inputs      map[string]string `json:"inputs,omitempty"`
+}
+
+// FinalAction is what happens to an invoice and its subscription when recovery gives up.
+type FinalAction string
+
+// Final actions.
+const (
+	FinalCancelSubscription FinalAction = "cancel_subscription"
+	FinalMarkUncollectible  FinalAction = "mark_uncollectible"
+	FinalLeavePastDue       FinalAction = "leave_past_due"
+)
+
+// Valid reports whether a is a known final action.
+func (a FinalAction) Valid() bool {
+	return a == FinalCancelSubscription || a == FinalMarkUncollectible || a == FinalLeavePastDue
+}
