@@ -1,0 +1,279 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// resendWithin is how long after a charge was recorded a re-run still sends it with the same
+// idempotency key. Stripe keeps keys at least 24 hours; past this, the invoice's status alone
+// tells whether the charge went through.
+const resendWithin = 23 * time.Hour
+
+// errStale marks a job whose plan was replaced: it does nothing.
+var errStale = errors.New("stale plan")
+
+// Act runs the case's planned action if the job's seq is still the current plan. It is safe to
+// run any number of times: a stale or repeated job does nothing, and an interrupted charge is
+// resumed with the same idempotency key.
+func (e *Engine) Act(ctx context.Context, now time.Time, caseID int64, seq int) error {
+	c, err := e.store.Case(ctx, caseID)
+	if err != nil {
+		return fmt.Errorf("act on case %d: %w", caseID, err)
+	}
+	switch {
+	case c.State == recoup.StateRetrying && c.PlanSeq == seq:
+		err = e.resumeCharge(ctx, now, c)
+	case c.NextAction == nil || c.NextAction.Seq != seq:
+		return nil // replaced by a newer plan, or the case is resolved
+	case c.NextAction.Kind == recoup.ActionRetry:
+		err = e.charge(ctx, now, c, seq)
+	case c.NextAction.Kind == recoup.ActionFinal:
+		err = e.final(ctx, now, c, seq)
+	default:
+		err = recoup.Errorf(recoup.EINVALID, "unknown action %q", c.NextAction.Kind)
+	}
+	if errors.Is(err, errStale) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("act on case %d (plan %d): %w", caseID, seq, err)
+	}
+	return nil
+}
+
+// checkOpen re-reads the invoice before acting on it. If it is no longer open, it observes it
+// (recovered or closed) and reports false.
+func (e *Engine) checkOpen(ctx context.Context, now time.Time, c recoup.Case) (recoup.Invoice, bool, error) {
+	inv, err := e.gw.Invoice(ctx, c.InvoiceID)
+	if err != nil {
+		return inv, false, fmt.Errorf("read invoice %s: %w", c.InvoiceID, err)
+	}
+	if inv.Status == recoup.InvoiceOpen {
+		return inv, true, nil
+	}
+	_, err = e.Observe(ctx, now, Observation{Invoice: inv, Source: Source{EventType: "invoice check before acting"}})
+	return inv, false, err
+}
+
+// charge records attempt n before calling Stripe, then calls it and records the outcome.
+func (e *Engine) charge(ctx context.Context, now time.Time, c recoup.Case, seq int) error {
+	if _, open, err := e.checkOpen(ctx, now, c); err != nil || !open {
+		return err
+	}
+	var a recoup.Attempt
+	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
+		cur, err := tx.Case(c.ID)
+		if err != nil {
+			return err
+		}
+		if cur.NextAction == nil || cur.NextAction.Seq != seq || cur.State != recoup.StateScheduled {
+			return errStale
+		}
+		n := cur.Attempts + 1
+		a = recoup.Attempt{CaseID: cur.ID, N: n, Source: recoup.SourceRecoup, IdempotencyKey: cur.IdempotencyKey(n),
+			PaymentMethodID: cur.NewPaymentMethodID, Status: recoup.AttemptPending, StartedAt: now}
+		if err := tx.InsertAttempt(&a); err != nil {
+			return fmt.Errorf("record attempt %d: %w", n, err)
+		}
+		cur.Attempts = n
+		cur.LastAttemptAt = now
+		if err := transition(tx, &cur, recoup.StateRetrying, now, fmt.Sprintf("charge %d starting", n)); err != nil {
+			return err
+		}
+		cur.NextAction = nil
+		summary := fmt.Sprintf("charge %d of %s sent to Stripe", n, cur.Amount)
+		if a.PaymentMethodID != "" {
+			summary += " on new payment method " + a.PaymentMethodID
+		}
+		if err := note(tx, &cur, now, recoup.EntryAttempt, summary, map[string]any{"n": n, "idempotency_key": a.IdempotencyKey}); err != nil {
+			return err
+		}
+		return tx.UpdateCase(&cur)
+	})
+	if err != nil {
+		return err
+	}
+	return e.pay(ctx, now, c.ID, a)
+}
+
+// resumeCharge finishes a charge whose outcome was never recorded (the process died, or the
+// call failed without an answer). The invoice says whether it went through; if it is still
+// open, the same idempotency key is sent again, so Stripe charges at most once.
+func (e *Engine) resumeCharge(ctx context.Context, now time.Time, c recoup.Case) error {
+	attempts, err := e.store.Attempts(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	var a *recoup.Attempt
+	for i := range attempts {
+		if attempts[i].Source == recoup.SourceRecoup && attempts[i].Status == recoup.AttemptPending {
+			a = &attempts[i]
+		}
+	}
+	if a == nil {
+		return recoup.Errorf(recoup.EINTERNAL, "case %d is retrying with no pending attempt", c.ID)
+	}
+	if _, open, err := e.checkOpen(ctx, now, c); err != nil || !open {
+		return err
+	}
+	if now.Sub(a.StartedAt) > resendWithin {
+		return e.finish(ctx, now, c.ID, *a, recoup.PayResult{}, recoup.Errorf(recoup.EUNAVAILABLE,
+			"outcome of charge %d unknown after %s and the invoice is still open: it did not pay", a.N, resendWithin))
+	}
+	return e.pay(ctx, now, c.ID, *a)
+}
+
+// pay calls Stripe for a recorded attempt and records the outcome. When the call fails without
+// an answer, the invoice decides: paid means the charge went through; open means it did not,
+// and the attempt is recorded as an error. If even the invoice cannot be read, the error is
+// returned and the job's retry resumes the charge with the same key.
+func (e *Engine) pay(ctx context.Context, now time.Time, caseID int64, a recoup.Attempt) error {
+	c, err := e.store.Case(ctx, caseID)
+	if err != nil {
+		return err
+	}
+	res, payErr := e.gw.Pay(ctx, recoup.PayRequest{InvoiceID: c.InvoiceID, IdempotencyKey: a.IdempotencyKey, PaymentMethodID: a.PaymentMethodID})
+	if payErr != nil {
+		inv, err := e.gw.Invoice(ctx, c.InvoiceID)
+		if err != nil {
+			return fmt.Errorf("charge %d: %w (and the invoice could not be read: %v)", a.N, payErr, err)
+		}
+		if inv.Status == recoup.InvoicePaid {
+			res, payErr = recoup.PayResult{Paid: true, Invoice: inv}, nil
+		} else {
+			res.Invoice = inv
+		}
+	}
+	return e.finish(ctx, now, caseID, a, res, payErr)
+}
+
+// finish records a charge's outcome and moves the case on.
+func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a recoup.Attempt, res recoup.PayResult, payErr error) error {
+	return e.store.Tx(ctx, func(tx recoup.Tx) error {
+		c, err := tx.Case(caseID)
+		if err != nil {
+			return err
+		}
+		a.FinishedAt = now
+		switch {
+		case res.Paid:
+			a.Status = recoup.AttemptSucceeded
+		case payErr != nil:
+			a.Status = recoup.AttemptError
+			a.Decline = &recoup.Decline{Code: "api_error", Message: payErr.Error(), Category: recoup.CategoryTechnical}
+		default:
+			a.Status = recoup.AttemptDeclined
+			a.Decline = res.Decline
+			if a.Decline == nil {
+				a.Decline = &recoup.Decline{Message: "declined without details"}
+			}
+			a.Decline.Category = classify(a.Decline).Category
+		}
+		if c.State != recoup.StateRetrying {
+			// An observation resolved the case meanwhile (paid, voided); record the outcome only
+			// if it has not recorded it already.
+			return e.finishDetached(tx, a)
+		}
+		if err := tx.UpdateAttempt(&a); err != nil {
+			return fmt.Errorf("record outcome of charge %d: %w", a.N, err)
+		}
+		e.metrics.AttemptFinished(string(a.Status))
+		if res.Invoice.AttemptCount > c.StripeAttempts {
+			c.StripeAttempts = res.Invoice.AttemptCount
+		}
+		switch a.Status {
+		case recoup.AttemptSucceeded:
+			if err := note(tx, &c, now, recoup.EntryAttempt, fmt.Sprintf("charge %d succeeded", a.N), a); err != nil {
+				return err
+			}
+			c.RecoveredBy = recoup.ByRecoupRetry
+			c.Amount = recoup.Money{Amount: max(res.Invoice.AmountPaid, c.Amount.Amount), Currency: c.Amount.Currency}
+			if err := transition(tx, &c, recoup.StateRecovered, now, fmt.Sprintf("invoice paid by recoup's charge %d", a.N)); err != nil {
+				return err
+			}
+		case recoup.AttemptDeclined:
+			c.LastDecline = a.Decline
+			if a.PaymentMethodID != "" {
+				c.PaymentMethodID = a.PaymentMethodID
+			} else if p := res.Invoice.LastPayment; p != nil && p.PaymentMethodID != "" {
+				c.PaymentMethodID = p.PaymentMethodID
+			}
+			c.NewPaymentMethodID = ""
+			if err := note(tx, &c, now, recoup.EntryAttempt, fmt.Sprintf("charge %d declined: %s (%s)", a.N, a.Decline.Reason(), a.Decline.Category), a); err != nil {
+				return err
+			}
+			if err := e.plan(tx, &c, now); err != nil {
+				return err
+			}
+		case recoup.AttemptError:
+			if err := note(tx, &c, now, recoup.EntryAttempt, fmt.Sprintf("charge %d failed without a verdict: %v", a.N, payErr), a); err != nil {
+				return err
+			}
+			if err := e.plan(tx, &c, now); err != nil {
+				return err
+			}
+		}
+		return tx.UpdateCase(&c)
+	})
+}
+
+func (e *Engine) finishDetached(tx recoup.Tx, a recoup.Attempt) error {
+	attempts, err := tx.Attempts(a.CaseID)
+	if err != nil {
+		return err
+	}
+	for _, cur := range attempts {
+		if cur.ID == a.ID && cur.Status == recoup.AttemptPending {
+			e.metrics.AttemptFinished(string(a.Status))
+			return tx.UpdateAttempt(&a)
+		}
+	}
+	return nil
+}
+
+// final runs the policy's final action, idempotently, and marks the case exhausted.
+func (e *Engine) final(ctx context.Context, now time.Time, c recoup.Case, seq int) error {
+	if _, open, err := e.checkOpen(ctx, now, c); err != nil || !open {
+		return err
+	}
+	action := e.Policy().FinalAction
+	var err error
+	switch action {
+	case recoup.FinalCancelSubscription:
+		if c.SubscriptionID != "" {
+			err = e.gw.CancelSubscription(ctx, c.SubscriptionID, c.FinalActionKey(action))
+		}
+	case recoup.FinalMarkUncollectible:
+		err = e.gw.MarkUncollectible(ctx, c.InvoiceID, c.FinalActionKey(action))
+	}
+	if err != nil {
+		return fmt.Errorf("final action %s: %w", action, err)
+	}
+	return e.store.Tx(ctx, func(tx recoup.Tx) error {
+		cur, err := tx.Case(c.ID)
+		if err != nil {
+			return err
+		}
+		if cur.NextAction == nil || cur.NextAction.Seq != seq {
+			return errStale
+		}
+		cur.FinalAction = action
+		summary := map[recoup.FinalAction]string{
+			recoup.FinalCancelSubscription: "subscription " + c.SubscriptionID + " cancelled",
+			recoup.FinalMarkUncollectible:  "invoice marked uncollectible",
+			recoup.FinalLeavePastDue:       "invoice left past due",
+		}[action]
+		if err := note(tx, &cur, now, recoup.EntryAction, "final action: "+summary, map[string]string{"final_action": string(action), "policy_version": e.Policy().Version}); err != nil {
+			return err
+		}
+		if err := transition(tx, &cur, recoup.StateExhausted, now, "recovery gave up: "+cur.NextAction.Reason); err != nil {
+			return err
+		}
+		return tx.UpdateCase(&cur)
+	})
+}

@@ -1,0 +1,108 @@
+// Package engine is the recovery engine: it turns observations of Stripe (events, invoice
+// reads, charge outcomes) into case state, and runs the planned actions. It is the only place
+// that combines the decline classifier and the policy, and it reaches the world only through the
+// ports in the root package. Every entry point takes `now`; the engine never reads a clock.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/policy"
+)
+
+// Metrics receives the engine's counters. metrics.Metrics implements it.
+type Metrics interface {
+	EventProcessed(eventType, result string)
+	AttemptFinished(outcome string)
+}
+
+// EventSource lists Stripe's events, oldest first, for reconciliation.
+type EventSource interface {
+	Events(ctx context.Context, since time.Time, types []string, fn func(recoup.Event) error) error
+}
+
+// Config holds the engine's collaborators.
+type Config struct {
+	Store   recoup.Store
+	Gateway recoup.Gateway
+	Policy  *policy.Policy
+	Events  EventSource // optional: enables Reconcile
+	Metrics Metrics     // optional
+	Logger  *slog.Logger
+	// ReconcileWindow is how far back the first reconciliation looks (Stripe keeps 30 days).
+	ReconcileWindow time.Duration
+}
+
+// Engine runs recovery cases. It is safe for concurrent use, and several engines (in several
+// processes) may share one store: each case is changed only inside a store transaction that
+// holds its row.
+type Engine struct {
+	store   recoup.Store
+	gw      recoup.Gateway
+	policy  atomic.Pointer[policy.Policy]
+	events  EventSource
+	metrics Metrics
+	log     *slog.Logger
+	window  time.Duration
+}
+
+// New returns an engine. Store, Gateway and Policy are required.
+func New(cfg Config) *Engine {
+	e := &Engine{store: cfg.Store, gw: cfg.Gateway, events: cfg.Events, metrics: cfg.Metrics, log: cfg.Logger, window: cfg.ReconcileWindow}
+	if e.metrics == nil {
+		e.metrics = nopMetrics{}
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.window <= 0 {
+		e.window = 72 * time.Hour
+	}
+	e.policy.Store(cfg.Policy)
+	return e
+}
+
+// Policy returns the policy in force.
+func (e *Engine) Policy() *policy.Policy { return e.policy.Load() }
+
+// SetPolicy replaces the policy for the decisions made from now on.
+func (e *Engine) SetPolicy(p *policy.Policy) { e.policy.Store(p) }
+
+type nopMetrics struct{}
+
+func (nopMetrics) EventProcessed(string, string) {}
+func (nopMetrics) AttemptFinished(string)        {}
+
+// note appends an entry to the case's timeline.
+func note(tx recoup.Tx, c *recoup.Case, now time.Time, kind recoup.EntryKind, summary string, detail any) error {
+	e := &recoup.TimelineEntry{CaseID: c.ID, At: now, Kind: kind, Summary: summary}
+	if detail != nil {
+		b, err := json.Marshal(detail)
+		if err != nil {
+			return fmt.Errorf("encode timeline detail: %w", err)
+		}
+		e.Detail = b
+	}
+	if err := tx.AppendTimeline(e); err != nil {
+		return fmt.Errorf("case %d: append timeline: %w", c.ID, err)
+	}
+	return nil
+}
+
+// transition moves the case and records the move on its timeline.
+func transition(tx recoup.Tx, c *recoup.Case, to recoup.CaseState, now time.Time, why string) error {
+	if c.State == to {
+		return nil
+	}
+	from := c.State
+	if err := c.Transition(to, now); err != nil {
+		return err
+	}
+	return note(tx, c, now, recoup.EntryState, fmt.Sprintf("%s -> %s: %s", from, to, why), map[string]string{"from": string(from), "to": string(to)})
+}

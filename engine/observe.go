@@ -1,0 +1,247 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// Source says where an observation came from, for the timeline.
+type Source struct {
+	EventID   string // the Stripe event, if any
+	EventType string // the event type, or "backfill", "charge", ...
+}
+
+func (s Source) String() string {
+	if s.EventID != "" {
+		return s.EventType + " (" + s.EventID + ")"
+	}
+	return s.EventType
+}
+
+// Observation is a fact about an invoice as Stripe shows it now, and what prompted the look.
+type Observation struct {
+	Invoice recoup.Invoice
+	Source  Source
+	// NewPaymentMethodID is a payment method the customer (or a card updater) supplied.
+	NewPaymentMethodID string
+	// ActionRequired: Stripe says the customer must authenticate the payment.
+	ActionRequired bool
+	// SubscriptionCanceled: the invoice's subscription was cancelled.
+	SubscriptionCanceled bool
+}
+
+// Observed is what an observation did.
+type Observed struct {
+	CaseID int64
+	State  recoup.CaseState
+	Note   string
+}
+
+// Observe applies an observation to the invoice's case in one transaction: it opens the case on
+// a first failure, records new failed attempts, recognises payment and closure, and re-plans.
+// Observing the same facts twice changes nothing.
+func (e *Engine) Observe(ctx context.Context, now time.Time, obs Observation) (Observed, error) {
+	var res Observed
+	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
+		var err error
+		res, err = e.observe(tx, now, obs)
+		return err
+	})
+	if err != nil {
+		return Observed{}, fmt.Errorf("observe invoice %s: %w", obs.Invoice.ID, err)
+	}
+	return res, nil
+}
+
+func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed, error) {
+	inv := obs.Invoice
+	c, err := tx.CaseByInvoice(inv.ID)
+	switch {
+	case recoup.IsNotFound(err):
+		if why := notRecoverable(inv); why != "" {
+			return Observed{Note: why}, nil
+		}
+		c = openCase(inv, now)
+		if err := tx.CreateCase(&c); err != nil {
+			return Observed{}, fmt.Errorf("open case: %w", err)
+		}
+		if err := note(tx, &c, now, recoup.EntryEvent, fmt.Sprintf("%s: payment of %s failed; case opened", obs.Source, c.Amount), obs.Source); err != nil {
+			return Observed{}, err
+		}
+	case err != nil:
+		return Observed{}, err
+	default:
+		if obs.Source.EventID != "" {
+			if err := note(tx, &c, now, recoup.EntryEvent, obs.Source.String(), obs.Source); err != nil {
+				return Observed{}, err
+			}
+		}
+	}
+	if c.State.Terminal() {
+		return Observed{CaseID: c.ID, State: c.State, Note: "case already " + string(c.State)}, nil
+	}
+	changed, replan, err := e.apply(tx, &c, now, obs)
+	if err != nil {
+		return Observed{}, err
+	}
+	if replan && c.State.Active() {
+		if err := e.plan(tx, &c, now); err != nil {
+			return Observed{}, err
+		}
+		changed = true
+	}
+	if changed {
+		if err := tx.UpdateCase(&c); err != nil {
+			return Observed{}, fmt.Errorf("save case %d: %w", c.ID, err)
+		}
+	}
+	return Observed{CaseID: c.ID, State: c.State}, nil
+}
+
+// notRecoverable says why an invoice without a case needs none, or "" if it needs one.
+func notRecoverable(inv recoup.Invoice) string {
+	switch {
+	case inv.Status != recoup.InvoiceOpen:
+		return "invoice is " + string(inv.Status) + ": no case needed"
+	case inv.CollectionMethod == "send_invoice":
+		return "invoice is sent, not charged: no case"
+	case !inv.Attempted || inv.AttemptCount == 0:
+		return "invoice not attempted yet: no case"
+	case inv.AmountRemaining <= 0:
+		return "nothing left to collect: no case"
+	}
+	return ""
+}
+
+func openCase(inv recoup.Invoice, now time.Time) recoup.Case {
+	c := recoup.Case{
+		InvoiceID: inv.ID, CustomerID: inv.CustomerID, SubscriptionID: inv.SubscriptionID,
+		CustomerEmail: inv.CustomerEmail, Amount: inv.Remaining(), State: recoup.StateOpen,
+		Category: recoup.CategoryUnknown, FirstFailedAt: now, CreatedAt: now, UpdatedAt: now,
+	}
+	if p := inv.LastPayment; p != nil && !p.At.IsZero() {
+		c.FirstFailedAt = p.At
+	}
+	return c
+}
+
+// apply brings the case in line with the invoice. It reports whether the case changed and
+// whether the next action must be planned again.
+func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observation) (changed, replan bool, err error) {
+	inv := obs.Invoice
+	switch inv.Status {
+	case recoup.InvoicePaid:
+		return true, false, e.recovered(tx, c, now, inv, obs.Source)
+	case recoup.InvoiceVoid:
+		return true, false, e.close(tx, c, now, "the invoice was voided")
+	case recoup.InvoiceUncollectible:
+		if c.State == recoup.StateExhausted && c.FinalAction == recoup.FinalMarkUncollectible {
+			return false, false, nil // our own final action
+		}
+		return true, false, e.close(tx, c, now, "the invoice was marked uncollectible outside recoup")
+	}
+	if c.State == recoup.StateExhausted {
+		return false, false, nil // the final action ran; only payment or closure changes it now
+	}
+	if obs.SubscriptionCanceled {
+		return true, false, e.close(tx, c, now, "the subscription was cancelled")
+	}
+	if c.State == recoup.StateRetrying {
+		// recoup's own charge is in flight; its outcome is recorded by the charge itself.
+		return false, false, nil
+	}
+	if inv.AttemptCount > c.StripeAttempts {
+		if err := e.recordStripeAttempt(tx, c, now, inv); err != nil {
+			return false, false, err
+		}
+		changed, replan = true, true
+	}
+	if obs.ActionRequired && (c.LastDecline == nil || c.LastDecline.Code != "authentication_required") {
+		c.LastDecline = &recoup.Decline{Code: "authentication_required", Message: "the customer must authenticate the payment"}
+		changed, replan = true, true
+	}
+	if pm := obs.NewPaymentMethodID; pm != "" && pm != c.NewPaymentMethodID {
+		c.NewPaymentMethodID = pm
+		if err := note(tx, c, now, recoup.EntryEvent, "new payment method "+pm+" from the customer or the card updater", obs.Source); err != nil {
+			return false, false, err
+		}
+		changed, replan = true, true
+	}
+	return changed, replan, nil
+}
+
+// recordStripeAttempt records the invoice's latest failed attempt, made by Stripe or seen for
+// the first time, and makes its decline the case's.
+func (e *Engine) recordStripeAttempt(tx recoup.Tx, c *recoup.Case, now time.Time, inv recoup.Invoice) error {
+	a := recoup.Attempt{CaseID: c.ID, N: inv.AttemptCount, Source: recoup.SourceStripe, Status: recoup.AttemptDeclined, StartedAt: now, FinishedAt: now}
+	if p := inv.LastPayment; p != nil {
+		a.PaymentMethodID, a.Decline = p.PaymentMethodID, p.Decline
+		if !p.At.IsZero() {
+			a.StartedAt, a.FinishedAt = p.At, p.At
+		}
+	}
+	if a.Decline == nil {
+		a.Decline = &recoup.Decline{Message: "Stripe reported no decline details"}
+	}
+	a.Decline.Category = classify(a.Decline).Category
+	if err := tx.InsertAttempt(&a); err != nil && recoup.ErrorCode(err) != recoup.ECONFLICT {
+		return fmt.Errorf("record Stripe attempt: %w", err)
+	}
+	c.StripeAttempts = inv.AttemptCount
+	c.LastDecline = a.Decline
+	c.Amount = inv.Remaining()
+	if a.PaymentMethodID != "" {
+		if a.PaymentMethodID == c.NewPaymentMethodID {
+			c.NewPaymentMethodID = "" // the new card was tried and failed
+		}
+		c.PaymentMethodID = a.PaymentMethodID
+	}
+	c.LastAttemptAt = later(c.LastAttemptAt, a.StartedAt)
+	return note(tx, c, now, recoup.EntryAttempt,
+		fmt.Sprintf("Stripe attempt %d declined: %s (%s)", a.N, a.Decline.Reason(), a.Decline.Category), a)
+}
+
+// recovered marks the case paid and says by what.
+func (e *Engine) recovered(tx recoup.Tx, c *recoup.Case, now time.Time, inv recoup.Invoice, src Source) error {
+	attempts, err := tx.Attempts(c.ID)
+	if err != nil {
+		return err
+	}
+	c.RecoveredBy = recoup.ByStripe
+	for i := range attempts {
+		a := &attempts[i]
+		if a.Source == recoup.SourceRecoup && a.Status == recoup.AttemptPending {
+			// recoup's charge went through and its outcome had not been recorded yet.
+			a.Status, a.FinishedAt = recoup.AttemptSucceeded, now
+			if err := tx.UpdateAttempt(a); err != nil {
+				return err
+			}
+			e.metrics.AttemptFinished(string(recoup.AttemptSucceeded))
+			c.RecoveredBy = recoup.ByRecoupRetry
+		}
+	}
+	switch {
+	case c.RecoveredBy == recoup.ByRecoupRetry:
+	case inv.PaidOutOfBand:
+		c.RecoveredBy = recoup.ByOutOfBand
+	case inv.LastPayment != nil && inv.LastPayment.PaymentMethodID != "" && inv.LastPayment.PaymentMethodID != c.PaymentMethodID:
+		c.RecoveredBy = recoup.ByCustomer // paid with another card than the one that failed
+	}
+	c.Amount = recoup.Money{Amount: inv.AmountPaid, Currency: inv.Currency}
+	return transition(tx, c, recoup.StateRecovered, now, fmt.Sprintf("invoice paid (%s, by %s)", c.Amount, c.RecoveredBy))
+}
+
+func (e *Engine) close(tx recoup.Tx, c *recoup.Case, now time.Time, why string) error {
+	c.ClosedReason = why
+	return transition(tx, c, recoup.StateClosed, now, why)
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,64 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+)
+
+const (
+	reconcileCursor = "reconcile.events_since"
+	// reconcileOverlap re-reads a little before the cursor: events created in the same second
+	// may be listed late. Re-reading is free, since ingestion dedupes by id.
+	reconcileOverlap = 10 * time.Minute
+)
+
+// Reconcile reads Stripe's event list since the last run and ingests any event whose webhook
+// never arrived. Events already stored are skipped by id, so overlapping runs are harmless.
+func (e *Engine) Reconcile(ctx context.Context, now time.Time) error {
+	if e.events == nil {
+		return nil
+	}
+	since := now.Add(-e.window)
+	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
+		v, err := tx.Cursor(reconcileCursor)
+		if err != nil || v == "" {
+			return err
+		}
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return fmt.Errorf("reconcile cursor %q: %w", v, err)
+		}
+		since = t.Add(-reconcileOverlap)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reconcile: %w", err)
+	}
+	// The next run starts from the newest event seen, or from a little before now: Stripe's
+	// list may show an event a moment after it is created, hence the overlap.
+	newest, found := now.Add(-reconcileOverlap), 0
+	err = e.events.Events(ctx, since, Handled, func(ev recoup.Event) error {
+		ev.Origin = recoup.OriginReconcile
+		inserted, err := e.Ingest(ctx, now, &ev)
+		if err != nil {
+			return err
+		}
+		if inserted {
+			found++
+		}
+		newest = later(newest, ev.Created)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reconcile: list events: %w", err)
+	}
+	if found > 0 {
+		e.log.Info("reconcile: ingested events whose webhooks never arrived", "count", found)
+	}
+	return e.store.Tx(ctx, func(tx recoup.Tx) error {
+		return tx.SetCursor(reconcileCursor, newest.UTC().Format(time.RFC3339Nano))
+	})
+}

@@ -1,0 +1,125 @@
+package policy
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/decline"
+)
+
+// Facts are what a decision is made from: the case as it stands and what its history implies.
+type Facts struct {
+	Case recoup.Case
+	// Verdict classifies the case's latest failure.
+	Verdict decline.Verdict
+	// Charges counts recoup's charges that reached the issuer (declined or paid).
+	Charges int
+	// Errors counts recoup's latest charges in a row whose call failed without a verdict.
+	Errors int
+}
+
+// Decide returns what to do next for an unpaid, active case. It is a pure function of the
+// facts, the policy and now; the reason it gives is shown on the case timeline.
+func (p *Policy) Decide(f Facts, now time.Time) recoup.Decision {
+	c := f.Case
+	in := map[string]string{
+		"policy_version": p.Version,
+		"category":       string(f.Verdict.Category),
+		"rule":           f.Verdict.Rule,
+		"charges":        strconv.Itoa(f.Charges),
+		"max_attempts":   strconv.Itoa(p.Retry.MaxAttempts),
+		"first_failed":   c.FirstFailedAt.UTC().Format(time.RFC3339),
+	}
+	deadline := c.FirstFailedAt.Add(p.CustomerWait)
+	final := func(reason string) recoup.Decision {
+		return recoup.Decision{Kind: recoup.DecideFinal, At: now, FinalAction: p.FinalAction, Reason: reason + "; final action: " + string(p.FinalAction), Inputs: in}
+	}
+
+	if f.Errors > 0 && f.Errors <= p.Retry.ErrorLimit {
+		in["errors_in_a_row"] = strconv.Itoa(f.Errors)
+		return recoup.Decision{Kind: recoup.DecideRetry, At: p.notTooSoon(c, now.Add(p.Retry.ErrorDelay)), Inputs: in,
+			Reason: fmt.Sprintf("the last charge got no answer from the issuer (Stripe error %d of %d in a row): try again in %s", f.Errors, p.Retry.ErrorLimit, p.Retry.ErrorDelay)}
+	}
+	if c.NewPaymentMethodID != "" && f.Errors == 0 {
+		in["payment_method"] = c.NewPaymentMethodID
+		return recoup.Decision{Kind: recoup.DecideRetry, At: now, Inputs: in,
+			Reason: "the customer's payment method changed: retry at once on the new one (the gap between charges applies to one card)"}
+	}
+	if !f.Verdict.Retry {
+		if !now.Before(deadline) {
+			return final(fmt.Sprintf("%s; no new payment method arrived within %s", f.Verdict.Rule, days(p.CustomerWait)))
+		}
+		return recoup.Decision{Kind: recoup.DecideWait, At: deadline, FinalAction: p.FinalAction, Inputs: in,
+			Reason: fmt.Sprintf("%s: not retrying this card; waiting for a new payment method until %s, then %s",
+				f.Verdict.Rule, deadline.In(p.Location).Format("Mon 2 Jan 15:04 MST"), p.FinalAction)}
+	}
+	// A run of failed calls longer than ErrorLimit uses up a slot of the schedule, so an
+	// invoice Stripe keeps refusing to charge still reaches the final action.
+	k := f.Charges + f.Errors/(p.Retry.ErrorLimit+1)
+	if k >= p.Retry.MaxAttempts || k >= len(p.Retry.Days) {
+		return final(fmt.Sprintf("retry schedule exhausted after %d charges", k))
+	}
+	slot := p.slot(c, k)
+	at := p.notTooSoon(c, later(slot, now))
+	if f.Verdict.Wait > 0 && !c.LastAttemptAt.IsZero() {
+		at = later(at, c.LastAttemptAt.Add(f.Verdict.Wait))
+	}
+	in["schedule_day"] = strconv.Itoa(p.Retry.Days[k])
+	reason := fmt.Sprintf("charge %d of %d: day %d of the schedule at %02d:00 %s", k+1, min(p.Retry.MaxAttempts, len(p.Retry.Days)), p.Retry.Days[k], p.Retry.Hour, p.Location)
+	if !at.Equal(slot) {
+		reason += fmt.Sprintf(" (slot %s moved to %s: %s)", slot.In(p.Location).Format("Jan 2 15:04"), at.In(p.Location).Format("Jan 2 15:04"), p.whyMoved(c, slot, now, f.Verdict))
+	}
+	return recoup.Decision{Kind: recoup.DecideRetry, At: at, Reason: reason, Inputs: in}
+}
+
+// slot is the k-th (0-based) scheduled retry time. The first is Days[0] after the first
+// failure's local day; each later one keeps its gap to the previous day of the schedule after
+// the latest charge, so a late start shifts the schedule instead of bunching retries.
+func (p *Policy) slot(c recoup.Case, k int) time.Time {
+	at := p.atHour(c.FirstFailedAt, p.Retry.Days[k])
+	if k > 0 && !c.LastAttemptAt.IsZero() {
+		at = later(at, p.atHour(c.LastAttemptAt, p.Retry.Days[k]-p.Retry.Days[k-1]))
+	}
+	return at
+}
+
+// atHour is the configured hour, in the policy's time zone, days after t's local day.
+func (p *Policy) atHour(t time.Time, days int) time.Time {
+	l := t.In(p.Location)
+	return time.Date(l.Year(), l.Month(), l.Day()+days, p.Retry.Hour, 0, 0, 0, p.Location)
+}
+
+// notTooSoon moves t to keep MinGap after the case's latest charge.
+func (p *Policy) notTooSoon(c recoup.Case, t time.Time) time.Time {
+	if c.LastAttemptAt.IsZero() {
+		return t
+	}
+	return later(t, c.LastAttemptAt.Add(p.Retry.MinGap))
+}
+
+func (p *Policy) whyMoved(c recoup.Case, slot, now time.Time, v decline.Verdict) string {
+	switch {
+	case slot.Before(now):
+		return "the slot had passed"
+	case v.Wait > 0 && c.LastAttemptAt.Add(v.Wait).After(slot):
+		return "the issuer's advice asks to wait " + v.Wait.String()
+	default:
+		return "keeping " + p.Retry.MinGap.String() + " after the last charge"
+	}
+}
+
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	}
+	return d.String()
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

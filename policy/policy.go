@@ -1,0 +1,63 @@
+// Package policy is the business's recovery policy: which retries to make and when, how long to
+// wait for a customer who must act, and what to do when recovery gives up. It loads and validates
+// the policy file and turns the facts of a case into the next decision, as a pure function of
+// those facts and `now`.
+package policy
+
+import (
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// Policy is a validated policy. Build one with Load or Default.
+type Policy struct {
+	// Version is a content hash of the policy file: every decision records it.
+	Version string
+	// Location is the customers' time zone when their own is not known.
+	Location *time.Location
+	Retry    Retry
+	// CustomerWait is how long, after the first failure, a case that needs the customer (new
+	// card, authentication) stays open before the final action.
+	CustomerWait time.Duration
+	FinalAction  recoup.FinalAction
+	// Source is the policy file as loaded, for display.
+	Source []byte
+}
+
+// Retry is a fixed retry schedule.
+type Retry struct {
+	// Days are the retries' offsets in days after the first failure, ascending.
+	Days []int
+	// Hour is the local hour of day (0-23) at which scheduled retries run.
+	Hour int
+	// MaxAttempts bounds recoup's charges on one case, counting only those that reached the
+	// issuer (errors from Stripe itself do not count).
+	MaxAttempts int
+	// MinGap is the least time between two charges of the case, by anyone.
+	MinGap time.Duration
+	// ErrorDelay is the wait before re-trying a charge whose call failed (Stripe 5xx or
+	// timeout); ErrorLimit such failures in a row fall back to the schedule.
+	ErrorDelay time.Duration
+	ErrorLimit int
+}
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// Default returns the built-in policy, used when no policy file is configured.
+func Default() *Policy {
+	p, err := Parse("default.yaml", defaultYAML)
+	if err != nil {
+		panic("built-in policy is invalid: " + err.Error()) // a test guards this
+	}
+	return p
+}
+
+func version(src []byte) string {
+	sum := sha256.Sum256(src)
+	return hex.EncodeToString(sum[:6])
+}
