@@ -1,0 +1,161 @@
+package policy_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/decline"
+	"github.com/recoup-hq/recoup/policy"
+)
+
+func TestDefaultPolicy(t *testing.T) {
+	p := policy.Default()
+	if p.Version == "" || p.FinalAction != recoup.FinalLeavePastDue || len(p.Retry.Days) != 4 || p.Retry.MaxAttempts != 4 {
+		t.Fatalf("default policy: %+v", p)
+	}
+}
+
+func TestParseProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{"unknown key", "retry:\n  hours: 3\n", "test.yaml:2:3"},
+		{"bad hour", "retry:\n  hour: 25\n", "test.yaml:2:9: retry.hour: hour must be 0-23"},
+		{"bad zone", "timezone: Mars/Olympus\n", "test.yaml:1:11: timezone: unknown time zone"},
+		{"descending days", "retry:\n  schedule_days: [3, 1]\n", "retry.schedule_days: days must be strictly ascending"},
+		{"bad final", "final_action: shred\n", "test.yaml:1:15: final_action: unknown final action \"shred\""},
+		{"bad duration", "customer_wait: soon\n", "customer_wait: invalid duration \"soon\""},
+		{"too many attempts", "retry:\n  max_attempts: 50\n", "retry.max_attempts: must be 0-20"},
+		{"wrong type", "retry:\n  hour: ten\n", "test.yaml:2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := policy.Parse("test.yaml", []byte(tc.src))
+			var pe *policy.Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("err = %v, want *policy.Error", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not contain %q", err, tc.want)
+			}
+		})
+	}
+	_, err := policy.Parse("t.yaml", []byte("retry:\n  hour: 30\n  max_attempts: -1\n"))
+	var pe *policy.Error
+	if !errors.As(err, &pe) || len(pe.Problems) != 2 {
+		t.Fatalf("want both problems reported, got %v", err)
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{"15d": 15 * 24 * time.Hour, "36h": 36 * time.Hour, "90m": 90 * time.Minute} {
+		if got, err := policy.ParseDuration(in); err != nil || got != want {
+			t.Errorf("%s: %v %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "d", "-3d", "x", "-1h"} {
+		if _, err := policy.ParseDuration(in); err == nil {
+			t.Errorf("%q accepted", in)
+		}
+	}
+}
+
+func mustParse(t *testing.T, src string) *policy.Policy {
+	t.Helper()
+	p, err := policy.Parse("test.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+var funds = decline.Classify(&recoup.Decline{DeclineCode: "insufficient_funds"})
+
+func TestFixedSchedule(t *testing.T) {
+	p := mustParse(t, "timezone: America/New_York\nretry:\n  schedule_days: [0, 3, 7, 15]\n  hour: 10\n  max_attempts: 4\n  min_gap: 1h\nfinal_action: cancel_subscription\n")
+	ny, _ := time.LoadLocation("America/New_York")
+	failed := time.Date(2026, 3, 2, 6, 30, 0, 0, ny) // a Monday, before 10:00 local
+	c := recoup.Case{FirstFailedAt: failed, LastAttemptAt: failed}
+	at := func(d int, h int) time.Time { return time.Date(2026, 3, 2+d, h, 0, 0, 0, ny) }
+
+	// Each charge declines at its slot; the next slot follows. Day 15 lies after the DST change
+	// of 8 March and must still be 10:00 local.
+	want := []time.Time{at(0, 10), at(3, 10), at(7, 10), at(15, 10)}
+	now := failed
+	for k, w := range want {
+		d := p.Decide(policy.Facts{Case: c, Verdict: funds, Charges: k}, now)
+		if d.Kind != recoup.DecideRetry || !d.At.Equal(w) {
+			t.Fatalf("charge %d: %s at %v (%s), want retry at %v", k+1, d.Kind, d.At, d.Reason, w)
+		}
+		if d.Inputs["policy_version"] != p.Version {
+			t.Fatal("decision does not record the policy version")
+		}
+		now, c.LastAttemptAt = d.At, d.At
+	}
+	d := p.Decide(policy.Facts{Case: c, Verdict: funds, Charges: 4}, now)
+	if d.Kind != recoup.DecideFinal || d.FinalAction != recoup.FinalCancelSubscription || !strings.Contains(d.Reason, "exhausted") {
+		t.Fatalf("after the schedule: %+v", d)
+	}
+}
+
+func TestScheduleEdges(t *testing.T) {
+	p := mustParse(t, "retry:\n  schedule_days: [0, 3, 7]\n  hour: 10\n  max_attempts: 2\n  min_gap: 4h\n  error_delay: 15m\n  error_limit: 2\ncustomer_wait: 10d\nfinal_action: mark_uncollectible\n")
+	failed := time.Date(2026, 6, 1, 14, 0, 0, 0, time.UTC) // after the day-0 slot
+	c := recoup.Case{FirstFailedAt: failed, LastAttemptAt: failed}
+
+	t.Run("day-0 slot passed keeps the min gap", func(t *testing.T) {
+		d := p.Decide(policy.Facts{Case: c, Verdict: funds}, failed)
+		if want := failed.Add(4 * time.Hour); !d.At.Equal(want) {
+			t.Fatalf("at %v, want %v (%s)", d.At, want, d.Reason)
+		}
+	})
+	t.Run("late start shifts the schedule, keeping its gaps", func(t *testing.T) {
+		late := c
+		late.LastAttemptAt = failed.Add(20 * 24 * time.Hour) // backfilled 20 days later and charged then
+		d := p.Decide(policy.Facts{Case: late, Verdict: funds, Charges: 1}, late.LastAttemptAt)
+		if want := time.Date(2026, 6, 24, 10, 0, 0, 0, time.UTC); !d.At.Equal(want) {
+			t.Fatalf("at %v, want %v (%s)", d.At, want, d.Reason)
+		}
+	})
+	t.Run("max attempts below the schedule's length", func(t *testing.T) {
+		d := p.Decide(policy.Facts{Case: c, Verdict: funds, Charges: 2}, failed)
+		if d.Kind != recoup.DecideFinal || d.FinalAction != recoup.FinalMarkUncollectible {
+			t.Fatalf("%+v", d)
+		}
+	})
+	t.Run("hard decline waits for the customer until the deadline", func(t *testing.T) {
+		hard := decline.Classify(&recoup.Decline{DeclineCode: "stolen_card"})
+		d := p.Decide(policy.Facts{Case: c, Verdict: hard}, failed)
+		if d.Kind != recoup.DecideWait || !d.At.Equal(failed.Add(10*24*time.Hour)) {
+			t.Fatalf("%+v", d)
+		}
+		d = p.Decide(policy.Facts{Case: c, Verdict: hard}, failed.Add(10*24*time.Hour))
+		if d.Kind != recoup.DecideFinal {
+			t.Fatalf("after the deadline: %+v", d)
+		}
+	})
+	t.Run("new payment method retries at once", func(t *testing.T) {
+		nc := c
+		nc.NewPaymentMethodID = "pm_new"
+		now := failed.Add(time.Hour)
+		d := p.Decide(policy.Facts{Case: nc, Verdict: decline.Classify(&recoup.Decline{DeclineCode: "expired_card"})}, now)
+		if d.Kind != recoup.DecideRetry || !d.At.Equal(now) {
+			t.Fatalf("%+v", d)
+		}
+	})
+	t.Run("call errors retry soon, then use up a slot", func(t *testing.T) {
+		now := failed.Add(5 * time.Hour)
+		ec := c
+		ec.LastAttemptAt = now
+		d := p.Decide(policy.Facts{Case: ec, Verdict: funds, Errors: 1}, now)
+		if d.Kind != recoup.DecideRetry || !d.At.Equal(now.Add(4*time.Hour)) {
+			t.Fatalf("error 1: %+v", d) // error delay 15m, but the min gap of 4h wins
+		}
+		d = p.Decide(policy.Facts{Case: ec, Verdict: funds, Errors: 3, Charges: 1}, now)
+		if d.Kind != recoup.DecideFinal {
+			t.Fatalf("a run of errors past the limit uses the last slot: %+v", d)
+		}
+	})
+}
