@@ -1,0 +1,155 @@
+// Package web is recoup's HTTP layer: the Stripe webhook endpoint, the JSON API for operators,
+// health and readiness probes, and the metrics endpoint. It stores webhook events and answers;
+// processing happens later in a queued job.
+//
+// Handlers return an error instead of writing it; one wrapper (errors.go) turns the domain's
+// error codes into HTTP statuses and JSON bodies, so that mapping exists only there.
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/metrics"
+)
+
+// Intake stores a verified event and enqueues its processing in one transaction. It reports
+// inserted=false when the event was already stored (a redelivery).
+type Intake interface {
+	Ingest(ctx context.Context, now time.Time, ev *recoup.Event) (inserted bool, err error)
+}
+
+// Verifier checks a webhook's Stripe-Signature against the raw body and parses the event. Its
+// errors carry recoup.EUNAUTHORIZED for a missing, wrong or stale signature and
+// recoup.EINVALID for a body that is not a usable event.
+type Verifier interface {
+	Verify(payload []byte, sigHeader string) (recoup.Event, error)
+}
+
+// DefaultMaxBodyBytes is the webhook body limit when Config.MaxBodyBytes is not set. Stripe's
+// event payloads are a few kilobytes; invoices with many lines stay well below this.
+const DefaultMaxBodyBytes int64 = 1 << 20
+
+// Config is what the server needs. Store, Intake and Verifier are required.
+type Config struct {
+	Store    recoup.Store
+	Intake   Intake
+	Verifier Verifier
+	// AdminToken is the bearer token of /api/v1. Empty closes the API: every request gets 401.
+	AdminToken string
+	// Metrics may be nil: nothing is counted and /metrics is not served.
+	Metrics *metrics.Metrics
+	// Now is the clock; nil means time.Now. Only this edge reads it and hands `now` inward.
+	Now func() time.Time
+	// Logger nil discards logs.
+	Logger *slog.Logger
+	// MaxBodyBytes limits a webhook body; 0 or less means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Ready reports whether the service can work: database reachable, store and job-queue
+	// migrations applied. Nil falls back to Store.Ready, which does not know about the queue.
+	Ready func(ctx context.Context) error
+}
+
+// Server serves recoup's HTTP endpoints. It holds no per-request state and may serve
+// concurrently.
+type Server struct {
+	store    recoup.Store
+	intake   Intake
+	verifier Verifier
+	metrics  *metrics.Metrics
+	now      func() time.Time
+	logger   *slog.Logger
+	maxBody  int64
+	ready    func(ctx context.Context) error
+	// tokenHash is the SHA-256 of the admin token, nil when there is none. Comparing hashes
+	// keeps the comparison constant-time regardless of the presented token's length.
+	tokenHash []byte
+
+	// apiRoutes lists the patterns registered behind authentication, for tests that must
+	// cover every one of them.
+	apiRoutes []string
+	handler   http.Handler
+}
+
+// New returns a server for cfg. It panics if Store, Intake or Verifier is nil: that is a wiring
+// mistake to find at start-up, not a condition to handle.
+func New(cfg Config) *Server {
+	if cfg.Store == nil || cfg.Intake == nil || cfg.Verifier == nil {
+		panic("web.New: Config.Store, Config.Intake and Config.Verifier are required")
+	}
+	s := &Server{
+		store:    cfg.Store,
+		intake:   cfg.Intake,
+		verifier: cfg.Verifier,
+		metrics:  cfg.Metrics,
+		now:      cfg.Now,
+		logger:   cfg.Logger,
+		maxBody:  cfg.MaxBodyBytes,
+		ready:    cfg.Ready,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.ready == nil {
+		s.ready = cfg.Store.Ready
+	}
+	if cfg.AdminToken != "" {
+		h := sha256.Sum256([]byte(cfg.AdminToken))
+		s.tokenHash = h[:]
+	}
+	s.handler = s.routes()
+	return s
+}
+
+// Handler returns the server's root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// HTTPServer returns an http.Server for addr serving Handler, with every timeout set: a client
+// must not hold a connection or a goroutine by sending slowly or not at all.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second, // headers and body; a webhook body is at most maxBody
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10, // a bearer token or a Stripe-Signature is far smaller
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// routes builds the handler tree. Everything under /api/ goes through authentication as a
+// whole, so an API route cannot be added without it.
+func (s *Server) routes() http.Handler {
+	api := http.NewServeMux()
+	s.apiRoute(api, "GET /api/v1/cases", s.listCases)
+	s.apiRoute(api, "GET /api/v1/cases/{id}", s.getCase)
+
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhooks/stripe", s.handle(s.webhook))
+	mux.Handle("/webhooks/stripe", s.handle(s.webhookWrongMethod))
+	mux.Handle("GET /healthz", s.handle(s.healthz))
+	mux.Handle("GET /readyz", s.handle(s.readyz))
+	if s.metrics != nil {
+		mux.Handle("GET /metrics", s.metrics.Handler())
+	}
+	mux.Handle("/api/", s.handle(s.authenticate(api)))
+	return s.logRequests(securityHeaders(mux))
+}
+
+// apiRoute registers an authenticated API route on api.
+func (s *Server) apiRoute(api *http.ServeMux, pattern string, h handlerFunc) {
+	api.Handle(pattern, s.handle(h))
+	s.apiRoutes = append(s.apiRoutes, pattern)
+}
