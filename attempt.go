@@ -34,5 +34,5 @@ type Attempt struct {
 	Status          AttemptStatus `json:"status"`
 	Decline         *Decline      `json:"decline,omitempty"`
 	StartedAt       time.Time     `json:"started_at"`
-	FinishedAt      time.Time     `json:"finished_at,omitempty"` // zero while pending
+	FinishedAt      time.Time     `json:"finished_at,omitzero"` // zero while pending
 }

@@ -106,7 +106,7 @@ type Case struct {
 	Attempts           int         `json:"attempts"`        // charges recoup has made
 	StripeAttempts     int         `json:"stripe_attempts"` // the invoice's attempt_count as last seen (all sources)
 	FirstFailedAt      time.Time   `json:"first_failed_at"`
-	LastAttemptAt      time.Time   `json:"last_attempt_at"` // the latest charge attempt, by anyone
+	LastAttemptAt      time.Time   `json:"last_attempt_at,omitzero"` // the latest charge attempt, by anyone
 	NextAction         *Action     `json:"next_action,omitempty"`
 	PlanSeq            int         `json:"plan_seq"` // the Seq of the latest plan
 	RecoveredBy        RecoveredBy `json:"recovered_by,omitempty"`
@@ -114,7 +114,7 @@ type Case struct {
 	ClosedReason       string      `json:"closed_reason,omitempty"`
 	CreatedAt          time.Time   `json:"created_at"`
 	UpdatedAt          time.Time   `json:"updated_at"`
-	ResolvedAt         time.Time   `json:"resolved_at,omitempty"`
+	ResolvedAt         time.Time   `json:"resolved_at,omitzero"`
 	Version            int64       `json:"version"` // optimistic-lock counter, maintained by the Store
 }
 

@@ -38,7 +38,7 @@ type Event struct {
 	Origin      EventOrigin `json:"origin"`
 	ReceivedAt  time.Time   `json:"received_at"`
 	Status      EventStatus `json:"status"`
-	ProcessedAt time.Time   `json:"processed_at,omitempty"`
+	ProcessedAt time.Time   `json:"processed_at,omitzero"`
 	Note        string      `json:"note,omitempty"`
 }
 

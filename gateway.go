@@ -36,8 +36,8 @@ type Invoice struct {
 	PaidOutOfBand    bool          `json:"paid_out_of_band,omitempty"`
 	Created          time.Time     `json:"created"`
 	// NextPaymentAttempt is when Stripe itself will retry; zero when it will not.
-	NextPaymentAttempt time.Time `json:"next_payment_attempt,omitempty"`
-	PaidAt             time.Time `json:"paid_at,omitempty"`
+	NextPaymentAttempt time.Time `json:"next_payment_attempt,omitzero"`
+	PaidAt             time.Time `json:"paid_at,omitzero"`
 	// LastPayment is the latest payment attempt on the invoice, nil if none is known.
 	LastPayment *Payment `json:"last_payment,omitempty"`
 }

@@ -21,14 +21,17 @@ type Job struct {
 	EventID string    `json:"event_id,omitempty"`
 	CaseID  int64     `json:"case_id,omitempty"`
 	Seq     int       `json:"seq,omitempty"`
-	RunAt   time.Time `json:"run_at,omitempty"` // zero: as soon as possible
+	RunAt   time.Time `json:"run_at,omitzero"` // zero: as soon as possible
 }
+
+// MaxCaseLimit is the largest page of cases a listing returns.
+const MaxCaseLimit = 500
 
 // CaseFilter selects cases for listing. Results are ordered by ID, newest first.
 type CaseFilter struct {
 	State  CaseState // empty: any
 	Before int64     // keyset cursor: only IDs below this; 0: from the newest
-	Limit  int       // 1..500; 0 means 50
+	Limit  int       // 1..MaxCaseLimit; 0 means 50
 }
 
 // CasePage is one page of cases. Next is the cursor for the following page, 0 at the end.

@@ -9,8 +9,6 @@ import (
 	"github.com/recoup-hq/recoup"
 )
 
-// maxCaseLimit is the largest page recoup.CaseFilter allows.
-const maxCaseLimit = 500
 
 // caseList is one page of GET /api/v1/cases. Next is the cursor of the following page, a
 // string so that JavaScript clients do not round large ids; NextURL is the same page as a
@@ -62,8 +60,8 @@ func parseCaseFilter(q url.Values) (recoup.CaseFilter, error) {
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxCaseLimit {
-			return f, recoup.Errorf(recoup.EINVALID, "limit: must be an integer from 1 to %d", maxCaseLimit)
+		if err != nil || n < 1 || n > recoup.MaxCaseLimit {
+			return f, recoup.Errorf(recoup.EINVALID, "limit: must be an integer from 1 to %d", recoup.MaxCaseLimit)
 		}
 		f.Limit = n
 	}
