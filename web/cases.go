@@ -9,7 +9,6 @@ import (
 	"github.com/recoup-hq/recoup"
 )
 
-
 // caseList is one page of GET /api/v1/cases. Next is the cursor of the following page, a
 // string so that JavaScript clients do not round large ids; NextURL is the same page as a
 // link. Both are absent on the last page.
