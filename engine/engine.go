@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -22,9 +23,10 @@ type Metrics interface {
 	AttemptFinished(outcome string)
 }
 
-// EventSource lists Stripe's events, oldest first, for reconciliation.
+// EventSource lists Stripe's events created since a time, of the given types, for
+// reconciliation. stripeapi.Client implements it.
 type EventSource interface {
-	Events(ctx context.Context, since time.Time, types []string, fn func(recoup.Event) error) error
+	Events(ctx context.Context, since time.Time, types []string) iter.Seq2[recoup.Event, error]
 }
 
 // Config holds the engine's collaborators.

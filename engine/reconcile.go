@@ -40,20 +40,19 @@ func (e *Engine) Reconcile(ctx context.Context, now time.Time) error {
 	// The next run starts from the newest event seen, or from a little before now: Stripe's
 	// list may show an event a moment after it is created, hence the overlap.
 	newest, found := now.Add(-reconcileOverlap), 0
-	err = e.events.Events(ctx, since, Handled, func(ev recoup.Event) error {
+	for ev, err := range e.events.Events(ctx, since, Handled) {
+		if err != nil {
+			return fmt.Errorf("reconcile: list events: %w", err)
+		}
 		ev.Origin = recoup.OriginReconcile
 		inserted, err := e.Ingest(ctx, now, &ev)
 		if err != nil {
-			return err
+			return fmt.Errorf("reconcile: %w", err)
 		}
 		if inserted {
 			found++
 		}
 		newest = later(newest, ev.Created)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("reconcile: list events: %w", err)
 	}
 	if found > 0 {
 		e.log.Info("reconcile: ingested events whose webhooks never arrived", "count", found)
