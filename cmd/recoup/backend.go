@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/jobs"
+	"github.com/recoup-hq/recoup/postgres"
+	"github.com/recoup-hq/recoup/sqlite"
+)
+
+// queue is the part of jobs.Queue the commands use, whatever the database.
+type queue interface {
+	Migrate(ctx context.Context) error
+	Ready(ctx context.Context) error
+	Start(ctx context.Context, h jobs.Handler) error
+	Stop(ctx context.Context) error
+}
+
+// backend is the database with its store and job queue.
+type backend struct {
+	kind    string // "sqlite" or "postgres"
+	store   recoup.Store
+	queue   queue
+	migrate func(ctx context.Context) error // the store's migrations
+	ready   func(ctx context.Context) error
+	close   func() error
+}
+
+// Migrate applies the store's and the job queue's migrations.
+func (b *backend) Migrate(ctx context.Context) error {
+	if err := b.migrate(ctx); err != nil {
+		return fmt.Errorf("migrate %s store: %w", b.kind, err)
+	}
+	if err := b.queue.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate job queue: %w", err)
+	}
+	return nil
+}
+
+// Ready reports whether the database answers and every migration is applied.
+func (b *backend) Ready(ctx context.Context) error {
+	if err := b.store.Ready(ctx); err != nil {
+		return err
+	}
+	return b.queue.Ready(ctx)
+}
+
+// databaseKind tells which store a DATABASE_URL selects.
+func databaseKind(url string) (string, error) {
+	switch {
+	case url == "":
+		return "", errors.New("DATABASE_URL is empty: give a SQLite file path or a postgres:// URL")
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return "postgres", nil
+	case strings.HasPrefix(url, "sqlite:"), strings.HasPrefix(url, "file:"), !strings.Contains(url, "://"):
+		return "sqlite", nil
+	}
+	scheme, _, _ := strings.Cut(url, "://")
+	return "", fmt.Errorf("DATABASE_URL scheme %q is not supported: use a SQLite file path, a sqlite: URL or a postgres:// URL", scheme)
+}
+
+// openBackend opens the database DATABASE_URL names, with its store and job queue.
+func openBackend(ctx context.Context, url string, jc jobs.Config) (*backend, error) {
+	kind, err := databaseKind(url)
+	if err != nil {
+		return nil, err
+	}
+	if kind == "postgres" {
+		db, err := postgres.Open(ctx, url)
+		if err != nil {
+			return nil, fmt.Errorf("DATABASE_URL: open PostgreSQL: %w", err)
+		}
+		q, err := jobs.NewPostgres(db.Pool(), jc)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("job queue: %w", err)
+		}
+		return &backend{kind: kind, store: postgres.NewStore(db, q.InsertTx), queue: q, migrate: db.Migrate, ready: db.Ready, close: db.Close}, nil
+	}
+	db, err := sqlite.Open(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: open SQLite: %w", err)
+	}
+	q, err := jobs.NewSQLite(db.SQL(), jc)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	return &backend{kind: kind, store: sqlite.NewStore(db, q.InsertTx), queue: q, migrate: db.Migrate, ready: db.Ready, close: db.Close}, nil
+}

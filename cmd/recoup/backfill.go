@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/engine"
+	"github.com/recoup-hq/recoup/jobs"
+	"github.com/recoup-hq/recoup/policy"
+	"github.com/recoup-hq/recoup/stripeapi"
+)
+
+// BackfillCmd imports open, failed invoices that existed before recoup was installed.
+type BackfillCmd struct {
+	StripeFlags
+	Since      string `name:"since" default:"30d" help:"How far back to look, by invoice creation: 30d, 72h, ..."`
+	PolicyFile string `name:"policy" env:"RECOUP_POLICY" type:"path" help:"Policy file (YAML) the new cases are planned with; the built-in default when empty."`
+}
+
+// Run lists the account's open invoices whose payment failed and opens or updates a case for
+// each, exactly as a webhook would. Re-running it changes nothing already imported.
+func (c *BackfillCmd) Run(ctx context.Context, g *Globals) error {
+	if err := c.StripeFlags.validate(); err != nil {
+		return err
+	}
+	since, err := policy.ParseDuration(c.Since)
+	if err != nil || since <= 0 || since > 400*24*time.Hour {
+		return fmt.Errorf("--since %q: give a duration such as 30d or 72h", c.Since)
+	}
+	pol, err := loadPolicy(c.PolicyFile)
+	if err != nil {
+		return err
+	}
+	log := g.Logger()
+	gw, err := stripeapi.New(stripeapi.Config{SecretKey: c.SecretKey, APIBase: c.APIBase, RateLimit: c.RateLimit, Logger: log})
+	if err != nil {
+		return err
+	}
+	b, err := openBackend(ctx, g.DatabaseURL, jobs.Config{Clock: realClock{}, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	if err := b.Migrate(ctx); err != nil {
+		return err
+	}
+	eng := engine.New(engine.Config{Store: b.store, Gateway: gw, Policy: pol, Logger: log})
+	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("invoices"),
+		progressbar.OptionShowCount(), progressbar.OptionSpinnerType(14), progressbar.OptionClearOnFinish())
+	var seen, opened int
+	err = gw.FailedInvoices(ctx, time.Now().Add(-since), func(inv recoup.Invoice) error {
+		seen++
+		_ = bar.Add(1)
+		res, err := eng.Observe(ctx, time.Now(), engine.Observation{Invoice: inv, Source: engine.Source{EventType: "backfill"}})
+		if err != nil {
+			return err
+		}
+		if res.CaseID != 0 {
+			opened++
+		}
+		return nil
+	})
+	_ = bar.Finish()
+	if err != nil {
+		return fmt.Errorf("backfill after %d invoices: %w", seen, err)
+	}
+	fmt.Printf("backfill: %d failed open invoice(s) since %s; %d case(s) open or updated; run `recoup serve` to work them\n",
+		seen, time.Now().Add(-since).Format(time.DateOnly), opened)
+	return nil
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/recoup-hq/recoup/policy"
+)
+
+// CLI is recoup's whole configuration: global settings and one struct per command.
+type CLI struct {
+	Globals
+
+	Serve    ServeCmd    `cmd:"" help:"Run the service: Stripe webhooks in, recovery cases, retries out."`
+	Migrate  MigrateCmd  `cmd:"" help:"Apply the database migrations (serve also applies them on start)."`
+	Backfill BackfillCmd `cmd:"" help:"Import the invoices already open and failed in the Stripe account."`
+	Policy   PolicyCmd   `cmd:"" help:"Work with policy files."`
+}
+
+// Globals are the settings every command shares.
+type Globals struct {
+	DatabaseURL string `name:"database-url" env:"DATABASE_URL" default:"recoup.db" help:"Database: a SQLite file path or sqlite: URL (default), or a postgres:// URL."`
+	LogLevel    string `name:"log-level" env:"RECOUP_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level: debug, info, warn or error."`
+}
+
+// Logger returns the process's logger: JSON lines on stderr.
+func (g *Globals) Logger() *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(g.LogLevel))
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+}
+
+// StripeFlags are the settings of the Stripe API client.
+type StripeFlags struct {
+	SecretKey string  `name:"stripe-secret-key" env:"STRIPE_SECRET_KEY" help:"Stripe secret or restricted API key (sk_... or rk_...)."`
+	APIBase   string  `name:"stripe-api-base" env:"STRIPE_API_BASE" help:"Override Stripe's API base URL (for stripe-mock or a fake)."`
+	RateLimit float64 `name:"stripe-rate-limit" env:"RECOUP_STRIPE_RATE_LIMIT" default:"20" help:"Most Stripe API requests per second (Stripe allows 25 per endpoint)."`
+}
+
+func (s *StripeFlags) validate() error {
+	switch {
+	case s.SecretKey == "":
+		return fmt.Errorf("STRIPE_SECRET_KEY is not set: give the Stripe API key (sk_... or rk_...)")
+	case !strings.HasPrefix(s.SecretKey, "sk_") && !strings.HasPrefix(s.SecretKey, "rk_"):
+		return fmt.Errorf("STRIPE_SECRET_KEY does not look like a Stripe secret key (sk_... or rk_...)")
+	case s.RateLimit <= 0 || s.RateLimit > 100:
+		return fmt.Errorf("RECOUP_STRIPE_RATE_LIMIT must be between 0 and 100 requests per second, got %g", s.RateLimit)
+	}
+	if s.APIBase != "" && !strings.HasPrefix(s.APIBase, "http://") && !strings.HasPrefix(s.APIBase, "https://") {
+		return fmt.Errorf("STRIPE_API_BASE must be an http(s) URL, got %q", s.APIBase)
+	}
+	return nil
+}
+
+// ServeCmd runs the service.
+type ServeCmd struct {
+	StripeFlags
+	WebhookSecret  string        `name:"stripe-webhook-secret" env:"STRIPE_WEBHOOK_SECRET" help:"Signing secret of the Stripe webhook endpoint (whsec_...); several, comma-separated, while a rolled secret is still valid."`
+	Listen         string        `name:"listen" env:"RECOUP_LISTEN" default:"127.0.0.1:8080" help:"Address to listen on."`
+	PolicyFile     string        `name:"policy" env:"RECOUP_POLICY" type:"path" help:"Policy file (YAML); the built-in default policy when empty."`
+	AdminToken     string        `name:"admin-token" env:"RECOUP_ADMIN_TOKEN" help:"Bearer token for the JSON API (/api/v1); the API refuses every request when empty."`
+	ReconcileEvery time.Duration `name:"reconcile-every" env:"RECOUP_RECONCILE_EVERY" default:"15m" help:"How often to read Stripe's event list for webhooks that never arrived (0 disables)."`
+	Workers        int           `name:"workers" env:"RECOUP_WORKERS" default:"4" help:"Concurrent jobs in this process."`
+}
+
+func (c *ServeCmd) validate() (*policy.Policy, error) {
+	if err := c.StripeFlags.validate(); err != nil {
+		return nil, err
+	}
+	if c.WebhookSecret == "" {
+		return nil, fmt.Errorf("STRIPE_WEBHOOK_SECRET is not set: give the webhook endpoint's signing secret (whsec_...)")
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return nil, fmt.Errorf("RECOUP_LISTEN %q is not a host:port address: %v", c.Listen, err)
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		return nil, fmt.Errorf("RECOUP_ADMIN_TOKEN is too short: use at least 16 random characters")
+	}
+	if c.ReconcileEvery < 0 || (c.ReconcileEvery > 0 && c.ReconcileEvery < time.Minute) {
+		return nil, fmt.Errorf("RECOUP_RECONCILE_EVERY must be 0 (off) or at least 1m, got %s", c.ReconcileEvery)
+	}
+	if c.Workers < 1 || c.Workers > 100 {
+		return nil, fmt.Errorf("RECOUP_WORKERS must be 1-100, got %d", c.Workers)
+	}
+	return loadPolicy(c.PolicyFile)
+}
+
+func (c *ServeCmd) webhookSecrets() []string {
+	var out []string
+	for _, s := range strings.Split(c.WebhookSecret, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func loadPolicy(path string) (*policy.Policy, error) {
+	if path == "" {
+		return policy.Default(), nil
+	}
+	p, err := policy.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("RECOUP_POLICY: %w", err)
+	}
+	return p, nil
+}
