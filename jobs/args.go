@@ -1,0 +1,120 @@
+package jobs
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// KindReconcile is the River kind of the periodic reconciliation job. It is not a
+// recoup.JobKind: stores never enqueue it.
+const KindReconcile = "reconcile"
+
+// processEventArgs are the River arguments of a recoup.JobProcessEvent job.
+type processEventArgs struct {
+	EventID string `json:"event_id" river:"unique"`
+}
+
+func (processEventArgs) Kind() string { return string(recoup.JobProcessEvent) }
+
+// InsertOpts makes the event ID the job's unique key, in River's default states (available,
+// completed, pending, retryable, running, scheduled): a redelivered webhook or a
+// reconciliation that finds the same event adds nothing while the first job is pending or
+// kept after completion.
+func (processEventArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// actArgs are the River arguments of a recoup.JobAct job.
+type actArgs struct {
+	CaseID int64 `json:"case_id" river:"unique"`
+	Seq    int   `json:"seq" river:"unique"`
+}
+
+func (actArgs) Kind() string { return string(recoup.JobAct) }
+
+// InsertOpts makes (case ID, Seq) the unique key. Seq is new for every plan, so a re-plan
+// always inserts; only the same plan enqueued twice is skipped.
+func (actArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// reconcileArgs are the (empty) River arguments of the periodic reconciliation.
+type reconcileArgs struct{}
+
+func (reconcileArgs) Kind() string { return KindReconcile }
+
+// InsertOpts keeps at most one reconciliation waiting or running, so a slow one does not pile
+// up successors, and tries it once: the next period is its retry.
+func (reconcileArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		MaxAttempts: 1,
+		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable,
+			rivertype.JobStatePending,
+			rivertype.JobStateRunning,
+			rivertype.JobStateScheduled,
+		}},
+	}
+}
+
+// insertParams maps jobs to River insertions. A job due at or before now is made available at
+// once rather than scheduled, since River's scheduler would only release it at its next tick.
+// Jobs with the same unique key as an earlier one in the list are dropped: PostgreSQL refuses
+// to resolve one key twice in a single insert.
+func insertParams(jobs []recoup.Job, now time.Time) ([]river.InsertManyParams, error) {
+	params := make([]river.InsertManyParams, 0, len(jobs))
+	seen := make(map[river.JobArgs]bool, len(jobs))
+	for _, j := range jobs {
+		args, err := argsOf(j)
+		if err != nil {
+			return nil, err
+		}
+		if seen[args] {
+			continue
+		}
+		seen[args] = true
+		p := river.InsertManyParams{Args: args}
+		if j.RunAt.After(now) {
+			p.InsertOpts = &river.InsertOpts{ScheduledAt: j.RunAt}
+		}
+		params = append(params, p)
+	}
+	return params, nil
+}
+
+// argsOf returns the River arguments of j, or EINVALID.
+func argsOf(j recoup.Job) (river.JobArgs, error) {
+	switch j.Kind {
+	case recoup.JobProcessEvent:
+		if j.EventID == "" {
+			return nil, recoup.Errorf(recoup.EINVALID, "jobs: %s job without an event ID", j.Kind)
+		}
+		return processEventArgs{EventID: j.EventID}, nil
+	case recoup.JobAct:
+		if j.CaseID <= 0 || j.Seq <= 0 {
+			return nil, recoup.Errorf(recoup.EINVALID, "jobs: %s job for case %d, seq %d: both must be positive", j.Kind, j.CaseID, j.Seq)
+		}
+		return actArgs{CaseID: j.CaseID, Seq: j.Seq}, nil
+	}
+	return nil, recoup.Errorf(recoup.EINVALID, "jobs: unknown job kind %q", j.Kind)
+}
+
+// jobOf reads a River job row back into a recoup.Job (RunAt left zero). The reconciliation
+// comes back with Kind KindReconcile.
+func jobOf(row *rivertype.JobRow) (recoup.Job, error) {
+	j := recoup.Job{Kind: recoup.JobKind(row.Kind)}
+	if row.Kind == KindReconcile {
+		return j, nil
+	}
+	if err := json.Unmarshal(row.EncodedArgs, &j); err != nil {
+		return j, fmt.Errorf("jobs: decode arguments of %s job %d: %w", row.Kind, row.ID, err)
+	}
+	j.Kind = recoup.JobKind(row.Kind)
+	return j, nil
+}

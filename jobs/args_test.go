@@ -1,0 +1,143 @@
+package jobs
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/recoup-hq/recoup"
+)
+
+func TestInsertParams(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	at := func(j recoup.Job, runAt time.Time) recoup.Job {
+		j.RunAt = runAt
+		return j
+	}
+	scheduled := func(args river.JobArgs, runAt time.Time) river.InsertManyParams {
+		return river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{ScheduledAt: runAt}}
+	}
+
+	for _, tc := range []struct {
+		name string
+		jobs []recoup.Job
+		want []river.InsertManyParams
+	}{
+		{
+			name: "no RunAt is available at once",
+			jobs: []recoup.Job{event("evt_1"), act(4, 2)},
+			want: []river.InsertManyParams{
+				{Args: processEventArgs{EventID: "evt_1"}},
+				{Args: actArgs{CaseID: 4, Seq: 2}},
+			},
+		},
+		{
+			name: "RunAt not after now is available at once",
+			jobs: []recoup.Job{at(act(4, 2), now), at(act(4, 3), now.Add(-time.Hour))},
+			want: []river.InsertManyParams{{Args: actArgs{CaseID: 4, Seq: 2}}, {Args: actArgs{CaseID: 4, Seq: 3}}},
+		},
+		{
+			name: "later RunAt is scheduled",
+			jobs: []recoup.Job{at(act(4, 2), now.Add(time.Hour))},
+			want: []river.InsertManyParams{scheduled(actArgs{CaseID: 4, Seq: 2}, now.Add(time.Hour))},
+		},
+		{
+			name: "duplicates keep the first",
+			jobs: []recoup.Job{
+				at(act(4, 2), now.Add(time.Hour)), event("evt_1"), act(4, 2), event("evt_1"), act(4, 3),
+			},
+			want: []river.InsertManyParams{
+				scheduled(actArgs{CaseID: 4, Seq: 2}, now.Add(time.Hour)),
+				{Args: processEventArgs{EventID: "evt_1"}},
+				{Args: actArgs{CaseID: 4, Seq: 3}},
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := insertParams(tc.jobs, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("insertParams(%+v)\n got %+v\nwant %+v", tc.jobs, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestInsertParamsRefusesInvalidJobs(t *testing.T) {
+	t.Parallel()
+	for name, j := range map[string]recoup.Job{
+		"unknown kind":          {Kind: "charge", CaseID: 1, Seq: 1},
+		"event without an ID":   {Kind: recoup.JobProcessEvent},
+		"act without a case":    {Kind: recoup.JobAct, Seq: 1},
+		"act without a seq":     {Kind: recoup.JobAct, CaseID: 1},
+		"act with negative ids": {Kind: recoup.JobAct, CaseID: -1, Seq: -1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := insertParams([]recoup.Job{event("evt_ok"), j}, time.Now())
+			if recoup.ErrorCode(err) != recoup.EINVALID {
+				t.Errorf("insertParams(%+v) error = %v, want %s", j, err, recoup.EINVALID)
+			}
+		})
+	}
+}
+
+func TestJobOfReadsBackInsertedArgs(t *testing.T) {
+	t.Parallel()
+	for args, want := range map[river.JobArgs]recoup.Job{
+		processEventArgs{EventID: "evt_1"}: event("evt_1"),
+		actArgs{CaseID: 9, Seq: 3}:         act(9, 3),
+		reconcileArgs{}:                    {Kind: KindReconcile},
+	} {
+		encoded, err := json.Marshal(args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := jobOf(&rivertype.JobRow{Kind: args.Kind(), EncodedArgs: encoded})
+		if err != nil || got != want {
+			t.Errorf("jobOf(%s %s) = %+v, %v; want %+v", args.Kind(), encoded, got, err, want)
+		}
+	}
+}
+
+func TestVerdict(t *testing.T) {
+	t.Parallel()
+	unavailable := recoup.Errorf(recoup.EUNAVAILABLE, "stripe is down")
+	plain := errors.New("boom")
+	for _, tc := range []struct {
+		name       string
+		err        error
+		wantCancel bool
+	}{
+		{"invalid", recoup.Errorf(recoup.EINVALID, "bad"), true},
+		{"not found", recoup.Errorf(recoup.ENOTFOUND, "no case"), true},
+		{"wrapped not found", errors.Join(errors.New("act"), recoup.Errorf(recoup.ENOTFOUND, "no case")), true},
+		{"unavailable", unavailable, false},
+		{"conflict", recoup.Errorf(recoup.ECONFLICT, "stale"), false},
+		{"plain", plain, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := verdict(tc.err)
+			var cancel *rivertype.JobCancelError
+			if isCancel := errors.As(got, &cancel); isCancel != tc.wantCancel {
+				t.Errorf("verdict(%v) = %v; cancel = %t, want %t", tc.err, got, isCancel, tc.wantCancel)
+			}
+			if !errors.Is(got, tc.err) {
+				t.Errorf("verdict(%v) = %v, which does not wrap the handler's error", tc.err, got)
+			}
+		})
+	}
+	if err := verdict(nil); err != nil {
+		t.Errorf("verdict(nil) = %v", err)
+	}
+}

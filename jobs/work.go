@@ -1,0 +1,68 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// runner is shared by the workers, which River needs at construction, before the Handler
+// exists: Start stores the Handler here.
+type runner struct {
+	clock   Clock
+	handler atomic.Pointer[Handler]
+	lag     func(kind string, lag time.Duration)
+}
+
+// workers registers one River worker per job kind, each calling the runner's Handler.
+func (r *runner) workers() *river.Workers {
+	w := river.NewWorkers()
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, job *river.Job[processEventArgs]) error {
+		return r.run(job.JobRow, func(h Handler, now time.Time) error {
+			return h.ProcessEvent(ctx, now, job.Args.EventID)
+		})
+	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, job *river.Job[actArgs]) error {
+		return r.run(job.JobRow, func(h Handler, now time.Time) error {
+			return h.Act(ctx, now, job.Args.CaseID, job.Args.Seq)
+		})
+	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, job *river.Job[reconcileArgs]) error {
+		return r.run(job.JobRow, func(h Handler, now time.Time) error {
+			return h.Reconcile(ctx, now)
+		})
+	}))
+	return w
+}
+
+// run reads the clock once, reports the job's lag and calls work, turning its error into
+// River's verdict.
+func (r *runner) run(row *rivertype.JobRow, work func(h Handler, now time.Time) error) error {
+	h := r.handler.Load()
+	if h == nil {
+		return errors.New("jobs: a worker ran before Start supplied the handler")
+	}
+	now := r.clock.Now()
+	if r.lag != nil {
+		r.lag(row.Kind, now.Sub(row.ScheduledAt))
+	}
+	return verdict(work(*h, now))
+}
+
+// verdict maps a handler error to River's outcome: nil completes the job, EINVALID and
+// ENOTFOUND cancel it (no retry can succeed), and anything else is retried with backoff.
+func verdict(err error) error {
+	switch recoup.ErrorCode(err) {
+	case "":
+		return nil
+	case recoup.EINVALID, recoup.ENOTFOUND:
+		return river.JobCancel(err)
+	}
+	return err
+}
