@@ -1,0 +1,126 @@
+package stripefake
+
+import (
+	"strings"
+)
+
+// Inspection: what tests assert on, read without going through the API.
+
+// InvoiceSnapshot is an invoice's state as the fake holds it.
+type InvoiceSnapshot struct {
+	ID               string
+	Status           string
+	AttemptCount     int
+	Attempted        bool
+	AmountDue        int64
+	AmountPaid       int64
+	AmountRemaining  int64
+	Charges          int // charges made on it, failed or not
+	SucceededCharges int // charges that succeeded: more than one is a double charge
+	PendingScript    int // scripted outcomes not used yet
+}
+
+// Invoice returns the invoice's current state; false if there is no such invoice.
+func (s *Server) Invoice(id string) (InvoiceSnapshot, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in := s.st.invoices[id]
+	if in == nil {
+		return InvoiceSnapshot{}, false
+	}
+	snap := InvoiceSnapshot{
+		ID: in.id, Status: in.status, AttemptCount: in.attemptCount, Attempted: in.attempted,
+		AmountDue: in.amountDue, AmountPaid: in.amountPaid, AmountRemaining: in.remaining(),
+		SucceededCharges: s.st.succeeded[id], PendingScript: len(s.st.scripts[id]),
+	}
+	for _, ipID := range in.payments {
+		pi := s.st.invoicePayments[ipID].paymentIntent
+		for _, ch := range s.st.charges {
+			if ch.paymentIntent == pi {
+				snap.Charges++
+			}
+		}
+	}
+	return snap, true
+}
+
+// SucceededCharges is how many charges on the invoice succeeded; more than one means the
+// customer was charged twice.
+func (s *Server) SucceededCharges(invoiceID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.succeeded[invoiceID]
+}
+
+// SubscriptionStatus is the subscription's status, "" if there is none.
+func (s *Server) SubscriptionStatus(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sub := s.st.subscriptions[id]; sub != nil {
+		return sub.status
+	}
+	return ""
+}
+
+// DefaultPaymentMethod is the customer's invoice_settings.default_payment_method.
+func (s *Server) DefaultPaymentMethod(customerID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.st.customers[customerID]; c != nil {
+		return c.defaultPM
+	}
+	return ""
+}
+
+// Requests returns the log of API requests, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.st.requests...)
+}
+
+// PayCalls is how many requests to POST /v1/invoices/{id}/pay carried the idempotency key,
+// replays and refusals included.
+func (s *Server) PayCalls(idempotencyKey string) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if r.Method == "POST" && strings.HasSuffix(r.Path, "/pay") && r.IdempotencyKey == idempotencyKey {
+			n++
+		}
+	}
+	return n
+}
+
+// RenewalParams describes a failed subscription renewal to set up with NewFailedRenewal.
+type RenewalParams struct {
+	Email     string
+	Country   string
+	AmountDue int64  // default 2000
+	Currency  string // default "usd"
+	Brand     string // default "visa"
+	Decline   Decline
+	// Behaviour is what charging the card does afterwards (default: succeed).
+	Behaviour Outcome
+}
+
+// Renewal names the objects NewFailedRenewal created.
+type Renewal struct {
+	CustomerID, PaymentMethodID, SubscriptionID, InvoiceID string
+}
+
+// NewFailedRenewal sets up the usual starting point of a recovery: a customer with a default
+// card, an active subscription, and its renewal invoice whose automatic charge failed with
+// p.Decline (FailRenewal). The subscription is then past_due and the invoice open with
+// attempt_count 1.
+func (s *Server) NewFailedRenewal(p RenewalParams) (Renewal, error) {
+	if p.AmountDue == 0 {
+		p.AmountDue = 2000
+	}
+	var r Renewal
+	r.CustomerID = s.CreateCustomer(CustomerParams{Email: p.Email, Country: p.Country})
+	r.PaymentMethodID = s.CreatePaymentMethod(PaymentMethodParams{Customer: r.CustomerID, Brand: p.Brand,
+		Behaviour: p.Behaviour, Default: true})
+	r.SubscriptionID = s.CreateSubscription(SubscriptionParams{Customer: r.CustomerID, Currency: p.Currency})
+	r.InvoiceID = s.CreateInvoice(InvoiceParams{Customer: r.CustomerID, Subscription: r.SubscriptionID, AmountDue: p.AmountDue})
+	return r, s.FailRenewal(r.InvoiceID, p.Decline)
+}
