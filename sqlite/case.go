@@ -1,0 +1,279 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// caseColumns are the columns scanCase reads, in its order.
+const caseColumns = `id, invoice_id, customer_id, subscription_id, customer_email, amount, currency,
+	state, category, last_decline, payment_method_id, new_payment_method_id, attempts,
+	stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at, next_reason,
+	plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at, resolved_at, version`
+
+// scanCase reads a row of caseColumns.
+func scanCase(s scanner) (recoup.Case, error) {
+	var (
+		c                                recoup.Case
+		decline, nextKind, nextReason    sql.NullString
+		nextSeq                          sql.NullInt64
+		firstFailed, lastAttempt, nextAt sql.NullInt64
+		createdAt, updatedAt, resolvedAt sql.NullInt64
+	)
+	err := s.Scan(&c.ID, &c.InvoiceID, &c.CustomerID, &c.SubscriptionID, &c.CustomerEmail,
+		&c.Amount.Amount, &c.Amount.Currency, &c.State, &c.Category, &decline, &c.PaymentMethodID,
+		&c.NewPaymentMethodID, &c.Attempts, &c.StripeAttempts, &firstFailed, &lastAttempt,
+		&nextSeq, &nextKind, &nextAt, &nextReason, &c.PlanSeq, &c.RecoveredBy, &c.FinalAction,
+		&c.ClosedReason, &createdAt, &updatedAt, &resolvedAt, &c.Version)
+	if err != nil {
+		return recoup.Case{}, err
+	}
+	if c.LastDecline, err = declineOf(decline); err != nil {
+		return recoup.Case{}, err
+	}
+	c.FirstFailedAt = timeOf(firstFailed)
+	c.LastAttemptAt = timeOf(lastAttempt)
+	if nextSeq.Valid {
+		c.NextAction = &recoup.Action{
+			Seq:    int(nextSeq.Int64),
+			Kind:   recoup.ActionKind(nextKind.String),
+			At:     timeOf(nextAt),
+			Reason: nextReason.String,
+		}
+	}
+	c.CreatedAt = timeOf(createdAt)
+	c.UpdatedAt = timeOf(updatedAt)
+	c.ResolvedAt = timeOf(resolvedAt)
+	return c, nil
+}
+
+// caseArgs returns the values of every column but id and version, in caseColumns order.
+func caseArgs(c *recoup.Case) ([]any, error) {
+	if c.InvoiceID == "" {
+		return nil, recoup.Errorf(recoup.EINVALID, "case has no invoice")
+	}
+	if !c.State.Valid() {
+		return nil, recoup.Errorf(recoup.EINVALID, "case has an unknown state %q", c.State)
+	}
+	decline, err := declineArg(c.LastDecline)
+	if err != nil {
+		return nil, err
+	}
+	var nextSeq, nextKind, nextAt, nextReason any
+	if a := c.NextAction; a != nil {
+		nextSeq, nextKind, nextAt, nextReason = a.Seq, string(a.Kind), timeArg(a.At), a.Reason
+	}
+	return []any{c.InvoiceID, c.CustomerID, c.SubscriptionID, c.CustomerEmail, c.Amount.Amount,
+		c.Amount.Currency, string(c.State), string(c.Category), decline, c.PaymentMethodID,
+		c.NewPaymentMethodID, c.Attempts, c.StripeAttempts, timeArg(c.FirstFailedAt),
+		timeArg(c.LastAttemptAt), nextSeq, nextKind, nextAt, nextReason, c.PlanSeq,
+		string(c.RecoveredBy), string(c.FinalAction), c.ClosedReason, timeArg(c.CreatedAt),
+		timeArg(c.UpdatedAt), timeArg(c.ResolvedAt)}, nil
+}
+
+// getCase reads the one case matching where; ENOTFOUND if there is none.
+func getCase(ctx context.Context, q querier, where string, arg any) (recoup.Case, error) {
+	c, err := scanCase(q.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM cases WHERE `+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return recoup.Case{}, recoup.Errorf(recoup.ENOTFOUND, "no such case")
+	}
+	return c, err
+}
+
+func (t *tx) Case(id int64) (recoup.Case, error) {
+	c, err := getCase(t.ctx, t.tx, `id = ?`, id)
+	if err != nil {
+		return recoup.Case{}, wrap(err, "case %d", id)
+	}
+	return c, nil
+}
+
+func (t *tx) CaseByInvoice(invoiceID string) (recoup.Case, error) {
+	c, err := getCase(t.ctx, t.tx, `invoice_id = ?`, invoiceID)
+	if err != nil {
+		return recoup.Case{}, wrap(err, "case of invoice %s", invoiceID)
+	}
+	return c, nil
+}
+
+func (t *tx) ActiveCases(customerID, subscriptionID string) ([]recoup.Case, error) {
+	query := `SELECT ` + caseColumns + ` FROM cases WHERE customer_id = ?`
+	args := []any{customerID}
+	if subscriptionID != "" {
+		query += ` AND subscription_id = ?`
+		args = append(args, subscriptionID)
+	}
+	var states []string
+	for _, s := range recoup.CaseStates {
+		if s.Active() {
+			states = append(states, "?")
+			args = append(args, string(s))
+		}
+	}
+	query += ` AND state IN (` + strings.Join(states, ", ") + `) ORDER BY id`
+	cases, err := listCases(t.ctx, t.tx, query, args...)
+	if err != nil {
+		return nil, wrap(err, "active cases of customer %s", customerID)
+	}
+	return cases, nil
+}
+
+func listCases(ctx context.Context, q querier, query string, args ...any) ([]recoup.Case, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cases := []recoup.Case{}
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, err
+		}
+		cases = append(cases, c)
+	}
+	return cases, rows.Err()
+}
+
+func (t *tx) CreateCase(c *recoup.Case) error {
+	if c.ID != 0 {
+		return recoup.Errorf(recoup.EINVALID, "create case %d: the case already has an ID", c.ID)
+	}
+	args, err := caseArgs(c)
+	if err != nil {
+		return wrap(err, "create case for invoice %s", c.InvoiceID)
+	}
+	var id int64
+	err = t.tx.QueryRowContext(t.ctx, `INSERT INTO cases (
+		invoice_id, customer_id, subscription_id, customer_email, amount, currency, state,
+		category, last_decline, payment_method_id, new_payment_method_id, attempts,
+		stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at,
+		next_reason, plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at,
+		resolved_at, version
+	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+	ON CONFLICT (invoice_id) DO NOTHING
+	RETURNING id`, args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return recoup.Errorf(recoup.ECONFLICT, "create case for invoice %s: the invoice has a case", c.InvoiceID)
+	}
+	if err != nil {
+		return wrap(err, "create case for invoice %s", c.InvoiceID)
+	}
+	c.ID, c.Version = id, 1
+	return nil
+}
+
+func (t *tx) UpdateCase(c *recoup.Case) error {
+	args, err := caseArgs(c)
+	if err != nil {
+		return wrap(err, "update case %d", c.ID)
+	}
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE cases SET
+		invoice_id = ?, customer_id = ?, subscription_id = ?, customer_email = ?, amount = ?,
+		currency = ?, state = ?, category = ?, last_decline = ?, payment_method_id = ?,
+		new_payment_method_id = ?, attempts = ?, stripe_attempts = ?, first_failed_at = ?,
+		last_attempt_at = ?, next_seq = ?, next_kind = ?, next_at = ?, next_reason = ?,
+		plan_seq = ?, recovered_by = ?, final_action = ?, closed_reason = ?, created_at = ?,
+		updated_at = ?, resolved_at = ?, version = version + 1
+	WHERE id = ? AND version = ?`, append(args, c.ID, c.Version)...)
+	if err != nil {
+		return wrap(err, "update case %d", c.ID)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap(err, "update case %d", c.ID)
+	}
+	if n == 0 {
+		// Tell a stale version from a missing case.
+		current, err := getCase(t.ctx, t.tx, `id = ?`, c.ID)
+		if err != nil {
+			return wrap(err, "update case %d", c.ID)
+		}
+		return recoup.Errorf(recoup.ECONFLICT, "update case %d: version %d is stale, the case is at version %d",
+			c.ID, c.Version, current.Version)
+	}
+	c.Version++
+	return nil
+}
+
+func (s *Store) Case(ctx context.Context, id int64) (recoup.Case, error) {
+	c, err := getCase(ctx, s.db.r, `id = ?`, id)
+	if err != nil {
+		return recoup.Case{}, wrap(err, "case %d", id)
+	}
+	return c, nil
+}
+
+func (s *Store) Cases(ctx context.Context, f recoup.CaseFilter) (recoup.CasePage, error) {
+	limit, err := pageLimit(f)
+	if err != nil {
+		return recoup.CasePage{}, err
+	}
+	var where []string
+	var args []any
+	if f.State != "" {
+		where, args = append(where, `state = ?`), append(args, string(f.State))
+	}
+	if f.Before != 0 {
+		where, args = append(where, `id < ?`), append(args, f.Before)
+	}
+	query := `SELECT ` + caseColumns + ` FROM cases`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	// One row more than the page tells whether there is a next page.
+	query += ` ORDER BY id DESC LIMIT ?`
+	cases, err := listCases(ctx, s.db.r, query, append(args, limit+1)...)
+	if err != nil {
+		return recoup.CasePage{}, wrap(err, "list cases")
+	}
+	page := recoup.CasePage{Cases: cases}
+	if len(cases) > limit {
+		page.Cases = cases[:limit]
+		page.Next = cases[limit-1].ID
+	}
+	return page, nil
+}
+
+// pageLimit validates f and returns its page size.
+func pageLimit(f recoup.CaseFilter) (int, error) {
+	switch {
+	case f.Limit < 0 || f.Limit > recoup.MaxCaseLimit:
+		return 0, recoup.Errorf(recoup.EINVALID, "list cases: limit %d is not between 1 and %d", f.Limit, recoup.MaxCaseLimit)
+	case f.Before < 0:
+		return 0, recoup.Errorf(recoup.EINVALID, "list cases: negative cursor %d", f.Before)
+	case f.State != "" && !f.State.Valid():
+		return 0, recoup.Errorf(recoup.EINVALID, "list cases: unknown state %q", f.State)
+	case f.Limit == 0:
+		return 50, nil
+	}
+	return f.Limit, nil
+}
+
+func (s *Store) CountCases(ctx context.Context) (map[recoup.CaseState]int, error) {
+	rows, err := s.db.r.QueryContext(ctx, `SELECT state, count(*) FROM cases GROUP BY state`)
+	if err != nil {
+		return nil, wrap(err, "count cases")
+	}
+	defer rows.Close()
+	counts := make(map[recoup.CaseState]int, len(recoup.CaseStates))
+	for _, st := range recoup.CaseStates {
+		counts[st] = 0
+	}
+	for rows.Next() {
+		var st recoup.CaseState
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, wrap(err, "count cases")
+		}
+		counts[st] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(err, "count cases")
+	}
+	return counts, nil
+}

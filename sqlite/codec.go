@@ -1,0 +1,107 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// querier is what the store's queries run on: the read pool, or a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// timeArg encodes t as unix microseconds, or NULL for the zero time. Sub-microsecond digits
+// are dropped, as PostgreSQL's timestamptz drops them.
+func timeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// timeOf decodes a column written by timeArg, in UTC.
+func timeOf(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.Int64).UTC()
+}
+
+// declineArg encodes d as JSON text, or NULL for nil.
+func declineArg(d *recoup.Decline) (any, error) {
+	if d == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, recoup.Errorf(recoup.EINVALID, "encode decline: %w", err)
+	}
+	return string(b), nil
+}
+
+// declineOf decodes a column written by declineArg.
+func declineOf(v sql.NullString) (*recoup.Decline, error) {
+	if !v.Valid {
+		return nil, nil
+	}
+	var d recoup.Decline
+	if err := json.Unmarshal([]byte(v.String), &d); err != nil {
+		return nil, fmt.Errorf("decode decline: %w", err)
+	}
+	return &d, nil
+}
+
+// stringsArg encodes s as a JSON array, or NULL when empty.
+func stringsArg(s []string) (any, error) {
+	if len(s) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("encode strings: %w", err)
+	}
+	return string(b), nil
+}
+
+// stringsOf decodes a column written by stringsArg.
+func stringsOf(v sql.NullString) ([]string, error) {
+	if !v.Valid {
+		return nil, nil
+	}
+	var s []string
+	if err := json.Unmarshal([]byte(v.String), &s); err != nil {
+		return nil, fmt.Errorf("decode strings: %w", err)
+	}
+	return s, nil
+}
+
+// rawJSONArg returns b as text, NULL when empty, or EINVALID when it is not JSON.
+func rawJSONArg(b json.RawMessage) (any, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	if !json.Valid(b) {
+		return nil, recoup.Errorf(recoup.EINVALID, "detail is not valid JSON")
+	}
+	return string(b), nil
+}
+
+// rawJSONOf decodes a column written by rawJSONArg.
+func rawJSONOf(v sql.NullString) json.RawMessage {
+	if !v.Valid {
+		return nil
+	}
+	return json.RawMessage(v.String)
+}

@@ -1,0 +1,263 @@
+// Package sqlite implements recoup.Store on an embedded SQLite database (modernc.org/sqlite,
+// pure Go). The job queue (River's riversqlite driver) shares the database: it receives the
+// writer pool from DB.SQL and inserts its jobs inside the store's transactions through the
+// Enqueuer hook.
+//
+// Times are stored as INTEGER unix microseconds in UTC (NULL for the zero time), so they sort,
+// compare and round-trip exactly, at the same precision as PostgreSQL's timestamptz.
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/recoup-hq/recoup"
+)
+
+// busyTimeoutMillis is how long a connection waits for a lock held by another connection or
+// process before failing with SQLITE_BUSY.
+const busyTimeoutMillis = 10000
+
+// readerConns is the size of the read-only pool. Reads never block the writer in WAL mode, so
+// a few connections let the dashboard and the API read while a transaction runs.
+const readerConns = 4
+
+// DB is an open SQLite database: one writer connection and a small pool of read-only ones.
+//
+// The writer pool is capped at one connection. SQLite allows one writer at a time anyway, and
+// River, which shares this pool, recommends exactly this setting (riversqlite's package doc:
+// with several connections its concurrent work hits SQLITE_BUSY even with a busy_timeout).
+// With several connections, writers wait for each other in SQLite's busy handler, which polls
+// with sleeps: measured here, River working jobs while 8 goroutines inserted them ran twice as
+// slowly with 8 writer connections as with one. With one connection, writers queue in
+// database/sql's pool instead, and never see SQLITE_BUSY from inside the process.
+// BEGIN IMMEDIATE (_txlock=immediate) plus busy_timeout cover other processes (a CLI command
+// run beside the server): a transaction takes the write lock up front, waiting if needed,
+// rather than failing when it first writes.
+//
+// The cost of one writer connection is that anything holding it blocks the others, so the
+// store's reads outside a transaction go to a separate read-only pool: a Tx callback may call
+// Store.Case without deadlocking, and readers never wait for writers (WAL). Calling Store.Tx,
+// or a River method that is not the Tx variant, from inside a Tx callback still waits for the
+// writer connection until the context ends: don't.
+type DB struct {
+	w        *sql.DB // the writer: one connection, shared with River
+	r        *sql.DB // read-only pool for reads outside transactions
+	migrator *goose.Provider
+}
+
+// Open opens (creating if needed) the SQLite database named by dsn, which is a file path
+// ("recoup.db", "/var/lib/recoup/recoup.db"), a URL ("sqlite:recoup.db",
+// "sqlite:///var/lib/recoup/recoup.db"), a SQLite URI ("file:recoup.db?cache=private"), or
+// ":memory:" (also "sqlite::memory:") for a private in-memory database that lives until Close.
+// Query parameters given in the dsn are passed to the driver and take precedence over the
+// defaults. Open does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	base, q, err := parseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	setDefault(q, "_txlock", "immediate")
+	setPragma(q, "busy_timeout", fmt.Sprint(busyTimeoutMillis))
+	setPragma(q, "foreign_keys", "1")
+	// Readers are opened without journal_mode: the writer sets WAL first, and the mode is
+	// persistent in the file. In-memory databases (memdb) have no WAL and keep their mode.
+	rq := cloneValues(q)
+	setPragma(rq, "query_only", "1")
+	setPragma(q, "journal_mode", "WAL")
+
+	w, err := sql.Open("sqlite", base+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", dsn, err)
+	}
+	w.SetMaxOpenConns(1)
+	// Keep the connection for the life of the DB: an in-memory database dies with its last
+	// connection, and reopening a file costs the pragmas again.
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", dsn, translate(err))
+	}
+
+	r, err := sql.Open("sqlite", base+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", dsn, err)
+	}
+	r.SetMaxOpenConns(readerConns)
+	r.SetMaxIdleConns(readerConns)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open sqlite %s for reading: %w", dsn, translate(err))
+	}
+
+	migrator, err := newMigrator(w)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	return &DB{w: w, r: r, migrator: migrator}, nil
+}
+
+// SQL returns the writer pool (one connection), for River's riversqlite driver. Queries on it
+// wait while a store transaction runs.
+func (db *DB) SQL() *sql.DB { return db.w }
+
+// Close closes both pools. An in-memory database is gone afterwards.
+func (db *DB) Close() error {
+	return errors.Join(db.r.Close(), db.w.Close())
+}
+
+// parseDSN turns the accepted dsn forms into a driver name (a path or a file: URI, without
+// query) and its query parameters.
+func parseDSN(dsn string) (base string, q url.Values, err error) {
+	rest, query, _ := strings.Cut(dsn, "?")
+	q, err = url.ParseQuery(query)
+	if err != nil {
+		return "", nil, recoup.Errorf(recoup.EINVALID, "sqlite dsn %q: bad query: %w", dsn, err)
+	}
+	switch {
+	case strings.HasPrefix(rest, "sqlite://"):
+		rest = strings.TrimPrefix(rest, "sqlite://")
+	case strings.HasPrefix(rest, "sqlite:"):
+		rest = strings.TrimPrefix(rest, "sqlite:")
+	}
+	if rest == ":memory:" || rest == "file::memory:" || q.Get("mode") == "memory" {
+		// A plain :memory: database is private to its connection, and DB has several. The
+		// memdb VFS shares a named in-memory database between the connections of this process;
+		// the random name keeps two DBs apart.
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", nil, fmt.Errorf("sqlite dsn %q: name in-memory database: %w", dsn, err)
+		}
+		q.Del("mode")
+		q.Set("vfs", "memdb")
+		return "file:/recoup-" + hex.EncodeToString(b[:]), q, nil
+	}
+	if rest == "" || rest == "file:" {
+		return "", nil, recoup.Errorf(recoup.EINVALID, "sqlite dsn %q: no database path", dsn)
+	}
+	return rest, q, nil
+}
+
+// setDefault sets key to value unless the dsn set it.
+func setDefault(q url.Values, key, value string) {
+	if !q.Has(key) {
+		q.Set(key, value)
+	}
+}
+
+// setPragma adds _pragma=name(value) unless the dsn sets that pragma.
+func setPragma(q url.Values, name, value string) {
+	for _, p := range q["_pragma"] {
+		if strings.EqualFold(strings.TrimSpace(pragmaName(p)), name) {
+			return
+		}
+	}
+	q.Add("_pragma", name+"("+value+")")
+}
+
+// pragmaName returns the name of a _pragma value: "busy_timeout(5000)", "busy_timeout=5000".
+func pragmaName(p string) string {
+	if i := strings.IndexAny(p, "(="); i >= 0 {
+		return p[:i]
+	}
+	return p
+}
+
+func cloneValues(q url.Values) url.Values {
+	c := make(url.Values, len(q))
+	for k, v := range q {
+		c[k] = append([]string(nil), v...)
+	}
+	return c
+}
+
+// migrationTable is goose's version table. It is named for recoup so that it cannot collide
+// with another goose user's table in a shared database.
+const migrationTable = "recoup_migration"
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// newMigrator returns the goose provider of the embedded migrations. goose runs each
+// migration in its own transaction.
+func newMigrator(w *sql.DB) (*goose.Provider, error) {
+	fsys, err := fs.Sub(migrationFS, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, w, fsys,
+		goose.WithTableName(migrationTable),
+		goose.WithDisableGlobalRegistry(true),
+		goose.WithLogger(goose.NopLogger()),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite migrations: %w", err)
+	}
+	return p, nil
+}
+
+// Migrate applies the migrations that are not applied yet.
+func (db *DB) Migrate(ctx context.Context) error {
+	if _, err := db.migrator.Up(ctx); err != nil {
+		return fmt.Errorf("migrate sqlite: %w", translate(err))
+	}
+	return nil
+}
+
+// Ready returns nil when the database answers and every embedded migration is applied, and an
+// EUNAVAILABLE error otherwise. It only reads.
+func (db *DB) Ready(ctx context.Context) error {
+	var n int
+	err := db.r.QueryRowContext(ctx,
+		`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?`, migrationTable).Scan(&n)
+	if err != nil {
+		return recoup.Errorf(recoup.EUNAVAILABLE, "sqlite not ready: %w", err)
+	}
+	if n == 0 {
+		return recoup.Errorf(recoup.EUNAVAILABLE, "sqlite not ready: database not migrated")
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT DISTINCT version_id FROM `+migrationTable)
+	if err != nil {
+		return recoup.Errorf(recoup.EUNAVAILABLE, "sqlite not ready: read migrations: %w", err)
+	}
+	defer rows.Close()
+	var applied []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return recoup.Errorf(recoup.EUNAVAILABLE, "sqlite not ready: read migrations: %w", err)
+		}
+		applied = append(applied, v)
+	}
+	if err := rows.Err(); err != nil {
+		return recoup.Errorf(recoup.EUNAVAILABLE, "sqlite not ready: read migrations: %w", err)
+	}
+	var pending []int64
+	for _, src := range db.migrator.ListSources() {
+		if !slices.Contains(applied, src.Version) {
+			pending = append(pending, src.Version)
+		}
+	}
+	if len(pending) > 0 {
+		return recoup.Errorf(recoup.EUNAVAILABLE, "sqlite not ready: migrations %v not applied", pending)
+	}
+	return nil
+}

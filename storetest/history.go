@@ -1,0 +1,175 @@
+package storetest
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+)
+
+func testHistory(t *testing.T, newStore func(t *testing.T) Harness) {
+	t.Run("timeline keeps append order and detail", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		c := createCase(t, s, minimalCase("in_tl", "cus_1"))
+		other := createCase(t, s, minimalCase("in_tl2", "cus_1"))
+		entries := []recoup.TimelineEntry{
+			// Out of time order on purpose: the timeline is in append order.
+			{CaseID: c.ID, At: base.Add(time.Hour), Kind: recoup.EntryEvent, Summary: "Payment failed."},
+			{CaseID: c.ID, At: base, Kind: recoup.EntryDecision, Summary: "Retry on payday.",
+				Detail: json.RawMessage(`{"kind":"retry","inputs":{"category":"funds","b":"é\u00e9"},"n":[1,2.5]}`)},
+			{CaseID: other.ID, At: base, Kind: recoup.EntryState, Summary: "Another case."},
+			{CaseID: c.ID, Kind: recoup.EntryState, Summary: "", Detail: json.RawMessage(`"scheduled"`)},
+		}
+		mustTx(t, s, func(tx recoup.Tx) error {
+			for i := range entries {
+				if err := tx.AppendTimeline(&entries[i]); err != nil {
+					return err
+				}
+				if entries[i].ID == 0 {
+					t.Errorf("AppendTimeline did not set the ID of entry %d", i)
+				}
+			}
+			return nil
+		})
+		var want []recoup.TimelineEntry
+		for _, e := range entries {
+			if e.CaseID == c.ID {
+				e.At = stored(e.At)
+				want = append(want, e)
+			}
+		}
+		got, err := s.Timeline(t.Context(), c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantEqual(t, "timeline", want, got)
+	})
+
+	t.Run("timeline of a case without entries is empty", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		c := createCase(t, s, minimalCase("in_empty", "cus_1"))
+		got, err := s.Timeline(t.Context(), c.ID)
+		if err != nil || len(got) != 0 {
+			t.Fatalf("Timeline: %v, %v; want no entries and no error", got, err)
+		}
+	})
+
+	t.Run("timeline of a missing case is not found", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		_, err := s.Timeline(t.Context(), 424242)
+		wantCode(t, err, recoup.ENOTFOUND)
+		err = s.Tx(t.Context(), func(tx recoup.Tx) error {
+			return tx.AppendTimeline(&recoup.TimelineEntry{CaseID: 424242, Kind: recoup.EntryEvent, Summary: "x"})
+		})
+		wantCode(t, err, recoup.ENOTFOUND)
+	})
+
+	t.Run("timeline detail must be JSON", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		c := createCase(t, s, minimalCase("in_badjson", "cus_1"))
+		err := s.Tx(t.Context(), func(tx recoup.Tx) error {
+			return tx.AppendTimeline(&recoup.TimelineEntry{CaseID: c.ID, Kind: recoup.EntryEvent, Detail: json.RawMessage(`{"a":`)})
+		})
+		wantCode(t, err, recoup.EINVALID)
+	})
+
+	t.Run("attempts round-trip in the order recorded and update", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		c := createCase(t, s, minimalCase("in_att", "cus_1"))
+		attempts := []recoup.Attempt{
+			{CaseID: c.ID, N: 1, Source: recoup.SourceStripe, Status: recoup.AttemptDeclined,
+				Decline:   &recoup.Decline{Code: "card_declined", DeclineCode: "insufficient_funds"},
+				StartedAt: base, FinishedAt: base},
+			{CaseID: c.ID, N: 1, Source: recoup.SourceRecoup, IdempotencyKey: c.IdempotencyKey(1),
+				PaymentMethodID: "pm_1", Status: recoup.AttemptPending, StartedAt: base.Add(time.Hour)},
+			{CaseID: c.ID, N: 2, Source: recoup.SourceStripe, Status: recoup.AttemptError, StartedAt: base.Add(time.Minute)},
+		}
+		mustTx(t, s, func(tx recoup.Tx) error {
+			for i := range attempts {
+				if err := tx.InsertAttempt(&attempts[i]); err != nil {
+					return err
+				}
+				if attempts[i].ID == 0 {
+					t.Errorf("InsertAttempt did not set the ID of attempt %d", i)
+				}
+			}
+			return nil
+		})
+
+		// The pending attempt finishes: status, decline and finish time change, nothing else.
+		done := attempts[1]
+		done.Status, done.FinishedAt = recoup.AttemptDeclined, base.Add(time.Hour+time.Second)
+		done.Decline = &recoup.Decline{Code: "card_declined", AdviceCode: "do_not_try_again", Category: recoup.CategoryHard}
+		mustTx(t, s, func(tx recoup.Tx) error { return tx.UpdateAttempt(&done) })
+		attempts[1] = done
+
+		var want []recoup.Attempt
+		for _, a := range attempts {
+			a.StartedAt, a.FinishedAt = stored(a.StartedAt), stored(a.FinishedAt)
+			want = append(want, a)
+		}
+		got, err := s.Attempts(t.Context(), c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantEqual(t, "Store.Attempts", want, got)
+		mustTx(t, s, func(tx recoup.Tx) error {
+			got, err := tx.Attempts(c.ID)
+			if err != nil {
+				return err
+			}
+			wantEqual(t, "Tx.Attempts", want, got)
+			return nil
+		})
+	})
+
+	t.Run("a second attempt with the same case, source and number conflicts", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		c := createCase(t, s, minimalCase("in_attdup", "cus_1"))
+		a := recoup.Attempt{CaseID: c.ID, N: 1, Source: recoup.SourceRecoup, Status: recoup.AttemptPending, StartedAt: base}
+		mustTx(t, s, func(tx recoup.Tx) error { return tx.InsertAttempt(&a) })
+		mustTx(t, s, func(tx recoup.Tx) error {
+			dup := a
+			dup.ID, dup.Status = 0, recoup.AttemptSucceeded
+			wantCode(t, tx.InsertAttempt(&dup), recoup.ECONFLICT)
+			// The transaction goes on: a conflict is an answer, not a broken transaction.
+			other := a
+			other.ID, other.Source = 0, recoup.SourceStripe
+			return tx.InsertAttempt(&other)
+		})
+		got, err := s.Attempts(t.Context(), c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].Status != recoup.AttemptPending || got[1].Source != recoup.SourceStripe {
+			t.Fatalf("attempts: %+v, want the first and the Stripe one", got)
+		}
+	})
+
+	t.Run("attempts of a missing case or attempt are not found", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		c := createCase(t, s, minimalCase("in_noatt", "cus_1"))
+		got, err := s.Attempts(t.Context(), c.ID)
+		if err != nil || len(got) != 0 {
+			t.Fatalf("Attempts of a case without attempts: %v, %v; want none and no error", got, err)
+		}
+		_, err = s.Attempts(t.Context(), 424242)
+		wantCode(t, err, recoup.ENOTFOUND)
+		err = s.Tx(t.Context(), func(tx recoup.Tx) error {
+			return tx.InsertAttempt(&recoup.Attempt{CaseID: 424242, N: 1, Source: recoup.SourceRecoup, Status: recoup.AttemptPending})
+		})
+		wantCode(t, err, recoup.ENOTFOUND)
+		err = s.Tx(t.Context(), func(tx recoup.Tx) error {
+			return tx.UpdateAttempt(&recoup.Attempt{ID: 424242, Status: recoup.AttemptSucceeded})
+		})
+		wantCode(t, err, recoup.ENOTFOUND)
+	})
+}
