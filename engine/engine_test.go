@@ -355,3 +355,29 @@ func TestStaleActJobDoesNothing(t *testing.T) {
 		t.Fatalf("stale jobs changed the case: %+v", got)
 	}
 }
+
+func TestPaymentMethodNewsMustBeNew(t *testing.T) {
+	h := newHarness(t, testPolicy)
+	h.gw.failRenewal("in_1", "cus_1", 4200, expired)
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.runDue()
+	c := h.wantState("in_1", recoup.StateAwaitingCustomer)
+
+	// The card that failed, set as default again: nothing new.
+	h.ingest("evt_2", "payment_method.attached", "pm_old", "cus_1")
+	// A card attached before the failure, its event delivered late: nothing new.
+	late := &recoup.Event{ID: "evt_3", Type: "payment_method.attached", ObjectID: "pm_before", CustomerID: "cus_1",
+		Created: c.FirstFailedAt.Add(-time.Minute), Payload: []byte(`{}`)}
+	if _, err := h.eng.Ingest(h.ctx, h.now, late); err != nil {
+		t.Fatal(err)
+	}
+	h.runDue()
+	if got := h.wantState("in_1", recoup.StateAwaitingCustomer); got.PlanSeq != c.PlanSeq || len(h.gw.calls) != 0 {
+		t.Fatalf("re-planned on old news: %+v calls %v", got, h.gw.calls)
+	}
+	// The card updater refreshed the same card: that is news.
+	h.gw.script("in_1", nil)
+	h.ingest("evt_4", "payment_method.automatically_updated", "pm_old", "cus_1")
+	h.runDue()
+	h.wantState("in_1", recoup.StateRecovered)
+}

@@ -27,6 +27,12 @@ type Observation struct {
 	Source  Source
 	// NewPaymentMethodID is a payment method the customer (or a card updater) supplied.
 	NewPaymentMethodID string
+	// CardRefreshed: the card updater refreshed NewPaymentMethodID in place (same id, new
+	// expiry or number), so it is new even if it is the card that failed.
+	CardRefreshed bool
+	// EventCreated is when Stripe created the prompting event, if any: a payment-method change
+	// older than the case's first failure is not news.
+	EventCreated time.Time
 	// ActionRequired: Stripe says the customer must authenticate the payment.
 	ActionRequired bool
 	// SubscriptionCanceled: the invoice's subscription was cancelled.
@@ -163,7 +169,7 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 		c.LastDecline = &recoup.Decline{Code: "authentication_required", Message: "the customer must authenticate the payment"}
 		changed, replan = true, true
 	}
-	if pm := obs.NewPaymentMethodID; pm != "" && pm != c.NewPaymentMethodID {
+	if pm := obs.NewPaymentMethodID; pm != "" && pm != c.NewPaymentMethodID && !staleMethod(c, obs) {
 		c.NewPaymentMethodID = pm
 		if err := note(tx, c, now, recoup.EntryEvent, "new payment method "+pm+" from the customer or the card updater", obs.Source); err != nil {
 			return false, false, err
@@ -171,6 +177,15 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 		changed, replan = true, true
 	}
 	return changed, replan, nil
+}
+
+// staleMethod reports whether a payment-method observation brings nothing new: the card that
+// failed (not refreshed by the updater), or an event from before the failure delivered late.
+func staleMethod(c *recoup.Case, obs Observation) bool {
+	if obs.NewPaymentMethodID == c.PaymentMethodID && !obs.CardRefreshed {
+		return true
+	}
+	return !obs.EventCreated.IsZero() && obs.EventCreated.Before(c.FirstFailedAt)
 }
 
 // recordStripeAttempt records the invoice's latest failed attempt, made by Stripe or seen for

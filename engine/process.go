@@ -50,7 +50,8 @@ func (e *Engine) route(ctx context.Context, now time.Time, ev *recoup.Event) (re
 		if ev.CustomerID == "" {
 			return recoup.EventIgnored, "payment method has no customer", nil
 		}
-		return e.observeCustomer(ctx, now, ev.CustomerID, "", Observation{Source: src, NewPaymentMethodID: ev.ObjectID})
+		return e.observeCustomer(ctx, now, ev.CustomerID, "", Observation{Source: src, NewPaymentMethodID: ev.ObjectID,
+			CardRefreshed: ev.Type == "payment_method.automatically_updated", EventCreated: ev.Created})
 	case "customer.updated":
 		if !ev.HasChanged("invoice_settings.default_payment_method") && !ev.HasChanged("default_source") {
 			return recoup.EventIgnored, "default payment method unchanged", nil
@@ -59,7 +60,7 @@ func (e *Engine) route(ctx context.Context, now time.Time, ev *recoup.Event) (re
 		if pm == "" {
 			return recoup.EventIgnored, "default payment method removed", nil
 		}
-		return e.observeCustomer(ctx, now, ev.ObjectID, "", Observation{Source: src, NewPaymentMethodID: pm})
+		return e.observeCustomer(ctx, now, ev.ObjectID, "", Observation{Source: src, NewPaymentMethodID: pm, EventCreated: ev.Created})
 	}
 	return recoup.EventIgnored, "event type not handled", nil
 }

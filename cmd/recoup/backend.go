@@ -18,6 +18,8 @@ type queue interface {
 	Ready(ctx context.Context) error
 	Start(ctx context.Context, h jobs.Handler) error
 	Stop(ctx context.Context) error
+	// Subscribe reports the jobs this process finishes; tests wait on it instead of sleeping.
+	Subscribe() (<-chan jobs.Event, func())
 }
 
 // backend is the database with its store and job queue.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/recoup-hq/recoup/engine"
 	"github.com/recoup-hq/recoup/jobs"
 	"github.com/recoup-hq/recoup/metrics"
+	"github.com/recoup-hq/recoup/policy"
 	"github.com/recoup-hq/recoup/stripeapi"
 	"github.com/recoup-hq/recoup/web"
 )
@@ -26,43 +28,74 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	log := g.Logger()
-	gw, err := stripeapi.New(stripeapi.Config{SecretKey: c.SecretKey, APIBase: c.APIBase, RateLimit: c.RateLimit, Logger: log})
-	if err != nil {
-		return fmt.Errorf("STRIPE_SECRET_KEY/STRIPE_API_BASE: %w", err)
-	}
-	var m *metrics.Metrics
-	b, err := openBackend(ctx, g.DatabaseURL, jobs.Config{
-		Clock: realClock{}, Workers: c.Workers, ReconcileEvery: c.ReconcileEvery, Logger: log,
-		Lag: func(kind string, d time.Duration) { m.JobLag(kind, d) },
-	})
-	if err != nil {
-		return err
-	}
-	defer b.close()
-	if err := b.Migrate(ctx); err != nil {
-		return err
-	}
-	m = metrics.New(b.store)
-	eng := engine.New(engine.Config{Store: b.store, Gateway: gw, Policy: pol, Events: gw, Metrics: m, Logger: log})
-	srv := web.New(web.Config{
-		Store: b.store, Intake: eng, Verifier: &stripeapi.WebhookVerifier{Secrets: c.webhookSecrets()},
-		AdminToken: c.AdminToken, Metrics: m, Now: time.Now, Logger: log, Ready: b.Ready,
-	})
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("RECOUP_LISTEN %s: %w", c.Listen, err)
 	}
-	if err := b.queue.Start(ctx, eng); err != nil {
+	a, err := c.newApp(ctx, g.DatabaseURL, pol, realClock{}, g.Logger())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer a.close()
+	return a.serve(ctx, ln)
+}
+
+// app is a wired service: the backend, the engine, the job queue and the HTTP server.
+type app struct {
+	backend *backend
+	engine  *engine.Engine
+	web     *web.Server
+	metrics *metrics.Metrics
+	policy  *policy.Policy
+	clock   jobs.Clock
+	log     *slog.Logger
+}
+
+// newApp opens the database, applies migrations and wires the parts; serve starts it.
+func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy, clock jobs.Clock, log *slog.Logger) (*app, error) {
+	gw, err := stripeapi.New(stripeapi.Config{SecretKey: c.SecretKey, APIBase: c.APIBase, RateLimit: c.RateLimit, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("STRIPE_SECRET_KEY/STRIPE_API_BASE: %w", err)
+	}
+	a := &app{policy: pol, clock: clock, log: log}
+	b, err := openBackend(ctx, dbURL, jobs.Config{
+		Clock: clock, Workers: c.Workers, ReconcileEvery: c.ReconcileEvery, Logger: log,
+		Lag: func(kind string, d time.Duration) { a.metrics.JobLag(kind, d) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Migrate(ctx); err != nil {
+		b.close()
+		return nil, err
+	}
+	a.backend = b
+	a.metrics = metrics.New(b.store)
+	a.engine = engine.New(engine.Config{Store: b.store, Gateway: gw, Policy: pol, Events: gw, Metrics: a.metrics, Logger: log})
+	a.web = web.New(web.Config{
+		Store: b.store, Intake: a.engine, Verifier: &stripeapi.WebhookVerifier{Secrets: c.webhookSecrets()},
+		AdminToken: c.AdminToken, Metrics: a.metrics, Now: clock.Now, Logger: log, Ready: b.Ready,
+	})
+	return a, nil
+}
+
+func (a *app) close() { a.backend.close() }
+
+// serve runs the job queue and the HTTP server on ln until ctx is cancelled, then shuts both
+// down gracefully.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	if err := a.backend.queue.Start(ctx, a.engine); err != nil {
 		ln.Close()
 		return fmt.Errorf("start job queue: %w", err)
 	}
-	hs := srv.HTTPServer(c.Listen)
+	hs := a.web.HTTPServer(ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("recoup serving", "listen", ln.Addr().String(), "database", b.kind, "policy_version", pol.Version,
-		"final_action", string(pol.FinalAction), "api_enabled", c.AdminToken != "")
+	a.log.Info("recoup serving", "listen", ln.Addr().String(), "database", a.backend.kind,
+		"policy_version", a.policy.Version, "final_action", string(a.policy.FinalAction))
 
+	var err error
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
@@ -72,12 +105,12 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	if e := hs.Shutdown(shutdown); e != nil && err == nil {
 		err = e
 	}
-	if e := b.queue.Stop(shutdown); e != nil && err == nil {
+	if e := a.backend.queue.Stop(shutdown); e != nil && err == nil {
 		err = e
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	log.Info("recoup stopped")
+	a.log.Info("recoup stopped")
 	return err
 }
