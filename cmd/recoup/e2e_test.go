@@ -86,7 +86,7 @@ func (w *world) start(dbURL string) *process {
 	t := w.t
 	t.Helper()
 	cmd := ServeCmd{
-		StripeFlags: StripeFlags{SecretKey: "sk_test_e2e", APIBase: w.fake.URL(), RateLimit: 100},
+		StripeFlags:   StripeFlags{SecretKey: "sk_test_e2e", APIBase: w.fake.URL(), RateLimit: 100},
 		WebhookSecret: e2eSecret, Listen: "127.0.0.1:0", AdminToken: e2eToken, Workers: 4,
 	}
 	pol, err := policy.Parse("e2e.yaml", []byte(e2ePolicy))
