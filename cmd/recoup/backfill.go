@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -24,7 +25,7 @@ type BackfillCmd struct {
 
 // Run lists the account's open invoices whose payment failed and opens or updates a case for
 // each, exactly as a webhook would. Re-running it changes nothing already imported.
-func (c *BackfillCmd) Run(ctx context.Context, g *Globals) error {
+func (c *BackfillCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
 	if err := c.StripeFlags.validate(); err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func (c *BackfillCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return fmt.Errorf("backfill after %d invoices: %w", seen, err)
 	}
-	fmt.Printf("backfill: %d failed open invoice(s) since %s; %d case(s) open or updated; run `recoup serve` to work them\n",
+	fmt.Fprintf(out, "backfill: %d failed open invoice(s) since %s; %d case(s) open or updated; run `recoup serve` to work them\n",
 		seen, time.Now().Add(-since).Format(time.DateOnly), opened)
 	return nil
 }

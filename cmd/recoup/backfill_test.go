@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 
@@ -31,7 +32,7 @@ func TestBackfillImportsFailedInvoicesOnce(t *testing.T) {
 	cmd := BackfillCmd{StripeFlags: StripeFlags{SecretKey: "sk_test_e2e", APIBase: w.fake.URL(), RateLimit: 100}, Since: "30d"}
 	g := &Globals{DatabaseURL: url, LogLevel: "error"}
 	for range 2 { // safe to re-run
-		if err := cmd.Run(context.Background(), g); err != nil {
+		if err := cmd.Run(context.Background(), g, io.Discard); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -14,16 +15,32 @@ import (
 )
 
 func main() {
-	var cli CLI
-	kctx := kong.Parse(&cli,
-		kong.Name("recoup"),
-		kong.Description("Recover failed Stripe subscription payments. Every flag can also be set by the environment variable shown beside it."),
-		kong.UsageOnError(),
-	)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := kctx.Run(ctx, &cli.Globals); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Exit); err != nil {
 		fmt.Fprintln(os.Stderr, "recoup:", err)
 		os.Exit(1)
 	}
+}
+
+// run parses args (flags and environment) and runs the chosen command.
+func run(ctx context.Context, args []string, stdout io.Writer, exit func(int)) error {
+	var cli CLI
+	parser, err := kong.New(&cli,
+		kong.Name("recoup"),
+		kong.Description("Recover failed Stripe subscription payments. Every flag can also be set by the environment variable shown beside it."),
+		kong.UsageOnError(),
+		kong.Writers(stdout, os.Stderr),
+		kong.Exit(exit),
+		kong.BindTo(ctx, (*context.Context)(nil)),
+		kong.BindTo(stdout, (*io.Writer)(nil)),
+	)
+	if err != nil {
+		return err
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		return err
+	}
+	return kctx.Run(&cli.Globals)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/recoup-hq/recoup/jobs"
 )
@@ -11,7 +12,7 @@ import (
 type MigrateCmd struct{}
 
 // Run applies the store's and the job queue's migrations.
-func (c *MigrateCmd) Run(ctx context.Context, g *Globals) error {
+func (c *MigrateCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
 	b, err := openBackend(ctx, g.DatabaseURL, jobs.Config{Clock: realClock{}, Logger: g.Logger()})
 	if err != nil {
 		return err
@@ -20,6 +21,6 @@ func (c *MigrateCmd) Run(ctx context.Context, g *Globals) error {
 	if err := b.Migrate(ctx); err != nil {
 		return err
 	}
-	fmt.Printf("migrations applied (%s)\n", b.kind)
+	fmt.Fprintf(out, "migrations applied (%s)\n", b.kind)
 	return nil
 }

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/recoup-hq/recoup/policy"
@@ -20,7 +20,7 @@ type PolicyCheckCmd struct {
 }
 
 // Run validates the file and prints its problems, one per line.
-func (c *PolicyCheckCmd) Run(ctx context.Context, g *Globals) error {
+func (c *PolicyCheckCmd) Run(out io.Writer) error {
 	p, err := policy.Load(c.File)
 	var pe *policy.Error
 	if errors.As(err, &pe) {
@@ -32,6 +32,6 @@ func (c *PolicyCheckCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s: valid (version %s)\n", c.File, p.Version)
+	fmt.Fprintf(out, "%s: valid (version %s)\n", c.File, p.Version)
 	return nil
 }
