@@ -151,3 +151,15 @@ func (c *Case) IdempotencyKey(n int) string {
 func (c *Case) FinalActionKey(a FinalAction) string {
 	return fmt.Sprintf("recoup-case-%d-%s-final-%s", c.ID, c.InvoiceID, a)
 }
+
+// Validate reports an EINVALID error if the case cannot be stored: every case belongs to an
+// invoice and is in a known state.
+func (c *Case) Validate() error {
+	if c.InvoiceID == "" {
+		return Errorf(EINVALID, "case has no invoice")
+	}
+	if !c.State.Valid() {
+		return Errorf(EINVALID, "case has an unknown state %q", c.State)
+	}
+	return nil
+}

@@ -58,11 +58,8 @@ func scanCase(s scanner) (recoup.Case, error) {
 
 // caseArgs returns the values of every column but id and version, in caseColumns order.
 func caseArgs(c *recoup.Case) ([]any, error) {
-	if c.InvoiceID == "" {
-		return nil, recoup.Errorf(recoup.EINVALID, "case has no invoice")
-	}
-	if !c.State.Valid() {
-		return nil, recoup.Errorf(recoup.EINVALID, "case has an unknown state %q", c.State)
+	if err := c.Validate(); err != nil {
+		return nil, err
 	}
 	decline, err := declineArg(c.LastDecline)
 	if err != nil {
