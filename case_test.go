@@ -111,3 +111,28 @@ func TestErrorCode(t *testing.T) {
 		t.Fatal("plain errors are internal; nil has no code")
 	}
 }
+
+func TestValidate(t *testing.T) {
+	for name, err := range map[string]error{
+		"case without invoice":  (&recoup.Case{State: recoup.StateOpen}).Validate(),
+		"case in unknown state": (&recoup.Case{InvoiceID: "in_1", State: "lost"}).Validate(),
+		"entry without kind":    (&recoup.TimelineEntry{CaseID: 1}).Validate(),
+		"entry with bad detail": (&recoup.TimelineEntry{Kind: recoup.EntryEvent, Detail: []byte(`{"a":`)}).Validate(),
+		"event without id":      (&recoup.Event{Type: "invoice.paid"}).Validate(),
+		"job without kind":      recoup.Job{CaseID: 1}.Validate(),
+	} {
+		if recoup.ErrorCode(err) != recoup.EINVALID {
+			t.Errorf("%s: %v, want EINVALID", name, err)
+		}
+	}
+	for name, err := range map[string]error{
+		"case":  (&recoup.Case{InvoiceID: "in_1", State: recoup.StateOpen}).Validate(),
+		"entry": (&recoup.TimelineEntry{Kind: recoup.EntryEvent, Detail: []byte(`{"a":1}`)}).Validate(),
+		"event": (&recoup.Event{ID: "evt_1"}).Validate(),
+		"job":   recoup.Job{Kind: recoup.JobAct}.Validate(),
+	} {
+		if err != nil {
+			t.Errorf("valid %s refused: %v", name, err)
+		}
+	}
+}

@@ -51,3 +51,11 @@ func (e *Event) HasChanged(key string) bool {
 	}
 	return false
 }
+
+// Validate reports an EINVALID error if the event cannot be stored: it needs Stripe's id.
+func (e *Event) Validate() error {
+	if e.ID == "" {
+		return Errorf(EINVALID, "the event has no ID")
+	}
+	return nil
+}

@@ -95,3 +95,11 @@ type Tx interface {
 	Cursor(name string) (string, error)
 	SetCursor(name, value string) error
 }
+
+// Validate reports an EINVALID error if the job cannot be enqueued: it needs a kind.
+func (j Job) Validate() error {
+	if j.Kind == "" {
+		return Errorf(EINVALID, "job has no kind")
+	}
+	return nil
+}

@@ -62,3 +62,15 @@ const (
 func (a FinalAction) Valid() bool {
 	return a == FinalCancelSubscription || a == FinalMarkUncollectible || a == FinalLeavePastDue
 }
+
+// Validate reports an EINVALID error if the entry cannot be stored: it has a kind, and its
+// detail, when present, is valid JSON.
+func (e *TimelineEntry) Validate() error {
+	if e.Kind == "" {
+		return Errorf(EINVALID, "timeline entry has no kind")
+	}
+	if len(e.Detail) > 0 && !json.Valid(e.Detail) {
+		return Errorf(EINVALID, "timeline entry detail is not valid JSON")
+	}
+	return nil
+}

@@ -79,15 +79,12 @@ func declineOf(b []byte) (*recoup.Decline, error) {
 	return &d, nil
 }
 
-// rawJSONArg returns b, NULL when empty, or EINVALID when it is not JSON.
-func rawJSONArg(b json.RawMessage) (any, error) {
+// rawJSONArg returns b (validated by TimelineEntry.Validate), or NULL when empty.
+func rawJSONArg(b json.RawMessage) any {
 	if len(b) == 0 {
-		return nil, nil
+		return nil
 	}
-	if !json.Valid(b) {
-		return nil, recoup.Errorf(recoup.EINVALID, "detail is not valid JSON")
-	}
-	return []byte(b), nil
+	return []byte(b)
 }
 
 // stringsArg returns s, or NULL when empty.

@@ -77,8 +77,8 @@ func (t *tx) Enqueue(jobs ...recoup.Job) error {
 		return recoup.Errorf(recoup.EINTERNAL, "enqueue: the transaction has ended")
 	}
 	for _, j := range jobs {
-		if j.Kind == "" {
-			return recoup.Errorf(recoup.EINVALID, "enqueue: job has no kind")
+		if err := j.Validate(); err != nil {
+			return recoup.Errorf(recoup.EINVALID, "enqueue: %w", err)
 		}
 	}
 	t.jobs = append(t.jobs, jobs...)

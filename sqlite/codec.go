@@ -87,15 +87,12 @@ func stringsOf(v sql.NullString) ([]string, error) {
 	return s, nil
 }
 
-// rawJSONArg returns b as text, NULL when empty, or EINVALID when it is not JSON.
-func rawJSONArg(b json.RawMessage) (any, error) {
+// rawJSONArg returns b (validated by TimelineEntry.Validate) as text, or NULL when empty.
+func rawJSONArg(b json.RawMessage) any {
 	if len(b) == 0 {
-		return nil, nil
+		return nil
 	}
-	if !json.Valid(b) {
-		return nil, recoup.Errorf(recoup.EINVALID, "detail is not valid JSON")
-	}
-	return string(b), nil
+	return string(b)
 }
 
 // rawJSONOf decodes a column written by rawJSONArg.

@@ -10,8 +10,8 @@ import (
 )
 
 func (t *tx) InsertEvent(ev *recoup.Event) (bool, error) {
-	if ev.ID == "" {
-		return false, recoup.Errorf(recoup.EINVALID, "insert event: the event has no ID")
+	if err := ev.Validate(); err != nil {
+		return false, recoup.Errorf(recoup.EINVALID, "insert event: %w", err)
 	}
 	changed, err := stringsArg(ev.Changed)
 	if err != nil {

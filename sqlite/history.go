@@ -11,16 +11,12 @@ import (
 // A case's history: its timeline entries and its charge attempts.
 
 func (t *tx) AppendTimeline(e *recoup.TimelineEntry) error {
-	if e.Kind == "" {
-		return recoup.Errorf(recoup.EINVALID, "append timeline of case %d: entry has no kind", e.CaseID)
-	}
-	detail, err := rawJSONArg(e.Detail)
-	if err != nil {
+	if err := e.Validate(); err != nil {
 		return recoup.Errorf(recoup.EINVALID, "append timeline of case %d: %w", e.CaseID, err)
 	}
-	err = t.tx.QueryRowContext(t.ctx,
+	err := t.tx.QueryRowContext(t.ctx,
 		`INSERT INTO timeline (case_id, at, kind, summary, detail) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		e.CaseID, timeArg(e.At), string(e.Kind), e.Summary, detail).Scan(&e.ID)
+		e.CaseID, timeArg(e.At), string(e.Kind), e.Summary, rawJSONArg(e.Detail)).Scan(&e.ID)
 	if isForeignKey(err) {
 		return recoup.Errorf(recoup.ENOTFOUND, "append timeline of case %d: no such case", e.CaseID)
 	}
