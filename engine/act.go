@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/decline"
 )
 
 // resendWithin is how long after a charge was recorded a re-run still sends it with the same
@@ -98,7 +99,7 @@ func (e *Engine) charge(ctx context.Context, now time.Time, c recoup.Case, seq i
 	if err != nil {
 		return err
 	}
-	return e.pay(ctx, now, c.ID, a)
+	return e.pay(ctx, now, c, a)
 }
 
 // resumeCharge finishes a charge whose outcome was never recorded (the process died, or the
@@ -125,18 +126,14 @@ func (e *Engine) resumeCharge(ctx context.Context, now time.Time, c recoup.Case)
 		return e.finish(ctx, now, c.ID, *a, recoup.PayResult{}, recoup.Errorf(recoup.EUNAVAILABLE,
 			"outcome of charge %d unknown after %s and the invoice is still open: it did not pay", a.N, resendWithin))
 	}
-	return e.pay(ctx, now, c.ID, *a)
+	return e.pay(ctx, now, c, *a)
 }
 
 // pay calls Stripe for a recorded attempt and records the outcome. When the call fails without
 // an answer, the invoice decides: paid means the charge went through; open means it did not,
 // and the attempt is recorded as an error. If even the invoice cannot be read, the error is
 // returned and the job's retry resumes the charge with the same key.
-func (e *Engine) pay(ctx context.Context, now time.Time, caseID int64, a recoup.Attempt) error {
-	c, err := e.store.Case(ctx, caseID)
-	if err != nil {
-		return err
-	}
+func (e *Engine) pay(ctx context.Context, now time.Time, c recoup.Case, a recoup.Attempt) error {
 	res, payErr := e.gw.Pay(ctx, recoup.PayRequest{InvoiceID: c.InvoiceID, IdempotencyKey: a.IdempotencyKey, PaymentMethodID: a.PaymentMethodID})
 	if payErr != nil {
 		inv, err := e.gw.Invoice(ctx, c.InvoiceID)
@@ -149,7 +146,7 @@ func (e *Engine) pay(ctx context.Context, now time.Time, caseID int64, a recoup.
 			res.Invoice = inv
 		}
 	}
-	return e.finish(ctx, now, caseID, a, res, payErr)
+	return e.finish(ctx, now, c.ID, a, res, payErr)
 }
 
 // finish records a charge's outcome and moves the case on.
@@ -172,7 +169,7 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 			if a.Decline == nil {
 				a.Decline = &recoup.Decline{Message: "declined without details"}
 			}
-			a.Decline.Category = classify(a.Decline).Category
+			a.Decline.Category = decline.Classify(a.Decline).Category
 		}
 		if c.State != recoup.StateRetrying {
 			// An observation resolved the case meanwhile (paid, voided); record the outcome only

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/decline"
 )
 
 // Source says where an observation came from, for the timeline.
@@ -201,7 +202,7 @@ func (e *Engine) recordStripeAttempt(tx recoup.Tx, c *recoup.Case, now time.Time
 	if a.Decline == nil {
 		a.Decline = &recoup.Decline{Message: "Stripe reported no decline details"}
 	}
-	a.Decline.Category = classify(a.Decline).Category
+	a.Decline.Category = decline.Classify(a.Decline).Category
 	if err := tx.InsertAttempt(&a); err != nil && recoup.ErrorCode(err) != recoup.ECONFLICT {
 		return fmt.Errorf("record Stripe attempt: %w", err)
 	}

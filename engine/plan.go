@@ -9,9 +9,6 @@ import (
 	"github.com/recoup-hq/recoup/policy"
 )
 
-// classify is the decline classifier, shared by every path that records a decline.
-func classify(d *recoup.Decline) decline.Verdict { return decline.Classify(d) }
-
 // plan asks the policy for the case's next action, records the decision with its reason, moves
 // the case to the matching state and queues the action's job, all in the caller's transaction.
 func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
@@ -63,7 +60,7 @@ func decisionSummary(d recoup.Decision, p *policy.Policy) string {
 
 // facts derives what the policy needs from the case and its attempts.
 func facts(c recoup.Case, attempts []recoup.Attempt) policy.Facts {
-	f := policy.Facts{Case: c, Verdict: classify(c.LastDecline)}
+	f := policy.Facts{Case: c, Verdict: decline.Classify(c.LastDecline)}
 	for _, a := range attempts {
 		if a.Source != recoup.SourceRecoup {
 			continue
