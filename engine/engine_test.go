@@ -240,27 +240,36 @@ func (h *harness) runCrashing(j recoup.Job) (died bool) {
 	return false
 }
 
-func TestCrashBeforeTheCallChargesOnce(t *testing.T) {
-	h := newHarness(t, testPolicy)
+// crashDuringCharge opens a case for in_1 whose first retry has the given outcome, installs a
+// crash at the hook set chooses (before or after the call), runs the retry's job into the crash
+// and returns that job, for the test to run again as River would.
+func (h *harness) crashDuringCharge(outcome any, set func(*fakeGateway, func(recoup.PayRequest) error)) recoup.Job {
+	h.t.Helper()
 	h.gw.failRenewal("in_1", "cus_1", 1000, insufficient)
-	h.gw.script("in_1", nil)
+	h.gw.script("in_1", outcome)
 	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
 	h.runDue()
 	crashed := false
-	h.gw.beforePay = func(recoup.PayRequest) error {
+	set(h.gw, func(recoup.PayRequest) error {
 		if !crashed {
 			crashed = true
-			panic(crash{}) // the attempt is recorded; the call never leaves
+			panic(crash{})
 		}
 		return nil
-	}
-	c := h.caseOf("in_1")
-	h.now = c.NextAction.At
+	})
+	h.now = h.caseOf("in_1").NextAction.At
 	job, _ := h.take(func(j recoup.Job) bool { return j.Kind == recoup.JobAct })
 	if !h.runCrashing(job) {
-		t.Fatal("the process did not die")
+		h.t.Fatal("the process did not die")
 	}
-	c = h.wantState("in_1", recoup.StateRetrying)
+	return job
+}
+
+func TestCrashBeforeTheCallChargesOnce(t *testing.T) {
+	h := newHarness(t, testPolicy)
+	// The attempt is recorded; the call never leaves.
+	job := h.crashDuringCharge(nil, func(g *fakeGateway, f func(recoup.PayRequest) error) { g.beforePay = f })
+	c := h.wantState("in_1", recoup.StateRetrying)
 	if a := h.attempts(c, recoup.SourceRecoup); len(a) != 1 || a[0].Status != recoup.AttemptPending {
 		t.Fatalf("attempt not recorded before the call: %+v", a)
 	}
@@ -277,25 +286,10 @@ func TestCrashBeforeTheCallChargesOnce(t *testing.T) {
 func TestCrashAfterTheCallChargesOnce(t *testing.T) {
 	for _, outcome := range []any{nil, insufficient} {
 		h := newHarness(t, testPolicy)
-		h.gw.failRenewal("in_1", "cus_1", 1000, insufficient)
-		h.gw.script("in_1", outcome)
-		h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
-		h.runDue()
-		crashed := false
-		h.gw.afterPay = func(recoup.PayRequest) error {
-			if !crashed {
-				crashed = true
-				panic(crash{}) // Stripe answered; the outcome was never recorded
-			}
-			return nil
-		}
+		// Stripe answered; the outcome was never recorded.
+		job := h.crashDuringCharge(outcome, func(g *fakeGateway, f func(recoup.PayRequest) error) { g.afterPay = f })
 		c := h.caseOf("in_1")
-		h.now = c.NextAction.At
-		job, _ := h.take(func(j recoup.Job) bool { return j.Kind == recoup.JobAct })
-		if !h.runCrashing(job) {
-			t.Fatal("the process did not die")
-		}
-		if c = h.caseOf("in_1"); c.State != recoup.StateRetrying {
+		if c.State != recoup.StateRetrying {
 			t.Fatalf("after the crash the case is %s, want retrying", c.State)
 		}
 		h.now = h.now.Add(time.Minute)
