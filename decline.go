@@ -14,6 +14,9 @@ const (
 	CategoryHard           Category = "hard"           // the issuer will never approve this credential
 )
 
+// Categories lists the recovery categories a decline can be classified in.
+var Categories = []Category{CategoryTechnical, CategoryFunds, CategoryIssuerSoft, CategoryCustomerFix, CategoryAuthentication, CategoryHard}
+
 // Decline is why a charge failed, as Stripe reported it on the error or the charge outcome.
 type Decline struct {
 	Code               string   `json:"code,omitempty"`         // error code: card_declined, expired_card, processing_error, ...
@@ -23,8 +26,10 @@ type Decline struct {
 	NetworkDeclineCode string   `json:"network_decline_code,omitempty"`
 	OutcomeType        string   `json:"outcome_type,omitempty"` // issuer_declined, blocked, invalid, ...
 	Message            string   `json:"message,omitempty"`
-	CardBrand          string   `json:"card_brand,omitempty"`
-	Category           Category `json:"category,omitempty"` // set by the classifier
+	CardBrand          string   `json:"card_brand,omitempty"`   // visa, mastercard, amex, ...
+	CardFunding        string   `json:"card_funding,omitempty"` // credit, debit, prepaid, unknown
+	CardCountry        string   `json:"card_country,omitempty"` // the issuing country, ISO 3166-1 alpha-2
+	Category           Category `json:"category,omitempty"`     // set by the classifier
 }
 
 // Reason returns the most specific code available, for display.

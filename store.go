@@ -12,6 +12,7 @@ type JobKind string
 const (
 	JobProcessEvent JobKind = "process_event" // EventID
 	JobAct          JobKind = "act"           // CaseID, Seq: run the case's planned action if still current
+	JobMessage      JobKind = "message"       // CaseID, Seq: send campaign step Seq if it still applies
 )
 
 // Job is a unit of deferred work, enqueued inside a store transaction so that it exists if and
@@ -52,6 +53,7 @@ type Store interface {
 	Timeline(ctx context.Context, caseID int64) ([]TimelineEntry, error)
 	Attempts(ctx context.Context, caseID int64) ([]Attempt, error)
 	Event(ctx context.Context, id string) (Event, error)
+	Messages(ctx context.Context, caseID int64) ([]Message, error)
 	// CountCases counts cases by state, for metrics.
 	CountCases(ctx context.Context) (map[CaseState]int, error)
 	// Ready returns nil when the database answers and every migration is applied.
@@ -86,6 +88,12 @@ type Tx interface {
 	// UpdateAttempt saves the status, decline and finish time of an attempt.
 	UpdateAttempt(a *Attempt) error
 	Attempts(caseID int64) ([]Attempt, error)
+
+	// InsertMessage stores m, setting its ID; ECONFLICT if (CaseID, Step) exists.
+	InsertMessage(m *Message) error
+	// UpdateMessage saves the status, error and send time of a message.
+	UpdateMessage(m *Message) error
+	Messages(caseID int64) ([]Message, error)
 
 	// Enqueue adds jobs to the transaction.
 	Enqueue(jobs ...Job) error

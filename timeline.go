@@ -15,6 +15,7 @@ const (
 	EntryAttempt  EntryKind = "attempt"  // a charge attempt started or finished
 	EntryState    EntryKind = "state"    // a state transition
 	EntryAction   EntryKind = "action"   // a final action or another call with effects
+	EntryMessage  EntryKind = "message"  // a message to the customer sent, skipped or failed
 )
 
 // TimelineEntry is one line of a case's append-only history.

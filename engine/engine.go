@@ -33,10 +33,12 @@ type EventSource interface {
 type Config struct {
 	Store   recoup.Store
 	Gateway recoup.Gateway
-	Policy  *policy.Policy
-	Events  EventSource // optional: enables Reconcile
-	Metrics Metrics     // optional
-	Logger  *slog.Logger
+	// Notifier delivers campaign messages; without one, messages are recorded as skipped.
+	Notifier recoup.Notifier
+	Policy   *policy.Policy
+	Events   EventSource // optional: enables Reconcile
+	Metrics  Metrics     // optional
+	Logger   *slog.Logger
 	// ReconcileWindow is how far back the first reconciliation looks (Stripe keeps 30 days).
 	ReconcileWindow time.Duration
 }
@@ -45,18 +47,19 @@ type Config struct {
 // processes) may share one store: each case is changed only inside a store transaction that
 // holds its row.
 type Engine struct {
-	store   recoup.Store
-	gw      recoup.Gateway
-	policy  atomic.Pointer[policy.Policy]
-	events  EventSource
-	metrics Metrics
-	log     *slog.Logger
-	window  time.Duration
+	store    recoup.Store
+	gw       recoup.Gateway
+	notifier recoup.Notifier
+	policy   atomic.Pointer[policy.Policy]
+	events   EventSource
+	metrics  Metrics
+	log      *slog.Logger
+	window   time.Duration
 }
 
 // New returns an engine. Store, Gateway and Policy are required.
 func New(cfg Config) *Engine {
-	e := &Engine{store: cfg.Store, gw: cfg.Gateway, events: cfg.Events, metrics: cfg.Metrics, log: cfg.Logger, window: cfg.ReconcileWindow}
+	e := &Engine{store: cfg.Store, gw: cfg.Gateway, notifier: cfg.Notifier, events: cfg.Events, metrics: cfg.Metrics, log: cfg.Logger, window: cfg.ReconcileWindow}
 	if e.metrics == nil {
 		e.metrics = nopMetrics{}
 	}

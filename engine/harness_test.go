@@ -26,6 +26,7 @@ type harness struct {
 	store recoup.Store
 	eng   *engine.Engine
 	gw    *fakeGateway
+	notes *fakeNotifier
 	mu    sync.Mutex
 	jobs  []recoup.Job
 }
@@ -53,7 +54,8 @@ func newHarness(t *testing.T, policyYAML string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.eng = engine.New(engine.Config{Store: h.store, Gateway: h.gw, Policy: p})
+	h.notes = &fakeNotifier{}
+	h.eng = engine.New(engine.Config{Store: h.store, Gateway: h.gw, Notifier: h.notes, Policy: p})
 	return h
 }
 
@@ -140,6 +142,8 @@ func (h *harness) run(j recoup.Job) error {
 		return h.eng.ProcessEvent(h.ctx, h.now, j.EventID)
 	case recoup.JobAct:
 		return h.eng.Act(h.ctx, h.now, j.CaseID, j.Seq)
+	case recoup.JobMessage:
+		return h.eng.Message(h.ctx, h.now, j.CaseID, j.Seq)
 	}
 	return fmt.Errorf("unknown job kind %q", j.Kind)
 }
@@ -205,4 +209,36 @@ func dump(tl []recoup.TimelineEntry) string {
 		s += fmt.Sprintf("  %s %-8s %s\n", e.At.Format(time.DateTime), e.Kind, e.Summary)
 	}
 	return s
+}
+
+// fakeNotifier records the messages it is given; errs, if set, answers the next sends in turn.
+type fakeNotifier struct {
+	sent []recoup.Message
+	errs []error
+}
+
+func (n *fakeNotifier) Send(_ context.Context, m recoup.Message) error {
+	if len(n.errs) > 0 {
+		err := n.errs[0]
+		n.errs = n.errs[1:]
+		if err != nil {
+			return err
+		}
+	}
+	n.sent = append(n.sent, m)
+	return nil
+}
+
+// notifierFunc adapts a function to recoup.Notifier.
+type notifierFunc func(recoup.Message) error
+
+func (f notifierFunc) Send(_ context.Context, m recoup.Message) error { return f(m) }
+
+// withNotifier returns an engine like the harness's with another notifier (nil: none).
+func (h *harness) withNotifier(send func(recoup.Message) error) *engine.Engine {
+	var n recoup.Notifier
+	if send != nil {
+		n = notifierFunc(send)
+	}
+	return engine.New(engine.Config{Store: h.store, Gateway: h.gw, Notifier: n, Policy: h.eng.Policy()})
 }

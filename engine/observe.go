@@ -66,6 +66,7 @@ func (e *Engine) Observe(ctx context.Context, now time.Time, obs Observation) (O
 func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed, error) {
 	inv := obs.Invoice
 	c, err := tx.CaseByInvoice(inv.ID)
+	opened := false
 	switch {
 	case recoup.IsNotFound(err):
 		if why := notRecoverable(inv); why != "" {
@@ -75,6 +76,7 @@ func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed
 		if err := tx.CreateCase(&c); err != nil {
 			return Observed{}, fmt.Errorf("open case: %w", err)
 		}
+		opened = true
 		if err := note(tx, &c, now, recoup.EntryEvent, fmt.Sprintf("%s: payment of %s failed; case opened", obs.Source, c.Amount), obs.Source); err != nil {
 			return Observed{}, err
 		}
@@ -99,6 +101,11 @@ func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed
 			return Observed{}, err
 		}
 		changed = true
+	}
+	if opened && c.State.Active() {
+		if err := e.planMessage(tx, &c, now, 0); err != nil {
+			return Observed{}, err
+		}
 	}
 	if changed {
 		if err := tx.UpdateCase(&c); err != nil {

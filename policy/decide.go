@@ -47,7 +47,7 @@ func (p *Policy) Decide(f Facts, now time.Time) recoup.Decision {
 		return recoup.Decision{Kind: recoup.DecideRetry, At: now, Inputs: in,
 			Reason: "the customer's payment method changed: retry at once on the new one (the gap between charges applies to one card)"}
 	}
-	if !f.Verdict.Retry {
+	if !f.Verdict.Retry && p.waitsForCustomer(f.Verdict.Category) {
 		if !now.Before(deadline) {
 			return final(fmt.Sprintf("%s; no new payment method arrived within %s", f.Verdict.Rule, days(p.CustomerWait)))
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,10 +18,24 @@ import (
 
 // file is the policy file's schema. Pointers tell "absent" from "zero".
 type file struct {
-	Timezone     *string `yaml:"timezone"`
-	Retry        *retry  `yaml:"retry"`
-	CustomerWait *string `yaml:"customer_wait"`
-	FinalAction  *string `yaml:"final_action"`
+	Timezone     *string   `yaml:"timezone"`
+	Retry        *retry    `yaml:"retry"`
+	CustomerWait *string   `yaml:"customer_wait"`
+	FinalAction  *string   `yaml:"final_action"`
+	Campaign     *campaign `yaml:"campaign"`
+}
+
+type campaign struct {
+	Hour  *int   `yaml:"hour"`
+	Steps []step `yaml:"steps"`
+}
+
+type step struct {
+	Day        *int     `yaml:"day"`
+	Channel    *string  `yaml:"channel"`
+	Template   *string  `yaml:"template"`
+	Tone       *string  `yaml:"tone"`
+	Categories []string `yaml:"categories"`
 }
 
 type retry struct {
@@ -30,6 +45,8 @@ type retry struct {
 	MinGap       *string `yaml:"min_gap"`
 	ErrorDelay   *string `yaml:"error_delay"`
 	ErrorLimit   *int    `yaml:"error_limit"`
+	// WaitForCustomer lists the categories whose declines are not retried on the same card.
+	WaitForCustomer []string `yaml:"wait_for_customer"`
 }
 
 // Problem is one thing wrong with a policy file, with its position when known.
@@ -123,7 +140,9 @@ func (v *validator) policy(f *file) *Policy {
 		CustomerWait: 15 * 24 * time.Hour,
 		FinalAction:  recoup.FinalLeavePastDue,
 		Retry: Retry{Days: []int{0, 3, 7, 15}, Hour: 10, MaxAttempts: 4, MinGap: 4 * time.Hour,
-			ErrorDelay: 15 * time.Minute, ErrorLimit: 3},
+			ErrorDelay: 15 * time.Minute, ErrorLimit: 3,
+			WaitForCustomer: []recoup.Category{recoup.CategoryCustomerFix, recoup.CategoryAuthentication}},
+		Campaign: Campaign{Hour: 10},
 	}
 	if f.Timezone != nil {
 		loc, err := time.LoadLocation(*f.Timezone)
@@ -146,7 +165,78 @@ func (v *validator) policy(f *file) *Policy {
 	if r := f.Retry; r != nil {
 		v.retry(r, &p.Retry)
 	}
+	if c := f.Campaign; c != nil {
+		v.campaign(c, &p.Campaign)
+	}
 	return p
+}
+
+// channels are the message channels a campaign step may use.
+var channels = []string{"email", "webhook"}
+
+func (v *validator) campaign(c *campaign, out *Campaign) {
+	if c.Hour != nil {
+		if *c.Hour < 0 || *c.Hour > 23 {
+			v.fail("$.campaign.hour", "hour must be 0-23, got %d", *c.Hour)
+		}
+		out.Hour = *c.Hour
+	}
+	last := -1
+	for i, s := range c.Steps {
+		path := fmt.Sprintf("$.campaign.steps[%d]", i)
+		st := Step{Channel: "email", Tone: "neutral"}
+		switch {
+		case s.Day == nil:
+			v.fail(path, "a step needs a day (days after the first failure, 0 = the same day)")
+		case *s.Day < 0 || *s.Day > 365:
+			v.fail(path+".day", "day must be 0-365, got %d", *s.Day)
+		case *s.Day < last:
+			v.fail(path+".day", "steps must be in order of day: day %d comes after day %d", *s.Day, last)
+		default:
+			st.Day, last = *s.Day, *s.Day
+		}
+		if s.Channel != nil {
+			if !slices.Contains(channels, *s.Channel) {
+				v.fail(path+".channel", "unknown channel %q: use one of %s", *s.Channel, strings.Join(channels, ", "))
+			}
+			st.Channel = *s.Channel
+		}
+		if s.Template == nil || *s.Template == "" {
+			v.fail(path, "a step needs a template name")
+		} else {
+			st.Template = *s.Template
+		}
+		if s.Tone != nil {
+			st.Tone = *s.Tone
+		}
+		st.Categories = v.categories(path+".categories", s.Categories)
+		out.Steps = append(out.Steps, st)
+	}
+}
+
+// categories validates a list of recovery categories.
+func (v *validator) categories(path string, names []string) []recoup.Category {
+	if names == nil {
+		return nil
+	}
+	out := []recoup.Category{}
+	for i, n := range names {
+		c := recoup.Category(n)
+		if !slices.Contains(recoup.Categories, c) {
+			v.fail(fmt.Sprintf("%s[%d]", path, i), "unknown category %q: use one of %s", n, categoryList())
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func categoryList() string {
+	names := make([]string, len(recoup.Categories))
+	for i, c := range recoup.Categories {
+		names[i] = string(c)
+	}
+	return strings.Join(names, ", ")
 }
 
 func (v *validator) retry(r *retry, out *Retry) {
@@ -185,6 +275,13 @@ func (v *validator) retry(r *retry, out *Retry) {
 			v.fail("$.retry.error_limit", "must be 0-10, got %d", *r.ErrorLimit)
 		}
 		out.ErrorLimit = *r.ErrorLimit
+	}
+	if r.WaitForCustomer != nil {
+		cats := v.categories("$.retry.wait_for_customer", r.WaitForCustomer)
+		if slices.Contains(cats, recoup.CategoryHard) {
+			v.fail("$.retry.wait_for_customer", "hard declines always wait for a new card: leave hard out of the list")
+		}
+		out.WaitForCustomer = cats
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
+	"slices"
 	"time"
 
 	"github.com/recoup-hq/recoup"
@@ -24,6 +25,7 @@ type Policy struct {
 	// card, authentication) stays open before the final action.
 	CustomerWait time.Duration
 	FinalAction  recoup.FinalAction
+	Campaign     Campaign
 	// Source is the policy file as loaded, for display.
 	Source []byte
 }
@@ -43,6 +45,38 @@ type Retry struct {
 	// timeout); ErrorLimit such failures in a row fall back to the schedule.
 	ErrorDelay time.Duration
 	ErrorLimit int
+	// WaitForCustomer lists the categories whose declines are not retried on the same card:
+	// the case waits for a new payment method. Hard declines always wait, listed or not.
+	WaitForCustomer []recoup.Category
+}
+
+// Campaign is the sequence of messages sent to the customer while a case is open.
+type Campaign struct {
+	// Hour is the customer's local hour at which steps are sent.
+	Hour  int
+	Steps []Step
+}
+
+// Step is one message of a campaign.
+type Step struct {
+	// Day is the step's offset in days after the first failure (0: the day of the failure).
+	Day      int
+	Channel  string // email or webhook
+	Template string
+	Tone     string
+	// Categories limits the step to cases in these categories; empty: every case.
+	Categories []recoup.Category
+}
+
+// Applies reports whether the step is for a case in category c.
+func (s Step) Applies(c recoup.Category) bool {
+	return len(s.Categories) == 0 || slices.Contains(s.Categories, c)
+}
+
+// waitsForCustomer reports whether a verdict that forbids retrying the same card makes the case
+// wait for the customer under this policy. A hard decline always does.
+func (p *Policy) waitsForCustomer(c recoup.Category) bool {
+	return c == recoup.CategoryHard || slices.Contains(p.Retry.WaitForCustomer, c)
 }
 
 //go:embed default.yaml

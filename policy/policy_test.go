@@ -30,6 +30,12 @@ func TestParseProblems(t *testing.T) {
 		{"bad duration", "customer_wait: soon\n", "customer_wait: invalid duration \"soon\""},
 		{"too many attempts", "retry:\n  max_attempts: 50\n", "retry.max_attempts: must be 0-20"},
 		{"wrong type", "retry:\n  hour: ten\n", "test.yaml:2"},
+		{"unknown category", "retry:\n  wait_for_customer: [customer_fix, broke]\n", "retry.wait_for_customer[1]: unknown category \"broke\""},
+		{"hard listed", "retry:\n  wait_for_customer: [hard]\n", "hard declines always wait"},
+		{"step without day", "campaign:\n  steps:\n    - template: t\n", "campaign.steps[0]: a step needs a day"},
+		{"step out of order", "campaign:\n  steps:\n    - {day: 7, template: a}\n    - {day: 3, template: b}\n", "test.yaml:4:13: campaign.steps[1].day: steps must be in order"},
+		{"unknown channel", "campaign:\n  steps:\n    - {day: 1, template: a, channel: pigeon}\n", "unknown channel \"pigeon\""},
+		{"step without template", "campaign:\n  steps:\n    - {day: 1}\n", "a step needs a template name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := policy.Parse("test.yaml", []byte(tc.src))
@@ -158,4 +164,53 @@ func TestScheduleEdges(t *testing.T) {
 			t.Fatalf("a run of errors past the limit uses the last slot: %+v", d)
 		}
 	})
+}
+
+func TestCampaignParsed(t *testing.T) {
+	p, err := policy.Parse("t.yaml", []byte(`campaign:
+  hour: 9
+  steps:
+    - {day: 0, template: fix_card, tone: helpful, categories: [customer_fix]}
+    - {day: 3, template: reminder, channel: webhook}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.Campaign
+	if c.Hour != 9 || len(c.Steps) != 2 {
+		t.Fatalf("campaign = %+v", c)
+	}
+	first, second := c.Steps[0], c.Steps[1]
+	if first.Channel != "email" || first.Tone != "helpful" || !first.Applies(recoup.CategoryCustomerFix) || first.Applies(recoup.CategoryFunds) {
+		t.Fatalf("first step = %+v", first)
+	}
+	if second.Day != 3 || second.Channel != "webhook" || second.Tone != "neutral" || !second.Applies(recoup.CategoryFunds) {
+		t.Fatalf("second step = %+v", second)
+	}
+}
+
+// A policy may retry customer-fix declines (Stripe's own retries do), but never hard ones.
+func TestWaitForCustomerIsConfigurableButHardAlwaysWaits(t *testing.T) {
+	blind, err := policy.Parse("blind.yaml", []byte("retry:\n  wait_for_customer: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
+	c := recoup.Case{FirstFailedAt: now, LastAttemptAt: now}
+	for _, tc := range []struct {
+		decline string
+		pol     *policy.Policy
+		want    recoup.DecisionKind
+	}{
+		{"expired_card", policy.Default(), recoup.DecideWait},
+		{"expired_card", blind, recoup.DecideRetry},
+		{"authentication_required", blind, recoup.DecideRetry},
+		{"stolen_card", blind, recoup.DecideWait},
+		{"stolen_card", policy.Default(), recoup.DecideWait},
+	} {
+		f := policy.Facts{Case: c, Verdict: decline.Classify(&recoup.Decline{Code: "card_declined", DeclineCode: tc.decline})}
+		if got := tc.pol.Decide(f, now); got.Kind != tc.want {
+			t.Errorf("%s under %s: %s (%s), want %s", tc.decline, tc.pol.Version, got.Kind, got.Reason, tc.want)
+		}
+	}
 }

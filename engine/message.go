@@ -1,0 +1,197 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/policy"
+)
+
+// errNoChannel is recorded on messages when the engine has no notifier.
+var errNoChannel = errors.New("no message channel is configured")
+
+// planMessage queues the first campaign step from index `from` on that applies to the case,
+// at the campaign's hour on the step's day. A step whose time has passed is sent now, unless
+// the step after it is due as well: a case that starts late (backfill, downtime) gets the
+// latest due step, not the whole backlog at once.
+func (e *Engine) planMessage(tx recoup.Tx, c *recoup.Case, now time.Time, from int) error {
+	p := e.Policy()
+	steps := p.Campaign.Steps
+	for i := from; i < len(steps); i++ {
+		if !steps[i].Applies(c.Category) {
+			continue
+		}
+		at := stepTime(p, c, steps[i])
+		if next := nextApplying(steps, i, c.Category); next >= 0 && !stepTime(p, c, steps[next]).After(now) {
+			continue
+		}
+		return tx.Enqueue(recoup.Job{Kind: recoup.JobMessage, CaseID: c.ID, Seq: i, RunAt: later(at, now)})
+	}
+	return nil
+}
+
+func nextApplying(steps []policy.Step, i int, cat recoup.Category) int {
+	for j := i + 1; j < len(steps); j++ {
+		if steps[j].Applies(cat) {
+			return j
+		}
+	}
+	return -1
+}
+
+// stepTime is when a step is due: the campaign's hour, in the policy's time zone, on the step's
+// day after the first failure.
+func stepTime(p *policy.Policy, c *recoup.Case, s policy.Step) time.Time {
+	l := c.FirstFailedAt.In(p.Location)
+	at := time.Date(l.Year(), l.Month(), l.Day()+s.Day, p.Campaign.Hour, 0, 0, 0, p.Location)
+	if s.Day == 0 && at.Before(c.FirstFailedAt) {
+		return c.FirstFailedAt // a same-day step after the campaign hour goes out at once
+	}
+	return at
+}
+
+// Message sends campaign step `step` of the case, once. The message is recorded before it is
+// handed to the channel, so neither a re-run nor a second process sends it twice: a channel
+// error is recorded and the job's retry sends again, but a message whose send was interrupted
+// without an answer (a crash) is marked failed rather than risk a duplicate. Messages stop as
+// soon as the invoice is paid or the case is closed.
+func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step int) error {
+	c, err := e.store.Case(ctx, caseID)
+	if err != nil {
+		return fmt.Errorf("message %d of case %d: %w", step, caseID, err)
+	}
+	if !messaging(c.State) {
+		return nil
+	}
+	p := e.Policy()
+	if step >= len(p.Campaign.Steps) {
+		return nil // the policy changed and has fewer steps now
+	}
+	st := p.Campaign.Steps[step]
+	if !st.Applies(c.Category) {
+		return e.store.Tx(ctx, func(tx recoup.Tx) error { return e.planMessage(tx, &c, now, step+1) })
+	}
+	if _, open, err := e.checkOpen(ctx, now, c); err != nil || !open {
+		return err
+	}
+	m, send, err := e.recordMessage(ctx, now, caseID, step, st)
+	if err != nil || !send {
+		return err
+	}
+	var sendErr error
+	if e.notifier == nil {
+		sendErr = errNoChannel
+	} else {
+		sendErr = e.notifier.Send(ctx, m)
+	}
+	return e.finishMessage(ctx, now, m, sendErr)
+}
+
+// messaging reports whether a case in state s still gets messages: while it is being recovered
+// and after the final action, as long as the invoice is unpaid.
+func messaging(s recoup.CaseState) bool { return s.Active() || s == recoup.StateExhausted }
+
+// recordMessage records the step as pending, rendered, and reports whether to send it now.
+func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64, step int, st policy.Step) (recoup.Message, bool, error) {
+	var (
+		m    recoup.Message
+		send bool
+	)
+	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
+		c, err := tx.Case(caseID)
+		if err != nil {
+			return err
+		}
+		if !messaging(c.State) {
+			return nil
+		}
+		msgs, err := tx.Messages(caseID)
+		if err != nil {
+			return err
+		}
+		for _, old := range msgs {
+			if old.Step != step {
+				continue
+			}
+			if old.Status != recoup.MessagePending {
+				return nil // already sent, failed or skipped
+			}
+			if old.Error == "" {
+				// The send was interrupted without an answer: it may have gone out.
+				old.Status, old.Error = recoup.MessageFailed, "send interrupted without an answer: not sent again to avoid a duplicate"
+				if err := tx.UpdateMessage(&old); err != nil {
+					return err
+				}
+				if err := note(tx, &c, now, recoup.EntryMessage, fmt.Sprintf("message %d (%s) outcome unknown: not sent again", step, st.Template), old); err != nil {
+					return err
+				}
+				return e.planMessage(tx, &c, now, step+1)
+			}
+			m, send = old, true // the channel refused it last time: try again
+			return nil
+		}
+		m = render(c, step, st, now)
+		if err := tx.InsertMessage(&m); err != nil {
+			return fmt.Errorf("record message %d: %w", step, err)
+		}
+		send = true
+		return nil
+	})
+	return m, send, err
+}
+
+// finishMessage records the channel's answer and plans the next step. A temporary error is
+// recorded on the pending message and returned, so the job is retried.
+func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Message, sendErr error) error {
+	return e.store.Tx(ctx, func(tx recoup.Tx) error {
+		c, err := tx.Case(m.CaseID)
+		if err != nil {
+			return err
+		}
+		var summary string
+		switch code := recoup.ErrorCode(sendErr); {
+		case sendErr == nil:
+			m.Status, m.SentAt, m.Error = recoup.MessageSent, now, ""
+			summary = fmt.Sprintf("message %d sent by %s: %s (%s)", m.Step, m.Channel, m.Subject, m.Tone)
+		case errors.Is(sendErr, errNoChannel):
+			m.Status, m.Error = recoup.MessageSkipped, sendErr.Error()
+			summary = fmt.Sprintf("message %d (%s) not sent: %v", m.Step, m.Template, errNoChannel)
+		case code == recoup.EINVALID:
+			m.Status, m.Error = recoup.MessageFailed, sendErr.Error()
+			summary = fmt.Sprintf("message %d (%s) failed for good: %v", m.Step, m.Template, sendErr)
+		default:
+			m.Error = sendErr.Error()
+			if err := tx.UpdateMessage(&m); err != nil {
+				return err
+			}
+			return nil
+		}
+		if err := tx.UpdateMessage(&m); err != nil {
+			return err
+		}
+		if err := note(tx, &c, now, recoup.EntryMessage, summary, map[string]any{"step": m.Step, "channel": m.Channel, "template": m.Template, "tone": m.Tone, "status": m.Status}); err != nil {
+			return err
+		}
+		return e.planMessage(tx, &c, now, m.Step+1)
+	})
+}
+
+// render builds the message for a step. The wording here is plain and factual; templates per
+// brand and tone replace it when configured.
+func render(c recoup.Case, step int, st policy.Step, now time.Time) recoup.Message {
+	subject := map[string]string{
+		"gentle":  "Your payment didn't go through",
+		"helpful": "Update your card to keep your subscription",
+		"urgent":  "Action needed: your subscription will be suspended",
+		"final":   "Final notice: your subscription is about to end",
+	}[st.Tone]
+	if subject == "" {
+		subject = "Your payment failed"
+	}
+	text := fmt.Sprintf("We could not collect your payment of %s for invoice %s. Please update your payment method or pay the invoice.", c.Amount, c.InvoiceID)
+	return recoup.Message{CaseID: c.ID, InvoiceID: c.InvoiceID, CustomerID: c.CustomerID, Step: step, Channel: st.Channel,
+		Template: st.Template, Tone: st.Tone, To: c.CustomerEmail, Subject: subject, Text: text, Status: recoup.MessagePending, CreatedAt: now}
+}

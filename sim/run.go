@@ -1,0 +1,298 @@
+// Package sim is recoup's discrete-event simulator. It drives the production engine (the same
+// engine, policy, decline classifier and campaign code as `recoup serve`, on a real SQLite
+// store) under a virtual clock, against a world model that plays Stripe, the card networks, the
+// issuers and the customers. Only the clock, the job transport (a virtual-time agenda instead of
+// River), the payment gateway and the notifier are swapped. The world also knows, for every
+// invoice, the best outcome any compliant policy could have reached (the oracle), so a policy is
+// measured against baselines and against that upper bound.
+package sim
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"path/filepath"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/engine"
+	"github.com/recoup-hq/recoup/policy"
+	"github.com/recoup-hq/recoup/sqlite"
+)
+
+// Run is one simulation: one world, one policy, one seed.
+type Run struct {
+	World string // a registered world's name
+	// PolicyName names the policy in the summary; Policy is the policy itself.
+	PolicyName string
+	Policy     *policy.Policy
+	Invoices   int
+	// Start is when the first failures begin; failures happen over Months months.
+	Start  time.Time
+	Months int
+	// Window is how long each invoice is followed after its first failure.
+	Window time.Duration
+	Seed   uint64
+	// Dir holds the run's SQLite database (a file, so that memory does not grow with the
+	// cases). It must exist; the caller removes it.
+	Dir string
+	// Progress, if set, is called each time an invoice's outcome is settled.
+	Progress func()
+	Logger   *slog.Logger
+}
+
+// maxJobTries is how often a failing engine job is retried before it is dropped (and counted).
+const maxJobTries = 8
+
+// Execute runs the simulation to its end and returns its summary. The same Run (world, policy,
+// seed and sizes) always gives the same summary.
+func (r Run) Execute(ctx context.Context) (Summary, error) {
+	if err := r.validate(); err != nil {
+		return Summary{}, err
+	}
+	world, err := NewWorld(r.World)
+	if err != nil {
+		return Summary{}, err
+	}
+	log := r.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	// The database lives in a file for the run; durability is not needed, speed is.
+	dsn := "file:" + filepath.Join(r.Dir, fmt.Sprintf("sim-%s-%d.db", r.PolicyName, r.Seed)) +
+		"?_pragma=synchronous(OFF)&_pragma=cache_size(-16000)&_pragma=temp_store(MEMORY)"
+	db, err := sqlite.Open(ctx, dsn)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return Summary{}, err
+	}
+
+	end := r.Start.AddDate(0, r.Months, 0)
+	s := &simulation{
+		ctx:   ctx,
+		now:   r.Start,
+		rng:   rand.New(rand.NewPCG(r.Seed, 0x7265636f7570)), // "recoup"
+		cfg:   Config{Invoices: r.Invoices, Start: r.Start, End: end, Window: r.Window, Seed: r.Seed},
+		world: world,
+		log:   log,
+		tally: newTally(r.Start, r.Months, r.Window),
+		onSettled: func() {
+			if r.Progress != nil {
+				r.Progress()
+			}
+		},
+	}
+	store := &stagingStore{Store: sqlite.NewStore(db, s.stage), sim: s}
+	s.eng = engine.New(engine.Config{
+		Store:    store,
+		Gateway:  countingGateway{World: world, sim: s},
+		Notifier: countingNotifier{World: world, sim: s},
+		Policy:   r.Policy,
+		Logger:   log,
+	})
+	if err := world.Start(s); err != nil {
+		return Summary{}, fmt.Errorf("start world %s: %w", r.World, err)
+	}
+	// Nothing a world schedules matters after every invoice's window has passed; the margin
+	// lets late engine jobs (stale plans) drain.
+	horizon := end.Add(r.Window + 7*24*time.Hour)
+	if err := s.loop(horizon); err != nil {
+		return Summary{}, err
+	}
+	sum, err := s.tally.summary()
+	if err != nil {
+		return Summary{}, err
+	}
+	sum.Policy, sum.PolicyVersion, sum.World, sum.Seed = r.PolicyName, r.Policy.Version, r.World, r.Seed
+	return sum, nil
+}
+
+func (r Run) validate() error {
+	switch {
+	case r.Policy == nil:
+		return fmt.Errorf("simulate: no policy")
+	case r.Invoices <= 0:
+		return fmt.Errorf("simulate: invoices must be positive, got %d", r.Invoices)
+	case r.Months <= 0:
+		return fmt.Errorf("simulate: months must be positive, got %d", r.Months)
+	case r.Window < 24*time.Hour:
+		return fmt.Errorf("simulate: the observation window must be at least a day, got %s", r.Window)
+	case r.Dir == "":
+		return fmt.Errorf("simulate: no directory for the run's database")
+	}
+	return nil
+}
+
+// simulation is the Env the world sees and the driver of the engine.
+type simulation struct {
+	ctx       context.Context
+	now       time.Time
+	rng       *rand.Rand
+	cfg       Config
+	world     World
+	eng       *engine.Engine
+	log       *slog.Logger
+	agenda    agenda
+	tally     *tally
+	staged    []recoup.Job
+	onSettled func()
+	err       error // the first failure of a world callback into the simulation
+}
+
+var _ Env = (*simulation)(nil)
+
+func (s *simulation) Now() time.Time   { return s.now }
+func (s *simulation) Rand() *rand.Rand { return s.rng }
+func (s *simulation) Config() Config   { return s.cfg }
+
+func (s *simulation) At(t time.Time, fn func()) {
+	s.agenda.add(&item{at: later(t, s.now), fn: fn})
+}
+
+// Emit hands the event to the engine exactly as the webhook handler does once the signature is
+// verified: stored once by id, its processing queued in the same transaction.
+func (s *simulation) Emit(ev recoup.Event) {
+	if ev.Origin == "" {
+		ev.Origin = recoup.OriginWebhook
+	}
+	if ev.Created.IsZero() {
+		ev.Created = s.now
+	}
+	if ev.Payload == nil {
+		ev.Payload = []byte(`{}`)
+	}
+	if _, err := s.eng.Ingest(s.ctx, s.now, &ev); err != nil && s.err == nil {
+		s.err = fmt.Errorf("ingest %s at %s: %w", ev.Type, s.now.Format(time.RFC3339), err)
+	}
+}
+
+func (s *simulation) Failed(f Failure) {
+	if err := s.tally.failed(f); err != nil && s.err == nil {
+		s.err = err
+	}
+}
+
+func (s *simulation) Resolved(o Outcome) {
+	if err := s.tally.resolved(o); err != nil && s.err == nil {
+		s.err = err
+		return
+	}
+	s.onSettled()
+}
+
+func (s *simulation) Violation(v Violation) { s.tally.violation(v) }
+
+// stage receives the jobs of a store transaction right before it commits.
+func (s *simulation) stage(_ context.Context, _ *sql.Tx, jobs []recoup.Job) error {
+	s.staged = append(s.staged, jobs...)
+	return nil
+}
+
+// loop runs the agenda until it is empty or past the horizon.
+func (s *simulation) loop(horizon time.Time) error {
+	for s.agenda.Len() > 0 {
+		if err := s.ctx.Err(); err != nil {
+			return err
+		}
+		it := s.agenda.next()
+		if it.at.After(horizon) {
+			break
+		}
+		s.now = later(it.at, s.now)
+		if it.fn != nil {
+			it.fn()
+		} else {
+			s.runJob(it)
+		}
+		if s.err != nil {
+			return s.err
+		}
+	}
+	s.tally.unsettledAtEnd()
+	return nil
+}
+
+// runJob runs an engine job as the River worker does, retrying failures with backoff.
+func (s *simulation) runJob(it *item) {
+	var err error
+	j := it.job
+	switch j.Kind {
+	case recoup.JobProcessEvent:
+		err = s.eng.ProcessEvent(s.ctx, s.now, j.EventID)
+	case recoup.JobAct:
+		err = s.eng.Act(s.ctx, s.now, j.CaseID, j.Seq)
+	case recoup.JobMessage:
+		err = s.eng.Message(s.ctx, s.now, j.CaseID, j.Seq)
+	default:
+		err = recoup.Errorf(recoup.EINVALID, "unknown job kind %q", j.Kind)
+	}
+	if err == nil {
+		return
+	}
+	s.tally.jobErrors++
+	s.log.Debug("job failed", "job", j, "try", it.try, "err", err)
+	if c := recoup.ErrorCode(err); c == recoup.EINVALID || c == recoup.ENOTFOUND || it.try+1 >= maxJobTries {
+		return
+	}
+	it.try++
+	s.agenda.add(&item{at: s.now.Add(time.Minute << it.try), job: j, try: it.try})
+}
+
+// stagingStore queues the jobs of a transaction on the agenda once it has committed, as River
+// makes jobs inserted in a transaction visible only when it commits.
+type stagingStore struct {
+	recoup.Store
+	sim *simulation
+}
+
+func (st *stagingStore) Tx(ctx context.Context, fn func(recoup.Tx) error) error {
+	st.sim.staged = st.sim.staged[:0]
+	err := st.Store.Tx(ctx, fn)
+	if err == nil {
+		for _, j := range st.sim.staged {
+			st.sim.agenda.add(&item{at: later(j.RunAt, st.sim.now), job: j})
+		}
+	}
+	st.sim.staged = st.sim.staged[:0]
+	return err
+}
+
+// countingGateway counts the charges the engine makes, independently of the world.
+type countingGateway struct {
+	World
+	sim *simulation
+}
+
+func (g countingGateway) Pay(ctx context.Context, req recoup.PayRequest) (recoup.PayResult, error) {
+	res, err := g.World.Pay(ctx, req)
+	if err == nil {
+		g.sim.tally.attempt(req.InvoiceID, res.Paid)
+	}
+	return res, err
+}
+
+// countingNotifier counts the messages the engine sends.
+type countingNotifier struct {
+	World
+	sim *simulation
+}
+
+func (n countingNotifier) Send(ctx context.Context, m recoup.Message) error {
+	err := n.World.Send(ctx, m)
+	if err == nil {
+		n.sim.tally.message(m.InvoiceID)
+	}
+	return err
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,314 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// tally accumulates a run's measurements as invoices settle. It keeps per-invoice state only
+// while an invoice is open, and fixed-size histograms otherwise, so its memory does not grow
+// with the number of settled invoices.
+type tally struct {
+	start    time.Time
+	months   int
+	window   time.Duration
+	currency string
+
+	open map[string]*openInvoice
+
+	failedCount, recoveredCount int
+	failedAmount, recovered     int64
+	attempts, charged, messages int
+	jobErrors, unsettled        int
+	violations                  int
+	fees                        int64
+	lostToMessaging             int
+	oracleBeaten                int
+	oracleAmount, oracleRetry   int64
+	retryAmount                 int64
+	outcomes                    map[Result]int
+	mechanisms                  map[Mechanism]*mechanismAcc
+	categories                  map[recoup.Category]*categoryAcc
+	monthly                     []monthAcc
+	byDay                       []int64 // recovered amount by whole days since the first failure
+	byHour                      []int   // recovered invoices by whole hours since the first failure
+}
+
+type openInvoice struct {
+	f                  Failure
+	attempts, messages int
+}
+
+type mechanismAcc struct {
+	count  int
+	amount int64
+}
+
+type categoryAcc struct {
+	failed, recovered        int
+	failedAmount, recoverAmt int64
+	oracleAmount             int64
+	attempts, messages       int
+}
+
+type monthAcc struct {
+	failed                  int
+	failedAmount, recovered int64
+	oracleAmount            int64
+}
+
+func newTally(start time.Time, months int, window time.Duration) *tally {
+	days := int(window/(24*time.Hour)) + 1
+	return &tally{
+		start: start, months: months, window: window,
+		open:       map[string]*openInvoice{},
+		outcomes:   map[Result]int{},
+		mechanisms: map[Mechanism]*mechanismAcc{},
+		categories: map[recoup.Category]*categoryAcc{},
+		monthly:    make([]monthAcc, months),
+		byDay:      make([]int64, days+1),
+		byHour:     make([]int, days*24+1),
+	}
+}
+
+func (t *tally) failed(f Failure) error {
+	switch {
+	case f.InvoiceID == "":
+		return fmt.Errorf("world reported a failure without an invoice id")
+	case t.open[f.InvoiceID] != nil:
+		return fmt.Errorf("world reported invoice %s failing twice", f.InvoiceID)
+	case f.Amount.Amount <= 0:
+		return fmt.Errorf("world reported invoice %s failing for %d", f.InvoiceID, f.Amount.Amount)
+	case t.currency == "":
+		t.currency = f.Amount.Currency
+	case f.Amount.Currency != t.currency:
+		return fmt.Errorf("world billed invoice %s in %s after %s: a world bills in one currency", f.InvoiceID, f.Amount.Currency, t.currency)
+	}
+	t.open[f.InvoiceID] = &openInvoice{f: f}
+	t.failedCount++
+	t.failedAmount += f.Amount.Amount
+	c := t.category(f.Category)
+	c.failed++
+	c.failedAmount += f.Amount.Amount
+	if m := t.month(f.At); m != nil {
+		m.failed++
+		m.failedAmount += f.Amount.Amount
+	}
+	return nil
+}
+
+func (t *tally) resolved(o Outcome) error {
+	inv := t.open[o.InvoiceID]
+	if inv == nil {
+		return fmt.Errorf("world resolved invoice %s, which is not open (unknown or resolved twice)", o.InvoiceID)
+	}
+	delete(t.open, o.InvoiceID)
+	f := inv.f
+	cat := t.category(f.Category)
+	cat.attempts += inv.attempts
+	cat.messages += inv.messages
+	month := t.month(f.At)
+	if o.Oracle.Recoverable {
+		t.oracleAmount += f.Amount.Amount
+		cat.oracleAmount += f.Amount.Amount
+		if month != nil {
+			month.oracleAmount += f.Amount.Amount
+		}
+		if o.Oracle.ByRetry {
+			t.oracleRetry += f.Amount.Amount
+		}
+	}
+	t.outcomes[o.Result]++
+	if o.LostToMessaging {
+		t.lostToMessaging++
+	}
+	if o.Result != Recovered {
+		return nil
+	}
+	if o.Amount <= 0 || o.Amount > f.Amount.Amount {
+		return fmt.Errorf("world recovered %d of invoice %s, which failed for %d", o.Amount, o.InvoiceID, f.Amount.Amount)
+	}
+	if !o.Oracle.Recoverable || (o.By == ByRetry && !o.Oracle.ByRetry) {
+		t.oracleBeaten++
+	}
+	t.recoveredCount++
+	t.recovered += o.Amount
+	cat.recovered++
+	cat.recoverAmt += o.Amount
+	if month != nil {
+		month.recovered += o.Amount
+	}
+	m := t.mechanisms[o.By]
+	if m == nil {
+		m = &mechanismAcc{}
+		t.mechanisms[o.By] = m
+	}
+	m.count++
+	m.amount += o.Amount
+	if o.By == ByRetry {
+		t.retryAmount += o.Amount
+	}
+	since := max(o.At.Sub(f.At), 0)
+	t.byDay[min(int(since/(24*time.Hour)), len(t.byDay)-1)] += o.Amount
+	t.byHour[min(int(since/time.Hour), len(t.byHour)-1)]++
+	return nil
+}
+
+func (t *tally) attempt(invoiceID string, paid bool) {
+	t.attempts++
+	if paid {
+		t.charged++
+	}
+	if inv := t.open[invoiceID]; inv != nil {
+		inv.attempts++
+	}
+}
+
+func (t *tally) message(invoiceID string) {
+	t.messages++
+	if inv := t.open[invoiceID]; inv != nil {
+		inv.messages++
+	}
+}
+
+func (t *tally) violation(v Violation) {
+	t.violations++
+	t.fees += v.Fee
+}
+
+// unsettledAtEnd counts the invoices the world never resolved as unrecovered.
+func (t *tally) unsettledAtEnd() {
+	ids := make([]string, 0, len(t.open))
+	for id := range t.open {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		t.unsettled++
+		_ = t.resolved(Outcome{InvoiceID: id, Result: Unrecovered})
+	}
+}
+
+func (t *tally) category(c recoup.Category) *categoryAcc {
+	a := t.categories[c]
+	if a == nil {
+		a = &categoryAcc{}
+		t.categories[c] = a
+	}
+	return a
+}
+
+func (t *tally) month(at time.Time) *monthAcc {
+	y, m, _ := at.Date()
+	sy, sm, _ := t.start.Date()
+	i := (y-sy)*12 + int(m-sm)
+	if i < 0 || i >= len(t.monthly) {
+		return nil
+	}
+	return &t.monthly[i]
+}
+
+// summary turns the tally into the run's summary (without the run's identity).
+func (t *tally) summary() (Summary, error) {
+	if t.failedCount == 0 {
+		return Summary{}, fmt.Errorf("the world produced no failed invoices")
+	}
+	major := func(minor int64) float64 {
+		if recoup.IsZeroDecimal(t.currency) {
+			return float64(minor)
+		}
+		return round(float64(minor)/100, 2)
+	}
+	s := Summary{
+		Months: t.months, Currency: t.currency,
+		FailedInvoices: t.failedCount, FailedAmount: major(t.failedAmount),
+		RecoveredInvoices: t.recoveredCount, RecoveredAmount: major(t.recovered),
+		RecoveredCountPct:             pct(int64(t.recoveredCount), int64(t.failedCount)),
+		RecoveredAmountPct:            pct(t.recovered, t.failedAmount),
+		Attempts:                      t.attempts,
+		AttemptsPerRecovery:           ratio(int64(t.attempts), int64(t.recoveredCount)),
+		RetrySuccessRate:              pct(int64(t.charged), int64(t.attempts)),
+		MessagesSent:                  t.messages,
+		MessagesPerRecovery:           ratio(int64(t.messages), int64(t.recoveredCount)),
+		MedianDaysToRecovery:          t.quantileDays(0.5),
+		P90DaysToRecovery:             t.quantileDays(0.9),
+		NetworkViolations:             t.violations,
+		NetworkFees:                   major(t.fees),
+		CustomersLostToMessaging:      t.lostToMessaging,
+		OracleRecoveredAmountPct:      pct(t.oracleAmount, t.failedAmount),
+		RatioToOracle:                 ratio(t.recovered, t.oracleAmount),
+		RetryRecoveredAmountPct:       pct(t.retryAmount, t.failedAmount),
+		OracleRetryRecoveredAmountPct: pct(t.oracleRetry, t.failedAmount),
+		RatioToOracleRetry:            ratio(t.retryAmount, t.oracleRetry),
+		OracleBeaten:                  t.oracleBeaten,
+		JobErrors:                     t.jobErrors,
+		UnsettledAtEnd:                t.unsettled,
+		Outcomes:                      t.outcomes,
+		ByMechanism:                   map[Mechanism]MechanismStat{},
+	}
+	for k, m := range t.mechanisms {
+		s.ByMechanism[k] = MechanismStat{Invoices: m.count, Amount: major(m.amount), AmountPct: pct(m.amount, t.failedAmount)}
+	}
+	for _, c := range recoup.Categories {
+		a := t.categories[c]
+		if a == nil {
+			continue
+		}
+		s.Categories = append(s.Categories, CategoryStat{
+			Category: c, FailedInvoices: a.failed, FailedAmount: major(a.failedAmount),
+			RecoveredCountPct: pct(int64(a.recovered), int64(a.failed)), RecoveredAmountPct: pct(a.recoverAmt, a.failedAmount),
+			Attempts: a.attempts, MessagesSent: a.messages, OracleAmountPct: pct(a.oracleAmount, a.failedAmount),
+		})
+	}
+	var cum int64
+	for _, amt := range t.byDay {
+		cum += amt
+		s.Curve = append(s.Curve, pct(cum, t.failedAmount))
+	}
+	for i, m := range t.monthly {
+		s.Monthly = append(s.Monthly, MonthStat{
+			Month: t.start.AddDate(0, i, 0).Format("2006-01"), FailedInvoices: m.failed,
+			RecoveredAmountPct: pct(m.recovered, m.failedAmount), OracleAmountPct: pct(m.oracleAmount, m.failedAmount),
+		})
+	}
+	return s, nil
+}
+
+// quantileDays is the q-quantile of the time to recovery, in days, to the hour.
+func (t *tally) quantileDays(q float64) float64 {
+	if t.recoveredCount == 0 {
+		return 0
+	}
+	need := int(math.Ceil(q * float64(t.recoveredCount)))
+	seen := 0
+	for h, n := range t.byHour {
+		seen += n
+		if seen >= need {
+			return round((float64(h)+0.5)/24, 2)
+		}
+	}
+	return round(float64(len(t.byHour))/24, 2)
+}
+
+func pct(part, whole int64) float64 {
+	if whole == 0 {
+		return 0
+	}
+	return round(100*float64(part)/float64(whole), 2)
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return round(float64(a)/float64(b), 3)
+}
+
+func round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
+}
