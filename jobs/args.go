@@ -44,6 +44,22 @@ func (actArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
+// messageArgs are the River arguments of a recoup.JobMessage job. Seq is the campaign step,
+// from 0, so neither field is omitted when empty: the unique key must tell step 0 apart.
+type messageArgs struct {
+	CaseID int64 `json:"case_id" river:"unique"`
+	Seq    int   `json:"seq" river:"unique"`
+}
+
+func (messageArgs) Kind() string { return string(recoup.JobMessage) }
+
+// InsertOpts makes (case ID, step) the unique key: a step enqueued twice, by a re-plan or a
+// second process, is inserted once. The store's one message per (case, step) is what keeps
+// a step from being sent twice; this only saves a run.
+func (messageArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
 // reconcileArgs are the (empty) River arguments of the periodic reconciliation.
 type reconcileArgs struct{}
 
@@ -101,6 +117,11 @@ func argsOf(j recoup.Job) (river.JobArgs, error) {
 			return nil, recoup.Errorf(recoup.EINVALID, "jobs: %s job for case %d, seq %d: both must be positive", j.Kind, j.CaseID, j.Seq)
 		}
 		return actArgs{CaseID: j.CaseID, Seq: j.Seq}, nil
+	case recoup.JobMessage:
+		if j.CaseID <= 0 || j.Seq < 0 {
+			return nil, recoup.Errorf(recoup.EINVALID, "jobs: %s job for case %d, step %d: the case must be positive, the step not negative", j.Kind, j.CaseID, j.Seq)
+		}
+		return messageArgs{CaseID: j.CaseID, Seq: j.Seq}, nil
 	}
 	return nil, recoup.Errorf(recoup.EINVALID, "jobs: unknown job kind %q", j.Kind)
 }

@@ -38,24 +38,38 @@ func TestInsertParams(t *testing.T) {
 			},
 		},
 		{
+			name: "message jobs, step 0 included",
+			jobs: []recoup.Job{message(4, 0), message(4, 1), act(4, 1)},
+			want: []river.InsertManyParams{
+				{Args: messageArgs{CaseID: 4, Seq: 0}},
+				{Args: messageArgs{CaseID: 4, Seq: 1}},
+				{Args: actArgs{CaseID: 4, Seq: 1}},
+			},
+		},
+		{
 			name: "RunAt not after now is available at once",
 			jobs: []recoup.Job{at(act(4, 2), now), at(act(4, 3), now.Add(-time.Hour))},
 			want: []river.InsertManyParams{{Args: actArgs{CaseID: 4, Seq: 2}}, {Args: actArgs{CaseID: 4, Seq: 3}}},
 		},
 		{
 			name: "later RunAt is scheduled",
-			jobs: []recoup.Job{at(act(4, 2), now.Add(time.Hour))},
-			want: []river.InsertManyParams{scheduled(actArgs{CaseID: 4, Seq: 2}, now.Add(time.Hour))},
+			jobs: []recoup.Job{at(act(4, 2), now.Add(time.Hour)), at(message(4, 0), now.Add(2*time.Hour))},
+			want: []river.InsertManyParams{
+				scheduled(actArgs{CaseID: 4, Seq: 2}, now.Add(time.Hour)),
+				scheduled(messageArgs{CaseID: 4, Seq: 0}, now.Add(2*time.Hour)),
+			},
 		},
 		{
 			name: "duplicates keep the first",
 			jobs: []recoup.Job{
 				at(act(4, 2), now.Add(time.Hour)), event("evt_1"), act(4, 2), event("evt_1"), act(4, 3),
+				message(4, 0), at(message(4, 0), now.Add(time.Hour)),
 			},
 			want: []river.InsertManyParams{
 				scheduled(actArgs{CaseID: 4, Seq: 2}, now.Add(time.Hour)),
 				{Args: processEventArgs{EventID: "evt_1"}},
 				{Args: actArgs{CaseID: 4, Seq: 3}},
+				{Args: messageArgs{CaseID: 4, Seq: 0}},
 			},
 		},
 	} {
@@ -75,11 +89,13 @@ func TestInsertParams(t *testing.T) {
 func TestInsertParamsRefusesInvalidJobs(t *testing.T) {
 	t.Parallel()
 	for name, j := range map[string]recoup.Job{
-		"unknown kind":          {Kind: "charge", CaseID: 1, Seq: 1},
-		"event without an ID":   {Kind: recoup.JobProcessEvent},
-		"act without a case":    {Kind: recoup.JobAct, Seq: 1},
-		"act without a seq":     {Kind: recoup.JobAct, CaseID: 1},
-		"act with negative ids": {Kind: recoup.JobAct, CaseID: -1, Seq: -1},
+		"unknown kind":                 {Kind: "charge", CaseID: 1, Seq: 1},
+		"event without an ID":          {Kind: recoup.JobProcessEvent},
+		"act without a case":           {Kind: recoup.JobAct, Seq: 1},
+		"act without a seq":            {Kind: recoup.JobAct, CaseID: 1},
+		"act with negative ids":        {Kind: recoup.JobAct, CaseID: -1, Seq: -1},
+		"message without a case":       {Kind: recoup.JobMessage, Seq: 1},
+		"message with a negative step": {Kind: recoup.JobMessage, CaseID: 1, Seq: -1},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -96,6 +112,8 @@ func TestJobOfReadsBackInsertedArgs(t *testing.T) {
 	for args, want := range map[river.JobArgs]recoup.Job{
 		processEventArgs{EventID: "evt_1"}: event("evt_1"),
 		actArgs{CaseID: 9, Seq: 3}:         act(9, 3),
+		messageArgs{CaseID: 9, Seq: 0}:     message(9, 0),
+		messageArgs{CaseID: 9, Seq: 2}:     message(9, 2),
 		reconcileArgs{}:                    {Kind: KindReconcile},
 	} {
 		encoded, err := json.Marshal(args)

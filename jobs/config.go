@@ -13,6 +13,8 @@ import (
 type Handler interface {
 	ProcessEvent(ctx context.Context, now time.Time, eventID string) error
 	Act(ctx context.Context, now time.Time, caseID int64, seq int) error
+	// Message sends campaign step step of the case, if it still applies.
+	Message(ctx context.Context, now time.Time, caseID int64, step int) error
 	Reconcile(ctx context.Context, now time.Time) error
 }
 

@@ -2,8 +2,8 @@
 // (any number of processes sharing the database).
 //
 // A store enqueues jobs inside its own transaction through Queue.InsertTx, so a job exists
-// if and only if the transaction commits. Workers call a Handler (the engine): process_event
-// and act jobs carry the domain's recoup.Job, and a periodic reconcile job, enqueued by
+// if and only if the transaction commits. Workers call a Handler (the engine): process_event,
+// act and message jobs carry the domain's recoup.Job, and a periodic reconcile job, enqueued by
 // River's elected leader every Config.ReconcileEvery and once whenever a leader starts,
 // calls Handler.Reconcile.
 //
@@ -33,11 +33,13 @@
 // fetches it). A job whose process died is "running" until the leader's rescuer sees it has
 // been running longer than RescueStuckAfter and schedules a retry. Delivery is therefore at
 // least once, and handlers must be idempotent; the engine is (events are re-read from Stripe,
-// act jobs carry the plan's Seq, charges carry idempotency keys).
+// act jobs carry the plan's Seq, charges carry idempotency keys, and the store holds at most
+// one message per case and step).
 //
-// A process_event job is unique by event ID and an act job by (case ID, Seq) while a job
-// with the same key is available, scheduled, running, retryable or completed (River keeps
-// completed jobs 24 h): a second insert is skipped, and the first one's RunAt stands.
+// A process_event job is unique by event ID, and an act or a message job by (case ID, Seq),
+// while a job with the same key is available, scheduled, running, retryable or completed
+// (River keeps completed jobs 24 h): a second insert is skipped, and the first one's RunAt
+// stands.
 // Duplicates within one InsertTx call are dropped before insertion.
 //
 // # Errors

@@ -72,6 +72,10 @@ func (r *recorder) Act(ctx context.Context, now time.Time, caseID int64, seq int
 	return r.record(ctx, now, recoup.Job{Kind: recoup.JobAct, CaseID: caseID, Seq: seq})
 }
 
+func (r *recorder) Message(ctx context.Context, now time.Time, caseID int64, step int) error {
+	return r.record(ctx, now, recoup.Job{Kind: recoup.JobMessage, CaseID: caseID, Seq: step})
+}
+
 func (r *recorder) Reconcile(ctx context.Context, now time.Time) error {
 	return r.record(ctx, now, recoup.Job{Kind: KindReconcile})
 }
@@ -118,11 +122,15 @@ func (r *recorder) last(t *testing.T, j recoup.Job) call {
 	return call{}
 }
 
-// event is a process_event job, act is an act job.
+// event is a process_event job, act an act job, message a message job.
 func event(id string) recoup.Job { return recoup.Job{Kind: recoup.JobProcessEvent, EventID: id} }
 
 func act(caseID int64, seq int) recoup.Job {
 	return recoup.Job{Kind: recoup.JobAct, CaseID: caseID, Seq: seq}
+}
+
+func message(caseID int64, step int) recoup.Job {
+	return recoup.Job{Kind: recoup.JobMessage, CaseID: caseID, Seq: step}
 }
 
 // waitFor returns the first event for job j with the given outcome, failing the test after

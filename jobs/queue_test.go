@@ -49,6 +49,23 @@ func queueSuite[TTx any](t *testing.T, open func(*testing.T) database[TTx]) {
 		}
 	})
 
+	t.Run("message jobs run the handler's Message with case and step", func(t *testing.T) {
+		t.Parallel()
+		db := open(t)
+		q := migrated(t, db, testConfig(t, &testClock{}))
+		h := &recorder{}
+		events := start(t, q, h)
+
+		// One at a time: waitFor drops the events it skips, so two jobs in flight could finish
+		// out of order and the second's event be lost.
+		for _, j := range []recoup.Job{message(5, 0), message(5, 1)} {
+			insert(t, db, q, true, j)
+			if ev := waitFor(t, events, j, Completed); ev.Attempt != 1 || h.count(j) != 1 {
+				t.Errorf("%+v: attempt %d, handler ran %d times; want 1 and 1", j, ev.Attempt, h.count(j))
+			}
+		}
+	})
+
 	t.Run("rolled-back insert never runs", func(t *testing.T) {
 		t.Parallel()
 		db := open(t)
@@ -115,23 +132,25 @@ func queueSuite[TTx any](t *testing.T, open func(*testing.T) database[TTx]) {
 	t.Run("permanent errors cancel the job", func(t *testing.T) {
 		t.Parallel()
 		for _, code := range []string{recoup.EINVALID, recoup.ENOTFOUND} {
-			t.Run(code, func(t *testing.T) {
-				t.Parallel()
-				db := open(t)
-				q := migrated(t, db, testConfig(t, &testClock{}))
-				h := &recorder{hook: func(context.Context, recoup.Job, int) error {
-					return recoup.Errorf(code, "no such thing")
-				}}
-				events := start(t, q, h)
+			for _, j := range []recoup.Job{act(1, 1), message(1, 0)} {
+				t.Run(code+"/"+string(j.Kind), func(t *testing.T) {
+					t.Parallel()
+					db := open(t)
+					q := migrated(t, db, testConfig(t, &testClock{}))
+					h := &recorder{hook: func(context.Context, recoup.Job, int) error {
+						return recoup.Errorf(code, "no such thing")
+					}}
+					events := start(t, q, h)
 
-				insert(t, db, q, true, act(1, 1))
+					insert(t, db, q, true, j)
 
-				ev := waitFor(t, events, act(1, 1), Cancelled)
-				if ev.Attempt != 1 || !strings.Contains(ev.Err, "no such thing") || h.count(act(1, 1)) != 1 {
-					t.Errorf("cancelled at attempt %d with %q after %d runs; want 1, an error containing %q, 1",
-						ev.Attempt, ev.Err, h.count(act(1, 1)), "no such thing")
-				}
-			})
+					ev := waitFor(t, events, j, Cancelled)
+					if ev.Attempt != 1 || !strings.Contains(ev.Err, "no such thing") || h.count(j) != 1 {
+						t.Errorf("cancelled at attempt %d with %q after %d runs; want 1, an error containing %q, 1",
+							ev.Attempt, ev.Err, h.count(j), "no such thing")
+					}
+				})
+			}
 		}
 	})
 
@@ -179,8 +198,10 @@ func queueSuite[TTx any](t *testing.T, open func(*testing.T) database[TTx]) {
 		second := act(3, 1)
 		second.RunAt = clock.Now().Add(2 * time.Hour)
 
-		insert(t, db, q, true, event("evt_dup"), event("evt_dup"), first, first)
-		insert(t, db, q, true, event("evt_dup"), second)
+		step := message(3, 0)
+		step.RunAt = first.RunAt
+		insert(t, db, q, true, event("evt_dup"), event("evt_dup"), first, first, step, step)
+		insert(t, db, q, true, event("evt_dup"), second, message(3, 0))
 		waitFor(t, events, event("evt_dup"), Completed)
 		insert(t, db, q, true, event("evt_dup")) // after completion: still a duplicate
 
@@ -190,6 +211,10 @@ func queueSuite[TTx any](t *testing.T, open func(*testing.T) database[TTx]) {
 		r := rows(t, q, act(3, 1))
 		if len(r) != 1 || r[0].ScheduledAt.Sub(first.RunAt).Abs() > time.Millisecond {
 			t.Errorf("act rows %+v, want one, scheduled at the first RunAt %s", r, first.RunAt)
+		}
+		r = rows(t, q, message(3, 0))
+		if len(r) != 1 || r[0].ScheduledAt.Sub(step.RunAt).Abs() > time.Millisecond {
+			t.Errorf("message rows %+v, want one, scheduled at the first RunAt %s", r, step.RunAt)
 		}
 		if n := h.count(event("evt_dup")); n != 1 {
 			t.Errorf("event ran %d times, want 1", n)

@@ -31,6 +31,9 @@ func testTx(t *testing.T, newStore func(t *testing.T) Harness) {
 			if err := tx.InsertAttempt(&recoup.Attempt{CaseID: existing.ID, N: 1, Source: recoup.SourceRecoup, Status: recoup.AttemptPending}); err != nil {
 				return err
 			}
+			if err := tx.InsertMessage(&recoup.Message{CaseID: existing.ID, Channel: "email", Status: recoup.MessagePending}); err != nil {
+				return err
+			}
 			upd := existing
 			upd.State = recoup.StateScheduled
 			if err := tx.UpdateCase(&upd); err != nil {
@@ -81,6 +84,7 @@ func testTx(t *testing.T, newStore func(t *testing.T) Harness) {
 		jobs := []recoup.Job{
 			{Kind: recoup.JobProcessEvent, EventID: "evt_1"},
 			{Kind: recoup.JobAct, CaseID: 42, Seq: 3, RunAt: base.Add(72 * time.Hour)},
+			{Kind: recoup.JobMessage, CaseID: 42, Seq: 0, RunAt: base.Add(24 * time.Hour)}, // step 0 is the first
 		}
 		mustTx(t, h.Store, func(tx recoup.Tx) error {
 			if err := tx.Enqueue(jobs[0]); err != nil {
@@ -211,7 +215,7 @@ func testTx(t *testing.T, newStore func(t *testing.T) Harness) {
 }
 
 // wantNoTrace fails the test if a rolled-back transaction left anything: the case it created,
-// changes to existing, an event, a cursor, or jobs.
+// changes to existing, its timeline, attempts or messages, an event, a cursor, or jobs.
 func wantNoTrace(t *testing.T, h Harness, existing recoup.Case, createdID int64) {
 	t.Helper()
 	s := h.Store
@@ -229,6 +233,9 @@ func wantNoTrace(t *testing.T, h Harness, existing recoup.Case, createdID int64)
 	}
 	if at, err := s.Attempts(t.Context(), existing.ID); err != nil || len(at) != 0 {
 		t.Errorf("attempts after rollback: %v, %v", at, err)
+	}
+	if ms, err := s.Messages(t.Context(), existing.ID); err != nil || len(ms) != 0 {
+		t.Errorf("messages after rollback: %v, %v", ms, err)
 	}
 	mustTx(t, s, func(tx recoup.Tx) error {
 		if v, err := tx.Cursor("reconcile"); err != nil || v != "" {
