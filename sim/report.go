@@ -1,0 +1,768 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"html/template"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// WriteReport writes the results of runs of several policies on one world to dir:
+// summary.json (the runs as they are), aggregate.json (Aggregate and Compare), report.md and
+// report.html (the same tables for people) and the charts report.md embeds (recovery-curve.svg,
+// categories.svg, monthly.svg). The differences are against baseline; with baseline "" there
+// are none. The files' bytes depend only on runs and baseline.
+func WriteReport(dir string, runs []Summary, baseline string) error {
+	if err := checkRuns(runs, baseline); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	summary, err := json.MarshalIndent(runs, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write report: encode summary.json: %w", err)
+	}
+	aggs := Aggregate(runs)
+	diffs := []Difference{}
+	if baseline != "" {
+		diffs = Compare(runs, baseline)
+	}
+	aggregate, err := json.MarshalIndent(struct {
+		Policies    []PolicyAggregate `json:"policies"`
+		Differences []Difference      `json:"differences"`
+	}{aggs, diffs}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write report: encode aggregate.json: %w", err)
+	}
+	rep := buildReport(runs, aggs, diffs, baseline)
+	var page bytes.Buffer
+	if err := htmlReport.Execute(&page, rep); err != nil {
+		return fmt.Errorf("write report: render report.html: %w", err)
+	}
+
+	type file struct {
+		name string
+		data []byte
+	}
+	files := []file{
+		{"summary.json", append(summary, '\n')},
+		{"aggregate.json", append(aggregate, '\n')},
+		{"report.md", rep.markdown()},
+		{"report.html", page.Bytes()},
+	}
+	for _, s := range rep.Sections {
+		if s.Chart != nil {
+			files = append(files, file{s.Chart.File, []byte(s.Chart.SVG)})
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkRuns refuses what the report would silently get wrong: runs of several worlds averaged
+// together, a seed counted twice for a policy, a baseline that did not run.
+func checkRuns(runs []Summary, baseline string) error {
+	if len(runs) == 0 {
+		return errors.New("no runs")
+	}
+	type key struct {
+		policy string
+		seed   uint64
+	}
+	seen := map[key]bool{}
+	hasBaseline := baseline == ""
+	for _, r := range runs {
+		if r.World != runs[0].World {
+			return fmt.Errorf("runs of several worlds (%q, %q): report one world at a time", runs[0].World, r.World)
+		}
+		k := key{r.Policy, r.Seed}
+		if seen[k] {
+			return fmt.Errorf("policy %q ran seed %d twice", r.Policy, r.Seed)
+		}
+		seen[k] = true
+		hasBaseline = hasBaseline || r.Policy == baseline
+	}
+	if !hasBaseline {
+		return fmt.Errorf("baseline %q is not among the runs' policies", baseline)
+	}
+	return nil
+}
+
+// report is what report.md and report.html both show.
+type report struct {
+	Title    string
+	Subtitle string
+	Sections []section
+}
+
+type section struct {
+	Heading string
+	Notes   []string
+	Table   *table
+	Chart   *chart
+}
+
+type table struct {
+	Header []string
+	Rows   [][]string
+}
+
+type chart struct {
+	File string // next to report.md
+	Alt  string
+	SVG  template.HTML // every text in it escaped by the chart functions
+}
+
+func buildReport(runs []Summary, aggs []PolicyAggregate, diffs []Difference, baseline string) report {
+	groups := byPolicy(runs)
+	// The world's own figures (oracle, categories' shares, months' invoices) are the same for
+	// every policy on a seed: take them once per seed.
+	var world []Summary
+	var seeds []uint64
+	for _, r := range runs {
+		if !slices.Contains(seeds, r.Seed) {
+			seeds = append(seeds, r.Seed)
+			world = append(world, r)
+		}
+	}
+	slices.Sort(seeds)
+	multi := false
+	for _, a := range aggs {
+		multi = multi || len(a.Seeds) > 1
+	}
+
+	first := runs[0]
+	invoices := func(r Summary) (float64, bool) { return float64(r.FailedInvoices), true }
+	lo, hi := minMax(world, invoices)
+	perRun := num(lo, 0)
+	if hi != lo {
+		perRun = num(lo, 0) + " to " + num(hi, 0)
+	}
+	rep := report{
+		Title: "Recovery simulation: " + first.World,
+		Subtitle: fmt.Sprintf("%d policies · %s · %d months · %s failed invoices per run · amounts in %s",
+			len(groups), seedList(seeds), first.Months, perRun, first.Currency),
+	}
+
+	var beaten []string
+	for _, r := range runs {
+		if r.OracleBeaten > 0 {
+			beaten = append(beaten, fmt.Sprintf("Policy %s with seed %d collected %d invoices the oracle called uncollectable: the world's oracle is wrong.", r.Policy, r.Seed, r.OracleBeaten))
+		}
+	}
+	if beaten != nil {
+		rep.Sections = append(rep.Sections, section{Heading: "Checks", Notes: beaten})
+	}
+
+	// Counts averaged over several seeds keep one decimal.
+	cd := 0
+	if multi {
+		cd = 1
+	}
+	main := &table{Header: []string{"Policy", "Recovered amount %", "Recovered count %", "Attempts",
+		"Attempts / recovery", "Retry success %", "Messages", "Messages / recovery", "Median days",
+		"P90 days", "Network violations", "Fees (" + first.Currency + ")", "Lost to messaging",
+		"Oracle amount %", "Ratio to oracle"}}
+	for _, a := range aggs {
+		name := a.Policy
+		if name == baseline {
+			name += " (baseline)"
+		}
+		main.Rows = append(main.Rows, []string{name, pm(a.RecoveredAmountPct, 1), pm(a.RecoveredCountPct, 1),
+			pm(a.Attempts, cd), pm(a.AttemptsPerRecovery, 2), pm(a.RetrySuccessRate, 1), pm(a.MessagesSent, cd),
+			pm(a.MessagesPerRecovery, 2), pm(a.MedianDaysToRecovery, 1), pm(a.P90DaysToRecovery, 1),
+			pm(a.NetworkViolations, cd), pm(a.NetworkFees, 2), pm(a.CustomersLostToMessaging, cd),
+			pm(a.OracleRecoveredAmountPct, 1), pm(a.RatioToOracle, 3)})
+	}
+	note := "One seed per policy: single values, no confidence interval."
+	if multi {
+		note = "Means over seeds; ± is the half-width of the 95% confidence interval (Student t, n-1 degrees of freedom). A policy with one seed has no interval."
+	}
+	rep.Sections = append(rep.Sections, section{Heading: "Policies", Notes: []string{note,
+		"Rates are over all failed invoices. Attempts are recoup's charges; the oracle is the most any policy obeying the card-network rules could have collected."}, Table: main})
+
+	if baseline != "" {
+		t := &table{Header: []string{"Policy", "Seeds", "Δ recovered amount (pp)", "Δ recovered count (pp)",
+			"Δ attempts / recovery", "Recovered amount ratio", "Verdict"}}
+		for _, d := range diffs {
+			t.Rows = append(t.Rows, []string{d.Policy, strconv.Itoa(len(d.Seeds)), interval(d.RecoveredAmountPct, 1, true),
+				interval(d.RecoveredCountPct, 1, true), interval(d.AttemptsPerRecovery, 2, true),
+				interval(d.RecoveredAmountRatio, 3, false), verdict(d.RecoveredAmountPct)})
+		}
+		rep.Sections = append(rep.Sections, section{Heading: "Against " + baseline, Notes: []string{
+			"Each policy minus the baseline on the same seeds, hence the same world: the mean of the per-seed differences and its 95% confidence interval. The ratio is the policy's recovered amount over the baseline's, averaged over seeds. The verdict reads the recovered amount interval.",
+		}, Table: t})
+	}
+
+	var curves []series
+	for _, g := range groups {
+		curves = append(curves, series{g[0].Policy, meanCurve(g)})
+	}
+	rep.Sections = append(rep.Sections, section{Heading: "Recovery over time",
+		Notes: []string{"Share of the failed amount collected within a number of days of the first failure, mean over seeds."},
+		Chart: &chart{File: "recovery-curve.svg", Alt: "Recovered amount % by days since first failure",
+			SVG: lineChart("Recovered amount by days since first failure", "days since first failure", "% of failed amount", nil, curves)}})
+
+	rep.Sections = append(rep.Sections, categorySection(runs, groups, world))
+	rep.Sections = append(rep.Sections, mechanismSection(groups))
+	rep.Sections = append(rep.Sections, monthlySection(groups, world))
+	return rep
+}
+
+func categorySection(runs []Summary, groups [][]Summary, world []Summary) section {
+	var cats []recoup.Category
+	for _, r := range runs {
+		for _, c := range r.Categories {
+			if !slices.Contains(cats, c.Category) {
+				cats = append(cats, c.Category)
+			}
+		}
+	}
+	find := func(cat recoup.Category, f func(CategoryStat) float64) func(Summary) (float64, bool) {
+		return func(r Summary) (float64, bool) {
+			for _, c := range r.Categories {
+				if c.Category == cat {
+					return f(c), true
+				}
+			}
+			return 0, false
+		}
+	}
+	t := &table{Header: []string{"Policy"}}
+	for _, c := range cats {
+		share, ok := meanBy(world, func(r Summary) (float64, bool) {
+			v, ok := find(c, func(c CategoryStat) float64 { return c.FailedAmount })(r)
+			return 100 * v / r.FailedAmount, ok && r.FailedAmount > 0
+		})
+		h := string(c)
+		if ok {
+			h += " (" + num(share, 0) + "% of amount)"
+		}
+		t.Header = append(t.Header, h)
+	}
+	row := func(name string, runs []Summary, stat func(CategoryStat) float64) series {
+		cells, s := []string{name}, series{Name: name}
+		for _, c := range cats {
+			v, ok := meanBy(runs, find(c, stat))
+			cells = append(cells, orDash(v, ok, 1))
+			if !ok {
+				v = math.NaN()
+			}
+			s.Values = append(s.Values, v)
+		}
+		t.Rows = append(t.Rows, cells)
+		return s
+	}
+	var bars []series
+	for _, g := range groups {
+		bars = append(bars, row(g[0].Policy, g, func(c CategoryStat) float64 { return c.RecoveredAmountPct }))
+	}
+	row("oracle", world, func(c CategoryStat) float64 { return c.OracleAmountPct })
+	labels := make([]string, len(cats))
+	for i, c := range cats {
+		labels[i] = string(c)
+	}
+	return section{Heading: "By decline category",
+		Notes: []string{"Recovered amount % of each category's failed amount, by the failure's true category, mean over seeds. The oracle row is the most a compliant policy could have collected."},
+		Table: t,
+		Chart: &chart{File: "categories.svg", Alt: "Recovered amount % by decline category",
+			SVG: barChart("Recovered amount by decline category", "% of failed amount", labels, bars)}}
+}
+
+func mechanismSection(groups [][]Summary) section {
+	mechs := []Mechanism{ByRetry, ByUpdatedCard, ByCardUpdater, ByCustomerPaid}
+	var other []Mechanism
+	for _, g := range groups {
+		for _, r := range g {
+			for m := range r.ByMechanism {
+				if !slices.Contains(mechs, m) && !slices.Contains(other, m) {
+					other = append(other, m)
+				}
+			}
+		}
+	}
+	slices.Sort(other)
+	mechs = append(mechs, other...)
+	t := &table{Header: []string{"Policy"}}
+	for _, m := range mechs {
+		t.Header = append(t.Header, string(m)+" %")
+	}
+	for _, g := range groups {
+		row := []string{g[0].Policy}
+		for _, m := range mechs {
+			// A mechanism missing from a run collected nothing in it.
+			v, _ := meanBy(g, func(r Summary) (float64, bool) { return r.ByMechanism[m].AmountPct, true })
+			row = append(row, num(v, 1))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return section{Heading: "By mechanism",
+		Notes: []string{"What brought the money in, as % of the failed amount, mean over seeds."}, Table: t}
+}
+
+func monthlySection(groups [][]Summary, world []Summary) section {
+	var months []string
+	for _, g := range groups {
+		for _, r := range g {
+			for _, m := range r.Monthly {
+				if !slices.Contains(months, m.Month) {
+					months = append(months, m.Month)
+				}
+			}
+		}
+	}
+	slices.Sort(months)
+	find := func(month string, f func(MonthStat) float64) func(Summary) (float64, bool) {
+		return func(r Summary) (float64, bool) {
+			for _, m := range r.Monthly {
+				if m.Month == month {
+					return f(m), true
+				}
+			}
+			return 0, false
+		}
+	}
+	t := &table{Header: []string{"Month", "Failed invoices"}}
+	lines := make([]series, len(groups))
+	for i, g := range groups {
+		t.Header = append(t.Header, g[0].Policy+" %")
+		lines[i].Name = g[0].Policy
+	}
+	t.Header = append(t.Header, "oracle %")
+	for _, month := range months {
+		v, ok := meanBy(world, find(month, func(m MonthStat) float64 { return float64(m.FailedInvoices) }))
+		row := []string{month, orDash(v, ok, 0)}
+		for i, g := range groups {
+			v, ok := meanBy(g, find(month, func(m MonthStat) float64 { return m.RecoveredAmountPct }))
+			row = append(row, orDash(v, ok, 1))
+			if !ok {
+				v = math.NaN()
+			}
+			lines[i].Values = append(lines[i].Values, v)
+		}
+		v, ok = meanBy(world, find(month, func(m MonthStat) float64 { return m.OracleAmountPct }))
+		t.Rows = append(t.Rows, append(row, orDash(v, ok, 1)))
+	}
+	return section{Heading: "By month of first failure",
+		Notes: []string{"Recovered amount % of the invoices that first failed in each month, mean over seeds: the learning curve of a policy that learns."},
+		Table: t,
+		Chart: &chart{File: "monthly.svg", Alt: "Recovered amount % by month of first failure",
+			SVG: lineChart("Recovered amount by month of first failure", "month of first failure", "% of failed amount", months, lines)}}
+}
+
+// meanCurve is the mean over runs of Curve[d], for each d some run reaches.
+func meanCurve(runs []Summary) []float64 {
+	var out []float64
+	for d := 0; ; d++ {
+		v, ok := meanBy(runs, func(r Summary) (float64, bool) {
+			if d < len(r.Curve) {
+				return r.Curve[d], true
+			}
+			return 0, false
+		})
+		if !ok {
+			return out
+		}
+		out = append(out, v)
+	}
+}
+
+// meanBy is the mean of f over the runs for which it has a value.
+func meanBy(runs []Summary, f func(Summary) (float64, bool)) (float64, bool) {
+	var sum float64
+	n := 0
+	for _, r := range runs {
+		if v, ok := f(r); ok {
+			sum += v
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return sum / float64(n), true
+}
+
+func minMax(runs []Summary, f func(Summary) (float64, bool)) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, r := range runs {
+		if v, ok := f(r); ok {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+	}
+	return lo, hi
+}
+
+func seedList(seeds []uint64) string {
+	if len(seeds) == 1 {
+		return fmt.Sprintf("seed %d", seeds[0])
+	}
+	if len(seeds) > 10 {
+		return fmt.Sprintf("%d seeds (%d … %d)", len(seeds), seeds[0], seeds[len(seeds)-1])
+	}
+	s := make([]string, len(seeds))
+	for i, v := range seeds {
+		s[i] = strconv.FormatUint(v, 10)
+	}
+	return fmt.Sprintf("%d seeds (%s)", len(seeds), strings.Join(s, ", "))
+}
+
+// num formats v with dec decimals and thousands separators: 12345.678 → "12,345.68".
+func num(v float64, dec int) string {
+	s := strconv.FormatFloat(math.Abs(v), 'f', dec, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	if v < 0 && strings.Trim(s, "0.") != "" {
+		b.WriteByte('-')
+	}
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if frac != "" {
+		b.WriteString("." + frac)
+	}
+	return b.String()
+}
+
+// signed is num with a "+" on positive values.
+func signed(v float64, dec int) string {
+	s := num(v, dec)
+	if v > 0 && strings.Trim(s, "0.,") != "" {
+		return "+" + s
+	}
+	return s
+}
+
+// pm formats an estimate as "42.1 ± 0.8", or "42.1" when it has no interval.
+func pm(e Estimate, dec int) string {
+	switch e.N {
+	case 0:
+		return "—"
+	case 1:
+		return num(e.Mean, dec)
+	}
+	return num(e.Mean, dec) + " ± " + num((e.High-e.Low)/2, dec)
+}
+
+// interval formats an estimate as "+2.0 [-0.5, +4.5]", so that its sign is plain.
+func interval(e Estimate, dec int, sign bool) string {
+	f := num
+	if sign {
+		f = signed
+	}
+	switch e.N {
+	case 0:
+		return "—"
+	case 1:
+		return f(e.Mean, dec)
+	}
+	return f(e.Mean, dec) + " [" + f(e.Low, dec) + ", " + f(e.High, dec) + "]"
+}
+
+func verdict(e Estimate) string {
+	switch {
+	case e.N == 0:
+		return "no seed in common"
+	case e.N == 1:
+		return "one seed: no interval"
+	case e.Low > 0:
+		return "recovers more"
+	case e.High < 0:
+		return "recovers less"
+	}
+	return "no clear difference"
+}
+
+func orDash(v float64, ok bool, dec int) string {
+	if !ok {
+		return "—"
+	}
+	return num(v, dec)
+}
+
+// markdown renders the report as GitHub-flavoured Markdown; the charts are the SVG files
+// written next to it.
+func (r report) markdown() []byte {
+	blocks := []string{"# " + mdText(r.Title), mdText(r.Subtitle)}
+	for _, s := range r.Sections {
+		blocks = append(blocks, "## "+mdText(s.Heading))
+		for _, n := range s.Notes {
+			blocks = append(blocks, mdText(n))
+		}
+		if t := s.Table; t != nil {
+			var b strings.Builder
+			row := func(cells []string) {
+				for _, c := range cells {
+					b.WriteString("| " + strings.ReplaceAll(mdText(c), "|", `\|`) + " ")
+				}
+				b.WriteString("|\n")
+			}
+			row(t.Header)
+			for i := range t.Header {
+				if i == 0 {
+					b.WriteString("| --- ")
+				} else {
+					b.WriteString("| ---: ")
+				}
+			}
+			b.WriteString("|\n")
+			for _, cells := range t.Rows {
+				row(cells)
+			}
+			blocks = append(blocks, strings.TrimSuffix(b.String(), "\n"))
+		}
+		if c := s.Chart; c != nil {
+			blocks = append(blocks, "!["+mdText(c.Alt)+"]("+c.File+")")
+		}
+	}
+	return []byte(strings.Join(blocks, "\n\n") + "\n")
+}
+
+// mdText keeps Markdown from reading a name as HTML.
+var mdText = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
+
+var htmlReport = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#222;max-width:1280px;margin:2rem auto;padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem}
+h2{font-size:1.15rem;margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.25rem}
+.sub{color:#555;margin-top:0}
+.note{color:#666;font-size:.9rem;max-width:60rem}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:.5rem 0 1rem}
+th,td{padding:.3rem .65rem;border-bottom:1px solid #e6e6e6;text-align:right;white-space:nowrap}
+th{background:#f5f6f8;font-weight:600;vertical-align:bottom}
+th:first-child,td:first-child{text-align:left}
+tbody tr:hover{background:#fafbfc}
+figure{margin:1rem 0}
+svg{max-width:100%;height:auto}
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+<p class="sub">{{.Subtitle}}</p>
+{{range .Sections}}<section>
+<h2>{{.Heading}}</h2>
+{{range .Notes}}<p class="note">{{.}}</p>
+{{end}}{{with .Table}}<div class="scroll"><table>
+<thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table></div>
+{{end}}{{with .Chart}}<figure>{{.SVG}}</figure>
+{{end}}</section>
+{{end}}</body>
+</html>
+`))
+
+// The charts: hand-written SVG, 720×360, plot on the left and legend on the right.
+
+type series struct {
+	Name   string
+	Values []float64 // one per x position; NaN where there is none
+}
+
+const (
+	chartW, chartH                       = 720, 360
+	padLeft, padRight, padTop, padBottom = 60, 170, 44, 60
+	plotW, plotH                         = chartW - padLeft - padRight, chartH - padTop - padBottom
+)
+
+// Tableau 10: distinct, and readable on white.
+var palette = []string{"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"}
+
+// lineChart draws one line per series over x = 0, 1, ...: a numeric axis, or, given xLabels,
+// one labelled position per value.
+func lineChart(title, xLabel, yLabel string, xLabels []string, ss []series) template.HTML {
+	n := 0
+	for _, s := range ss {
+		n = max(n, len(s.Values))
+	}
+	var b strings.Builder
+	y := frame(&b, title, xLabel, yLabel, ss)
+	var x func(i int) float64
+	if xLabels != nil {
+		x = func(i int) float64 { return padLeft + (float64(i)+0.5)*plotW/float64(max(n, 1)) }
+		xTickLabels(&b, x, xLabels)
+	} else {
+		span := float64(max(n-1, 1))
+		x = func(i int) float64 { return padLeft + float64(i)/span*plotW }
+		step, _ := niceScale(span)
+		for k := 0; float64(k)*step <= span+1e-9; k++ {
+			v := float64(k) * step
+			px := padLeft + v/span*plotW
+			fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#333"/>`+"\n", px, padTop+plotH, px, padTop+plotH+5)
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" font-size="11" fill="#444">%s</text>`+"\n", px, padTop+plotH+18, tickLabel(v, step))
+		}
+	}
+	for i, s := range ss {
+		colour := palette[i%len(palette)]
+		var d strings.Builder
+		move := true
+		for j, v := range s.Values {
+			if math.IsNaN(v) {
+				move = true
+				continue
+			}
+			cmd := "L"
+			if move {
+				cmd, move = "M", false
+			}
+			fmt.Fprintf(&d, "%s%.1f %.1f ", cmd, x(j), y(v))
+		}
+		fmt.Fprintf(&b, `<path class="line" d="%s" fill="none" stroke="%s" stroke-width="2.5" stroke-linejoin="round" stroke-linecap="round"><title>%s</title></path>`+"\n",
+			strings.TrimSpace(d.String()), colour, esc(s.Name))
+		if n <= 24 { // few points: mark them, so a single month still shows
+			for j, v := range s.Values {
+				if !math.IsNaN(v) {
+					fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"><title>%s: %s%%</title></circle>`+"\n", x(j), y(v), colour, esc(s.Name), num(v, 1))
+				}
+			}
+		}
+	}
+	b.WriteString("</svg>\n")
+	return template.HTML(b.String())
+}
+
+// barChart draws one group of bars per label, one bar per series in each group.
+func barChart(title, yLabel string, groups []string, ss []series) template.HTML {
+	var b strings.Builder
+	y := frame(&b, title, "", yLabel, ss)
+	gw := float64(plotW) / float64(max(len(groups), 1))
+	bw := gw * 0.8 / float64(max(len(ss), 1))
+	xTickLabels(&b, func(i int) float64 { return padLeft + (float64(i)+0.5)*gw }, groups)
+	for i, s := range ss {
+		for g, v := range s.Values {
+			if math.IsNaN(v) || g >= len(groups) {
+				continue
+			}
+			top := y(v)
+			fmt.Fprintf(&b, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s, %s: %s%%</title></rect>`+"\n",
+				padLeft+float64(g)*gw+gw*0.1+float64(i)*bw, top, max(bw-1, 1), padTop+plotH-top, palette[i%len(palette)],
+				esc(s.Name), esc(groups[g]), num(v, 1))
+		}
+	}
+	b.WriteString("</svg>\n")
+	return template.HTML(b.String())
+}
+
+// frame opens the SVG and draws the title, the y axis with its grid, the x axis line and
+// label, and the legend. It returns the y scale, from 0 to a round number above every value.
+func frame(b *strings.Builder, title, xLabel, yLabel string, ss []series) func(float64) float64 {
+	top := 0.0
+	for _, s := range ss {
+		for _, v := range s.Values {
+			if !math.IsNaN(v) {
+				top = max(top, v)
+			}
+		}
+	}
+	step, top := niceScale(top)
+	y := func(v float64) float64 { return padTop + plotH - v/top*plotH }
+	font := `font-family="system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif"`
+	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="%s" %s>`+"\n",
+		chartW, chartH, chartW, chartH, esc(title), font)
+	fmt.Fprintf(b, `<rect width="%d" height="%d" fill="#fff"/>`+"\n", chartW, chartH)
+	fmt.Fprintf(b, `<text x="%d" y="26" font-size="16" font-weight="600" fill="#222">%s</text>`+"\n", padLeft, esc(title))
+	for k := 0; float64(k)*step <= top+1e-9; k++ {
+		v := float64(k) * step
+		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#e8e8e8"/>`+"\n", padLeft, y(v), padLeft+plotW, y(v))
+		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" font-size="11" fill="#444">%s</text>`+"\n", padLeft-8, y(v)+4, tickLabel(v, step))
+	}
+	fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333"/>`+"\n", padLeft, padTop, padLeft, padTop+plotH)
+	fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333"/>`+"\n", padLeft, padTop+plotH, padLeft+plotW, padTop+plotH)
+	fmt.Fprintf(b, `<text transform="translate(16 %d) rotate(-90)" text-anchor="middle" font-size="12" fill="#444">%s</text>`+"\n", padTop+plotH/2, esc(yLabel))
+	if xLabel != "" {
+		fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="middle" font-size="12" fill="#444">%s</text>`+"\n", padLeft+plotW/2, padTop+plotH+42, esc(xLabel))
+	}
+	lx := chartW - padRight + 20
+	for i, s := range ss {
+		ly := padTop + 4 + 22*i
+		name := []rune(s.Name)
+		if len(name) > 20 {
+			name = append(name[:19], '…')
+		}
+		fmt.Fprintf(b, `<rect x="%d" y="%d" width="14" height="14" rx="2" fill="%s"/>`+"\n", lx, ly, palette[i%len(palette)])
+		fmt.Fprintf(b, `<text x="%d" y="%d" font-size="12" fill="#222">%s<title>%s</title></text>`+"\n", lx+20, ly+11, esc(string(name)), esc(s.Name))
+	}
+	return y
+}
+
+// xTickLabels labels positions x(i), thinned to ten at most and slanted when they would collide.
+func xTickLabels(b *strings.Builder, x func(int) float64, labels []string) {
+	every := (len(labels) + 9) / 10
+	room := float64(plotW) / float64(max(len(labels), 1)) * float64(max(every, 1))
+	longest := 0
+	for _, l := range labels {
+		longest = max(longest, len([]rune(l)))
+	}
+	slant := float64(longest)*6.2 > room-6
+	for i, l := range labels {
+		if i%max(every, 1) != 0 {
+			continue
+		}
+		px, py := x(i), padTop+plotH+18
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#333"/>`+"\n", px, padTop+plotH, px, padTop+plotH+5)
+		if slant {
+			fmt.Fprintf(b, `<text transform="translate(%.1f %d) rotate(-25)" text-anchor="end" font-size="11" fill="#444">%s</text>`+"\n", px+4, py-2, esc(l))
+		} else {
+			fmt.Fprintf(b, `<text x="%.1f" y="%d" text-anchor="middle" font-size="11" fill="#444">%s</text>`+"\n", px, py, esc(l))
+		}
+	}
+}
+
+// niceScale picks a tick step of 1, 2, 2.5 or 5 × 10^k giving about five ticks, and the first
+// multiple of it at or above hi.
+func niceScale(hi float64) (step, top float64) {
+	if !(hi > 0) {
+		hi = 1
+	}
+	raw := hi / 5
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if step = m * mag; step >= raw {
+			break
+		}
+	}
+	return step, math.Ceil(hi/step-1e-9) * step
+}
+
+// tickLabel formats a tick with as many decimals as its step needs.
+func tickLabel(v, step float64) string {
+	dec := 0
+	for s := step; math.Abs(s-math.Round(s)) > 1e-9 && dec < 6; s *= 10 {
+		dec++
+	}
+	return strconv.FormatFloat(v, 'f', dec, 64)
+}
+
+// esc escapes text for SVG, in content and in attributes.
+func esc(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s)) // a strings.Builder does not fail
+	return b.String()
+}
