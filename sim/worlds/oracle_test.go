@@ -1,0 +1,94 @@
+package worlds
+
+import (
+	"testing"
+	"time"
+
+	"github.com/recoup-hq/recoup/sim"
+)
+
+// No policy collects an invoice the oracle calls unrecoverable; without messages, none collects
+// one the oracle says needs a message, nor earlier than the oracle.
+func TestOracleNeverBeaten(t *testing.T) {
+	for _, p := range []policy{daily, sixHourly, days03715, threeRetries, aggressive, fixedWithEmails, dailyEmails} {
+		r := simulate(t, 3000, 5, p)
+		beaten, early := 0, 0
+		for _, f := range r.env.failures {
+			o := r.env.outcomes[f.InvoiceID]
+			if o.Result != sim.Recovered {
+				continue
+			}
+			if !o.Oracle.Recoverable || len(p.messages) == 0 && !o.Oracle.ByRetry {
+				beaten++
+				t.Logf("%s: %s (%s) recovered by %s at %s; oracle %+v", p.name, f.InvoiceID, f.Category, o.By, o.At, o.Oracle)
+			}
+			if len(p.messages) == 0 && o.At.Before(o.Oracle.At) {
+				early++
+			}
+		}
+		if beaten > 0 || early > 0 {
+			t.Errorf("%s: oracle beaten on %d invoices, and earlier than its time on %d", p.name, beaten, early)
+		}
+	}
+}
+
+// A policy that knows the hidden state and charges the card that failed once, at the oracle's
+// time, collects every invoice the retry route can collect: the oracle is attainable.
+func TestOracleAttainable(t *testing.T) {
+	want := map[string]time.Time{}
+	omniscient := policy{name: "omniscient", omniscient: func(w *Realistic, id string) []time.Time {
+		inv := w.active[id]
+		end := inv.end
+		if !inv.leaveAt.IsZero() && inv.leaveAt.Before(end) {
+			end = inv.leaveAt
+		}
+		if at, ok := inv.retryOracle(end, &w.p); ok {
+			want[id] = at
+			return []time.Time{at}
+		}
+		return nil
+	}}
+	r := simulate(t, 3000, 9, omniscient)
+	if len(want) < 600 {
+		t.Fatalf("only %d invoices recoverable by retry", len(want))
+	}
+	for id, at := range want {
+		o := r.env.outcomes[id]
+		if o.Result != sim.Recovered || o.At.After(at) {
+			t.Errorf("%s: oracle says a charge at %s collects it; got %s by %q at %s", id, at, o.Result, o.By, o.At)
+		}
+	}
+}
+
+// The retry oracle agrees with a brute-force scan of single charges every 10 minutes.
+func TestOracleMatchesBruteForce(t *testing.T) {
+	w, invs := drawInvoices(t, 1500, 21)
+	checked := 0
+	for _, inv := range invs {
+		if inv.base == never && inv.updaterAt.IsZero() {
+			continue
+		}
+		checked++
+		at, ok := inv.retryOracle(inv.end, &w.p)
+		var grid time.Time
+		for t := inv.t0; t.Before(inv.end); t = t.Add(10 * time.Minute) {
+			if pass, _, _ := inv.judge(inv.fresh(), t, &w.p); pass {
+				grid = t
+				break
+			}
+		}
+		switch {
+		case !ok && !grid.IsZero():
+			t.Errorf("%s (%s): oracle found nothing, a charge at %s passes", inv.id, inv.cat, grid)
+		case ok && !grid.IsZero() && grid.Before(at):
+			t.Errorf("%s (%s): oracle says %s, a charge at %s passes", inv.id, inv.cat, at, grid)
+		case ok:
+			if pass, _, _ := inv.judge(inv.fresh(), at, &w.p); !pass {
+				t.Errorf("%s (%s): a charge at the oracle's time %s fails", inv.id, inv.cat, at)
+			}
+		}
+	}
+	if checked < 500 {
+		t.Fatalf("only %d invoices checked", checked)
+	}
+}
