@@ -375,3 +375,28 @@ func TestPaymentMethodNewsMustBeNew(t *testing.T) {
 	h.runDue()
 	h.wantState("in_1", recoup.StateRecovered)
 }
+
+// Found by the simulator: the customer tries another card on the hosted page and it is short of
+// funds. The invoice's latest decline is now insufficient_funds, but a retry would charge the
+// default card, which is still the stolen one: no retry until a new default arrives.
+func TestHardDeclineOnTheDefaultCardOutlivesLaterDeclines(t *testing.T) {
+	h := newHarness(t, testPolicy)
+	h.gw.failRenewal("in_1", "cus_1", 900, stolen)
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.runDue()
+	h.now = h.now.Add(time.Hour)
+	h.gw.mu.Lock()
+	inv := h.gw.invoices["in_1"]
+	inv.AttemptCount++
+	inv.LastPayment = &recoup.Payment{PaymentMethodID: "pm_other", Status: "requires_payment_method", Decline: insufficient, At: h.now}
+	h.gw.mu.Unlock()
+	h.ingest("evt_2", "invoice.payment_failed", "in_1", "cus_1")
+	h.advance(30 * 24 * time.Hour)
+	c := h.wantState("in_1", recoup.StateExhausted)
+	if len(h.gw.calls) != 0 {
+		t.Fatalf("charged %d times after a stolen-card decline; timeline:\n%s", len(h.gw.calls), dump(h.timeline(c)))
+	}
+	if tl := dump(h.timeline(c)); !strings.Contains(tl, "on pm_old earlier") {
+		t.Fatalf("the timeline does not say why:\n%s", tl)
+	}
+}

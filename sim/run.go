@@ -185,7 +185,10 @@ func (s *simulation) Resolved(o Outcome) {
 	s.onSettled()
 }
 
-func (s *simulation) Violation(v Violation) { s.tally.violation(v) }
+func (s *simulation) Violation(v Violation) {
+	s.log.Debug("network rule broken", "invoice", v.InvoiceID, "rule", v.Rule, "at", s.now)
+	s.tally.violation(v)
+}
 
 // stage receives the jobs of a store transaction right before it commits.
 func (s *simulation) stage(_ context.Context, _ *sql.Tx, jobs []recoup.Job) error {

@@ -118,7 +118,7 @@ func (w *paydayWorld) Pay(_ context.Context, req recoup.PayRequest) (recoup.PayR
 
 func (w *paydayWorld) CancelSubscription(context.Context, string, string) error { return nil }
 func (w *paydayWorld) MarkUncollectible(context.Context, string, string) error  { return nil }
-func (w *paydayWorld) Send(context.Context, recoup.Message) error             { return nil }
+func (w *paydayWorld) Send(context.Context, recoup.Message) error               { return nil }
 
 func runPayday(t *testing.T, pol *policy.Policy, seed uint64) sim.Summary {
 	t.Helper()

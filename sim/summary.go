@@ -33,9 +33,11 @@ type Summary struct {
 	MedianDaysToRecovery float64 `json:"median_days_to_recovery"`
 	P90DaysToRecovery    float64 `json:"p90_days_to_recovery"`
 
-	NetworkViolations        int     `json:"network_violations"`
-	NetworkFees              float64 `json:"network_fees"`
-	CustomersLostToMessaging int     `json:"customers_lost_to_messaging"`
+	NetworkViolations int     `json:"network_violations"`
+	NetworkFees       float64 `json:"network_fees"`
+	// ViolationsByRule counts the violations by the network rule broken.
+	ViolationsByRule         map[string]int `json:"violations_by_rule"`
+	CustomersLostToMessaging int            `json:"customers_lost_to_messaging"`
 
 	// The oracle: what the best compliant policy could have collected, in all and by retries
 	// alone, and this policy's share of it.

@@ -25,6 +25,7 @@ type tally struct {
 	attempts, charged, messages int
 	jobErrors, unsettled        int
 	violations                  int
+	violationRules              map[string]int
 	fees                        int64
 	lostToMessaging             int
 	oracleBeaten                int
@@ -65,13 +66,14 @@ func newTally(start time.Time, months int, window time.Duration) *tally {
 	days := int(window/(24*time.Hour)) + 1
 	return &tally{
 		start: start, months: months, window: window,
-		open:       map[string]*openInvoice{},
-		outcomes:   map[Result]int{},
-		mechanisms: map[Mechanism]*mechanismAcc{},
-		categories: map[recoup.Category]*categoryAcc{},
-		monthly:    make([]monthAcc, months),
-		byDay:      make([]int64, days+1),
-		byHour:     make([]int, days*24+1),
+		open:           map[string]*openInvoice{},
+		outcomes:       map[Result]int{},
+		violationRules: map[string]int{},
+		mechanisms:     map[Mechanism]*mechanismAcc{},
+		categories:     map[recoup.Category]*categoryAcc{},
+		monthly:        make([]monthAcc, months),
+		byDay:          make([]int64, days+1),
+		byHour:         make([]int, days*24+1),
 	}
 }
 
@@ -177,6 +179,7 @@ func (t *tally) message(invoiceID string) {
 
 func (t *tally) violation(v Violation) {
 	t.violations++
+	t.violationRules[v.Rule]++
 	t.fees += v.Fee
 }
 
@@ -238,6 +241,7 @@ func (t *tally) summary() (Summary, error) {
 		P90DaysToRecovery:             t.quantileDays(0.9),
 		NetworkViolations:             t.violations,
 		NetworkFees:                   major(t.fees),
+		ViolationsByRule:              t.violationRules,
 		CustomersLostToMessaging:      t.lostToMessaging,
 		OracleRecoveredAmountPct:      pct(t.oracleAmount, t.failedAmount),
 		RatioToOracle:                 ratio(t.recovered, t.oracleAmount),

@@ -82,7 +82,7 @@ func getCase(ctx context.Context, q querier, where string, arg any) (recoup.Case
 }
 
 func (t *tx) Case(id int64) (recoup.Case, error) {
-	c, err := getCase(t.ctx, t.tx, `id = ?`, id)
+	c, err := getCase(t.ctx, t.q, `id = ?`, id)
 	if err != nil {
 		return recoup.Case{}, wrap(err, "case %d", id)
 	}
@@ -90,7 +90,7 @@ func (t *tx) Case(id int64) (recoup.Case, error) {
 }
 
 func (t *tx) CaseByInvoice(invoiceID string) (recoup.Case, error) {
-	c, err := getCase(t.ctx, t.tx, `invoice_id = ?`, invoiceID)
+	c, err := getCase(t.ctx, t.q, `invoice_id = ?`, invoiceID)
 	if err != nil {
 		return recoup.Case{}, wrap(err, "case of invoice %s", invoiceID)
 	}
@@ -112,7 +112,7 @@ func (t *tx) ActiveCases(customerID, subscriptionID string) ([]recoup.Case, erro
 		}
 	}
 	query += ` AND state IN (` + strings.Join(states, ", ") + `) ORDER BY id`
-	cases, err := listCases(t.ctx, t.tx, query, args...)
+	cases, err := listCases(t.ctx, t.q, query, args...)
 	if err != nil {
 		return nil, wrap(err, "active cases of customer %s", customerID)
 	}
@@ -145,7 +145,7 @@ func (t *tx) CreateCase(c *recoup.Case) error {
 		return wrap(err, "create case for invoice %s", c.InvoiceID)
 	}
 	var id int64
-	err = t.tx.QueryRowContext(t.ctx, `INSERT INTO cases (
+	err = t.q.QueryRowContext(t.ctx, `INSERT INTO cases (
 		invoice_id, customer_id, subscription_id, customer_email, amount, currency, state,
 		category, last_decline, payment_method_id, new_payment_method_id, attempts,
 		stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at,
@@ -169,7 +169,7 @@ func (t *tx) UpdateCase(c *recoup.Case) error {
 	if err != nil {
 		return wrap(err, "update case %d", c.ID)
 	}
-	res, err := t.tx.ExecContext(t.ctx, `UPDATE cases SET
+	res, err := t.q.ExecContext(t.ctx, `UPDATE cases SET
 		invoice_id = ?, customer_id = ?, subscription_id = ?, customer_email = ?, amount = ?,
 		currency = ?, state = ?, category = ?, last_decline = ?, payment_method_id = ?,
 		new_payment_method_id = ?, attempts = ?, stripe_attempts = ?, first_failed_at = ?,
@@ -186,7 +186,7 @@ func (t *tx) UpdateCase(c *recoup.Case) error {
 	}
 	if n == 0 {
 		// Tell a stale version from a missing case.
-		current, err := getCase(t.ctx, t.tx, `id = ?`, c.ID)
+		current, err := getCase(t.ctx, t.q, `id = ?`, c.ID)
 		if err != nil {
 			return wrap(err, "update case %d", c.ID)
 		}
@@ -198,7 +198,7 @@ func (t *tx) UpdateCase(c *recoup.Case) error {
 }
 
 func (s *Store) Case(ctx context.Context, id int64) (recoup.Case, error) {
-	c, err := getCase(ctx, s.db.r, `id = ?`, id)
+	c, err := getCase(ctx, s.db.reader(), `id = ?`, id)
 	if err != nil {
 		return recoup.Case{}, wrap(err, "case %d", id)
 	}
@@ -224,7 +224,7 @@ func (s *Store) Cases(ctx context.Context, f recoup.CaseFilter) (recoup.CasePage
 	}
 	// One row more than the page tells whether there is a next page.
 	query += ` ORDER BY id DESC LIMIT ?`
-	cases, err := listCases(ctx, s.db.r, query, append(args, limit+1)...)
+	cases, err := listCases(ctx, s.db.reader(), query, append(args, limit+1)...)
 	if err != nil {
 		return recoup.CasePage{}, wrap(err, "list cases")
 	}
@@ -252,7 +252,7 @@ func pageLimit(f recoup.CaseFilter) (int, error) {
 }
 
 func (s *Store) CountCases(ctx context.Context) (map[recoup.CaseState]int, error) {
-	rows, err := s.db.r.QueryContext(ctx, `SELECT state, count(*) FROM cases GROUP BY state`)
+	rows, err := s.db.reader().QueryContext(ctx, `SELECT state, count(*) FROM cases GROUP BY state`)
 	if err != nil {
 		return nil, wrap(err, "count cases")
 	}

@@ -21,7 +21,7 @@ func (t *tx) InsertEvent(ev *recoup.Event) (bool, error) {
 	if payload == nil {
 		payload = []byte{} // the column is NOT NULL; nil would bind as NULL
 	}
-	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO events (id, type, object_id, customer_id,
+	res, err := t.q.ExecContext(t.ctx, `INSERT INTO events (id, type, object_id, customer_id,
 		changed, livemode, created, payload, origin, received_at, status, processed_at, note)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`,
@@ -39,11 +39,11 @@ func (t *tx) InsertEvent(ev *recoup.Event) (bool, error) {
 }
 
 func (t *tx) Event(id string) (recoup.Event, error) {
-	return getEvent(t.ctx, t.tx, id)
+	return getEvent(t.ctx, t.q, id)
 }
 
 func (s *Store) Event(ctx context.Context, id string) (recoup.Event, error) {
-	return getEvent(ctx, s.db.r, id)
+	return getEvent(ctx, s.db.reader(), id)
 }
 
 func getEvent(ctx context.Context, q querier, id string) (recoup.Event, error) {
@@ -74,7 +74,7 @@ func (t *tx) SetEventStatus(id string, status recoup.EventStatus, note string, a
 	if status == "" {
 		return recoup.Errorf(recoup.EINVALID, "set status of event %s: empty status", id)
 	}
-	res, err := t.tx.ExecContext(t.ctx,
+	res, err := t.q.ExecContext(t.ctx,
 		`UPDATE events SET status = ?, note = ?, processed_at = ? WHERE id = ?`,
 		string(status), note, timeArg(at), id)
 	if err != nil {

@@ -14,7 +14,7 @@ func (t *tx) AppendTimeline(e *recoup.TimelineEntry) error {
 	if err := e.Validate(); err != nil {
 		return recoup.Errorf(recoup.EINVALID, "append timeline of case %d: %w", e.CaseID, err)
 	}
-	err := t.tx.QueryRowContext(t.ctx,
+	err := t.q.QueryRowContext(t.ctx,
 		`INSERT INTO timeline (case_id, at, kind, summary, detail) VALUES (?, ?, ?, ?, ?) RETURNING id`,
 		e.CaseID, timeArg(e.At), string(e.Kind), e.Summary, rawJSONArg(e.Detail)).Scan(&e.ID)
 	if isForeignKey(err) {
@@ -27,7 +27,7 @@ func (t *tx) AppendTimeline(e *recoup.TimelineEntry) error {
 }
 
 func (s *Store) Timeline(ctx context.Context, caseID int64) ([]recoup.TimelineEntry, error) {
-	rows, err := s.db.r.QueryContext(ctx,
+	rows, err := s.db.reader().QueryContext(ctx,
 		`SELECT id, case_id, at, kind, summary, detail FROM timeline WHERE case_id = ? ORDER BY id`, caseID)
 	if err != nil {
 		return nil, wrap(err, "timeline of case %d", caseID)
@@ -48,7 +48,7 @@ func (s *Store) Timeline(ctx context.Context, caseID int64) ([]recoup.TimelineEn
 		return nil, wrap(err, "timeline of case %d", caseID)
 	}
 	if len(entries) == 0 {
-		if err := caseExists(ctx, s.db.r, caseID); err != nil {
+		if err := caseExists(ctx, s.db.reader(), caseID); err != nil {
 			return nil, wrap(err, "timeline of case %d", caseID)
 		}
 	}
@@ -76,7 +76,7 @@ func (t *tx) InsertAttempt(a *recoup.Attempt) error {
 	if err != nil {
 		return wrap(err, "insert attempt %d of case %d", a.N, a.CaseID)
 	}
-	err = t.tx.QueryRowContext(t.ctx, `INSERT INTO attempts
+	err = t.q.QueryRowContext(t.ctx, `INSERT INTO attempts
 		(case_id, n, source, idempotency_key, payment_method_id, status, decline, started_at, finished_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (case_id, source, n) DO NOTHING
@@ -100,7 +100,7 @@ func (t *tx) UpdateAttempt(a *recoup.Attempt) error {
 	if err != nil {
 		return wrap(err, "update attempt %d", a.ID)
 	}
-	res, err := t.tx.ExecContext(t.ctx,
+	res, err := t.q.ExecContext(t.ctx,
 		`UPDATE attempts SET status = ?, decline = ?, finished_at = ? WHERE id = ?`,
 		string(a.Status), decline, timeArg(a.FinishedAt), a.ID)
 	if err != nil {
@@ -115,11 +115,11 @@ func (t *tx) UpdateAttempt(a *recoup.Attempt) error {
 }
 
 func (t *tx) Attempts(caseID int64) ([]recoup.Attempt, error) {
-	return listAttempts(t.ctx, t.tx, caseID)
+	return listAttempts(t.ctx, t.q, caseID)
 }
 
 func (s *Store) Attempts(ctx context.Context, caseID int64) ([]recoup.Attempt, error) {
-	return listAttempts(ctx, s.db.r, caseID)
+	return listAttempts(ctx, s.db.reader(), caseID)
 }
 
 // listAttempts returns the attempts of a case in the order they were recorded.

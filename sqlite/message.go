@@ -16,7 +16,7 @@ func (t *tx) InsertMessage(m *recoup.Message) error {
 	}
 	// ON CONFLICT DO NOTHING, as for attempts: a second message for the step is an answer,
 	// not an error that would end the transaction.
-	err := t.tx.QueryRowContext(t.ctx, `INSERT INTO messages
+	err := t.q.QueryRowContext(t.ctx, `INSERT INTO messages
 		(case_id, invoice_id, customer_id, step, channel, template, tone, recipient, subject,
 		body, status, error, created_at, sent_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -42,7 +42,7 @@ func (t *tx) UpdateMessage(m *recoup.Message) error {
 	if err := m.Validate(); err != nil {
 		return recoup.Errorf(recoup.EINVALID, "update message %d: %w", m.ID, err)
 	}
-	res, err := t.tx.ExecContext(t.ctx, `UPDATE messages
+	res, err := t.q.ExecContext(t.ctx, `UPDATE messages
 		SET recipient = ?, subject = ?, body = ?, status = ?, error = ?, sent_at = ?
 		WHERE id = ?`,
 		m.To, m.Subject, m.Text, string(m.Status), m.Error, timeArg(m.SentAt), m.ID)
@@ -58,11 +58,11 @@ func (t *tx) UpdateMessage(m *recoup.Message) error {
 }
 
 func (t *tx) Messages(caseID int64) ([]recoup.Message, error) {
-	return listMessages(t.ctx, t.tx, caseID)
+	return listMessages(t.ctx, t.q, caseID)
 }
 
 func (s *Store) Messages(ctx context.Context, caseID int64) ([]recoup.Message, error) {
-	return listMessages(ctx, s.db.r, caseID)
+	return listMessages(ctx, s.db.reader(), caseID)
 }
 
 // listMessages returns the messages of a case by step.

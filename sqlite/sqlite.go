@@ -56,7 +56,11 @@ type DB struct {
 	w        *sql.DB // the writer: one connection, shared with River
 	r        *sql.DB // read-only pool for reads outside transactions
 	migrator *goose.Provider
+	ws, rs   *stmtCache // prepared statements of the writer and of the read pool
 }
+
+// reader runs the store's reads outside transactions on the read pool.
+func (db *DB) reader() cachedPool { return cachedPool{c: db.rs} }
 
 // Open opens (creating if needed) the SQLite database named by dsn, which is a file path
 // ("recoup.db", "/var/lib/recoup/recoup.db"), a URL ("sqlite:recoup.db",
@@ -112,7 +116,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		r.Close()
 		return nil, err
 	}
-	return &DB{w: w, r: r, migrator: migrator}, nil
+	return &DB{w: w, r: r, migrator: migrator, ws: newStmtCache(w), rs: newStmtCache(r)}, nil
 }
 
 // SQL returns the writer pool (one connection), for River's riversqlite driver. Queries on it
@@ -121,6 +125,8 @@ func (db *DB) SQL() *sql.DB { return db.w }
 
 // Close closes both pools. An in-memory database is gone afterwards.
 func (db *DB) Close() error {
+	db.ws.close()
+	db.rs.close()
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 

@@ -34,11 +34,12 @@ func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 	if err != nil {
 		return wrap(err, "begin transaction")
 	}
-	t := &tx{ctx: ctx, tx: sqlTx}
+	t := &tx{ctx: ctx, q: cachedTx{tx: sqlTx, c: s.db.ws}}
 	defer func() {
 		t.done = true
 		// A no-op after Commit; on an error or a panic in fn, undoes everything.
 		_ = sqlTx.Rollback()
+		s.db.ws.prepareWanted(ctx)
 	}()
 	if err := fn(t); err != nil {
 		return err
@@ -64,7 +65,7 @@ func (s *Store) Ready(ctx context.Context) error { return s.db.Ready(ctx) }
 // tx is a recoup.Tx. It is not safe for concurrent use, and not usable after fn returns.
 type tx struct {
 	ctx  context.Context
-	tx   *sql.Tx
+	q    cachedTx
 	jobs []recoup.Job
 	done bool
 }
@@ -84,7 +85,7 @@ func (t *tx) Enqueue(jobs ...recoup.Job) error {
 
 func (t *tx) Cursor(name string) (string, error) {
 	var v string
-	err := t.tx.QueryRowContext(t.ctx, `SELECT value FROM cursors WHERE name = ?`, name).Scan(&v)
+	err := t.q.QueryRowContext(t.ctx, `SELECT value FROM cursors WHERE name = ?`, name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -98,7 +99,7 @@ func (t *tx) SetCursor(name, value string) error {
 	if name == "" {
 		return recoup.Errorf(recoup.EINVALID, "set cursor: empty name")
 	}
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO cursors (name, value) VALUES (?, ?)
+	_, err := t.q.ExecContext(t.ctx, `INSERT INTO cursors (name, value) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
 	if err != nil {
 		return wrap(err, "set cursor %s", name)

@@ -9,9 +9,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/recoup-hq/recoup/sim"
 )
 
 func main() {
@@ -34,6 +37,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, exit func(int)) e
 		kong.Exit(exit),
 		kong.BindTo(ctx, (*context.Context)(nil)),
 		kong.BindTo(stdout, (*io.Writer)(nil)),
+		kong.Vars{"worlds": strings.Join(sim.Worlds(), ", ")},
 	)
 	if err != nil {
 		return err

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/recoup-hq/recoup/policy"
+	"github.com/recoup-hq/recoup/sim"
+	_ "github.com/recoup-hq/recoup/sim/worlds" // registers the built-in worlds
+)
+
+// SimulateCmd runs policies through a simulated world and writes the evaluation report.
+type SimulateCmd struct {
+	World    string   `default:"realistic" help:"The world model (${worlds})."`
+	Policy   []string `short:"p" type:"existingfile" help:"A policy file to evaluate (repeatable). Without any, the built-in policy."`
+	Compare  bool     `help:"Compare the policies given as arguments (e.g. --compare policies/*.yaml) side by side on the identical world."`
+	Files    []string `arg:"" optional:"" type:"existingfile" help:"More policy files (with --compare)."`
+	Invoices int      `default:"10000" help:"Failed invoices per run."`
+	Months   int      `default:"12" help:"Months over which the first failures happen."`
+	Window   string   `default:"60d" help:"How long each invoice is followed after its first failure."`
+	Seed     uint64   `default:"1" help:"The first seed."`
+	Seeds    int      `default:"1" help:"How many seeds (seed, seed+1, ...): several give confidence intervals."`
+	Baseline string   `help:"The policy the others are compared with (default: fixed-0-3-7-15 if given, else the first)."`
+	Start    string   `default:"2026-01-01" help:"The date the simulated period starts (UTC)."`
+	Parallel int      `default:"0" help:"Runs executed at once (0: one per CPU)."`
+	Out      string   `default:"report" help:"Directory for summary.json, report.md, report.html and the charts."`
+	Quiet    bool     `help:"No progress bar."`
+}
+
+// Run runs the simulation and writes the report.
+func (c *SimulateCmd) Run(ctx context.Context, out io.Writer) error {
+	suite, err := c.suite()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "recoup-sim-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	suite.Dir = tmp
+	total := int64(suite.Invoices * len(suite.Policies) * len(suite.Seeds))
+	if !c.Quiet {
+		bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("invoices settled"),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("invoices"),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		suite.Progress = func() { _ = bar.Add(1) }
+		defer bar.Finish()
+	}
+	baseline := c.baseline(suite.Policies)
+	if !slices.ContainsFunc(suite.Policies, func(p sim.NamedPolicy) bool { return p.Name == baseline }) {
+		return fmt.Errorf("--baseline %q is not one of the policies simulated", baseline)
+	}
+	began := time.Now()
+	runs, err := suite.Run(ctx)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(c.Out, 0o755); err != nil {
+		return err
+	}
+	if err := sim.WriteReport(c.Out, runs, baseline); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%d run(s) of %d invoices on world %s in %s; report in %s\n", len(runs), suite.Invoices, suite.World,
+		time.Since(began).Round(time.Millisecond), c.Out)
+	for _, s := range runs {
+		fmt.Fprintf(out, "  %-20s seed %-4d recovered %5.1f%% of the amount, %5.1f%% of invoices; %.2f attempts/recovery; %d violations\n",
+			s.Policy, s.Seed, s.RecoveredAmountPct, s.RecoveredCountPct, s.AttemptsPerRecovery, s.NetworkViolations)
+	}
+	return nil
+}
+
+func (c *SimulateCmd) suite() (sim.Suite, error) {
+	if !slices.Contains(sim.Worlds(), c.World) {
+		return sim.Suite{}, fmt.Errorf("unknown world %q: choose one of %v", c.World, sim.Worlds())
+	}
+	if len(c.Files) > 0 && !c.Compare {
+		return sim.Suite{}, fmt.Errorf("several policy files given: add --compare to run them side by side")
+	}
+	paths := append(slices.Clone(c.Policy), c.Files...)
+	var pols []sim.NamedPolicy
+	if len(paths) == 0 {
+		pols = []sim.NamedPolicy{{Name: "recoup", Policy: policy.Default()}}
+	} else {
+		var err error
+		if pols, err = sim.LoadPolicies(paths); err != nil {
+			return sim.Suite{}, err
+		}
+	}
+	window, err := policy.ParseDuration(c.Window)
+	if err != nil {
+		return sim.Suite{}, fmt.Errorf("--window: %w", err)
+	}
+	start, err := time.Parse(time.DateOnly, c.Start)
+	if err != nil {
+		return sim.Suite{}, fmt.Errorf("--start: want a date like 2026-01-01: %w", err)
+	}
+	switch {
+	case c.Invoices <= 0 || c.Invoices > 10_000_000:
+		return sim.Suite{}, fmt.Errorf("--invoices must be between 1 and 10000000, got %d", c.Invoices)
+	case c.Months <= 0 || c.Months > 120:
+		return sim.Suite{}, fmt.Errorf("--months must be between 1 and 120, got %d", c.Months)
+	case c.Seeds <= 0 || c.Seeds > 100:
+		return sim.Suite{}, fmt.Errorf("--seeds must be between 1 and 100, got %d", c.Seeds)
+	case window < 24*time.Hour || window > 365*24*time.Hour:
+		return sim.Suite{}, fmt.Errorf("--window must be between 1d and 365d, got %s", c.Window)
+	}
+	seeds := make([]uint64, c.Seeds)
+	for i := range seeds {
+		seeds[i] = c.Seed + uint64(i)
+	}
+	return sim.Suite{World: c.World, Policies: pols, Seeds: seeds, Invoices: c.Invoices, Start: start, Months: c.Months,
+		Window: window, Parallel: c.Parallel}, nil
+}
+
+func (c *SimulateCmd) baseline(pols []sim.NamedPolicy) string {
+	if c.Baseline != "" {
+		return c.Baseline
+	}
+	for _, p := range pols {
+		if p.Name == "fixed-0-3-7-15" {
+			return p.Name
+		}
+	}
+	return pols[0].Name
+}

@@ -1,0 +1,113 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/recoup-hq/recoup/policy"
+)
+
+// NamedPolicy is a policy with the name the report shows.
+type NamedPolicy struct {
+	Name   string
+	Policy *policy.Policy
+}
+
+// LoadPolicies loads policy files, naming each by its file name without extension.
+func LoadPolicies(paths []string) ([]NamedPolicy, error) {
+	out := make([]NamedPolicy, 0, len(paths))
+	seen := map[string]string{}
+	for _, path := range paths {
+		p, err := policy.Load(path)
+		if err != nil {
+			return nil, err
+		}
+		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		if other, dup := seen[name]; dup {
+			return nil, fmt.Errorf("policies %s and %s have the same name %q", other, path, name)
+		}
+		seen[name] = path
+		out = append(out, NamedPolicy{Name: name, Policy: p})
+	}
+	return out, nil
+}
+
+// Suite runs several policies on the same world and seeds: for a given seed, every policy meets
+// the identical world.
+type Suite struct {
+	World    string
+	Policies []NamedPolicy
+	Seeds    []uint64
+	Invoices int
+	Start    time.Time
+	Months   int
+	Window   time.Duration
+	// Parallel is how many runs execute at once (each run is single-threaded); 0 means the
+	// number of CPUs.
+	Parallel int
+	// Dir holds the runs' databases.
+	Dir      string
+	Progress func()
+}
+
+// Run executes every (policy, seed) run and returns the summaries ordered by policy, then seed,
+// whatever order the runs finished in.
+func (s Suite) Run(ctx context.Context) ([]Summary, error) {
+	if len(s.Policies) == 0 || len(s.Seeds) == 0 {
+		return nil, fmt.Errorf("simulate: need at least one policy and one seed")
+	}
+	par := s.Parallel
+	if par <= 0 {
+		par = runtime.NumCPU()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make([]Summary, len(s.Policies)*len(s.Seeds))
+	errs := make([]error, len(out))
+	var progress sync.Mutex
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	for i, p := range s.Policies {
+		for k, seed := range s.Seeds {
+			idx := i*len(s.Seeds) + k
+			run := Run{World: s.World, PolicyName: p.Name, Policy: p.Policy, Invoices: s.Invoices, Start: s.Start,
+				Months: s.Months, Window: s.Window, Seed: seed, Dir: s.Dir}
+			if s.Progress != nil {
+				run.Progress = func() { progress.Lock(); s.Progress(); progress.Unlock() }
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				if ctx.Err() != nil {
+					errs[idx] = ctx.Err()
+					return
+				}
+				out[idx], errs[idx] = run.Execute(ctx)
+				if errs[idx] != nil {
+					errs[idx] = fmt.Errorf("policy %s, seed %d: %w", p.Name, seed, errs[idx])
+					cancel()
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
