@@ -40,7 +40,8 @@ type Summary struct {
 	CustomersLostToMessaging int            `json:"customers_lost_to_messaging"`
 
 	// The oracle: what the best compliant policy could have collected, in all and by retries
-	// alone, and this policy's share of it.
+	// alone, and this policy's share of it. The retry-only part is what recoup's charges
+	// collected without the customer: mechanisms retry and card_updater.
 	OracleRecoveredAmountPct      float64 `json:"oracle_recovered_amount_pct"`
 	RatioToOracle                 float64 `json:"ratio_to_oracle"`
 	RetryRecoveredAmountPct       float64 `json:"retry_recovered_amount_pct"`

@@ -134,7 +134,7 @@ func (t *tally) resolved(o Outcome) error {
 	if o.Amount <= 0 || o.Amount > f.Amount.Amount {
 		return fmt.Errorf("world recovered %d of invoice %s, which failed for %d", o.Amount, o.InvoiceID, f.Amount.Amount)
 	}
-	if !o.Oracle.Recoverable || (o.By == ByRetry && !o.Oracle.ByRetry) {
+	if !o.Oracle.Recoverable || (o.By.retryOnly() && !o.Oracle.ByRetry) {
 		t.oracleBeaten++
 	}
 	t.recoveredCount++
@@ -151,7 +151,7 @@ func (t *tally) resolved(o Outcome) error {
 	}
 	m.count++
 	m.amount += o.Amount
-	if o.By == ByRetry {
+	if o.By.retryOnly() {
 		t.retryAmount += o.Amount
 	}
 	since := max(o.At.Sub(f.At), 0)

@@ -41,7 +41,8 @@ type World interface {
 type Env interface {
 	// Now is the virtual time.
 	Now() time.Time
-	// Rand is the run's random source, seeded from the run's seed.
+	// Rand is the run's random source, seeded from the run's seed. It belongs to the world:
+	// nothing else draws from it, so the world's draws do not depend on the policy.
 	Rand() *rand.Rand
 	// Config is the run's configuration.
 	Config() Config
@@ -89,6 +90,10 @@ const (
 	ByCustomerPaid Mechanism = "customer_paid" // the customer paid the invoice themselves (hosted page)
 )
 
+// retryOnly reports whether the mechanism needs nothing from the customer: recoup's charge on
+// the card that failed, or on the card the updater refreshed.
+func (m Mechanism) retryOnly() bool { return m == ByRetry || m == ByCardUpdater }
+
 // Outcome is an invoice's fate.
 type Outcome struct {
 	InvoiceID string
@@ -106,7 +111,8 @@ type Outcome struct {
 type Oracle struct {
 	// Recoverable: some compliant sequence of retries and messages collects the invoice.
 	Recoverable bool
-	// ByRetry: retries alone (no message, no customer action prompted by recoup) collect it.
+	// ByRetry: recoup's charges alone collect it, without any message or customer action: on
+	// the card that failed, or on the card the card updater refreshed.
 	ByRetry bool
 	// At is the earliest time at which it can be collected, when Recoverable.
 	At time.Time

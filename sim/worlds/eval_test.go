@@ -1,0 +1,92 @@
+package worlds_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/recoup-hq/recoup/policy"
+	"github.com/recoup-hq/recoup/sim"
+)
+
+// runSuite runs the shipped policies (policies/*.yaml) on the realistic world.
+func runSuite(t *testing.T, invoices int, seeds ...uint64) map[string]sim.Summary {
+	t.Helper()
+	paths, err := filepath.Glob("../../policies/*.yaml")
+	if err != nil || len(paths) < 5 {
+		t.Fatalf("shipped policies: %v %v", paths, err)
+	}
+	pols, err := sim.LoadPolicies(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := sim.Suite{World: "realistic", Policies: pols, Seeds: seeds, Invoices: invoices,
+		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Months: 6, Window: 60 * 24 * time.Hour, Dir: t.TempDir()}.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]sim.Summary{}
+	for _, r := range runs {
+		out[r.Policy] = r
+	}
+	return out
+}
+
+// The shipped policies on the realistic world: every invoice ends in exactly one outcome, no
+// policy collects more than was owed or beats the oracle, none breaks a card-network rule, and
+// the baselines rank as the public figures say (a check of the world, not a target).
+func TestShippedPoliciesOnRealistic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the engine through 10,000 simulated invoices")
+	}
+	const invoices = 2000
+	runs := runSuite(t, invoices, 11)
+	for name, s := range runs {
+		total := 0
+		for _, n := range s.Outcomes {
+			total += n
+		}
+		switch {
+		case s.FailedInvoices != invoices || total != invoices:
+			t.Errorf("%s: %d failed invoices, %d outcomes (%v), want %d each", name, s.FailedInvoices, total, s.Outcomes, invoices)
+		case s.RecoveredAmount > s.FailedAmount || s.RecoveredAmountPct > s.OracleRecoveredAmountPct:
+			t.Errorf("%s: recovered %.2f (%.1f%%) of %.2f; oracle %.1f%%", name, s.RecoveredAmount, s.RecoveredAmountPct, s.FailedAmount, s.OracleRecoveredAmountPct)
+		case s.OracleBeaten != 0:
+			t.Errorf("%s: beat the oracle on %d invoices: the oracle is not an upper bound", name, s.OracleBeaten)
+		case s.NetworkViolations != 0:
+			t.Errorf("%s: %d card-network violations: %v", name, s.NetworkViolations, s.ViolationsByRule)
+		case s.JobErrors != 0 || s.UnsettledAtEnd != 0:
+			t.Errorf("%s: %d job errors, %d invoices never settled", name, s.JobErrors, s.UnsettledAtEnd)
+		}
+	}
+	order := []string{"aggressive", "static-3", "fixed-0-3-7-15"}
+	for i := 1; i < len(order); i++ {
+		lo, hi := runs[order[i-1]], runs[order[i]]
+		if lo.RecoveredAmountPct >= hi.RecoveredAmountPct || lo.RecoveredCountPct >= hi.RecoveredCountPct {
+			t.Errorf("%s (%.1f%% amount, %.1f%% count) should recover less than %s (%.1f%%, %.1f%%)", lo.Policy,
+				lo.RecoveredAmountPct, lo.RecoveredCountPct, hi.Policy, hi.RecoveredAmountPct, hi.RecoveredCountPct)
+		}
+	}
+}
+
+// The same world, policy and seed give byte-identical summaries.
+func TestSummaryIsReproducible(t *testing.T) {
+	run := func() []byte {
+		s, err := sim.Run{World: "realistic", PolicyName: "recoup", Policy: policy.Default(), Invoices: 800,
+			Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Months: 3, Window: 45 * 24 * time.Hour, Seed: 3, Dir: t.TempDir()}.Execute(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	a, b := run(), run()
+	if string(a) != string(b) {
+		t.Fatalf("two runs with seed 3 differ:\n%s\n%s", a, b)
+	}
+}
