@@ -155,6 +155,12 @@ func TestDuplicateAndOutOfOrderEvents(t *testing.T) {
 	if err != nil || ev.Status != recoup.EventIgnored {
 		t.Fatalf("unknown type: %+v %v", ev, err)
 	}
+	// Each processed event's status is recorded with the observation it led to.
+	for _, id := range []string{"evt_1", "evt_3"} {
+		if ev, err := h.store.Event(h.ctx, id); err != nil || ev.Status != recoup.EventProcessed || !ev.ProcessedAt.Equal(h.now) {
+			t.Fatalf("%s: %+v %v", id, ev, err)
+		}
+	}
 
 	// Paid arrives before failed for another invoice: the re-read shows it paid, no case.
 	h.gw.failRenewal("in_2", "cus_2", 1000, insufficient)

@@ -38,6 +38,9 @@ type Observation struct {
 	ActionRequired bool
 	// SubscriptionCanceled: the invoice's subscription was cancelled.
 	SubscriptionCanceled bool
+	// recordEvent, if set, is the stored event that prompted the observation: its processing
+	// status is recorded in the observation's transaction, saving one.
+	recordEvent string
 }
 
 // Observed is what an observation did.
@@ -54,8 +57,11 @@ func (e *Engine) Observe(ctx context.Context, now time.Time, obs Observation) (O
 	var res Observed
 	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
 		var err error
-		res, err = e.observe(tx, now, obs)
-		return err
+		if res, err = e.observe(tx, now, obs); err != nil || obs.recordEvent == "" {
+			return err
+		}
+		status, why := res.eventStatus()
+		return tx.SetEventStatus(obs.recordEvent, status, why, now)
 	})
 	if err != nil {
 		return Observed{}, fmt.Errorf("observe invoice %s: %w", obs.Invoice.ID, err)

@@ -20,30 +20,42 @@ func (e *Engine) ProcessEvent(ctx context.Context, now time.Time, id string) err
 	if ev.Status != recoup.EventPending {
 		return nil
 	}
-	status, why, err := e.route(ctx, now, &ev)
+	status, why, recorded, err := e.route(ctx, now, &ev)
 	if err != nil {
 		if recoup.ErrorCode(err) == recoup.ENOTFOUND || recoup.ErrorCode(err) == recoup.EINVALID {
 			// Permanent: the object is gone or the event is unusable. Record and stop.
-			status, why = recoup.EventFailed, err.Error()
+			status, why, recorded = recoup.EventFailed, err.Error(), false
 		} else {
 			return fmt.Errorf("process event %s (%s): %w", ev.ID, ev.Type, err)
 		}
 	}
-	if err := e.store.Tx(ctx, func(tx recoup.Tx) error { return tx.SetEventStatus(ev.ID, status, why, now) }); err != nil {
-		return fmt.Errorf("process event %s: record status: %w", ev.ID, err)
+	if !recorded {
+		if err := e.store.Tx(ctx, func(tx recoup.Tx) error { return tx.SetEventStatus(ev.ID, status, why, now) }); err != nil {
+			return fmt.Errorf("process event %s: record status: %w", ev.ID, err)
+		}
 	}
 	e.metrics.EventProcessed(ev.Type, string(status))
 	return nil
 }
 
-// route dispatches an event by type.
-func (e *Engine) route(ctx context.Context, now time.Time, ev *recoup.Event) (recoup.EventStatus, string, error) {
+// route dispatches an event by type. recorded reports that the event's status was recorded
+// already, in the transaction of the observation it led to.
+func (e *Engine) route(ctx context.Context, now time.Time, ev *recoup.Event) (status recoup.EventStatus, why string, recorded bool, err error) {
 	src := Source{EventID: ev.ID, EventType: ev.Type}
 	switch ev.Type {
 	case "invoice.payment_failed", "invoice.paid", "invoice.payment_succeeded", "invoice.voided", "invoice.marked_uncollectible":
-		return e.observeInvoice(ctx, now, ev.ObjectID, Observation{Source: src})
+		status, why, err = e.observeInvoice(ctx, now, ev.ObjectID, Observation{Source: src, recordEvent: ev.ID})
+		return status, why, err == nil && ev.ObjectID != "", err
 	case "invoice.payment_action_required":
-		return e.observeInvoice(ctx, now, ev.ObjectID, Observation{Source: src, ActionRequired: true})
+		status, why, err = e.observeInvoice(ctx, now, ev.ObjectID, Observation{Source: src, ActionRequired: true, recordEvent: ev.ID})
+		return status, why, err == nil && ev.ObjectID != "", err
+	}
+	status, why, err = e.routeOther(ctx, now, ev, src)
+	return status, why, false, err
+}
+
+func (e *Engine) routeOther(ctx context.Context, now time.Time, ev *recoup.Event, src Source) (recoup.EventStatus, string, error) {
+	switch ev.Type {
 	case "customer.subscription.deleted":
 		return e.observeCustomer(ctx, now, ev.CustomerID, ev.ObjectID, Observation{Source: src, SubscriptionCanceled: true})
 	case "payment_method.attached", "payment_method.automatically_updated":
@@ -78,10 +90,16 @@ func (e *Engine) observeInvoice(ctx context.Context, now time.Time, invoiceID st
 	if err != nil {
 		return "", "", err
 	}
+	status, why := res.eventStatus()
+	return status, why, nil
+}
+
+// eventStatus is the status of an event whose processing observed res.
+func (res Observed) eventStatus() (recoup.EventStatus, string) {
 	if res.CaseID == 0 {
-		return recoup.EventIgnored, res.Note, nil
+		return recoup.EventIgnored, res.Note
 	}
-	return recoup.EventProcessed, res.Note, nil
+	return recoup.EventProcessed, res.Note
 }
 
 // observeCustomer observes every active case of the customer (and subscription, if given).

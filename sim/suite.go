@@ -48,8 +48,10 @@ type Suite struct {
 	Start    time.Time
 	Months   int
 	Window   time.Duration
-	// Parallel is how many runs execute at once (each run is single-threaded); 0 means the
-	// number of CPUs.
+	// Shards splits each run into independent parallel parts (see Run.Shards).
+	Shards int
+	// Parallel is how many shards execute at once (each is single-threaded); 0 means the
+	// number of CPUs. It does not change the results.
 	Parallel int
 	// Dir holds the runs' databases.
 	Dir      string
@@ -71,21 +73,19 @@ func (s Suite) Run(ctx context.Context) ([]Summary, error) {
 	out := make([]Summary, len(s.Policies)*len(s.Seeds))
 	errs := make([]error, len(out))
 	var progress sync.Mutex
-	sem := make(chan struct{}, par)
+	slots := make(chan struct{}, par)
 	var wg sync.WaitGroup
 	for i, p := range s.Policies {
 		for k, seed := range s.Seeds {
 			idx := i*len(s.Seeds) + k
 			run := Run{World: s.World, PolicyName: p.Name, Policy: p.Policy, Invoices: s.Invoices, Start: s.Start,
-				Months: s.Months, Window: s.Window, Seed: seed, Dir: s.Dir}
+				Months: s.Months, Window: s.Window, Seed: seed, Dir: s.Dir, Shards: s.Shards, Slots: slots}
 			if s.Progress != nil {
 				run.Progress = func() { progress.Lock(); s.Progress(); progress.Unlock() }
 			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				sem <- struct{}{}
-				defer func() { <-sem }()
 				if ctx.Err() != nil {
 					errs[idx] = ctx.Err()
 					return

@@ -316,3 +316,70 @@ func round(x float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(x*p) / p
 }
+
+// merge adds o, the tally of another shard of the same run, to t.
+func (t *tally) merge(o *tally) error {
+	if t.currency == "" {
+		t.currency = o.currency
+	}
+	if o.currency != "" && o.currency != t.currency {
+		return fmt.Errorf("shards billed in %s and %s: a world bills in one currency", t.currency, o.currency)
+	}
+	for id, inv := range o.open {
+		t.open[id] = inv
+	}
+	t.failedCount += o.failedCount
+	t.recoveredCount += o.recoveredCount
+	t.failedAmount += o.failedAmount
+	t.recovered += o.recovered
+	t.attempts += o.attempts
+	t.charged += o.charged
+	t.messages += o.messages
+	t.jobErrors += o.jobErrors
+	t.unsettled += o.unsettled
+	t.violations += o.violations
+	t.fees += o.fees
+	t.lostToMessaging += o.lostToMessaging
+	t.oracleBeaten += o.oracleBeaten
+	t.oracleAmount += o.oracleAmount
+	t.oracleRetry += o.oracleRetry
+	t.retryAmount += o.retryAmount
+	for k, n := range o.violationRules {
+		t.violationRules[k] += n
+	}
+	for k, n := range o.outcomes {
+		t.outcomes[k] += n
+	}
+	for k, m := range o.mechanisms {
+		acc := t.mechanisms[k]
+		if acc == nil {
+			acc = &mechanismAcc{}
+			t.mechanisms[k] = acc
+		}
+		acc.count += m.count
+		acc.amount += m.amount
+	}
+	for k, c := range o.categories {
+		acc := t.category(k)
+		acc.failed += c.failed
+		acc.recovered += c.recovered
+		acc.failedAmount += c.failedAmount
+		acc.recoverAmt += c.recoverAmt
+		acc.oracleAmount += c.oracleAmount
+		acc.attempts += c.attempts
+		acc.messages += c.messages
+	}
+	for i := range o.monthly {
+		t.monthly[i].failed += o.monthly[i].failed
+		t.monthly[i].failedAmount += o.monthly[i].failedAmount
+		t.monthly[i].recovered += o.monthly[i].recovered
+		t.monthly[i].oracleAmount += o.monthly[i].oracleAmount
+	}
+	for i := range o.byDay {
+		t.byDay[i] += o.byDay[i]
+	}
+	for i := range o.byHour {
+		t.byHour[i] += o.byHour[i]
+	}
+	return nil
+}
