@@ -11,12 +11,17 @@ import (
 // The calibration targets of calibration.md, as sanity checks on fixed policies.
 func TestCalibration(t *testing.T) {
 	const n = 5000
-	rate := map[string]float64{}
-	for _, p := range []policy{fixedWithEmails, threeRetries, dailyEmails, aggressive} {
+	rate, flagged := map[string]float64{}, map[string]float64{}
+	for _, p := range []policy{fixedWithEmails, threeRetries, daily, dailyEmails, aggressive} {
 		r := simulate(t, n, 1, p)
 		total, byCat := r.rates()
 		rate[p.name] = total
-		t.Logf("%-32s %5.1f%%  %v", p.name, total, byCat)
+		for _, inv := range r.invs {
+			if inv.cards[0].flagged {
+				flagged[p.name] += 100.0 / n
+			}
+		}
+		t.Logf("%-32s %5.1f%% (cards blocked %4.1f%%)  %v", p.name, total, flagged[p.name], byCat)
 	}
 	check := func(name string, lo, hi float64) {
 		if got := rate[name]; got < lo || got > hi {
@@ -26,8 +31,18 @@ func TestCalibration(t *testing.T) {
 	check(fixedWithEmails.name, 40, 55)
 	check(threeRetries.name, 14, 26)
 	check(aggressive.name, 8, 14)
-	if rate[dailyEmails.name] >= rate[threeRetries.name] {
-		t.Errorf("daily retries and emails (%.1f%%) beat three retries (%.1f%%)", rate[dailyEmails.name], rate[threeRetries.name])
+	// Retrying too often gets cards blocked (cal:50: 25-30% block triggers) and recovers no more
+	// than three spaced retries; spaced retries rarely trigger a block.
+	for _, name := range []string{aggressive.name, daily.name} {
+		if f := flagged[name]; f < 25 || f > 35 {
+			t.Errorf("%s blocked %.1f%% of cards, want 25-35%%", name, f)
+		}
+	}
+	if f := flagged[threeRetries.name]; f > 8 {
+		t.Errorf("%s blocked %.1f%% of cards", threeRetries.name, f)
+	}
+	if rate[daily.name] > rate[threeRetries.name]+2 {
+		t.Errorf("daily retries (%.1f%%) beat three retries (%.1f%%)", rate[daily.name], rate[threeRetries.name])
 	}
 
 	// Decline mix and recovery timing.

@@ -12,7 +12,8 @@ import (
 // adds to the customer's persuasion (by its position in the sequence, tone, channel and local
 // hour; less if its template was sent before) and to their annoyance (more if it comes within
 // Crowded of the previous one or repeats a template). A customer acts, once, when persuasion
-// exceeds their latent w; beyond their tolerance each message may make them cancel.
+// exceeds their latent w; beyond their tolerance a message persuades nothing and may make them
+// cancel.
 func (w *Realistic) Send(_ context.Context, m recoup.Message) error {
 	inv := w.live(m.InvoiceID)
 	if inv == nil {
@@ -40,6 +41,9 @@ func (w *Realistic) Send(_ context.Context, m recoup.Message) error {
 	effect := mp.effect(k, m.Tone, m.Channel, now.In(inv.loc).Hour())
 	for range dup {
 		effect *= mp.Repeat
+	}
+	if inv.annoyance > inv.tolerance {
+		effect = 0 // an annoyed customer no longer reads: unsubscribed, or the mail went to spam
 	}
 	inv.persuasion += effect
 	inv.messages = append(inv.messages, sentMessage{at: now, template: m.Template})

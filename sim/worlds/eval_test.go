@@ -61,12 +61,19 @@ func TestShippedPoliciesOnRealistic(t *testing.T) {
 			t.Errorf("%s: %d job errors, %d invoices never settled", name, s.JobErrors, s.UnsettledAtEnd)
 		}
 	}
-	order := []string{"aggressive", "static-3", "fixed-0-3-7-15"}
-	for i := 1; i < len(order); i++ {
-		lo, hi := runs[order[i-1]], runs[order[i]]
+	// Both no-email and over-eager setups recover less than a fixed schedule with emails.
+	// aggressive sends 14 emails (cal:38-39: emails add 20-30%), so it is not below static-3 in
+	// total; it pays for its retries in blocks and fatigue: the lowest success per charge.
+	for _, lo := range []string{"aggressive", "static-3"} {
+		lo, hi := runs[lo], runs["fixed-0-3-7-15"]
 		if lo.RecoveredAmountPct >= hi.RecoveredAmountPct || lo.RecoveredCountPct >= hi.RecoveredCountPct {
 			t.Errorf("%s (%.1f%% amount, %.1f%% count) should recover less than %s (%.1f%%, %.1f%%)", lo.Policy,
 				lo.RecoveredAmountPct, lo.RecoveredCountPct, hi.Policy, hi.RecoveredAmountPct, hi.RecoveredCountPct)
+		}
+	}
+	for name, s := range runs {
+		if a := runs["aggressive"]; name != a.Policy && s.RetrySuccessRate <= a.RetrySuccessRate {
+			t.Errorf("%s: retry success %.1f%%, aggressive %.1f%%: retrying every day should pay least per charge", name, s.RetrySuccessRate, a.RetrySuccessRate)
 		}
 	}
 }

@@ -39,7 +39,7 @@ func (inv *invoice) oracle(p *RealisticParams) sim.Oracle {
 		consider(t, true)
 	}
 	if !inv.ownAt.IsZero() && inv.customerCanPay() {
-		consider(inv.ownAt, true)
+		consider(inv.ownAt, false)
 	}
 	if t, ok := inv.messageOracle(end, p); ok {
 		consider(t, false)
@@ -114,6 +114,9 @@ func (inv *invoice) messageOracle(end time.Time, p *RealisticParams) (time.Time,
 	mp := &p.Messages
 	need, s := -1, 0.0
 	for k := range mp.Lift {
+		if k+1 > inv.tolerance {
+			break // the plan's (k+1)-th message leaves annoyance k+1: past tolerance, unread
+		}
 		s += mp.best(k)
 		if inv.w < s {
 			need = k + 1

@@ -360,7 +360,7 @@ func DefaultRealisticParams() RealisticParams {
 		Fix: FixParams{UpdaterShare: 0.25, UpdaterAfter: Range{1, 10}, RefreshGood: 0.9},
 		Customer: CustomerParams{
 			OwnShare: map[recoup.Category]float64{
-				recoup.CategoryCustomerFix: 0.12, recoup.CategoryHard: 0.08, recoup.CategoryAuthentication: 0.1,
+				recoup.CategoryCustomerFix: 0.08, recoup.CategoryHard: 0.05, recoup.CategoryAuthentication: 0.06,
 				recoup.CategoryFunds: 0.03, recoup.CategoryIssuerSoft: 0.03, recoup.CategoryTechnical: 0.02,
 			},
 			OwnAfter:     LogNormal{Median: 4 * day, Sigma: 0.8, Max: 40 * day},
@@ -369,9 +369,9 @@ func DefaultRealisticParams() RealisticParams {
 			ReplyDelay:   LogNormal{Median: 3 * time.Hour, Sigma: 1.2, Max: day},
 			WakeFrom:     7,
 			WakeTo:       22,
-			Tolerance:    Range{2, 7},
-			CancelChance: 0.2,
-			CancelMax:    0.8,
+			Tolerance:    Range{4, 9},
+			CancelChance: 0.004,
+			CancelMax:    0.025,
 			BounceShare:  0.01,
 		},
 		Messages: MessageParams{
@@ -386,7 +386,7 @@ func DefaultRealisticParams() RealisticParams {
 			BestFrom: 8, BestTo: 11, Best: 1.2,
 			PoorFrom: 21, PoorTo: 7, Poor: 0.7,
 			Repeat:  0.5,
-			Crowded: 48 * time.Hour, AnnoyCrowded: 2, AnnoyDup: 1,
+			Crowded: 48 * time.Hour, AnnoyCrowded: 1, AnnoyDup: 1,
 		},
 		Networks: NetworkParams{
 			VisaCategory1:     []string{"04", "07", "12", "14", "15", "41", "43", "46", "57", "R0", "R1", "R3"},
