@@ -57,6 +57,7 @@ type DB struct {
 	r        *sql.DB // read-only pool for reads outside transactions
 	migrator *goose.Provider
 	ws, rs   *stmtCache // prepared statements of the writer and of the read pool
+	scratch  bool       // OpenScratch: r is w
 }
 
 // reader runs the store's reads outside transactions on the read pool.
@@ -119,6 +120,43 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return &DB{w: w, r: r, migrator: migrator, ws: newStmtCache(w), rs: newStmtCache(r)}, nil
 }
 
+// OpenScratch opens (creating if needed) a SQLite file that only this DB will ever use and that
+// need not survive a crash: the simulator's store. One connection serves reads and writes, holds
+// the file lock for its life (locking_mode=EXCLUSIVE), keeps its rollback journal in memory and
+// never syncs. Measured on the simulator, this runs the same store code about 1.3 times faster
+// than Open's WAL setup. Do not use it for data that matters.
+func OpenScratch(ctx context.Context, path string) (*DB, error) {
+	q := url.Values{}
+	setDefault(q, "_txlock", "immediate")
+	setPragma(q, "foreign_keys", "1")
+	setPragma(q, "locking_mode", "EXCLUSIVE")
+	setPragma(q, "journal_mode", "MEMORY")
+	setPragma(q, "synchronous", "OFF")
+	setPragma(q, "cache_size", "-16000")
+	setPragma(q, "temp_store", "MEMORY")
+	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, translate(err))
+	}
+	migrator, err := newMigrator(w)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	// Reads outside transactions share the one connection: they wait while a transaction runs,
+	// so a Tx callback must not call the Store's own reads (the engine does not).
+	cache := newStmtCache(w)
+	return &DB{w: w, r: w, migrator: migrator, ws: cache, rs: cache, scratch: true}, nil
+}
+
 // SQL returns the writer pool (one connection), for River's riversqlite driver. Queries on it
 // wait while a store transaction runs.
 func (db *DB) SQL() *sql.DB { return db.w }
@@ -126,6 +164,9 @@ func (db *DB) SQL() *sql.DB { return db.w }
 // Close closes both pools. An in-memory database is gone afterwards.
 func (db *DB) Close() error {
 	db.ws.close()
+	if db.scratch {
+		return db.w.Close()
+	}
 	db.rs.close()
 	return errors.Join(db.r.Close(), db.w.Close())
 }

@@ -28,7 +28,7 @@ type SimulateCmd struct {
 	Seeds    int      `default:"1" help:"How many seeds (seed, seed+1, ...): several give confidence intervals."`
 	Baseline string   `help:"The policy the others are compared with (default: fixed-0-3-7-15 if given, else the first)."`
 	Start    string   `default:"2026-01-01" help:"The date the simulated period starts (UTC)."`
-	Shards   int      `default:"2" help:"Independent parts each run is split into, run in parallel (the results depend on it, not on the machine)."`
+	Shards   int      `default:"1" help:"Independent parts each run is split into, run in parallel (the results depend on it, not on the machine)."`
 	Parallel int      `default:"0" help:"Parts executed at once (0: one per CPU); it does not change the results."`
 	Out      string   `default:"report" help:"Directory for summary.json, report.md, report.html and the charts."`
 	Quiet    bool     `help:"No progress bar."`
