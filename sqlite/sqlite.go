@@ -83,19 +83,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	setPragma(rq, "query_only", "1")
 	setPragma(q, "journal_mode", "WAL")
 
-	w, err := sql.Open("sqlite", base+"?"+q.Encode())
+	w, err := openWriter(ctx, dsn, base+"?"+q.Encode())
 	if err != nil {
-		return nil, fmt.Errorf("open sqlite %s: %w", dsn, err)
-	}
-	w.SetMaxOpenConns(1)
-	// Keep the connection for the life of the DB: an in-memory database dies with its last
-	// connection, and reopening a file costs the pragmas again.
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxIdleTime(0)
-	w.SetConnMaxLifetime(0)
-	if err := w.PingContext(ctx); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", dsn, translate(err))
+		return nil, err
 	}
 
 	r, err := sql.Open("sqlite", base+"?"+rq.Encode())
@@ -134,17 +124,9 @@ func OpenScratch(ctx context.Context, path string) (*DB, error) {
 	setPragma(q, "synchronous", "OFF")
 	setPragma(q, "cache_size", "-16000")
 	setPragma(q, "temp_store", "MEMORY")
-	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	w, err := openWriter(ctx, path, "file:"+path+"?"+q.Encode())
 	if err != nil {
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxIdleTime(0)
-	w.SetConnMaxLifetime(0)
-	if err := w.PingContext(ctx); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, translate(err))
+		return nil, err
 	}
 	migrator, err := newMigrator(w)
 	if err != nil {
@@ -155,6 +137,25 @@ func OpenScratch(ctx context.Context, path string) (*DB, error) {
 	// so a Tx callback must not call the Store's own reads (the engine does not).
 	cache := newStmtCache(w)
 	return &DB{w: w, r: w, migrator: migrator, ws: cache, rs: cache, scratch: true}, nil
+}
+
+// openWriter opens the pool of one connection that writes (driverDSN), named dsn in errors.
+func openWriter(ctx context.Context, dsn, driverDSN string) (*sql.DB, error) {
+	w, err := sql.Open("sqlite", driverDSN)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", dsn, err)
+	}
+	w.SetMaxOpenConns(1)
+	// Keep the connection for the life of the DB: an in-memory database dies with its last
+	// connection, and reopening a file costs the pragmas again.
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", dsn, translate(err))
+	}
+	return w, nil
 }
 
 // SQL returns the writer pool (one connection), for River's riversqlite driver. Queries on it

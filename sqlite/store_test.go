@@ -31,6 +31,31 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// The simulator's scratch database passes the same conformance suite.
+func TestScratchStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Harness {
+		open := func(t *testing.T, name string, migrate bool) *sqlite.DB {
+			db, err := sqlite.OpenScratch(t.Context(), filepath.Join(t.TempDir(), name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if migrate {
+				if err := db.Migrate(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return db
+		}
+		db := open(t, "scratch.db", true)
+		return storetest.Harness{
+			Store:      sqlite.NewStore(db, jobTable(t, db)),
+			Jobs:       func() []recoup.Job { return committedJobs(t, db) },
+			Unmigrated: func(t *testing.T) recoup.Store { return sqlite.NewStore(open(t, "fresh.db", false), nil) },
+		}
+	})
+}
+
 // openDB opens and migrates the database at dsn, closing it when the test ends.
 func openDB(t testing.TB, dsn string) *sqlite.DB {
 	t.Helper()
