@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -119,11 +120,15 @@ func (r Run) shard(ctx context.Context, k, invoices int, seed uint64, progress f
 	}
 	// The database lives in a file for the run (so memory does not grow with the cases), used
 	// by this shard alone; durability is not needed, speed is.
-	db, err := sqlite.OpenScratch(ctx, filepath.Join(r.Dir, fmt.Sprintf("sim-%s-%d-%d.db", r.PolicyName, r.Seed, k)))
+	path := filepath.Join(r.Dir, fmt.Sprintf("sim-%s-%d-%d.db", r.PolicyName, r.Seed, k))
+	db, err := sqlite.OpenScratch(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	defer func() {
+		db.Close()
+		os.Remove(path) // a run's store holds hundreds of MB; many runs share the directory
+	}()
 	if err := db.Migrate(ctx); err != nil {
 		return nil, err
 	}
