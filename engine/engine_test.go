@@ -406,3 +406,26 @@ func TestHardDeclineOnTheDefaultCardOutlivesLaterDeclines(t *testing.T) {
 		t.Fatalf("the timeline does not say why:\n%s", tl)
 	}
 }
+
+// Found by the simulator, like the test above: Mastercard's advice to wait (MAC 26: two days)
+// holds for the card even when a later decline on another card carries no such advice.
+func TestMerchantAdviceWaitOutlivesLaterDeclines(t *testing.T) {
+	h := newHarness(t, testPolicy)
+	mac26 := &recoup.Decline{Code: "card_declined", DeclineCode: "do_not_honor", NetworkAdviceCode: "26", CardBrand: "mastercard"}
+	h.gw.failRenewal("in_1", "cus_1", 900, mac26)
+	failed := h.now
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.runDue()
+	h.now = h.now.Add(time.Hour)
+	h.gw.mu.Lock()
+	inv := h.gw.invoices["in_1"]
+	inv.AttemptCount++
+	inv.LastPayment = &recoup.Payment{PaymentMethodID: "pm_other", Status: "requires_payment_method", Decline: insufficient, At: h.now}
+	h.gw.mu.Unlock()
+	h.ingest("evt_2", "invoice.payment_failed", "in_1", "cus_1")
+	h.runDue()
+	c := h.wantState("in_1", recoup.StateScheduled)
+	if want := failed.Add(48 * time.Hour); c.NextAction.At.Before(want) {
+		t.Fatalf("retry planned at %v, before MAC 26's wait ends at %v; timeline:\n%s", c.NextAction.At, want, dump(h.timeline(c)))
+	}
+}

@@ -83,6 +83,12 @@ func facts(c recoup.Case, attempts []recoup.Attempt) policy.Facts {
 		}
 	}
 	for _, a := range attempts {
+		// Advice to wait holds for the card, whatever failed since (see above).
+		if a.Status == recoup.AttemptDeclined && c.NewPaymentMethodID == "" {
+			if v := decline.Classify(a.Decline); v.Wait > 0 && a.StartedAt.Add(v.Wait).After(f.NotBefore) {
+				f.NotBefore = a.StartedAt.Add(v.Wait)
+			}
+		}
 		if a.Source != recoup.SourceRecoup {
 			continue
 		}
