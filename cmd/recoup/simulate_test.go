@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The README's simulate command, small: two shipped policies side by side write the report.
+func TestSimulateCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "report")
+	var stdout bytes.Buffer
+	err := run(t.Context(), []string{"simulate", "--world", "realistic", "--compare", "../../policies/recoup.yaml",
+		"../../policies/static-3.yaml", "--invoices", "300", "--months", "2", "--seed", "7", "--out", out, "--quiet"}, &stdout, func(int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"summary.json", "aggregate.json", "report.md", "report.html", "recovery-curve.svg", "categories.svg", "monthly.svg"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("report file %s: %v", f, err)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs []map[string]any
+	if err := json.Unmarshal(b, &runs); err != nil || len(runs) != 2 {
+		t.Fatalf("summary.json: %d runs, %v", len(runs), err)
+	}
+	for _, key := range []string{"policy", "world", "seed", "failed_invoices", "failed_amount", "recovered_count_pct",
+		"recovered_amount_pct", "attempts", "attempts_per_recovery", "retry_success_rate", "messages_sent",
+		"messages_per_recovery", "median_days_to_recovery", "p90_days_to_recovery", "network_violations", "network_fees",
+		"customers_lost_to_messaging", "oracle_recovered_amount_pct", "ratio_to_oracle", "categories"} {
+		if _, ok := runs[0][key]; !ok {
+			t.Errorf("summary.json has no %q", key)
+		}
+	}
+	if !strings.Contains(stdout.String(), "static-3") {
+		t.Errorf("stdout: %s", stdout.String())
+	}
+	// Several files without --compare are refused with a hint.
+	err = run(t.Context(), []string{"simulate", "../../policies/recoup.yaml", "../../policies/static-3.yaml", "--out", out}, &stdout, func(int) {})
+	if err == nil || !strings.Contains(err.Error(), "--compare") {
+		t.Fatalf("err = %v", err)
+	}
+}
