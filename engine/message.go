@@ -146,7 +146,8 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 // finishMessage records the channel's answer and plans the next step. A temporary error is
 // recorded on the pending message and returned, so the job is retried.
 func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Message, sendErr error) error {
-	return e.store.Tx(ctx, func(tx recoup.Tx) error {
+	temporary := false
+	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
 		c, err := tx.Case(m.CaseID)
 		if err != nil {
 			return err
@@ -163,11 +164,9 @@ func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Mess
 			m.Status, m.Error = recoup.MessageFailed, sendErr.Error()
 			summary = fmt.Sprintf("message %d (%s) failed for good: %v", m.Step, m.Template, sendErr)
 		default:
+			temporary = true
 			m.Error = sendErr.Error()
-			if err := tx.UpdateMessage(&m); err != nil {
-				return err
-			}
-			return nil
+			return tx.UpdateMessage(&m)
 		}
 		if err := tx.UpdateMessage(&m); err != nil {
 			return err
@@ -177,6 +176,10 @@ func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Mess
 		}
 		return e.planMessage(tx, &c, now, m.Step+1)
 	})
+	if err == nil && temporary {
+		return fmt.Errorf("message %d of case %d: %w", m.Step, m.CaseID, sendErr) // the job is retried
+	}
+	return err
 }
 
 // render builds the message for a step. The wording here is plain and factual; templates per

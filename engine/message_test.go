@@ -79,7 +79,14 @@ func TestMessageChannelErrors(t *testing.T) {
 	// A temporary error, then success: the job's retry sends the same step once.
 	h.notes.errs = []error{recoup.Errorf(recoup.EUNAVAILABLE, "smtp: 421 try later")}
 	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
-	h.runDue()
+	j, _ := h.take(func(j recoup.Job) bool { return j.Kind == recoup.JobProcessEvent })
+	if err := h.run(j); err != nil {
+		t.Fatal(err)
+	}
+	j, _ = h.take(func(j recoup.Job) bool { return j.Kind == recoup.JobMessage })
+	if err := h.run(j); err == nil || !strings.Contains(err.Error(), "421") {
+		t.Fatalf("a temporary channel error must fail the job so that it is retried; got %v", err)
+	}
 	if len(h.notes.sent) != 0 {
 		t.Fatal("sent despite the error")
 	}
