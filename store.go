@@ -74,9 +74,10 @@ type Tx interface {
 	CaseByInvoice(invoiceID string) (Case, error)
 	// Case returns the case, locked; ENOTFOUND if there is none.
 	Case(id int64) (Case, error)
-	// ActiveCases returns the locked cases of the customer (and, when subscriptionID is not
-	// empty, of that subscription only) whose state is Active.
-	ActiveCases(customerID, subscriptionID string) ([]Case, error)
+	// OpenCases returns the locked cases of the customer (and, when subscriptionID is not
+	// empty, of that subscription only) that are not resolved: active, or exhausted with the
+	// invoice still unpaid.
+	OpenCases(customerID, subscriptionID string) ([]Case, error)
 	// CreateCase inserts c, setting its ID and Version; ECONFLICT if the invoice has a case.
 	CreateCase(c *Case) error
 	// UpdateCase saves c if its Version is still current, and increments it; ECONFLICT otherwise.

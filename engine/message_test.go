@@ -155,3 +155,23 @@ func TestNoNotifierSkipsMessages(t *testing.T) {
 		t.Fatalf("messages %+v", ms)
 	}
 }
+
+// Found by the simulator: after the final action left the invoice past due, the customer
+// cancels the subscription. The case closes and its messages stop.
+func TestCancelledSubscriptionClosesAnExhaustedCase(t *testing.T) {
+	h := newHarness(t, strings.Replace(campaignPolicy, "final_action: cancel_subscription", "final_action: leave_past_due", 1))
+	h.gw.failRenewal("in_1", "cus_1", 2500, expired)
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.advance(11 * 24 * time.Hour) // customer_wait is 10d
+	h.wantState("in_1", recoup.StateExhausted)
+	sent := len(h.notes.sent)
+	h.ingest("evt_2", "customer.subscription.deleted", "sub_in_1", "cus_1")
+	h.advance(30 * 24 * time.Hour)
+	c := h.wantState("in_1", recoup.StateClosed)
+	if len(h.notes.sent) != sent {
+		t.Fatalf("%d messages after the subscription was cancelled", len(h.notes.sent)-sent)
+	}
+	if c.ClosedReason != "the subscription was cancelled" {
+		t.Fatalf("closed: %q", c.ClosedReason)
+	}
+}

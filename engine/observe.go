@@ -163,11 +163,15 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 		}
 		return true, false, e.close(tx, c, now, "the invoice was marked uncollectible outside recoup")
 	}
+	if obs.SubscriptionCanceled {
+		if c.State == recoup.StateExhausted && c.FinalAction == recoup.FinalCancelSubscription {
+			return false, false, nil // our own final action
+		}
+		// Also after another final action: nobody is asked to pay for a cancelled subscription.
+		return true, false, e.close(tx, c, now, "the subscription was cancelled")
+	}
 	if c.State == recoup.StateExhausted {
 		return false, false, nil // the final action ran; only payment or closure changes it now
-	}
-	if obs.SubscriptionCanceled {
-		return true, false, e.close(tx, c, now, "the subscription was cancelled")
 	}
 	if c.State == recoup.StateRetrying {
 		// recoup's own charge is in flight; its outcome is recorded by the charge itself.

@@ -102,19 +102,19 @@ func (res Observed) eventStatus() (recoup.EventStatus, string) {
 	return recoup.EventProcessed, res.Note
 }
 
-// observeCustomer observes every active case of the customer (and subscription, if given).
+// observeCustomer observes every open case of the customer (and subscription, if given).
 func (e *Engine) observeCustomer(ctx context.Context, now time.Time, customerID, subscriptionID string, obs Observation) (recoup.EventStatus, string, error) {
 	var cases []recoup.Case
 	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
 		var err error
-		cases, err = tx.ActiveCases(customerID, subscriptionID)
+		cases, err = tx.OpenCases(customerID, subscriptionID)
 		return err
 	})
 	if err != nil {
 		return "", "", fmt.Errorf("cases of customer %s: %w", customerID, err)
 	}
 	if len(cases) == 0 {
-		return recoup.EventIgnored, "no active case for the customer", nil
+		return recoup.EventIgnored, "no open case for the customer", nil
 	}
 	for _, c := range cases {
 		if _, _, err := e.observeInvoice(ctx, now, c.InvoiceID, obs); err != nil {

@@ -103,23 +103,23 @@ func (t *tx) CaseByInvoice(invoiceID string) (recoup.Case, error) {
 	return c, nil
 }
 
-func (t *tx) ActiveCases(customerID, subscriptionID string) ([]recoup.Case, error) {
-	var active []string
+func (t *tx) OpenCases(customerID, subscriptionID string) ([]recoup.Case, error) {
+	var open []string
 	for _, s := range recoup.CaseStates {
-		if s.Active() {
-			active = append(active, string(s))
+		if !s.Terminal() {
+			open = append(open, string(s))
 		}
 	}
 	// Ordered by ID, so that transactions locking several cases lock them in the same order.
 	rows, err := t.tx.Query(t.ctx, `SELECT `+caseColumns+` FROM cases
 		WHERE customer_id = $1 AND ($2 = '' OR subscription_id = $2) AND state = ANY($3)
-		ORDER BY id FOR UPDATE`, customerID, subscriptionID, active)
+		ORDER BY id FOR UPDATE`, customerID, subscriptionID, open)
 	if err != nil {
-		return nil, wrap(err, "active cases of customer %s", customerID)
+		return nil, wrap(err, "open cases of customer %s", customerID)
 	}
 	cases, err := collect(rows, scanCase)
 	if err != nil {
-		return nil, wrap(err, "active cases of customer %s", customerID)
+		return nil, wrap(err, "open cases of customer %s", customerID)
 	}
 	return cases, nil
 }

@@ -77,7 +77,7 @@ func TestTx(t *testing.T) {
 		for name, read := range map[string]func(tx recoup.Tx) error{
 			"Case":          func(tx recoup.Tx) error { _, err := tx.Case(c.ID); return err },
 			"CaseByInvoice": func(tx recoup.Tx) error { _, err := tx.CaseByInvoice("in_1"); return err },
-			"ActiveCases":   func(tx recoup.Tx) error { _, err := tx.ActiveCases("cus_1", ""); return err },
+			"OpenCases":     func(tx recoup.Tx) error { _, err := tx.OpenCases("cus_1", ""); return err },
 		} {
 			err := s.Tx(t.Context(), func(tx recoup.Tx) error {
 				if err := read(tx); err != nil {

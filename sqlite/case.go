@@ -97,7 +97,7 @@ func (t *tx) CaseByInvoice(invoiceID string) (recoup.Case, error) {
 	return c, nil
 }
 
-func (t *tx) ActiveCases(customerID, subscriptionID string) ([]recoup.Case, error) {
+func (t *tx) OpenCases(customerID, subscriptionID string) ([]recoup.Case, error) {
 	query := `SELECT ` + caseColumns + ` FROM cases WHERE customer_id = ?`
 	args := []any{customerID}
 	if subscriptionID != "" {
@@ -106,7 +106,7 @@ func (t *tx) ActiveCases(customerID, subscriptionID string) ([]recoup.Case, erro
 	}
 	var states []string
 	for _, s := range recoup.CaseStates {
-		if s.Active() {
+		if !s.Terminal() {
 			states = append(states, "?")
 			args = append(args, string(s))
 		}
@@ -114,7 +114,7 @@ func (t *tx) ActiveCases(customerID, subscriptionID string) ([]recoup.Case, erro
 	query += ` AND state IN (` + strings.Join(states, ", ") + `) ORDER BY id`
 	cases, err := listCases(t.ctx, t.q, query, args...)
 	if err != nil {
-		return nil, wrap(err, "active cases of customer %s", customerID)
+		return nil, wrap(err, "open cases of customer %s", customerID)
 	}
 	return cases, nil
 }

@@ -167,7 +167,7 @@ func testCase(t *testing.T, newStore func(t *testing.T) Harness) {
 		wantCode(t, err, recoup.ECONFLICT)
 	})
 
-	t.Run("active cases of a customer, by subscription", func(t *testing.T) {
+	t.Run("open cases of a customer, by subscription", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t).Store
 		var wantAll, wantSub []int64
@@ -176,7 +176,7 @@ func testCase(t *testing.T, newStore func(t *testing.T) Harness) {
 				c := minimalCase("in_"+string(st)+"_"+sub, "cus_1")
 				c.SubscriptionID, c.State = sub, st
 				c = createCase(t, s, c)
-				if st.Active() {
+				if !st.Terminal() {
 					wantAll = append(wantAll, c.ID)
 					if sub == "sub_1" {
 						wantSub = append(wantSub, c.ID)
@@ -189,27 +189,27 @@ func testCase(t *testing.T, newStore func(t *testing.T) Harness) {
 		createCase(t, s, other)
 
 		mustTx(t, s, func(tx recoup.Tx) error {
-			all, err := tx.ActiveCases("cus_1", "")
+			all, err := tx.OpenCases("cus_1", "")
 			if err != nil {
 				return err
 			}
-			wantEqual(t, "active cases of cus_1", wantAll, caseIDs(all))
-			sub, err := tx.ActiveCases("cus_1", "sub_1")
+			wantEqual(t, "open cases of cus_1", wantAll, caseIDs(all))
+			sub, err := tx.OpenCases("cus_1", "sub_1")
 			if err != nil {
 				return err
 			}
-			wantEqual(t, "active cases of cus_1, sub_1", wantSub, caseIDs(sub))
+			wantEqual(t, "open cases of cus_1, sub_1", wantSub, caseIDs(sub))
 			for _, c := range sub {
-				if !c.State.Active() || c.CustomerID != "cus_1" || c.SubscriptionID != "sub_1" {
-					t.Errorf("ActiveCases returned %+v", c)
+				if c.State.Terminal() || c.CustomerID != "cus_1" || c.SubscriptionID != "sub_1" {
+					t.Errorf("OpenCases returned %+v", c)
 				}
 			}
-			none, err := tx.ActiveCases("cus_none", "")
+			none, err := tx.OpenCases("cus_none", "")
 			if err != nil {
 				return err
 			}
 			if len(none) != 0 {
-				t.Errorf("ActiveCases of a customer without cases: %v", caseIDs(none))
+				t.Errorf("OpenCases of a customer without cases: %v", caseIDs(none))
 			}
 			return nil
 		})
