@@ -14,6 +14,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/decline"
 )
 
 // file is the policy file's schema. Pointers tell "absent" from "zero".
@@ -23,6 +24,13 @@ type file struct {
 	CustomerWait *string   `yaml:"customer_wait"`
 	FinalAction  *string   `yaml:"final_action"`
 	Campaign     *campaign `yaml:"campaign"`
+	Network      *network  `yaml:"network"`
+}
+
+// network bounds the card-network guard; values above the networks' limits are refused.
+type network struct {
+	VisaReattempts30d *int `yaml:"visa_reattempts_30d"`
+	CaseBudget        *int `yaml:"case_budget"`
 }
 
 type campaign struct {
@@ -167,6 +175,20 @@ func (v *validator) policy(f *file) *Policy {
 	}
 	if c := f.Campaign; c != nil {
 		v.campaign(c, &p.Campaign)
+	}
+	if n := f.Network; n != nil {
+		if x := n.VisaReattempts30d; x != nil {
+			if *x < 1 || *x > decline.MaxVisaReattempts30d {
+				v.fail("$.network.visa_reattempts_30d", "must be 1-%d, got %d (Visa's cap per card and amount in 30 days)", decline.MaxVisaReattempts30d, *x)
+			}
+			p.Network.VisaReattempts30d = *x
+		}
+		if x := n.CaseBudget; x != nil {
+			if *x < 1 || *x > decline.MaxCaseBudget {
+				v.fail("$.network.case_budget", "must be 1-%d, got %d (retries of one invoice after its first failure, by anyone)", decline.MaxCaseBudget, *x)
+			}
+			p.Network.CaseBudget = *x
+		}
 	}
 	return p
 }

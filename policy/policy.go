@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/decline"
 )
 
 // Policy is a validated policy. Build one with Load or Default.
@@ -26,6 +27,9 @@ type Policy struct {
 	CustomerWait time.Duration
 	FinalAction  recoup.FinalAction
 	Campaign     Campaign
+	// Network bounds the card-network guard, which the engine applies after every decision;
+	// zero fields take the guard's defaults.
+	Network decline.Limits
 	// Source is the policy file as loaded, for display.
 	Source []byte
 }

@@ -36,6 +36,10 @@ func TestParseProblems(t *testing.T) {
 		{"step out of order", "campaign:\n  steps:\n    - {day: 7, template: a}\n    - {day: 3, template: b}\n", "test.yaml:4:13: campaign.steps[1].day: steps must be in order"},
 		{"unknown channel", "campaign:\n  steps:\n    - {day: 1, template: a, channel: pigeon}\n", "unknown channel \"pigeon\""},
 		{"step without template", "campaign:\n  steps:\n    - {day: 1}\n", "a step needs a template name"},
+		{"Visa cap above the network's", "network:\n  visa_reattempts_30d: 21\n", "network.visa_reattempts_30d: must be 1-20"},
+		{"case budget above 15", "network: {case_budget: 16}\n", "network.case_budget: must be 1-15"},
+		{"case budget zero", "network: {case_budget: 0}\n", "network.case_budget: must be 1-15"},
+		{"unknown network key", "network: {mastercard_declines_24h: 20}\n", "test.yaml:1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := policy.Parse("test.yaml", []byte(tc.src))
@@ -52,6 +56,20 @@ func TestParseProblems(t *testing.T) {
 	var pe *policy.Error
 	if !errors.As(err, &pe) || len(pe.Problems) != 2 {
 		t.Fatalf("want both problems reported, got %v", err)
+	}
+}
+
+// The network section bounds the guard; absent, the guard's own defaults apply.
+func TestNetworkLimits(t *testing.T) {
+	if got, want := policy.Default().Network, (decline.Limits{VisaReattempts30d: decline.DefaultVisaReattempts30d, CaseBudget: decline.DefaultCaseBudget}); got != want {
+		t.Errorf("default policy network limits %+v, want the guard's defaults %+v", got, want)
+	}
+	if got := mustParse(t, "final_action: leave_past_due\n").Network; got != (decline.Limits{}) {
+		t.Errorf("network limits of a file without a network section: %+v, want zero (the guard's defaults)", got)
+	}
+	p := mustParse(t, "network: {visa_reattempts_30d: 20, case_budget: 12}\n")
+	if want := (decline.Limits{VisaReattempts30d: 20, CaseBudget: 12}); p.Network != want {
+		t.Errorf("network limits %+v, want %+v", p.Network, want)
 	}
 }
 
