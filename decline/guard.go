@@ -88,7 +88,7 @@ func Guard(ledger []LedgerEntry, brand string, amount int64, at time.Time, limit
 		}
 	}
 	if retries >= limits.CaseBudget {
-		return time.Time{}, fmt.Sprintf("case budget: %d retries after the first failure, at most %d (Stripe's recommendation)", retries, limits.CaseBudget), false
+		return time.Time{}, fmt.Sprintf("case budget: %d retries after the first failure, at most %d (retries by recoup, Stripe or the customer)", retries, limits.CaseBudget), false
 	}
 
 	// Delays: each rule is satisfied from some time on, so the latest of those times is the

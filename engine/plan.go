@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"maps"
+	"strings"
 	"time"
 
 	"github.com/recoup-hq/recoup"
@@ -20,6 +22,9 @@ func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
 	f := facts(*c, attempts)
 	c.Category = f.Verdict.Category
 	d := p.Decide(f, now)
+	if d.Kind == recoup.DecideRetry {
+		d = guard(d, *c, attempts, p, now)
+	}
 	var (
 		kind  recoup.ActionKind
 		state recoup.CaseState
@@ -101,4 +106,64 @@ func facts(c recoup.Case, attempts []recoup.Attempt) policy.Facts {
 		}
 	}
 	return f
+}
+
+// guard holds a retry the policy decided to the card networks' rules and the case budget
+// (decline.Guard). It runs after the policy, so no policy file can configure a breach: a retry
+// the rules delay is moved, and one they forbid turns into waiting for a new payment method (or
+// the final action once that wait is over), with the rule on the timeline either way.
+func guard(d recoup.Decision, c recoup.Case, attempts []recoup.Attempt, p *policy.Policy, now time.Time) recoup.Decision {
+	ledger, brand := cardLedger(c, attempts)
+	at, rule, ok := decline.Guard(ledger, brand, c.Amount.Amount, d.At, p.Network)
+	if ok && !at.After(d.At) {
+		return d
+	}
+	in := maps.Clone(d.Inputs)
+	if in == nil {
+		in = map[string]string{}
+	}
+	in["network_guard"] = rule
+	if ok {
+		in["network_guard_moved_from"] = d.At.UTC().Format(time.RFC3339)
+		d.Reason += fmt.Sprintf("; network guard: %s: moved to %s", rule, at.In(p.Location).Format("Mon 2 Jan 15:04 MST"))
+		d.At, d.Inputs = at, in
+		return d
+	}
+	deadline := c.FirstFailedAt.Add(p.CustomerWait)
+	if !now.Before(deadline) {
+		return recoup.Decision{Kind: recoup.DecideFinal, At: now, FinalAction: p.FinalAction, Inputs: in,
+			Reason: fmt.Sprintf("network guard: %s: no further charge on this card, and no new payment method arrived within %s; final action: %s", rule, p.CustomerWait, p.FinalAction)}
+	}
+	return recoup.Decision{Kind: recoup.DecideWait, At: deadline, FinalAction: p.FinalAction, Inputs: in,
+		Reason: fmt.Sprintf("network guard: %s: not retrying this card; waiting for a new payment method until %s, then %s",
+			rule, deadline.In(p.Location).Format("Mon 2 Jan 15:04 MST"), p.FinalAction)}
+}
+
+// cardLedger is every attempt on the card the next charge will use, and that card's brand (""
+// if unknown or if several cards may be the one). A charge on a new payment method counts only
+// the attempts on it; a charge of the default card counts every attempt of the case, since the
+// default may be any card that failed before. An attempt whose call failed counts too: it may
+// have reached the issuer.
+func cardLedger(c recoup.Case, attempts []recoup.Attempt) ([]decline.LedgerEntry, string) {
+	var (
+		out    []decline.LedgerEntry
+		brands = map[string]bool{}
+	)
+	for _, a := range attempts {
+		if c.NewPaymentMethodID != "" && a.PaymentMethodID != c.NewPaymentMethodID {
+			continue
+		}
+		out = append(out, decline.LedgerEntry{At: a.StartedAt, Amount: c.Amount.Amount, Currency: c.Amount.Currency,
+			Succeeded: a.Status == recoup.AttemptSucceeded, Decline: a.Decline, ByRecoup: a.Source == recoup.SourceRecoup})
+		if a.Decline != nil && a.Decline.CardBrand != "" {
+			brands[strings.ToLower(a.Decline.CardBrand)] = true
+		}
+	}
+	if len(brands) != 1 {
+		return out, ""
+	}
+	for b := range brands {
+		return out, b
+	}
+	return out, ""
 }
