@@ -232,3 +232,14 @@ func TestWaitForCustomerIsConfigurableButHardAlwaysWaits(t *testing.T) {
 		}
 	}
 }
+
+// policies/recoup.yaml, the simulator's name for the product's default, is the built-in policy.
+func TestShippedRecoupPolicyIsTheDefault(t *testing.T) {
+	p, err := policy.Load("../policies/recoup.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Version != policy.Default().Version {
+		t.Fatalf("policies/recoup.yaml (version %s) differs from policy/default.yaml (version %s)", p.Version, policy.Default().Version)
+	}
+}
