@@ -391,11 +391,7 @@ func TestHardDeclineOnTheDefaultCardOutlivesLaterDeclines(t *testing.T) {
 	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
 	h.runDue()
 	h.now = h.now.Add(time.Hour)
-	h.gw.mu.Lock()
-	inv := h.gw.invoices["in_1"]
-	inv.AttemptCount++
-	inv.LastPayment = &recoup.Payment{PaymentMethodID: "pm_other", Status: "requires_payment_method", Decline: insufficient, At: h.now}
-	h.gw.mu.Unlock()
+	h.gw.failedOn("in_1", "pm_other", insufficient) // the customer tried another card
 	h.ingest("evt_2", "invoice.payment_failed", "in_1", "cus_1")
 	h.advance(30 * 24 * time.Hour)
 	c := h.wantState("in_1", recoup.StateExhausted)
@@ -417,11 +413,7 @@ func TestMerchantAdviceWaitOutlivesLaterDeclines(t *testing.T) {
 	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
 	h.runDue()
 	h.now = h.now.Add(time.Hour)
-	h.gw.mu.Lock()
-	inv := h.gw.invoices["in_1"]
-	inv.AttemptCount++
-	inv.LastPayment = &recoup.Payment{PaymentMethodID: "pm_other", Status: "requires_payment_method", Decline: insufficient, At: h.now}
-	h.gw.mu.Unlock()
+	h.gw.failedOn("in_1", "pm_other", insufficient) // the customer tried another card
 	h.ingest("evt_2", "invoice.payment_failed", "in_1", "cus_1")
 	h.runDue()
 	c := h.wantState("in_1", recoup.StateScheduled)

@@ -140,3 +140,13 @@ func (g *fakeGateway) payByCustomer(id, pm string) {
 	inv.Status, inv.AmountPaid, inv.AmountRemaining = recoup.InvoicePaid, inv.AmountDue, 0
 	inv.LastPayment = &recoup.Payment{PaymentMethodID: pm, Status: "succeeded", At: g.h.now}
 }
+
+// failedOn records a failed attempt on the invoice with payment method pm, made outside recoup
+// (Stripe, or the customer on the hosted page).
+func (g *fakeGateway) failedOn(id, pm string, d *recoup.Decline) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	inv := g.invoices[id]
+	inv.AttemptCount++
+	inv.LastPayment = &recoup.Payment{PaymentMethodID: pm, Status: "requires_payment_method", Decline: d, At: g.h.now}
+}
