@@ -398,7 +398,7 @@ func TestHardDeclineOnTheDefaultCardOutlivesLaterDeclines(t *testing.T) {
 	if len(h.gw.calls) != 0 {
 		t.Fatalf("charged %d times after a stolen-card decline; timeline:\n%s", len(h.gw.calls), dump(h.timeline(c)))
 	}
-	if tl := dump(h.timeline(c)); !strings.Contains(tl, "on pm_old earlier") {
+	if tl := dump(h.timeline(c)); !strings.Contains(tl, "network guard") {
 		t.Fatalf("the timeline does not say why:\n%s", tl)
 	}
 }

@@ -63,37 +63,11 @@ func decisionSummary(d recoup.Decision, p *policy.Policy) string {
 	return string(d.FinalAction) + " " + at + ": " + d.Reason
 }
 
-// facts derives what the policy needs from the case and its attempts.
-//
-// A retry without a new payment method charges the customer's default card, which may be any
-// card that failed before (a customer trying another card on the hosted page does not make it
-// the default). So a card the issuer or network said never to retry keeps the case from
-// retrying until a new payment method arrives, whatever failed since.
+// facts derives what the policy needs from the case and its attempts. Rules that hold for a
+// card across declines (an earlier "never", an advised wait) are the guard's, not the policy's.
 func facts(c recoup.Case, attempts []recoup.Attempt) policy.Facts {
 	f := policy.Facts{Case: c, Verdict: decline.Classify(c.LastDecline)}
-	if c.NewPaymentMethodID == "" && f.Verdict.Category != recoup.CategoryHard {
-		for _, a := range attempts {
-			if a.Status != recoup.AttemptDeclined {
-				continue
-			}
-			if v := decline.Classify(a.Decline); v.Category == recoup.CategoryHard {
-				card := a.PaymentMethodID
-				if card == "" {
-					card = "the default card"
-				}
-				v.Rule = fmt.Sprintf("%s on %s earlier (the default card may still be that one)", v.Rule, card)
-				f.Verdict = v
-				break
-			}
-		}
-	}
 	for _, a := range attempts {
-		// Advice to wait holds for the card, whatever failed since (see above).
-		if a.Status == recoup.AttemptDeclined && c.NewPaymentMethodID == "" {
-			if v := decline.Classify(a.Decline); v.Wait > 0 && a.StartedAt.Add(v.Wait).After(f.NotBefore) {
-				f.NotBefore = a.StartedAt.Add(v.Wait)
-			}
-		}
 		if a.Source != recoup.SourceRecoup {
 			continue
 		}

@@ -18,9 +18,6 @@ type Facts struct {
 	Charges int
 	// Errors counts recoup's latest charges in a row whose call failed without a verdict.
 	Errors int
-	// NotBefore is the earliest time the advice on any earlier decline (a Mastercard merchant
-	// advice code's wait) allows charging the default card again; zero if none.
-	NotBefore time.Time
 }
 
 // Decide returns what to do next for an unpaid, active case. It is a pure function of the
@@ -69,14 +66,10 @@ func (p *Policy) Decide(f Facts, now time.Time) recoup.Decision {
 	if f.Verdict.Wait > 0 && !c.LastAttemptAt.IsZero() {
 		at = later(at, c.LastAttemptAt.Add(f.Verdict.Wait))
 	}
-	if f.NotBefore.After(at) {
-		at = f.NotBefore
-		in["not_before"] = f.NotBefore.UTC().Format(time.RFC3339)
-	}
 	in["schedule_day"] = strconv.Itoa(p.Retry.Days[k])
 	reason := fmt.Sprintf("charge %d of %d: day %d of the schedule at %02d:00 %s", k+1, min(p.Retry.MaxAttempts, len(p.Retry.Days)), p.Retry.Days[k], p.Retry.Hour, p.Location)
 	if !at.Equal(slot) {
-		reason += fmt.Sprintf(" (slot %s moved to %s: %s)", slot.In(p.Location).Format("Jan 2 15:04"), at.In(p.Location).Format("Jan 2 15:04"), p.whyMoved(c, slot, now, f))
+		reason += fmt.Sprintf(" (slot %s moved to %s: %s)", slot.In(p.Location).Format("Jan 2 15:04"), at.In(p.Location).Format("Jan 2 15:04"), p.whyMoved(c, slot, now, f.Verdict))
 	}
 	return recoup.Decision{Kind: recoup.DecideRetry, At: at, Reason: reason, Inputs: in}
 }
@@ -106,15 +99,12 @@ func (p *Policy) notTooSoon(c recoup.Case, t time.Time) time.Time {
 	return later(t, c.LastAttemptAt.Add(p.Retry.MinGap))
 }
 
-func (p *Policy) whyMoved(c recoup.Case, slot, now time.Time, f Facts) string {
-	v := f.Verdict
+func (p *Policy) whyMoved(c recoup.Case, slot, now time.Time, v decline.Verdict) string {
 	switch {
 	case slot.Before(now):
 		return "the slot had passed"
 	case v.Wait > 0 && c.LastAttemptAt.Add(v.Wait).After(slot):
 		return "the issuer's advice asks to wait " + v.Wait.String()
-	case f.NotBefore.After(slot):
-		return "an earlier decline's advice asks to wait until " + f.NotBefore.In(p.Location).Format("Jan 2 15:04")
 	default:
 		return "keeping " + p.Retry.MinGap.String() + " after the last charge"
 	}
