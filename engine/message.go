@@ -24,8 +24,8 @@ func (e *Engine) planMessage(tx recoup.Tx, c *recoup.Case, now time.Time, from i
 		if !steps[i].Applies(c.Category) {
 			continue
 		}
-		at := stepTime(p, c, steps[i])
-		if next := nextApplying(steps, i, c.Category); next >= 0 && !stepTime(p, c, steps[next]).After(now) {
+		at := p.StepAt(c.FirstFailedAt, steps[i])
+		if next := nextApplying(steps, i, c.Category); next >= 0 && !p.StepAt(c.FirstFailedAt, steps[next]).After(now) {
 			continue
 		}
 		return tx.Enqueue(recoup.Job{Kind: recoup.JobMessage, CaseID: c.ID, Seq: i, RunAt: later(at, now)})
@@ -40,17 +40,6 @@ func nextApplying(steps []policy.Step, i int, cat recoup.Category) int {
 		}
 	}
 	return -1
-}
-
-// stepTime is when a step is due: the campaign's hour, in the policy's time zone, on the step's
-// day after the first failure.
-func stepTime(p *policy.Policy, c *recoup.Case, s policy.Step) time.Time {
-	l := c.FirstFailedAt.In(p.Location)
-	at := time.Date(l.Year(), l.Month(), l.Day()+s.Day, p.Campaign.Hour, 0, 0, 0, p.Location)
-	if s.Day == 0 && at.Before(c.FirstFailedAt) {
-		return c.FirstFailedAt // a same-day step after the campaign hour goes out at once
-	}
-	return at
 }
 
 // Message sends campaign step `step` of the case, once. The message is recorded before it is

@@ -86,9 +86,22 @@ func (p *Policy) slot(c recoup.Case, k int) time.Time {
 }
 
 // atHour is the configured hour, in the policy's time zone, days after t's local day.
-func (p *Policy) atHour(t time.Time, days int) time.Time {
+func (p *Policy) atHour(t time.Time, days int) time.Time { return p.localAt(t, days, p.Retry.Hour) }
+
+// localAt is hour o'clock, in the policy's time zone, days after t's local day.
+func (p *Policy) localAt(t time.Time, days, hour int) time.Time {
 	l := t.In(p.Location)
-	return time.Date(l.Year(), l.Month(), l.Day()+days, p.Retry.Hour, 0, 0, 0, p.Location)
+	return time.Date(l.Year(), l.Month(), l.Day()+days, hour, 0, 0, 0, p.Location)
+}
+
+// StepAt is when campaign step s is due for a case that first failed at firstFailed: the
+// campaign's hour on the step's day; a same-day step whose hour has passed is due at once.
+func (p *Policy) StepAt(firstFailed time.Time, s Step) time.Time {
+	at := p.localAt(firstFailed, s.Day, p.Campaign.Hour)
+	if s.Day == 0 && at.Before(firstFailed) {
+		return firstFailed
+	}
+	return at
 }
 
 // notTooSoon moves t to keep MinGap after the case's latest charge.
