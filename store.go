@@ -96,6 +96,16 @@ type Tx interface {
 	UpdateMessage(m *Message) error
 	Messages(caseID int64) ([]Message, error)
 
+	// AddObservation records what a learned model learns from, setting its ID. Observations of
+	// one model get IDs in the order their transactions commit.
+	AddObservation(o *Observation) error
+	// Observations returns up to limit observations of the model with IDs above after, by ID.
+	Observations(model string, after int64, limit int) ([]Observation, error)
+	// ModelSnapshot returns the model's latest snapshot; ENOTFOUND if there is none.
+	ModelSnapshot(model string) (ModelSnapshot, error)
+	// SaveModelSnapshot stores s unless a snapshot of the model up to a later observation exists.
+	SaveModelSnapshot(s ModelSnapshot) error
+
 	// Enqueue adds jobs to the transaction.
 	Enqueue(jobs ...Job) error
 

@@ -1,0 +1,26 @@
+-- What the learned retry-timing model learns from: every retry outcome with the features it had,
+-- and operator resets, in commit order; and snapshots of the folded model, so a process starting
+-- later does not fold every observation again.
+
+-- +goose Up
+CREATE TABLE model_observations (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    model    TEXT    NOT NULL,
+    kind     TEXT    NOT NULL,
+    features TEXT    NOT NULL,                -- JSON array of feature names
+    success  INTEGER NOT NULL,
+    at       INTEGER
+) STRICT;
+
+CREATE INDEX model_observations_model ON model_observations (model, id);
+
+CREATE TABLE model_snapshots (
+    model TEXT    PRIMARY KEY,
+    up_to INTEGER NOT NULL,
+    state TEXT    NOT NULL,                   -- JSON of the model
+    at    INTEGER
+) STRICT;
+
+-- +goose Down
+DROP TABLE model_snapshots;
+DROP TABLE model_observations;

@@ -1,0 +1,96 @@
+package timing
+
+import (
+	"strings"
+	"time"
+
+	"github.com/rickar/cal/v2"
+	"github.com/rickar/cal/v2/at"
+	"github.com/rickar/cal/v2/au"
+	"github.com/rickar/cal/v2/be"
+	"github.com/rickar/cal/v2/br"
+	"github.com/rickar/cal/v2/ca"
+	"github.com/rickar/cal/v2/ch"
+	"github.com/rickar/cal/v2/de"
+	"github.com/rickar/cal/v2/dk"
+	"github.com/rickar/cal/v2/es"
+	"github.com/rickar/cal/v2/fi"
+	"github.com/rickar/cal/v2/fr"
+	"github.com/rickar/cal/v2/gb"
+	"github.com/rickar/cal/v2/ie"
+	"github.com/rickar/cal/v2/it"
+	"github.com/rickar/cal/v2/jp"
+	"github.com/rickar/cal/v2/mx"
+	"github.com/rickar/cal/v2/nl"
+	"github.com/rickar/cal/v2/no"
+	"github.com/rickar/cal/v2/nz"
+	"github.com/rickar/cal/v2/pl"
+	"github.com/rickar/cal/v2/pt"
+	"github.com/rickar/cal/v2/se"
+	"github.com/rickar/cal/v2/us"
+	"github.com/rickar/cal/v2/za"
+)
+
+// holidayLists are the national bank holidays of the countries rickar/cal covers nationally.
+// Australia has only state lists there; New South Wales stands in for the country (it holds a
+// third of its people). A country not listed has weekends only.
+var holidayLists = map[string][]*cal.Holiday{
+	"US": us.Holidays, "GB": gb.Holidays, "CA": ca.Holidays, "DE": de.Holidays, "FR": fr.Holidays,
+	"AU": au.HolidaysNSW, "BR": br.Holidays, "JP": jp.Holidays, "NL": nl.Holidays, "ES": es.Holidays,
+	"IT": it.Holidays, "IE": ie.Holidays, "MX": mx.Holidays, "NZ": nz.Holidays, "SE": se.Holidays,
+	"NO": no.Holidays, "DK": dk.Holidays, "FI": fi.Holidays, "BE": be.Holidays, "AT": at.Holidays,
+	"CH": ch.Holidays, "PL": pl.Holidays, "PT": pt.Holidays, "ZA": za.Holidays,
+}
+
+// calendars are built once: cal.BusinessCalendar caches its holiday computations and is safe
+// for concurrent use.
+var calendars = func() map[string]*cal.BusinessCalendar {
+	out := make(map[string]*cal.BusinessCalendar, len(holidayLists)+1)
+	for country, hols := range holidayLists {
+		c := cal.NewBusinessCalendar()
+		c.Cacheable = true
+		c.AddHoliday(hols...)
+		out[country] = c
+	}
+	out[""] = cal.NewBusinessCalendar()
+	return out
+}()
+
+// Calendar is a country's banking calendar: which local days are business days.
+type Calendar struct {
+	c *cal.BusinessCalendar
+}
+
+// CalendarFor returns the banking calendar of a country (ISO 3166-1 alpha-2); an unknown
+// country gets Monday to Friday without holidays.
+func CalendarFor(country string) Calendar {
+	if c, ok := calendars[strings.ToUpper(country)]; ok {
+		return Calendar{c}
+	}
+	return Calendar{calendars[""]}
+}
+
+// Holiday reports whether the civil date of t (in t's location) is an observed bank holiday.
+func (c Calendar) Holiday(t time.Time) bool {
+	_, observed, _ := c.c.IsHoliday(civil(t))
+	return observed
+}
+
+// BusinessDay reports whether the civil date of t is a weekday that is not a bank holiday.
+func (c Calendar) BusinessDay(t time.Time) bool { return c.c.IsWorkday(civil(t)) }
+
+// LastBusinessDay returns the day of month of the last business day of t's month.
+func (c Calendar) LastBusinessDay(year int, month time.Month) int {
+	d := time.Date(year, month+1, 0, 12, 0, 0, 0, time.UTC)
+	for i := 0; i < 10 && !c.c.IsWorkday(d); i++ {
+		d = d.AddDate(0, 0, -1)
+	}
+	return d.Day()
+}
+
+// civil is the civil date of t in its own location, as noon UTC: holiday rules compare dates,
+// and noon keeps any offset arithmetic on the same day.
+func civil(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 12, 0, 0, 0, time.UTC)
+}

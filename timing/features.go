@@ -1,0 +1,183 @@
+package timing
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// Case is what is known about a case when its next retry is considered: only what Stripe shows.
+type Case struct {
+	Category recoup.Category
+	Code     string // the latest decline's most specific code
+	Brand    string
+	Funding  string
+	Amount   int64 // in the currency's minor unit
+	Currency string
+	// Charges counts recoup's charges of the card being retried so far.
+	Charges     int
+	FirstFailed time.Time
+	// LastAttempt is the latest charge of the invoice by anyone (zero: none since the failure).
+	LastAttempt time.Time
+	Loc         *time.Location // the customer's time zone
+	Cal         Calendar       // the customer's banking calendar
+}
+
+// Paydays are the pay patterns a retry's timing is described against: money commonly arrives on
+// the 1st, the 15th, the 25th, the last business day of the month and on Fridays. The model
+// also sees the plain day of the month, so a pattern not named here still shows in the data.
+var Paydays = []string{"1st", "15th", "25th", "last_business_day", "friday"}
+
+// Features describes a retry of the case at t as the names of the model's active features. The
+// features of the card and the decline are shared by all categories; those of timing are
+// crossed with the category, since paydays matter to a card short of funds and hardly to a
+// processing error.
+func Features(c Case, t time.Time) []string {
+	loc := c.Loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	l := t.In(loc)
+	g := group(c.Category)
+	out := make([]string, 0, 24)
+	out = append(out, "bias", "cat:"+string(c.Category), "code:"+orNone(c.Code), "brand:"+orNone(strings.ToLower(c.Brand)),
+		"funding:"+orNone(strings.ToLower(c.Funding)), "amount:"+amountBucket(c.Amount, c.Currency),
+		g+"|attempt:"+attemptBucket(c.Charges+1),
+		g+"|hour:"+strconv.Itoa(l.Hour()), g+"|weekday:"+l.Weekday().String()[:3], g+"|dom:"+strconv.Itoa(l.Day()),
+		g+"|since_failure:"+sinceBucket(t.Sub(c.FirstFailed), failureBuckets),
+	)
+	if !c.LastAttempt.IsZero() {
+		out = append(out, g+"|since_last:"+sinceBucket(t.Sub(c.LastAttempt), lastBuckets))
+	}
+	switch {
+	case c.Cal.c != nil && c.Cal.Holiday(l):
+		out = append(out, g+"|day:holiday")
+	case l.Weekday() == time.Saturday || l.Weekday() == time.Sunday:
+		out = append(out, g+"|day:weekend")
+	default:
+		out = append(out, g+"|day:business")
+	}
+	for i, k := range Paydays {
+		out = append(out, g+"|since_"+k+":"+dayBucket(daysSincePayday(c.Cal, l, i)))
+	}
+	return out
+}
+
+// group is the category the timing features are crossed with.
+func group(c recoup.Category) string {
+	switch c {
+	case recoup.CategoryFunds, recoup.CategoryIssuerSoft, recoup.CategoryTechnical:
+		return string(c)
+	}
+	return "other"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// zeroDecimal lists the currencies Stripe charges in whole units.
+var zeroDecimal = map[string]bool{"bif": true, "clp": true, "djf": true, "gnf": true, "jpy": true, "kmf": true,
+	"krw": true, "mga": true, "pyg": true, "rwf": true, "ugx": true, "vnd": true, "vuv": true, "xaf": true, "xof": true, "xpf": true}
+
+// amountBucket is the order of magnitude of the amount in major units. Currencies are not
+// converted: the buckets are coarse enough for the common ones.
+func amountBucket(minor int64, currency string) string {
+	major := float64(minor) / 100
+	if zeroDecimal[strings.ToLower(currency)] {
+		major = float64(minor)
+	}
+	switch {
+	case major < 20:
+		return "<20"
+	case major < 50:
+		return "20-50"
+	case major < 100:
+		return "50-100"
+	case major < 300:
+		return "100-300"
+	case major < 1000:
+		return "300-1000"
+	}
+	return "1000+"
+}
+
+func attemptBucket(n int) string {
+	if n >= 4 {
+		return "4+"
+	}
+	return strconv.Itoa(n)
+}
+
+type bucket struct {
+	below time.Duration
+	name  string
+}
+
+var (
+	failureBuckets = []bucket{{time.Hour, "<1h"}, {6 * time.Hour, "1-6h"}, {24 * time.Hour, "6-24h"}, {48 * time.Hour, "1-2d"},
+		{96 * time.Hour, "2-4d"}, {7 * 24 * time.Hour, "4-7d"}, {14 * 24 * time.Hour, "7-14d"}}
+	lastBuckets = []bucket{{time.Hour, "<1h"}, {6 * time.Hour, "1-6h"}, {24 * time.Hour, "6-24h"}, {72 * time.Hour, "1-3d"}}
+)
+
+func sinceBucket(d time.Duration, bs []bucket) string {
+	for _, b := range bs {
+		if d < b.below {
+			return b.name
+		}
+	}
+	return strings.SplitN(bs[len(bs)-1].name, "-", 2)[1] + "+"
+}
+
+func dayBucket(d int) string {
+	switch {
+	case d <= 3:
+		return strconv.Itoa(d)
+	case d <= 6:
+		return "4-6"
+	}
+	return "7+"
+}
+
+// daysSincePayday counts the local days from the latest payday of kind Paydays[k] on or before
+// l's date to l's date.
+func daysSincePayday(c Calendar, l time.Time, k int) int {
+	day := l.Day()
+	y, m := l.Year(), l.Month()
+	switch Paydays[k] {
+	case "1st":
+		return day - 1
+	case "15th", "25th":
+		nth := 15
+		if Paydays[k] == "25th" {
+			nth = 25
+		}
+		if day >= nth {
+			return day - nth
+		}
+		prev := time.Date(y, m, nth, 12, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+		return int(time.Date(y, m, day, 12, 0, 0, 0, time.UTC).Sub(prev).Hours() / 24)
+	case "last_business_day":
+		cal := c
+		if cal.c == nil {
+			cal = CalendarFor("")
+		}
+		if lbd := cal.LastBusinessDay(y, m); day >= lbd {
+			return day - lbd
+		}
+		py, pm := y, m-1
+		if pm == 0 {
+			py, pm = y-1, time.December
+		}
+		lbd := cal.LastBusinessDay(py, pm)
+		last := time.Date(py, pm, lbd, 12, 0, 0, 0, time.UTC)
+		return int(time.Date(y, m, day, 12, 0, 0, 0, time.UTC).Sub(last).Hours() / 24)
+	default: // friday
+		return (int(l.Weekday()) - int(time.Friday) + 7) % 7
+	}
+}

@@ -1,0 +1,186 @@
+package timing
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// Model is a Bayesian probit regression over binary features with a Gaussian belief about each
+// feature's weight, updated online by assumed-density filtering (the "AdPredictor" model of
+// Graepel et al., ICML 2010). The probability that a retry with active features F succeeds is
+// Φ(Σ_{f∈F} μ_f / sqrt(β² + Σ_{f∈F} σ²_f)). Every outcome moves the means of the active
+// features toward what was seen and shrinks their variances, so the model converges to the
+// observed rates and says how sure it is. A feature never seen keeps its prior.
+//
+// Thompson sampling draws one weight per feature from its belief and scores candidates with the
+// drawn weights: uncertain features get tried, known-bad ones stop being tried, with no
+// exploration constant to tune.
+type Model struct {
+	// Beta is the noise of one outcome around the model's score.
+	Beta float64 `json:"beta"`
+	// PriorVar is the variance of an unseen feature's weight.
+	PriorVar float64 `json:"prior_var"`
+	// Updates counts the outcomes learned from.
+	Updates int64             `json:"updates"`
+	Weights map[string]Weight `json:"weights"`
+}
+
+// Weight is the belief about one feature's weight: a normal distribution.
+type Weight struct {
+	Mean float64 `json:"m"`
+	Var  float64 `json:"v"`
+	// N counts the outcomes this feature took part in.
+	N int64 `json:"n"`
+}
+
+// priorRates are the retry success rates the model starts from, per category, before it has
+// seen an outcome: rough public figures (technical failures mostly clear; funds and issuer
+// declines pass now and then; the rest almost never on the same card). Timing features start
+// neutral: what paydays and hours do is learned, not assumed.
+var priorRates = map[recoup.Category]float64{
+	recoup.CategoryTechnical: 0.5, recoup.CategoryFunds: 0.1, recoup.CategoryIssuerSoft: 0.1,
+	recoup.CategoryCustomerFix: 0.02, recoup.CategoryAuthentication: 0.02, recoup.CategoryHard: 0.01, recoup.CategoryUnknown: 0.05,
+}
+
+// typicalActive is about how many features a retry has: it sets the scale of the priors so that
+// an unseen case predicts its category's prior rate.
+const typicalActive = 17
+
+// NewModel returns a model that knows only its priors.
+func NewModel() *Model {
+	return &Model{Beta: 1, PriorVar: 0.05, Weights: map[string]Weight{}}
+}
+
+// prior is the belief about a feature never updated.
+func (m *Model) prior(f string) Weight {
+	if c, ok := strings.CutPrefix(f, "cat:"); ok {
+		rate, known := priorRates[recoup.Category(c)]
+		if !known {
+			rate = priorRates[recoup.CategoryUnknown]
+		}
+		scale := math.Sqrt(m.Beta*m.Beta + typicalActive*m.PriorVar)
+		return Weight{Mean: probit(rate) * scale, Var: m.PriorVar}
+	}
+	return Weight{Var: m.PriorVar}
+}
+
+// Weight returns the current belief about feature f.
+func (m *Model) Weight(f string) Weight {
+	if w, ok := m.Weights[f]; ok {
+		return w
+	}
+	return m.prior(f)
+}
+
+// Predict returns the model's mean estimate of the success probability of a retry with
+// features fs.
+func (m *Model) Predict(fs []string) float64 {
+	s, v := m.Beta*m.Beta, 0.0
+	for _, f := range fs {
+		w := m.Weight(f)
+		v += w.Mean
+		s += w.Var
+	}
+	return phi(v / math.Sqrt(s))
+}
+
+// Update learns from one outcome of a retry with features fs.
+func (m *Model) Update(fs []string, success bool) {
+	y := -1.0
+	if success {
+		y = 1
+	}
+	ws := make([]Weight, len(fs))
+	mean, variance := 0.0, m.Beta*m.Beta
+	for i, f := range fs {
+		ws[i] = m.Weight(f)
+		mean += ws[i].Mean
+		variance += ws[i].Var
+	}
+	sd := math.Sqrt(variance)
+	t := y * mean / sd
+	v := normPDF(t) / math.Max(phi(t), 1e-300)
+	w := v * (v + t)
+	for i, f := range fs {
+		x := ws[i]
+		x.Mean += y * x.Var / sd * v
+		x.Var *= math.Max(1-x.Var/variance*w, 1e-6)
+		x.N++
+		m.Weights[f] = x
+	}
+	m.Updates++
+}
+
+// Sampler scores candidates with one draw of weights from the model's beliefs. Draws are made
+// lazily and kept, so every candidate of one decision is scored by the same sampled model.
+type Sampler struct {
+	m     *Model
+	rng   *rand.Rand
+	drawn map[string]float64
+}
+
+// Sampler returns a Thompson sampler over the model driven by rng.
+func (m *Model) Sampler(rng *rand.Rand) *Sampler {
+	return &Sampler{m: m, rng: rng, drawn: map[string]float64{}}
+}
+
+// P is the success probability of features fs under the sampled weights.
+func (s *Sampler) P(fs []string) float64 {
+	score := 0.0
+	for _, f := range fs {
+		w, ok := s.drawn[f]
+		if !ok {
+			b := s.m.Weight(f)
+			w = b.Mean + math.Sqrt(b.Var)*s.rng.NormFloat64()
+			s.drawn[f] = w
+		}
+		score += w
+	}
+	return phi(score / s.m.Beta)
+}
+
+// Marshal encodes the model for the store.
+func (m *Model) Marshal() ([]byte, error) { return json.Marshal(m) }
+
+// UnmarshalModel decodes a stored model.
+func UnmarshalModel(b []byte) (*Model, error) {
+	m := NewModel()
+	if err := json.Unmarshal(b, m); err != nil {
+		return nil, fmt.Errorf("decode timing model: %w", err)
+	}
+	if m.Weights == nil {
+		m.Weights = map[string]Weight{}
+	}
+	if m.Beta <= 0 || m.PriorVar <= 0 {
+		return nil, fmt.Errorf("decode timing model: beta %v and prior variance %v must be positive", m.Beta, m.PriorVar)
+	}
+	return m, nil
+}
+
+// Learned lists the features the model has learned about, most observed first, for display.
+func (m *Model) Learned() []string {
+	fs := make([]string, 0, len(m.Weights))
+	for f := range m.Weights {
+		fs = append(fs, f)
+	}
+	slices.SortFunc(fs, func(a, b string) int {
+		if d := m.Weights[b].N - m.Weights[a].N; d != 0 {
+			if d > 0 {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a, b)
+	})
+	return fs
+}
+
+func phi(x float64) float64     { return 0.5 * math.Erfc(-x/math.Sqrt2) }
+func normPDF(x float64) float64 { return math.Exp(-x*x/2) / math.Sqrt(2*math.Pi) }
+func probit(p float64) float64  { return -math.Sqrt2 * math.Erfcinv(2*p) }

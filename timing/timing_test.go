@@ -1,0 +1,237 @@
+package timing
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+)
+
+func mustLoc(t *testing.T, name string) *time.Location {
+	t.Helper()
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestZone(t *testing.T) {
+	fallback := mustLoc(t, "UTC")
+	for _, tc := range []struct{ country, region, want string }{
+		{"US", "CA", "America/Los_Angeles"},
+		{"us", "tx", "America/Chicago"},
+		{"US", "", "America/New_York"},
+		{"US", "NY", "America/New_York"},
+		{"CA", "BC", "America/Vancouver"},
+		{"AU", "WA", "Australia/Perth"},
+		{"DE", "BY", "Europe/Berlin"},
+		{"JP", "", "Asia/Tokyo"},
+		{"", "", "UTC"},
+		{"XX", "", "UTC"},
+	} {
+		if got := Zone(tc.country, tc.region, fallback).String(); got != tc.want {
+			t.Errorf("Zone(%q, %q) = %s, want %s", tc.country, tc.region, got, tc.want)
+		}
+	}
+}
+
+func TestCalendar(t *testing.T) {
+	ny := mustLoc(t, "America/New_York")
+	us := CalendarFor("US")
+	if !us.Holiday(time.Date(2026, 7, 3, 10, 0, 0, 0, ny)) { // July 4th 2026 is a Saturday: observed Friday
+		t.Error("Fri 3 Jul 2026 is the observed Independence Day in the US")
+	}
+	if us.BusinessDay(time.Date(2026, 12, 25, 10, 0, 0, 0, ny)) {
+		t.Error("Christmas is not a business day")
+	}
+	if !us.BusinessDay(time.Date(2026, 12, 23, 10, 0, 0, 0, ny)) {
+		t.Error("Wed 23 Dec 2026 is a business day")
+	}
+	// A late evening in New York is already the next day in UTC: the local date decides.
+	if !us.Holiday(time.Date(2026, 12, 25, 23, 0, 0, 0, ny)) {
+		t.Error("23:00 on Christmas in New York is Christmas")
+	}
+	if got := us.LastBusinessDay(2026, time.May); got != 29 { // 31 May is a Sunday
+		t.Errorf("last business day of May 2026 = %d, want 29", got)
+	}
+	if got := CalendarFor("GB").LastBusinessDay(2026, time.August); got != 28 { // 31 Aug: summer bank holiday
+		t.Errorf("last business day of August 2026 in GB = %d, want 28", got)
+	}
+	if CalendarFor("ZZ").Holiday(time.Date(2026, 12, 25, 10, 0, 0, 0, time.UTC)) {
+		t.Error("an unknown country has no holidays")
+	}
+}
+
+func TestPaydayFeatures(t *testing.T) {
+	ny := mustLoc(t, "America/New_York")
+	c := Case{Category: recoup.CategoryFunds, Loc: ny, Cal: CalendarFor("US"), FirstFailed: time.Date(2026, 3, 1, 0, 0, 0, 0, ny)}
+	for _, tc := range []struct {
+		at   time.Time
+		want []string
+	}{
+		// Mon 16 Mar 2026, 09:30 local (13:30 UTC).
+		{time.Date(2026, 3, 16, 13, 30, 0, 0, time.UTC), []string{"funds|hour:9", "funds|weekday:Mon", "funds|dom:16",
+			"funds|since_1st:7+", "funds|since_15th:1", "funds|since_25th:7+", "funds|since_friday:3", "funds|day:business",
+			"funds|since_last_business_day:7+", "funds|since_failure:14d+"}},
+		// Fri 1 May 2026: the 1st, a Friday; April's last business day was Thu 30 Apr.
+		{time.Date(2026, 5, 1, 10, 0, 0, 0, ny), []string{"funds|since_1st:0", "funds|since_friday:0", "funds|since_last_business_day:1", "funds|since_25th:6" /* bucket 4-6 */}},
+		// 2 Jan 2026: since the 25th of December is 8 days, across the year.
+		{time.Date(2026, 1, 2, 10, 0, 0, 0, ny), []string{"funds|since_25th:7+", "funds|since_15th:7+"}},
+		// Fri 3 Jul 2026: observed Independence Day.
+		{time.Date(2026, 7, 3, 10, 0, 0, 0, ny), []string{"funds|day:holiday"}},
+		{time.Date(2026, 7, 4, 10, 0, 0, 0, ny), []string{"funds|day:weekend"}},
+	} {
+		got := Features(c, tc.at)
+		for _, w := range tc.want {
+			if w == "funds|since_25th:6" {
+				w = "funds|since_25th:4-6"
+			}
+			if !slices.Contains(got, w) {
+				t.Errorf("Features at %s lack %q: %v", tc.at.In(ny), w, got)
+			}
+		}
+	}
+}
+
+func TestCandidatesAcrossDST(t *testing.T) {
+	ny := mustLoc(t, "America/New_York")
+	c := Case{Loc: ny}
+	// DST starts Sun 8 Mar 2026 at 02:00 in New York: 02:00 does not exist that day.
+	from := time.Date(2026, 3, 7, 23, 30, 0, 0, ny)
+	o := Options{From: from, Until: from.Add(48 * time.Hour), FirstHour: 0, LastHour: 23}
+	cands := Candidates(c, o)
+	seen := map[string]bool{}
+	for i, t2 := range cands {
+		if i > 0 && !t2.After(cands[i-1]) {
+			t.Fatalf("candidates not strictly increasing at %d: %s after %s", i, t2, cands[i-1])
+		}
+		if t2.Before(o.From) || t2.After(o.Until) {
+			t.Fatalf("candidate %s outside the window", t2)
+		}
+		seen[t2.In(ny).Format("2006-01-02 15:04")] = true
+	}
+	if seen["2026-03-08 02:00"] {
+		t.Error("02:00 on 8 Mar 2026 does not exist in New York")
+	}
+	for _, want := range []string{"2026-03-08 01:00", "2026-03-08 03:00", "2026-03-09 10:00"} {
+		if !seen[want] {
+			t.Errorf("missing candidate %s", want)
+		}
+	}
+	if cands[0] != from {
+		t.Errorf("the first candidate is the earliest allowed time, got %s", cands[0])
+	}
+
+	// Business hours only, across a month end.
+	from = time.Date(2026, 1, 31, 20, 0, 0, 0, ny)
+	o = Options{From: from, Until: from.Add(36 * time.Hour), FirstHour: 8, LastHour: 20}
+	cands = Candidates(c, o)
+	for _, t2 := range cands[1:] {
+		if h := t2.In(ny).Hour(); h < 8 || h > 20 {
+			t.Errorf("candidate %s outside business hours", t2.In(ny))
+		}
+	}
+	if got := cands[1].In(ny).Format("Jan 2 15:04"); got != "Feb 1 08:00" {
+		t.Errorf("first full-hour candidate after a month end = %s, want Feb 1 08:00", got)
+	}
+}
+
+// The model converges to the true rates of synthetic data: two kinds of retry with a 60% and a
+// 10% success rate, sharing some features.
+func TestModelConverges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	m := NewModel()
+	good := []string{"bias", "cat:funds", "funds|dom:1", "funds|hour:9"}
+	bad := []string{"bias", "cat:funds", "funds|dom:10", "funds|hour:9"}
+	for range 6000 {
+		m.Update(good, rng.Float64() < 0.6)
+		m.Update(bad, rng.Float64() < 0.1)
+	}
+	if p := m.Predict(good); p < 0.55 || p > 0.65 {
+		t.Errorf("p(good) = %.3f, want 0.60 ± 0.05", p)
+	}
+	if p := m.Predict(bad); p < 0.07 || p > 0.13 {
+		t.Errorf("p(bad) = %.3f, want 0.10 ± 0.03", p)
+	}
+	if w := m.Weight("funds|dom:1"); w.Var >= m.PriorVar/10 {
+		t.Errorf("a feature seen 6000 times keeps variance %.4f (prior %.4f)", w.Var, m.PriorVar)
+	}
+	if w := m.Weight("funds|dom:2"); w.Var != m.PriorVar || w.N != 0 {
+		t.Errorf("an unseen feature has moved: %+v", w)
+	}
+	// Round trip through the store encoding.
+	b, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := UnmarshalModel(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2.Predict(good) != m.Predict(good) || m2.Updates != m.Updates {
+		t.Error("a decoded model predicts differently")
+	}
+	if _, err := UnmarshalModel([]byte(`{"beta":0}`)); err == nil {
+		t.Error("a model with beta 0 decodes")
+	}
+}
+
+func TestPriorPredictsCategoryRate(t *testing.T) {
+	m := NewModel()
+	c := Case{Category: recoup.CategoryTechnical, Code: "processing_error", Loc: time.UTC, FirstFailed: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	p := m.Predict(Features(c, c.FirstFailed.Add(time.Hour)))
+	if p < 0.4 || p > 0.6 {
+		t.Errorf("an unseen technical failure predicts %.2f, want about its prior 0.5", p)
+	}
+	c.Category = recoup.CategoryFunds
+	if p := m.Predict(Features(c, c.FirstFailed.Add(time.Hour))); p > 0.2 {
+		t.Errorf("an unseen funds decline predicts %.2f, want about its prior 0.1", p)
+	}
+}
+
+// Thompson sampling finds the good hour of a synthetic world where only 09:00 local succeeds,
+// and keeps exploring: it does not pick the same hour before it has learned anything.
+func TestChooseLearnsTheGoodHour(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	m := NewModel()
+	loc := mustLoc(t, "Europe/Paris")
+	start := time.Date(2026, 2, 2, 0, 0, 0, 0, loc)
+	hours := map[int]int{}
+	var late int
+	for i := range 3000 {
+		c := Case{Category: recoup.CategoryIssuerSoft, Code: "do_not_honor", Loc: loc, FirstFailed: start.Add(time.Duration(i) * time.Hour)}
+		o := Options{From: c.FirstFailed.Add(time.Hour), Until: c.FirstFailed.Add(48 * time.Hour), Remaining: 3, Budget: 4,
+			DailyDiscount: 0.97, MinProbability: 0.01, FirstHour: 6, LastHour: 21}
+		ch := Choose(m, rng, c, o)
+		if !ch.Retry {
+			continue
+		}
+		ok := ch.At.In(loc).Hour() == 9 && rng.Float64() < 0.7
+		m.Update(ch.Features, ok)
+		if i >= 2500 {
+			late++
+			hours[ch.At.In(loc).Hour()]++
+		}
+	}
+	if share := float64(hours[9]) / float64(late); share < 0.8 {
+		t.Errorf("after 2,500 outcomes 09:00 is chosen %.0f%% of the time, want >= 80%%: %v", 100*share, hours)
+	}
+}
+
+func TestChooseRefusesHopelessRetries(t *testing.T) {
+	m := NewModel()
+	fs := []string{}
+	c := Case{Category: recoup.CategoryHard, Code: "stolen_card", Loc: time.UTC, FirstFailed: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	for range 200 {
+		fs = Features(c, c.FirstFailed.Add(2*time.Hour))
+		m.Update(fs, false)
+	}
+	ch := Choose(m, rand.New(rand.NewPCG(5, 6)), c, Options{From: c.FirstFailed.Add(time.Hour), Until: c.FirstFailed.Add(24 * time.Hour),
+		Remaining: 3, Budget: 4, DailyDiscount: 0.97, MinProbability: 0.05, FirstHour: 8, LastHour: 20})
+	if ch.Retry {
+		t.Errorf("a retry was chosen at p=%.3f for a card that never passes", ch.Sampled)
+	}
+}
