@@ -179,6 +179,11 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 		if err := tx.UpdateAttempt(&a); err != nil {
 			return fmt.Errorf("record outcome of charge %d: %w", a.N, err)
 		}
+		before, err := tx.Attempts(c.ID)
+		if err != nil {
+			return err
+		}
+		was := c
 		e.metrics.AttemptFinished(string(a.Status))
 		if res.Invoice.AttemptCount > c.StripeAttempts {
 			c.StripeAttempts = res.Invoice.AttemptCount
@@ -214,6 +219,9 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 			if err := e.plan(tx, &c, now); err != nil {
 				return err
 			}
+		}
+		if err := e.learn(tx, was, before, a, e.Policy()); err != nil {
+			return err
 		}
 		return tx.UpdateCase(&c)
 	})

@@ -55,6 +55,7 @@ type Engine struct {
 	metrics  Metrics
 	log      *slog.Logger
 	window   time.Duration
+	learner  learner
 }
 
 // New returns an engine. Store, Gateway and Policy are required.

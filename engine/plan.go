@@ -22,6 +22,11 @@ func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
 	f := facts(*c, attempts)
 	c.Category = f.Verdict.Category
 	d := p.Decide(f, now)
+	if d.Kind == recoup.DecideRetry && d.Inputs["strategy"] == policy.StrategyModel {
+		if d, err = e.timeRetry(tx, *c, attempts, d, p, now); err != nil {
+			return err
+		}
+	}
 	if d.Kind == recoup.DecideRetry {
 		d = guard(d, *c, attempts, p, now)
 	}
@@ -54,6 +59,11 @@ func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
 
 func decisionSummary(d recoup.Decision, p *policy.Policy) string {
 	at := d.At.In(p.Location).Format("Mon 2 Jan 2006 15:04 MST")
+	if z := d.Inputs["zone"]; z != "" && z != p.Location.String() {
+		if loc, err := time.LoadLocation(z); err == nil {
+			at = d.At.In(loc).Format("Mon 2 Jan 2006 15:04 MST") + " (" + z + ")"
+		}
+	}
 	switch d.Kind {
 	case recoup.DecideRetry:
 		return "retry " + at + ": " + d.Reason

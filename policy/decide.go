@@ -58,7 +58,16 @@ func (p *Policy) Decide(f Facts, now time.Time) recoup.Decision {
 	// A run of failed calls longer than ErrorLimit uses up a slot of the schedule, so an
 	// invoice Stripe keeps refusing to charge still reaches the final action.
 	k := f.Charges + f.Errors/(p.Retry.ErrorLimit+1)
-	if k >= p.Retry.MaxAttempts || k >= len(p.Retry.Days) {
+	if k >= p.Retry.MaxAttempts {
+		return final(fmt.Sprintf("retry budget exhausted after %d charges", k))
+	}
+	if f.Verdict.Category == recoup.CategoryTechnical && k < len(p.Retry.Technical) {
+		return p.rapid(f, k, now, in)
+	}
+	if p.Retry.Strategy == StrategyModel {
+		return p.modelRetry(f, k, now, in, final)
+	}
+	if k >= len(p.Retry.Days) {
 		return final(fmt.Sprintf("retry schedule exhausted after %d charges", k))
 	}
 	slot := p.slot(c, k)

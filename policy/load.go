@@ -55,6 +55,10 @@ type retry struct {
 	ErrorLimit   *int    `yaml:"error_limit"`
 	// WaitForCustomer lists the categories whose declines are not retried on the same card.
 	WaitForCustomer []string `yaml:"wait_for_customer"`
+	Strategy        *string  `yaml:"strategy"`
+	MaxDuration     *string  `yaml:"max_duration"`
+	Technical       []string `yaml:"technical"`
+	Model           *model   `yaml:"model"`
 }
 
 // Problem is one thing wrong with a policy file, with its position when known.
@@ -149,7 +153,8 @@ func (v *validator) policy(f *file) *Policy {
 		FinalAction:  recoup.FinalLeavePastDue,
 		Retry: Retry{Days: []int{0, 3, 7, 15}, Hour: 10, MaxAttempts: 4, MinGap: 4 * time.Hour,
 			ErrorDelay: 15 * time.Minute, ErrorLimit: 3,
-			WaitForCustomer: []recoup.Category{recoup.CategoryCustomerFix, recoup.CategoryAuthentication}},
+			WaitForCustomer: []recoup.Category{recoup.CategoryCustomerFix, recoup.CategoryAuthentication},
+			Strategy:        StrategySchedule, MaxDuration: 21 * 24 * time.Hour, Model: defaultModel},
 		Campaign: Campaign{Hour: 10},
 	}
 	if f.Timezone != nil {
@@ -305,6 +310,7 @@ func (v *validator) retry(r *retry, out *Retry) {
 		}
 		out.WaitForCustomer = cats
 	}
+	v.timing(r, out)
 }
 
 func strictlyAscending(xs []int) bool {

@@ -52,6 +52,18 @@ type Retry struct {
 	// WaitForCustomer lists the categories whose declines are not retried on the same card:
 	// the case waits for a new payment method. Hard declines always wait, listed or not.
 	WaitForCustomer []recoup.Category
+	// Strategy is how retry times are chosen: StrategySchedule (Days at Hour) or StrategyModel
+	// (the learned timing model picks each retry's time).
+	Strategy string
+	// MaxDuration bounds the model strategy: no retry of the same card later than this after
+	// the first failure.
+	MaxDuration time.Duration
+	// Model tunes the model strategy.
+	Model ModelSettings
+	// Technical are the delays, after the latest charge, of rapid retries of a technical
+	// failure (processing error, issuer unavailable); once they are spent the case is treated
+	// as an issuer decline. Empty: technical failures follow the strategy like the others.
+	Technical []time.Duration
 }
 
 // Campaign is the sequence of messages sent to the customer while a case is open.

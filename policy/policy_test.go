@@ -13,8 +13,8 @@ import (
 
 func TestDefaultPolicy(t *testing.T) {
 	p := policy.Default()
-	if p.Version == "" || p.FinalAction != recoup.FinalLeavePastDue || len(p.Retry.Days) != 4 || p.Retry.MaxAttempts != 4 {
-		t.Fatalf("default policy: %+v", p)
+	if p.Version == "" || p.FinalAction != recoup.FinalLeavePastDue || p.Retry.Strategy != policy.StrategyModel || p.Retry.MaxAttempts != 6 || len(p.Retry.Technical) != 4 {
+		t.Fatalf("default policy: %+v", p.Retry)
 	}
 }
 
@@ -38,6 +38,12 @@ func TestParseProblems(t *testing.T) {
 		{"step without template", "campaign:\n  steps:\n    - {day: 1}\n", "a step needs a template name"},
 		{"Visa cap above the network's", "network:\n  visa_reattempts_30d: 21\n", "network.visa_reattempts_30d: must be 1-20"},
 		{"case budget above 15", "network: {case_budget: 16}\n", "network.case_budget: must be 1-15"},
+		{"unknown strategy", "retry: {strategy: hunch}\n", "retry.strategy: unknown strategy \"hunch\""},
+		{"bad model hours", "retry: {model: {hours: [22, 6]}}\n", "retry.model.hours: must be [first, last] local hours"},
+		{"bad discount", "retry: {model: {daily_discount: 1.5}}\n", "retry.model.daily_discount: must be above 0.5"},
+		{"bad probability", "retry: {model: {min_probability: 1}}\n", "retry.model.min_probability: must be 0 or more and below 1"},
+		{"too quick technical retry", "retry: {technical: [10s]}\n", "retry.technical[0]: must be between 1m0s and 48h0m0s"},
+		{"too long a window", "retry: {max_duration: 120d}\n", "retry.max_duration: must be between"},
 		{"case budget zero", "network: {case_budget: 0}\n", "network.case_budget: must be 1-15"},
 		{"unknown network key", "network: {mastercard_declines_24h: 20}\n", "test.yaml:1"},
 	} {

@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/policy"
+	"github.com/recoup-hq/recoup/timing"
+)
+
+// ModelName names the retry-timing model in the store.
+const ModelName = "retry_timing"
+
+// snapshotEvery is how many folded observations make the engine save a snapshot of the model.
+const snapshotEvery = 500
+
+// learner is the engine's copy of the retry-timing model: the fold of every observation in the
+// store, in ID order. Every process folds the same observations, so they all hold the same
+// model; the store's snapshots spare a new process folding them all.
+type learner struct {
+	mu     sync.Mutex
+	model  *timing.Model
+	seen   int64 // the ID of the last observation folded
+	loaded bool
+	folded int // observations folded since the last snapshot
+}
+
+// sync brings the model up to date with the store, inside the caller's transaction. The caller
+// holds l.mu.
+func (l *learner) sync(tx recoup.Tx, now time.Time) error {
+	if !l.loaded {
+		l.model, l.seen = timing.NewModel(), 0
+		snap, err := tx.ModelSnapshot(ModelName)
+		switch {
+		case recoup.ErrorCode(err) == recoup.ENOTFOUND:
+		case err != nil:
+			return err
+		default:
+			m, err := timing.UnmarshalModel(snap.State)
+			if err != nil {
+				return err
+			}
+			l.model, l.seen = m, snap.UpTo
+		}
+		l.loaded = true
+	}
+	for {
+		obs, err := tx.Observations(ModelName, l.seen, 1000)
+		if err != nil {
+			return err
+		}
+		for _, o := range obs {
+			switch o.Kind {
+			case recoup.ObserveReset:
+				l.model = timing.NewModel()
+			case recoup.ObserveOutcome:
+				l.model.Update(o.Features, o.Success)
+			}
+			l.seen = o.ID
+			l.folded++
+		}
+		if len(obs) < 1000 {
+			break
+		}
+	}
+	if l.folded >= snapshotEvery {
+		state, err := l.model.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := tx.SaveModelSnapshot(recoup.ModelSnapshot{Model: ModelName, UpTo: l.seen, State: state, At: now}); err != nil {
+			return err
+		}
+		l.folded = 0
+	}
+	return nil
+}
+
+// timingCase describes the case for the timing model: the card being retried, its latest
+// decline and the customer's local clock. The customer's zone comes from the card's issuing
+// country (Stripe reports it on every decline) and the policy's zone otherwise.
+func timingCase(c recoup.Case, attempts []recoup.Attempt, p *policy.Policy, before time.Time) timing.Case {
+	tc := timing.Case{Category: c.Category, Amount: c.Amount.Amount, Currency: c.Amount.Currency, FirstFailed: c.FirstFailedAt, Loc: p.Location}
+	if d := c.LastDecline; d != nil {
+		tc.Code, tc.Brand, tc.Funding = d.Reason(), d.CardBrand, d.CardFunding
+		tc.Loc = timing.Zone(d.CardCountry, "", p.Location)
+		tc.Cal = timing.CalendarFor(d.CardCountry)
+	} else {
+		tc.Cal = timing.CalendarFor("")
+	}
+	for _, a := range attempts {
+		if !a.StartedAt.Before(before) {
+			continue
+		}
+		tc.LastAttempt = later(tc.LastAttempt, a.StartedAt)
+		if a.Source == recoup.SourceRecoup && a.Status != recoup.AttemptError {
+			tc.Charges++
+		}
+	}
+	return tc
+}
+
+// timeRetry lets the timing model choose when to make a retry the policy asked for under the
+// model strategy, within the window the policy gave. No time worth a charge turns the decision
+// into waiting for the customer or the final action.
+func (e *Engine) timeRetry(tx recoup.Tx, c recoup.Case, attempts []recoup.Attempt, d recoup.Decision, p *policy.Policy, now time.Time) (recoup.Decision, error) {
+	until, err := time.Parse(time.RFC3339, d.Inputs["until"])
+	if err != nil {
+		return d, fmt.Errorf("case %d: model window: %w", c.ID, err)
+	}
+	left, _ := strconv.Atoi(d.Inputs["budget_left"])
+	tc := timingCase(c, attempts, p, now.Add(time.Nanosecond))
+	o := timing.Options{From: d.At, Until: until, Remaining: left, Budget: p.Retry.MaxAttempts,
+		DailyDiscount: p.Retry.Model.DailyDiscount, MinProbability: p.Retry.Model.MinProbability,
+		FirstHour: p.Retry.Model.FirstHour, LastHour: p.Retry.Model.LastHour}
+	e.learner.mu.Lock()
+	defer e.learner.mu.Unlock()
+	if err := e.learner.sync(tx, now); err != nil {
+		return d, fmt.Errorf("case %d: timing model: %w", c.ID, err)
+	}
+	// The draw depends only on the case, its plan and the time: a replay decides alike.
+	rng := rand.New(rand.NewPCG(uint64(c.ID)<<20^uint64(c.PlanSeq), uint64(now.UnixNano())))
+	ch := timing.Choose(e.learner.model, rng, tc, o)
+	in := maps.Clone(d.Inputs)
+	in["model_updates"] = strconv.FormatInt(e.learner.model.Updates, 10)
+	in["candidates"] = strconv.Itoa(ch.Candidates)
+	in["zone"] = tc.Loc.String()
+	if !ch.Retry {
+		deadline := c.FirstFailedAt.Add(p.CustomerWait)
+		if now.Before(deadline) {
+			return recoup.Decision{Kind: recoup.DecideWait, At: deadline, FinalAction: p.FinalAction, Inputs: in,
+				Reason: ch.Reason + "; waiting for the customer until " + deadline.In(p.Location).Format("Mon 2 Jan 15:04 MST") + ", then " + string(p.FinalAction)}, nil
+		}
+		return recoup.Decision{Kind: recoup.DecideFinal, At: now, FinalAction: p.FinalAction, Inputs: in,
+			Reason: ch.Reason + "; final action: " + string(p.FinalAction)}, nil
+	}
+	in["p"] = strconv.FormatFloat(ch.Mean, 'f', 3, 64)
+	in["p_sampled"] = strconv.FormatFloat(ch.Sampled, 'f', 3, 64)
+	in["p_earliest"] = strconv.FormatFloat(ch.MeanFrom, 'f', 3, 64)
+	d.At, d.Inputs = ch.At, in
+	d.Reason = fmt.Sprintf("charge %d of %d: %s", p.Retry.MaxAttempts-left+1, p.Retry.MaxAttempts, ch.Reason)
+	return d, nil
+}
+
+// learn teaches the model the outcome of recoup's charge a of the case c, as the case stood
+// before the charge: only a charge of the card that failed, which reached the issuer (a charge
+// of a new card says nothing about when the old one passes). It runs last in its transaction,
+// after any sync of the model, so no process folds an observation that may yet roll back.
+func (e *Engine) learn(tx recoup.Tx, c recoup.Case, attempts []recoup.Attempt, a recoup.Attempt, p *policy.Policy) error {
+	if a.Status == recoup.AttemptError || c.LastDecline == nil || c.NewPaymentMethodID != "" {
+		return nil
+	}
+	tc := timingCase(c, attempts, p, a.StartedAt)
+	return tx.AddObservation(&recoup.Observation{Model: ModelName, Kind: recoup.ObserveOutcome,
+		Features: timing.Features(tc, a.StartedAt), Success: a.Status == recoup.AttemptSucceeded, At: a.FinishedAt})
+}
+
+// LoadModel returns the retry-timing model as the store holds it: its latest snapshot with
+// every later observation folded in.
+func LoadModel(ctx context.Context, store recoup.Store) (*timing.Model, error) {
+	var l learner
+	err := store.Tx(ctx, func(tx recoup.Tx) error { return l.sync(tx, time.Time{}) })
+	if err != nil {
+		return nil, fmt.Errorf("load timing model: %w", err)
+	}
+	return l.model, nil
+}
+
+// ResetModel makes every engine sharing the store forget what the model learned: the next
+// outcome starts again from the priors.
+func ResetModel(ctx context.Context, store recoup.Store, now time.Time) error {
+	err := store.Tx(ctx, func(tx recoup.Tx) error {
+		return tx.AddObservation(&recoup.Observation{Model: ModelName, Kind: recoup.ObserveReset, At: now})
+	})
+	if err != nil {
+		return fmt.Errorf("reset timing model: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,134 @@
+package engine_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/engine"
+	"github.com/recoup-hq/recoup/policy"
+)
+
+const modelPolicyYAML = `
+timezone: America/Chicago
+retry:
+  strategy: model
+  max_attempts: 4
+  max_duration: 10d
+  min_gap: 1d
+  model: {hours: [8, 18], min_probability: 0.01}
+`
+
+// Under the model strategy the engine picks a time in the customer's local hours, says why in
+// numbers, and teaches every outcome to the model it shares through the store.
+func TestModelTimesRetriesAndLearns(t *testing.T) {
+	h := newHarness(t, modelPolicyYAML)
+	h.gw.failRenewal("in_1", "cus_1", 2500, insufficient)
+	h.gw.script("in_1", insufficient, nil) // the second retry pays
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.runDue()
+	c := h.wantState("in_1", recoup.StateScheduled)
+	loc, _ := time.LoadLocation("America/Chicago")
+	at := c.NextAction.At
+	if hr := at.In(loc).Hour(); hr < 8 || hr > 18 {
+		t.Errorf("retry planned at %s local, outside 08-18", at.In(loc))
+	}
+	if at.Before(h.now.Add(24 * time.Hour)) {
+		t.Errorf("retry planned at %s, before the 1d gap after the failure", at)
+	}
+	var decision recoup.TimelineEntry
+	for _, e := range h.timeline(c) {
+		if e.Kind == recoup.EntryDecision {
+			decision = e
+		}
+	}
+	if !strings.Contains(decision.Summary, "CST") && !strings.Contains(decision.Summary, "CDT") {
+		t.Errorf("decision %q is not in the customer's local time", decision.Summary)
+	}
+	for _, want := range []string{"insufficient_funds", "p=", "budget 4 of 4 left"} {
+		if !strings.Contains(decision.Summary, want) {
+			t.Errorf("decision %q lacks %q", decision.Summary, want)
+		}
+	}
+	if !strings.Contains(string(decision.Detail), `"strategy":"model"`) || !strings.Contains(string(decision.Detail), `"p_sampled"`) {
+		t.Errorf("decision inputs %s lack the model's numbers", decision.Detail)
+	}
+
+	for range 20 {
+		if _, ok := h.nextAt(); !ok {
+			break
+		}
+		h.advance(24 * time.Hour)
+	}
+	h.wantState("in_1", recoup.StateRecovered)
+	var obs []recoup.Observation
+	if err := h.store.Tx(h.ctx, func(tx recoup.Tx) (err error) {
+		obs, err = tx.Observations(engine.ModelName, 0, 100)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(obs) != 2 || obs[0].Success || !obs[1].Success {
+		t.Fatalf("observations %+v, want a decline then a success", obs)
+	}
+	if f := strings.Join(obs[0].Features, " "); !strings.Contains(f, "code:insufficient_funds") || !strings.Contains(f, "funds|attempt:1") ||
+		!strings.Contains(f, "funds|since_last:") {
+		t.Errorf("first observation's features %s do not describe the first retry", f)
+	}
+	if f := strings.Join(obs[1].Features, " "); !strings.Contains(f, "funds|attempt:2") {
+		t.Errorf("second observation's features %s do not describe the second retry", f)
+	}
+}
+
+// A technical failure is retried within minutes, not on the next day, even under a day's gap.
+func TestTechnicalFailureRapidRetry(t *testing.T) {
+	h := newHarness(t, modelPolicyYAML+"  technical: [1m, 5m]\n")
+	processing := &recoup.Decline{Code: "processing_error"}
+	h.gw.failRenewal("in_1", "cus_1", 2500, processing)
+	h.gw.script("in_1", processing, nil)
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.runDue()
+	c := h.caseOf("in_1")
+	if c.NextAction == nil || c.NextAction.At.Sub(h.now) > 2*time.Minute {
+		t.Fatalf("next action %+v, want a rapid retry a minute after the failure", c.NextAction)
+	}
+	h.advance(time.Minute)
+	h.advance(5 * time.Minute)
+	h.wantState("in_1", recoup.StateRecovered)
+	if len(h.gw.calls) != 2 {
+		t.Errorf("%d charges, want 2 rapid retries", len(h.gw.calls))
+	}
+}
+
+// A model reset recorded in the store makes every engine forget what it learned.
+func TestModelResetIsSharedThroughTheStore(t *testing.T) {
+	h := newHarness(t, modelPolicyYAML)
+	add := func(o recoup.Observation) {
+		t.Helper()
+		if err := h.store.Tx(h.ctx, func(tx recoup.Tx) error { return tx.AddObservation(&o) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 300 {
+		add(recoup.Observation{Model: engine.ModelName, Kind: recoup.ObserveOutcome, Features: []string{"bias", "cat:funds"}, Success: true})
+	}
+	m, err := engine.LoadModel(h.ctx, h.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Updates != 300 || m.Predict([]string{"bias", "cat:funds"}) < 0.9 {
+		t.Fatalf("model after 300 successes: %d updates, p=%.2f", m.Updates, m.Predict([]string{"bias", "cat:funds"}))
+	}
+	if err := engine.ResetModel(h.ctx, h.store, h.now); err != nil {
+		t.Fatal(err)
+	}
+	m, err = engine.LoadModel(h.ctx, h.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Updates != 0 {
+		t.Errorf("model after a reset has %d updates", m.Updates)
+	}
+	_ = policy.StrategyModel
+}
