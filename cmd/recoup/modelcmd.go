@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/recoup-hq/recoup/engine"
+	"github.com/recoup-hq/recoup/jobs"
+)
+
+// ModelCmd inspects and resets the learned retry-timing model.
+type ModelCmd struct {
+	Show  ModelShowCmd  `cmd:"" help:"Show what the retry-timing model has learned."`
+	Reset ModelResetCmd `cmd:"" help:"Forget what the retry-timing model learned; every process starts again from the priors."`
+}
+
+// ModelShowCmd prints the model's learned features.
+type ModelShowCmd struct {
+	Top    int    `default:"40" help:"Show at most this many features, most observed first."`
+	Filter string `help:"Show only the features whose name contains this, e.g. funds| or since_15th."`
+}
+
+// Run prints the model.
+func (c *ModelShowCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
+	b, err := openBackend(ctx, g.DatabaseURL, jobs.Config{Clock: realClock{}, Logger: g.Logger()})
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	if err := b.Migrate(ctx); err != nil {
+		return err
+	}
+	m, err := engine.LoadModel(ctx, b.store)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "retry-timing model: %d outcomes learned (Bayesian probit, beta %.2f, prior variance %.3f)\n", m.Updates, m.Beta, m.PriorVar)
+	if m.Updates == 0 {
+		fmt.Fprintln(out, "nothing learned yet: decisions use the priors (each category's public base rate, timing neutral)")
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "feature\toutcomes\tweight\t± sd\tp alone")
+	shown := 0
+	for _, f := range m.Learned() {
+		if c.Filter != "" && !strings.Contains(f, c.Filter) {
+			continue
+		}
+		if shown >= c.Top {
+			break
+		}
+		w := m.Weight(f)
+		fmt.Fprintf(tw, "%s\t%d\t%+.3f\t%.3f\t%.2f\n", f, w.N, w.Mean, math.Sqrt(w.Var), m.Predict([]string{f}))
+		shown++
+	}
+	return tw.Flush()
+}
+
+// ModelResetCmd resets the model.
+type ModelResetCmd struct {
+	Yes bool `help:"Confirm: the learned state is forgotten by every process sharing the database."`
+}
+
+// Run records a reset.
+func (c *ModelResetCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
+	if !c.Yes {
+		return fmt.Errorf("model reset forgets everything the model learned: run it again with --yes")
+	}
+	b, err := openBackend(ctx, g.DatabaseURL, jobs.Config{Clock: realClock{}, Logger: g.Logger()})
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	if err := b.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := engine.ResetModel(ctx, b.store, time.Now()); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "retry-timing model reset: decisions start again from the priors")
+	return nil
+}
