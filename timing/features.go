@@ -41,7 +41,7 @@ func Features(c Case, t time.Time) []string {
 	}
 	l := t.In(loc)
 	g := group(c.Category)
-	out := make([]string, 0, 24)
+	out := make([]string, 0, 32)
 	out = append(out, "bias", "cat:"+string(c.Category), "code:"+orNone(c.Code), "brand:"+orNone(strings.ToLower(c.Brand)),
 		"funding:"+orNone(strings.ToLower(c.Funding)), "amount:"+amountBucket(c.Amount, c.Currency),
 		g+"|attempt:"+attemptBucket(c.Charges+1),
@@ -59,8 +59,16 @@ func Features(c Case, t time.Time) []string {
 	default:
 		out = append(out, g+"|day:business")
 	}
+	// Whether each kind of payday has come since the failure: money that was short at the
+	// failure arrives at the next payday, not the one before it.
+	failedDays := civilDays(c.FirstFailed.In(loc), l)
 	for i, k := range Paydays {
-		out = append(out, g+"|since_"+k+":"+dayBucket(daysSincePayday(c.Cal, l, i)))
+		since := daysSincePayday(c.Cal, l, i)
+		passed := "no"
+		if since < failedDays {
+			passed = "yes"
+		}
+		out = append(out, g+"|since_"+k+":"+dayBucket(since), g+"|passed_"+k+":"+passed)
 	}
 	return out
 }
@@ -180,4 +188,11 @@ func daysSincePayday(c Calendar, l time.Time, k int) int {
 	default: // friday
 		return (int(l.Weekday()) - int(time.Friday) + 7) % 7
 	}
+}
+
+// civilDays counts the local calendar days from a's date to b's date.
+func civilDays(a, b time.Time) int {
+	da := time.Date(a.Year(), a.Month(), a.Day(), 12, 0, 0, 0, time.UTC)
+	db := time.Date(b.Year(), b.Month(), b.Day(), 12, 0, 0, 0, time.UTC)
+	return int(db.Sub(da).Hours() / 24)
 }

@@ -75,7 +75,7 @@ func TestPaydayFeatures(t *testing.T) {
 		// Mon 16 Mar 2026, 09:30 local (13:30 UTC).
 		{time.Date(2026, 3, 16, 13, 30, 0, 0, time.UTC), []string{"funds|hour:9", "funds|weekday:Mon", "funds|dom:16",
 			"funds|since_1st:7+", "funds|since_15th:1", "funds|since_25th:7+", "funds|since_friday:3", "funds|day:business",
-			"funds|since_last_business_day:7+", "funds|since_failure:14d+"}},
+			"funds|since_last_business_day:7+", "funds|since_failure:14d+", "funds|passed_15th:yes", "funds|passed_1st:no"}},
 		// Fri 1 May 2026: the 1st, a Friday; April's last business day was Thu 30 Apr.
 		{time.Date(2026, 5, 1, 10, 0, 0, 0, ny), []string{"funds|since_1st:0", "funds|since_friday:0", "funds|since_last_business_day:1", "funds|since_25th:6" /* bucket 4-6 */}},
 		// 2 Jan 2026: since the 25th of December is 8 days, across the year.
