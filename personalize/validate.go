@@ -152,7 +152,7 @@ func Validate(r Request, subject, body string, rules Rules) error {
 
 // markupRE matches HTML tags and comments, character entities, script and data URLs, Markdown
 // links and any template syntax (the placeholder is removed before matching).
-var markupRE = regexp.MustCompile(`(?i)<\s*[a-z/!?]|&(#\d+|#x[0-9a-f]+|[a-z]{2,8});|javascript:|vbscript:|data:[a-z]+/|\{\{|\}\}|\{%|%\}|\$\{|\[[^\]\n]*\]\([^)\n]*\)`)
+var markupRE = regexp.MustCompile(`(?i)<\s*[a-z/!?][^>\n]{0,30}>?|&(#\d+|#x[0-9a-f]+|[a-z]{2,8});|javascript:|vbscript:|data:[a-z]+/|\{\{|\}\}|\{%|%\}|\$\{|\[[^\]\n]*\]\([^)\n]*\)`)
 
 func findMarkup(s string) string { return markupRE.FindString(s) }
 
