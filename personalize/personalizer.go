@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -71,6 +72,12 @@ type Result struct {
 	Raw        string     // the model's raw output, for the audit ("" when no call answered)
 	Model      string     // the model that answered
 	Usage      Usage      // what this call used and is counted for (zero when no call was made)
+}
+
+// WithLink returns the subject and body with the card-update link in place of Placeholder:
+// the last step before the message goes to its channel, generated or not.
+func (r Result) WithLink(link string) (subject, body string) {
+	return strings.ReplaceAll(r.Subject, Placeholder, link), strings.ReplaceAll(r.Body, Placeholder, link)
 }
 
 // Personalize returns the personalized message for r, or the template with the reason it was

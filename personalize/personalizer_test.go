@@ -70,6 +70,9 @@ func TestPersonalizeGenerates(t *testing.T) {
 			if f.calls() != 1 {
 				t.Errorf("calls = %d", f.calls())
 			}
+			if _, body := res.WithLink("https://billing.example.com/u/tok"); strings.Count(body, "https://billing.example.com/u/tok") != 1 || strings.Contains(body, Placeholder) {
+				t.Errorf("WithLink body = %q", body)
+			}
 		})
 	}
 }
