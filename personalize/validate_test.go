@@ -138,3 +138,13 @@ func TestValidateToneOnlyInEnglish(t *testing.T) {
 		t.Fatalf("Validate: %v", err)
 	}
 }
+
+// Validate runs once per generated message; its regular expressions dominate.
+func BenchmarkValidate(b *testing.B) {
+	r := request(ToneUrgent)
+	for b.Loop() {
+		if err := Validate(r, "Action needed on your Pro plan", goodUrgent, Rules{Limits: DefaultLimits}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
