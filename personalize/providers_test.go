@@ -166,6 +166,14 @@ func TestForMessage(t *testing.T) {
 	}
 }
 
+// A customer whose language is unknown gets the templates' language.
+func TestForMessageDefaultsToEnglish(t *testing.T) {
+	c, m := sensitiveCase()
+	if got := ForMessage(c, m, Customer{Plan: "Pro"}); got.Locale != "en" || got.FirstName != "" {
+		t.Errorf("ForMessage = %+v", got)
+	}
+}
+
 func TestTenure(t *testing.T) {
 	for days, want := range map[int]string{
 		0: "a new customer (less than a month)", 45: "a customer for 1 month", 200: "a customer for 6 months",

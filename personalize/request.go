@@ -65,8 +65,12 @@ type Customer struct {
 // ForMessage builds the Request for a campaign message rendered for case c: the hook the engine
 // calls before handing the message to its channel. It copies only the allowed facts; the case's
 // ids, email address and card details stay behind. m.Subject and m.Text must hold Placeholder
-// where the link goes.
+// where the link goes. A customer whose language is unknown gets English, the language the
+// templates ship in.
 func ForMessage(c recoup.Case, m recoup.Message, who Customer) Request {
+	if who.Locale == "" {
+		who.Locale = "en"
+	}
 	return Request{
 		FirstName:  who.FirstName,
 		Plan:       who.Plan,
