@@ -1,0 +1,198 @@
+package policy
+
+import (
+	"fmt"
+	"time"
+
+	"cel.dev/cel-go/cel"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// Segment is a named group of cases with its own rules, chosen by a CEL expression over the
+// facts of the case when it opens.
+type Segment struct {
+	Name string
+	// When is the segment's CEL rule, as written; "true" catches every case.
+	When string
+	Rules
+	prog cel.Program
+}
+
+// SegmentFacts are what a segment rule can read: the invoice, the customer and the
+// subscription, as Stripe showed them when the case opened.
+type SegmentFacts struct {
+	Invoice      InvoiceFacts
+	Customer     CustomerFacts
+	Subscription SubscriptionFacts
+}
+
+// InvoiceFacts describe the unpaid invoice.
+type InvoiceFacts struct {
+	AmountDue     int64  // in the currency's minor unit (cents)
+	Currency      string // lower-case ISO code
+	Interval      string // the subscription's billing interval: day, week, month, year; "" if unknown
+	IntervalCount int
+	PriceIDs      []string
+	ProductIDs    []string
+	BillingReason string
+}
+
+// CustomerFacts describe the customer.
+type CustomerFacts struct {
+	Country       string // ISO 3166-1 alpha-2, "" if unknown
+	TenureDays    int    // days since the customer was created in Stripe
+	LifetimeValue int64  // minor units paid so far, when known; 0 otherwise
+	Metadata      map[string]string
+	PastFailures  int // recovery cases opened for this customer before this one
+}
+
+// SubscriptionFacts describe the invoice's subscription.
+type SubscriptionFacts struct {
+	Status   string
+	Metadata map[string]string
+}
+
+// FactsOf gathers the segment facts of an invoice; pastFailures comes from the store.
+func FactsOf(inv recoup.Invoice, pastFailures int, now time.Time) SegmentFacts {
+	f := SegmentFacts{
+		Invoice: InvoiceFacts{AmountDue: inv.AmountDue, Currency: inv.Currency, Interval: inv.Interval,
+			IntervalCount: inv.IntervalCount, PriceIDs: inv.PriceIDs, ProductIDs: inv.ProductIDs, BillingReason: inv.BillingReason},
+		Customer: CustomerFacts{Country: inv.CustomerCountry, LifetimeValue: inv.CustomerLifetimeValue,
+			Metadata: inv.CustomerMetadata, PastFailures: pastFailures},
+		Subscription: SubscriptionFacts{Status: inv.SubscriptionStatus, Metadata: inv.SubscriptionMetadata},
+	}
+	if !inv.CustomerCreated.IsZero() && now.After(inv.CustomerCreated) {
+		f.Customer.TenureDays = int(now.Sub(inv.CustomerCreated) / (24 * time.Hour))
+	}
+	return f
+}
+
+// factVars declares every fact a rule can read, with its CEL type. The names are qualified
+// (invoice.amount_due), so a misspelt field is an undeclared reference when the policy loads,
+// not a missing key when a case opens.
+var factVars = []struct {
+	name string
+	typ  *cel.Type
+	get  func(SegmentFacts) any
+}{
+	{"invoice.amount_due", cel.IntType, func(f SegmentFacts) any { return f.Invoice.AmountDue }},
+	{"invoice.amount", cel.DoubleType, func(f SegmentFacts) any { return decimal(f.Invoice.AmountDue, f.Invoice.Currency) }},
+	{"invoice.currency", cel.StringType, func(f SegmentFacts) any { return f.Invoice.Currency }},
+	{"invoice.interval", cel.StringType, func(f SegmentFacts) any { return f.Invoice.Interval }},
+	{"invoice.interval_count", cel.IntType, func(f SegmentFacts) any { return int64(f.Invoice.IntervalCount) }},
+	{"invoice.price_ids", cel.ListType(cel.StringType), func(f SegmentFacts) any { return orEmpty(f.Invoice.PriceIDs) }},
+	{"invoice.product_ids", cel.ListType(cel.StringType), func(f SegmentFacts) any { return orEmpty(f.Invoice.ProductIDs) }},
+	{"invoice.billing_reason", cel.StringType, func(f SegmentFacts) any { return f.Invoice.BillingReason }},
+	{"customer.country", cel.StringType, func(f SegmentFacts) any { return f.Customer.Country }},
+	{"customer.tenure_days", cel.IntType, func(f SegmentFacts) any { return int64(f.Customer.TenureDays) }},
+	{"customer.lifetime_value", cel.IntType, func(f SegmentFacts) any { return f.Customer.LifetimeValue }},
+	{"customer.metadata", cel.MapType(cel.StringType, cel.StringType), func(f SegmentFacts) any { return orEmptyMap(f.Customer.Metadata) }},
+	{"customer.past_failures", cel.IntType, func(f SegmentFacts) any { return int64(f.Customer.PastFailures) }},
+	{"subscription.status", cel.StringType, func(f SegmentFacts) any { return f.Subscription.Status }},
+	{"subscription.metadata", cel.MapType(cel.StringType, cel.StringType), func(f SegmentFacts) any { return orEmptyMap(f.Subscription.Metadata) }},
+}
+
+// FactNames lists the facts a segment rule can read, for documentation and tests.
+func FactNames() []string {
+	out := make([]string, len(factVars))
+	for i, v := range factVars {
+		out[i] = v.name
+	}
+	return out
+}
+
+// ruleCostLimit bounds one rule's evaluation: enough for comparisons and list or map lookups
+// over an invoice's few prices, too little for a runaway comprehension.
+const ruleCostLimit = 10_000
+
+func newEnv() (*cel.Env, error) {
+	opts := make([]cel.EnvOption, 0, len(factVars))
+	for _, v := range factVars {
+		opts = append(opts, cel.Variable(v.name, v.typ))
+	}
+	return cel.NewEnv(opts...)
+}
+
+// ruleError is one problem of a rule, at a column of the rule's text (1-based; 0 if unknown).
+type ruleError struct {
+	Column  int
+	Message string
+}
+
+// compileRule type-checks a rule and reports whether it is the constant true (a catch-all).
+func compileRule(env *cel.Env, src string) (cel.Program, bool, []ruleError) {
+	ast, iss := env.Compile(src)
+	if iss != nil && iss.Err() != nil {
+		var out []ruleError
+		for _, e := range iss.Errors() {
+			col := 0
+			if e.Location != nil && e.Location.Line() == 1 {
+				col = e.Location.Column() + 1
+			}
+			out = append(out, ruleError{Column: col, Message: e.Message})
+		}
+		return nil, false, out
+	}
+	if !ast.OutputType().IsExactType(cel.BoolType) {
+		return nil, false, []ruleError{{Message: fmt.Sprintf("the rule must be true or false, but it gives a %s", ast.OutputType())}}
+	}
+	prog, err := env.Program(ast, cel.CostLimit(ruleCostLimit))
+	if err != nil {
+		return nil, false, []ruleError{{Message: err.Error()}}
+	}
+	catchAll := false
+	if e := ast.NativeRep().Expr(); e != nil && e.AsLiteral() != nil {
+		catchAll = e.AsLiteral().Value() == true
+	}
+	return prog, catchAll, nil
+}
+
+// Match returns the name of the first segment whose rule holds for the facts, or
+// DefaultSegment. A rule that fails to evaluate (over its cost limit) does not match; the
+// error says which and why, and the search goes on.
+func (p *Policy) Match(f SegmentFacts) (string, error) {
+	if len(p.Segments) == 0 {
+		return DefaultSegment, nil
+	}
+	act := make(map[string]any, len(factVars))
+	for _, v := range factVars {
+		act[v.name] = v.get(f)
+	}
+	var firstErr error
+	for _, s := range p.Segments {
+		out, _, err := s.prog.Eval(act)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("segment %s: %w", s.Name, err)
+			}
+			continue
+		}
+		if b, ok := out.Value().(bool); ok && b {
+			return s.Name, firstErr
+		}
+	}
+	return DefaultSegment, firstErr
+}
+
+func decimal(minor int64, currency string) float64 {
+	if recoup.IsZeroDecimal(currency) {
+		return float64(minor)
+	}
+	return float64(minor) / 100
+}
+
+func orEmpty(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
+}
+
+func orEmptyMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
