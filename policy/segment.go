@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"cel.dev/cel-go/cel"
@@ -111,6 +112,9 @@ func newEnv() (*cel.Env, error) {
 	for _, v := range factVars {
 		opts = append(opts, cel.Variable(v.name, v.typ))
 	}
+	// Optional syntax lets a rule read a metadata key that may be absent:
+	// customer.metadata.?tier.orValue("") == "vip".
+	opts = append(opts, cel.OptionalTypes())
 	return cel.NewEnv(opts...)
 }
 
@@ -149,8 +153,9 @@ func compileRule(env *cel.Env, src string) (cel.Program, bool, []ruleError) {
 }
 
 // Match returns the name of the first segment whose rule holds for the facts, or
-// DefaultSegment. A rule that fails to evaluate (over its cost limit) does not match; the
-// error says which and why, and the search goes on.
+// DefaultSegment. A rule that reads a metadata key the case does not have does not match. A
+// rule that fails otherwise (over its cost limit) does not match either; the error says which
+// and why, and the search goes on.
 func (p *Policy) Match(f SegmentFacts) (string, error) {
 	if len(p.Segments) == 0 {
 		return DefaultSegment, nil
@@ -163,6 +168,9 @@ func (p *Policy) Match(f SegmentFacts) (string, error) {
 	for _, s := range p.Segments {
 		out, _, err := s.prog.Eval(act)
 		if err != nil {
+			if strings.HasPrefix(err.Error(), "no such key") {
+				continue
+			}
 			if firstErr == nil {
 				firstErr = fmt.Errorf("segment %s: %w", s.Name, err)
 			}
