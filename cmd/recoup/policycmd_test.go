@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPolicyCheckPrintsEveryProblemWithItsPosition(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("retry:\n  hours: 3\nsegments:\n  - {name: big, when: invoice.amount_due > \"x\"}\n"), 0o600)
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"policy", "check", bad}, &out, func(int) {})
+	if err == nil || !strings.Contains(err.Error(), "1 problem") {
+		t.Fatalf("err %v", err)
+	}
+	// The structural problem is reported first; the rule's once the structure is right.
+	if want := bad + `:2:3: retry.hours: unknown key "hours" (did you mean "hour"?)`; strings.TrimSpace(out.String()) != want {
+		t.Fatalf("output\n%s\nwant\n%s", out.String(), want)
+	}
+	os.WriteFile(bad, []byte("segments:\n  - {name: big, when: 'invoice.amount_due > \"x\"'}\n  - {name: all, when: 'true'}\n  - {name: never, when: 'false'}\n"), 0o600)
+	out.Reset()
+	err = run(t.Context(), []string{"policy", "check", bad}, &out, func(int) {})
+	if err == nil || !strings.Contains(err.Error(), "2 problem") {
+		t.Fatalf("err %v\n%s", err, out.String())
+	}
+	for _, want := range []string{bad + ":2:43: segments[0].when: invalid rule: found no matching overload for '_>_'", bad + `:4:6: segments[2]: segment "never" can never match`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output\n%s\nlacks\n%s", out.String(), want)
+		}
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"policy", "check", "../../policies/examples/segments.yaml"}, &out, func(int) {}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "valid (version ") || !strings.Contains(out.String(), "segments: high-value, at-risk, small, standard, default") {
+		t.Fatalf("output %q", out.String())
+	}
+}
