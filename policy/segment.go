@@ -203,4 +203,3 @@ func orEmptyMap(m map[string]string) map[string]string {
 	}
 	return m
 }
-
