@@ -42,7 +42,12 @@ type Invoice struct {
 	LastPayment *Payment `json:"last_payment,omitempty"`
 
 	// Facts about the subscription and the customer, which policy segments read when a case
-	// opens. Zero when Stripe did not include them.
+	// opens; nil when Stripe did not include them. A pointer keeps Invoice comparable.
+	Facts *InvoiceFacts `json:"facts,omitempty"`
+}
+
+// InvoiceFacts describe an invoice's subscription and customer as Stripe showed them with it.
+type InvoiceFacts struct {
 	Interval              string            `json:"interval,omitempty"` // the subscription's billing interval: day, week, month, year
 	IntervalCount         int               `json:"interval_count,omitempty"`
 	PriceIDs              []string          `json:"price_ids,omitempty"`

@@ -57,14 +57,19 @@ type SubscriptionFacts struct {
 // FactsOf gathers the segment facts of an invoice; pastFailures comes from the store.
 func FactsOf(inv recoup.Invoice, pastFailures int, now time.Time) SegmentFacts {
 	f := SegmentFacts{
-		Invoice: InvoiceFacts{AmountDue: inv.AmountDue, Currency: inv.Currency, Interval: inv.Interval,
-			IntervalCount: inv.IntervalCount, PriceIDs: inv.PriceIDs, ProductIDs: inv.ProductIDs, BillingReason: inv.BillingReason},
-		Customer: CustomerFacts{Country: inv.CustomerCountry, LifetimeValue: inv.CustomerLifetimeValue,
-			Metadata: inv.CustomerMetadata, PastFailures: pastFailures},
-		Subscription: SubscriptionFacts{Status: inv.SubscriptionStatus, Metadata: inv.SubscriptionMetadata},
+		Invoice:  InvoiceFacts{AmountDue: inv.AmountDue, Currency: inv.Currency, BillingReason: inv.BillingReason},
+		Customer: CustomerFacts{Country: inv.CustomerCountry, PastFailures: pastFailures},
 	}
-	if !inv.CustomerCreated.IsZero() && now.After(inv.CustomerCreated) {
-		f.Customer.TenureDays = int(now.Sub(inv.CustomerCreated) / (24 * time.Hour))
+	x := inv.Facts
+	if x == nil {
+		return f
+	}
+	f.Invoice.Interval, f.Invoice.IntervalCount = x.Interval, x.IntervalCount
+	f.Invoice.PriceIDs, f.Invoice.ProductIDs = x.PriceIDs, x.ProductIDs
+	f.Customer.LifetimeValue, f.Customer.Metadata = x.CustomerLifetimeValue, x.CustomerMetadata
+	f.Subscription = SubscriptionFacts{Status: x.SubscriptionStatus, Metadata: x.SubscriptionMetadata}
+	if !x.CustomerCreated.IsZero() && now.After(x.CustomerCreated) {
+		f.Customer.TenureDays = int(now.Sub(x.CustomerCreated) / (24 * time.Hour))
 	}
 	return f
 }

@@ -132,9 +132,10 @@ func TestSegmentRuleCostLimit(t *testing.T) {
 
 func TestFactsOf(t *testing.T) {
 	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
-	inv := recoup.Invoice{AmountDue: 1999, Currency: "eur", Interval: "month", IntervalCount: 1, PriceIDs: []string{"price_1"},
-		CustomerCountry: "FR", CustomerCreated: now.Add(-100 * 24 * time.Hour), CustomerMetadata: map[string]string{"tier": "gold"},
-		SubscriptionStatus: "past_due", SubscriptionMetadata: map[string]string{"plan": "pro"}}
+	inv := recoup.Invoice{AmountDue: 1999, Currency: "eur", CustomerCountry: "FR", Facts: &recoup.InvoiceFacts{
+		Interval: "month", IntervalCount: 1, PriceIDs: []string{"price_1"},
+		CustomerCreated: now.Add(-100 * 24 * time.Hour), CustomerMetadata: map[string]string{"tier": "gold"},
+		SubscriptionStatus: "past_due", SubscriptionMetadata: map[string]string{"plan": "pro"}}}
 	f := policy.FactsOf(inv, 2, now)
 	if f.Invoice.AmountDue != 1999 || f.Customer.TenureDays != 100 || f.Customer.PastFailures != 2 || f.Customer.Country != "FR" ||
 		f.Subscription.Status != "past_due" || f.Subscription.Metadata["plan"] != "pro" || f.Invoice.Interval != "month" {

@@ -79,6 +79,16 @@ func TestContract(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("CancelAtPeriodEnd", func(t *testing.T) {
+		if err := c.CancelAtPeriodEnd(ctx, "sub_123", "contract-cancel-at-period-end"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("PauseCollection", func(t *testing.T) {
+		if err := c.PauseCollection(ctx, "sub_123", "contract-pause"); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("MarkUncollectible", func(t *testing.T) {
 		if err := c.MarkUncollectible(ctx, "in_123", "contract-uncollectible"); err != nil {
 			t.Fatal(err)
