@@ -18,8 +18,11 @@ func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	p := e.Policy()
+	p := e.Policy().For(c.Segment)
 	f := facts(*c, attempts)
+	if p.Observing() {
+		f.Charges += c.ShadowCharges // the charges recoup would have made walk the schedule
+	}
 	c.Category = f.Verdict.Category
 	d := p.Decide(f, now)
 	if d.Kind == recoup.DecideRetry {
@@ -54,13 +57,20 @@ func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
 
 func decisionSummary(d recoup.Decision, p *policy.Policy) string {
 	at := d.At.In(p.Location).Format("Mon 2 Jan 2006 15:04 MST")
+	var s string
 	switch d.Kind {
 	case recoup.DecideRetry:
-		return "retry " + at + ": " + d.Reason
+		s = "retry " + at + ": " + d.Reason
 	case recoup.DecideWait:
-		return "wait for the customer until " + at + ": " + d.Reason
+		s = "wait for the customer until " + at + ": " + d.Reason
+	default:
+		s = string(d.FinalAction) + " " + at + ": " + d.Reason
 	}
-	return string(d.FinalAction) + " " + at + ": " + d.Reason
+	s += " [segment " + p.Segment + ", policy " + p.Version + "]"
+	if p.Observing() {
+		return observePrefix + "would " + s
+	}
+	return s
 }
 
 // facts derives what the policy needs from the case and its attempts. Rules that hold for a
