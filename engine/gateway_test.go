@@ -22,6 +22,8 @@ type fakeGateway struct {
 	calls    []recoup.PayRequest
 	canceled []string
 	written  []string
+	// atPeriodEnd and paused list the subscriptions set to cancel at period end and paused.
+	atPeriodEnd, paused []string
 	// beforePay and afterPay, when set, run around a charge; returning an error aborts there,
 	// as a crash would.
 	beforePay, afterPay func(req recoup.PayRequest) error
@@ -149,4 +151,19 @@ func (g *fakeGateway) failedOn(id, pm string, d *recoup.Decline) {
 	inv := g.invoices[id]
 	inv.AttemptCount++
 	inv.LastPayment = &recoup.Payment{PaymentMethodID: pm, Status: "requires_payment_method", Decline: d, At: g.h.now}
+}
+
+// CancelAtPeriodEnd and PauseCollection make the fake a recoup.SubscriptionGateway.
+func (g *fakeGateway) CancelAtPeriodEnd(_ context.Context, sub, _ string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.atPeriodEnd = append(g.atPeriodEnd, sub)
+	return nil
+}
+
+func (g *fakeGateway) PauseCollection(_ context.Context, sub, _ string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.paused = append(g.paused, sub)
+	return nil
 }
