@@ -115,7 +115,9 @@ func TestFinalActions(t *testing.T) {
 		{"cancel_at_period_end", func(g *fakeGateway) []string { return g.atPeriodEnd }, "sub_in_1"},
 		{"pause_collection", func(g *fakeGateway) []string { return g.paused }, "sub_in_1"},
 		{"mark_uncollectible", func(g *fakeGateway) []string { return g.written }, "in_1"},
-		{"leave_past_due", func(g *fakeGateway) []string { return append(append(append(g.canceled, g.atPeriodEnd...), g.paused...), g.written...) }, ""},
+		{"leave_past_due", func(g *fakeGateway) []string {
+			return append(append(append(g.canceled, g.atPeriodEnd...), g.paused...), g.written...)
+		}, ""},
 	} {
 		t.Run(tc.action, func(t *testing.T) {
 			h := newHarness(t, strings.Replace(testPolicy, "final_action: cancel_subscription", "final_action: "+tc.action+"\nfinal_after: 20d", 1))
