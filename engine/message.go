@@ -151,7 +151,7 @@ func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Mess
 			summary = fmt.Sprintf("message %d sent by %s: %s (%s)", m.Step, m.Channel, m.Subject, m.Tone)
 		case errors.Is(sendErr, errObserveOnly):
 			m.Status, m.Error = recoup.MessageSkipped, sendErr.Error()
-			summary = fmt.Sprintf("%swould send message %d by %s: %s (%s); not sent", observePrefix, m.Step, m.Channel, m.Template, m.Tone)
+			summary = fmt.Sprintf("%swould send message %d by %s: %s (%s); not sent", ObservePrefix, m.Step, m.Channel, m.Template, m.Tone)
 		case errors.Is(sendErr, errNoChannel):
 			m.Status, m.Error = recoup.MessageSkipped, sendErr.Error()
 			summary = fmt.Sprintf("message %d (%s) not sent: %v", m.Step, m.Template, errNoChannel)

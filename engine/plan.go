@@ -68,7 +68,7 @@ func decisionSummary(d recoup.Decision, p *policy.Policy) string {
 	}
 	s += " [segment " + p.Segment + ", policy " + p.Version + "]"
 	if p.Observing() {
-		return observePrefix + "would " + s
+		return ObservePrefix + "would " + s
 	}
 	return s
 }

@@ -14,8 +14,8 @@ import (
 // retries keep arriving as observations (attempts with Source stripe), so a case's timeline shows
 // what recoup would have done next to what Stripe did, and the shadow report compares them.
 
-// observePrefix starts every timeline entry of something recoup would have done.
-const observePrefix = "observe-only: "
+// ObservePrefix starts every timeline entry of something recoup would have done.
+const ObservePrefix = "observe-only: "
 
 // errObserveOnly is recorded on the messages recoup would have sent.
 var errObserveOnly = errors.New("observe-only mode: not sent")
@@ -36,7 +36,7 @@ func (e *Engine) shadowCharge(ctx context.Context, now time.Time, c recoup.Case,
 		}
 		cur.ShadowCharges++
 		cur.NextAction = nil
-		if err := note(tx, &cur, now, recoup.EntryAction, fmt.Sprintf("%swould charge %s now (charge %d); not charged", observePrefix, cur.Amount, cur.ShadowCharges),
+		if err := note(tx, &cur, now, recoup.EntryAction, fmt.Sprintf("%swould charge %s now (charge %d); not charged", ObservePrefix, cur.Amount, cur.ShadowCharges),
 			map[string]any{"observe_only": true, "would": "charge", "n": cur.ShadowCharges}); err != nil {
 			return err
 		}
@@ -58,11 +58,11 @@ func (e *Engine) shadowFinal(ctx context.Context, now time.Time, c recoup.Case, 
 		if cur.NextAction == nil || cur.NextAction.Seq != seq {
 			return errStale
 		}
-		if err := note(tx, &cur, now, recoup.EntryAction, fmt.Sprintf("%swould run the final action %s now; nothing done", observePrefix, action),
+		if err := note(tx, &cur, now, recoup.EntryAction, fmt.Sprintf("%swould run the final action %s now; nothing done", ObservePrefix, action),
 			map[string]any{"observe_only": true, "would": "final_action", "final_action": string(action), "segment": cur.Segment, "policy_version": e.Policy().Version}); err != nil {
 			return err
 		}
-		if err := transition(tx, &cur, recoup.StateExhausted, now, observePrefix+"recovery would have given up: "+cur.NextAction.Reason); err != nil {
+		if err := transition(tx, &cur, recoup.StateExhausted, now, ObservePrefix+"recovery would have given up: "+cur.NextAction.Reason); err != nil {
 			return err
 		}
 		return tx.UpdateCase(&cur)

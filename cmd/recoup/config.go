@@ -19,6 +19,7 @@ type CLI struct {
 	Migrate  MigrateCmd  `cmd:"" help:"Apply the database migrations (serve also applies them on start)."`
 	Backfill BackfillCmd `cmd:"" help:"Import the invoices already open and failed in the Stripe account."`
 	Policy   PolicyCmd   `cmd:"" help:"Work with policy files."`
+	Shadow   ShadowCmd   `cmd:"" help:"Observe-only (shadow) mode reports."`
 	Simulate SimulateCmd `cmd:"" help:"Run policies through a simulated world of failed payments and write an evaluation report."`
 }
 

@@ -40,3 +40,21 @@ func TestPolicyCheckPrintsEveryProblemWithItsPosition(t *testing.T) {
 		t.Fatalf("output %q", out.String())
 	}
 }
+
+func TestShadowReportCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	if err := run(t.Context(), []string{"--database-url", db, "migrate"}, &bytes.Buffer{}, func(int) {}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"--database-url", db, "shadow", "report"}, &out, func(int) {}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "observe-only report: 0 cases") {
+		t.Fatalf("output %q", out.String())
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"--database-url", db, "shadow", "report", "--json"}, &out, func(int) {}); err != nil || !strings.Contains(out.String(), `"cases": 0`) {
+		t.Fatalf("json: %v %q", err, out.String())
+	}
+}

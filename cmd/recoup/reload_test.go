@@ -19,7 +19,7 @@ type holder struct {
 	p  *policy.Policy
 }
 
-func (h *holder) Policy() *policy.Policy   { h.mu.Lock(); defer h.mu.Unlock(); return h.p }
+func (h *holder) Policy() *policy.Policy     { h.mu.Lock(); defer h.mu.Unlock(); return h.p }
 func (h *holder) SetPolicy(p *policy.Policy) { h.mu.Lock(); defer h.mu.Unlock(); h.p = p }
 
 // A reload puts a valid changed file in force, and keeps the policy in force when the new file
