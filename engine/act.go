@@ -245,6 +245,9 @@ func (e *Engine) final(ctx context.Context, now time.Time, c recoup.Case, seq in
 	if p.Observing() {
 		return e.shadowFinal(ctx, now, c, seq, action)
 	}
+	if hold := c.FirstFailedAt.Add(p.FinalAfter); p.FinalAfter > 0 && now.Before(hold) {
+		return e.holdFinal(ctx, now, c, seq, hold, p)
+	}
 	if p.ManualReview {
 		if wait, err := e.holdForReview(ctx, now, c, seq, action); err != nil || wait {
 			return err
@@ -271,45 +274,4 @@ func (e *Engine) final(ctx context.Context, now time.Time, c recoup.Case, seq in
 		}
 		return tx.UpdateCase(&cur)
 	})
-}
-
-// runFinal makes the final action's Stripe call, idempotently. A case without a subscription
-// has nothing to cancel or pause.
-func (e *Engine) runFinal(ctx context.Context, c recoup.Case, action recoup.FinalAction) error {
-	key := c.FinalActionKey(action)
-	switch action {
-	case recoup.FinalCancelSubscription:
-		if c.SubscriptionID != "" {
-			return e.gw.CancelSubscription(ctx, c.SubscriptionID, key)
-		}
-	case recoup.FinalMarkUncollectible:
-		return e.gw.MarkUncollectible(ctx, c.InvoiceID, key)
-	case recoup.FinalCancelAtPeriodEnd, recoup.FinalPauseCollection:
-		if c.SubscriptionID == "" {
-			return nil
-		}
-		sg, ok := e.gw.(recoup.SubscriptionGateway)
-		if !ok {
-			return recoup.Errorf(recoup.EINVALID, "the gateway cannot %s", action)
-		}
-		if action == recoup.FinalCancelAtPeriodEnd {
-			return sg.CancelAtPeriodEnd(ctx, c.SubscriptionID, key)
-		}
-		return sg.PauseCollection(ctx, c.SubscriptionID, key)
-	}
-	return nil
-}
-
-func finalSummary(c recoup.Case, action recoup.FinalAction) string {
-	switch action {
-	case recoup.FinalCancelSubscription:
-		return "subscription " + c.SubscriptionID + " cancelled"
-	case recoup.FinalCancelAtPeriodEnd:
-		return "subscription " + c.SubscriptionID + " set to cancel at the end of its period"
-	case recoup.FinalMarkUncollectible:
-		return "invoice marked uncollectible"
-	case recoup.FinalPauseCollection:
-		return "collection paused on subscription " + c.SubscriptionID
-	}
-	return "invoice left past due"
 }

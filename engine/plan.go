@@ -48,6 +48,9 @@ func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
 	if err := transition(tx, c, state, now, d.Reason); err != nil {
 		return err
 	}
+	if d.Kind == recoup.DecideRetry && c.Review != "" {
+		c.Review, c.ReviewedBy = "", "" // recovery resumed: a later final action needs a new approval
+	}
 	a := c.Plan(kind, d.At, d.Reason)
 	if err := note(tx, c, now, recoup.EntryDecision, decisionSummary(d, p), d); err != nil {
 		return err

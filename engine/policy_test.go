@@ -216,3 +216,55 @@ func TestObserveOnlyActsOnNothing(t *testing.T) {
 	h.runDue()
 	h.wantState(r.InvoiceID, recoup.StateRecovered)
 }
+
+// A wait for a new card that ends before final_after does not run the final action early.
+func TestFinalAfterHoldsAWaitThatEndsEarly(t *testing.T) {
+	h := newHarness(t, strings.Replace(testPolicy, "final_action: cancel_subscription", "final_action: mark_uncollectible\nfinal_after: 30d", 1))
+	h.gw.failRenewal("in_1", "cus_1", 2500, stolen)
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.advance(29 * 24 * time.Hour) // customer_wait (10d) ended long ago
+	if c := h.caseOf("in_1"); len(h.gw.written) != 0 || !c.State.Active() {
+		t.Fatalf("final action before final_after: %v; timeline:\n%s", h.gw.written, dump(h.timeline(c)))
+	}
+	h.advance(2 * 24 * time.Hour)
+	c := h.wantState("in_1", recoup.StateExhausted)
+	if len(h.gw.written) != 1 || !strings.Contains(dump(h.timeline(c)), "(final_after 30d)") {
+		t.Fatalf("written %v; timeline:\n%s", h.gw.written, dump(h.timeline(c)))
+	}
+}
+
+// A pending approval is withdrawn when recovery resumes (a new card), so the flag never shows
+// a final action that is no longer due.
+func TestReviewWithdrawnWhenRecoveryResumes(t *testing.T) {
+	h := newHarness(t, segmentPolicy)
+	h.gw.failRenewal("in_big", "cus_1", 250_000, insufficient)
+	h.ingest("evt_1", "invoice.payment_failed", "in_big", "cus_1")
+	h.advance(5 * 24 * time.Hour)
+	if c := h.caseOf("in_big"); c.Review != recoup.ReviewPending {
+		t.Fatalf("review %q", c.Review)
+	}
+	h.gw.script("in_big", nil) // the new card pays
+	h.ingest("evt_2", "payment_method.attached", "pm_new", "cus_1")
+	h.runDue()
+	c := h.caseOf("in_big")
+	if c.Review != "" || c.State != recoup.StateRecovered || c.RecoveredBy != recoup.ByRecoupRetry {
+		t.Fatalf("review %q, state %s; timeline:\n%s", c.Review, c.State, dump(h.timeline(c)))
+	}
+}
+
+// A win-back message is a campaign step whose day falls after the final action: messages go on
+// while the invoice is unpaid.
+func TestWinBackStepAfterTheFinalAction(t *testing.T) {
+	h := newHarness(t, testPolicy+"campaign:\n  hour: 9\n  steps:\n    - {day: 40, template: win_back, tone: gentle}\n")
+	h.gw.failRenewal("in_1", "cus_1", 2500, insufficient)
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.advance(20 * 24 * time.Hour)
+	h.wantState("in_1", recoup.StateExhausted)
+	if len(h.gw.canceled) != 1 || len(h.notes.sent) != 0 {
+		t.Fatalf("canceled %v, sent %d", h.gw.canceled, len(h.notes.sent))
+	}
+	h.advance(25 * 24 * time.Hour)
+	if len(h.notes.sent) != 1 || h.notes.sent[0].Template != "win_back" {
+		t.Fatalf("win-back not sent: %+v", h.notes.sent)
+	}
+}
