@@ -29,7 +29,7 @@ func (v *validator) check(root ast.Node) {
 }
 
 func (v *validator) checkNode(path string, n ast.Node, t reflect.Type) {
-	n = unwrap(n)
+	n = v.unwrap(n)
 	if n == nil || n.Type() == ast.NullType {
 		return
 	}
@@ -95,18 +95,30 @@ func (v *validator) checkNode(path string, n ast.Node, t reflect.Type) {
 	}
 }
 
-// unwrap looks through anchors and tags to the value.
-func unwrap(n ast.Node) ast.Node {
-	for {
+// unwrap looks through anchors, aliases and tags to the value. An anchor is defined before its
+// aliases in document order, which is the order of the walk.
+func (v *validator) unwrap(n ast.Node) ast.Node {
+	for range 100 { // an alias cycle is not a policy
 		switch x := n.(type) {
 		case *ast.AnchorNode:
+			if v.anchors == nil {
+				v.anchors = map[string]ast.Node{}
+			}
+			v.anchors[x.Name.String()] = x.Value
 			n = x.Value
+		case *ast.AliasNode:
+			target, ok := v.anchors[x.Value.String()]
+			if !ok {
+				return n
+			}
+			n = target
 		case *ast.TagNode:
 			n = x.Value
 		default:
 			return n
 		}
 	}
+	return n
 }
 
 func mappingPairs(n ast.Node) ([]*ast.MappingValueNode, bool) {

@@ -31,6 +31,8 @@ func TestCheckReportsEveryKindOfMistake(t *testing.T) {
 		{"unknown final action", "final_action: pause\n", []string{`unknown final action "pause": use leave_past_due, cancel_subscription, cancel_at_period_end, mark_uncollectible, pause_collection`}},
 		{"CEL that does not compile", "segments:\n  - name: a\n    when: invoice.amount_due >\n", []string{"p.yaml:3:31: segments[0].when: invalid rule: Syntax error: mismatched input '<EOF>'"}},
 		{"CEL with an unknown fact", "segments:\n  - {name: a, when: invoice.amount > 10 && customer.age > 3}\n", []string{"p.yaml:2:36: segments[0].when: invalid rule: found no matching overload for '_>_' applied to '(double, int)'", "p.yaml:2:44: segments[0].when: invalid rule: undeclared reference to 'customer' (the facts are invoice.amount_due"}},
+		{"CEL error inside a block rule", "segments:\n  - name: a\n    when: |\n      invoice.amount_due > 5 &&\n      customer.foo\n", []string{"p.yaml:5:7: segments[0].when: invalid rule: undeclared reference to 'customer'"}},
+		{"alias to a wrong type", "timezone: &h ten\nretry: {hour: *h}\n", []string{`retry.hour: want a whole number, got "ten"`}},
 		{"CEL that is not a bool", "segments:\n  - {name: a, when: invoice.amount_due + 1}\n", []string{"segments[0].when: invalid rule: the rule must be true or false, but it gives a int"}},
 		{"CEL comparing a number to text", "segments:\n  - {name: a, when: 'invoice.amount_due > \"big\"'}\n", []string{"segments[0].when: invalid rule: ", "no matching overload"}},
 		{"segment after a catch-all", "segments:\n  - {name: all, when: 'true'}\n  - {name: big, when: invoice.amount_due > 100}\n", []string{`p.yaml:3:6: segments[1]: segment "big" can never match: segment "all" above it matches every case`}},

@@ -72,7 +72,7 @@ func Parse(name string, src []byte) (*Policy, error) {
 	if err != nil {
 		return nil, &Error{Problems: []Problem{decodeProblem(name, err)}}
 	}
-	v := validator{name: name, ast: doc}
+	v := validator{name: name, ast: doc, lines: strings.Split(string(src), "\n")}
 	for _, d := range doc.Docs {
 		v.check(d)
 	}
@@ -110,6 +110,8 @@ func decodeProblem(name string, err error) Problem {
 type validator struct {
 	name     string
 	ast      *ast.File
+	anchors  map[string]ast.Node
+	lines    []string // the source, for positions inside block scalars
 	problems []Problem
 }
 
@@ -300,8 +302,8 @@ func validName(s string) bool {
 	return true
 }
 
-// ruleProblems reports a rule's CEL errors, each at its column in the file when the rule is
-// written on one line.
+// ruleProblems reports a rule's CEL errors, each at its line and column in the file: inside a
+// rule written on one line, or inside a block scalar (when: |).
 func (v *validator) ruleProblems(path string, errs []ruleError) {
 	for _, e := range errs {
 		hint := ""
@@ -311,14 +313,23 @@ func (v *validator) ruleProblems(path string, errs []ruleError) {
 		v.fail(path, "invalid rule: %s", e.Message)
 		p := &v.problems[len(v.problems)-1]
 		p.Hint = hint
-		if e.Column > 0 && p.Line > 0 {
-			if n := v.node(path); n != nil && n.GetToken() != nil && !strings.Contains(n.GetToken().Value, "\n") {
-				off := 0
-				if t := n.GetToken().Type; t == token.SingleQuoteType || t == token.DoubleQuoteType {
-					off = 1
-				}
-				p.Column += e.Column - 1 + off
+		n := v.node(path)
+		if e.Line == 0 || p.Line == 0 || n == nil {
+			continue
+		}
+		switch tok := n.GetToken(); {
+		case n.Type() == ast.LiteralType:
+			// The rule's text starts on the line after the | or >, at its indentation.
+			line := p.Line + e.Line
+			if line-1 < len(v.lines) {
+				text := v.lines[line-1]
+				p.Line, p.Column = line, len(text)-len(strings.TrimLeft(text, " "))+e.Column
 			}
+		case e.Line == 1 && !strings.Contains(tok.Value, "\n"):
+			if tok.Type == token.SingleQuoteType || tok.Type == token.DoubleQuoteType {
+				p.Column++
+			}
+			p.Column += e.Column - 1
 		}
 	}
 }

@@ -123,10 +123,11 @@ func newEnv() (*cel.Env, error) {
 	return cel.NewEnv(opts...)
 }
 
-// ruleError is one problem of a rule, at a column of the rule's text (1-based; 0 if unknown).
+// ruleError is one problem of a rule, at a line and column of the rule's text (1-based; 0 if
+// unknown).
 type ruleError struct {
-	Column  int
-	Message string
+	Line, Column int
+	Message      string
 }
 
 // compileRule type-checks a rule and reports whether it is the constant true (a catch-all).
@@ -135,11 +136,11 @@ func compileRule(env *cel.Env, src string) (cel.Program, bool, []ruleError) {
 	if iss != nil && iss.Err() != nil {
 		var out []ruleError
 		for _, e := range iss.Errors() {
-			col := 0
-			if e.Location != nil && e.Location.Line() == 1 {
-				col = e.Location.Column() + 1
+			re := ruleError{Message: e.Message}
+			if e.Location != nil && e.Location.Line() > 0 {
+				re.Line, re.Column = e.Location.Line(), e.Location.Column()+1
 			}
-			out = append(out, ruleError{Column: col, Message: e.Message})
+			out = append(out, re)
 		}
 		return nil, false, out
 	}

@@ -236,3 +236,11 @@ func TestSegmentOptionalMetadata(t *testing.T) {
 		}
 	}
 }
+
+// YAML anchors and aliases share settings between segments.
+func TestAliasesShareSettings(t *testing.T) {
+	p := mustParse(t, "retry: &r {hour: 3, max_attempts: 2}\nsegments:\n  - {name: a, when: 'true', retry: *r}\n")
+	if a := p.For("a"); a.Retry.Hour != 3 || a.Retry.MaxAttempts != 2 {
+		t.Fatalf("segment a retry %+v", a.Retry)
+	}
+}
