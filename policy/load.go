@@ -3,7 +3,6 @@ package policy
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
-	"github.com/goccy/go-yaml/token"
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/decline"
@@ -229,109 +227,6 @@ func finalActionList() string {
 		names[i] = string(a)
 	}
 	return strings.Join(names, ", ")
-}
-
-// segments compiles each segment's rule and resolves its rules over the top-level ones.
-func (v *validator) segments(in []segment, base Rules) []Segment {
-	if len(in) == 0 {
-		return nil
-	}
-	env, err := newEnv()
-	if err != nil {
-		v.fail("$.segments", "segment rules unavailable: %v", err)
-		return nil
-	}
-	var (
-		out      []Segment
-		names    = map[string]bool{DefaultSegment: true}
-		catchAll string
-	)
-	for i, s := range in {
-		path := fmt.Sprintf("$.segments[%d]", i)
-		seg := Segment{Rules: cloneRules(base)}
-		switch {
-		case s.Name == nil || *s.Name == "":
-			v.fail(path, "a segment needs a name")
-		case !validName(*s.Name):
-			v.fail(path+".name", "segment name %q: use letters, digits, - and _ only", *s.Name)
-		case names[*s.Name]:
-			v.fail(path+".name", "segment name %q is used twice (or is the reserved name default)", *s.Name)
-		default:
-			seg.Name = *s.Name
-			names[seg.Name] = true
-		}
-		if catchAll != "" {
-			v.fail(path, "segment %q can never match: segment %q above it matches every case (when: true); move it up or remove it", seg.Name, catchAll)
-		}
-		if s.When == nil || strings.TrimSpace(*s.When) == "" {
-			v.fail(path, "a segment needs a rule (when: a CEL expression such as invoice.amount_due >= 50000, or true for every case)")
-		} else {
-			seg.When = *s.When
-			prog, all, errs := compileRule(env, seg.When)
-			if len(errs) > 0 {
-				v.ruleProblems(path+".when", errs)
-			} else {
-				seg.prog = prog
-				if all {
-					catchAll = seg.Name
-				}
-			}
-		}
-		v.rules(path, &s.RulesFile, &seg.Rules)
-		out = append(out, seg)
-	}
-	return out
-}
-
-// cloneRules copies r so that a segment's changes never reach the rules it inherits from.
-func cloneRules(r Rules) Rules {
-	r.Retry.Days = slices.Clone(r.Retry.Days)
-	r.Retry.WaitForCustomer = slices.Clone(r.Retry.WaitForCustomer)
-	r.Campaign.Steps = slices.Clone(r.Campaign.Steps)
-	r.Declines.NeverRetry = slices.Clone(r.Declines.NeverRetry)
-	r.Declines.RetryWithin = maps.Clone(r.Declines.RetryWithin)
-	return r
-}
-
-func validName(s string) bool {
-	for _, r := range s {
-		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
-
-// ruleProblems reports a rule's CEL errors, each at its line and column in the file: inside a
-// rule written on one line, or inside a block scalar (when: |).
-func (v *validator) ruleProblems(path string, errs []ruleError) {
-	for _, e := range errs {
-		hint := ""
-		if strings.Contains(e.Message, "undeclared reference") {
-			hint = "the facts are " + strings.Join(FactNames(), ", ")
-		}
-		v.fail(path, "invalid rule: %s", e.Message)
-		p := &v.problems[len(v.problems)-1]
-		p.Hint = hint
-		n := v.node(path)
-		if e.Line == 0 || p.Line == 0 || n == nil {
-			continue
-		}
-		switch tok := n.GetToken(); {
-		case n.Type() == ast.LiteralType:
-			// The rule's text starts on the line after the | or >, at its indentation.
-			line := p.Line + e.Line
-			if line-1 < len(v.lines) {
-				text := v.lines[line-1]
-				p.Line, p.Column = line, len(text)-len(strings.TrimLeft(text, " "))+e.Column
-			}
-		case e.Line == 1 && !strings.Contains(tok.Value, "\n"):
-			if tok.Type == token.SingleQuoteType || tok.Type == token.DoubleQuoteType {
-				p.Column++
-			}
-			p.Column += e.Column - 1
-		}
-	}
 }
 
 // declines validates the decline-code overrides.
