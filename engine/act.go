@@ -242,11 +242,11 @@ func (e *Engine) final(ctx context.Context, now time.Time, c recoup.Case, seq in
 	}
 	p := e.Policy().For(c.Segment)
 	action := p.FinalAction
-	if p.Observing() {
-		return e.shadowFinal(ctx, now, c, seq, action)
-	}
 	if hold := c.FirstFailedAt.Add(p.FinalAfter); p.FinalAfter > 0 && now.Before(hold) {
 		return e.holdFinal(ctx, now, c, seq, hold, p)
+	}
+	if p.Observing() {
+		return e.shadowFinal(ctx, now, c, seq, action)
 	}
 	if p.ManualReview {
 		if wait, err := e.holdForReview(ctx, now, c, seq, action); err != nil || wait {
