@@ -106,3 +106,22 @@ type SubscriptionGateway interface {
 	CancelAtPeriodEnd(ctx context.Context, subscriptionID, idempotencyKey string) error
 	PauseCollection(ctx context.Context, subscriptionID, idempotencyKey string) error
 }
+
+// PlanInvoice is one part of a payment plan, as an invoice to create in Stripe: charged
+// automatically once Stripe finalizes it at FinalizesAt.
+type PlanInvoice struct {
+	CustomerID     string
+	Amount         int64
+	Currency       string
+	Description    string
+	FinalizesAt    time.Time
+	Metadata       map[string]string
+	IdempotencyKey string
+}
+
+// PlanGateway is the part of Stripe a payment plan needs: creating the parts' invoices and
+// settling the original invoice outside Stripe's charge. stripeapi.Client implements it.
+type PlanGateway interface {
+	CreatePlanInvoice(ctx context.Context, inv PlanInvoice) (invoiceID string, err error)
+	SettleOutOfBand(ctx context.Context, invoiceID, idempotencyKey string) error
+}

@@ -268,3 +268,67 @@ func TestWinBackStepAfterTheFinalAction(t *testing.T) {
 		t.Fatalf("win-back not sent: %+v", h.notes.sent)
 	}
 }
+
+func TestPaymentPlanSettlesTheInvoiceAndEachPartRecoversOnItsOwn(t *testing.T) {
+	h := newHarness(t, testPolicy+"payment_plan: {above: 50000, parts: 3, every: 30d}\n")
+	h.gw.failRenewal("in_1", "cus_1", 100_000, insufficient)
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.runDue()
+	c := h.caseOf("in_1")
+	if _, err := h.eng.StartPaymentPlan(h.ctx, h.now, c.ID, ""); recoup.ErrorCode(err) != recoup.EINVALID {
+		t.Fatalf("plan without an operator: %v", err)
+	}
+	ids, err := h.eng.StartPaymentPlan(h.ctx, h.now, c.ID, "ops@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three parts adding up to the amount, the first due an hour from now, then monthly.
+	var sum int64
+	for i, part := range h.gw.planParts {
+		sum += part.Amount
+		want := h.now.Add(time.Hour + time.Duration(i)*30*24*time.Hour)
+		if !part.FinalizesAt.Equal(want) || part.CustomerID != "cus_1" || part.Metadata["recoup_plan_of"] != "in_1" {
+			t.Errorf("part %d = %+v, want due %v", i+1, part, want)
+		}
+	}
+	if len(ids) != 3 || sum != 100_000 || len(h.gw.settled) != 1 || h.gw.settled[0] != "in_1" {
+		t.Fatalf("parts %v (sum %d), settled %v", ids, sum, h.gw.settled)
+	}
+	c = h.wantState("in_1", recoup.StateClosed)
+	if !strings.Contains(c.ClosedReason, "payment plan") || !strings.Contains(dump(h.timeline(c)), "payment plan agreed by ops@example.com") {
+		t.Fatalf("case: %q\n%s", c.ClosedReason, dump(h.timeline(c)))
+	}
+	// The settlement's own webhook changes nothing, and a second start is refused.
+	h.ingest("evt_2", "invoice.paid", "in_1", "cus_1")
+	h.runDue()
+	h.wantState("in_1", recoup.StateClosed)
+	if _, err := h.eng.StartPaymentPlan(h.ctx, h.now, c.ID, "ops@example.com"); recoup.ErrorCode(err) != recoup.ECONFLICT {
+		t.Fatalf("second plan: %v", err)
+	}
+
+	// Part 2 fails when Stripe charges it: it opens its own case.
+	h.advance(30 * 24 * time.Hour)
+	h.gw.mu.Lock()
+	part := h.gw.invoices[ids[1]]
+	part.Status, part.Attempted, part.AttemptCount = recoup.InvoiceOpen, true, 1
+	part.LastPayment = &recoup.Payment{PaymentMethodID: "pm_old", Status: "requires_payment_method", Decline: insufficient, At: h.now}
+	h.gw.mu.Unlock()
+	h.ingest("evt_3", "invoice.payment_failed", ids[1], "cus_1")
+	h.runDue()
+	pc := h.wantState(ids[1], recoup.StateScheduled)
+	if pc.Amount.Amount != 33_333 || pc.ID == c.ID {
+		t.Fatalf("part case %+v", pc)
+	}
+}
+
+func TestPaymentPlanRefusedBelowTheThreshold(t *testing.T) {
+	h := newHarness(t, testPolicy+"payment_plan: {above: 50000, parts: 3}\n")
+	h.gw.failRenewal("in_1", "cus_1", 2500, insufficient)
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.runDue()
+	_, err := h.eng.StartPaymentPlan(h.ctx, h.now, h.caseOf("in_1").ID, "ops@example.com")
+	if recoup.ErrorCode(err) != recoup.EINVALID || len(h.gw.planParts) != 0 || len(h.gw.settled) != 0 {
+		t.Fatalf("err %v, parts %v, settled %v", err, h.gw.planParts, h.gw.settled)
+	}
+	h.wantState("in_1", recoup.StateScheduled)
+}

@@ -44,6 +44,9 @@ func TestCheckReportsEveryKindOfMistake(t *testing.T) {
 		{"code in both decline lists", "declines:\n  never_retry: [do_not_honor]\n  retry_within: {do_not_honor: 3d}\n", []string{`"do_not_honor" is also listed in never_retry`}},
 		{"Visa cap above the network's", "network:\n  visa_reattempts_30d: 21\n", []string{"p.yaml:2:24: network.visa_reattempts_30d: must be 1-20"}},
 		{"case budget above the network's", "segments: []\nnetwork: {case_budget: 16}\n", []string{"network.case_budget: must be 1-15"}},
+		{"payment plan without parts", "payment_plan: {above: 100}\n", []string{"payment_plan: a payment plan needs parts"}},
+		{"payment plan of one part", "payment_plan: {parts: 1}\n", []string{"payment_plan.parts: must be 2-12"}},
+		{"payment plan too frequent", "payment_plan: {parts: 3, every: 1h}\n", []string{"payment_plan.every: must be between 24h0m0s and 2160h0m0s"}},
 		{"two documents", "mode: act\n---\nmode: observe\n", []string{"one YAML document"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,14 +15,21 @@ type file struct {
 // RulesFile is the YAML form of Rules: the settings a segment may override. It is exported only
 // because the YAML decoder fills embedded structs of exported types alone.
 type RulesFile struct {
-	Retry        *retry    `yaml:"retry"`
-	CustomerWait *string   `yaml:"customer_wait"`
-	GracePeriod  *string   `yaml:"grace_period"`
-	FinalAction  *string   `yaml:"final_action"`
-	FinalAfter   *string   `yaml:"final_after"`
-	ManualReview *bool     `yaml:"manual_review"`
-	Declines     *declines `yaml:"declines"`
-	Campaign     *campaign `yaml:"campaign"`
+	Retry        *retry       `yaml:"retry"`
+	CustomerWait *string      `yaml:"customer_wait"`
+	GracePeriod  *string      `yaml:"grace_period"`
+	FinalAction  *string      `yaml:"final_action"`
+	FinalAfter   *string      `yaml:"final_after"`
+	ManualReview *bool        `yaml:"manual_review"`
+	Declines     *declines    `yaml:"declines"`
+	Campaign     *campaign    `yaml:"campaign"`
+	PaymentPlan  *paymentPlan `yaml:"payment_plan"`
+}
+
+type paymentPlan struct {
+	Above *int    `yaml:"above"`
+	Parts *int    `yaml:"parts"`
+	Every *string `yaml:"every"`
 }
 
 type segment struct {

@@ -219,6 +219,35 @@ func (v *validator) rules(path string, r *RulesFile, out *Rules) {
 	if r.Campaign != nil {
 		v.campaign(path+".campaign", r.Campaign, &out.Campaign)
 	}
+	if pp := r.PaymentPlan; pp != nil {
+		out.PaymentPlan = v.paymentPlan(path+".payment_plan", pp)
+	}
+}
+
+// paymentPlan validates a payment plan; parts: 0 turns an inherited plan off.
+func (v *validator) paymentPlan(path string, pp *paymentPlan) *PaymentPlan {
+	out := &PaymentPlan{Every: 30 * 24 * time.Hour}
+	if pp.Parts == nil {
+		v.fail(path, "a payment plan needs parts (2-12), or parts: 0 to turn an inherited plan off")
+		return nil
+	}
+	if *pp.Parts == 0 {
+		return nil
+	}
+	if *pp.Parts < 2 || *pp.Parts > 12 {
+		v.fail(path+".parts", "must be 2-12 (or 0 for no plan), got %d", *pp.Parts)
+	}
+	out.Parts = *pp.Parts
+	if pp.Above != nil {
+		if *pp.Above < 0 {
+			v.fail(path+".above", "must be 0 or more (minor units, e.g. 50000 for 500.00), got %d", *pp.Above)
+		}
+		out.Above = int64(*pp.Above)
+	}
+	if pp.Every != nil {
+		out.Every = v.duration(path+".every", *pp.Every, 24*time.Hour, 90*24*time.Hour)
+	}
+	return out
 }
 
 func finalActionList() string {

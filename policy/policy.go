@@ -72,6 +72,16 @@ type Rules struct {
 	ManualReview bool
 	Declines     DeclineRules
 	Campaign     Campaign
+	// PaymentPlan, when set, lets an operator replace an unpaid invoice by a plan of parts.
+	PaymentPlan *PaymentPlan
+}
+
+// PaymentPlan splits an unpaid invoice into Parts invoices, Every apart, for invoices of at
+// least Above (minor units).
+type PaymentPlan struct {
+	Above int64
+	Parts int
+	Every time.Duration
 }
 
 // DeclineRules override, per decline code, what the classifier would do.

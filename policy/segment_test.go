@@ -244,3 +244,34 @@ func TestAliasesShareSettings(t *testing.T) {
 		t.Fatalf("segment a retry %+v", a.Retry)
 	}
 }
+
+func TestPaymentPlanParts(t *testing.T) {
+	p := mustParse(t, "payment_plan: {above: 50000, parts: 3, every: 30d}\nsegments:\n  - {name: small, when: invoice.amount_due < 100, payment_plan: {parts: 0}}\n")
+	start := time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
+	parts, err := p.PlanParts(recoup.Money{Amount: 100_000, Currency: "usd"}, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []policy.PlanPart{{N: 1, Amount: 33_334, DueAt: start}, {N: 2, Amount: 33_333, DueAt: start.Add(30 * 24 * time.Hour)}, {N: 3, Amount: 33_333, DueAt: start.Add(60 * 24 * time.Hour)}}
+	if len(parts) != 3 {
+		t.Fatalf("parts %+v", parts)
+	}
+	for i := range want {
+		if parts[i].N != want[i].N || parts[i].Amount != want[i].Amount || !parts[i].DueAt.Equal(want[i].DueAt) {
+			t.Errorf("part %d = %+v, want %+v", i+1, parts[i], want[i])
+		}
+	}
+	for _, tc := range []struct {
+		pol    *policy.Policy
+		amount int64
+		want   string
+	}{
+		{p, 49_999, "a payment plan needs at least 500.00 USD"},
+		{p.For("small"), 100_000, "segment small of the policy offers no payment plan"},
+		{mustParse(t, "payment_plan: {parts: 12}\n"), 5, "cannot be split into 12 parts"},
+	} {
+		if _, err := tc.pol.PlanParts(recoup.Money{Amount: tc.amount, Currency: "usd"}, start); recoup.ErrorCode(err) != recoup.EINVALID || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%d: %v, want %q", tc.amount, err, tc.want)
+		}
+	}
+}
