@@ -20,6 +20,7 @@ type CLI struct {
 	Backfill BackfillCmd `cmd:"" help:"Import the invoices already open and failed in the Stripe account."`
 	Policy   PolicyCmd   `cmd:"" help:"Work with policy files."`
 	Shadow   ShadowCmd   `cmd:"" help:"Observe-only (shadow) mode reports."`
+	Case     CaseCmd     `cmd:"" help:"Operator actions on a case: approve a final action, start a payment plan."`
 	Simulate SimulateCmd `cmd:"" help:"Run policies through a simulated world of failed payments and write an evaluation report."`
 }
 

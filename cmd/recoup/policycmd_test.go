@@ -58,3 +58,24 @@ func TestShadowReportCommand(t *testing.T) {
 		t.Fatalf("json: %v %q", err, out.String())
 	}
 }
+
+func TestCaseCommandsRefuseWhatTheEngineRefuses(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "c.db")
+	if err := run(t.Context(), []string{"--database-url", db, "migrate"}, &bytes.Buffer{}, func(int) {}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("STRIPE_SECRET_KEY", "sk_test_123")
+	for _, args := range [][]string{
+		{"case", "approve", "42", "--by", "ops@example.com"},
+		{"case", "plan", "42", "--by", "ops@example.com"},
+	} {
+		err := run(t.Context(), append([]string{"--database-url", db}, args...), &bytes.Buffer{}, func(int) {})
+		if err == nil || !strings.Contains(err.Error(), "not found") && !strings.Contains(err.Error(), "no such case") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	err := run(t.Context(), []string{"--database-url", db, "case", "approve", "1", "--by", " "}, &bytes.Buffer{}, func(int) {})
+	if err == nil || !strings.Contains(err.Error(), "--by") {
+		t.Errorf("blank --by: %v", err)
+	}
+}
