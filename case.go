@@ -116,7 +116,26 @@ type Case struct {
 	UpdatedAt          time.Time   `json:"updated_at"`
 	ResolvedAt         time.Time   `json:"resolved_at,omitzero"`
 	Version            int64       `json:"version"` // optimistic-lock counter, maintained by the Store
+
+	// Segment is the policy segment the case was sorted into when it opened; its rules apply
+	// to the case for its whole life.
+	Segment string `json:"segment,omitempty"`
+	// Review is where the case's final action stands with an operator, when the policy asks
+	// for manual review; ReviewedBy is who approved it.
+	Review     ReviewState `json:"review,omitempty"`
+	ReviewedBy string      `json:"reviewed_by,omitempty"`
+	// ShadowCharges counts the charges recoup would have made in observe-only mode.
+	ShadowCharges int `json:"shadow_charges,omitempty"`
 }
+
+// ReviewState is where a final action that needs an operator's approval stands.
+type ReviewState string
+
+// Review states. The empty state: no review asked.
+const (
+	ReviewPending  ReviewState = "pending"  // the final action is due and waits for approval
+	ReviewApproved ReviewState = "approved" // an operator approved it; it runs
+)
 
 // Transition moves the case to state to, or returns ErrIllegalTransition.
 func (c *Case) Transition(to CaseState, now time.Time) error {

@@ -40,6 +40,23 @@ type Invoice struct {
 	PaidAt             time.Time `json:"paid_at,omitzero"`
 	// LastPayment is the latest payment attempt on the invoice, nil if none is known.
 	LastPayment *Payment `json:"last_payment,omitempty"`
+
+	// Facts about the subscription and the customer, which policy segments read when a case
+	// opens; nil when Stripe did not include them. A pointer keeps Invoice comparable.
+	Facts *InvoiceFacts `json:"facts,omitempty"`
+}
+
+// InvoiceFacts describe an invoice's subscription and customer as Stripe showed them with it.
+type InvoiceFacts struct {
+	Interval              string            `json:"interval,omitempty"` // the subscription's billing interval: day, week, month, year
+	IntervalCount         int               `json:"interval_count,omitempty"`
+	PriceIDs              []string          `json:"price_ids,omitempty"`
+	ProductIDs            []string          `json:"product_ids,omitempty"`
+	SubscriptionStatus    string            `json:"subscription_status,omitempty"`
+	SubscriptionMetadata  map[string]string `json:"subscription_metadata,omitempty"`
+	CustomerMetadata      map[string]string `json:"customer_metadata,omitempty"`
+	CustomerCreated       time.Time         `json:"customer_created,omitzero"`
+	CustomerLifetimeValue int64             `json:"customer_lifetime_value,omitempty"` // minor units paid so far, when known
 }
 
 // Remaining is the amount still to collect.
@@ -80,4 +97,31 @@ type Gateway interface {
 	Pay(ctx context.Context, req PayRequest) (PayResult, error)
 	CancelSubscription(ctx context.Context, subscriptionID, idempotencyKey string) error
 	MarkUncollectible(ctx context.Context, invoiceID, idempotencyKey string) error
+}
+
+// SubscriptionGateway is the part of Stripe the final actions that keep a subscription need:
+// cancelling at the end of the paid period, and pausing collection. stripeapi.Client
+// implements it; a gateway without it cannot run those final actions.
+type SubscriptionGateway interface {
+	CancelAtPeriodEnd(ctx context.Context, subscriptionID, idempotencyKey string) error
+	PauseCollection(ctx context.Context, subscriptionID, idempotencyKey string) error
+}
+
+// PlanInvoice is one part of a payment plan, as an invoice to create in Stripe: charged
+// automatically once Stripe finalizes it at FinalizesAt.
+type PlanInvoice struct {
+	CustomerID     string
+	Amount         int64
+	Currency       string
+	Description    string
+	FinalizesAt    time.Time
+	Metadata       map[string]string
+	IdempotencyKey string
+}
+
+// PlanGateway is the part of Stripe a payment plan needs: creating the parts' invoices and
+// settling the original invoice outside Stripe's charge. stripeapi.Client implements it.
+type PlanGateway interface {
+	CreatePlanInvoice(ctx context.Context, inv PlanInvoice) (invoiceID string, err error)
+	SettleOutOfBand(ctx context.Context, invoiceID, idempotencyKey string) error
 }

@@ -78,6 +78,9 @@ type Tx interface {
 	// empty, of that subscription only) that are not resolved: active, or exhausted with the
 	// invoice still unpaid.
 	OpenCases(customerID, subscriptionID string) ([]Case, error)
+	// CountCustomerCases counts the customer's cases, in any state (a segment fact: past
+	// failures).
+	CountCustomerCases(customerID string) (int, error)
 	// CreateCase inserts c, setting its ID and Version; ECONFLICT if the invoice has a case.
 	CreateCase(c *Case) error
 	// UpdateCase saves c if its Version is still current, and increments it; ECONFLICT otherwise.

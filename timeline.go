@@ -54,14 +54,24 @@ type FinalAction string
 
 // Final actions.
 const (
-	FinalCancelSubscription FinalAction = "cancel_subscription"
+	FinalCancelSubscription FinalAction = "cancel_subscription" // cancel now
+	FinalCancelAtPeriodEnd  FinalAction = "cancel_at_period_end"
 	FinalMarkUncollectible  FinalAction = "mark_uncollectible"
+	FinalPauseCollection    FinalAction = "pause_collection" // keep the subscription, stop invoicing (behavior: void)
 	FinalLeavePastDue       FinalAction = "leave_past_due"
 )
 
+// FinalActions lists every final action.
+var FinalActions = []FinalAction{FinalLeavePastDue, FinalCancelSubscription, FinalCancelAtPeriodEnd, FinalMarkUncollectible, FinalPauseCollection}
+
 // Valid reports whether a is a known final action.
 func (a FinalAction) Valid() bool {
-	return a == FinalCancelSubscription || a == FinalMarkUncollectible || a == FinalLeavePastDue
+	for _, f := range FinalActions {
+		if a == f {
+			return true
+		}
+	}
+	return false
 }
 
 // Validate reports an EINVALID error if the entry cannot be stored: it has a kind, and its

@@ -31,6 +31,8 @@ func (e *Engine) Act(ctx context.Context, now time.Time, caseID int64, seq int) 
 		err = e.resumeCharge(ctx, now, c)
 	case c.NextAction == nil || c.NextAction.Seq != seq:
 		return nil // replaced by a newer plan, or the case is resolved
+	case c.NextAction.Kind == recoup.ActionRetry && e.Policy().Observing():
+		err = e.shadowCharge(ctx, now, c, seq)
 	case c.NextAction.Kind == recoup.ActionRetry:
 		err = e.charge(ctx, now, c, seq)
 	case c.NextAction.Kind == recoup.ActionFinal:
@@ -246,17 +248,20 @@ func (e *Engine) final(ctx context.Context, now time.Time, c recoup.Case, seq in
 	if _, open, err := e.checkOpen(ctx, now, c); err != nil || !open {
 		return err
 	}
-	action := e.Policy().FinalAction
-	var err error
-	switch action {
-	case recoup.FinalCancelSubscription:
-		if c.SubscriptionID != "" {
-			err = e.gw.CancelSubscription(ctx, c.SubscriptionID, c.FinalActionKey(action))
-		}
-	case recoup.FinalMarkUncollectible:
-		err = e.gw.MarkUncollectible(ctx, c.InvoiceID, c.FinalActionKey(action))
+	p := e.Policy().For(c.Segment)
+	action := p.FinalAction
+	if hold := c.FirstFailedAt.Add(p.FinalAfter); p.FinalAfter > 0 && now.Before(hold) {
+		return e.holdFinal(ctx, now, c, seq, hold, p)
 	}
-	if err != nil {
+	if p.Observing() {
+		return e.shadowFinal(ctx, now, c, seq, action)
+	}
+	if p.ManualReview {
+		if wait, err := e.holdForReview(ctx, now, c, seq, action); err != nil || wait {
+			return err
+		}
+	}
+	if err := e.runFinal(ctx, c, action); err != nil {
 		return fmt.Errorf("final action %s: %w", action, err)
 	}
 	return e.store.Tx(ctx, func(tx recoup.Tx) error {
@@ -268,12 +273,8 @@ func (e *Engine) final(ctx context.Context, now time.Time, c recoup.Case, seq in
 			return errStale
 		}
 		cur.FinalAction = action
-		summary := map[recoup.FinalAction]string{
-			recoup.FinalCancelSubscription: "subscription " + c.SubscriptionID + " cancelled",
-			recoup.FinalMarkUncollectible:  "invoice marked uncollectible",
-			recoup.FinalLeavePastDue:       "invoice left past due",
-		}[action]
-		if err := note(tx, &cur, now, recoup.EntryAction, "final action: "+summary, map[string]string{"final_action": string(action), "policy_version": e.Policy().Version}); err != nil {
+		if err := note(tx, &cur, now, recoup.EntryAction, "final action: "+finalSummary(c, action),
+			map[string]string{"final_action": string(action), "policy_version": p.Version, "segment": p.Segment}); err != nil {
 			return err
 		}
 		if err := transition(tx, &cur, recoup.StateExhausted, now, "recovery gave up: "+cur.NextAction.Reason); err != nil {

@@ -18,7 +18,7 @@ var errNoChannel = errors.New("no message channel is configured")
 // the step after it is due as well: a case that starts late (backfill, downtime) gets the
 // latest due step, not the whole backlog at once.
 func (e *Engine) planMessage(tx recoup.Tx, c *recoup.Case, now time.Time, from int) error {
-	p := e.Policy()
+	p := e.Policy().For(c.Segment)
 	steps := p.Campaign.Steps
 	for i := from; i < len(steps); i++ {
 		if !steps[i].Applies(c.Category) {
@@ -55,7 +55,7 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 	if !messaging(c.State) {
 		return nil
 	}
-	p := e.Policy()
+	p := e.Policy().For(c.Segment)
 	if step >= len(p.Campaign.Steps) {
 		return nil // the policy changed and has fewer steps now
 	}
@@ -71,9 +71,12 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 		return err
 	}
 	var sendErr error
-	if e.notifier == nil {
+	switch {
+	case p.Observing():
+		sendErr = errObserveOnly
+	case e.notifier == nil:
 		sendErr = errNoChannel
-	} else {
+	default:
 		sendErr = e.notifier.Send(ctx, m)
 	}
 	return e.finishMessage(ctx, now, m, sendErr)
@@ -146,6 +149,9 @@ func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Mess
 		case sendErr == nil:
 			m.Status, m.SentAt, m.Error = recoup.MessageSent, now, ""
 			summary = fmt.Sprintf("message %d sent by %s: %s (%s)", m.Step, m.Channel, m.Subject, m.Tone)
+		case errors.Is(sendErr, errObserveOnly):
+			m.Status, m.Error = recoup.MessageSkipped, sendErr.Error()
+			summary = fmt.Sprintf("%swould send message %d by %s: %s (%s); not sent", ObservePrefix, m.Step, m.Channel, m.Template, m.Tone)
 		case errors.Is(sendErr, errNoChannel):
 			m.Status, m.Error = recoup.MessageSkipped, sendErr.Error()
 			summary = fmt.Sprintf("message %d (%s) not sent: %v", m.Step, m.Template, errNoChannel)

@@ -79,12 +79,21 @@ func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed
 			return Observed{Note: why}, nil
 		}
 		c = openCase(inv, now)
+		seg, err := e.assignSegment(tx, &c, inv, now)
+		if err != nil {
+			return Observed{}, err
+		}
 		if err := tx.CreateCase(&c); err != nil {
 			return Observed{}, fmt.Errorf("open case: %w", err)
 		}
 		opened = true
-		if err := note(tx, &c, now, recoup.EntryEvent, fmt.Sprintf("%s: payment of %s failed; case opened", obs.Source, c.Amount), obs.Source); err != nil {
+		if err := note(tx, &c, now, recoup.EntryEvent, fmt.Sprintf("%s: payment of %s failed; case opened in %s", obs.Source, c.Amount, segmentNote(seg)), obs.Source); err != nil {
 			return Observed{}, err
+		}
+		if why := seg["segment_rule_error"]; why != "" {
+			if err := note(tx, &c, now, recoup.EntryEvent, "a segment rule failed and was skipped: "+why, seg); err != nil {
+				return Observed{}, err
+			}
 		}
 	case err != nil:
 		return Observed{}, err
@@ -170,7 +179,7 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 		// Also after another final action: nobody is asked to pay for a cancelled subscription.
 		return true, false, e.close(tx, c, now, "the subscription was cancelled")
 	}
-	if c.State == recoup.StateExhausted {
+	if c.State == recoup.StateExhausted && !e.Policy().Observing() {
 		return false, false, nil // the final action ran; only payment or closure changes it now
 	}
 	if c.State == recoup.StateRetrying {

@@ -18,8 +18,11 @@ func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	p := e.Policy()
+	p := e.Policy().For(c.Segment)
 	f := facts(*c, attempts)
+	if p.Observing() {
+		f.Charges += c.ShadowCharges // the charges recoup would have made walk the schedule
+	}
 	c.Category = f.Verdict.Category
 	d := p.Decide(f, now)
 	if d.Kind == recoup.DecideRetry && d.Inputs["strategy"] == policy.StrategyModel {
@@ -50,6 +53,9 @@ func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
 	if err := transition(tx, c, state, now, d.Reason); err != nil {
 		return err
 	}
+	if d.Kind == recoup.DecideRetry && c.Review != "" {
+		c.Review, c.ReviewedBy = "", "" // recovery resumed: a later final action needs a new approval
+	}
 	a := c.Plan(kind, d.At, d.Reason)
 	if err := note(tx, c, now, recoup.EntryDecision, decisionSummary(d, p), d); err != nil {
 		return err
@@ -64,13 +70,20 @@ func decisionSummary(d recoup.Decision, p *policy.Policy) string {
 			at = d.At.In(loc).Format("Mon 2 Jan 2006 15:04 MST") + " (" + z + ")"
 		}
 	}
+	var s string
 	switch d.Kind {
 	case recoup.DecideRetry:
-		return "retry " + at + ": " + d.Reason
+		s = "retry " + at + ": " + d.Reason
 	case recoup.DecideWait:
-		return "wait for the customer until " + at + ": " + d.Reason
+		s = "wait for the customer until " + at + ": " + d.Reason
+	default:
+		s = string(d.FinalAction) + " " + at + ": " + d.Reason
 	}
-	return string(d.FinalAction) + " " + at + ": " + d.Reason
+	s += " [segment " + p.Segment + ", policy " + p.Version + "]"
+	if p.Observing() {
+		return ObservePrefix + "would " + s
+	}
+	return s
 }
 
 // facts derives what the policy needs from the case and its attempts. Rules that hold for a

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -26,15 +27,37 @@ func (p *Policy) Decide(f Facts, now time.Time) recoup.Decision {
 	c := f.Case
 	in := map[string]string{
 		"policy_version": p.Version,
+		"segment":        p.Segment,
 		"category":       string(f.Verdict.Category),
 		"rule":           f.Verdict.Rule,
 		"charges":        strconv.Itoa(f.Charges),
 		"max_attempts":   strconv.Itoa(p.Retry.MaxAttempts),
 		"first_failed":   c.FirstFailedAt.UTC().Format(time.RFC3339),
 	}
+	if p.GracePeriod > 0 {
+		in["grace_ends"] = c.FirstFailedAt.Add(p.GracePeriod).UTC().Format(time.RFC3339)
+	}
 	deadline := c.FirstFailedAt.Add(p.CustomerWait)
 	final := func(reason string) recoup.Decision {
-		return recoup.Decision{Kind: recoup.DecideFinal, At: now, FinalAction: p.FinalAction, Reason: reason + "; final action: " + string(p.FinalAction), Inputs: in}
+		d := recoup.Decision{Kind: recoup.DecideFinal, At: now, FinalAction: p.FinalAction, Reason: reason + "; final action: " + string(p.FinalAction), Inputs: in}
+		if hold := c.FirstFailedAt.Add(p.FinalAfter); p.FinalAfter > 0 && hold.After(now) {
+			d.At = hold
+			d.Reason += fmt.Sprintf(", held until %s (final_after %s)", hold.In(p.Location).Format("Mon 2 Jan 15:04 MST"), days(p.FinalAfter))
+		}
+		if p.ManualReview {
+			in["manual_review"] = "true"
+			d.Reason += ", after an operator approves it"
+		}
+		return d
+	}
+	verdict, windowEnd, mustWait := p.override(f.Verdict, c, now, in)
+	waitOrFinal := func(rule string) recoup.Decision {
+		if !now.Before(deadline) {
+			return final(fmt.Sprintf("%s; no new payment method arrived within %s", rule, days(p.CustomerWait)))
+		}
+		return recoup.Decision{Kind: recoup.DecideWait, At: deadline, FinalAction: p.FinalAction, Inputs: in,
+			Reason: fmt.Sprintf("%s: not retrying this card; waiting for a new payment method until %s, then %s",
+				rule, deadline.In(p.Location).Format("Mon 2 Jan 15:04 MST"), p.FinalAction)}
 	}
 
 	if f.Errors > 0 && f.Errors <= p.Retry.ErrorLimit {
@@ -47,13 +70,8 @@ func (p *Policy) Decide(f Facts, now time.Time) recoup.Decision {
 		return recoup.Decision{Kind: recoup.DecideRetry, At: now, Inputs: in,
 			Reason: "the customer's payment method changed: retry at once on the new one (the gap between charges applies to one card)"}
 	}
-	if !f.Verdict.Retry && p.waitsForCustomer(f.Verdict.Category) {
-		if !now.Before(deadline) {
-			return final(fmt.Sprintf("%s; no new payment method arrived within %s", f.Verdict.Rule, days(p.CustomerWait)))
-		}
-		return recoup.Decision{Kind: recoup.DecideWait, At: deadline, FinalAction: p.FinalAction, Inputs: in,
-			Reason: fmt.Sprintf("%s: not retrying this card; waiting for a new payment method until %s, then %s",
-				f.Verdict.Rule, deadline.In(p.Location).Format("Mon 2 Jan 15:04 MST"), p.FinalAction)}
+	if !verdict.Retry && (mustWait || p.waitsForCustomer(verdict.Category)) {
+		return waitOrFinal(verdict.Rule)
 	}
 	// A run of failed calls longer than ErrorLimit uses up a slot of the schedule, so an
 	// invoice Stripe keeps refusing to charge still reaches the final action.
@@ -72,15 +90,57 @@ func (p *Policy) Decide(f Facts, now time.Time) recoup.Decision {
 	}
 	slot := p.slot(c, k)
 	at := p.notTooSoon(c, later(slot, now))
-	if f.Verdict.Wait > 0 && !c.LastAttemptAt.IsZero() {
-		at = later(at, c.LastAttemptAt.Add(f.Verdict.Wait))
+	if verdict.Wait > 0 && !c.LastAttemptAt.IsZero() {
+		at = later(at, c.LastAttemptAt.Add(verdict.Wait))
+	}
+	if end := c.FirstFailedAt.Add(p.Retry.MaxDuration); p.Retry.MaxDuration > 0 && at.After(end) {
+		return final(fmt.Sprintf("the next charge (%s) would fall after max_duration %s", at.In(p.Location).Format("Jan 2 15:04"), days(p.Retry.MaxDuration)))
+	}
+	if !windowEnd.IsZero() && at.After(windowEnd) {
+		return waitOrFinal(fmt.Sprintf("the next charge (%s) would fall after the policy's retry window (%s)", at.In(p.Location).Format("Jan 2 15:04"), in["decline_override"]))
 	}
 	in["schedule_day"] = strconv.Itoa(p.Retry.Days[k])
 	reason := fmt.Sprintf("charge %d of %d: day %d of the schedule at %02d:00 %s", k+1, min(p.Retry.MaxAttempts, len(p.Retry.Days)), p.Retry.Days[k], p.Retry.Hour, p.Location)
 	if !at.Equal(slot) {
-		reason += fmt.Sprintf(" (slot %s moved to %s: %s)", slot.In(p.Location).Format("Jan 2 15:04"), at.In(p.Location).Format("Jan 2 15:04"), p.whyMoved(c, slot, now, f.Verdict))
+		reason += fmt.Sprintf(" (slot %s moved to %s: %s)", slot.In(p.Location).Format("Jan 2 15:04"), at.In(p.Location).Format("Jan 2 15:04"), p.whyMoved(c, slot, now, verdict))
 	}
 	return recoup.Decision{Kind: recoup.DecideRetry, At: at, Reason: reason, Inputs: in}
+}
+
+// override applies the policy's decline-code rules to the classifier's verdict. A code listed in
+// never_retry is not retried on the same card: the case waits for the customer (mustWait). A
+// code listed in retry_within is retried (unless the decline is hard) until windowEnd, and
+// after it waits for the customer too.
+func (p *Policy) override(v decline.Verdict, c recoup.Case, now time.Time, in map[string]string) (_ decline.Verdict, windowEnd time.Time, mustWait bool) {
+	d := c.LastDecline
+	if d == nil {
+		return v, time.Time{}, false
+	}
+	for _, code := range []string{d.DeclineCode, d.Code} {
+		if code != "" && slices.Contains(p.Declines.NeverRetry, code) {
+			in["decline_override"] = "never_retry " + code
+			v.Retry, v.Rule = false, "the policy never retries "+code
+			return v, time.Time{}, true
+		}
+	}
+	code := d.DeclineCode
+	if code == "" {
+		code = d.Code
+	}
+	w, ok := p.Declines.RetryWithin[code]
+	if !ok || code == "" || v.Category == recoup.CategoryHard {
+		return v, time.Time{}, false
+	}
+	end := c.FirstFailedAt.Add(w)
+	in["decline_override"] = "retry_within " + code + " " + days(w)
+	in["retry_window_ends"] = end.UTC().Format(time.RFC3339)
+	if now.Before(end) {
+		v.Retry = true
+		v.Rule = fmt.Sprintf("the policy retries %s until %s", code, end.In(p.Location).Format("Mon 2 Jan 15:04 MST"))
+		return v, end, false
+	}
+	v.Retry, v.Rule = false, fmt.Sprintf("the policy's retry window for %s (%s) is over", code, days(w))
+	return v, end, true
 }
 
 // slot is the k-th (0-based) scheduled retry time. The first is Days[0] after the first

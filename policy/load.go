@@ -17,56 +17,14 @@ import (
 	"github.com/recoup-hq/recoup/decline"
 )
 
-// file is the policy file's schema. Pointers tell "absent" from "zero".
-type file struct {
-	Timezone     *string   `yaml:"timezone"`
-	Retry        *retry    `yaml:"retry"`
-	CustomerWait *string   `yaml:"customer_wait"`
-	FinalAction  *string   `yaml:"final_action"`
-	Campaign     *campaign `yaml:"campaign"`
-	Network      *network  `yaml:"network"`
-}
-
-// network bounds the card-network guard; values above the networks' limits are refused.
-type network struct {
-	VisaReattempts30d *int `yaml:"visa_reattempts_30d"`
-	CaseBudget        *int `yaml:"case_budget"`
-}
-
-type campaign struct {
-	Hour  *int   `yaml:"hour"`
-	Steps []step `yaml:"steps"`
-}
-
-type step struct {
-	Day        *int     `yaml:"day"`
-	Channel    *string  `yaml:"channel"`
-	Template   *string  `yaml:"template"`
-	Tone       *string  `yaml:"tone"`
-	Categories []string `yaml:"categories"`
-}
-
-type retry struct {
-	ScheduleDays []int   `yaml:"schedule_days"`
-	Hour         *int    `yaml:"hour"`
-	MaxAttempts  *int    `yaml:"max_attempts"`
-	MinGap       *string `yaml:"min_gap"`
-	ErrorDelay   *string `yaml:"error_delay"`
-	ErrorLimit   *int    `yaml:"error_limit"`
-	// WaitForCustomer lists the categories whose declines are not retried on the same card.
-	WaitForCustomer []string `yaml:"wait_for_customer"`
-	Strategy        *string  `yaml:"strategy"`
-	MaxDuration     *string  `yaml:"max_duration"`
-	Technical       []string `yaml:"technical"`
-	Model           *model   `yaml:"model"`
-}
-
 // Problem is one thing wrong with a policy file, with its position when known.
 type Problem struct {
 	File         string
 	Line, Column int
 	Path         string // the YAML path, e.g. $.retry.hour
 	Message      string
+	// Hint suggests a fix when the message itself does not ("did you mean ...?").
+	Hint string
 }
 
 func (p Problem) String() string {
@@ -74,10 +32,14 @@ func (p Problem) String() string {
 	if p.Line > 0 {
 		pos = fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
 	}
-	if p.Path != "" {
-		return fmt.Sprintf("%s: %s: %s", pos, strings.TrimPrefix(p.Path, "$."), p.Message)
+	msg := p.Message
+	if p.Hint != "" {
+		msg += " (" + p.Hint + ")"
 	}
-	return fmt.Sprintf("%s: %s", pos, p.Message)
+	if p.Path != "" && p.Path != "$" {
+		return fmt.Sprintf("%s: %s: %s", pos, strings.TrimPrefix(p.Path, "$."), msg)
+	}
+	return fmt.Sprintf("%s: %s", pos, msg)
 }
 
 // Error lists every problem found in a policy file.
@@ -101,14 +63,27 @@ func Load(path string) (*Policy, error) {
 }
 
 // Parse validates src, the content of the policy file name. Unknown keys are errors. Absent
-// settings take the built-in defaults. The error is an *Error listing every problem.
+// settings take the built-in defaults. The error is an *Error listing every problem found: all
+// the structural ones (unknown keys, wrong types) at once, else all the semantic ones.
 func Parse(name string, src []byte) (*Policy, error) {
+	doc, err := parser.ParseBytes(src, 0)
+	if err != nil {
+		return nil, &Error{Problems: []Problem{decodeProblem(name, err)}}
+	}
+	v := validator{name: name, ast: doc, lines: strings.Split(string(src), "\n")}
+	for _, d := range doc.Docs {
+		v.check(d)
+	}
+	if len(doc.Docs) > 1 {
+		v.fail("$", "a policy file holds one YAML document; found %d (remove the extra ---)", len(doc.Docs))
+	}
+	if len(v.problems) > 0 {
+		return nil, &Error{Problems: v.problems}
+	}
 	var f file
 	if err := yaml.UnmarshalWithOptions(src, &f, yaml.DisallowUnknownField()); err != nil {
 		return nil, &Error{Problems: []Problem{decodeProblem(name, err)}}
 	}
-	ast, _ := parser.ParseBytes(src, 0) // it decoded, so it parses
-	v := validator{name: name, ast: ast}
 	p := v.policy(&f)
 	if len(v.problems) > 0 {
 		return nil, &Error{Problems: v.problems}
@@ -133,29 +108,59 @@ func decodeProblem(name string, err error) Problem {
 type validator struct {
 	name     string
 	ast      *ast.File
+	anchors  map[string]ast.Node
+	lines    []string // the source, for positions inside block scalars
 	problems []Problem
 }
 
 func (v *validator) fail(path, format string, args ...any) {
 	p := Problem{File: v.name, Path: path, Message: fmt.Sprintf(format, args...)}
-	if yp, err := yaml.PathString(path); err == nil && v.ast != nil {
-		if n, err := yp.FilterFile(v.ast); err == nil && n != nil && n.GetToken() != nil {
-			p.Line, p.Column = n.GetToken().Position.Line, n.GetToken().Position.Column
+	if n := v.node(path); n != nil {
+		if tok := firstToken(n); tok != nil && tok.Position != nil {
+			p.Line, p.Column = tok.Position.Line, tok.Position.Column
 		}
 	}
 	v.problems = append(v.problems, p)
 }
 
+// node is the YAML node at path, nil if there is none.
+func (v *validator) node(path string) ast.Node {
+	if v.ast == nil {
+		return nil
+	}
+	yp, err := yaml.PathString(path)
+	if err != nil {
+		return nil
+	}
+	n, err := yp.FilterFile(v.ast)
+	if err != nil || n == nil || n.GetToken() == nil {
+		return nil
+	}
+	return n
+}
+
 func (v *validator) policy(f *file) *Policy {
 	p := &Policy{
-		Location:     time.UTC,
-		CustomerWait: 15 * 24 * time.Hour,
-		FinalAction:  recoup.FinalLeavePastDue,
-		Retry: Retry{Days: []int{0, 3, 7, 15}, Hour: 10, MaxAttempts: 4, MinGap: 4 * time.Hour,
-			ErrorDelay: 15 * time.Minute, ErrorLimit: 3,
-			WaitForCustomer: []recoup.Category{recoup.CategoryCustomerFix, recoup.CategoryAuthentication},
-			Strategy:        StrategySchedule, MaxDuration: 21 * 24 * time.Hour, Model: defaultModel},
-		Campaign: Campaign{Hour: 10},
+		Mode:     ModeAct,
+		Location: time.UTC,
+		Segment:  DefaultSegment,
+		Rules: Rules{
+			CustomerWait: 15 * 24 * time.Hour,
+			FinalAction:  recoup.FinalLeavePastDue,
+			Retry: Retry{Days: []int{0, 3, 7, 15}, Hour: 10, MaxAttempts: 4, MinGap: 4 * time.Hour,
+				ErrorDelay: 15 * time.Minute, ErrorLimit: 3,
+				WaitForCustomer: []recoup.Category{recoup.CategoryCustomerFix, recoup.CategoryAuthentication},
+				Strategy:        StrategySchedule, Model: defaultModel},
+			Campaign: Campaign{Hour: 10},
+		},
+	}
+	if f.Mode != nil {
+		switch m := Mode(*f.Mode); m {
+		case ModeAct, ModeObserve:
+			p.Mode = m
+		default:
+			v.fail("$.mode", "unknown mode %q: use act (recoup charges and messages) or observe (recoup only records what it would do)", *f.Mode)
+		}
 	}
 	if f.Timezone != nil {
 		loc, err := time.LoadLocation(*f.Timezone)
@@ -165,22 +170,7 @@ func (v *validator) policy(f *file) *Policy {
 			p.Location = loc
 		}
 	}
-	if f.CustomerWait != nil {
-		p.CustomerWait = v.duration("$.customer_wait", *f.CustomerWait, time.Hour, 365*24*time.Hour)
-	}
-	if f.FinalAction != nil {
-		a := recoup.FinalAction(*f.FinalAction)
-		if !a.Valid() {
-			v.fail("$.final_action", "unknown final action %q: use leave_past_due, cancel_subscription or mark_uncollectible", *f.FinalAction)
-		}
-		p.FinalAction = a
-	}
-	if r := f.Retry; r != nil {
-		v.retry(r, &p.Retry)
-	}
-	if c := f.Campaign; c != nil {
-		v.campaign(c, &p.Campaign)
-	}
+	v.rules("$", &f.RulesFile, &p.Rules)
 	if n := f.Network; n != nil {
 		if x := n.VisaReattempts30d; x != nil {
 			if *x < 1 || *x > decline.MaxVisaReattempts30d {
@@ -195,22 +185,136 @@ func (v *validator) policy(f *file) *Policy {
 			p.Network.CaseBudget = *x
 		}
 	}
+	p.Segments = v.segments(f.Segments, p.Rules)
 	return p
+}
+
+// rules applies the settings of one rules section (the top of the file or a segment) onto out,
+// which holds the inherited values.
+func (v *validator) rules(path string, r *RulesFile, out *Rules) {
+	if r.CustomerWait != nil {
+		out.CustomerWait = v.duration(path+".customer_wait", *r.CustomerWait, time.Hour, 365*24*time.Hour)
+	}
+	if r.GracePeriod != nil {
+		out.GracePeriod = v.duration(path+".grace_period", *r.GracePeriod, 0, 365*24*time.Hour)
+	}
+	if r.FinalAction != nil {
+		a := recoup.FinalAction(*r.FinalAction)
+		if !a.Valid() {
+			v.fail(path+".final_action", "unknown final action %q: use %s", *r.FinalAction, finalActionList())
+		}
+		out.FinalAction = a
+	}
+	if r.FinalAfter != nil {
+		out.FinalAfter = v.duration(path+".final_after", *r.FinalAfter, 0, 365*24*time.Hour)
+	}
+	if r.ManualReview != nil {
+		out.ManualReview = *r.ManualReview
+	}
+	if r.Retry != nil {
+		v.retry(path+".retry", r.Retry, &out.Retry)
+	}
+	if r.Declines != nil {
+		v.declines(path+".declines", r.Declines, &out.Declines)
+	}
+	if r.Campaign != nil {
+		v.campaign(path+".campaign", r.Campaign, &out.Campaign)
+	}
+	if pp := r.PaymentPlan; pp != nil {
+		out.PaymentPlan = v.paymentPlan(path+".payment_plan", pp)
+	}
+}
+
+// paymentPlan validates a payment plan; parts: 0 turns an inherited plan off.
+func (v *validator) paymentPlan(path string, pp *paymentPlan) *PaymentPlan {
+	out := &PaymentPlan{Every: 30 * 24 * time.Hour}
+	if pp.Parts == nil {
+		v.fail(path, "a payment plan needs parts (2-12), or parts: 0 to turn an inherited plan off")
+		return nil
+	}
+	if *pp.Parts == 0 {
+		return nil
+	}
+	if *pp.Parts < 2 || *pp.Parts > 12 {
+		v.fail(path+".parts", "must be 2-12 (or 0 for no plan), got %d", *pp.Parts)
+	}
+	out.Parts = *pp.Parts
+	if pp.Above != nil {
+		if *pp.Above < 0 {
+			v.fail(path+".above", "must be 0 or more (minor units, e.g. 50000 for 500.00), got %d", *pp.Above)
+		}
+		out.Above = int64(*pp.Above)
+	}
+	if pp.Every != nil {
+		out.Every = v.duration(path+".every", *pp.Every, 24*time.Hour, 90*24*time.Hour)
+	}
+	return out
+}
+
+func finalActionList() string {
+	names := make([]string, len(recoup.FinalActions))
+	for i, a := range recoup.FinalActions {
+		names[i] = string(a)
+	}
+	return strings.Join(names, ", ")
+}
+
+// declines validates the decline-code overrides.
+func (v *validator) declines(path string, d *declines, out *DeclineRules) {
+	if d.NeverRetry != nil {
+		out.NeverRetry = nil
+		for i, c := range d.NeverRetry {
+			if !validCode(c) {
+				v.fail(fmt.Sprintf("%s.never_retry[%d]", path, i), "%q is not a Stripe decline code (lower case with underscores, e.g. do_not_honor)", c)
+				continue
+			}
+			out.NeverRetry = append(out.NeverRetry, c)
+		}
+	}
+	if d.RetryWithin != nil {
+		out.RetryWithin = map[string]time.Duration{}
+		for code, w := range d.RetryWithin {
+			p := path + ".retry_within." + code
+			if !validCode(code) {
+				v.fail(p, "%q is not a Stripe decline code (lower case with underscores, e.g. insufficient_funds)", code)
+				continue
+			}
+			if slices.Contains(out.NeverRetry, code) {
+				v.fail(p, "%q is also listed in never_retry: keep it in one list", code)
+			}
+			out.RetryWithin[code] = v.duration(p, w, time.Hour, 365*24*time.Hour)
+		}
+	}
+}
+
+func validCode(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // channels are the message channels a campaign step may use.
 var channels = []string{"email", "webhook"}
 
-func (v *validator) campaign(c *campaign, out *Campaign) {
+func (v *validator) campaign(base string, c *campaign, out *Campaign) {
 	if c.Hour != nil {
 		if *c.Hour < 0 || *c.Hour > 23 {
-			v.fail("$.campaign.hour", "hour must be 0-23, got %d", *c.Hour)
+			v.fail(base+".hour", "hour must be 0-23, got %d", *c.Hour)
 		}
 		out.Hour = *c.Hour
 	}
+	if c.Steps != nil {
+		out.Steps = nil // a segment's steps replace the inherited ones
+	}
 	last := -1
 	for i, s := range c.Steps {
-		path := fmt.Sprintf("$.campaign.steps[%d]", i)
+		path := fmt.Sprintf("%s.steps[%d]", base, i)
 		st := Step{Channel: "email", Tone: "neutral"}
 		switch {
 		case s.Day == nil:
@@ -266,47 +370,50 @@ func categoryList() string {
 	return strings.Join(names, ", ")
 }
 
-func (v *validator) retry(r *retry, out *Retry) {
+func (v *validator) retry(base string, r *retry, out *Retry) {
 	if r.ScheduleDays != nil {
 		switch {
 		case len(r.ScheduleDays) == 0:
-			v.fail("$.retry.schedule_days", "must list at least one day")
+			v.fail(base+".schedule_days", "must list at least one day")
 		case !strictlyAscending(r.ScheduleDays):
-			v.fail("$.retry.schedule_days", "days must be strictly ascending, e.g. [0, 3, 7, 15]")
+			v.fail(base+".schedule_days", "days must be strictly ascending, e.g. [0, 3, 7, 15]")
 		case r.ScheduleDays[0] < 0 || r.ScheduleDays[len(r.ScheduleDays)-1] > 365:
-			v.fail("$.retry.schedule_days", "days must be between 0 and 365")
+			v.fail(base+".schedule_days", "days must be between 0 and 365")
 		default:
 			out.Days = r.ScheduleDays
 		}
 	}
 	if r.Hour != nil {
 		if *r.Hour < 0 || *r.Hour > 23 {
-			v.fail("$.retry.hour", "hour must be 0-23, got %d", *r.Hour)
+			v.fail(base+".hour", "hour must be 0-23, got %d", *r.Hour)
 		}
 		out.Hour = *r.Hour
 	}
 	if r.MaxAttempts != nil {
 		if *r.MaxAttempts < 0 || *r.MaxAttempts > 20 {
-			v.fail("$.retry.max_attempts", "must be 0-20, got %d (card networks fine excessive retries)", *r.MaxAttempts)
+			v.fail(base+".max_attempts", "must be 0-20, got %d (card networks fine excessive retries)", *r.MaxAttempts)
 		}
 		out.MaxAttempts = *r.MaxAttempts
 	}
+	if r.MaxDuration != nil {
+		out.MaxDuration = v.duration(base+".max_duration", *r.MaxDuration, 0, 365*24*time.Hour)
+	}
 	if r.MinGap != nil {
-		out.MinGap = v.duration("$.retry.min_gap", *r.MinGap, time.Minute, 30*24*time.Hour)
+		out.MinGap = v.duration(base+".min_gap", *r.MinGap, time.Minute, 30*24*time.Hour)
 	}
 	if r.ErrorDelay != nil {
-		out.ErrorDelay = v.duration("$.retry.error_delay", *r.ErrorDelay, time.Second, 24*time.Hour)
+		out.ErrorDelay = v.duration(base+".error_delay", *r.ErrorDelay, time.Second, 24*time.Hour)
 	}
 	if r.ErrorLimit != nil {
 		if *r.ErrorLimit < 0 || *r.ErrorLimit > 10 {
-			v.fail("$.retry.error_limit", "must be 0-10, got %d", *r.ErrorLimit)
+			v.fail(base+".error_limit", "must be 0-10, got %d", *r.ErrorLimit)
 		}
 		out.ErrorLimit = *r.ErrorLimit
 	}
 	if r.WaitForCustomer != nil {
-		cats := v.categories("$.retry.wait_for_customer", r.WaitForCustomer)
+		cats := v.categories(base+".wait_for_customer", r.WaitForCustomer)
 		if slices.Contains(cats, recoup.CategoryHard) {
-			v.fail("$.retry.wait_for_customer", "hard declines always wait for a new card: leave hard out of the list")
+			v.fail(base+".wait_for_customer", "hard declines always wait for a new card: leave hard out of the list")
 		}
 		out.WaitForCustomer = cats
 	}

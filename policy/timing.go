@@ -24,6 +24,10 @@ type ModelSettings struct {
 	FirstHour, LastHour int
 }
 
+// DefaultModelWindow is how far after the first failure the model strategy looks when
+// retry.max_duration is not set: a whole monthly pay cycle.
+const DefaultModelWindow = 30 * 24 * time.Hour
+
 var defaultModel = ModelSettings{DailyDiscount: 0.97, MinProbability: 0.05, FirstHour: 6, LastHour: 21}
 
 type model struct {
@@ -40,9 +44,6 @@ func (v *validator) timing(r *retry, out *Retry) {
 		default:
 			v.fail("$.retry.strategy", "unknown strategy %q: use schedule (retry.schedule_days) or model (learned timing)", *r.Strategy)
 		}
-	}
-	if r.MaxDuration != nil {
-		out.MaxDuration = v.duration("$.retry.max_duration", *r.MaxDuration, time.Hour, 90*24*time.Hour)
 	}
 	if r.Technical != nil {
 		out.Technical = nil
@@ -96,13 +97,17 @@ func (p *Policy) rapid(f Facts, k int, now time.Time, in map[string]string) reco
 // is worth a charge.
 func (p *Policy) modelRetry(f Facts, k int, now time.Time, in map[string]string, final func(string) recoup.Decision) recoup.Decision {
 	c := f.Case
-	until := c.FirstFailedAt.Add(p.Retry.MaxDuration)
+	window := p.Retry.MaxDuration
+	if window <= 0 {
+		window = DefaultModelWindow
+	}
+	until := c.FirstFailedAt.Add(window)
 	at := p.notTooSoon(c, now)
 	if f.Verdict.Wait > 0 && !c.LastAttemptAt.IsZero() {
 		at = later(at, c.LastAttemptAt.Add(f.Verdict.Wait))
 	}
 	if !at.Before(until) {
-		return final(fmt.Sprintf("no retry allowed before the end of the %s retry window", days(p.Retry.MaxDuration)))
+		return final(fmt.Sprintf("no retry allowed before the end of the %s retry window", days(window)))
 	}
 	in["strategy"] = StrategyModel
 	in["until"] = until.UTC().Format(time.RFC3339)

@@ -16,7 +16,8 @@ import (
 const caseColumns = `id, invoice_id, customer_id, subscription_id, customer_email, amount, currency,
 	state, category, last_decline, payment_method_id, new_payment_method_id, attempts,
 	stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at, next_reason,
-	plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at, resolved_at, version`
+	plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at, resolved_at,
+	segment, review, reviewed_by, shadow_charges, version`
 
 // scanCase reads a row of caseColumns.
 func scanCase(s scanner) (recoup.Case, error) {
@@ -32,7 +33,8 @@ func scanCase(s scanner) (recoup.Case, error) {
 		&c.Amount.Amount, &c.Amount.Currency, &c.State, &c.Category, &decline, &c.PaymentMethodID,
 		&c.NewPaymentMethodID, &c.Attempts, &c.StripeAttempts, &firstFailed, &lastAttempt,
 		&nextSeq, &nextKind, &nextAt, &nextReason, &c.PlanSeq, &c.RecoveredBy, &c.FinalAction,
-		&c.ClosedReason, &createdAt, &updatedAt, &resolvedAt, &c.Version)
+		&c.ClosedReason, &createdAt, &updatedAt, &resolvedAt, &c.Segment, &c.Review, &c.ReviewedBy,
+		&c.ShadowCharges, &c.Version)
 	if err != nil {
 		return recoup.Case{}, err
 	}
@@ -74,7 +76,8 @@ func caseArgs(c *recoup.Case) ([]any, error) {
 		c.NewPaymentMethodID, c.Attempts, c.StripeAttempts, timeArg(c.FirstFailedAt),
 		timeArg(c.LastAttemptAt), nextSeq, nextKind, nextAt, nextReason, c.PlanSeq,
 		string(c.RecoveredBy), string(c.FinalAction), c.ClosedReason, timeArg(c.CreatedAt),
-		timeArg(c.UpdatedAt), timeArg(c.ResolvedAt)}, nil
+		timeArg(c.UpdatedAt), timeArg(c.ResolvedAt), c.Segment, string(c.Review), c.ReviewedBy,
+		c.ShadowCharges}, nil
 }
 
 // getCase reads the one case matching where (which may end in FOR UPDATE); ENOTFOUND if there
@@ -124,6 +127,14 @@ func (t *tx) OpenCases(customerID, subscriptionID string) ([]recoup.Case, error)
 	return cases, nil
 }
 
+func (t *tx) CountCustomerCases(customerID string) (int, error) {
+	var n int
+	if err := t.tx.QueryRow(t.ctx, `SELECT count(*) FROM cases WHERE customer_id = $1`, customerID).Scan(&n); err != nil {
+		return 0, wrap(err, "count cases of customer %s", customerID)
+	}
+	return n, nil
+}
+
 func (t *tx) CreateCase(c *recoup.Case) error {
 	if c.ID != 0 {
 		return recoup.Errorf(recoup.EINVALID, "create case %d: the case already has an ID", c.ID)
@@ -140,9 +151,9 @@ func (t *tx) CreateCase(c *recoup.Case) error {
 		category, last_decline, payment_method_id, new_payment_method_id, attempts,
 		stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at,
 		next_reason, plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at,
-		resolved_at, version
+		resolved_at, segment, review, reviewed_by, shadow_charges, version
 	) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-		$19, $20, $21, $22, $23, $24, $25, $26, 1)
+		$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, 1)
 	ON CONFLICT (invoice_id) DO NOTHING
 	RETURNING id`, args...).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -167,8 +178,9 @@ func (t *tx) UpdateCase(c *recoup.Case) error {
 		stripe_attempts = $13, first_failed_at = $14, last_attempt_at = $15, next_seq = $16,
 		next_kind = $17, next_at = $18, next_reason = $19, plan_seq = $20, recovered_by = $21,
 		final_action = $22, closed_reason = $23, created_at = $24, updated_at = $25,
-		resolved_at = $26, version = version + 1
-	WHERE id = $27 AND version = $28`, append(args, c.ID, c.Version)...)
+		resolved_at = $26, segment = $27, review = $28, reviewed_by = $29, shadow_charges = $30,
+		version = version + 1
+	WHERE id = $31 AND version = $32`, append(args, c.ID, c.Version)...)
 	if err != nil {
 		return wrap(err, "update case %d", c.ID)
 	}

@@ -13,7 +13,8 @@ import (
 const caseColumns = `id, invoice_id, customer_id, subscription_id, customer_email, amount, currency,
 	state, category, last_decline, payment_method_id, new_payment_method_id, attempts,
 	stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at, next_reason,
-	plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at, resolved_at, version`
+	plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at, resolved_at,
+	segment, review, reviewed_by, shadow_charges, version`
 
 // scanCase reads a row of caseColumns.
 func scanCase(s scanner) (recoup.Case, error) {
@@ -28,7 +29,8 @@ func scanCase(s scanner) (recoup.Case, error) {
 		&c.Amount.Amount, &c.Amount.Currency, &c.State, &c.Category, &decline, &c.PaymentMethodID,
 		&c.NewPaymentMethodID, &c.Attempts, &c.StripeAttempts, &firstFailed, &lastAttempt,
 		&nextSeq, &nextKind, &nextAt, &nextReason, &c.PlanSeq, &c.RecoveredBy, &c.FinalAction,
-		&c.ClosedReason, &createdAt, &updatedAt, &resolvedAt, &c.Version)
+		&c.ClosedReason, &createdAt, &updatedAt, &resolvedAt, &c.Segment, &c.Review, &c.ReviewedBy,
+		&c.ShadowCharges, &c.Version)
 	if err != nil {
 		return recoup.Case{}, err
 	}
@@ -69,7 +71,8 @@ func caseArgs(c *recoup.Case) ([]any, error) {
 		c.NewPaymentMethodID, c.Attempts, c.StripeAttempts, timeArg(c.FirstFailedAt),
 		timeArg(c.LastAttemptAt), nextSeq, nextKind, nextAt, nextReason, c.PlanSeq,
 		string(c.RecoveredBy), string(c.FinalAction), c.ClosedReason, timeArg(c.CreatedAt),
-		timeArg(c.UpdatedAt), timeArg(c.ResolvedAt)}, nil
+		timeArg(c.UpdatedAt), timeArg(c.ResolvedAt), c.Segment, string(c.Review), c.ReviewedBy,
+		c.ShadowCharges}, nil
 }
 
 // getCase reads the one case matching where; ENOTFOUND if there is none.
@@ -136,6 +139,14 @@ func listCases(ctx context.Context, q querier, query string, args ...any) ([]rec
 	return cases, rows.Err()
 }
 
+func (t *tx) CountCustomerCases(customerID string) (int, error) {
+	var n int
+	if err := t.q.QueryRowContext(t.ctx, `SELECT count(*) FROM cases WHERE customer_id = ?`, customerID).Scan(&n); err != nil {
+		return 0, wrap(err, "count cases of customer %s", customerID)
+	}
+	return n, nil
+}
+
 func (t *tx) CreateCase(c *recoup.Case) error {
 	if c.ID != 0 {
 		return recoup.Errorf(recoup.EINVALID, "create case %d: the case already has an ID", c.ID)
@@ -150,8 +161,9 @@ func (t *tx) CreateCase(c *recoup.Case) error {
 		category, last_decline, payment_method_id, new_payment_method_id, attempts,
 		stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at,
 		next_reason, plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at,
-		resolved_at, version
-	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+		resolved_at, segment, review, reviewed_by, shadow_charges, version
+	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+		?, ?, ?, ?, 1)
 	ON CONFLICT (invoice_id) DO NOTHING
 	RETURNING id`, args...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -175,7 +187,8 @@ func (t *tx) UpdateCase(c *recoup.Case) error {
 		new_payment_method_id = ?, attempts = ?, stripe_attempts = ?, first_failed_at = ?,
 		last_attempt_at = ?, next_seq = ?, next_kind = ?, next_at = ?, next_reason = ?,
 		plan_seq = ?, recovered_by = ?, final_action = ?, closed_reason = ?, created_at = ?,
-		updated_at = ?, resolved_at = ?, version = version + 1
+		updated_at = ?, resolved_at = ?, segment = ?, review = ?, reviewed_by = ?,
+		shadow_charges = ?, version = version + 1
 	WHERE id = ? AND version = ?`, append(args, c.ID, c.Version)...)
 	if err != nil {
 		return wrap(err, "update case %d", c.ID)

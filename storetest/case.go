@@ -57,6 +57,28 @@ func testCase(t *testing.T, newStore func(t *testing.T) Harness) {
 		wantEqual(t, "case", want, readCase(t, s, got.ID))
 	})
 
+	t.Run("a customer's cases are counted in every state", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		createCase(t, s, minimalCase("in_c1", "cus_count"))
+		done := minimalCase("in_c2", "cus_count")
+		done.State = recoup.StateRecovered
+		createCase(t, s, done)
+		createCase(t, s, minimalCase("in_c3", "cus_other"))
+		mustTx(t, s, func(tx recoup.Tx) error {
+			for cus, want := range map[string]int{"cus_count": 2, "cus_other": 1, "cus_none": 0} {
+				n, err := tx.CountCustomerCases(cus)
+				if err != nil {
+					return err
+				}
+				if n != want {
+					t.Errorf("CountCustomerCases(%s) = %d, want %d", cus, n, want)
+				}
+			}
+			return nil
+		})
+	})
+
 	t.Run("a missing case is not found", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t).Store

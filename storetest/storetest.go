@@ -94,6 +94,10 @@ func fullCase(invoiceID string) recoup.Case {
 		CreatedAt:          base.Add(time.Second),
 		UpdatedAt:          base.Add(50 * time.Hour),
 		ResolvedAt:         base.Add(51 * time.Hour),
+		Segment:            "high-value",
+		Review:             recoup.ReviewApproved,
+		ReviewedBy:         "ops@example.com",
+		ShadowCharges:      2,
 	}
 }
 

@@ -149,3 +149,37 @@ func (c *Client) MarkUncollectible(ctx context.Context, invoiceID, idempotencyKe
 	}
 	return mapError(err, "mark invoice %s uncollectible", invoiceID)
 }
+
+// CancelAtPeriodEnd lets the subscription end with its paid period (POST
+// /v1/subscriptions/{id} cancel_at_period_end=true): the customer keeps what they paid for and
+// is not billed again.
+func (c *Client) CancelAtPeriodEnd(ctx context.Context, subscriptionID, idempotencyKey string) error {
+	params := &stripe.SubscriptionUpdateParams{CancelAtPeriodEnd: stripe.Bool(true)}
+	return c.updateSubscription(ctx, "cancel subscription at period end", subscriptionID, idempotencyKey, params)
+}
+
+// PauseCollection keeps the subscription but stops collecting payment on it (POST
+// /v1/subscriptions/{id} pause_collection[behavior]=void: invoices made while paused are
+// voided), until the merchant resumes it.
+func (c *Client) PauseCollection(ctx context.Context, subscriptionID, idempotencyKey string) error {
+	params := &stripe.SubscriptionUpdateParams{PauseCollection: &stripe.SubscriptionUpdatePauseCollectionParams{Behavior: stripe.String("void")}}
+	return c.updateSubscription(ctx, "pause subscription collection", subscriptionID, idempotencyKey, params)
+}
+
+func (c *Client) updateSubscription(ctx context.Context, op, subscriptionID, idempotencyKey string, params *stripe.SubscriptionUpdateParams) error {
+	if subscriptionID == "" {
+		return recoup.Errorf(recoup.EINVALID, "stripe: %s: empty id", op)
+	}
+	if err := checkKey(op+" "+subscriptionID, idempotencyKey); err != nil {
+		return err
+	}
+	params.SetIdempotencyKey(idempotencyKey)
+	err := c.do(ctx, op, func() error {
+		_, err := c.sc.V1Subscriptions.Update(ctx, subscriptionID, params)
+		return err
+	})
+	if err != nil {
+		return mapError(err, "%s %s", op, subscriptionID)
+	}
+	return nil
+}

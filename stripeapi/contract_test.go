@@ -79,6 +79,29 @@ func TestContract(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("CancelAtPeriodEnd", func(t *testing.T) {
+		if err := c.CancelAtPeriodEnd(ctx, "sub_123", "contract-cancel-at-period-end"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("PauseCollection", func(t *testing.T) {
+		if err := c.PauseCollection(ctx, "sub_123", "contract-pause"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("CreatePlanInvoice", func(t *testing.T) {
+		id, err := c.CreatePlanInvoice(ctx, recoup.PlanInvoice{CustomerID: "cus_123", Amount: 3334, Currency: "usd",
+			Description: "part 1 of 3", FinalizesAt: time.Now().Add(time.Hour), Metadata: map[string]string{"recoup_plan_of": "in_123"},
+			IdempotencyKey: "contract-plan-1"})
+		if err != nil || id == "" {
+			t.Fatalf("CreatePlanInvoice: %q %v", id, err)
+		}
+	})
+	t.Run("SettleOutOfBand", func(t *testing.T) {
+		if err := c.SettleOutOfBand(ctx, "in_123", "contract-settle"); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("MarkUncollectible", func(t *testing.T) {
 		if err := c.MarkUncollectible(ctx, "in_123", "contract-uncollectible"); err != nil {
 			t.Fatal(err)

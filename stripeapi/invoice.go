@@ -26,10 +26,13 @@ func (c *Client) Invoice(ctx context.Context, id string) (recoup.Invoice, error)
 	return out, nil
 }
 
-// getInvoice reads an invoice with its payments included.
+// getInvoice reads an invoice with its payments included, and its customer and subscription
+// expanded for the facts policy segments read (metadata, tenure, billing interval, prices).
 func (c *Client) getInvoice(ctx context.Context, id string) (*stripe.Invoice, error) {
 	params := &stripe.InvoiceRetrieveParams{}
 	params.AddExpand("payments")
+	params.AddExpand("customer")
+	params.AddExpand("parent.subscription_details.subscription")
 	var inv *stripe.Invoice
 	err := c.do(ctx, "get invoice", func() (err error) {
 		inv, err = c.sc.V1Invoices.Retrieve(ctx, id, params)
@@ -56,19 +59,56 @@ func toInvoice(in *stripe.Invoice) recoup.Invoice {
 		Created:            unixTime(in.Created),
 		NextPaymentAttempt: unixTime(in.NextPaymentAttempt),
 	}
+	var facts recoup.InvoiceFacts
 	if in.Customer != nil {
 		out.CustomerID = in.Customer.ID
+		facts.CustomerMetadata = in.Customer.Metadata
+		facts.CustomerCreated = unixTime(in.Customer.Created)
+		if in.Customer.Address != nil {
+			out.CustomerCountry = in.Customer.Address.Country
+		}
 	}
-	if in.CustomerAddress != nil {
+	if in.CustomerAddress != nil && in.CustomerAddress.Country != "" {
 		out.CustomerCountry = in.CustomerAddress.Country
 	}
-	if p := in.Parent; p != nil && p.SubscriptionDetails != nil && p.SubscriptionDetails.Subscription != nil {
-		out.SubscriptionID = p.SubscriptionDetails.Subscription.ID
+	if p := in.Parent; p != nil && p.SubscriptionDetails != nil {
+		facts.SubscriptionMetadata = p.SubscriptionDetails.Metadata
+		if sub := p.SubscriptionDetails.Subscription; sub != nil {
+			out.SubscriptionID = sub.ID
+			subscriptionFacts(&facts, sub)
+		}
+	}
+	if facts.CustomerMetadata != nil || !facts.CustomerCreated.IsZero() || facts.SubscriptionStatus != "" || facts.SubscriptionMetadata != nil {
+		out.Facts = &facts
 	}
 	if in.StatusTransitions != nil {
 		out.PaidAt = unixTime(in.StatusTransitions.PaidAt)
 	}
 	return out
+}
+
+// subscriptionFacts copies what an expanded subscription says about its plan: status, metadata,
+// prices and products, and the billing interval of its first recurring price.
+func subscriptionFacts(out *recoup.InvoiceFacts, sub *stripe.Subscription) {
+	out.SubscriptionStatus = string(sub.Status)
+	if len(sub.Metadata) > 0 {
+		out.SubscriptionMetadata = sub.Metadata
+	}
+	if sub.Items == nil {
+		return
+	}
+	for _, it := range sub.Items.Data {
+		if it == nil || it.Price == nil {
+			continue
+		}
+		out.PriceIDs = append(out.PriceIDs, it.Price.ID)
+		if it.Price.Product != nil && it.Price.Product.ID != "" {
+			out.ProductIDs = append(out.ProductIDs, it.Price.Product.ID)
+		}
+		if r := it.Price.Recurring; r != nil && out.Interval == "" {
+			out.Interval, out.IntervalCount = string(r.Interval), int(r.IntervalCount)
+		}
+	}
 }
 
 // latestInvoicePayment picks the newest payment of the invoice, preferring the default one

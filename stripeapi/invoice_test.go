@@ -22,8 +22,12 @@ func TestInvoiceReadsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lp := inv.LastPayment
-	inv.LastPayment = nil
+	lp, facts := inv.LastPayment, inv.Facts
+	inv.LastPayment, inv.Facts = nil, nil
+	// The expanded customer and subscription give the facts policy segments read.
+	if facts == nil || facts.SubscriptionStatus == "" || !facts.CustomerCreated.Equal(at) {
+		t.Errorf("facts = %+v", facts)
+	}
 	want := recoup.Invoice{
 		ID: r.InvoiceID, CustomerID: r.CustomerID, SubscriptionID: r.SubscriptionID, CustomerEmail: "bo@example.com",
 		CustomerCountry: "DE", Status: recoup.InvoiceOpen, AmountDue: 1999, AmountRemaining: 1999, Currency: "eur",
@@ -107,5 +111,19 @@ func TestToInvoice(t *testing.T) {
 	if p.PaymentMethodID != "card_1" || p.Status != "failed" || p.Decline == nil || p.Decline.Code != "card_declined" ||
 		p.Decline.OutcomeType != "issuer_declined" {
 		t.Errorf("paymentFromCharge = %+v %+v", p, p.Decline)
+	}
+}
+
+func TestSubscriptionFacts(t *testing.T) {
+	sub := &stripe.Subscription{ID: "sub_1", Status: stripe.SubscriptionStatusPastDue, Metadata: map[string]string{"plan": "pro"},
+		Items: &stripe.SubscriptionItemList{Data: []*stripe.SubscriptionItem{
+			{Price: &stripe.Price{ID: "price_y", Product: &stripe.Product{ID: "prod_1"}, Recurring: &stripe.PriceRecurring{Interval: "year", IntervalCount: 1}}},
+			{Price: &stripe.Price{ID: "price_addon"}},
+		}}}
+	var f recoup.InvoiceFacts
+	subscriptionFacts(&f, sub)
+	if f.SubscriptionStatus != "past_due" || f.Interval != "year" || f.IntervalCount != 1 || len(f.PriceIDs) != 2 ||
+		f.PriceIDs[1] != "price_addon" || len(f.ProductIDs) != 1 || f.SubscriptionMetadata["plan"] != "pro" {
+		t.Fatalf("facts = %+v", f)
 	}
 }

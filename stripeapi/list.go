@@ -143,6 +143,9 @@ func (c *Client) FailedInvoices(ctx context.Context, since time.Time, fn func(re
 			params.CreatedRange = &stripe.RangeQueryParams{GreaterThanOrEqual: since.Unix()}
 		}
 		params.AddExpand("data.payments")
+		// The facts policy segments read, as Invoice reads them (four levels: Stripe's limit).
+		params.AddExpand("data.customer")
+		params.AddExpand("data.parent.subscription_details.subscription")
 		if cursor != "" {
 			params.StartingAfter = stripe.String(cursor)
 		}

@@ -19,6 +19,8 @@ type CLI struct {
 	Migrate  MigrateCmd  `cmd:"" help:"Apply the database migrations (serve also applies them on start)."`
 	Backfill BackfillCmd `cmd:"" help:"Import the invoices already open and failed in the Stripe account."`
 	Policy   PolicyCmd   `cmd:"" help:"Work with policy files."`
+	Shadow   ShadowCmd   `cmd:"" help:"Observe-only (shadow) mode reports."`
+	Case     CaseCmd     `cmd:"" help:"Operator actions on a case: approve a final action, start a payment plan."`
 	Simulate SimulateCmd `cmd:"" help:"Run policies through a simulated world of failed payments and write an evaluation report."`
 	Model    ModelCmd    `cmd:"" help:"Inspect or reset the learned retry-timing model."`
 }
@@ -64,6 +66,7 @@ type ServeCmd struct {
 	WebhookSecret  string        `name:"stripe-webhook-secret" env:"STRIPE_WEBHOOK_SECRET" help:"Signing secret of the Stripe webhook endpoint (whsec_...); several, comma-separated, while a rolled secret is still valid."`
 	Listen         string        `name:"listen" env:"RECOUP_LISTEN" default:"127.0.0.1:8080" help:"Address to listen on."`
 	PolicyFile     string        `name:"policy" env:"RECOUP_POLICY" type:"path" help:"Policy file (YAML); the built-in default policy when empty."`
+	PolicyPoll     time.Duration `name:"policy-poll" env:"RECOUP_POLICY_POLL" default:"10s" help:"How often to check the policy file for changes and reload it (0: only on SIGHUP)."`
 	AdminToken     string        `name:"admin-token" env:"RECOUP_ADMIN_TOKEN" help:"Bearer token for the JSON API (/api/v1); the API refuses every request when empty."`
 	ReconcileEvery time.Duration `name:"reconcile-every" env:"RECOUP_RECONCILE_EVERY" default:"15m" help:"How often to read Stripe's event list for webhooks that never arrived (0 disables)."`
 	Workers        int           `name:"workers" env:"RECOUP_WORKERS" default:"4" help:"Concurrent jobs in this process."`
@@ -84,6 +87,9 @@ func (c *ServeCmd) validate() (*policy.Policy, error) {
 	}
 	if c.ReconcileEvery < 0 || (c.ReconcileEvery > 0 && c.ReconcileEvery < time.Minute) {
 		return nil, fmt.Errorf("RECOUP_RECONCILE_EVERY must be 0 (off) or at least 1m, got %s", c.ReconcileEvery)
+	}
+	if c.PolicyPoll < 0 || (c.PolicyPoll > 0 && c.PolicyPoll < time.Second) {
+		return nil, fmt.Errorf("RECOUP_POLICY_POLL must be 0 (SIGHUP only) or at least 1s, got %s", c.PolicyPoll)
 	}
 	if c.Workers < 1 || c.Workers > 100 {
 		return nil, fmt.Errorf("RECOUP_WORKERS must be 1-100, got %d", c.Workers)

@@ -38,6 +38,9 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	defer a.close()
+	if c.PolicyFile != "" {
+		a.watchPolicy(ctx, c.PolicyFile, c.PolicyPoll)
+	}
 	return a.serve(ctx, ln)
 }
 
@@ -93,7 +96,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	a.log.Info("recoup serving", "listen", ln.Addr().String(), "database", a.backend.kind,
-		"policy_version", a.policy.Version, "final_action", string(a.policy.FinalAction))
+		"policy_version", a.policy.Version, "final_action", string(a.policy.FinalAction), "policy_mode", string(a.policy.Mode))
 
 	var err error
 	select {

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPolicyCheckPrintsEveryProblemWithItsPosition(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("retry:\n  hours: 3\nsegments:\n  - {name: big, when: invoice.amount_due > \"x\"}\n"), 0o600)
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"policy", "check", bad}, &out, func(int) {})
+	if err == nil || !strings.Contains(err.Error(), "1 problem") {
+		t.Fatalf("err %v", err)
+	}
+	// The structural problem is reported first; the rule's once the structure is right.
+	if want := bad + `:2:3: retry.hours: unknown key "hours" (did you mean "hour"?)`; strings.TrimSpace(out.String()) != want {
+		t.Fatalf("output\n%s\nwant\n%s", out.String(), want)
+	}
+	os.WriteFile(bad, []byte("segments:\n  - {name: big, when: 'invoice.amount_due > \"x\"'}\n  - {name: all, when: 'true'}\n  - {name: never, when: 'false'}\n"), 0o600)
+	out.Reset()
+	err = run(t.Context(), []string{"policy", "check", bad}, &out, func(int) {})
+	if err == nil || !strings.Contains(err.Error(), "2 problem") {
+		t.Fatalf("err %v\n%s", err, out.String())
+	}
+	for _, want := range []string{bad + ":2:43: segments[0].when: invalid rule: found no matching overload for '_>_'", bad + `:4:6: segments[2]: segment "never" can never match`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output\n%s\nlacks\n%s", out.String(), want)
+		}
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"policy", "check", "../../policies/examples/segments.yaml"}, &out, func(int) {}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "valid (version ") || !strings.Contains(out.String(), "segments: high-value, at-risk, small, standard, default") {
+		t.Fatalf("output %q", out.String())
+	}
+}
+
+func TestShadowReportCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	if err := run(t.Context(), []string{"--database-url", db, "migrate"}, &bytes.Buffer{}, func(int) {}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"--database-url", db, "shadow", "report"}, &out, func(int) {}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "observe-only report: 0 cases") {
+		t.Fatalf("output %q", out.String())
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"--database-url", db, "shadow", "report", "--json"}, &out, func(int) {}); err != nil || !strings.Contains(out.String(), `"cases": 0`) {
+		t.Fatalf("json: %v %q", err, out.String())
+	}
+}
+
+func TestCaseCommandsRefuseWhatTheEngineRefuses(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "c.db")
+	if err := run(t.Context(), []string{"--database-url", db, "migrate"}, &bytes.Buffer{}, func(int) {}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("STRIPE_SECRET_KEY", "sk_test_123")
+	for _, args := range [][]string{
+		{"case", "approve", "42", "--by", "ops@example.com"},
+		{"case", "plan", "42", "--by", "ops@example.com"},
+	} {
+		err := run(t.Context(), append([]string{"--database-url", db}, args...), &bytes.Buffer{}, func(int) {})
+		if err == nil || !strings.Contains(err.Error(), "not found") && !strings.Contains(err.Error(), "no such case") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	err := run(t.Context(), []string{"--database-url", db, "case", "approve", "1", "--by", " "}, &bytes.Buffer{}, func(int) {})
+	if err == nil || !strings.Contains(err.Error(), "--by") {
+		t.Errorf("blank --by: %v", err)
+	}
+}

@@ -1,0 +1,78 @@
+package policy
+
+// The policy file's schema, as decoded. Pointers tell "absent" from "zero". The structural check
+// (check.go) walks these types by reflection, so a key is accepted exactly when a field here
+// carries it; the JSON Schema (docs/policy.schema.json) is held to the same list by a test.
+
+type file struct {
+	Mode      *string `yaml:"mode"`
+	Timezone  *string `yaml:"timezone"`
+	RulesFile `yaml:",inline"`
+	Network   *network  `yaml:"network"`
+	Segments  []segment `yaml:"segments"`
+}
+
+// RulesFile is the YAML form of Rules: the settings a segment may override. It is exported only
+// because the YAML decoder fills embedded structs of exported types alone.
+type RulesFile struct {
+	Retry        *retry       `yaml:"retry"`
+	CustomerWait *string      `yaml:"customer_wait"`
+	GracePeriod  *string      `yaml:"grace_period"`
+	FinalAction  *string      `yaml:"final_action"`
+	FinalAfter   *string      `yaml:"final_after"`
+	ManualReview *bool        `yaml:"manual_review"`
+	Declines     *declines    `yaml:"declines"`
+	Campaign     *campaign    `yaml:"campaign"`
+	PaymentPlan  *paymentPlan `yaml:"payment_plan"`
+}
+
+type paymentPlan struct {
+	Above *int    `yaml:"above"`
+	Parts *int    `yaml:"parts"`
+	Every *string `yaml:"every"`
+}
+
+type segment struct {
+	Name      *string `yaml:"name"`
+	When      *string `yaml:"when"`
+	RulesFile `yaml:",inline"`
+}
+
+// network bounds the card-network guard; values above the networks' limits are refused.
+type network struct {
+	VisaReattempts30d *int `yaml:"visa_reattempts_30d"`
+	CaseBudget        *int `yaml:"case_budget"`
+}
+
+type declines struct {
+	NeverRetry  []string          `yaml:"never_retry"`
+	RetryWithin map[string]string `yaml:"retry_within"`
+}
+
+type campaign struct {
+	Hour  *int   `yaml:"hour"`
+	Steps []step `yaml:"steps"`
+}
+
+type step struct {
+	Day        *int     `yaml:"day"`
+	Channel    *string  `yaml:"channel"`
+	Template   *string  `yaml:"template"`
+	Tone       *string  `yaml:"tone"`
+	Categories []string `yaml:"categories"`
+}
+
+type retry struct {
+	ScheduleDays []int   `yaml:"schedule_days"`
+	Hour         *int    `yaml:"hour"`
+	MaxAttempts  *int    `yaml:"max_attempts"`
+	MaxDuration  *string `yaml:"max_duration"`
+	MinGap       *string `yaml:"min_gap"`
+	ErrorDelay   *string `yaml:"error_delay"`
+	ErrorLimit   *int    `yaml:"error_limit"`
+	// WaitForCustomer lists the categories whose declines are not retried on the same card.
+	WaitForCustomer []string `yaml:"wait_for_customer"`
+	Strategy        *string  `yaml:"strategy"`
+	Technical       []string `yaml:"technical"`
+	Model           *model   `yaml:"model"`
+}
