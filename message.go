@@ -32,6 +32,7 @@ type Message struct {
 	To         string        `json:"to,omitempty"`
 	Subject    string        `json:"subject,omitempty"`
 	Text       string        `json:"text,omitempty"` // the rendered body
+	HTML       string        `json:"html,omitempty"` // the rendered HTML body, for channels that show one (email); "" if none
 	Status     MessageStatus `json:"status"`
 	Error      string        `json:"error,omitempty"`
 	CreatedAt  time.Time     `json:"created_at"`

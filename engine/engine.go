@@ -35,10 +35,16 @@ type Config struct {
 	Gateway recoup.Gateway
 	// Notifier delivers campaign messages; without one, messages are recorded as skipped.
 	Notifier recoup.Notifier
-	Policy   *policy.Policy
-	Events   EventSource // optional: enables Reconcile
-	Metrics  Metrics     // optional
-	Logger   *slog.Logger
+	// Renderer writes campaign messages; without one, a plain built-in wording is used (the
+	// simulator runs without).
+	Renderer Renderer
+	// Lifecycle, optional, receives case lifecycle events (opened, recovered, final action),
+	// delivered at least once by a job enqueued in the transaction that made the change.
+	Lifecycle recoup.EventSink
+	Policy    *policy.Policy
+	Events    EventSource // optional: enables Reconcile
+	Metrics   Metrics     // optional
+	Logger    *slog.Logger
 	// ReconcileWindow is how far back the first reconciliation looks (Stripe keeps 30 days).
 	ReconcileWindow time.Duration
 }
@@ -50,6 +56,8 @@ type Engine struct {
 	store    recoup.Store
 	gw       recoup.Gateway
 	notifier recoup.Notifier
+	renderer Renderer
+	sink     recoup.EventSink
 	policy   atomic.Pointer[policy.Policy]
 	events   EventSource
 	metrics  Metrics
@@ -59,7 +67,7 @@ type Engine struct {
 
 // New returns an engine. Store, Gateway and Policy are required.
 func New(cfg Config) *Engine {
-	e := &Engine{store: cfg.Store, gw: cfg.Gateway, notifier: cfg.Notifier, events: cfg.Events, metrics: cfg.Metrics, log: cfg.Logger, window: cfg.ReconcileWindow}
+	e := &Engine{store: cfg.Store, gw: cfg.Gateway, notifier: cfg.Notifier, renderer: cfg.Renderer, sink: cfg.Lifecycle, events: cfg.Events, metrics: cfg.Metrics, log: cfg.Logger, window: cfg.ReconcileWindow}
 	if e.metrics == nil {
 		e.metrics = nopMetrics{}
 	}

@@ -122,9 +122,26 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 			m, send = old, true // the channel refused it last time: try again
 			return nil
 		}
-		m = render(c, step, st, now)
+		if m, err = e.render(c, step, st, now); err != nil {
+			return err
+		}
+		why, err := e.unreachable(tx, c, m)
+		if err != nil {
+			return err
+		}
+		if why != "" {
+			// Recorded as skipped, so the step is done and the campaign moves on.
+			m.Status, m.Error = recoup.MessageSkipped, why
+		}
 		if err := tx.InsertMessage(&m); err != nil {
 			return fmt.Errorf("record message %d: %w", step, err)
+		}
+		if why != "" {
+			if err := note(tx, &c, now, recoup.EntryMessage, fmt.Sprintf("message %d (%s) skipped: %s", step, st.Template, why),
+				map[string]any{"step": step, "channel": m.Channel, "template": m.Template, "status": m.Status, "reason": why}); err != nil {
+				return err
+			}
+			return e.planMessage(tx, &c, now, step+1)
 		}
 		send = true
 		return nil
@@ -152,6 +169,9 @@ func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Mess
 		case code == recoup.EINVALID:
 			m.Status, m.Error = recoup.MessageFailed, sendErr.Error()
 			summary = fmt.Sprintf("message %d (%s) failed for good: %v", m.Step, m.Template, sendErr)
+			if err := e.bounced(tx, &c, now, m, sendErr); err != nil {
+				return err
+			}
 		default:
 			temporary = true
 			m.Error = sendErr.Error()
@@ -171,9 +191,9 @@ func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Mess
 	return err
 }
 
-// render builds the message for a step. The wording here is plain and factual; templates per
-// brand and tone replace it when configured.
-func render(c recoup.Case, step int, st policy.Step, now time.Time) recoup.Message {
+// placeholder builds the message for a step when no Renderer is configured. The wording is
+// plain and factual; templates per brand, tone and locale replace it when configured.
+func placeholder(c recoup.Case, step int, st policy.Step, now time.Time) recoup.Message {
 	subject := map[string]string{
 		"gentle":  "Your payment didn't go through",
 		"helpful": "Update your card to keep your subscription",

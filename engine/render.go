@@ -1,0 +1,95 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/policy"
+)
+
+// Renderer writes the words of a campaign message. It is a pure function of the draft (the
+// templates, the branding and the link signing are the implementation's), called inside the
+// transaction that records the message, so it must not do I/O. notify/template implements it.
+type Renderer interface {
+	Render(d Draft) (Content, error)
+}
+
+// Draft is what a Renderer gets to write one message.
+type Draft struct {
+	Case     recoup.Case
+	Step     int
+	Channel  string
+	Template string
+	Tone     string
+	// FinalAt is when the policy's final action (suspension, cancellation) is planned; zero
+	// when no final action is planned yet.
+	FinalAt time.Time
+	Now     time.Time
+}
+
+// Content is a rendered message.
+type Content struct {
+	Subject string
+	Text    string
+	HTML    string // "" for channels without HTML
+}
+
+// render builds the message of a step, with the Renderer when one is configured.
+func (e *Engine) render(c recoup.Case, step int, st policy.Step, now time.Time) (recoup.Message, error) {
+	m := placeholder(c, step, st, now)
+	if e.renderer == nil {
+		return m, nil
+	}
+	d := Draft{Case: c, Step: step, Channel: st.Channel, Template: st.Template, Tone: st.Tone, Now: now}
+	if a := c.NextAction; a != nil && a.Kind == recoup.ActionFinal {
+		d.FinalAt = a.At
+	}
+	out, err := e.renderer.Render(d)
+	if err != nil {
+		return m, fmt.Errorf("render message %d (%s, %s) of case %d: %w", step, st.Template, st.Tone, c.ID, err)
+	}
+	m.Subject, m.Text, m.HTML = out.Subject, out.Text, out.HTML
+	return m, nil
+}
+
+// addressed reports whether a permanent refusal on the channel is about the customer's
+// address (a hard bounce), rather than about the merchant's endpoint.
+func addressed(channel string) bool { return channel == "email" || channel == "sms" }
+
+// unreachable says why the customer cannot get m ("" if they can): the customer is on the
+// suppression list for the channel (a hard bounce, an unsubscribe). A message without an
+// address is the channel's to refuse: some channels (the simulator's) need none.
+func (e *Engine) unreachable(tx recoup.Tx, c recoup.Case, m recoup.Message) (string, error) {
+	if c.CustomerID == "" {
+		return "", nil
+	}
+	s, err := tx.Suppression(c.CustomerID, m.Channel)
+	switch {
+	case recoup.IsNotFound(err):
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	why := fmt.Sprintf("the customer is suppressed on %s since %s (%s)", m.Channel, s.CreatedAt.UTC().Format(time.DateOnly), s.Reason)
+	if s.Detail != "" {
+		why += ": " + s.Detail
+	}
+	return why, nil
+}
+
+// bounced records a permanent refusal on an addressed channel as a suppression, so the
+// campaign's later steps on the channel are skipped, for this case and the customer's others.
+// A message that had no address is not a bounce: there is nothing to suppress.
+func (e *Engine) bounced(tx recoup.Tx, c *recoup.Case, now time.Time, m recoup.Message, sendErr error) error {
+	if !addressed(m.Channel) || c.CustomerID == "" || m.To == "" {
+		return nil
+	}
+	s := recoup.Suppression{CustomerID: c.CustomerID, Channel: m.Channel, Reason: recoup.SuppressBounce,
+		Detail: sendErr.Error(), CaseID: c.ID, CreatedAt: now}
+	if err := tx.InsertSuppression(&s); err != nil {
+		return err
+	}
+	return note(tx, c, now, recoup.EntryMessage, fmt.Sprintf("%s to the customer bounced for good: later %s steps are skipped", m.Channel, m.Channel),
+		map[string]any{"channel": m.Channel, "reason": s.Reason})
+}
