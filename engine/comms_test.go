@@ -224,3 +224,24 @@ func TestNoLifecycleJobsWithoutASink(t *testing.T) {
 		}
 	}
 }
+
+// A router without an email channel answers ErrNoChannel: the step is skipped, and the customer
+// is not taken for a bounce.
+func TestNoChannelIsNoBounce(t *testing.T) {
+	h := newHarness(t, campaignPolicy)
+	h.eng = h.withNotifier(func(recoup.Message) error {
+		return recoup.Errorf(recoup.EINVALID, "notify: %q channel: %w", "email", recoup.ErrNoChannel)
+	})
+	h.gw.failRenewal("in_1", "cus_1", 2500, expired)
+	h.gw.withEmail("in_1", "ada@example.com")
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.advance(8 * 24 * time.Hour)
+	for _, m := range h.messages(h.caseOf("in_1")) {
+		if m.Status != recoup.MessageSkipped || !strings.Contains(m.Error, "no message channel") {
+			t.Errorf("step %d: %s %q, want skipped for want of a channel", m.Step, m.Status, m.Error)
+		}
+	}
+	if tl := dump(h.timeline(h.caseOf("in_1"))); strings.Contains(tl, "bounced") {
+		t.Errorf("a missing channel was taken for a bounce:\n%s", tl)
+	}
+}

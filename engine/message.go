@@ -10,8 +10,9 @@ import (
 	"github.com/recoup-hq/recoup/policy"
 )
 
-// errNoChannel is recorded on messages when the engine has no notifier.
-var errNoChannel = errors.New("no message channel is configured")
+// errNoChannel is recorded on messages when the engine has no notifier, or the notifier has
+// no channel for the message.
+var errNoChannel = recoup.ErrNoChannel
 
 // planMessage queues the first campaign step from index `from` on that applies to the case,
 // at the campaign's hour on the step's day. A step whose time has passed is sent now, unless
@@ -165,7 +166,7 @@ func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Mess
 			summary = fmt.Sprintf("message %d sent by %s: %s (%s)", m.Step, m.Channel, m.Subject, m.Tone)
 		case errors.Is(sendErr, errNoChannel):
 			m.Status, m.Error = recoup.MessageSkipped, sendErr.Error()
-			summary = fmt.Sprintf("message %d (%s) not sent: %v", m.Step, m.Template, errNoChannel)
+			summary = fmt.Sprintf("message %d (%s) not sent: %v", m.Step, m.Template, sendErr)
 		case code == recoup.EINVALID:
 			m.Status, m.Error = recoup.MessageFailed, sendErr.Error()
 			summary = fmt.Sprintf("message %d (%s) failed for good: %v", m.Step, m.Template, sendErr)

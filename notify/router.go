@@ -33,13 +33,13 @@ func NewRouter(channels map[string]recoup.Notifier) *Router {
 // Channels lists the configured channels, sorted.
 func (r *Router) Channels() []string { return slices.Sorted(maps.Keys(r.channels)) }
 
-// Send delivers m over its channel. A message for a channel with no adapter can never be
-// delivered by this process's configuration: EINVALID, so the engine records it as failed
-// rather than retrying for days.
+// Send delivers m over its channel. A message for a channel with no adapter wraps
+// recoup.ErrNoChannel (with EINVALID: retrying cannot help), which the engine records as
+// skipped: not a bounce, and not retried for days.
 func (r *Router) Send(ctx context.Context, m recoup.Message) error {
 	n, ok := r.channels[m.Channel]
 	if !ok {
-		return recoup.Errorf(recoup.EINVALID, "notify: no %q channel is configured (configured: %s)", m.Channel, strings.Join(r.Channels(), ", "))
+		return recoup.Errorf(recoup.EINVALID, "notify: %q channel: %w (configured: %s)", m.Channel, recoup.ErrNoChannel, strings.Join(r.Channels(), ", "))
 	}
 	return n.Send(ctx, m)
 }

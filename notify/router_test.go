@@ -40,6 +40,9 @@ func TestRouter(t *testing.T) {
 			if code := recoup.ErrorCode(err); code != tc.wantCode {
 				t.Errorf("Send error %v (code %q), want code %q", err, code, tc.wantCode)
 			}
+			if tc.wantTo == nil && !errors.Is(err, recoup.ErrNoChannel) {
+				t.Errorf("Send error %v does not wrap ErrNoChannel", err)
+			}
 			if tc.wantTo != nil && (len(tc.wantTo.got) == 0 || tc.wantTo.got[len(tc.wantTo.got)-1].Channel != tc.channel) {
 				t.Errorf("the %s adapter did not get the message", tc.channel)
 			}
