@@ -19,12 +19,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/engine"
+	"github.com/recoup-hq/recoup/internal/pgtest"
 	"github.com/recoup-hq/recoup/notify"
 	"github.com/recoup-hq/recoup/notify/email"
 	"github.com/recoup-hq/recoup/notify/templates"
 	"github.com/recoup-hq/recoup/policy"
+	"github.com/recoup-hq/recoup/postgres"
 	"github.com/recoup-hq/recoup/sqlite"
 	"github.com/recoup-hq/recoup/updatelink"
 	"github.com/recoup-hq/recoup/web"
@@ -69,12 +73,17 @@ type world struct {
 	signer  *updatelink.Signer
 	links   *updatelink.Links
 	engines []*engine.Engine
+	turn    int
 	store   recoup.Store // the first engine's
 	portal  *portal
 	web     *web.Server
 }
 
-func newWorld(t *testing.T, engines int) *world {
+func newWorld(t *testing.T, engines int) *world { return newWorldOn(t, "sqlite", engines) }
+
+// newWorldOn is newWorld on a backend: "sqlite" (a file) or "postgres" (a fresh schema in the
+// database of RECOUP_TEST_DATABASE_URL).
+func newWorldOn(t *testing.T, backend string, engines int) *world {
 	t.Helper()
 	w := &world{t: t, ctx: t.Context(), now: start, path: filepath.Join(t.TempDir(), "recoup.db"), gw: &gateway{invoices: map[string]recoup.Invoice{}}, mb: newMailbox(t), portal: &portal{}}
 	var err error
@@ -94,23 +103,43 @@ func newWorld(t *testing.T, engines int) *world {
 	}
 	host, port, _ := net.SplitHostPort(w.mb.addr)
 	p, _ := strconv.Atoi(port)
+	enqueue := func(jobs []recoup.Job) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.jobs = append(w.jobs, jobs...)
+	}
+	var dsn string
+	if backend == "postgres" {
+		dsn = pgtest.DSN(t)
+	}
 	for i := range engines {
-		db, err := sqlite.Open(w.ctx, w.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if i == 0 {
-			if err := db.Migrate(w.ctx); err != nil {
+		var store recoup.Store
+		switch backend {
+		case "sqlite":
+			db, err := sqlite.Open(w.ctx, w.path)
+			if err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() { db.Close() })
+			if i == 0 {
+				if err := db.Migrate(w.ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			store = sqlite.NewStore(db, func(_ context.Context, _ *sql.Tx, jobs []recoup.Job) error { enqueue(jobs); return nil })
+		case "postgres":
+			db, err := postgres.Open(w.ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if i == 0 {
+				if err := db.Migrate(w.ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			store = postgres.NewStore(db, func(_ context.Context, _ pgx.Tx, jobs []recoup.Job) error { enqueue(jobs); return nil })
 		}
-		store := sqlite.NewStore(db, func(_ context.Context, _ *sql.Tx, jobs []recoup.Job) error {
-			w.mu.Lock()
-			defer w.mu.Unlock()
-			w.jobs = append(w.jobs, jobs...)
-			return nil
-		})
 		sender, err := email.New(email.Config{Host: host, Port: p, Insecure: true, From: brand.From, ReplyTo: brand.Support,
 			Timeout: 5 * time.Second, Now: w.clock,
 			Unsubscribe: func(m recoup.Message) (string, error) { return w.links.UnsubscribeURL(m.CaseID, w.clock()) }})
@@ -151,8 +180,9 @@ func (w *world) fail(invoice, customer, to string) {
 	}
 }
 
-// advance runs the jobs in time order until d has passed. Every engine runs every job, at the
-// same time: the store alone must keep a step from going out twice.
+// advance runs the jobs in time order until d has passed. Every engine runs every message job,
+// at the same time, which River never does (a job has one worker at a time): the store alone
+// must keep a step from going out twice. Other jobs run on one engine, in turn.
 func (w *world) advance(d time.Duration) {
 	w.t.Helper()
 	end := w.clock().Add(d)
@@ -171,9 +201,14 @@ func (w *world) advance(d time.Duration) {
 		}
 		now := w.now
 		w.mu.Unlock()
+		engines := w.engines
+		if j.Kind != recoup.JobMessage {
+			w.turn++
+			engines = engines[w.turn%len(engines) : w.turn%len(engines)+1]
+		}
 		var wg sync.WaitGroup
-		errs := make([]error, len(w.engines))
-		for i, e := range w.engines {
+		errs := make([]error, len(engines))
+		for i, e := range engines {
 			wg.Go(func() { errs[i] = run(w.ctx, e, now, j) })
 		}
 		wg.Wait()
@@ -348,10 +383,16 @@ func TestHardBounceStopsLaterEmails(t *testing.T) {
 	}
 }
 
-// Two engines on one SQLite file run every job at the same time: each step still reaches the
+// Two engines on one database run every job at the same time: each step still reaches the
 // customer once.
 func TestNoDuplicateSendsAcrossTwoEngines(t *testing.T) {
-	w := newWorld(t, 2)
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) { noDuplicateSends(t, backend) })
+	}
+}
+
+func noDuplicateSends(t *testing.T, backend string) {
+	w := newWorldOn(t, backend, 2)
 	w.fail("in_1", "cus_1", "ada@example.com")
 	w.fail("in_2", "cus_2", "grace@example.com")
 	w.advance(24 * 24 * time.Hour)
