@@ -132,3 +132,12 @@ func (f *CommsFlags) build(pol *policy.Policy, portal web.Portal, clock func() t
 	}
 	return out, nil
 }
+
+// describe lists what is configured, for the start-up log: names only, never a secret.
+func (cm comms) describe() []any {
+	var channels []string
+	if r, ok := cm.notifier.(*notify.Router); ok {
+		channels = r.Channels()
+	}
+	return []any{"channels", channels, "templates", cm.renderer != nil, "link_pages", cm.links != nil, "lifecycle_events", cm.sink != nil}
+}

@@ -77,6 +77,7 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 		b.close()
 		return nil, err
 	}
+	log.Info("customer messages", cm.describe()...)
 	a.engine = engine.New(engine.Config{Store: b.store, Gateway: gw, Policy: pol, Events: gw, Metrics: a.metrics, Logger: log,
 		Notifier: cm.notifier, Renderer: cm.renderer, Lifecycle: cm.sink})
 	a.web = web.New(web.Config{
