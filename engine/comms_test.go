@@ -91,7 +91,7 @@ func TestRendererWritesTheMessages(t *testing.T) {
 		Renderer: rendererFunc(func(d engine.Draft) (engine.Content, error) {
 			if fail {
 				fail = false
-				return engine.Content{}, errors.New("template exploded")
+				return engine.Content{}, errors.New("template exploded") // temporary: the job is retried
 			}
 			drafts = append(drafts, d)
 			return engine.Content{Subject: "S " + d.Template, Text: "T " + d.Tone, HTML: "<p>H</p>"}, nil
@@ -243,5 +243,33 @@ func TestNoChannelIsNoBounce(t *testing.T) {
 	}
 	if tl := dump(h.timeline(h.caseOf("in_1"))); strings.Contains(tl, "bounced") {
 		t.Errorf("a missing channel was taken for a bounce:\n%s", tl)
+	}
+}
+
+// A template that cannot be written for the case fails its step, on the timeline, and the
+// campaign goes on: a retry would write it no better.
+func TestUnwritableMessageFailsItsStep(t *testing.T) {
+	h := newHarness(t, campaignPolicy)
+	h.eng = engine.New(engine.Config{Store: h.store, Gateway: h.gw, Notifier: h.notes, Policy: h.eng.Policy(),
+		Renderer: rendererFunc(func(d engine.Draft) (engine.Content, error) {
+			if d.Step == 0 {
+				return engine.Content{}, recoup.Errorf(recoup.EINVALID, "templates: no subject for %q", d.Template)
+			}
+			return engine.Content{Subject: "S", Text: "T"}, nil
+		})})
+	h.gw.failRenewal("in_1", "cus_1", 2500, expired)
+	h.gw.withEmail("in_1", "ada@example.com")
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.advance(8 * 24 * time.Hour)
+	c := h.caseOf("in_1")
+	ms := h.messages(c)
+	if len(ms) != 3 || ms[0].Status != recoup.MessageFailed || !strings.Contains(ms[0].Error, "no subject") || ms[1].Status != recoup.MessageSent {
+		t.Fatalf("messages %+v", ms)
+	}
+	if len(h.notes.sent) != 2 {
+		t.Errorf("sent %d, want the two later steps", len(h.notes.sent))
+	}
+	if tl := dump(h.timeline(c)); !strings.Contains(tl, "message 0 (fix_card) could not be written") || strings.Contains(tl, "bounced") {
+		t.Errorf("timeline:\n%s", tl)
 	}
 }

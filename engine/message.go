@@ -123,23 +123,30 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 			m, send = old, true // the channel refused it last time: try again
 			return nil
 		}
-		if m, err = e.render(c, step, st, now); err != nil {
+		m, err = e.render(c, step, st, now)
+		var why string
+		switch {
+		case recoup.ErrorCode(err) == recoup.EINVALID:
+			// A template that cannot be written for this case will not be written by a retry:
+			// the step is recorded as failed, with the reason, and the campaign moves on.
+			m.Status, m.Error, why = recoup.MessageFailed, err.Error(), "could not be written: "+err.Error()
+		case err != nil:
 			return err
-		}
-		why, err := e.unreachable(tx, c, m)
-		if err != nil {
-			return err
-		}
-		if why != "" {
-			// Recorded as skipped, so the step is done and the campaign moves on.
-			m.Status, m.Error = recoup.MessageSkipped, why
+		default:
+			if why, err = e.unreachable(tx, c, m); err != nil {
+				return err
+			}
+			if why != "" {
+				// Recorded as skipped, so the step is done and the campaign moves on.
+				m.Status, m.Error, why = recoup.MessageSkipped, why, "skipped: "+why
+			}
 		}
 		if err := tx.InsertMessage(&m); err != nil {
 			return fmt.Errorf("record message %d: %w", step, err)
 		}
 		if why != "" {
-			if err := note(tx, &c, now, recoup.EntryMessage, fmt.Sprintf("message %d (%s) skipped: %s", step, st.Template, why),
-				map[string]any{"step": step, "channel": m.Channel, "template": m.Template, "status": m.Status, "reason": why}); err != nil {
+			if err := note(tx, &c, now, recoup.EntryMessage, fmt.Sprintf("message %d (%s) %s", step, st.Template, why),
+				map[string]any{"step": step, "channel": m.Channel, "template": m.Template, "status": m.Status, "reason": m.Error}); err != nil {
 				return err
 			}
 			return e.planMessage(tx, &c, now, step+1)

@@ -10,7 +10,9 @@ import (
 
 // Renderer writes the words of a campaign message. It is a pure function of the draft (the
 // templates, the branding and the link signing are the implementation's), called inside the
-// transaction that records the message, so it must not do I/O. notify/template implements it.
+// transaction that records the message, so it must not do I/O. An EINVALID error (the template
+// cannot be written for this case) records the step as failed and the campaign moves on; any
+// other error fails the job, which is retried. notify/templates implements it.
 type Renderer interface {
 	Render(d Draft) (Content, error)
 }
