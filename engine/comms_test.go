@@ -98,6 +98,9 @@ func TestRendererWritesTheMessages(t *testing.T) {
 		})})
 	h.gw.failRenewal("in_1", "cus_1", 2500, expired)
 	h.gw.withEmail("in_1", "ada@example.com")
+	h.gw.mu.Lock()
+	h.gw.invoices["in_1"].CustomerName = "Ada Lovelace"
+	h.gw.mu.Unlock()
 	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
 	j, _ := h.take(func(j recoup.Job) bool { return j.Kind == recoup.JobProcessEvent })
 	if err := h.run(j); err != nil {
@@ -125,7 +128,7 @@ func TestRendererWritesTheMessages(t *testing.T) {
 	}
 	d := drafts[0]
 	c := h.caseOf("in_1")
-	if d.Case.ID != c.ID || d.Step != 0 || d.Channel != "email" || !d.Now.Equal(h.now) {
+	if d.Case.ID != c.ID || d.Step != 0 || d.Channel != "email" || !d.Now.Equal(h.now) || d.Invoice.CustomerName != "Ada Lovelace" {
 		t.Errorf("draft %+v", d)
 	}
 	// An expired card waits for the customer until the final action: the draft says when.

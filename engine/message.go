@@ -64,10 +64,11 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 	if !st.Applies(c.Category) {
 		return e.store.Tx(ctx, func(tx recoup.Tx) error { return e.planMessage(tx, &c, now, step+1) })
 	}
-	if _, open, err := e.checkOpen(ctx, now, c); err != nil || !open {
+	inv, open, err := e.checkOpen(ctx, now, c)
+	if err != nil || !open {
 		return err
 	}
-	m, send, err := e.recordMessage(ctx, now, caseID, step, st)
+	m, send, err := e.recordMessage(ctx, now, caseID, step, st, inv)
 	if err != nil || !send {
 		return err
 	}
@@ -85,7 +86,7 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 func messaging(s recoup.CaseState) bool { return s.Active() || s == recoup.StateExhausted }
 
 // recordMessage records the step as pending, rendered, and reports whether to send it now.
-func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64, step int, st policy.Step) (recoup.Message, bool, error) {
+func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64, step int, st policy.Step, inv recoup.Invoice) (recoup.Message, bool, error) {
 	var (
 		m    recoup.Message
 		send bool
@@ -123,7 +124,7 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 			m, send = old, true // the channel refused it last time: try again
 			return nil
 		}
-		m, err = e.render(c, step, st, now)
+		m, err = e.render(c, inv, step, st, now)
 		var why string
 		switch {
 		case recoup.ErrorCode(err) == recoup.EINVALID:

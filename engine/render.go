@@ -19,7 +19,10 @@ type Renderer interface {
 
 // Draft is what a Renderer gets to write one message.
 type Draft struct {
-	Case     recoup.Case
+	Case recoup.Case
+	// Invoice is the invoice as Stripe showed it just before the message (its customer's name,
+	// for a greeting); zero when not read.
+	Invoice  recoup.Invoice
 	Step     int
 	Channel  string
 	Template string
@@ -38,12 +41,12 @@ type Content struct {
 }
 
 // render builds the message of a step, with the Renderer when one is configured.
-func (e *Engine) render(c recoup.Case, step int, st policy.Step, now time.Time) (recoup.Message, error) {
+func (e *Engine) render(c recoup.Case, inv recoup.Invoice, step int, st policy.Step, now time.Time) (recoup.Message, error) {
 	m := placeholder(c, step, st, now)
 	if e.renderer == nil {
 		return m, nil
 	}
-	d := Draft{Case: c, Step: step, Channel: st.Channel, Template: st.Template, Tone: st.Tone, Now: now}
+	d := Draft{Case: c, Invoice: inv, Step: step, Channel: st.Channel, Template: st.Template, Tone: st.Tone, Now: now}
 	if a := c.NextAction; a != nil && a.Kind == recoup.ActionFinal {
 		d.FinalAt = a.At
 	}

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"strings"
 	"time"
 
 	"github.com/recoup-hq/recoup"
@@ -23,8 +24,19 @@ type Campaign struct {
 	Location *time.Location
 	// Profile, optional, tells the customer's first name and locale. It is called inside the
 	// transaction that records the message, so it must answer from memory, not over the
-	// network.
-	Profile func(c recoup.Case) Profile
+	// network. Without it, the first name is the first word of the invoice's customer name and
+	// the locale is the default.
+	Profile func(d engine.Draft) Profile
+}
+
+// firstName is the first word of a full name, "" for none. It is a guess that suits most
+// names written given-name first; a Profile can do better.
+func firstName(full string) string {
+	f := strings.Fields(full)
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }
 
 var _ engine.Renderer = (*Campaign)(nil)
@@ -39,9 +51,9 @@ func (c *Campaign) Render(d engine.Draft) (engine.Content, error) {
 	if err != nil {
 		return engine.Content{}, err
 	}
-	var p Profile
+	p := Profile{FirstName: firstName(d.Invoice.CustomerName)}
 	if c.Profile != nil {
-		p = c.Profile(d.Case)
+		p = c.Profile(d)
 	}
 	cat := d.Case.Category
 	if d.Case.LastDecline != nil && d.Case.LastDecline.Code == "authentication_required" {

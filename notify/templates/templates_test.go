@@ -217,7 +217,7 @@ func TestCampaignRenderer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Campaign{Set: load(t), Links: links, Profile: func(c recoup.Case) Profile { return Profile{FirstName: "Grace"} }}
+	r := &Campaign{Set: load(t), Links: links, Profile: func(engine.Draft) Profile { return Profile{FirstName: "Grace"} }}
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	c := recoup.Case{ID: 9, InvoiceID: "in_9", CustomerID: "cus_9", Category: recoup.CategoryIssuerSoft,
 		LastDecline: &recoup.Decline{Code: "authentication_required"}, Amount: recoup.Money{Amount: 4200, Currency: "usd"}}
@@ -236,5 +236,21 @@ func TestCampaignRenderer(t *testing.T) {
 	hook, err := r.Render(engine.Draft{Case: c, Step: 2, Channel: "webhook", Template: "update_card", Tone: "helpful", Now: now})
 	if err != nil || hook.HTML != "" || hook.Text == "" {
 		t.Errorf("webhook content %+v %v: want text only", hook, err)
+	}
+}
+
+func TestCampaignFirstNameFromTheInvoice(t *testing.T) {
+	signer, _ := updatelink.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
+	links, _ := updatelink.NewLinks("https://pay.acme.example", signer, 0, 0)
+	r := &Campaign{Set: load(t), Links: links}
+	c := recoup.Case{ID: 9, InvoiceID: "in_9", Category: recoup.CategoryFunds, Amount: recoup.Money{Amount: 4200, Currency: "usd"}}
+	for name, want := range map[string]string{"Ada Lovelace": "Hi Ada,", "  Grace  ": "Hi Grace,", "": "Hello,"} {
+		out, err := r.Render(engine.Draft{Case: c, Invoice: recoup.Invoice{CustomerName: name}, Channel: "email", Template: "update_card", Tone: "helpful"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(out.Text, want) {
+			t.Errorf("customer name %q: text starts %q, want %q", name, firstLine(out.Text), want)
+		}
 	}
 }
