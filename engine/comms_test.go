@@ -276,3 +276,34 @@ func TestUnwritableMessageFailsItsStep(t *testing.T) {
 		t.Errorf("timeline:\n%s", tl)
 	}
 }
+
+// A send that failed for now is retried, unless the customer unsubscribed in between.
+func TestRetryAfterUnsubscribeIsSkipped(t *testing.T) {
+	h := newHarness(t, campaignPolicy)
+	h.gw.failRenewal("in_1", "cus_1", 2500, expired)
+	h.gw.withEmail("in_1", "ada@example.com")
+	h.notes.errs = []error{recoup.Errorf(recoup.EUNAVAILABLE, "smtp: 421 try later")}
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	j, _ := h.take(func(j recoup.Job) bool { return j.Kind == recoup.JobProcessEvent })
+	if err := h.run(j); err != nil {
+		t.Fatal(err)
+	}
+	j, _ = h.take(func(j recoup.Job) bool { return j.Kind == recoup.JobMessage })
+	if err := h.run(j); err == nil {
+		t.Fatal("the temporary error did not fail the job")
+	}
+	if err := h.store.Tx(h.ctx, func(tx recoup.Tx) error {
+		return tx.InsertSuppression(&recoup.Suppression{CustomerID: "cus_1", Channel: "email", Reason: recoup.SuppressUnsubscribe, CreatedAt: h.now})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.run(j); err != nil { // River's retry
+		t.Fatal(err)
+	}
+	if len(h.notes.sent) != 0 {
+		t.Fatalf("sent after the unsubscribe: %+v", h.notes.sent)
+	}
+	if ms := h.messages(h.caseOf("in_1")); ms[0].Status != recoup.MessageSkipped || !strings.Contains(ms[0].Error, "unsubscribed") {
+		t.Errorf("message %+v", ms[0])
+	}
+}

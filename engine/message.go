@@ -121,8 +121,22 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 				}
 				return e.planMessage(tx, &c, now, step+1)
 			}
-			m, send = old, true // the channel refused it last time: try again
-			return nil
+			// The channel refused it last time: try again, unless the customer has since
+			// become unreachable (an unsubscribe meanwhile).
+			why, err := e.unreachable(tx, c, old)
+			if err != nil || why == "" {
+				m, send = old, err == nil
+				return err
+			}
+			old.Status, old.Error = recoup.MessageSkipped, why
+			if err := tx.UpdateMessage(&old); err != nil {
+				return err
+			}
+			if err := note(tx, &c, now, recoup.EntryMessage, fmt.Sprintf("message %d (%s) skipped: %s", step, st.Template, why),
+				map[string]any{"step": step, "channel": old.Channel, "template": old.Template, "status": old.Status, "reason": why}); err != nil {
+				return err
+			}
+			return e.planMessage(tx, &c, now, step+1)
 		}
 		m, err = e.render(c, inv, step, st, now)
 		var why string
