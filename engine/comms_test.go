@@ -307,3 +307,57 @@ func TestRetryAfterUnsubscribeIsSkipped(t *testing.T) {
 		t.Errorf("message %+v", ms[0])
 	}
 }
+
+// customersFunc adapts a function to engine.Customers.
+type customersFunc func(id string) (recoup.Customer, error)
+
+func (f customersFunc) Customer(_ context.Context, id string) (recoup.Customer, error) { return f(id) }
+
+func TestCustomerIsReadForTheRenderer(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		answer  error
+		wantErr bool
+		want    recoup.Customer
+	}{
+		{"found", nil, false, recoup.Customer{ID: "cus_1", Name: "Ada Lovelace", Locales: []string{"fr-FR", "en"}}},
+		{"deleted: written to without a name", recoup.Errorf(recoup.ENOTFOUND, "deleted"), false, recoup.Customer{ID: "cus_1"}},
+		{"Stripe down: the job is retried", recoup.Errorf(recoup.EUNAVAILABLE, "stripe: 503"), true, recoup.Customer{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, campaignPolicy)
+			var got []recoup.Customer
+			h.eng = engine.New(engine.Config{Store: h.store, Gateway: h.gw, Notifier: h.notes, Policy: h.eng.Policy(),
+				Customers: customersFunc(func(id string) (recoup.Customer, error) {
+					if tc.answer != nil {
+						return recoup.Customer{}, tc.answer
+					}
+					return recoup.Customer{ID: id, Name: "Ada Lovelace", Locales: []string{"fr-FR", "en"}}, nil
+				}),
+				Renderer: rendererFunc(func(d engine.Draft) (engine.Content, error) {
+					got = append(got, d.Customer)
+					return engine.Content{Subject: "S", Text: "T"}, nil
+				})})
+			h.gw.failRenewal("in_1", "cus_1", 2500, expired)
+			h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+			j, _ := h.take(func(j recoup.Job) bool { return j.Kind == recoup.JobProcessEvent })
+			if err := h.run(j); err != nil {
+				t.Fatal(err)
+			}
+			j, _ = h.take(func(j recoup.Job) bool { return j.Kind == recoup.JobMessage })
+			err := h.run(j)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("error %v, want one: %v", err, tc.wantErr)
+			}
+			if tc.wantErr {
+				if len(got) != 0 || len(h.messages(h.caseOf("in_1"))) != 0 {
+					t.Fatal("a message was written without the customer")
+				}
+				return
+			}
+			if len(got) != 1 || got[0].ID != tc.want.ID || got[0].Name != tc.want.Name || len(got[0].Locales) != len(tc.want.Locales) {
+				t.Errorf("draft customer %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}

@@ -38,6 +38,9 @@ type Config struct {
 	// Renderer writes campaign messages; without one, a plain built-in wording is used (the
 	// simulator runs without).
 	Renderer Renderer
+	// Customers, optional, is read before each message for the customer's name and preferred
+	// languages, which the Renderer gets in its Draft.
+	Customers Customers
 	// Lifecycle, optional, receives case lifecycle events (opened, recovered, final action),
 	// delivered at least once by a job enqueued in the transaction that made the change.
 	Lifecycle recoup.EventSink
@@ -53,21 +56,22 @@ type Config struct {
 // processes) may share one store: each case is changed only inside a store transaction that
 // holds its row.
 type Engine struct {
-	store    recoup.Store
-	gw       recoup.Gateway
-	notifier recoup.Notifier
-	renderer Renderer
-	sink     recoup.EventSink
-	policy   atomic.Pointer[policy.Policy]
-	events   EventSource
-	metrics  Metrics
-	log      *slog.Logger
-	window   time.Duration
+	store     recoup.Store
+	gw        recoup.Gateway
+	notifier  recoup.Notifier
+	renderer  Renderer
+	customers Customers
+	sink      recoup.EventSink
+	policy    atomic.Pointer[policy.Policy]
+	events    EventSource
+	metrics   Metrics
+	log       *slog.Logger
+	window    time.Duration
 }
 
 // New returns an engine. Store, Gateway and Policy are required.
 func New(cfg Config) *Engine {
-	e := &Engine{store: cfg.Store, gw: cfg.Gateway, notifier: cfg.Notifier, renderer: cfg.Renderer, sink: cfg.Lifecycle, events: cfg.Events, metrics: cfg.Metrics, log: cfg.Logger, window: cfg.ReconcileWindow}
+	e := &Engine{store: cfg.Store, gw: cfg.Gateway, notifier: cfg.Notifier, renderer: cfg.Renderer, customers: cfg.Customers, sink: cfg.Lifecycle, events: cfg.Events, metrics: cfg.Metrics, log: cfg.Logger, window: cfg.ReconcileWindow}
 	if e.metrics == nil {
 		e.metrics = nopMetrics{}
 	}

@@ -68,7 +68,11 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 	if err != nil || !open {
 		return err
 	}
-	m, send, err := e.recordMessage(ctx, now, caseID, step, st, inv)
+	cus, err := e.customer(ctx, c)
+	if err != nil {
+		return fmt.Errorf("message %d of case %d: %w", step, caseID, err)
+	}
+	m, send, err := e.recordMessage(ctx, now, caseID, step, st, inv, cus)
 	if err != nil || !send {
 		return err
 	}
@@ -86,7 +90,7 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 func messaging(s recoup.CaseState) bool { return s.Active() || s == recoup.StateExhausted }
 
 // recordMessage records the step as pending, rendered, and reports whether to send it now.
-func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64, step int, st policy.Step, inv recoup.Invoice) (recoup.Message, bool, error) {
+func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64, step int, st policy.Step, inv recoup.Invoice, cus recoup.Customer) (recoup.Message, bool, error) {
 	var (
 		m    recoup.Message
 		send bool
@@ -138,7 +142,7 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 			}
 			return e.planMessage(tx, &c, now, step+1)
 		}
-		m, err = e.render(c, inv, step, st, now)
+		m, err = e.render(c, inv, cus, step, st, now)
 		var why string
 		switch {
 		case recoup.ErrorCode(err) == recoup.EINVALID:

@@ -71,6 +71,11 @@ func TestContract(t *testing.T) {
 			}
 		}
 	})
+	t.Run("Customer", func(t *testing.T) {
+		if cus, err := c.Customer(ctx, "cus_123"); err != nil || cus.ID == "" {
+			t.Fatalf("Customer: %+v %v", cus, err)
+		}
+	})
 	t.Run("PaymentUpdateURL", func(t *testing.T) {
 		for _, ret := range []string{"", "https://example.com/thanks"} {
 			u, err := c.PaymentUpdateURL(ctx, "cus_123", ret)

@@ -24,8 +24,8 @@ type Campaign struct {
 	Location *time.Location
 	// Profile, optional, tells the customer's first name and locale. It is called inside the
 	// transaction that records the message, so it must answer from memory, not over the
-	// network. Without it, the first name is the first word of the invoice's customer name and
-	// the locale is the default.
+	// network. Without it, the first name is the first word of the customer's name (else of
+	// the invoice's customer name) and the locale is the customer's first preferred locale.
 	Profile func(d engine.Draft) Profile
 }
 
@@ -51,7 +51,13 @@ func (c *Campaign) Render(d engine.Draft) (engine.Content, error) {
 	if err != nil {
 		return engine.Content{}, err
 	}
-	p := Profile{FirstName: firstName(d.Invoice.CustomerName)}
+	p := Profile{FirstName: firstName(d.Customer.Name)}
+	if p.FirstName == "" {
+		p.FirstName = firstName(d.Invoice.CustomerName)
+	}
+	if len(d.Customer.Locales) > 0 {
+		p.Locale = d.Customer.Locales[0]
+	}
 	if c.Profile != nil {
 		p = c.Profile(d)
 	}

@@ -254,3 +254,31 @@ func TestCampaignFirstNameFromTheInvoice(t *testing.T) {
 		}
 	}
 }
+
+func TestCampaignLocaleAndNameFromTheCustomer(t *testing.T) {
+	set, err := LoadFS(fstest.MapFS{"fr/messages.tmpl": {Data: []byte(`{{define "greeting"}}Bonjour {{.FirstName}},{{end}}`)}}, brand)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := updatelink.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
+	links, _ := updatelink.NewLinks("https://pay.acme.example", signer, 0, 0)
+	r := &Campaign{Set: set, Links: links}
+	c := recoup.Case{ID: 9, InvoiceID: "in_9", Category: recoup.CategoryFunds, Amount: recoup.Money{Amount: 4200, Currency: "eur"}}
+	for _, tc := range []struct {
+		cus  recoup.Customer
+		inv  string
+		want string
+	}{
+		{recoup.Customer{Name: "Marie Curie", Locales: []string{"fr-FR", "en"}}, "M. Curie", "Bonjour Marie,"},
+		{recoup.Customer{Locales: []string{"de"}}, "Emmy Noether", "Hi Emmy,"}, // no German: English, the invoice's name
+		{recoup.Customer{}, "", "Hello,"},
+	} {
+		out, err := r.Render(engine.Draft{Case: c, Customer: tc.cus, Invoice: recoup.Invoice{CustomerName: tc.inv}, Channel: "email", Template: "update_card", Tone: "helpful"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(out.Text, tc.want) {
+			t.Errorf("customer %+v: text starts %q, want %q", tc.cus, firstLine(out.Text), tc.want)
+		}
+	}
+}
