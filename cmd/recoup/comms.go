@@ -120,7 +120,11 @@ func (f *CommsFlags) build(pol *policy.Policy, portal web.Portal, clock func() t
 		channels["email"] = sender
 	}
 	if f.OutgoingWebhookURL != "" {
-		hook, err := webhook.New(webhook.Config{URL: f.OutgoingWebhookURL, Secret: f.OutgoingWebhookSecret, Now: clock})
+		cfg := webhook.Config{URL: f.OutgoingWebhookURL, Secret: f.OutgoingWebhookSecret, Now: clock}
+		if links != nil {
+			cfg.UpdateURL = func(m recoup.Message) (string, error) { return links.UpdateURL(m.CaseID, clock()) }
+		}
+		hook, err := webhook.New(cfg)
 		if err != nil {
 			return out, fmt.Errorf("RECOUP_OUTGOING_WEBHOOK_URL: %w", err)
 		}

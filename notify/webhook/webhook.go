@@ -57,14 +57,18 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now stamps the signatures; nil means time.Now.
 	Now func() time.Time
+	// UpdateURL, optional, gives a message's signed card update link, sent as "update_url" so
+	// the merchant's app can show its own button.
+	UpdateURL func(m recoup.Message) (string, error)
 }
 
 // Client posts signed webhooks. It is safe for concurrent use.
 type Client struct {
-	url    string
-	secret []byte
-	hc     http.Client
-	now    func() time.Time
+	url       string
+	secret    []byte
+	hc        http.Client
+	now       func() time.Time
+	updateURL func(m recoup.Message) (string, error)
 }
 
 // New validates cfg and returns a Client.
@@ -79,7 +83,7 @@ func New(cfg Config) (*Client, error) {
 	if len(cfg.Secret) < 16 {
 		return nil, recoup.Errorf(recoup.EINVALID, "webhook: the signing secret must be at least 16 bytes")
 	}
-	c := &Client{url: cfg.URL, secret: []byte(cfg.Secret), now: cfg.Now}
+	c := &Client{url: cfg.URL, secret: []byte(cfg.Secret), now: cfg.Now, updateURL: cfg.UpdateURL}
 	if cfg.HTTPClient != nil {
 		c.hc = *cfg.HTTPClient
 	}
@@ -122,12 +126,20 @@ type MessageData struct {
 	Tone       string `json:"tone"`
 	Subject    string `json:"subject"`
 	Text       string `json:"text"`
+	UpdateURL  string `json:"update_url,omitempty"` // the signed card update link
 }
 
 // Send delivers a campaign message (recoup.Notifier).
 func (c *Client) Send(ctx context.Context, m recoup.Message) error {
 	data := MessageData{CaseID: m.CaseID, InvoiceID: m.InvoiceID, CustomerID: m.CustomerID, Step: m.Step,
 		Template: m.Template, Tone: m.Tone, Subject: m.Subject, Text: m.Text}
+	if c.updateURL != nil {
+		u, err := c.updateURL(m)
+		if err != nil {
+			return fmt.Errorf("webhook: update link of message %d of case %d: %w", m.Step, m.CaseID, err)
+		}
+		data.UpdateURL = u
+	}
 	return c.post(ctx, m.IdempotencyKey(), MessageType, data)
 }
 

@@ -59,7 +59,13 @@ func newClient(t *testing.T, rcv *receiver) *webhook.Client {
 
 func TestSignatureVerifies(t *testing.T) {
 	rcv := &receiver{}
-	c := newClient(t, rcv)
+	srv := httptest.NewServer(rcv)
+	t.Cleanup(srv.Close)
+	c, err := webhook.New(webhook.Config{URL: srv.URL + "/hooks/recoup", Secret: secret, Now: func() time.Time { return now },
+		UpdateURL: func(m recoup.Message) (string, error) { return "https://pay.example.com/u/tok-7", nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	m := recoup.Message{CaseID: 7, InvoiceID: "in_1", CustomerID: "cus_1", Step: 2, Channel: "webhook", Template: "update_card",
 		Tone: "helpful", Subject: "Update your card", Text: "Please update your card."}
 	if err := c.Send(t.Context(), m); err != nil {
@@ -85,7 +91,7 @@ func TestSignatureVerifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	if env.ID != m.IdempotencyKey() || d.header.Get(webhook.IDHeader) != env.ID || env.Type != webhook.MessageType ||
-		data.CaseID != 7 || data.Text != m.Text || d.header.Get("Content-Type") != "application/json" {
+		data.CaseID != 7 || data.Text != m.Text || data.UpdateURL != "https://pay.example.com/u/tok-7" || d.header.Get("Content-Type") != "application/json" {
 		t.Errorf("delivery %+v %+v headers %v", env, data, d.header)
 	}
 
