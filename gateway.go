@@ -23,6 +23,7 @@ type Invoice struct {
 	CustomerID       string        `json:"customer_id"`
 	SubscriptionID   string        `json:"subscription_id,omitempty"`
 	CustomerEmail    string        `json:"customer_email,omitempty"`
+	CustomerName     string        `json:"customer_name,omitempty"` // as on the invoice; for greetings
 	CustomerCountry  string        `json:"customer_country,omitempty"`
 	Status           InvoiceStatus `json:"status"`
 	AmountDue        int64         `json:"amount_due"`

@@ -2,6 +2,7 @@ package recoup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -32,6 +33,7 @@ type Message struct {
 	To         string        `json:"to,omitempty"`
 	Subject    string        `json:"subject,omitempty"`
 	Text       string        `json:"text,omitempty"` // the rendered body
+	HTML       string        `json:"html,omitempty"` // the rendered HTML body, for channels that show one (email); "" if none
 	Status     MessageStatus `json:"status"`
 	Error      string        `json:"error,omitempty"`
 	CreatedAt  time.Time     `json:"created_at"`
@@ -60,6 +62,10 @@ func (m *Message) Validate() error {
 	}
 	return Errorf(EINVALID, "message has an unknown status %q", m.Status)
 }
+
+// ErrNoChannel is returned (wrapped) by a Notifier that has no channel for a message: the
+// message is recorded as skipped, neither failed nor retried, and is no bounce.
+var ErrNoChannel = errors.New("no message channel is configured")
 
 // Notifier delivers a message to the customer over its channel. An error with code EINVALID
 // means the message can never be delivered (hard bounce, invalid address); any other error is

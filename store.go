@@ -13,6 +13,7 @@ const (
 	JobProcessEvent JobKind = "process_event" // EventID
 	JobAct          JobKind = "act"           // CaseID, Seq: run the case's planned action if still current
 	JobMessage      JobKind = "message"       // CaseID, Seq: send campaign step Seq if it still applies
+	JobLifecycle    JobKind = "lifecycle"     // CaseID, Event: deliver the case's lifecycle event to the merchant
 )
 
 // Job is a unit of deferred work, enqueued inside a store transaction so that it exists if and
@@ -22,6 +23,7 @@ type Job struct {
 	EventID string    `json:"event_id,omitempty"`
 	CaseID  int64     `json:"case_id,omitempty"`
 	Seq     int       `json:"seq,omitempty"`
+	Event   string    `json:"event,omitempty"` // a lifecycle job's event type (CaseOpened, ...)
 	RunAt   time.Time `json:"run_at,omitzero"` // zero: as soon as possible
 }
 
@@ -108,6 +110,12 @@ type Tx interface {
 	ModelSnapshot(model string) (ModelSnapshot, error)
 	// SaveModelSnapshot stores s unless a snapshot of the model up to a later observation exists.
 	SaveModelSnapshot(s ModelSnapshot) error
+	// InsertSuppression records that the customer receives nothing more on the channel (a hard
+	// bounce, an unsubscribe). The first record of a (customer, channel) stands: inserting
+	// again changes nothing and is not an error.
+	InsertSuppression(s *Suppression) error
+	// Suppression returns the customer's suppression on the channel; ENOTFOUND if there is none.
+	Suppression(customerID, channel string) (Suppression, error)
 
 	// Enqueue adds jobs to the transaction.
 	Enqueue(jobs ...Job) error

@@ -200,6 +200,9 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 			if err := transition(tx, &c, recoup.StateRecovered, now, fmt.Sprintf("invoice paid by recoup's charge %d", a.N)); err != nil {
 				return err
 			}
+			if err := e.emit(tx, &c, recoup.CaseRecovered); err != nil {
+				return err
+			}
 		case recoup.AttemptDeclined:
 			c.LastDecline = a.Decline
 			if a.PaymentMethodID != "" {
@@ -278,6 +281,9 @@ func (e *Engine) final(ctx context.Context, now time.Time, c recoup.Case, seq in
 			return err
 		}
 		if err := transition(tx, &cur, recoup.StateExhausted, now, "recovery gave up: "+cur.NextAction.Reason); err != nil {
+			return err
+		}
+		if err := e.emit(tx, &cur, recoup.CaseFinalAction); err != nil {
 			return err
 		}
 		return tx.UpdateCase(&cur)

@@ -35,10 +35,19 @@ type Config struct {
 	Gateway recoup.Gateway
 	// Notifier delivers campaign messages; without one, messages are recorded as skipped.
 	Notifier recoup.Notifier
-	Policy   *policy.Policy
-	Events   EventSource // optional: enables Reconcile
-	Metrics  Metrics     // optional
-	Logger   *slog.Logger
+	// Renderer writes campaign messages; without one, a plain built-in wording is used (the
+	// simulator runs without).
+	Renderer Renderer
+	// Customers, optional, is read before each message for the customer's name and preferred
+	// languages, which the Renderer gets in its Draft.
+	Customers Customers
+	// Lifecycle, optional, receives case lifecycle events (opened, recovered, final action),
+	// delivered at least once by a job enqueued in the transaction that made the change.
+	Lifecycle recoup.EventSink
+	Policy    *policy.Policy
+	Events    EventSource // optional: enables Reconcile
+	Metrics   Metrics     // optional
+	Logger    *slog.Logger
 	// ReconcileWindow is how far back the first reconciliation looks (Stripe keeps 30 days).
 	ReconcileWindow time.Duration
 }
@@ -47,20 +56,23 @@ type Config struct {
 // processes) may share one store: each case is changed only inside a store transaction that
 // holds its row.
 type Engine struct {
-	store    recoup.Store
-	gw       recoup.Gateway
-	notifier recoup.Notifier
-	policy   atomic.Pointer[policy.Policy]
-	events   EventSource
-	metrics  Metrics
-	log      *slog.Logger
-	window   time.Duration
-	learner  learner
+	store     recoup.Store
+	gw        recoup.Gateway
+	notifier  recoup.Notifier
+	renderer  Renderer
+	customers Customers
+	sink      recoup.EventSink
+	policy    atomic.Pointer[policy.Policy]
+	events    EventSource
+	metrics   Metrics
+	log       *slog.Logger
+	window    time.Duration
+	learner   learner
 }
 
 // New returns an engine. Store, Gateway and Policy are required.
 func New(cfg Config) *Engine {
-	e := &Engine{store: cfg.Store, gw: cfg.Gateway, notifier: cfg.Notifier, events: cfg.Events, metrics: cfg.Metrics, log: cfg.Logger, window: cfg.ReconcileWindow}
+	e := &Engine{store: cfg.Store, gw: cfg.Gateway, notifier: cfg.Notifier, renderer: cfg.Renderer, customers: cfg.Customers, sink: cfg.Lifecycle, events: cfg.Events, metrics: cfg.Metrics, log: cfg.Logger, window: cfg.ReconcileWindow}
 	if e.metrics == nil {
 		e.metrics = nopMetrics{}
 	}

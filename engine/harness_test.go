@@ -144,6 +144,8 @@ func (h *harness) run(j recoup.Job) error {
 		return h.eng.Act(h.ctx, h.now, j.CaseID, j.Seq)
 	case recoup.JobMessage:
 		return h.eng.Message(h.ctx, h.now, j.CaseID, j.Seq)
+	case recoup.JobLifecycle:
+		return h.eng.Lifecycle(h.ctx, h.now, j.CaseID, j.Event)
 	}
 	return fmt.Errorf("unknown job kind %q", j.Kind)
 }

@@ -10,8 +10,9 @@ import (
 	"github.com/recoup-hq/recoup/policy"
 )
 
-// errNoChannel is recorded on messages when the engine has no notifier.
-var errNoChannel = errors.New("no message channel is configured")
+// errNoChannel is recorded on messages when the engine has no notifier, or the notifier has
+// no channel for the message.
+var errNoChannel = recoup.ErrNoChannel
 
 // planMessage queues the first campaign step from index `from` on that applies to the case,
 // at the campaign's hour on the step's day. A step whose time has passed is sent now, unless
@@ -63,10 +64,15 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 	if !st.Applies(c.Category) {
 		return e.store.Tx(ctx, func(tx recoup.Tx) error { return e.planMessage(tx, &c, now, step+1) })
 	}
-	if _, open, err := e.checkOpen(ctx, now, c); err != nil || !open {
+	inv, open, err := e.checkOpen(ctx, now, c)
+	if err != nil || !open {
 		return err
 	}
-	m, send, err := e.recordMessage(ctx, now, caseID, step, st)
+	cus, err := e.customer(ctx, c)
+	if err != nil {
+		return fmt.Errorf("message %d of case %d: %w", step, caseID, err)
+	}
+	m, send, err := e.recordMessage(ctx, now, caseID, step, st, inv, cus)
 	if err != nil || !send {
 		return err
 	}
@@ -87,7 +93,7 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 func messaging(s recoup.CaseState) bool { return s.Active() || s == recoup.StateExhausted }
 
 // recordMessage records the step as pending, rendered, and reports whether to send it now.
-func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64, step int, st policy.Step) (recoup.Message, bool, error) {
+func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64, step int, st policy.Step, inv recoup.Invoice, cus recoup.Customer) (recoup.Message, bool, error) {
 	var (
 		m    recoup.Message
 		send bool
@@ -122,12 +128,50 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 				}
 				return e.planMessage(tx, &c, now, step+1)
 			}
-			m, send = old, true // the channel refused it last time: try again
-			return nil
+			// The channel refused it last time: try again, unless the customer has since
+			// become unreachable (an unsubscribe meanwhile).
+			why, err := e.unreachable(tx, c, old)
+			if err != nil || why == "" {
+				m, send = old, err == nil
+				return err
+			}
+			old.Status, old.Error = recoup.MessageSkipped, why
+			if err := tx.UpdateMessage(&old); err != nil {
+				return err
+			}
+			if err := note(tx, &c, now, recoup.EntryMessage, fmt.Sprintf("message %d (%s) skipped: %s", step, st.Template, why),
+				map[string]any{"step": step, "channel": old.Channel, "template": old.Template, "status": old.Status, "reason": why}); err != nil {
+				return err
+			}
+			return e.planMessage(tx, &c, now, step+1)
 		}
-		m = render(c, step, st, now)
+		m, err = e.render(c, inv, cus, step, st, now)
+		var why string
+		switch {
+		case recoup.ErrorCode(err) == recoup.EINVALID:
+			// A template that cannot be written for this case will not be written by a retry:
+			// the step is recorded as failed, with the reason, and the campaign moves on.
+			m.Status, m.Error, why = recoup.MessageFailed, err.Error(), "could not be written: "+err.Error()
+		case err != nil:
+			return err
+		default:
+			if why, err = e.unreachable(tx, c, m); err != nil {
+				return err
+			}
+			if why != "" {
+				// Recorded as skipped, so the step is done and the campaign moves on.
+				m.Status, m.Error, why = recoup.MessageSkipped, why, "skipped: "+why
+			}
+		}
 		if err := tx.InsertMessage(&m); err != nil {
 			return fmt.Errorf("record message %d: %w", step, err)
+		}
+		if why != "" {
+			if err := note(tx, &c, now, recoup.EntryMessage, fmt.Sprintf("message %d (%s) %s", step, st.Template, why),
+				map[string]any{"step": step, "channel": m.Channel, "template": m.Template, "status": m.Status, "reason": m.Error}); err != nil {
+				return err
+			}
+			return e.planMessage(tx, &c, now, step+1)
 		}
 		send = true
 		return nil
@@ -154,10 +198,13 @@ func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Mess
 			summary = fmt.Sprintf("%swould send message %d by %s: %s (%s); not sent", ObservePrefix, m.Step, m.Channel, m.Template, m.Tone)
 		case errors.Is(sendErr, errNoChannel):
 			m.Status, m.Error = recoup.MessageSkipped, sendErr.Error()
-			summary = fmt.Sprintf("message %d (%s) not sent: %v", m.Step, m.Template, errNoChannel)
+			summary = fmt.Sprintf("message %d (%s) not sent: %v", m.Step, m.Template, sendErr)
 		case code == recoup.EINVALID:
 			m.Status, m.Error = recoup.MessageFailed, sendErr.Error()
 			summary = fmt.Sprintf("message %d (%s) failed for good: %v", m.Step, m.Template, sendErr)
+			if err := e.bounced(tx, &c, now, m, sendErr); err != nil {
+				return err
+			}
 		default:
 			temporary = true
 			m.Error = sendErr.Error()
@@ -177,9 +224,9 @@ func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Mess
 	return err
 }
 
-// render builds the message for a step. The wording here is plain and factual; templates per
-// brand and tone replace it when configured.
-func render(c recoup.Case, step int, st policy.Step, now time.Time) recoup.Message {
+// placeholder builds the message for a step when no Renderer is configured. The wording is
+// plain and factual; templates per brand, tone and locale replace it when configured.
+func placeholder(c recoup.Case, step int, st policy.Step, now time.Time) recoup.Message {
 	subject := map[string]string{
 		"gentle":  "Your payment didn't go through",
 		"helpful": "Update your card to keep your subscription",

@@ -95,6 +95,9 @@ func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed
 				return Observed{}, err
 			}
 		}
+		if err := e.emit(tx, &c, recoup.CaseOpened); err != nil {
+			return Observed{}, err
+		}
 	case err != nil:
 		return Observed{}, err
 	default:
@@ -273,7 +276,10 @@ func (e *Engine) recovered(tx recoup.Tx, c *recoup.Case, now time.Time, inv reco
 		c.RecoveredBy = recoup.ByCustomer // paid with another card than the one that failed
 	}
 	c.Amount = recoup.Money{Amount: inv.AmountPaid, Currency: inv.Currency}
-	return transition(tx, c, recoup.StateRecovered, now, fmt.Sprintf("invoice paid (%s, by %s)", c.Amount, c.RecoveredBy))
+	if err := transition(tx, c, recoup.StateRecovered, now, fmt.Sprintf("invoice paid (%s, by %s)", c.Amount, c.RecoveredBy)); err != nil {
+		return err
+	}
+	return e.emit(tx, c, recoup.CaseRecovered)
 }
 
 func (e *Engine) close(tx recoup.Tx, c *recoup.Case, now time.Time, why string) error {

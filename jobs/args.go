@@ -60,6 +60,20 @@ func (messageArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
+// lifecycleArgs are the River arguments of a recoup.JobLifecycle job.
+type lifecycleArgs struct {
+	CaseID int64  `json:"case_id" river:"unique"`
+	Event  string `json:"event" river:"unique"`
+}
+
+func (lifecycleArgs) Kind() string { return string(recoup.JobLifecycle) }
+
+// InsertOpts makes (case ID, event type) the unique key: each event of a case is delivered
+// once per River retention window, however often a re-run enqueues it.
+func (lifecycleArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
 // reconcileArgs are the (empty) River arguments of the periodic reconciliation.
 type reconcileArgs struct{}
 
@@ -122,6 +136,11 @@ func argsOf(j recoup.Job) (river.JobArgs, error) {
 			return nil, recoup.Errorf(recoup.EINVALID, "jobs: %s job for case %d, step %d: the case must be positive, the step not negative", j.Kind, j.CaseID, j.Seq)
 		}
 		return messageArgs{CaseID: j.CaseID, Seq: j.Seq}, nil
+	case recoup.JobLifecycle:
+		if j.CaseID <= 0 || j.Event == "" {
+			return nil, recoup.Errorf(recoup.EINVALID, "jobs: %s job for case %d, event %q: needs a case and an event", j.Kind, j.CaseID, j.Event)
+		}
+		return lifecycleArgs{CaseID: j.CaseID, Event: j.Event}, nil
 	}
 	return nil, recoup.Errorf(recoup.EINVALID, "jobs: unknown job kind %q", j.Kind)
 }

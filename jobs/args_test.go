@@ -47,6 +47,18 @@ func TestInsertParams(t *testing.T) {
 			},
 		},
 		{
+			name: "lifecycle jobs, unique per case and event",
+			jobs: []recoup.Job{
+				{Kind: recoup.JobLifecycle, CaseID: 4, Event: recoup.CaseOpened},
+				{Kind: recoup.JobLifecycle, CaseID: 4, Event: recoup.CaseRecovered},
+				{Kind: recoup.JobLifecycle, CaseID: 4, Event: recoup.CaseOpened},
+			},
+			want: []river.InsertManyParams{
+				{Args: lifecycleArgs{CaseID: 4, Event: recoup.CaseOpened}},
+				{Args: lifecycleArgs{CaseID: 4, Event: recoup.CaseRecovered}},
+			},
+		},
+		{
 			name: "RunAt not after now is available at once",
 			jobs: []recoup.Job{at(act(4, 2), now), at(act(4, 3), now.Add(-time.Hour))},
 			want: []river.InsertManyParams{{Args: actArgs{CaseID: 4, Seq: 2}}, {Args: actArgs{CaseID: 4, Seq: 3}}},
@@ -96,6 +108,8 @@ func TestInsertParamsRefusesInvalidJobs(t *testing.T) {
 		"act with negative ids":        {Kind: recoup.JobAct, CaseID: -1, Seq: -1},
 		"message without a case":       {Kind: recoup.JobMessage, Seq: 1},
 		"message with a negative step": {Kind: recoup.JobMessage, CaseID: 1, Seq: -1},
+		"lifecycle without an event":   {Kind: recoup.JobLifecycle, CaseID: 1},
+		"lifecycle without a case":     {Kind: recoup.JobLifecycle, Event: recoup.CaseOpened},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -16,6 +16,8 @@ type Handler interface {
 	// Message sends campaign step step of the case, if it still applies.
 	Message(ctx context.Context, now time.Time, caseID int64, step int) error
 	Reconcile(ctx context.Context, now time.Time) error
+	// Lifecycle delivers a case's lifecycle event (case.opened, ...) to the merchant.
+	Lifecycle(ctx context.Context, now time.Time, caseID int64, event string) error
 }
 
 // Clock tells the time to the handlers and, when set, to River.

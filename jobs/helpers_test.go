@@ -76,6 +76,10 @@ func (r *recorder) Message(ctx context.Context, now time.Time, caseID int64, ste
 	return r.record(ctx, now, recoup.Job{Kind: recoup.JobMessage, CaseID: caseID, Seq: step})
 }
 
+func (r *recorder) Lifecycle(ctx context.Context, now time.Time, caseID int64, event string) error {
+	return r.record(ctx, now, recoup.Job{Kind: recoup.JobLifecycle, CaseID: caseID, Event: event})
+}
+
 func (r *recorder) Reconcile(ctx context.Context, now time.Time) error {
 	return r.record(ctx, now, recoup.Job{Kind: KindReconcile})
 }

@@ -38,6 +38,11 @@ func (r *runner) workers() *river.Workers {
 			return h.Message(ctx, now, job.Args.CaseID, job.Args.Seq)
 		})
 	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, job *river.Job[lifecycleArgs]) error {
+		return r.run(job.JobRow, func(h Handler, now time.Time) error {
+			return h.Lifecycle(ctx, now, job.Args.CaseID, job.Args.Event)
+		})
+	}))
 	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, job *river.Job[reconcileArgs]) error {
 		return r.run(job.JobRow, func(h Handler, now time.Time) error {
 			return h.Reconcile(ctx, now)

@@ -292,6 +292,8 @@ func (s *simulation) runJob(it *item) {
 		err = s.eng.Act(s.ctx, s.now, j.CaseID, j.Seq)
 	case recoup.JobMessage:
 		err = s.eng.Message(s.ctx, s.now, j.CaseID, j.Seq)
+	case recoup.JobLifecycle:
+		err = s.eng.Lifecycle(s.ctx, s.now, j.CaseID, j.Event)
 	default:
 		err = recoup.Errorf(recoup.EINVALID, "unknown job kind %q", j.Kind)
 	}

@@ -35,9 +35,9 @@ func testMessages(t *testing.T, newStore func(t *testing.T) Harness) {
 		})
 
 		// The pending message is rendered and sent after its insert: recipient, subject, body,
-		// status, error and send time change, nothing else.
+		// HTML, status, error and send time change, nothing else.
 		sent := messages[3]
-		sent.To, sent.Subject, sent.Text = "ada@example.com", "Your card", "Please update your card."
+		sent.To, sent.Subject, sent.Text, sent.HTML = "ada@example.com", "Your card", "Please update your card.", "<p>Please update your card.</p>"
 		sent.Status, sent.Error, sent.SentAt = recoup.MessageFailed, "550 no such mailbox", base.Add(time.Hour+time.Second)
 		mustTx(t, s, func(tx recoup.Tx) error { return tx.UpdateMessage(&sent) })
 		messages[3] = sent
@@ -195,6 +195,7 @@ func fullMessage(c recoup.Case, step int) recoup.Message {
 		To:         "ada@example.com",
 		Subject:    "Last chance: your subscription ends Friday",
 		Text:       "Hello Ada,\n\nwe could not charge your card «4242».\n",
+		HTML:       "<p>Hello Ada,</p>\n<p>we could not charge your card «4242».</p>\n",
 		Status:     recoup.MessageSent,
 		CreatedAt:  base.Add(2 * time.Hour),
 		SentAt:     base.Add(2*time.Hour + time.Second),

@@ -3,6 +3,7 @@ package stripeapi
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,6 +69,27 @@ func TestContract(t *testing.T) {
 			if _, err := c.Pay(ctx, recoup.PayRequest{InvoiceID: "in_123", IdempotencyKey: "contract-pay-" + pm, PaymentMethodID: pm}); err != nil {
 				t.Fatalf("Pay (payment method %q): %v", pm, err)
 			}
+		}
+	})
+	t.Run("Customer", func(t *testing.T) {
+		if cus, err := c.Customer(ctx, "cus_123"); err != nil || cus.ID == "" {
+			t.Fatalf("Customer: %+v %v", cus, err)
+		}
+	})
+	t.Run("PaymentUpdateURL", func(t *testing.T) {
+		for _, ret := range []string{"", "https://example.com/thanks"} {
+			u, err := c.PaymentUpdateURL(ctx, "cus_123", ret)
+			if err != nil || u == "" {
+				t.Fatalf("PaymentUpdateURL (return %q): %q %v", ret, u, err)
+			}
+		}
+	})
+	t.Run("HostedInvoiceURL", func(t *testing.T) {
+		// stripe-mock's fixture invoice has no hosted page: the request's shape is what is
+		// checked, and the answer decoded to "no hosted page" rather than a transport error.
+		u, err := c.HostedInvoiceURL(ctx, "in_123")
+		if err != nil && !(recoup.IsNotFound(err) && strings.Contains(err.Error(), "no hosted page")) {
+			t.Fatalf("HostedInvoiceURL: %q %v", u, err)
 		}
 	})
 	t.Run("CancelSubscription", func(t *testing.T) {

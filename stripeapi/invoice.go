@@ -46,6 +46,7 @@ func toInvoice(in *stripe.Invoice) recoup.Invoice {
 	out := recoup.Invoice{
 		ID:                 in.ID,
 		CustomerEmail:      in.CustomerEmail,
+		CustomerName:       in.CustomerName,
 		Status:             recoup.InvoiceStatus(in.Status),
 		AmountDue:          in.AmountDue,
 		AmountPaid:         in.AmountPaid,

@@ -99,9 +99,10 @@ func TestToInvoice(t *testing.T) {
 	in := &stripe.Invoice{
 		ID: "in_1", Status: stripe.InvoiceStatusPaid, AmountDue: 500, AmountPaid: 500, AmountPaidOffStripe: 500,
 		NextPaymentAttempt: 0, Created: 10, StatusTransitions: &stripe.InvoiceStatusTransitions{PaidAt: 20},
+		CustomerName: "Ada Lovelace",
 	}
 	got := toInvoice(in)
-	if !got.PaidOutOfBand || !got.PaidAt.Equal(time.Unix(20, 0)) || !got.NextPaymentAttempt.IsZero() ||
+	if got.CustomerName != "Ada Lovelace" || !got.PaidOutOfBand || !got.PaidAt.Equal(time.Unix(20, 0)) || !got.NextPaymentAttempt.IsZero() ||
 		got.CustomerID != "" || got.SubscriptionID != "" || got.LastPayment != nil {
 		t.Errorf("toInvoice = %+v", got)
 	}

@@ -1,6 +1,7 @@
 // Package web is recoup's HTTP layer: the Stripe webhook endpoint, the JSON API for operators,
-// health and readiness probes, and the metrics endpoint. It stores webhook events and answers;
-// processing happens later in a queued job.
+// health and readiness probes, the metrics endpoint, and the customer link pages (card
+// update, unsubscribe). It stores webhook events and answers; processing happens later in a
+// queued job.
 //
 // Handlers return an error instead of writing it; one wrapper (errors.go) turns the domain's
 // error codes into HTTP statuses and JSON bodies, so that mapping exists only there.
@@ -52,6 +53,8 @@ type Config struct {
 	// Ready reports whether the service can work: database reachable, store and job-queue
 	// migrations applied. Nil falls back to Store.Ready, which does not know about the queue.
 	Ready func(ctx context.Context) error
+	// Links, optional, serves the customer link pages (card update, unsubscribe; links.go).
+	Links *LinksConfig
 }
 
 // Server serves recoup's HTTP endpoints. It holds no per-request state and may serve
@@ -65,6 +68,7 @@ type Server struct {
 	logger   *slog.Logger
 	maxBody  int64
 	ready    func(ctx context.Context) error
+	links    *LinksConfig
 	// tokenHash is the SHA-256 of the admin token, nil when there is none. Comparing hashes
 	// keeps the comparison constant-time regardless of the presented token's length.
 	tokenHash []byte
@@ -81,6 +85,9 @@ func New(cfg Config) *Server {
 	if cfg.Store == nil || cfg.Intake == nil || cfg.Verifier == nil {
 		panic("web.New: Config.Store, Config.Intake and Config.Verifier are required")
 	}
+	if l := cfg.Links; l != nil && (l.Signer == nil || l.Portal == nil) {
+		panic("web.New: Config.Links needs a Signer and a Portal")
+	}
 	s := &Server{
 		store:    cfg.Store,
 		intake:   cfg.Intake,
@@ -90,6 +97,7 @@ func New(cfg Config) *Server {
 		logger:   cfg.Logger,
 		maxBody:  cfg.MaxBodyBytes,
 		ready:    cfg.Ready,
+		links:    cfg.Links,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -145,6 +153,7 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("GET /metrics", s.metrics.Handler())
 	}
 	mux.Handle("/api/", s.handle(s.authenticate(api)))
+	s.linkRoutes(mux)
 	return s.logRequests(securityHeaders(mux))
 }
 

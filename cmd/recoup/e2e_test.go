@@ -68,28 +68,33 @@ type process struct {
 
 // world is a fake Stripe, a shared clock and the recoup processes that serve it.
 type world struct {
-	t     *testing.T
-	clock *shiftClock
-	fake  *stripefake.Server
+	t          *testing.T
+	clock      *shiftClock
+	fake       *stripefake.Server
+	policyYAML string // e2ePolicy unless a test sets another
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{t: t, clock: &shiftClock{}}
+	w := &world{t: t, clock: &shiftClock{}, policyYAML: e2ePolicy}
 	w.fake = stripefake.New(stripefake.Options{Now: w.clock.Now}).Start()
 	t.Cleanup(w.fake.Close)
 	return w
 }
 
-// start runs a recoup process on dbURL, its webhook endpoint registered with the fake.
-func (w *world) start(dbURL string) *process {
+// start runs a recoup process on dbURL, its webhook endpoint registered with the fake. mods
+// may adjust its configuration.
+func (w *world) start(dbURL string, mods ...func(*ServeCmd)) *process {
 	t := w.t
 	t.Helper()
 	cmd := ServeCmd{
 		StripeFlags:   StripeFlags{SecretKey: "sk_test_e2e", APIBase: w.fake.URL(), RateLimit: 100},
 		WebhookSecret: e2eSecret, Listen: "127.0.0.1:0", AdminToken: e2eToken, Workers: 4,
 	}
-	pol, err := policy.Parse("e2e.yaml", []byte(e2ePolicy))
+	for _, mod := range mods {
+		mod(&cmd)
+	}
+	pol, err := policy.Parse("e2e.yaml", []byte(w.policyYAML))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,10 +75,17 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 	}
 	a.backend = b
 	a.metrics = metrics.New(b.store)
-	a.engine = engine.New(engine.Config{Store: b.store, Gateway: gw, Policy: pol, Events: gw, Metrics: a.metrics, Logger: log})
+	cm, err := c.CommsFlags.build(pol, gw, clock.Now)
+	if err != nil {
+		b.close()
+		return nil, err
+	}
+	log.Info("customer messages", cm.describe()...)
+	a.engine = engine.New(engine.Config{Store: b.store, Gateway: gw, Policy: pol, Events: gw, Metrics: a.metrics, Logger: log,
+		Notifier: cm.notifier, Renderer: cm.renderer, Customers: gw, Lifecycle: cm.sink})
 	a.web = web.New(web.Config{
 		Store: b.store, Intake: a.engine, Verifier: &stripeapi.WebhookVerifier{Secrets: c.webhookSecrets()},
-		AdminToken: c.AdminToken, Metrics: a.metrics, Now: clock.Now, Logger: log, Ready: b.Ready,
+		AdminToken: c.AdminToken, Metrics: a.metrics, Now: clock.Now, Logger: log, Ready: b.Ready, Links: cm.links,
 	})
 	return a, nil
 }

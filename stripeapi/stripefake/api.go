@@ -28,6 +28,7 @@ func (s *Server) routes() {
 	h("GET /v1/charges", s.listCharges)
 	h("GET /v1/events/{id}", s.retrieve("event"))
 	h("GET /v1/events", s.listEvents)
+	h("POST /v1/billing_portal/sessions", s.portalSession)
 	h("/", func(q *request) response {
 		return errorResponse(http.StatusNotFound, stripeError{Type: "invalid_request_error",
 			Message: fmt.Sprintf("Unrecognized request URL (%s: %s). stripefake does not implement it.", q.r.Method, q.r.URL.Path)})

@@ -9,6 +9,7 @@ type state struct {
 	seq int64 // orders objects created in the same second and numbers ids
 
 	customers       map[string]*customer
+	portalSessions  []PortalSession
 	paymentMethods  map[string]*paymentMethod
 	subscriptions   map[string]*subscription
 	invoices        map[string]*invoice

@@ -1,0 +1,10 @@
+package recoup
+
+// Customer is what recoup reads of a Stripe customer to write to them: a name to greet them by
+// and the languages they prefer. Nothing of it is stored beyond the messages it helps write.
+type Customer struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name,omitempty"`
+	Email   string   `json:"email,omitempty"`
+	Locales []string `json:"locales,omitempty"` // Stripe's preferred_locales, most preferred first
+}

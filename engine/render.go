@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/policy"
+)
+
+// Renderer writes the words of a campaign message. It is a pure function of the draft (the
+// templates, the branding and the link signing are the implementation's), called inside the
+// transaction that records the message, so it must not do I/O. An EINVALID error (the template
+// cannot be written for this case) records the step as failed and the campaign moves on; any
+// other error fails the job, which is retried. notify/templates implements it.
+type Renderer interface {
+	Render(d Draft) (Content, error)
+}
+
+// Customers reads a customer from Stripe. stripeapi.Client implements it.
+type Customers interface {
+	Customer(ctx context.Context, id string) (recoup.Customer, error)
+}
+
+// customer reads the case's customer for the renderer, outside any transaction. A customer
+// Stripe no longer has is written to without a name; any other failure fails the job, which is
+// retried (Stripe is then likely down for the invoice read too).
+func (e *Engine) customer(ctx context.Context, c recoup.Case) (recoup.Customer, error) {
+	if e.customers == nil || e.renderer == nil || c.CustomerID == "" {
+		return recoup.Customer{}, nil
+	}
+	cus, err := e.customers.Customer(ctx, c.CustomerID)
+	if recoup.IsNotFound(err) {
+		return recoup.Customer{ID: c.CustomerID}, nil
+	}
+	if err != nil {
+		return recoup.Customer{}, fmt.Errorf("read customer %s: %w", c.CustomerID, err)
+	}
+	return cus, nil
+}
+
+// Draft is what a Renderer gets to write one message.
+type Draft struct {
+	Case recoup.Case
+	// Invoice is the invoice as Stripe showed it just before the message (its customer's name,
+	// for a greeting); zero when not read.
+	Invoice recoup.Invoice
+	// Customer is the customer as Stripe showed it just before the message (name, preferred
+	// locales); zero when no Customers source is configured.
+	Customer recoup.Customer
+	Step     int
+	Channel  string
+	Template string
+	Tone     string
+	// FinalAt is when the policy's final action (suspension, cancellation) is planned; zero
+	// when no final action is planned yet.
+	FinalAt time.Time
+	Now     time.Time
+}
+
+// Content is a rendered message.
+type Content struct {
+	Subject string
+	Text    string
+	HTML    string // "" for channels without HTML
+}
+
+// render builds the message of a step, with the Renderer when one is configured.
+func (e *Engine) render(c recoup.Case, inv recoup.Invoice, cus recoup.Customer, step int, st policy.Step, now time.Time) (recoup.Message, error) {
+	m := placeholder(c, step, st, now)
+	if e.renderer == nil {
+		return m, nil
+	}
+	d := Draft{Case: c, Invoice: inv, Customer: cus, Step: step, Channel: st.Channel, Template: st.Template, Tone: st.Tone, Now: now}
+	if a := c.NextAction; a != nil && a.Kind == recoup.ActionFinal {
+		d.FinalAt = a.At
+	}
+	out, err := e.renderer.Render(d)
+	if err != nil {
+		return m, fmt.Errorf("render message %d (%s, %s) of case %d: %w", step, st.Template, st.Tone, c.ID, err)
+	}
+	m.Subject, m.Text, m.HTML = out.Subject, out.Text, out.HTML
+	return m, nil
+}

@@ -1,0 +1,51 @@
+package recoup
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Lifecycle event types: what the merchant's own systems hear about a case (over the signed
+// webhook), so that they can show a banner, restrict access or lift a restriction.
+const (
+	CaseOpened      = "case.opened"       // a payment failed and recovery started
+	CaseRecovered   = "case.recovered"    // the invoice is paid
+	CaseFinalAction = "case.final_action" // recovery gave up and the policy's final action ran
+)
+
+// CaseEvent is one lifecycle event of a case, as delivered to the merchant. ID is stable for
+// the case and type, so a receiver deduplicates redeliveries by it.
+type CaseEvent struct {
+	ID           string      `json:"id"`
+	Type         string      `json:"type"`
+	CaseID       int64       `json:"case_id"`
+	InvoiceID    string      `json:"invoice_id"`
+	CustomerID   string      `json:"customer_id"`
+	Subscription string      `json:"subscription_id,omitempty"`
+	State        CaseState   `json:"state"`
+	Category     Category    `json:"category"`
+	Amount       Money       `json:"amount"`
+	RecoveredBy  RecoveredBy `json:"recovered_by,omitempty"`
+	FinalAction  FinalAction `json:"final_action,omitempty"`
+	OccurredAt   time.Time   `json:"occurred_at"`
+}
+
+// NewCaseEvent describes event typ of case c as it stands now.
+func NewCaseEvent(typ string, c Case) CaseEvent {
+	at := c.CreatedAt
+	if typ != CaseOpened && !c.ResolvedAt.IsZero() {
+		at = c.ResolvedAt
+	}
+	return CaseEvent{
+		ID: fmt.Sprintf("recoup-case-%d-%s-%s", c.ID, c.InvoiceID, typ), Type: typ, CaseID: c.ID,
+		InvoiceID: c.InvoiceID, CustomerID: c.CustomerID, Subscription: c.SubscriptionID, State: c.State,
+		Category: c.Category, Amount: c.Amount, RecoveredBy: c.RecoveredBy, FinalAction: c.FinalAction, OccurredAt: at,
+	}
+}
+
+// EventSink delivers case lifecycle events to the merchant. An error with code EINVALID means
+// the event can never be delivered; any other error is temporary and the delivery is retried.
+type EventSink interface {
+	Emit(ctx context.Context, ev CaseEvent) error
+}

@@ -1,0 +1,45 @@
+// Package notify holds recoup's message channels behind one recoup.Notifier: Router dispatches
+// each message on its Channel to the adapter registered for it (notify/email, notify/webhook,
+// and whatever comes next, such as SMS), so a channel is added by registering an adapter,
+// without touching the engine.
+package notify
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// Router is a recoup.Notifier that hands each message to the Notifier of its channel.
+type Router struct {
+	channels map[string]recoup.Notifier
+}
+
+// NewRouter returns a router over channels (channel name -> adapter). Nil adapters are left
+// out, so optional channels can be passed unconfigured.
+func NewRouter(channels map[string]recoup.Notifier) *Router {
+	r := &Router{channels: map[string]recoup.Notifier{}}
+	for name, n := range channels {
+		if n != nil {
+			r.channels[name] = n
+		}
+	}
+	return r
+}
+
+// Channels lists the configured channels, sorted.
+func (r *Router) Channels() []string { return slices.Sorted(maps.Keys(r.channels)) }
+
+// Send delivers m over its channel. A message for a channel with no adapter wraps
+// recoup.ErrNoChannel (with EINVALID: retrying cannot help), which the engine records as
+// skipped: not a bounce, and not retried for days.
+func (r *Router) Send(ctx context.Context, m recoup.Message) error {
+	n, ok := r.channels[m.Channel]
+	if !ok {
+		return recoup.Errorf(recoup.EINVALID, "notify: %q channel: %w (configured: %s)", m.Channel, recoup.ErrNoChannel, strings.Join(r.Channels(), ", "))
+	}
+	return n.Send(ctx, m)
+}

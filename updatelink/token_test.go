@@ -1,0 +1,121 @@
+package updatelink
+
+import (
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+)
+
+var (
+	secret = []byte("0123456789abcdef0123456789abcdef")
+	now    = time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
+)
+
+func signer(t *testing.T) *Signer {
+	t.Helper()
+	s, err := NewSigner(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestTokenRoundTrip(t *testing.T) {
+	s := signer(t)
+	tok, err := s.Issue(Update, 42, now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Verify(tok, Update, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CaseID != 42 || c.Purpose != Update || !c.Expires.Equal(now.Add(time.Hour)) {
+		t.Errorf("claims %+v", c)
+	}
+	again, _ := s.Issue(Update, 42, now.Add(time.Hour))
+	if again == tok {
+		t.Error("two tokens for the same case and expiry are equal: the nonce is missing")
+	}
+	if strings.ContainsAny(tok, "+/=") || len(tok) > 64 {
+		t.Errorf("token %q is not short URL-safe text", tok)
+	}
+}
+
+func TestTokenRefused(t *testing.T) {
+	s := signer(t)
+	tok, err := s.Issue(Update, 42, now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := base64.RawURLEncoding.DecodeString(tok)
+	flip := func(i int) string {
+		b := append([]byte(nil), raw...)
+		b[i] ^= 1
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	other, _ := NewSigner([]byte("another secret, also 32 bytes long!"))
+	foreign, _ := other.Issue(Update, 42, now.Add(time.Hour))
+	unsub, _ := s.Issue(Unsubscribe, 42, now.Add(time.Hour))
+	for _, tc := range []struct {
+		name  string
+		token string
+		at    time.Time
+		want  error
+	}{
+		{"another case id", flip(9), now, ErrInvalid},
+		{"a later expiry", flip(17), now, ErrInvalid},
+		{"another purpose byte", flip(1), now, ErrInvalid},
+		{"a changed signature", flip(len(raw) - 1), now, ErrInvalid},
+		{"truncated", tok[:len(tok)-2], now, ErrInvalid},
+		{"empty", "", now, ErrInvalid},
+		{"not base64", "%%%", now, ErrInvalid},
+		{"signed with another secret", foreign, now, ErrInvalid},
+		{"an unsubscribe token as an update link", unsub, now, ErrInvalid},
+		{"expired", tok, now.Add(time.Hour), ErrExpired},
+		{"long expired", tok, now.Add(400 * 24 * time.Hour), ErrExpired},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.Verify(tc.token, Update, tc.at)
+			if !errors.Is(err, tc.want) || recoup.ErrorCode(err) != recoup.EUNAUTHORIZED {
+				t.Errorf("Verify = %v (code %q), want %v with EUNAUTHORIZED", err, recoup.ErrorCode(err), tc.want)
+			}
+		})
+	}
+}
+
+func TestLinks(t *testing.T) {
+	l, err := NewLinks("https://pay.example.com/", signer(t), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := l.UpdateURL(7, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, ok := strings.CutPrefix(u, "https://pay.example.com/u/")
+	if !ok {
+		t.Fatalf("update URL %q", u)
+	}
+	c, err := l.Signer().Verify(tok, Update, now.Add(DefaultUpdateTTL-time.Second))
+	if err != nil || c.CaseID != 7 {
+		t.Fatalf("claims %+v, %v", c, err)
+	}
+	x, _ := l.UnsubscribeURL(7, now)
+	tok, ok = strings.CutPrefix(x, "https://pay.example.com/unsubscribe/")
+	if _, err := l.Signer().Verify(tok, Unsubscribe, now.Add(300*24*time.Hour)); !ok || err != nil {
+		t.Fatalf("unsubscribe URL %q: %v", x, err)
+	}
+	for _, bad := range []string{"", "pay.example.com", "ftp://pay.example.com"} {
+		if _, err := NewLinks(bad, signer(t), 0, 0); err == nil {
+			t.Errorf("NewLinks(%q) accepted", bad)
+		}
+	}
+	if _, err := NewSigner([]byte("short")); err == nil {
+		t.Error("a short secret was accepted")
+	}
+}
