@@ -120,6 +120,18 @@ func (w *paydayWorld) CancelSubscription(context.Context, string, string) error 
 func (w *paydayWorld) MarkUncollectible(context.Context, string, string) error  { return nil }
 func (w *paydayWorld) Send(context.Context, recoup.Message) error               { return nil }
 
+// schedulePolicy is the fixed schedule these tests reason about: days 0, 3, 7, 15 at 10:00.
+func schedulePolicy(t *testing.T) *policy.Policy {
+	t.Helper()
+	p, err := policy.Parse("schedule.yaml", []byte("retry: {strategy: schedule, schedule_days: [0, 3, 7, 15], hour: 10, max_attempts: 4, min_gap: 4h}\n"+
+		"campaign:\n  hour: 10\n  steps:\n    - {day: 0, template: update_card, tone: helpful, categories: [customer_fix, authentication, hard]}\n"+
+		"    - {day: 3, template: payment_failed, tone: gentle}\n    - {day: 7, template: update_card, tone: helpful}\n    - {day: 14, template: suspension_notice, tone: urgent}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func runPayday(t *testing.T, pol *policy.Policy, seed uint64) sim.Summary {
 	t.Helper()
 	return runPaydayShards(t, pol, seed, 1)
@@ -136,10 +148,10 @@ func runPaydayShards(t *testing.T, pol *policy.Policy, seed uint64, shards int) 
 	return s
 }
 
-// The engine's default schedule (days 0, 3, 7, 15 at 10:00) meets a world where money arrives
+// A fixed schedule (days 0, 3, 7, 15 at 10:00) meets a world where money arrives
 // two days after the failure: the day-0 charge fails, the day-3 charge succeeds.
 func TestRunMeasuresTheEngine(t *testing.T) {
-	s := runPayday(t, policy.Default(), 1)
+	s := runPayday(t, schedulePolicy(t), 1)
 	if s.FailedInvoices != 60 || s.RecoveredInvoices != 60 || s.RecoveredCountPct != 100 || s.RecoveredAmountPct != 100 {
 		t.Fatalf("summary: %+v", s)
 	}
@@ -175,7 +187,7 @@ func TestRunWithoutRetries(t *testing.T) {
 }
 
 func TestRunIsDeterministic(t *testing.T) {
-	a, b := runPayday(t, policy.Default(), 7), runPayday(t, policy.Default(), 7)
+	a, b := runPayday(t, schedulePolicy(t), 7), runPayday(t, schedulePolicy(t), 7)
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	if string(ja) != string(jb) {
@@ -198,17 +210,17 @@ func mustParse(t *testing.T, src string) *policy.Policy {
 
 // A run split into shards settles the same invoices, and is as reproducible as one.
 func TestShardedRun(t *testing.T) {
-	a := runPaydayShards(t, policy.Default(), 5, 3)
+	a := runPaydayShards(t, schedulePolicy(t), 5, 3)
 	if a.FailedInvoices != 60 || a.RecoveredInvoices != 60 || a.Attempts != 120 || a.Outcomes[sim.Recovered] != 60 {
 		t.Fatalf("3 shards: %+v", a)
 	}
-	b := runPaydayShards(t, policy.Default(), 5, 3)
+	b := runPaydayShards(t, schedulePolicy(t), 5, 3)
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	if string(ja) != string(jb) {
 		t.Fatalf("sharded runs differ:\n%s\n%s", ja, jb)
 	}
-	one, plain := runPaydayShards(t, policy.Default(), 5, 1), runPayday(t, policy.Default(), 5)
+	one, plain := runPaydayShards(t, schedulePolicy(t), 5, 1), runPayday(t, schedulePolicy(t), 5)
 	if !reflect.DeepEqual(one, plain) {
 		t.Fatalf("one shard differs from the plain run")
 	}
