@@ -95,6 +95,10 @@ type Case struct {
 	CustomerID     string    `json:"customer_id"`
 	SubscriptionID string    `json:"subscription_id,omitempty"`
 	CustomerEmail  string    `json:"customer_email,omitempty"`
+	// CustomerCountry (ISO 3166-1 alpha-2) and CustomerRegion (state or province) are the
+	// customer's address as Stripe has it: they set the customer's local clock and bank holidays.
+	CustomerCountry string `json:"customer_country,omitempty"`
+	CustomerRegion  string `json:"customer_region,omitempty"`
 	Amount         Money     `json:"amount"`
 	State          CaseState `json:"state"`
 	Category       Category  `json:"category"`

@@ -25,6 +25,7 @@ type Invoice struct {
 	CustomerEmail    string        `json:"customer_email,omitempty"`
 	CustomerName     string        `json:"customer_name,omitempty"` // as on the invoice; for greetings
 	CustomerCountry  string        `json:"customer_country,omitempty"`
+	CustomerRegion   string        `json:"customer_region,omitempty"` // the address's state or province
 	Status           InvoiceStatus `json:"status"`
 	AmountDue        int64         `json:"amount_due"`
 	AmountPaid       int64         `json:"amount_paid"`

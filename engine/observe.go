@@ -151,7 +151,7 @@ func notRecoverable(inv recoup.Invoice) string {
 func openCase(inv recoup.Invoice, now time.Time) recoup.Case {
 	c := recoup.Case{
 		InvoiceID: inv.ID, CustomerID: inv.CustomerID, SubscriptionID: inv.SubscriptionID,
-		CustomerEmail: inv.CustomerEmail, Amount: inv.Remaining(), State: recoup.StateOpen,
+		CustomerEmail: inv.CustomerEmail, CustomerCountry: inv.CustomerCountry, CustomerRegion: inv.CustomerRegion, Amount: inv.Remaining(), State: recoup.StateOpen,
 		Category: recoup.CategoryUnknown, FirstFailedAt: now, CreatedAt: now, UpdatedAt: now,
 	}
 	if p := inv.LastPayment; p != nil && !p.At.IsZero() {

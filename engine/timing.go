@@ -82,18 +82,24 @@ func (l *learner) sync(tx recoup.Tx, now time.Time) error {
 	return nil
 }
 
+// customerClock is the customer's time zone and bank calendar: from their address, else from
+// the card's issuing country (Stripe reports it on every decline), else the policy's zone.
+func customerClock(c recoup.Case, p *policy.Policy) (*time.Location, timing.Calendar) {
+	country, region := c.CustomerCountry, c.CustomerRegion
+	if country == "" && c.LastDecline != nil {
+		country, region = c.LastDecline.CardCountry, ""
+	}
+	return timing.Zone(country, region, p.Location), timing.CalendarFor(country)
+}
+
 // timingCase describes the case for the timing model: the card being retried, its latest
-// decline and the customer's local clock. The customer's zone comes from the card's issuing
-// country (Stripe reports it on every decline) and the policy's zone otherwise.
+// decline and the customer's local clock.
 func timingCase(c recoup.Case, attempts []recoup.Attempt, p *policy.Policy, before time.Time) timing.Case {
 	tc := timing.Case{Category: c.Category, Amount: c.Amount.Amount, Currency: c.Amount.Currency, FirstFailed: c.FirstFailedAt, Loc: p.Location}
 	if d := c.LastDecline; d != nil {
 		tc.Code, tc.Brand, tc.Funding = d.Reason(), d.CardBrand, d.CardFunding
-		tc.Loc = timing.Zone(d.CardCountry, "", p.Location)
-		tc.Cal = timing.CalendarFor(d.CardCountry)
-	} else {
-		tc.Cal = timing.CalendarFor("")
 	}
+	tc.Loc, tc.Cal = customerClock(c, p)
 	for _, a := range attempts {
 		if !a.StartedAt.Before(before) {
 			continue

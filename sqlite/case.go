@@ -14,7 +14,7 @@ const caseColumns = `id, invoice_id, customer_id, subscription_id, customer_emai
 	state, category, last_decline, payment_method_id, new_payment_method_id, attempts,
 	stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at, next_reason,
 	plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at, resolved_at,
-	segment, review, reviewed_by, shadow_charges, version`
+	segment, review, reviewed_by, shadow_charges, customer_country, customer_region, version`
 
 // scanCase reads a row of caseColumns.
 func scanCase(s scanner) (recoup.Case, error) {
@@ -30,7 +30,7 @@ func scanCase(s scanner) (recoup.Case, error) {
 		&c.NewPaymentMethodID, &c.Attempts, &c.StripeAttempts, &firstFailed, &lastAttempt,
 		&nextSeq, &nextKind, &nextAt, &nextReason, &c.PlanSeq, &c.RecoveredBy, &c.FinalAction,
 		&c.ClosedReason, &createdAt, &updatedAt, &resolvedAt, &c.Segment, &c.Review, &c.ReviewedBy,
-		&c.ShadowCharges, &c.Version)
+		&c.ShadowCharges, &c.CustomerCountry, &c.CustomerRegion, &c.Version)
 	if err != nil {
 		return recoup.Case{}, err
 	}
@@ -72,7 +72,7 @@ func caseArgs(c *recoup.Case) ([]any, error) {
 		timeArg(c.LastAttemptAt), nextSeq, nextKind, nextAt, nextReason, c.PlanSeq,
 		string(c.RecoveredBy), string(c.FinalAction), c.ClosedReason, timeArg(c.CreatedAt),
 		timeArg(c.UpdatedAt), timeArg(c.ResolvedAt), c.Segment, string(c.Review), c.ReviewedBy,
-		c.ShadowCharges}, nil
+		c.ShadowCharges, c.CustomerCountry, c.CustomerRegion}, nil
 }
 
 // getCase reads the one case matching where; ENOTFOUND if there is none.
@@ -161,9 +161,9 @@ func (t *tx) CreateCase(c *recoup.Case) error {
 		category, last_decline, payment_method_id, new_payment_method_id, attempts,
 		stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at,
 		next_reason, plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at,
-		resolved_at, segment, review, reviewed_by, shadow_charges, version
+		resolved_at, segment, review, reviewed_by, shadow_charges, customer_country, customer_region, version
 	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-		?, ?, ?, ?, 1)
+		?, ?, ?, ?, ?, ?, 1)
 	ON CONFLICT (invoice_id) DO NOTHING
 	RETURNING id`, args...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -188,7 +188,7 @@ func (t *tx) UpdateCase(c *recoup.Case) error {
 		last_attempt_at = ?, next_seq = ?, next_kind = ?, next_at = ?, next_reason = ?,
 		plan_seq = ?, recovered_by = ?, final_action = ?, closed_reason = ?, created_at = ?,
 		updated_at = ?, resolved_at = ?, segment = ?, review = ?, reviewed_by = ?,
-		shadow_charges = ?, version = version + 1
+		shadow_charges = ?, customer_country = ?, customer_region = ?, version = version + 1
 	WHERE id = ? AND version = ?`, append(args, c.ID, c.Version)...)
 	if err != nil {
 		return wrap(err, "update case %d", c.ID)

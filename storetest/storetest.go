@@ -69,13 +69,14 @@ func storedCase(c recoup.Case) recoup.Case {
 // fullCase returns a case of the invoice with every field set.
 func fullCase(invoiceID string) recoup.Case {
 	return recoup.Case{
-		InvoiceID:      invoiceID,
-		CustomerID:     "cus_full",
-		SubscriptionID: "sub_full",
-		CustomerEmail:  "ada@example.com",
-		Amount:         recoup.Money{Amount: 4999, Currency: "usd"},
-		State:          recoup.StateScheduled,
-		Category:       recoup.CategoryFunds,
+		InvoiceID:       invoiceID,
+		CustomerID:      "cus_full",
+		SubscriptionID:  "sub_full",
+		CustomerEmail:   "ada@example.com",
+		CustomerCountry: "US", CustomerRegion: "TX",
+		Amount:   recoup.Money{Amount: 4999, Currency: "usd"},
+		State:    recoup.StateScheduled,
+		Category: recoup.CategoryFunds,
 		LastDecline: &recoup.Decline{
 			Code: "card_declined", DeclineCode: "insufficient_funds", AdviceCode: "try_again_later",
 			NetworkAdviceCode: "02", NetworkDeclineCode: "51", OutcomeType: "issuer_declined",

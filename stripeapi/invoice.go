@@ -66,11 +66,11 @@ func toInvoice(in *stripe.Invoice) recoup.Invoice {
 		facts.CustomerMetadata = in.Customer.Metadata
 		facts.CustomerCreated = unixTime(in.Customer.Created)
 		if in.Customer.Address != nil {
-			out.CustomerCountry = in.Customer.Address.Country
+			out.CustomerCountry, out.CustomerRegion = in.Customer.Address.Country, in.Customer.Address.State
 		}
 	}
 	if in.CustomerAddress != nil && in.CustomerAddress.Country != "" {
-		out.CustomerCountry = in.CustomerAddress.Country
+		out.CustomerCountry, out.CustomerRegion = in.CustomerAddress.Country, in.CustomerAddress.State
 	}
 	if p := in.Parent; p != nil && p.SubscriptionDetails != nil {
 		facts.SubscriptionMetadata = p.SubscriptionDetails.Metadata

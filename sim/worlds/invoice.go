@@ -289,7 +289,7 @@ func (inv *invoice) view() recoup.Invoice {
 	}
 	v := recoup.Invoice{
 		ID: inv.id, CustomerID: inv.customer, SubscriptionID: inv.sub, CustomerEmail: inv.email,
-		CustomerCountry: inv.country, Status: inv.status, AmountDue: inv.amount, AmountPaid: paid,
+		CustomerCountry: inv.country, CustomerRegion: regionOf[inv.loc.String()], Status: inv.status, AmountDue: inv.amount, AmountPaid: paid,
 		AmountRemaining: inv.amount - paid, Currency: "usd", AttemptCount: inv.attempts, Attempted: true,
 		CollectionMethod: "charge_automatically", BillingReason: "subscription_cycle",
 		Created: inv.t0.Add(-time.Hour), PaidAt: inv.paidAt,
@@ -356,4 +356,12 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// regionOf is the state or province a customer in a zone gives in their address, for the zones
+// of countries that span several: what Stripe's customer_address.state would say.
+var regionOf = map[string]string{
+	"America/New_York": "NY", "America/Chicago": "IL", "America/Denver": "CO", "America/Los_Angeles": "CA",
+	"America/Toronto": "ON", "America/Edmonton": "AB", "America/Vancouver": "BC",
+	"Australia/Sydney": "NSW", "Australia/Brisbane": "QLD", "Australia/Perth": "WA",
 }
