@@ -15,21 +15,23 @@ import (
 var errNoChannel = recoup.ErrNoChannel
 
 // planMessage queues the first campaign step from index `from` on that applies to the case,
-// at the campaign's hour on the step's day. A step whose time has passed is sent now, unless
+// at the campaign's hour on the step's day, in the customer's time zone and outside their
+// quiet hours. A step whose time has passed is sent now, unless
 // the step after it is due as well: a case that starts late (backfill, downtime) gets the
 // latest due step, not the whole backlog at once.
 func (e *Engine) planMessage(tx recoup.Tx, c *recoup.Case, now time.Time, from int) error {
 	p := e.Policy().For(c.Segment)
+	loc, _ := customerClock(*c, p)
 	steps := p.Campaign.Steps
 	for i := from; i < len(steps); i++ {
 		if !steps[i].Applies(c.Category) {
 			continue
 		}
-		at := p.StepAt(c.FirstFailedAt, steps[i])
-		if next := nextApplying(steps, i, c.Category); next >= 0 && !p.StepAt(c.FirstFailedAt, steps[next]).After(now) {
+		at := p.StepAt(c.FirstFailedAt, steps[i], loc)
+		if next := nextApplying(steps, i, c.Category); next >= 0 && !p.StepAt(c.FirstFailedAt, steps[next], loc).After(now) {
 			continue
 		}
-		return tx.Enqueue(recoup.Job{Kind: recoup.JobMessage, CaseID: c.ID, Seq: i, RunAt: later(at, now)})
+		return tx.Enqueue(recoup.Job{Kind: recoup.JobMessage, CaseID: c.ID, Seq: i, RunAt: p.OutsideQuietHours(later(at, now), loc)})
 	}
 	return nil
 }
@@ -63,6 +65,13 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 	st := p.Campaign.Steps[step]
 	if !st.Applies(c.Category) {
 		return e.store.Tx(ctx, func(tx recoup.Tx) error { return e.planMessage(tx, &c, now, step+1) })
+	}
+	// A job retried after a channel error may come due at night: wait for the morning.
+	if loc, _ := customerClock(c, p); p.OutsideQuietHours(now, loc).After(now) {
+		at := p.OutsideQuietHours(now, loc)
+		return e.store.Tx(ctx, func(tx recoup.Tx) error {
+			return tx.Enqueue(recoup.Job{Kind: recoup.JobMessage, CaseID: c.ID, Seq: step, RunAt: at})
+		})
 	}
 	inv, open, err := e.checkOpen(ctx, now, c)
 	if err != nil || !open {

@@ -94,7 +94,7 @@ func customerClock(c recoup.Case, p *policy.Policy) (*time.Location, timing.Cale
 
 // timingCase describes the case for the timing model: the card being retried, its latest
 // decline and the customer's local clock.
-func timingCase(c recoup.Case, attempts []recoup.Attempt, p *policy.Policy, before time.Time) timing.Case {
+func timingCase(c recoup.Case, attempts []recoup.Attempt, messages []recoup.Message, p *policy.Policy, before time.Time) timing.Case {
 	tc := timing.Case{Category: c.Category, Amount: c.Amount.Amount, Currency: c.Amount.Currency, FirstFailed: c.FirstFailedAt, Loc: p.Location}
 	if d := c.LastDecline; d != nil {
 		tc.Code, tc.Brand, tc.Funding = d.Reason(), d.CardBrand, d.CardFunding
@@ -109,6 +109,11 @@ func timingCase(c recoup.Case, attempts []recoup.Attempt, p *policy.Policy, befo
 			tc.Charges++
 		}
 	}
+	for _, m := range messages {
+		if m.Status == recoup.MessageSent && m.SentAt.Before(before) {
+			tc.LastMessage = later(tc.LastMessage, m.SentAt)
+		}
+	}
 	return tc
 }
 
@@ -121,7 +126,11 @@ func (e *Engine) timeRetry(tx recoup.Tx, c recoup.Case, attempts []recoup.Attemp
 		return d, fmt.Errorf("case %d: model window: %w", c.ID, err)
 	}
 	left, _ := strconv.Atoi(d.Inputs["budget_left"])
-	tc := timingCase(c, attempts, p, now.Add(time.Nanosecond))
+	messages, err := tx.Messages(c.ID)
+	if err != nil {
+		return d, err
+	}
+	tc := timingCase(c, attempts, messages, p, now.Add(time.Nanosecond))
 	o := timing.Options{From: d.At, Until: until, Remaining: left, Budget: p.Retry.MaxAttempts,
 		DailyDiscount: p.Retry.Model.DailyDiscount, MinProbability: p.Retry.Model.MinProbability,
 		FirstHour: p.Retry.Model.FirstHour, LastHour: p.Retry.Model.LastHour}
@@ -162,7 +171,11 @@ func (e *Engine) learn(tx recoup.Tx, c recoup.Case, attempts []recoup.Attempt, a
 	if a.Status == recoup.AttemptError || c.LastDecline == nil || c.NewPaymentMethodID != "" {
 		return nil
 	}
-	tc := timingCase(c, attempts, p, a.StartedAt)
+	messages, err := tx.Messages(c.ID)
+	if err != nil {
+		return err
+	}
+	tc := timingCase(c, attempts, messages, p, a.StartedAt)
 	return tx.AddObservation(&recoup.Observation{Model: ModelName, Kind: recoup.ObserveOutcome,
 		Features: timing.Features(tc, a.StartedAt), Success: a.Status == recoup.AttemptSucceeded, At: a.FinishedAt})
 }

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -131,4 +132,37 @@ func TestModelResetIsSharedThroughTheStore(t *testing.T) {
 		t.Errorf("model after a reset has %d updates", m.Updates)
 	}
 	_ = policy.StrategyModel
+}
+
+// A customer in Los Angeles whose card fails at 23:00 their time hears from recoup at 08:00
+// their time, not at 10:00 in the policy's zone nor in the middle of their night.
+func TestMessagesFollowTheCustomersClock(t *testing.T) {
+	h := newHarness(t, "timezone: Europe/Paris\ncampaign:\n  hour: 10\n  quiet_hours: [21, 8]\n  steps:\n"+
+		"    - {day: 0, template: update_card, tone: helpful}\n    - {day: 3, template: payment_failed, tone: gentle}\n")
+	la, _ := time.LoadLocation("America/Los_Angeles")
+	h.now = time.Date(2026, 3, 2, 23, 0, 0, 0, la)
+	h.gw.failRenewal("in_1", "cus_1", 2500, expired)
+	h.gw.mu.Lock()
+	h.gw.invoices["in_1"].CustomerCountry, h.gw.invoices["in_1"].CustomerRegion = "US", "CA"
+	h.gw.mu.Unlock()
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.runDue()
+	c := h.caseOf("in_1")
+	if c.CustomerCountry != "US" || c.CustomerRegion != "CA" {
+		t.Fatalf("case address %q %q, want US CA", c.CustomerCountry, c.CustomerRegion)
+	}
+	var at []string
+	for range 10 {
+		next, ok := h.nextAt()
+		if !ok {
+			break
+		}
+		h.advance(next.Sub(h.now))
+	}
+	for _, m := range h.notes.sent {
+		at = append(at, m.CreatedAt.In(la).Format("Mon 15:04"))
+	}
+	if want := []string{"Tue 08:00", "Thu 10:00"}; !slices.Equal(at, want) {
+		t.Errorf("messages sent at %v (Los Angeles), want %v", at, want)
+	}
 }

@@ -163,14 +163,41 @@ func (p *Policy) localAt(t time.Time, days, hour int) time.Time {
 	return time.Date(l.Year(), l.Month(), l.Day()+days, hour, 0, 0, 0, p.Location)
 }
 
-// StepAt is when campaign step s is due for a case that first failed at firstFailed: the
-// campaign's hour on the step's day; a same-day step whose hour has passed is due at once.
-func (p *Policy) StepAt(firstFailed time.Time, s Step) time.Time {
-	at := p.localAt(firstFailed, s.Day, p.Campaign.Hour)
-	if s.Day == 0 && at.Before(firstFailed) {
-		return firstFailed
+// StepAt is when campaign step s is due for a case that first failed at firstFailed, for a
+// customer in loc (nil: the policy's zone): the campaign's hour on the step's day; a same-day
+// step whose hour has passed is due at once, quiet hours permitting.
+func (p *Policy) StepAt(firstFailed time.Time, s Step, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = p.Location
 	}
-	return at
+	l := firstFailed.In(loc)
+	at := time.Date(l.Year(), l.Month(), l.Day()+s.Day, p.Campaign.Hour, 0, 0, 0, loc)
+	if s.Day == 0 && at.Before(firstFailed) {
+		at = firstFailed
+	}
+	return p.OutsideQuietHours(at, loc)
+}
+
+// OutsideQuietHours returns t, or the end of the customer's quiet hours if t falls in them.
+func (p *Policy) OutsideQuietHours(t time.Time, loc *time.Location) time.Time {
+	from, to := p.Campaign.QuietFrom, p.Campaign.QuietTo
+	if from == to {
+		return t
+	}
+	if loc == nil {
+		loc = p.Location
+	}
+	l := t.In(loc)
+	h := l.Hour()
+	quiet := (from < to && h >= from && h < to) || (from > to && (h >= from || h < to))
+	if !quiet {
+		return t
+	}
+	day := l.Day()
+	if h >= to { // evening part of a quiet period that wraps midnight: it ends tomorrow
+		day++
+	}
+	return time.Date(l.Year(), l.Month(), day, to, 0, 0, 0, loc)
 }
 
 // notTooSoon moves t to keep MinGap after the case's latest charge.

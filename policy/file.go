@@ -50,8 +50,9 @@ type declines struct {
 }
 
 type campaign struct {
-	Hour  *int   `yaml:"hour"`
-	Steps []step `yaml:"steps"`
+	Hour       *int   `yaml:"hour"`
+	QuietHours []int  `yaml:"quiet_hours"`
+	Steps      []step `yaml:"steps"`
 }
 
 type step struct {

@@ -151,7 +151,7 @@ func (v *validator) policy(f *file) *Policy {
 				ErrorDelay: 15 * time.Minute, ErrorLimit: 3,
 				WaitForCustomer: []recoup.Category{recoup.CategoryCustomerFix, recoup.CategoryAuthentication},
 				Strategy:        StrategySchedule, Model: defaultModel},
-			Campaign: Campaign{Hour: 10},
+			Campaign: Campaign{Hour: 10, QuietFrom: 21, QuietTo: 8},
 		},
 	}
 	if f.Mode != nil {
@@ -308,6 +308,17 @@ func (v *validator) campaign(base string, c *campaign, out *Campaign) {
 			v.fail(base+".hour", "hour must be 0-23, got %d", *c.Hour)
 		}
 		out.Hour = *c.Hour
+	}
+	if c.QuietHours != nil {
+		q := c.QuietHours
+		if len(q) != 2 || q[0] < 0 || q[0] > 23 || q[1] < 0 || q[1] > 23 {
+			v.fail(base+".quiet_hours", "must be [from, to] local hours 0-23, e.g. [21, 8] (nothing sent from 21:00 to 08:00); [0, 0] for none")
+		} else {
+			out.QuietFrom, out.QuietTo = q[0], q[1]
+		}
+	}
+	if from, to, h := out.QuietFrom, out.QuietTo, out.Hour; from != to && ((from < to && h >= from && h < to) || (from > to && (h >= from || h < to))) {
+		v.fail(base+".hour", "hour %d falls in the quiet hours [%d, %d]: messages would all wait until %02d:00", h, from, to, to)
 	}
 	if c.Steps != nil {
 		out.Steps = nil // a segment's steps replace the inherited ones

@@ -128,8 +128,11 @@ type Retry struct {
 // Campaign is the sequence of messages sent to the customer while a case is open.
 type Campaign struct {
 	// Hour is the customer's local hour at which steps are sent.
-	Hour  int
-	Steps []Step
+	Hour int
+	// QuietFrom and QuietTo are the customer's local quiet hours, [QuietFrom, QuietTo)
+	// wrapping midnight: nothing is sent then. Equal: no quiet hours.
+	QuietFrom, QuietTo int
+	Steps              []Step
 }
 
 // Step is one message of a campaign.

@@ -60,3 +60,49 @@ func TestModelStrategyGivesTheWindow(t *testing.T) {
 		t.Errorf("window over: %s (%s), want the final action", got.Kind, got.Reason)
 	}
 }
+
+func TestStepsInTheCustomersTimeAndOutsideQuietHours(t *testing.T) {
+	p, err := policy.Parse("q.yaml", []byte("campaign:\n  hour: 10\n  quiet_hours: [21, 8]\n  steps:\n    - {day: 0, template: a}\n    - {day: 3, template: b}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	la, _ := time.LoadLocation("America/Los_Angeles")
+	paris, _ := time.LoadLocation("Europe/Paris")
+	for _, tc := range []struct {
+		name   string
+		failed time.Time
+		step   int
+		loc    *time.Location
+		want   time.Time
+	}{
+		{"day 3 at 10:00 in the customer's zone", time.Date(2026, 3, 2, 9, 0, 0, 0, la), 1, la, time.Date(2026, 3, 5, 10, 0, 0, 0, la)},
+		{"day 0 after the hour: at once", time.Date(2026, 3, 2, 15, 30, 0, 0, la), 0, la, time.Date(2026, 3, 2, 15, 30, 0, 0, la)},
+		{"day 0 at 23:00: the next morning at 08:00", time.Date(2026, 3, 2, 23, 0, 0, 0, paris), 0, paris, time.Date(2026, 3, 3, 8, 0, 0, 0, paris)},
+		{"day 0 at 03:00: at 10:00 the same day", time.Date(2026, 3, 2, 3, 0, 0, 0, paris), 0, paris, time.Date(2026, 3, 2, 10, 0, 0, 0, paris)},
+		// Europe/Paris moves to summer time on Sun 29 Mar 2026: day 3 from Thu 26 is Sun 29 at
+		// 10:00 CEST, 08:00 UTC rather than 09:00.
+		{"across a DST change", time.Date(2026, 3, 26, 12, 0, 0, 0, paris), 1, paris, time.Date(2026, 3, 29, 8, 0, 0, 0, time.UTC)},
+		{"the same failure in another zone", time.Date(2026, 3, 26, 12, 0, 0, 0, paris), 1, la, time.Date(2026, 3, 29, 10, 0, 0, 0, la)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := p.StepAt(tc.failed, p.Campaign.Steps[tc.step], tc.loc); !got.Equal(tc.want) {
+				t.Errorf("StepAt = %s, want %s", got.In(tc.loc), tc.want.In(tc.loc))
+			}
+		})
+	}
+	// Quiet hours that do not wrap midnight, and none.
+	p2, err := policy.Parse("q2.yaml", []byte("campaign:\n  hour: 16\n  quiet_hours: [12, 14]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p2.OutsideQuietHours(time.Date(2026, 3, 2, 12, 30, 0, 0, time.UTC), time.UTC); !got.Equal(time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)) {
+		t.Errorf("12:30 in quiet hours 12-14 moves to %s", got)
+	}
+	p3, _ := policy.Parse("q3.yaml", []byte("campaign:\n  quiet_hours: [0, 0]\n"))
+	if at := time.Date(2026, 3, 2, 3, 0, 0, 0, time.UTC); !p3.OutsideQuietHours(at, time.UTC).Equal(at) {
+		t.Error("[0, 0] means no quiet hours")
+	}
+	if _, err := policy.Parse("q4.yaml", []byte("campaign:\n  hour: 22\n")); err == nil || !strings.Contains(err.Error(), "falls in the quiet hours") {
+		t.Errorf("an hour in the quiet hours: %v", err)
+	}
+}

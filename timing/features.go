@@ -21,6 +21,9 @@ type Case struct {
 	FirstFailed time.Time
 	// LastAttempt is the latest charge of the invoice by anyone (zero: none since the failure).
 	LastAttempt time.Time
+	// LastMessage is when the customer was last sent a message about the case (zero: never): a
+	// customer who was just asked to add funds or call their bank may have done so.
+	LastMessage time.Time
 	Loc         *time.Location // the customer's time zone
 	Cal         Calendar       // the customer's banking calendar
 }
@@ -50,6 +53,11 @@ func Features(c Case, t time.Time) []string {
 	)
 	if !c.LastAttempt.IsZero() {
 		out = append(out, g+"|since_last:"+sinceBucket(t.Sub(c.LastAttempt), lastBuckets))
+	}
+	if c.LastMessage.IsZero() || c.LastMessage.After(t) {
+		out = append(out, g+"|since_message:none")
+	} else {
+		out = append(out, g+"|since_message:"+sinceBucket(t.Sub(c.LastMessage), lastBuckets))
 	}
 	switch {
 	case c.Cal.c != nil && c.Cal.Holiday(l):

@@ -50,7 +50,7 @@ var priorRates = map[recoup.Category]float64{
 
 // typicalActive is about how many features a retry has: it sets the scale of the priors so that
 // an unseen case predicts its category's prior rate.
-const typicalActive = 23
+const typicalActive = 24
 
 // NewModel returns a model that knows only its priors.
 func NewModel() *Model {
