@@ -128,3 +128,10 @@ func committedJobs(t testing.TB, db *sqlite.DB) []recoup.Job {
 	}
 	return jobs
 }
+
+func TestAccessStore(t *testing.T) {
+	storetest.RunAccess(t, func(t *testing.T) storetest.Harness {
+		db := openDB(t, filepath.Join(t.TempDir(), "recoup.db"))
+		return storetest.Harness{Store: sqlite.NewStore(db, jobTable(t, db))}
+	})
+}
