@@ -138,7 +138,7 @@ func (o *Overview) AddMessages(status MessageStatus, n int64) { o.Messages[statu
 // CaseQuery selects cases for the dashboard's list and exports: every field narrows the
 // selection, and the zero value of each means "any". Results are ordered by ID, newest first.
 type CaseQuery struct {
-	State         CaseState
+	States        []CaseState // any of these
 	Category      Category
 	RecoveredBy   RecoveredBy
 	Currency      string
@@ -154,8 +154,8 @@ type CaseQuery struct {
 // Validate reports an EINVALID error for a query no store can run.
 func (q CaseQuery) Validate() error {
 	switch {
-	case q.State != "" && !q.State.Valid():
-		return Errorf(EINVALID, "state %q is not a case state", q.State)
+	case slices.ContainsFunc(q.States, func(s CaseState) bool { return !s.Valid() }):
+		return Errorf(EINVALID, "states %v: not all are case states", q.States)
 	case q.Limit < 0 || q.Limit > MaxCaseLimit:
 		return Errorf(EINVALID, "limit %d is not between 1 and %d", q.Limit, MaxCaseLimit)
 	case q.Before < 0:

@@ -25,10 +25,10 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 		"GET /ui/login": "", "POST /ui/login": "", "GET /ui/static/{file}": "",
 		"POST /ui/logout": recoup.RoleViewer, "GET /ui/{$}": recoup.RoleViewer, "GET /ui/cases": recoup.RoleViewer,
 		"POST /ui/cases/search": recoup.RoleViewer, "GET /ui/cases.csv": recoup.RoleViewer, "GET /ui/cases/{id}": recoup.RoleViewer,
-		"GET /ui/policy": recoup.RoleViewer,
+		"GET /ui/policy":            recoup.RoleViewer,
 		"POST /ui/cases/{id}/retry": recoup.RoleOperator, "POST /ui/cases/{id}/skip-final": recoup.RoleOperator,
 		"POST /ui/cases/{id}/resolve": recoup.RoleOperator,
-		"GET /ui/audit": recoup.RoleAdmin, "GET /ui/operations": recoup.RoleAdmin,
+		"GET /ui/audit":               recoup.RoleAdmin, "GET /ui/operations": recoup.RoleAdmin,
 	}
 	got := map[string]recoup.Role{}
 	for _, rt := range routes {

@@ -107,7 +107,7 @@ func (e *env) seed() {
 		created := e.now.Add(-age)
 		c := recoup.Case{InvoiceID: fmt.Sprintf("in_%d", n), CustomerID: fmt.Sprintf("cus_%d", n), CustomerEmail: email,
 			Amount: recoup.Money{Amount: amount, Currency: "usd"}, State: state, Category: recoup.CategoryFunds, RecoveredBy: by,
-			LastDecline: &recoup.Decline{Code: "card_declined", DeclineCode: "insufficient_funds", CardBrand: "visa"},
+			LastDecline:   &recoup.Decline{Code: "card_declined", DeclineCode: "insufficient_funds", CardBrand: "visa"},
 			FirstFailedAt: created, CreatedAt: created, UpdatedAt: created}
 		if !state.Active() {
 			c.ResolvedAt = created.Add(2 * day)

@@ -93,8 +93,12 @@ func (s *Store) SearchCases(ctx context.Context, q recoup.CaseQuery) (recoup.Cas
 		args = append(args, arg)
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
-	if q.State != "" {
-		add(`state = $%d`, string(q.State))
+	if len(q.States) > 0 {
+		states := make([]string, len(q.States))
+		for i, st := range q.States {
+			states[i] = string(st)
+		}
+		add(`state = ANY($%d)`, states)
 	}
 	if q.Category != "" {
 		add(`category = $%d`, string(q.Category))

@@ -84,8 +84,13 @@ func (s *Store) SearchCases(ctx context.Context, q recoup.CaseQuery) (recoup.Cas
 	var where []string
 	var args []any
 	add := func(cond string, arg any) { where, args = append(where, cond), append(args, arg) }
-	if q.State != "" {
-		add(`state = ?`, string(q.State))
+	if len(q.States) > 0 {
+		marks := make([]string, len(q.States))
+		for i, st := range q.States {
+			marks[i] = "?"
+			args = append(args, string(st))
+		}
+		where = append(where, `state IN (`+strings.Join(marks, ", ")+`)`)
 	}
 	if q.Category != "" {
 		add(`category = ?`, string(q.Category))

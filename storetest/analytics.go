@@ -102,7 +102,8 @@ func testAnalytics(t *testing.T, s recoup.Store) {
 		want []int64
 	}{
 		{"all", recoup.CaseQuery{}, []int64{id(7), id(6), id(5), id(4), id(3), id(2), id(1)}},
-		{"state", recoup.CaseQuery{State: recoup.StateRecovered}, []int64{id(6), id(5), id(2), id(1)}},
+		{"state", recoup.CaseQuery{States: []recoup.CaseState{recoup.StateRecovered}}, []int64{id(6), id(5), id(2), id(1)}},
+		{"states", recoup.CaseQuery{States: []recoup.CaseState{recoup.StateExhausted, recoup.StateClosed}}, []int64{id(7), id(4)}},
 		{"category and mechanism", recoup.CaseQuery{Category: recoup.CategoryFunds, RecoveredBy: recoup.ByRecoupRetry}, []int64{id(6), id(5), id(1)}},
 		{"currency", recoup.CaseQuery{Currency: "JPY"}, []int64{id(5)}},
 		{"amount range", recoup.CaseQuery{MinAmount: 600, MaxAmount: 3000}, []int64{id(4), id(2), id(1)}},
@@ -116,7 +117,7 @@ func testAnalytics(t *testing.T, s recoup.Store) {
 	if err != nil || page.Next != id(6) {
 		t.Fatalf("first page of 2: want next %d, got %d (%v)", id(6), page.Next, err)
 	}
-	_, err = as.SearchCases(ctx, recoup.CaseQuery{State: "nope"})
+	_, err = as.SearchCases(ctx, recoup.CaseQuery{States: []recoup.CaseState{"nope"}})
 	wantCode(t, err, recoup.EINVALID)
 
 	st, err := as.Intake(ctx)
