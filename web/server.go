@@ -52,6 +52,14 @@ type Config struct {
 	// Ready reports whether the service can work: database reachable, store and job-queue
 	// migrations applied. Nil falls back to Store.Ready, which does not know about the queue.
 	Ready func(ctx context.Context) error
+	// Access, when set, lets users' own API tokens (recoup user token) open /api/v1 beside
+	// the admin token.
+	Access recoup.AccessStore
+	// Analytics, when set, serves GET /api/v1/analytics/overview.
+	Analytics recoup.AnalyticsStore
+	// Dashboard, when set, is served under /ui/ (dashboard.Dashboard.Handler, built with the
+	// prefix "/ui"), and / redirects to it. It does its own authentication.
+	Dashboard http.Handler
 }
 
 // Server serves recoup's HTTP endpoints. It holds no per-request state and may serve
@@ -65,6 +73,11 @@ type Server struct {
 	logger   *slog.Logger
 	maxBody  int64
 	ready    func(ctx context.Context) error
+
+	// Optional parts: user API tokens, the analytics API, the dashboard.
+	access    recoup.AccessStore
+	analytics recoup.AnalyticsStore
+	dashboard http.Handler
 	// tokenHash is the SHA-256 of the admin token, nil when there is none. Comparing hashes
 	// keeps the comparison constant-time regardless of the presented token's length.
 	tokenHash []byte
@@ -90,6 +103,10 @@ func New(cfg Config) *Server {
 		logger:   cfg.Logger,
 		maxBody:  cfg.MaxBodyBytes,
 		ready:    cfg.Ready,
+
+		access:    cfg.Access,
+		analytics: cfg.Analytics,
+		dashboard: cfg.Dashboard,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -135,6 +152,9 @@ func (s *Server) routes() http.Handler {
 	api := http.NewServeMux()
 	s.apiRoute(api, "GET /api/v1/cases", s.listCases)
 	s.apiRoute(api, "GET /api/v1/cases/{id}", s.getCase)
+	if s.analytics != nil {
+		s.apiRoute(api, "GET /api/v1/analytics/overview", s.analyticsOverview)
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /webhooks/stripe", s.handle(s.webhook))
@@ -145,6 +165,10 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("GET /metrics", s.metrics.Handler())
 	}
 	mux.Handle("/api/", s.handle(s.authenticate(api)))
+	if s.dashboard != nil {
+		mux.Handle("/ui/", s.dashboard)
+		mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusSeeOther))
+	}
 	return s.logRequests(securityHeaders(mux))
 }
 
