@@ -20,6 +20,7 @@ type CLI struct {
 	Backfill BackfillCmd `cmd:"" help:"Import the invoices already open and failed in the Stripe account."`
 	Policy   PolicyCmd   `cmd:"" help:"Work with policy files."`
 	Simulate SimulateCmd `cmd:"" help:"Run policies through a simulated world of failed payments and write an evaluation report."`
+	User     UserCmd     `cmd:"" help:"Manage the dashboard's users and their API tokens."`
 }
 
 // Globals are the settings every command shares.

@@ -73,9 +73,15 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 	a.backend = b
 	a.metrics = metrics.New(b.store)
 	a.engine = engine.New(engine.Config{Store: b.store, Gateway: gw, Policy: pol, Events: gw, Metrics: a.metrics, Logger: log})
+	dash, err := newDashboard(b.store, a.engine, a.metrics, clock, c.Listen, a)
+	if err != nil {
+		b.close()
+		return nil, err
+	}
 	a.web = web.New(web.Config{
 		Store: b.store, Intake: a.engine, Verifier: &stripeapi.WebhookVerifier{Secrets: c.webhookSecrets()},
 		AdminToken: c.AdminToken, Metrics: a.metrics, Now: clock.Now, Logger: log, Ready: b.Ready,
+		Access: dash.access, Analytics: dash.analytics, Dashboard: dash.dashboard.Handler(),
 	})
 	return a, nil
 }
