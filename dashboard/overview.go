@@ -72,18 +72,18 @@ func (c chart) Height() int { return 28*len(c.Bars) + 4 }
 // Y is the top of bar i.
 func (c chart) Y(i int) int { return 28*i + 2 }
 
-// Width is bar's length in the 300-unit plot area, at least 1 so that a non-zero value shows.
+// Width is bar's length in the 240-unit plot area, at least 1 so that a non-zero value shows.
 func (b bar) Width() float64 {
 	if b.Frac <= 0 {
 		return 0
 	}
-	return max(1, 300*b.Frac)
+	return max(1, 240*b.Frac)
 }
 
 // mechanismLabels name what recovered a case for a reader.
 var mechanismLabels = map[recoup.RecoveredBy]string{
 	recoup.ByRecoupRetry: "recoup's retries",
-	recoup.ByCustomer:    "the customer (new card or paid)",
+	recoup.ByCustomer:    "the customer (new card, paid)",
 	recoup.ByStripe:      "Stripe's own retries",
 	recoup.ByOutOfBand:   "marked paid outside Stripe",
 }

@@ -50,7 +50,13 @@ var funcs = template.FuncMap{
 		return template.URL(v.Encode())
 	},
 	"upper": strings.ToUpper,
-	"add":   func(a int, b float64) float64 { return float64(a) + b },
+	"invoices": func(n int64) string {
+		if n == 1 {
+			return "1 invoice"
+		}
+		return fmt.Sprintf("%d invoices", n)
+	},
+	"add": func(a int, b float64) float64 { return float64(a) + b },
 }
 
 func mustParsePages() map[string]*page {
