@@ -14,69 +14,120 @@ import (
 
 var _ recoup.AnalyticsStore = (*Store)(nil)
 
-// Overview reads ranges of the cases_overview index (which covers every column the case
-// queries use) and of messages_created: its cost grows with the cases opened in the period.
+// Overview reads the whole UTC days of the period from the rollup tables, which triggers keep
+// (migration 00004), and the hours before the first midnight and after the last from the cases
+// and messages themselves, through covering indexes. Its cost grows with the number of days
+// and of distinct (currency, state, category, mechanism) groups, not with the number of cases.
 func (s *Store) Overview(ctx context.Context, from, to time.Time) (recoup.Overview, error) {
 	o := recoup.NewOverview(from, to)
-	rows, err := s.db.pool.Query(ctx, `SELECT currency, state, category, recovered_by, count(*), sum(amount)::bigint
-		FROM cases WHERE created_at >= $1 AND created_at < $2
-		GROUP BY currency, state, category, recovered_by`, from, to)
-	if err != nil {
-		return o, wrap(err, "overview")
+	const day = 24 * time.Hour
+	first := from.UTC().Truncate(day)
+	if first.Before(from) {
+		first = first.Add(day)
 	}
-	groups, err := collect(rows, func(r scanner) (recoup.OverviewRow, error) {
-		var row recoup.OverviewRow
-		err := r.Scan(&row.Currency, &row.State, &row.Category, &row.RecoveredBy, &row.Count, &row.Amount)
-		return row, err
-	})
+	end := to.UTC().Truncate(day)
+	if from.Unix() < 0 || !first.Before(end) {
+		return o, s.overviewRange(ctx, &o, from, to)
+	}
+	if err := s.overviewRange(ctx, &o, from, first); err != nil {
+		return o, err
+	}
+	if err := s.overviewDays(ctx, &o, first.Unix()/86400, end.Unix()/86400); err != nil {
+		return o, err
+	}
+	return o, s.overviewRange(ctx, &o, end, to)
+}
+
+type pair struct{ k, n int64 }
+
+func scanPair(r scanner) (pair, error) {
+	var p pair
+	err := r.Scan(&p.k, &p.n)
+	return p, err
+}
+
+type statusCount struct {
+	status string
+	n      int64
+}
+
+func scanStatusCount(r scanner) (statusCount, error) {
+	var c statusCount
+	err := r.Scan(&c.status, &c.n)
+	return c, err
+}
+
+func scanOverviewRow(r scanner) (recoup.OverviewRow, error) {
+	var row recoup.OverviewRow
+	err := r.Scan(&row.Currency, &row.State, &row.Category, &row.RecoveredBy, &row.Count, &row.Amount)
+	return row, err
+}
+
+// overviewQueries runs the three queries of an overview part and adds their rows to o.
+func (s *Store) overviewQueries(ctx context.Context, o *recoup.Overview, cases, recoveries, messages string, args ...any) error {
+	rows, err := s.db.pool.Query(ctx, cases, args...)
 	if err != nil {
-		return o, wrap(err, "overview")
+		return wrap(err, "overview")
+	}
+	groups, err := collect(rows, scanOverviewRow)
+	if err != nil {
+		return wrap(err, "overview")
 	}
 	for _, g := range groups {
 		o.AddCases(g)
 	}
-
-	type pair struct{ k, n int64 }
-	scanPair := func(r scanner) (pair, error) {
-		var p pair
-		err := r.Scan(&p.k, &p.n)
-		return p, err
-	}
-	rows, err = s.db.pool.Query(ctx, `SELECT floor(extract(epoch FROM resolved_at - created_at) / 3600)::bigint, count(*)
-		FROM cases WHERE created_at >= $1 AND created_at < $2 AND state = $3 AND resolved_at IS NOT NULL
-		GROUP BY 1`, from, to, string(recoup.StateRecovered))
+	rows, err = s.db.pool.Query(ctx, recoveries, args...)
 	if err != nil {
-		return o, wrap(err, "overview: time to recovery")
+		return wrap(err, "overview: time to recovery")
 	}
 	hours, err := collect(rows, scanPair)
 	if err != nil {
-		return o, wrap(err, "overview: time to recovery")
+		return wrap(err, "overview: time to recovery")
 	}
 	for _, h := range hours {
 		o.AddRecoveries(h.k, h.n)
 	}
+	rows, err = s.db.pool.Query(ctx, messages, args...)
+	if err != nil {
+		return wrap(err, "overview: messages")
+	}
+	counts, err := collect(rows, scanStatusCount)
+	if err != nil {
+		return wrap(err, "overview: messages")
+	}
+	for _, c := range counts {
+		if c.n > 0 {
+			o.AddMessages(recoup.MessageStatus(c.status), c.n)
+		}
+	}
+	return nil
+}
 
-	rows, err = s.db.pool.Query(ctx, `SELECT status, count(*) FROM messages
-		WHERE created_at >= $1 AND created_at < $2 GROUP BY status`, from, to)
-	if err != nil {
-		return o, wrap(err, "overview: messages")
+// overviewDays adds the rollups of days [first, end) (days since 1970).
+func (s *Store) overviewDays(ctx context.Context, o *recoup.Overview, first, end int64) error {
+	return s.overviewQueries(ctx, o,
+		`SELECT currency, state, category, recovered_by, sum(cases)::bigint, sum(amount)::bigint FROM case_rollup
+		WHERE day >= $1 AND day < $2 GROUP BY currency, state, category, recovered_by HAVING sum(cases) > 0`,
+		`SELECT hours, sum(cases)::bigint FROM recovery_rollup WHERE day >= $1 AND day < $2 GROUP BY hours`,
+		`SELECT status, sum(messages)::bigint FROM message_rollup WHERE day >= $1 AND day < $2 GROUP BY status`,
+		first, end)
+}
+
+// overviewRange adds the cases and messages created in [from, to), read from the rows: for
+// the part of a period that is not whole days.
+func (s *Store) overviewRange(ctx context.Context, o *recoup.Overview, from, to time.Time) error {
+	if !from.Before(to) {
+		return nil
 	}
-	type msgCount struct {
-		st recoup.MessageStatus
-		n  int64
-	}
-	counts, err := collect(rows, func(r scanner) (msgCount, error) {
-		var m msgCount
-		err := r.Scan(&m.st, &m.n)
-		return m, err
-	})
-	if err != nil {
-		return o, wrap(err, "overview: messages")
-	}
-	for _, m := range counts {
-		o.AddMessages(m.st, m.n)
-	}
-	return o, nil
+	return s.overviewQueries(ctx, o,
+		`SELECT currency, state, category, recovered_by, count(*), sum(amount)::bigint
+		FROM cases WHERE created_at >= $1 AND created_at < $2
+		GROUP BY currency, state, category, recovered_by`,
+		`SELECT floor(extract(epoch FROM resolved_at - created_at) / 3600)::bigint, count(*)
+		FROM cases WHERE created_at >= $1 AND created_at < $2 AND state = 'recovered' AND resolved_at IS NOT NULL
+		GROUP BY 1`,
+		`SELECT status, count(*) FROM messages WHERE created_at >= $1 AND created_at < $2 GROUP BY status`,
+		from, to)
 }
 
 func (s *Store) SearchCases(ctx context.Context, q recoup.CaseQuery) (recoup.CasePage, error) {

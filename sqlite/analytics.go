@@ -12,65 +12,128 @@ import (
 
 var _ recoup.AnalyticsStore = (*Store)(nil)
 
-// Overview reads three ranges of indexes: cases_overview (which covers every column the two
-// case queries use), and messages_created. Its cost grows with the number of cases opened in
-// the period, not with the size of the table.
+// microsPerDay is the length of a UTC day in the store's time unit.
+const microsPerDay = int64(24 * time.Hour / time.Microsecond)
+
+// Overview reads the whole UTC days of the period from the rollup tables, which triggers keep
+// (migration 00004), and the hours before the first midnight and after the last from the cases
+// and messages themselves, through covering indexes. Its cost grows with the number of days
+// and of distinct (currency, state, category, mechanism) groups, not with the number of cases.
 func (s *Store) Overview(ctx context.Context, from, to time.Time) (recoup.Overview, error) {
 	o := recoup.NewOverview(from, to)
-	r := s.db.reader()
-	rows, err := r.QueryContext(ctx, `SELECT currency, state, category, recovered_by, count(*), sum(amount)
-		FROM cases WHERE created_at >= ? AND created_at < ?
-		GROUP BY currency, state, category, recovered_by`, from.UnixMicro(), to.UnixMicro())
-	if err != nil {
-		return o, wrap(err, "overview")
+	lo, hi := from.UnixMicro(), to.UnixMicro()
+	firstDay := (lo + microsPerDay - 1) / microsPerDay // the first midnight at or after from
+	endDay := hi / microsPerDay                        // the last midnight at or before to
+	if lo < 0 || firstDay >= endDay {
+		return o, s.overviewRange(ctx, &o, lo, hi)
 	}
-	for rows.Next() {
+	if err := s.overviewRange(ctx, &o, lo, firstDay*microsPerDay); err != nil {
+		return o, err
+	}
+	if err := s.overviewDays(ctx, &o, firstDay, endDay); err != nil {
+		return o, err
+	}
+	return o, s.overviewRange(ctx, &o, endDay*microsPerDay, hi)
+}
+
+// overviewDays adds the rollups of days [first, end).
+func (s *Store) overviewDays(ctx context.Context, o *recoup.Overview, first, end int64) error {
+	r := s.db.reader()
+	err := scanRows(ctx, r, func(rows *sql.Rows) error {
 		var row recoup.OverviewRow
 		if err := rows.Scan(&row.Currency, &row.State, &row.Category, &row.RecoveredBy, &row.Count, &row.Amount); err != nil {
-			rows.Close()
-			return o, wrap(err, "overview")
+			return err
 		}
 		o.AddCases(row)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return o, wrap(err, "overview")
-	}
-
-	rows, err = r.QueryContext(ctx, `SELECT (resolved_at - created_at) / 3600000000, count(*)
-		FROM cases WHERE created_at >= ? AND created_at < ? AND state = ? AND resolved_at IS NOT NULL
-		GROUP BY 1`, from.UnixMicro(), to.UnixMicro(), string(recoup.StateRecovered))
+		return nil
+	}, `SELECT currency, state, category, recovered_by, sum(cases), sum(amount) FROM case_rollup
+		WHERE day >= ? AND day < ? GROUP BY currency, state, category, recovered_by HAVING sum(cases) > 0`, first, end)
 	if err != nil {
-		return o, wrap(err, "overview: time to recovery")
+		return wrap(err, "overview")
 	}
-	for rows.Next() {
+	err = scanRows(ctx, r, func(rows *sql.Rows) error {
 		var hours, n int64
 		if err := rows.Scan(&hours, &n); err != nil {
-			rows.Close()
-			return o, wrap(err, "overview: time to recovery")
+			return err
 		}
 		o.AddRecoveries(hours, n)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return o, wrap(err, "overview: time to recovery")
-	}
-
-	rows, err = r.QueryContext(ctx, `SELECT status, count(*) FROM messages
-		WHERE created_at >= ? AND created_at < ? GROUP BY status`, from.UnixMicro(), to.UnixMicro())
+		return nil
+	}, `SELECT hours, sum(cases) FROM recovery_rollup WHERE day >= ? AND day < ? GROUP BY hours`, first, end)
 	if err != nil {
-		return o, wrap(err, "overview: messages")
+		return wrap(err, "overview: time to recovery")
 	}
-	defer rows.Close()
-	for rows.Next() {
+	err = scanRows(ctx, r, func(rows *sql.Rows) error {
 		var st recoup.MessageStatus
 		var n int64
 		if err := rows.Scan(&st, &n); err != nil {
-			return o, wrap(err, "overview: messages")
+			return err
+		}
+		if n > 0 {
+			o.AddMessages(st, n)
+		}
+		return nil
+	}, `SELECT status, sum(messages) FROM message_rollup WHERE day >= ? AND day < ? GROUP BY status`, first, end)
+	return wrap2(err, "overview: messages")
+}
+
+// overviewRange adds the cases and messages created in [lo, hi) (unix microseconds), read
+// from the rows: for the part of a period that is not whole days.
+func (s *Store) overviewRange(ctx context.Context, o *recoup.Overview, lo, hi int64) error {
+	if lo >= hi {
+		return nil
+	}
+	r := s.db.reader()
+	err := scanRows(ctx, r, func(rows *sql.Rows) error {
+		var row recoup.OverviewRow
+		if err := rows.Scan(&row.Currency, &row.State, &row.Category, &row.RecoveredBy, &row.Count, &row.Amount); err != nil {
+			return err
+		}
+		o.AddCases(row)
+		return nil
+	}, `SELECT currency, state, category, recovered_by, count(*), sum(amount)
+		FROM cases WHERE created_at >= ? AND created_at < ?
+		GROUP BY currency, state, category, recovered_by`, lo, hi)
+	if err != nil {
+		return wrap(err, "overview")
+	}
+	err = scanRows(ctx, r, func(rows *sql.Rows) error {
+		var hours, n int64
+		if err := rows.Scan(&hours, &n); err != nil {
+			return err
+		}
+		o.AddRecoveries(hours, n)
+		return nil
+	}, `SELECT (resolved_at - created_at) / 3600000000, count(*)
+		FROM cases WHERE created_at >= ? AND created_at < ? AND state = ? AND resolved_at IS NOT NULL
+		GROUP BY 1`, lo, hi, string(recoup.StateRecovered))
+	if err != nil {
+		return wrap(err, "overview: time to recovery")
+	}
+	err = scanRows(ctx, r, func(rows *sql.Rows) error {
+		var st recoup.MessageStatus
+		var n int64
+		if err := rows.Scan(&st, &n); err != nil {
+			return err
 		}
 		o.AddMessages(st, n)
+		return nil
+	}, `SELECT status, count(*) FROM messages WHERE created_at >= ? AND created_at < ? GROUP BY status`, lo, hi)
+	return wrap2(err, "overview: messages")
+}
+
+// scanRows runs query and calls scan for each row.
+func scanRows(ctx context.Context, q querier, scan func(*sql.Rows) error, query string, args ...any) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
 	}
-	return o, wrap2(rows.Err(), "overview: messages")
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 func (s *Store) SearchCases(ctx context.Context, q recoup.CaseQuery) (recoup.CasePage, error) {

@@ -78,6 +78,65 @@ func testAnalytics(t *testing.T, s recoup.Store) {
 	wantEqual(t, "time to recovery buckets", []int64{1, 0, 1, 0, 0, 1}, ttr)
 	wantEqual(t, "messages", map[recoup.MessageStatus]int64{recoup.MessageSent: 2, recoup.MessageFailed: 1}, o.Messages)
 
+	// Whole UTC days only (the rollups): case 6, opened an hour before base, is on base's day.
+	midnight := base.UTC().Truncate(day)
+	aligned, err := as.Overview(ctx, midnight, midnight.Add(7*day))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantEqual(t, "usd failed over whole days", recoup.Tally{Count: 5, Amount: 5200 + 99999}, currencyOf(t, aligned, "usd").Failed)
+
+	// Updates move the counts: case 3 is paid by the customer, a failed message is resent.
+	mustTx(t, s, func(tx recoup.Tx) error {
+		c, err := tx.Case(cases[2].ID)
+		if err != nil {
+			return err
+		}
+		c.State, c.RecoveredBy, c.ResolvedAt = recoup.StateRecovered, recoup.ByCustomer, c.CreatedAt.Add(30*time.Hour)
+		if err := tx.UpdateCase(&c); err != nil {
+			return err
+		}
+		ms, err := tx.Messages(cases[0].ID)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if m.Status == recoup.MessageFailed {
+				m.Status = recoup.MessageSent
+				if err := tx.UpdateMessage(&m); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	for _, p := range []struct {
+		name     string
+		from, to time.Time
+	}{
+		{"edges and days", base, base.Add(7 * day)}, {"whole days", midnight.Add(day), midnight.Add(8 * day)},
+	} {
+		o, err := as.Overview(ctx, p.from, p.to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.name == "whole days" {
+			// Only case 7 (a week later) is in these days.
+			wantEqual(t, p.name+": usd failed", recoup.Tally{Count: 1, Amount: 88888}, currencyOf(t, o, "usd").Failed)
+			continue
+		}
+		usd = currencyOf(t, o, "usd")
+		wantEqual(t, p.name+": usd recovered after the update", recoup.Tally{Count: 3, Amount: 4500}, usd.Recovered)
+		wantEqual(t, p.name+": usd in recovery after the update", recoup.Tally{}, usd.InRecovery)
+		wantEqual(t, p.name+": by the customer", recoup.Tally{Count: 2, Amount: 3500}, usd.ByMechanism[recoup.ByCustomer])
+		ttr = nil
+		for _, b := range o.TimeToRecovery {
+			ttr = append(ttr, b.Count)
+		}
+		wantEqual(t, p.name+": time to recovery after the update", []int64{1, 1, 1, 0, 0, 1}, ttr)
+		wantEqual(t, p.name+": messages after the update", map[recoup.MessageStatus]int64{recoup.MessageSent: 3}, o.Messages)
+	}
+
 	empty, err := as.Overview(ctx, base.Add(-100*day), base.Add(-99*day))
 	if err != nil || len(empty.Currencies) != 0 {
 		t.Fatalf("empty period: want no currencies, got %+v, %v", empty.Currencies, err)
@@ -102,7 +161,7 @@ func testAnalytics(t *testing.T, s recoup.Store) {
 		want []int64
 	}{
 		{"all", recoup.CaseQuery{}, []int64{id(7), id(6), id(5), id(4), id(3), id(2), id(1)}},
-		{"state", recoup.CaseQuery{States: []recoup.CaseState{recoup.StateRecovered}}, []int64{id(6), id(5), id(2), id(1)}},
+		{"state", recoup.CaseQuery{States: []recoup.CaseState{recoup.StateRecovered}}, []int64{id(6), id(5), id(3), id(2), id(1)}},
 		{"states", recoup.CaseQuery{States: []recoup.CaseState{recoup.StateExhausted, recoup.StateClosed}}, []int64{id(7), id(4)}},
 		{"category and mechanism", recoup.CaseQuery{Category: recoup.CategoryFunds, RecoveredBy: recoup.ByRecoupRetry}, []int64{id(6), id(5), id(1)}},
 		{"currency", recoup.CaseQuery{Currency: "JPY"}, []int64{id(5)}},
@@ -139,4 +198,16 @@ func testAnalytics(t *testing.T, s recoup.Store) {
 		t.Fatal(err)
 	}
 	wantEqual(t, "intake", recoup.IntakeStatus{LastReceivedAt: stored(base.Add(2 * time.Minute)), LastType: "type.2", Pending: 1, Failed: 1}, st)
+}
+
+// currencyOf returns the overview's section of the currency.
+func currencyOf(t *testing.T, o recoup.Overview, currency string) recoup.CurrencyOverview {
+	t.Helper()
+	for _, c := range o.Currencies {
+		if c.Currency == currency {
+			return c
+		}
+	}
+	t.Fatalf("no %s in the overview: %+v", currency, o.Currencies)
+	return recoup.CurrencyOverview{}
 }

@@ -43,15 +43,138 @@ CREATE TABLE audit (
 
 CREATE INDEX audit_case ON audit (case_id, id);
 
--- The overview groups the cases opened in a period: this index covers every column it reads,
--- so it reads a range of the index and never the table.
+-- The overview reads whole days from the rollups below, and the hours at the edges of a period
+-- that does not start or end at midnight from the cases: this index covers every column that
+-- reads, so it reads a range of the index and never the table.
 CREATE INDEX cases_overview ON cases (created_at, currency, state, category, recovered_by, amount, resolved_at);
 CREATE INDEX cases_email ON cases (lower(customer_email));
 CREATE INDEX messages_created ON messages (created_at, status);
 CREATE INDEX events_received ON events (received_at);
 CREATE INDEX events_status ON events (status);
 
+-- Rollups: the overview's counts per UTC day (days since 1970), kept by triggers in the same
+-- transaction as the row they count, so that an overview of a year reads a few thousand rows
+-- whatever the number of cases. A row whose count fell to 0 stays; readers skip it.
+CREATE TABLE case_rollup (
+    day          INTEGER NOT NULL,           -- created_at's UTC day
+    currency     TEXT    NOT NULL,
+    state        TEXT    NOT NULL,
+    category     TEXT    NOT NULL,
+    recovered_by TEXT    NOT NULL,
+    cases        INTEGER NOT NULL,
+    amount       INTEGER NOT NULL,
+    PRIMARY KEY (day, currency, state, category, recovered_by)
+) STRICT, WITHOUT ROWID;
+
+-- Recovered cases by the lower bound, in hours, of their time-to-recovery bucket. The bounds
+-- are recoup.recoveryBuckets'; the storetest suite fails if they drift apart.
+CREATE TABLE recovery_rollup (
+    day   INTEGER NOT NULL,
+    hours INTEGER NOT NULL,
+    cases INTEGER NOT NULL,
+    PRIMARY KEY (day, hours)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE message_rollup (
+    day      INTEGER NOT NULL,
+    status   TEXT    NOT NULL,
+    messages INTEGER NOT NULL,
+    PRIMARY KEY (day, status)
+) STRICT, WITHOUT ROWID;
+
+-- +goose StatementBegin
+CREATE TRIGGER cases_rollup_insert AFTER INSERT ON cases WHEN NEW.created_at IS NOT NULL BEGIN
+    INSERT INTO case_rollup VALUES (NEW.created_at / 86400000000, NEW.currency, NEW.state, NEW.category, NEW.recovered_by, 1, NEW.amount)
+        ON CONFLICT DO UPDATE SET cases = cases + 1, amount = amount + excluded.amount;
+    INSERT INTO recovery_rollup
+        SELECT NEW.created_at / 86400000000, CASE
+            WHEN (NEW.resolved_at - NEW.created_at) < 24 * 3600000000 THEN 0
+            WHEN (NEW.resolved_at - NEW.created_at) < 72 * 3600000000 THEN 24
+            WHEN (NEW.resolved_at - NEW.created_at) < 168 * 3600000000 THEN 72
+            WHEN (NEW.resolved_at - NEW.created_at) < 336 * 3600000000 THEN 168
+            WHEN (NEW.resolved_at - NEW.created_at) < 672 * 3600000000 THEN 336
+            ELSE 672 END, 1
+        WHERE NEW.state = 'recovered' AND NEW.resolved_at IS NOT NULL
+        ON CONFLICT DO UPDATE SET cases = cases + 1;
+END;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE TRIGGER cases_rollup_update AFTER UPDATE ON cases
+WHEN OLD.created_at IS NOT NEW.created_at OR OLD.currency IS NOT NEW.currency OR OLD.state IS NOT NEW.state
+    OR OLD.category IS NOT NEW.category OR OLD.recovered_by IS NOT NEW.recovered_by OR OLD.amount IS NOT NEW.amount
+    OR OLD.resolved_at IS NOT NEW.resolved_at
+BEGIN
+    UPDATE case_rollup SET cases = cases - 1, amount = amount - OLD.amount
+        WHERE OLD.created_at IS NOT NULL AND day = OLD.created_at / 86400000000 AND currency = OLD.currency
+        AND state = OLD.state AND category = OLD.category AND recovered_by = OLD.recovered_by;
+    UPDATE recovery_rollup SET cases = cases - 1
+        WHERE OLD.created_at IS NOT NULL AND OLD.state = 'recovered' AND OLD.resolved_at IS NOT NULL
+        AND day = OLD.created_at / 86400000000 AND hours = CASE
+            WHEN (OLD.resolved_at - OLD.created_at) < 24 * 3600000000 THEN 0
+            WHEN (OLD.resolved_at - OLD.created_at) < 72 * 3600000000 THEN 24
+            WHEN (OLD.resolved_at - OLD.created_at) < 168 * 3600000000 THEN 72
+            WHEN (OLD.resolved_at - OLD.created_at) < 336 * 3600000000 THEN 168
+            WHEN (OLD.resolved_at - OLD.created_at) < 672 * 3600000000 THEN 336
+            ELSE 672 END;
+    INSERT INTO case_rollup
+        SELECT NEW.created_at / 86400000000, NEW.currency, NEW.state, NEW.category, NEW.recovered_by, 1, NEW.amount
+        WHERE NEW.created_at IS NOT NULL
+        ON CONFLICT DO UPDATE SET cases = cases + 1, amount = amount + excluded.amount;
+    INSERT INTO recovery_rollup
+        SELECT NEW.created_at / 86400000000, CASE
+            WHEN (NEW.resolved_at - NEW.created_at) < 24 * 3600000000 THEN 0
+            WHEN (NEW.resolved_at - NEW.created_at) < 72 * 3600000000 THEN 24
+            WHEN (NEW.resolved_at - NEW.created_at) < 168 * 3600000000 THEN 72
+            WHEN (NEW.resolved_at - NEW.created_at) < 336 * 3600000000 THEN 168
+            WHEN (NEW.resolved_at - NEW.created_at) < 672 * 3600000000 THEN 336
+            ELSE 672 END, 1
+        WHERE NEW.created_at IS NOT NULL AND NEW.state = 'recovered' AND NEW.resolved_at IS NOT NULL
+        ON CONFLICT DO UPDATE SET cases = cases + 1;
+END;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE TRIGGER messages_rollup_insert AFTER INSERT ON messages WHEN NEW.created_at IS NOT NULL BEGIN
+    INSERT INTO message_rollup VALUES (NEW.created_at / 86400000000, NEW.status, 1)
+        ON CONFLICT DO UPDATE SET messages = messages + 1;
+END;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE TRIGGER messages_rollup_update AFTER UPDATE ON messages
+WHEN OLD.status IS NOT NEW.status OR OLD.created_at IS NOT NEW.created_at BEGIN
+    UPDATE message_rollup SET messages = messages - 1
+        WHERE OLD.created_at IS NOT NULL AND day = OLD.created_at / 86400000000 AND status = OLD.status;
+    INSERT INTO message_rollup SELECT NEW.created_at / 86400000000, NEW.status, 1 WHERE NEW.created_at IS NOT NULL
+        ON CONFLICT DO UPDATE SET messages = messages + 1;
+END;
+-- +goose StatementEnd
+
+-- The rows that exist already.
+INSERT INTO case_rollup
+    SELECT created_at / 86400000000, currency, state, category, recovered_by, count(*), sum(amount)
+    FROM cases WHERE created_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5;
+INSERT INTO recovery_rollup
+    SELECT created_at / 86400000000, CASE
+        WHEN (resolved_at - created_at) < 24 * 3600000000 THEN 0
+        WHEN (resolved_at - created_at) < 72 * 3600000000 THEN 24
+        WHEN (resolved_at - created_at) < 168 * 3600000000 THEN 72
+        WHEN (resolved_at - created_at) < 336 * 3600000000 THEN 168
+        WHEN (resolved_at - created_at) < 672 * 3600000000 THEN 336
+        ELSE 672 END, count(*)
+    FROM cases WHERE created_at IS NOT NULL AND state = 'recovered' AND resolved_at IS NOT NULL GROUP BY 1, 2;
+INSERT INTO message_rollup
+    SELECT created_at / 86400000000, status, count(*) FROM messages WHERE created_at IS NOT NULL GROUP BY 1, 2;
+
 -- +goose Down
+DROP TRIGGER messages_rollup_update;
+DROP TRIGGER messages_rollup_insert;
+DROP TRIGGER cases_rollup_update;
+DROP TRIGGER cases_rollup_insert;
+DROP TABLE message_rollup;
+DROP TABLE recovery_rollup;
+DROP TABLE case_rollup;
 DROP INDEX events_status;
 DROP INDEX events_received;
 DROP INDEX messages_created;
