@@ -34,7 +34,7 @@ const password = "correct horse battery staple"
 // a few cases. The engine is real; it has no gateway, which the operator actions never call
 // (they plan jobs, which the test queue keeps and does not run).
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	store  *sqlite.Store
 	dash   *dashboard.Dashboard
 	srv    *httptest.Server
@@ -46,7 +46,7 @@ type env struct {
 	engine *engine.Engine
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "recoup.db"))
@@ -156,7 +156,7 @@ func (e *env) seed() {
 
 // client is a browser: a cookie jar, and no redirects followed, so tests see each answer.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	e    *env
 	http *http.Client
 	csrf string

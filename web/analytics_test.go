@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,5 +126,29 @@ func TestDashboardMountedUnderUI(t *testing.T) {
 	}
 	if rec := e.get("/", ""); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/ui/" {
 		t.Fatalf("/: %d %q, want a redirect to /ui/", rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+// docs/openapi.yaml documents every API route the server registers.
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	e, _ := accessEnv(t)
+	spec, err := os.ReadFile("../docs/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pattern := range e.srv.apiRoutes {
+		method, path, _ := strings.Cut(pattern, " ")
+		i := strings.Index(string(spec), "\n  "+path+":\n")
+		if i < 0 {
+			t.Errorf("docs/openapi.yaml lacks the path %s", path)
+			continue
+		}
+		rest := "\n" + string(spec[i+len(path)+5:])
+		if end := strings.Index(rest, "\n  /"); end >= 0 {
+			rest = rest[:end]
+		}
+		if !strings.Contains(rest, "\n    "+strings.ToLower(method)+":") {
+			t.Errorf("docs/openapi.yaml lacks %s", pattern)
+		}
 	}
 }
