@@ -135,3 +135,18 @@ func TestAccessStore(t *testing.T) {
 		return storetest.Harness{Store: sqlite.NewStore(db, jobTable(t, db))}
 	})
 }
+
+// The scratch store has no rollup triggers; its overview reads the rows and must agree.
+func TestScratchAccessStore(t *testing.T) {
+	storetest.RunAccess(t, func(t *testing.T) storetest.Harness {
+		db, err := sqlite.OpenScratch(t.Context(), filepath.Join(t.TempDir(), "scratch.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if err := db.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return storetest.Harness{Store: sqlite.NewStore(db, jobTable(t, db))}
+	})
+}
