@@ -166,8 +166,18 @@ END
 $$;
 -- +goose StatementEnd
 
-CREATE TRIGGER cases_rollup AFTER INSERT OR UPDATE ON cases FOR EACH ROW EXECUTE FUNCTION recoup_cases_rollup();
-CREATE TRIGGER messages_rollup AFTER INSERT OR UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION recoup_messages_rollup();
+-- The WHEN clauses spare the function call on the many updates that move no count.
+CREATE TRIGGER cases_rollup_insert AFTER INSERT ON cases FOR EACH ROW EXECUTE FUNCTION recoup_cases_rollup();
+CREATE TRIGGER cases_rollup_update AFTER UPDATE ON cases FOR EACH ROW
+    WHEN (OLD.created_at IS DISTINCT FROM NEW.created_at OR OLD.currency IS DISTINCT FROM NEW.currency
+        OR OLD.state IS DISTINCT FROM NEW.state OR OLD.category IS DISTINCT FROM NEW.category
+        OR OLD.recovered_by IS DISTINCT FROM NEW.recovered_by OR OLD.amount IS DISTINCT FROM NEW.amount
+        OR OLD.resolved_at IS DISTINCT FROM NEW.resolved_at)
+    EXECUTE FUNCTION recoup_cases_rollup();
+CREATE TRIGGER messages_rollup_insert AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION recoup_messages_rollup();
+CREATE TRIGGER messages_rollup_update AFTER UPDATE ON messages FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.created_at IS DISTINCT FROM NEW.created_at)
+    EXECUTE FUNCTION recoup_messages_rollup();
 
 -- The rows that exist already.
 INSERT INTO case_rollup
@@ -180,8 +190,10 @@ INSERT INTO message_rollup
     SELECT recoup_day(created_at), status, count(*) FROM messages WHERE created_at IS NOT NULL GROUP BY 1, 2;
 
 -- +goose Down
-DROP TRIGGER messages_rollup ON messages;
-DROP TRIGGER cases_rollup ON cases;
+DROP TRIGGER messages_rollup_update ON messages;
+DROP TRIGGER messages_rollup_insert ON messages;
+DROP TRIGGER cases_rollup_update ON cases;
+DROP TRIGGER cases_rollup_insert ON cases;
 DROP FUNCTION recoup_messages_rollup();
 DROP FUNCTION recoup_cases_rollup();
 DROP FUNCTION recoup_recovery_bucket(timestamptz, timestamptz);
