@@ -81,7 +81,14 @@ type route struct {
 	Method, Path string
 	Role         recoup.Role
 	h            handlerFunc
+	// sameOrigin checks a write by its Origin or Sec-Fetch-Site header instead of the CSRF
+	// token, for a mounted app (River UI) whose scripts do not know the token.
+	sameOrigin bool
 }
+
+// riverUICSP is the content security policy of the River UI: its React app sets inline styles
+// and inline images, which the dashboard's own pages do not need.
+const riverUICSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
 
 // handlerFunc handles a request for the signed-in user (zero for public routes) and returns its
 // failure for one place (fail) to render.
@@ -116,26 +123,34 @@ func New(cfg Config) *Dashboard {
 // exactly these, so a test walking Routes covers every route.
 func (d *Dashboard) routeTable() []route {
 	rs := []route{
-		{"GET", "/login", "", d.loginPage},
-		{"POST", "/login", "", d.login},
-		{"GET", "/static/{file}", "", d.static},
-		{"POST", "/logout", recoup.RoleViewer, d.logout},
-		{"GET", "/{$}", recoup.RoleViewer, d.overview},
-		{"GET", "/cases", recoup.RoleViewer, d.cases},
-		{"POST", "/cases/search", recoup.RoleViewer, d.searchByEmail},
-		{"GET", "/cases.csv", recoup.RoleViewer, d.casesCSV},
-		{"GET", "/cases/{id}", recoup.RoleViewer, d.casePage},
-		{"POST", "/cases/{id}/retry", recoup.RoleOperator, d.actRetry},
-		{"POST", "/cases/{id}/skip-final", recoup.RoleOperator, d.actSkipFinal},
-		{"POST", "/cases/{id}/resolve", recoup.RoleOperator, d.actResolve},
-		{"GET", "/policy", recoup.RoleViewer, d.policyPage},
-		{"GET", "/audit", recoup.RoleAdmin, d.auditPage},
-		{"GET", "/operations", recoup.RoleAdmin, d.operationsPage},
+		{"GET", "/login", "", d.loginPage, false},
+		{"POST", "/login", "", d.login, false},
+		{"GET", "/static/{file}", "", d.static, false},
+		{"POST", "/logout", recoup.RoleViewer, d.logout, false},
+		{"GET", "/{$}", recoup.RoleViewer, d.overview, false},
+		{"GET", "/cases", recoup.RoleViewer, d.cases, false},
+		{"POST", "/cases/search", recoup.RoleViewer, d.searchByEmail, false},
+		{"GET", "/cases.csv", recoup.RoleViewer, d.casesCSV, false},
+		{"GET", "/cases/{id}", recoup.RoleViewer, d.casePage, false},
+		{"POST", "/cases/{id}/retry", recoup.RoleOperator, d.actRetry, false},
+		{"POST", "/cases/{id}/skip-final", recoup.RoleOperator, d.actSkipFinal, false},
+		{"POST", "/cases/{id}/resolve", recoup.RoleOperator, d.actResolve, false},
+		{"GET", "/policy", recoup.RoleViewer, d.policyPage, false},
+		{"GET", "/audit", recoup.RoleAdmin, d.auditPage, false},
+		{"GET", "/operations", recoup.RoleAdmin, d.operationsPage, false},
 	}
 	if d.cfg.RiverUI != nil {
+		// River's own single-page app and its JSON API: its scripts cannot send the CSRF
+		// token, so its writes are checked by origin instead (sameOrigin).
 		ui := d.cfg.RiverUI
-		riverUI := func(w http.ResponseWriter, r *http.Request, _ *viewer) error { ui.ServeHTTP(w, r); return nil }
-		rs = append(rs, route{"GET", "/riverui/", recoup.RoleAdmin, riverUI}, route{"POST", "/riverui/", recoup.RoleAdmin, riverUI})
+		riverUI := func(w http.ResponseWriter, r *http.Request, _ *viewer) error {
+			w.Header().Set("Content-Security-Policy", riverUICSP)
+			ui.ServeHTTP(w, r)
+			return nil
+		}
+		for _, m := range []string{"GET", "POST", "PUT", "PATCH"} {
+			rs = append(rs, route{Method: m, Path: "/riverui/", Role: recoup.RoleAdmin, h: riverUI, sameOrigin: true})
+		}
 	}
 	return rs
 }
@@ -201,8 +216,12 @@ func (d *Dashboard) guard(rt route) http.Handler {
 			d.fail(w, r, u, &httpError{http.StatusForbidden, fmt.Sprintf("this page needs the %s role; you are %s", rt.Role, u.User.Role)})
 			return
 		}
-		if r.Method == http.MethodPost {
-			if err := d.checkCSRF(r, u.Session.CSRFToken); err != nil {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			check := func() error { return d.checkCSRF(r, u.Session.CSRFToken) }
+			if rt.sameOrigin {
+				check = func() error { return checkSameOrigin(r) }
+			}
+			if err := check(); err != nil {
 				d.fail(w, r, u, err)
 				return
 			}

@@ -46,7 +46,7 @@ type env struct {
 	engine *engine.Engine
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, mods ...func(*dashboard.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "recoup.db"))
@@ -65,10 +65,14 @@ func newEnv(t testing.TB) *env {
 		return nil
 	})
 	e.engine = engine.New(engine.Config{Store: e.store, Policy: policy.Default()})
-	e.dash = dashboard.New(dashboard.Config{
+	cfg := dashboard.Config{
 		Store: e.store, Access: e.store, Analytics: e.store, Operator: e.engine, Policy: e.engine.Policy,
 		Now: e.clock,
-	})
+	}
+	for _, mod := range mods {
+		mod(&cfg)
+	}
+	e.dash = dashboard.New(cfg)
 	e.srv = httptest.NewServer(e.dash.Handler())
 	t.Cleanup(e.srv.Close)
 	hash, err := dashboard.HashPassword(password)
