@@ -26,7 +26,7 @@ type CurrencyOverview struct {
 	Currency   string `json:"currency"`
 	Failed     Tally  `json:"failed"`      // every case opened in the period
 	Recovered  Tally  `json:"recovered"`   // of those, paid
-	InRecovery Tally  `json:"in_recovery"` // of those, still active
+	InRecovery Tally  `json:"in_recovery"` // of those, still active or paused
 	// Lost are the cases recovery gave up on (exhausted) or that were closed unpaid (voided,
 	// cancelled): involuntary churn.
 	Lost        Tally                      `json:"lost"`
@@ -107,7 +107,7 @@ func (o *Overview) AddCases(r OverviewRow) {
 		m := c.ByMechanism[r.RecoveredBy]
 		m.add(r.Count, r.Amount)
 		c.ByMechanism[r.RecoveredBy] = m
-	case r.State.Active():
+	case r.State.Active() || r.State == StatePaused:
 		c.InRecovery.add(r.Count, r.Amount)
 	default:
 		c.Lost.add(r.Count, r.Amount)

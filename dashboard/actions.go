@@ -25,6 +25,18 @@ func (d *Dashboard) actSkipFinal(w http.ResponseWriter, r *http.Request, u *view
 	})
 }
 
+func (d *Dashboard) actPause(w http.ResponseWriter, r *http.Request, u *viewer) error {
+	return d.act(w, r, u, "pause", "", func(ctx context.Context, now time.Time, id int64) error {
+		return d.cfg.Operator.Pause(ctx, now, id, u.User.Email)
+	})
+}
+
+func (d *Dashboard) actResume(w http.ResponseWriter, r *http.Request, u *viewer) error {
+	return d.act(w, r, u, "resume", "", func(ctx context.Context, now time.Time, id int64) error {
+		return d.cfg.Operator.Resume(ctx, now, id, u.User.Email)
+	})
+}
+
 func (d *Dashboard) actResolve(w http.ResponseWriter, r *http.Request, u *viewer) error {
 	note := strings.TrimSpace(r.PostFormValue("note"))
 	if len(note) > maxNoteLength {

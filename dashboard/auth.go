@@ -5,8 +5,8 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"net"
-	"net/url"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/recoup-hq/recoup"

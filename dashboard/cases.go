@@ -16,7 +16,7 @@ import (
 // stateGroups are the state filters beyond single states: the overview's "in recovery" and
 // "lost" numbers link to them.
 var stateGroups = map[string][]recoup.CaseState{
-	"active": {recoup.StateOpen, recoup.StateScheduled, recoup.StateRetrying, recoup.StateAwaitingCustomer},
+	"active": {recoup.StateOpen, recoup.StateScheduled, recoup.StateRetrying, recoup.StateAwaitingCustomer, recoup.StatePaused},
 	"lost":   {recoup.StateExhausted, recoup.StateClosed},
 }
 
@@ -241,6 +241,7 @@ func (d *Dashboard) showCase(w http.ResponseWriter, r *http.Request, u *viewer, 
 		"CanAct": d.cfg.Operator != nil && u.User.Role.Allows(recoup.RoleOperator), "Message": msg,
 		"Replannable": c.State.Active() && c.State != recoup.StateRetrying,
 		"Resolvable":  !c.State.Terminal() && c.State != recoup.StateRetrying,
+		"Paused":      c.State == recoup.StatePaused,
 	})
 	return nil
 }

@@ -35,6 +35,8 @@ type Operator interface {
 	RetryNow(ctx context.Context, now time.Time, caseID int64, who string) error
 	SkipToFinal(ctx context.Context, now time.Time, caseID int64, who string) error
 	MarkResolved(ctx context.Context, now time.Time, caseID int64, who, why string) error
+	Pause(ctx context.Context, now time.Time, caseID int64, who string) error
+	Resume(ctx context.Context, now time.Time, caseID int64, who string) error
 }
 
 // Config is what the dashboard needs. Store, Access and Analytics are required (the sqlite and
@@ -135,6 +137,8 @@ func (d *Dashboard) routeTable() []route {
 		{"POST", "/cases/{id}/retry", recoup.RoleOperator, d.actRetry, false},
 		{"POST", "/cases/{id}/skip-final", recoup.RoleOperator, d.actSkipFinal, false},
 		{"POST", "/cases/{id}/resolve", recoup.RoleOperator, d.actResolve, false},
+		{"POST", "/cases/{id}/pause", recoup.RoleOperator, d.actPause, false},
+		{"POST", "/cases/{id}/resume", recoup.RoleOperator, d.actResume, false},
 		{"GET", "/policy", recoup.RoleViewer, d.policyPage, false},
 		{"GET", "/audit", recoup.RoleAdmin, d.auditPage, false},
 		{"GET", "/operations", recoup.RoleAdmin, d.operationsPage, false},

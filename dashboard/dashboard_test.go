@@ -27,8 +27,9 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 		"POST /ui/cases/search": recoup.RoleViewer, "GET /ui/cases.csv": recoup.RoleViewer, "GET /ui/cases/{id}": recoup.RoleViewer,
 		"GET /ui/policy":            recoup.RoleViewer,
 		"POST /ui/cases/{id}/retry": recoup.RoleOperator, "POST /ui/cases/{id}/skip-final": recoup.RoleOperator,
-		"POST /ui/cases/{id}/resolve": recoup.RoleOperator,
-		"GET /ui/audit":               recoup.RoleAdmin, "GET /ui/operations": recoup.RoleAdmin,
+		"POST /ui/cases/{id}/resolve": recoup.RoleOperator, "POST /ui/cases/{id}/pause": recoup.RoleOperator,
+		"POST /ui/cases/{id}/resume": recoup.RoleOperator,
+		"GET /ui/audit":              recoup.RoleAdmin, "GET /ui/operations": recoup.RoleAdmin,
 	}
 	got := map[string]recoup.Role{}
 	for _, rt := range routes {
@@ -309,4 +310,35 @@ func cmpRoles(want, got map[string]recoup.Role) string {
 		}
 	}
 	return b.String()
+}
+
+func TestPauseAndResume(t *testing.T) {
+	e := newEnv(t)
+	id := e.cases[0].ID
+	op := e.as(recoup.RoleOperator)
+	if status, _, body := op.post(fmt.Sprintf("/ui/cases/%d/pause", id), nil); status != http.StatusSeeOther {
+		t.Fatalf("pause: %d\n%s", status, body)
+	}
+	_, _, body := op.get(fmt.Sprintf("/ui/cases/%d", id))
+	if !strings.Contains(body, `action="/ui/cases/`+strconv.FormatInt(id, 10)+`/resume"`) || strings.Contains(body, "/retry\"") {
+		t.Fatalf("a paused case offers resume only:\n%s", body)
+	}
+	if status, _, body := op.post(fmt.Sprintf("/ui/cases/%d/retry", id), nil); status != http.StatusConflict || !strings.Contains(body, "paused") {
+		t.Fatalf("retry of a paused case: %d\n%s", status, body)
+	}
+	if status, _, body := op.post(fmt.Sprintf("/ui/cases/%d/resume", id), nil); status != http.StatusSeeOther {
+		t.Fatalf("resume: %d\n%s", status, body)
+	}
+	got, _ := e.store.Case(t.Context(), id)
+	if got.State == recoup.StatePaused || got.NextAction == nil {
+		t.Fatalf("resumed case %s with next %+v", got.State, got.NextAction)
+	}
+	entries, _ := e.store.Audit(t.Context(), recoup.AuditFilter{CaseID: id})
+	var actions []string
+	for _, en := range entries {
+		actions = append(actions, en.Action+":"+strings.SplitN(en.Outcome, ":", 2)[0])
+	}
+	if got, want := strings.Join(actions, ","), "resume:ok,retry_now:refused,pause:ok"; got != want {
+		t.Fatalf("audit %s, want %s", got, want)
+	}
 }

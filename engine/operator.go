@@ -86,6 +86,56 @@ func (e *Engine) MarkResolved(ctx context.Context, now time.Time, caseID int64, 
 	})
 }
 
+// Pause stops the recovery of the case until Resume: its planned action is dropped (the job
+// finds no plan and does nothing), and no charge, message or final action happens meanwhile.
+// Observations still apply: a payment recovers a paused case, a voided invoice closes it, and
+// new declines and payment methods are recorded for when it resumes. A case with a charge in
+// flight cannot be paused.
+func (e *Engine) Pause(ctx context.Context, now time.Time, caseID int64, who string) error {
+	return e.operate(ctx, caseID, "pause", func(tx recoup.Tx, c *recoup.Case) error {
+		if err := mayReplan(c); err != nil {
+			return err
+		}
+		reason := "operator " + who + " paused recovery"
+		var dropped any
+		if c.NextAction != nil {
+			dropped = *c.NextAction
+		}
+		c.NextAction = nil // PlanSeq stays: the dropped plan's job is now stale
+		if err := note(tx, c, now, recoup.EntryAction, reason, map[string]any{"operator": who, "dropped_action": dropped}); err != nil {
+			return err
+		}
+		return transition(tx, c, recoup.StatePaused, now, reason)
+	})
+}
+
+// Resume restarts the recovery of a paused case: the policy plans its next action afresh from
+// everything observed so far, and the campaign continues with its next due message (steps
+// that fell due during the pause are not sent one by one: the latest due one is).
+func (e *Engine) Resume(ctx context.Context, now time.Time, caseID int64, who string) error {
+	return e.operate(ctx, caseID, "resume", func(tx recoup.Tx, c *recoup.Case) error {
+		if c.State != recoup.StatePaused {
+			return recoup.Errorf(recoup.ECONFLICT, "the case is %s, not paused", c.State)
+		}
+		reason := "operator " + who + " resumed recovery"
+		if err := transition(tx, c, recoup.StateScheduled, now, reason); err != nil {
+			return err
+		}
+		if err := e.plan(tx, c, now); err != nil {
+			return err
+		}
+		msgs, err := tx.Messages(c.ID)
+		if err != nil {
+			return err
+		}
+		next := 0
+		for _, m := range msgs {
+			next = max(next, m.Step+1)
+		}
+		return e.planMessage(tx, c, now, next)
+	})
+}
+
 // operate loads the case in a transaction, applies fn and saves it.
 func (e *Engine) operate(ctx context.Context, caseID int64, what string, fn func(tx recoup.Tx, c *recoup.Case) error) error {
 	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
@@ -104,9 +154,12 @@ func (e *Engine) operate(ctx context.Context, caseID int64, what string, fn func
 	return nil
 }
 
-// mayReplan refuses to replace the plan of a case that is resolved or has a charge in flight.
+// mayReplan refuses to replace the plan of a case that is paused, resolved or has a charge in
+// flight.
 func mayReplan(c *recoup.Case) error {
 	switch {
+	case c.State == recoup.StatePaused:
+		return recoup.Errorf(recoup.ECONFLICT, "the case is paused: resume it first")
 	case !c.State.Active():
 		return recoup.Errorf(recoup.ECONFLICT, "the case is %s: there is nothing left to plan", c.State)
 	case c.State == recoup.StateRetrying:
