@@ -172,6 +172,9 @@ type IntakeStatus struct {
 	LastType       string    `json:"last_type,omitempty"`
 	Pending        int64     `json:"pending"` // stored, not processed yet
 	Failed         int64     `json:"failed"`  // processing gave up
+	// OldestPendingAt is when the oldest event still waiting to be processed was received:
+	// the intake's lag is now minus this. Zero when nothing waits.
+	OldestPendingAt time.Time `json:"oldest_pending_at,omitzero"`
 }
 
 // AnalyticsStore answers the dashboard's aggregate and search queries. Every query is served

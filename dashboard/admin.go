@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 
@@ -60,7 +61,10 @@ func (d *Dashboard) operationsPage(w http.ResponseWriter, r *http.Request, u *vi
 	}
 	data := map[string]any{"Intake": intake, "Now": d.now(), "RiverUI": d.cfg.RiverUI != nil}
 	if !intake.LastReceivedAt.IsZero() {
-		data["Since"] = d.now().Sub(intake.LastReceivedAt).Round(1e9).String()
+		data["Since"] = d.now().Sub(intake.LastReceivedAt).Round(time.Second).String()
+	}
+	if !intake.OldestPendingAt.IsZero() {
+		data["Lag"] = d.now().Sub(intake.OldestPendingAt).Round(time.Second).String()
 	}
 	if d.cfg.Metrics != nil {
 		families, err := d.cfg.Metrics.Gather()

@@ -212,5 +212,11 @@ func (s *Store) Intake(ctx context.Context) (recoup.IntakeStatus, error) {
 	err = s.db.pool.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM events WHERE status = $1), (SELECT count(*) FROM events WHERE status = $2)`,
 		string(recoup.EventPending), string(recoup.EventFailed)).Scan(&st.Pending, &st.Failed)
+	if err != nil {
+		return st, wrap(err, "intake status")
+	}
+	var oldest *time.Time
+	err = s.db.pool.QueryRow(ctx, `SELECT min(received_at) FROM events WHERE status = $1`, string(recoup.EventPending)).Scan(&oldest)
+	st.OldestPendingAt = timeOf(oldest)
 	return st, wrapNil(err, "intake status")
 }

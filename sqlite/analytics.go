@@ -231,6 +231,13 @@ func (s *Store) Intake(ctx context.Context) (recoup.IntakeStatus, error) {
 	err = s.db.reader().QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM events WHERE status = ?), (SELECT count(*) FROM events WHERE status = ?)`,
 		string(recoup.EventPending), string(recoup.EventFailed)).Scan(&st.Pending, &st.Failed)
+	if err != nil {
+		return st, wrap(err, "intake status")
+	}
+	var oldest sql.NullInt64
+	err = s.db.reader().QueryRowContext(ctx, `SELECT min(received_at) FROM events WHERE status = ?`,
+		string(recoup.EventPending)).Scan(&oldest)
+	st.OldestPendingAt = timeOf(oldest)
 	return st, wrap2(err, "intake status")
 }
 

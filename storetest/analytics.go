@@ -197,7 +197,8 @@ func testAnalytics(t *testing.T, s recoup.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantEqual(t, "intake", recoup.IntakeStatus{LastReceivedAt: stored(base.Add(2 * time.Minute)), LastType: "type.2", Pending: 1, Failed: 1}, st)
+	wantEqual(t, "intake", recoup.IntakeStatus{LastReceivedAt: stored(base.Add(2 * time.Minute)), LastType: "type.2", Pending: 1, Failed: 1,
+		OldestPendingAt: stored(base.Add(2 * time.Minute))}, st)
 }
 
 // currencyOf returns the overview's section of the currency.

@@ -50,7 +50,7 @@ CREATE INDEX cases_overview ON cases (created_at, currency, state, category, rec
 CREATE INDEX cases_email ON cases (lower(customer_email));
 CREATE INDEX messages_created ON messages (created_at, status);
 CREATE INDEX events_received ON events (received_at);
-CREATE INDEX events_status ON events (status);
+CREATE INDEX events_status ON events (status, received_at);
 
 -- Rollups: the overview's counts per UTC day (days since 1970), kept by triggers in the same
 -- transaction as the row they count, so that an overview of a year reads a few thousand rows
