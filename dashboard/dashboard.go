@@ -130,6 +130,7 @@ func (d *Dashboard) routeTable() []route {
 		{"GET", "/static/{file}", "", d.static, false},
 		{"POST", "/logout", recoup.RoleViewer, d.logout, false},
 		{"GET", "/{$}", recoup.RoleViewer, d.overview, false},
+		{"GET", "/overview.csv", recoup.RoleViewer, d.overviewCSV, false},
 		{"GET", "/cases", recoup.RoleViewer, d.cases, false},
 		{"POST", "/cases/search", recoup.RoleViewer, d.searchByEmail, false},
 		{"GET", "/cases.csv", recoup.RoleViewer, d.casesCSV, false},

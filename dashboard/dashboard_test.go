@@ -23,7 +23,7 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 	// be a deliberate change here too.
 	want := map[string]recoup.Role{
 		"GET /ui/login": "", "POST /ui/login": "", "GET /ui/static/{file}": "",
-		"POST /ui/logout": recoup.RoleViewer, "GET /ui/{$}": recoup.RoleViewer, "GET /ui/cases": recoup.RoleViewer,
+		"POST /ui/logout": recoup.RoleViewer, "GET /ui/{$}": recoup.RoleViewer, "GET /ui/cases": recoup.RoleViewer, "GET /ui/overview.csv": recoup.RoleViewer,
 		"POST /ui/cases/search": recoup.RoleViewer, "GET /ui/cases.csv": recoup.RoleViewer, "GET /ui/cases/{id}": recoup.RoleViewer,
 		"GET /ui/policy":            recoup.RoleViewer,
 		"POST /ui/cases/{id}/retry": recoup.RoleOperator, "POST /ui/cases/{id}/skip-final": recoup.RoleOperator,
@@ -340,5 +340,24 @@ func TestPauseAndResume(t *testing.T) {
 	}
 	if got, want := strings.Join(actions, ","), "resume:ok,retry_now:refused,pause:ok"; got != want {
 		t.Fatalf("audit %s, want %s", got, want)
+	}
+}
+
+func TestOverviewCSV(t *testing.T) {
+	e := newEnv(t)
+	status, _, body := e.as(recoup.RoleViewer).get("/ui/overview.csv?from=2026-05-14&to=2026-05-20")
+	if status != http.StatusOK {
+		t.Fatalf("%d\n%s", status, body)
+	}
+	for _, want := range []string{
+		"from,to,currency,measure,key,count,amount",
+		"2026-05-14,2026-05-20,usd,failed,,2,74.00 USD",
+		"2026-05-14,2026-05-20,usd,recovered_by,recoup_retry,1,25.00 USD",
+		"2026-05-14,2026-05-20,,time_to_recovery,1-3 days,1,",
+		"2026-05-14,2026-05-20,,messages,sent,1,",
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("overview CSV lacks %q:\n%s", want, body)
+		}
 	}
 }

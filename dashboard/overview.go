@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"encoding/csv"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -155,4 +156,51 @@ func frac(a, b int64) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
+}
+
+// overviewCSV exports the overview of the period as one row per figure: currency, measure,
+// key (the mechanism, category or bucket, if any), count and amount (in major units).
+func (d *Dashboard) overviewCSV(w http.ResponseWriter, r *http.Request, _ *viewer) error {
+	p, err := parsePeriod(r, d.now())
+	if err != nil {
+		return err
+	}
+	o, err := d.cfg.Analytics.Overview(r.Context(), p.From, p.end())
+	if err != nil {
+		return fmt.Errorf("overview: %w", err)
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="recoup-overview-%s-%s.csv"`, p.FromDate(), p.ToDate()))
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"from", "to", "currency", "measure", "key", "count", "amount"})
+	row := func(cur, measure, key string, t recoup.Tally) {
+		amount := ""
+		if cur != "" {
+			amount = recoup.Money{Amount: t.Amount, Currency: cur}.String()
+		}
+		_ = cw.Write([]string{p.FromDate(), p.ToDate(), cur, measure, key, strconv.FormatInt(t.Count, 10), amount})
+	}
+	for _, c := range o.Currencies {
+		row(c.Currency, "failed", "", c.Failed)
+		row(c.Currency, "recovered", "", c.Recovered)
+		row(c.Currency, "in_recovery", "", c.InRecovery)
+		row(c.Currency, "lost", "", c.Lost)
+		for _, by := range []recoup.RecoveredBy{recoup.ByRecoupRetry, recoup.ByCustomer, recoup.ByStripe, recoup.ByOutOfBand} {
+			row(c.Currency, "recovered_by", string(by), c.ByMechanism[by])
+		}
+		for _, cat := range append([]recoup.Category{recoup.CategoryUnknown}, recoup.Categories...) {
+			if t, ok := c.ByCategory[cat]; ok {
+				row(c.Currency, "category_failed", string(cat), t.Failed)
+				row(c.Currency, "category_recovered", string(cat), t.Recovered)
+			}
+		}
+	}
+	for _, b := range o.TimeToRecovery {
+		row("", "time_to_recovery", b.Label, recoup.Tally{Count: b.Count})
+	}
+	for _, st := range []recoup.MessageStatus{recoup.MessageSent, recoup.MessageFailed, recoup.MessageSkipped, recoup.MessagePending} {
+		row("", "messages", string(st), recoup.Tally{Count: o.Messages[st]})
+	}
+	cw.Flush()
+	return cw.Error()
 }
