@@ -3,7 +3,6 @@ package dashboard
 import (
 	"encoding/csv"
 	"fmt"
-	"html/template"
 	"net/http"
 	"slices"
 	"strconv"
@@ -108,7 +107,7 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, u *viewer) 
 		return fmt.Errorf("overview: %w", err)
 	}
 	link := func(kv ...string) string {
-		return d.prefix + "/cases?" + string(funcs["query"].(func(...string) template.URL)(append([]string{"from", p.FromDate(), "to", p.ToDate()}, kv...)...))
+		return d.prefix + "/cases?" + queryString(append([]string{"from", p.FromDate(), "to", p.ToDate()}, kv...)...)
 	}
 	var views []currencyView
 	for _, c := range o.Currencies {

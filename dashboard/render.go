@@ -40,15 +40,7 @@ var funcs = template.FuncMap{
 		return b.String()
 	},
 	"allows": func(u *viewer, role string) bool { return u != nil && u.User.Role.Allows(recoup.Role(role)) },
-	"query": func(kv ...string) template.URL {
-		v := url.Values{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			if kv[i+1] != "" {
-				v.Set(kv[i], kv[i+1])
-			}
-		}
-		return template.URL(v.Encode())
-	},
+	"query": func(kv ...string) template.URL { return template.URL(queryString(kv...)) },
 	"upper": strings.ToUpper,
 	"invoices": func(n int64) string {
 		if n == 1 {
@@ -57,6 +49,17 @@ var funcs = template.FuncMap{
 		return fmt.Sprintf("%d invoices", n)
 	},
 	"add": func(a int, b float64) float64 { return float64(a) + b },
+}
+
+// queryString encodes key, value pairs as a query string, leaving out empty values.
+func queryString(kv ...string) string {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			v.Set(kv[i], kv[i+1])
+		}
+	}
+	return v.Encode()
 }
 
 func mustParsePages() map[string]*page {
