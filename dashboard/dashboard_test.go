@@ -356,3 +356,23 @@ func TestOverviewCSV(t *testing.T) {
 		}
 	}
 }
+
+// Disabling a user ends their sessions at once.
+func TestDisabledUserIsSignedOut(t *testing.T) {
+	e := newEnv(t)
+	c := e.as(recoup.RoleOperator)
+	if status, _, _ := c.get("/ui/cases"); status != http.StatusOK {
+		t.Fatalf("before: %d", status)
+	}
+	u := e.users[recoup.RoleOperator]
+	u.Disabled = true
+	if err := e.store.UpdateUser(t.Context(), &u); err != nil {
+		t.Fatal(err)
+	}
+	if status, loc, _ := c.get("/ui/cases"); status != http.StatusSeeOther || loc != "/ui/login" {
+		t.Fatalf("after disabling: %d %q, want the login page", status, loc)
+	}
+	if status, _ := e.anonymous().login(u.Email, password); status != http.StatusUnauthorized {
+		t.Fatalf("login of a disabled user: %d, want 401", status)
+	}
+}

@@ -16,8 +16,57 @@ import (
 
 // UserCmd manages the dashboard's and the API's users.
 type UserCmd struct {
-	Add   UserAddCmd   `cmd:"" help:"Create a user of the dashboard (admin, operator or viewer)."`
-	Token UserTokenCmd `cmd:"" help:"Create an API token for a user; it is printed once."`
+	Add     UserAddCmd     `cmd:"" help:"Create a user of the dashboard (admin, operator or viewer)."`
+	List    UserListCmd    `cmd:"" help:"List the users, their roles and whether they are disabled."`
+	Disable UserDisableCmd `cmd:"" help:"Disable a user (or enable again with --enable): a disabled user's sessions and tokens stop working at once."`
+	Token   UserTokenCmd   `cmd:"" help:"Create an API token for a user; it is printed once."`
+}
+
+// UserListCmd lists the users.
+type UserListCmd struct{}
+
+// Run prints one line per user: email, role, and "disabled" if so.
+func (c *UserListCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
+	return withAccess(ctx, g, func(as recoup.AccessStore) error {
+		users, err := as.Users(ctx)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			state := ""
+			if u.Disabled {
+				state = " disabled"
+			}
+			fmt.Fprintf(out, "%s %s%s\n", u.Email, u.Role, state)
+		}
+		return nil
+	})
+}
+
+// UserDisableCmd disables or re-enables a user.
+type UserDisableCmd struct {
+	Email  string `name:"email" required:"" help:"The user's email."`
+	Enable bool   `name:"enable" help:"Enable the user again instead."`
+}
+
+// Run sets the user's disabled flag.
+func (c *UserDisableCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
+	return withAccess(ctx, g, func(as recoup.AccessStore) error {
+		u, err := as.UserByEmail(ctx, c.Email)
+		if err != nil {
+			return fmt.Errorf("user %s: %w", c.Email, err)
+		}
+		u.Disabled = !c.Enable
+		if err := as.UpdateUser(ctx, &u); err != nil {
+			return fmt.Errorf("user %s: %w", c.Email, err)
+		}
+		what := "disabled"
+		if c.Enable {
+			what = "enabled"
+		}
+		fmt.Fprintf(out, "user %s %s\n", u.Email, what)
+		return nil
+	})
 }
 
 // UserAddCmd creates a user.

@@ -67,6 +67,27 @@ func TestUserCommands(t *testing.T) {
 	if err != nil || tok.UserID != op.ID || tok.Name != "ci" {
 		t.Fatalf("token: %+v, %v", tok, err)
 	}
+
+	out.Reset()
+	if err := run(ctx, []string{"--database-url", db, "user", "disable", "--email", "op@example.com"}, &out, func(int) {}); err != nil {
+		t.Fatal(err)
+	}
+	if op, _ := st.UserByEmail(ctx, "op@example.com"); !op.Disabled {
+		t.Fatal("user disable left the user enabled")
+	}
+	out.Reset()
+	if err := run(ctx, []string{"--database-url", db, "user", "list"}, &out, func(int) {}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out.String(), "ada@example.com admin\nop@example.com operator disabled\n"; got != want {
+		t.Fatalf("user list:\n%s\nwant:\n%s", got, want)
+	}
+	if err := run(ctx, []string{"--database-url", db, "user", "disable", "--email", "op@example.com", "--enable"}, &out, func(int) {}); err != nil {
+		t.Fatal(err)
+	}
+	if op, _ := st.UserByEmail(ctx, "op@example.com"); op.Disabled {
+		t.Fatal("user disable --enable left the user disabled")
+	}
 }
 
 func TestLoopback(t *testing.T) {
