@@ -40,8 +40,8 @@ var funcs = template.FuncMap{
 		return b.String()
 	},
 	"allows": func(u *viewer, role string) bool { return u != nil && u.User.Role.Allows(recoup.Role(role)) },
-	"query": func(kv ...string) template.URL { return template.URL(queryString(kv...)) },
-	"upper": strings.ToUpper,
+	"query":  func(kv ...string) template.URL { return template.URL(queryString(kv...)) },
+	"upper":  strings.ToUpper,
 	"invoices": func(n int64) string {
 		if n == 1 {
 			return "1 invoice"
