@@ -16,23 +16,25 @@ const (
 	StateScheduled        CaseState = "scheduled"         // a retry is planned at NextAction.At
 	StateRetrying         CaseState = "retrying"          // a charge attempt is recorded and in flight
 	StateAwaitingCustomer CaseState = "awaiting_customer" // the card cannot be retried; waiting for a new payment method or authentication
+	StatePaused           CaseState = "paused"            // an operator paused recovery: no charge, message or final action until resumed
 	StateExhausted        CaseState = "exhausted"         // no retry left; the final action ran; the invoice is still unpaid
 	StateRecovered        CaseState = "recovered"         // the invoice is paid
 	StateClosed           CaseState = "closed"            // the invoice was voided, written off or its subscription cancelled outside recoup
 )
 
 // CaseStates lists every state, in lifecycle order.
-var CaseStates = []CaseState{StateOpen, StateScheduled, StateRetrying, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed}
+var CaseStates = []CaseState{StateOpen, StateScheduled, StateRetrying, StateAwaitingCustomer, StatePaused, StateExhausted, StateRecovered, StateClosed}
 
 // ErrIllegalTransition is returned (wrapped) when a case is asked to make a move its state
 // machine does not allow.
 var ErrIllegalTransition = errors.New("illegal case state transition")
 
 var transitions = map[CaseState][]CaseState{
-	StateOpen:             {StateScheduled, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed},
-	StateScheduled:        {StateScheduled, StateRetrying, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed},
+	StateOpen:             {StateScheduled, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed, StatePaused},
+	StateScheduled:        {StateScheduled, StateRetrying, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed, StatePaused},
 	StateRetrying:         {StateScheduled, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed},
-	StateAwaitingCustomer: {StateScheduled, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed},
+	StateAwaitingCustomer: {StateScheduled, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed, StatePaused},
+	StatePaused:           {StateScheduled, StateRecovered, StateClosed}, // resumed through scheduled, then planned afresh; paid or closed meanwhile
 	StateExhausted:        {StateRecovered, StateClosed},
 	StateRecovered:        {},
 	StateClosed:           {},
@@ -44,7 +46,8 @@ func (s CaseState) Valid() bool { _, ok := transitions[s]; return ok }
 // Terminal reports whether no transition leaves s.
 func (s CaseState) Terminal() bool { return s.Valid() && len(transitions[s]) == 0 }
 
-// Active reports whether the case still needs work (not exhausted, recovered or closed).
+// Active reports whether the case still needs work (not exhausted, recovered or closed) and
+// the engine is working on it (not paused).
 func (s CaseState) Active() bool {
 	return s == StateOpen || s == StateScheduled || s == StateRetrying || s == StateAwaitingCustomer
 }

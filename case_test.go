@@ -10,10 +10,11 @@ import (
 
 func TestTransitions(t *testing.T) {
 	legal := map[recoup.CaseState][]recoup.CaseState{
-		recoup.StateOpen:             {recoup.StateScheduled, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed},
-		recoup.StateScheduled:        {recoup.StateScheduled, recoup.StateRetrying, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed},
+		recoup.StateOpen:             {recoup.StateScheduled, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed, recoup.StatePaused},
+		recoup.StateScheduled:        {recoup.StateScheduled, recoup.StateRetrying, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed, recoup.StatePaused},
 		recoup.StateRetrying:         {recoup.StateScheduled, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed},
-		recoup.StateAwaitingCustomer: {recoup.StateScheduled, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed},
+		recoup.StateAwaitingCustomer: {recoup.StateScheduled, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed, recoup.StatePaused},
+		recoup.StatePaused:           {recoup.StateScheduled, recoup.StateRecovered, recoup.StateClosed},
 		recoup.StateExhausted:        {recoup.StateRecovered, recoup.StateClosed},
 	}
 	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)

@@ -103,3 +103,11 @@ func committedJobs(t testing.TB, db *postgres.DB) []recoup.Job {
 	}
 	return jobs
 }
+
+func TestAccessStore(t *testing.T) {
+	pgtest.DSN(t) // skips the suite at once when there is no database
+	storetest.RunAccess(t, func(t *testing.T) storetest.Harness {
+		db := openDB(t)
+		return storetest.Harness{Store: postgres.NewStore(db, jobTable(t, db))}
+	})
+}

@@ -262,10 +262,14 @@ func newMigrator(w *sql.DB) (*goose.Provider, error) {
 	return p, nil
 }
 
-// Migrate applies the migrations that are not applied yet.
+// Migrate applies the migrations that are not applied yet. On a scratch database it then
+// drops the dashboard's rollup triggers (see dropRollupTriggers).
 func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := db.migrator.Up(ctx); err != nil {
 		return fmt.Errorf("migrate sqlite: %w", translate(err))
+	}
+	if db.scratch {
+		return db.dropRollupTriggers(ctx)
 	}
 	return nil
 }

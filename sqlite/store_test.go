@@ -128,3 +128,25 @@ func committedJobs(t testing.TB, db *sqlite.DB) []recoup.Job {
 	}
 	return jobs
 }
+
+func TestAccessStore(t *testing.T) {
+	storetest.RunAccess(t, func(t *testing.T) storetest.Harness {
+		db := openDB(t, filepath.Join(t.TempDir(), "recoup.db"))
+		return storetest.Harness{Store: sqlite.NewStore(db, jobTable(t, db))}
+	})
+}
+
+// The scratch store has no rollup triggers; its overview reads the rows and must agree.
+func TestScratchAccessStore(t *testing.T) {
+	storetest.RunAccess(t, func(t *testing.T) storetest.Harness {
+		db, err := sqlite.OpenScratch(t.Context(), filepath.Join(t.TempDir(), "scratch.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if err := db.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return storetest.Harness{Store: sqlite.NewStore(db, jobTable(t, db))}
+	})
+}

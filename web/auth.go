@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"net/http"
 	"strings"
 
@@ -22,16 +23,32 @@ func (s *Server) authenticate(next http.Handler) handlerFunc {
 	}
 }
 
-// authorized reports whether r carries "Authorization: Bearer <admin token>". Without a
-// configured token nobody is authorized.
+// authorized reports whether r carries "Authorization: Bearer <token>" with the admin token
+// or, when the server has an access store, the API token of an enabled user. Every API route
+// only reads, so any user's token may read; without a configured admin token or access store
+// nobody is authorized.
 func (s *Server) authorized(r *http.Request) bool {
-	if s.tokenHash == nil {
-		return false
-	}
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return false
 	}
-	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
-	return subtle.ConstantTimeCompare(got[:], s.tokenHash) == 1
+	token = strings.TrimSpace(token)
+	got := sha256.Sum256([]byte(token))
+	if s.tokenHash != nil && subtle.ConstantTimeCompare(got[:], s.tokenHash) == 1 {
+		return true
+	}
+	if s.access == nil || token == "" {
+		return false
+	}
+	// The store keeps the hex SHA-256 of each user token; the lookup is by that hash, so the
+	// token itself is never compared or stored.
+	t, err := s.access.APITokenByHash(r.Context(), hex.EncodeToString(got[:]))
+	if err != nil {
+		if !recoup.IsNotFound(err) {
+			s.logger.ErrorContext(r.Context(), "look up API token", "error", err.Error())
+		}
+		return false
+	}
+	u, err := s.access.User(r.Context(), t.UserID)
+	return err == nil && !u.Disabled && u.Role.Allows(recoup.RoleViewer)
 }

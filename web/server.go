@@ -55,6 +55,14 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Links, optional, serves the customer link pages (card update, unsubscribe; links.go).
 	Links *LinksConfig
+	// Access, when set, lets users' own API tokens (recoup user token) open /api/v1 beside
+	// the admin token.
+	Access recoup.AccessStore
+	// Analytics, when set, serves GET /api/v1/analytics/overview.
+	Analytics recoup.AnalyticsStore
+	// Dashboard, when set, is served under /ui/ (dashboard.Dashboard.Handler, built with the
+	// prefix "/ui"), and / redirects to it. It does its own authentication.
+	Dashboard http.Handler
 }
 
 // Server serves recoup's HTTP endpoints. It holds no per-request state and may serve
@@ -69,6 +77,11 @@ type Server struct {
 	maxBody  int64
 	ready    func(ctx context.Context) error
 	links    *LinksConfig
+
+	// Optional parts: user API tokens, the analytics API, the dashboard.
+	access    recoup.AccessStore
+	analytics recoup.AnalyticsStore
+	dashboard http.Handler
 	// tokenHash is the SHA-256 of the admin token, nil when there is none. Comparing hashes
 	// keeps the comparison constant-time regardless of the presented token's length.
 	tokenHash []byte
@@ -98,6 +111,10 @@ func New(cfg Config) *Server {
 		maxBody:  cfg.MaxBodyBytes,
 		ready:    cfg.Ready,
 		links:    cfg.Links,
+
+		access:    cfg.Access,
+		analytics: cfg.Analytics,
+		dashboard: cfg.Dashboard,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -143,6 +160,9 @@ func (s *Server) routes() http.Handler {
 	api := http.NewServeMux()
 	s.apiRoute(api, "GET /api/v1/cases", s.listCases)
 	s.apiRoute(api, "GET /api/v1/cases/{id}", s.getCase)
+	if s.analytics != nil {
+		s.apiRoute(api, "GET /api/v1/analytics/overview", s.analyticsOverview)
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /webhooks/stripe", s.handle(s.webhook))
@@ -154,6 +174,10 @@ func (s *Server) routes() http.Handler {
 	}
 	mux.Handle("/api/", s.handle(s.authenticate(api)))
 	s.linkRoutes(mux)
+	if s.dashboard != nil {
+		mux.Handle("/ui/", s.dashboard)
+		mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusSeeOther))
+	}
 	return s.logRequests(securityHeaders(mux))
 }
 

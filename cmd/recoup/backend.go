@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+
+	"riverqueue.com/riverui"
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/jobs"
@@ -30,6 +33,8 @@ type backend struct {
 	migrate func(ctx context.Context) error // the store's migrations
 	ready   func(ctx context.Context) error
 	close   func() error
+	// riverUI builds River's job queue UI on this backend's client.
+	riverUI func(log *slog.Logger) (*riverui.Handler, error)
 }
 
 // Migrate applies the store's and the job queue's migrations.
@@ -81,7 +86,8 @@ func openBackend(ctx context.Context, url string, jc jobs.Config) (*backend, err
 			db.Close()
 			return nil, fmt.Errorf("job queue: %w", err)
 		}
-		return &backend{kind: kind, store: postgres.NewStore(db, q.InsertTx), queue: q, migrate: db.Migrate, ready: db.Ready, close: db.Close}, nil
+		return &backend{kind: kind, store: postgres.NewStore(db, q.InsertTx), queue: q, migrate: db.Migrate, ready: db.Ready, close: db.Close,
+			riverUI: func(log *slog.Logger) (*riverui.Handler, error) { return newRiverUI(q.Client(), log) }}, nil
 	}
 	db, err := sqlite.Open(ctx, url)
 	if err != nil {
@@ -92,5 +98,6 @@ func openBackend(ctx context.Context, url string, jc jobs.Config) (*backend, err
 		db.Close()
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
-	return &backend{kind: kind, store: sqlite.NewStore(db, q.InsertTx), queue: q, migrate: db.Migrate, ready: db.Ready, close: db.Close}, nil
+	return &backend{kind: kind, store: sqlite.NewStore(db, q.InsertTx), queue: q, migrate: db.Migrate, ready: db.Ready, close: db.Close,
+		riverUI: func(log *slog.Logger) (*riverui.Handler, error) { return newRiverUI(q.Client(), log) }}, nil
 }

@@ -27,6 +27,7 @@ import (
 const commsPolicy = e2ePolicy + `
 campaign:
   hour: 0
+  quiet_hours: [0, 0]
   steps:
     - {day: 0, template: update_card, tone: helpful, categories: [hard]}
     - {day: 1, template: update_card, tone: helpful, channel: webhook, categories: [hard]}

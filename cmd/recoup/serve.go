@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"riverqueue.com/riverui"
+
 	"github.com/recoup-hq/recoup/engine"
 	"github.com/recoup-hq/recoup/jobs"
 	"github.com/recoup-hq/recoup/metrics"
@@ -53,6 +55,7 @@ type app struct {
 	policy  *policy.Policy
 	clock   jobs.Clock
 	log     *slog.Logger
+	riverUI *riverui.Handler // River's job queue UI, mounted by the dashboard; started by serve
 }
 
 // newApp opens the database, applies migrations and wires the parts; serve starts it.
@@ -83,9 +86,16 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 	log.Info("customer messages", cm.describe()...)
 	a.engine = engine.New(engine.Config{Store: b.store, Gateway: gw, Policy: pol, Events: gw, Metrics: a.metrics, Logger: log,
 		Notifier: cm.notifier, Renderer: cm.renderer, Customers: gw, Lifecycle: cm.sink})
+	dash, err := newDashboard(b, a.engine, a.metrics, clock, c.Listen, log)
+	if err != nil {
+		b.close()
+		return nil, err
+	}
+	a.riverUI = dash.riverUI
 	a.web = web.New(web.Config{
 		Store: b.store, Intake: a.engine, Verifier: &stripeapi.WebhookVerifier{Secrets: c.webhookSecrets()},
 		AdminToken: c.AdminToken, Metrics: a.metrics, Now: clock.Now, Logger: log, Ready: b.Ready, Links: cm.links,
+		Access: dash.access, Analytics: dash.analytics, Dashboard: dash.dashboard.Handler(),
 	})
 	return a, nil
 }
@@ -98,6 +108,10 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	if err := a.backend.queue.Start(ctx, a.engine); err != nil {
 		ln.Close()
 		return fmt.Errorf("start job queue: %w", err)
+	}
+	if err := a.riverUI.Start(ctx); err != nil {
+		ln.Close()
+		return fmt.Errorf("start River UI: %w", err)
 	}
 	hs := a.web.HTTPServer(ln.Addr().String())
 	errc := make(chan error, 1)

@@ -1,0 +1,190 @@
+package recoup
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Tally is a number of cases and the sum of their amounts, in one currency's minor unit.
+type Tally struct {
+	Count  int64 `json:"count"`
+	Amount int64 `json:"amount"`
+}
+
+func (t *Tally) add(count, amount int64) { t.Count += count; t.Amount += amount }
+
+// CategoryTally is how the cases of one decline category fared.
+type CategoryTally struct {
+	Failed    Tally `json:"failed"`
+	Recovered Tally `json:"recovered"`
+}
+
+// CurrencyOverview is the overview of the cases in one currency: amounts of different
+// currencies are never added together.
+type CurrencyOverview struct {
+	Currency   string `json:"currency"`
+	Failed     Tally  `json:"failed"`      // every case opened in the period
+	Recovered  Tally  `json:"recovered"`   // of those, paid
+	InRecovery Tally  `json:"in_recovery"` // of those, still active or paused
+	// Lost are the cases recovery gave up on (exhausted) or that were closed unpaid (voided,
+	// cancelled): involuntary churn.
+	Lost        Tally                      `json:"lost"`
+	ByMechanism map[RecoveredBy]Tally      `json:"by_mechanism"`
+	ByCategory  map[Category]CategoryTally `json:"by_category"`
+}
+
+// RateByCount is the share of the period's cases that were recovered, from 0 to 1.
+func (c CurrencyOverview) RateByCount() float64 { return ratio(c.Recovered.Count, c.Failed.Count) }
+
+// RateByAmount is the share of the period's failed amount that was recovered, from 0 to 1.
+func (c CurrencyOverview) RateByAmount() float64 { return ratio(c.Recovered.Amount, c.Failed.Amount) }
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// RecoveryBucket counts the recovered cases whose time from opening to payment was at most
+// MaxHours (and more than the previous bucket's). The last bucket has MaxHours 0: no bound.
+type RecoveryBucket struct {
+	Label    string `json:"label"`
+	MaxHours int64  `json:"max_hours,omitempty"`
+	Count    int64  `json:"count"`
+}
+
+// recoveryBuckets are the time-to-recovery buckets, in hours.
+var recoveryBuckets = []RecoveryBucket{
+	{Label: "< 1 day", MaxHours: 24}, {Label: "1-3 days", MaxHours: 72}, {Label: "3-7 days", MaxHours: 168},
+	{Label: "1-2 weeks", MaxHours: 336}, {Label: "2-4 weeks", MaxHours: 672}, {Label: "> 4 weeks"},
+}
+
+// Overview is what happened to the cases opened in [From, To): the dashboard's first page and
+// the analytics API's answer.
+type Overview struct {
+	From           time.Time               `json:"from"`
+	To             time.Time               `json:"to"`
+	Currencies     []CurrencyOverview      `json:"currencies"` // largest failed amount first
+	TimeToRecovery []RecoveryBucket        `json:"time_to_recovery"`
+	Messages       map[MessageStatus]int64 `json:"messages"` // messages created in the period, by status
+}
+
+// NewOverview returns an empty overview of [from, to), for a store to fill with AddCases,
+// AddRecoveries and AddMessages.
+func NewOverview(from, to time.Time) Overview {
+	return Overview{From: from.UTC(), To: to.UTC(), Currencies: []CurrencyOverview{},
+		TimeToRecovery: slices.Clone(recoveryBuckets), Messages: map[MessageStatus]int64{}}
+}
+
+// OverviewRow is one group of the period's cases, as a store's GROUP BY returns it.
+type OverviewRow struct {
+	Currency    string
+	State       CaseState
+	Category    Category
+	RecoveredBy RecoveredBy
+	Count       int64
+	Amount      int64
+}
+
+// AddCases counts a group of cases.
+func (o *Overview) AddCases(r OverviewRow) {
+	i := slices.IndexFunc(o.Currencies, func(c CurrencyOverview) bool { return c.Currency == r.Currency })
+	if i < 0 {
+		o.Currencies = append(o.Currencies, CurrencyOverview{Currency: r.Currency,
+			ByMechanism: map[RecoveredBy]Tally{}, ByCategory: map[Category]CategoryTally{}})
+		i = len(o.Currencies) - 1
+	}
+	c := &o.Currencies[i]
+	c.Failed.add(r.Count, r.Amount)
+	ct := c.ByCategory[r.Category]
+	ct.Failed.add(r.Count, r.Amount)
+	switch {
+	case r.State == StateRecovered:
+		c.Recovered.add(r.Count, r.Amount)
+		ct.Recovered.add(r.Count, r.Amount)
+		m := c.ByMechanism[r.RecoveredBy]
+		m.add(r.Count, r.Amount)
+		c.ByMechanism[r.RecoveredBy] = m
+	case r.State.Active() || r.State == StatePaused:
+		c.InRecovery.add(r.Count, r.Amount)
+	default:
+		c.Lost.add(r.Count, r.Amount)
+	}
+	c.ByCategory[r.Category] = ct
+	slices.SortStableFunc(o.Currencies, func(a, b CurrencyOverview) int {
+		if a.Failed.Amount != b.Failed.Amount {
+			return int(min(max(b.Failed.Amount-a.Failed.Amount, -1), 1))
+		}
+		return 0
+	})
+}
+
+// AddRecoveries counts n recovered cases that took hours (rounded down) from opening to payment.
+func (o *Overview) AddRecoveries(hours, n int64) {
+	for i := range o.TimeToRecovery {
+		b := &o.TimeToRecovery[i]
+		if b.MaxHours == 0 || hours < b.MaxHours {
+			b.Count += n
+			return
+		}
+	}
+}
+
+// AddMessages counts n messages of the status.
+func (o *Overview) AddMessages(status MessageStatus, n int64) { o.Messages[status] += n }
+
+// CaseQuery selects cases for the dashboard's list and exports: every field narrows the
+// selection, and the zero value of each means "any". Results are ordered by ID, newest first.
+type CaseQuery struct {
+	States        []CaseState // any of these
+	Category      Category
+	RecoveredBy   RecoveredBy
+	Currency      string
+	MinAmount     int64     // minor units; 0: no lower bound
+	MaxAmount     int64     // minor units; 0: no upper bound
+	CreatedFrom   time.Time // opened at or after
+	CreatedTo     time.Time // opened before
+	CustomerEmail string    // exact, case-insensitive
+	Before        int64     // keyset cursor
+	Limit         int       // 1..MaxCaseLimit; 0 means 50
+}
+
+// Validate reports an EINVALID error for a query no store can run.
+func (q CaseQuery) Validate() error {
+	switch {
+	case slices.ContainsFunc(q.States, func(s CaseState) bool { return !s.Valid() }):
+		return Errorf(EINVALID, "states %v: not all are case states", q.States)
+	case q.Limit < 0 || q.Limit > MaxCaseLimit:
+		return Errorf(EINVALID, "limit %d is not between 1 and %d", q.Limit, MaxCaseLimit)
+	case q.Before < 0:
+		return Errorf(EINVALID, "negative cursor %d", q.Before)
+	case q.MinAmount < 0 || q.MaxAmount < 0:
+		return Errorf(EINVALID, "negative amount bound")
+	}
+	return nil
+}
+
+// IntakeStatus is the state of webhook intake, for the operations page.
+type IntakeStatus struct {
+	LastReceivedAt time.Time `json:"last_received_at,omitzero"`
+	LastType       string    `json:"last_type,omitempty"`
+	Pending        int64     `json:"pending"` // stored, not processed yet
+	Failed         int64     `json:"failed"`  // processing gave up
+	// OldestPendingAt is when the oldest event still waiting to be processed was received:
+	// the intake's lag is now minus this. Zero when nothing waits.
+	OldestPendingAt time.Time `json:"oldest_pending_at,omitzero"`
+}
+
+// AnalyticsStore answers the dashboard's aggregate and search queries. Every query is served
+// by an index (migration 00004), never by scanning all cases. The sqlite and postgres stores
+// implement it; storetest.RunAnalytics specifies it.
+type AnalyticsStore interface {
+	// Overview aggregates the cases opened in [from, to).
+	Overview(ctx context.Context, from, to time.Time) (Overview, error)
+	// SearchCases lists the cases matching q, newest first.
+	SearchCases(ctx context.Context, q CaseQuery) (CasePage, error)
+	// Intake reports on the stored webhook events.
+	Intake(ctx context.Context) (IntakeStatus, error)
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+
+	"riverqueue.com/riverui"
+
+	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/dashboard"
+	"github.com/recoup-hq/recoup/engine"
+	"github.com/recoup-hq/recoup/jobs"
+	"github.com/recoup-hq/recoup/metrics"
+)
+
+// dashboardParts are what web.Config needs for the dashboard, user API tokens and analytics,
+// and River's UI, which serve must start.
+type dashboardParts struct {
+	access    recoup.AccessStore
+	analytics recoup.AnalyticsStore
+	dashboard *dashboard.Dashboard
+	riverUI   *riverui.Handler
+}
+
+// newDashboard builds the dashboard on the store. Its cookies are Secure unless recoup
+// listens on loopback, where it is reached over plain http (a browser on the same machine,
+// or a TLS-terminating proxy in front of it).
+func newDashboard(b *backend, eng *engine.Engine, m *metrics.Metrics, clock jobs.Clock, listen string, log *slog.Logger) (dashboardParts, error) {
+	access, ok1 := b.store.(recoup.AccessStore)
+	analytics, ok2 := b.store.(recoup.AnalyticsStore)
+	if !ok1 || !ok2 {
+		return dashboardParts{}, fmt.Errorf("the store %T does not support the dashboard", b.store)
+	}
+	ui, err := b.riverUI(log)
+	if err != nil {
+		return dashboardParts{}, err
+	}
+	d := dashboard.New(dashboard.Config{
+		Store: b.store, Access: access, Analytics: analytics, Operator: eng, Policy: eng.Policy,
+		Metrics: m.Registry(), RiverUI: ui, SecureCookies: !loopback(listen), Now: clock.Now, Logger: log,
+	})
+	return dashboardParts{access: access, analytics: analytics, dashboard: d, riverUI: ui}, nil
+}
+
+// loopback reports whether listen (host:port) is a loopback address or localhost.
+func loopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,97 @@
+package dashboard
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// policyPage shows the policy in force as the engine understood it, and its source.
+func (d *Dashboard) policyPage(w http.ResponseWriter, r *http.Request, u *viewer) error {
+	data := map[string]any{}
+	if d.cfg.Policy != nil {
+		if p := d.cfg.Policy(); p != nil {
+			data["Policy"] = p
+			data["Source"] = string(p.Source)
+		}
+	}
+	d.render(w, r, http.StatusOK, "policy", u, data)
+	return nil
+}
+
+func (d *Dashboard) auditPage(w http.ResponseWriter, r *http.Request, u *viewer) error {
+	f := recoup.AuditFilter{Limit: 100}
+	if b := r.URL.Query().Get("before"); b != "" {
+		n, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || n < 1 {
+			return recoup.Errorf(recoup.EINVALID, "before must be an audit entry id")
+		}
+		f.Before = n
+	}
+	entries, err := d.cfg.Access.Audit(r.Context(), f)
+	if err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	data := map[string]any{"Entries": entries}
+	if len(entries) == f.Limit {
+		data["NextURL"] = d.prefix + "/audit?before=" + strconv.FormatInt(entries[len(entries)-1].ID, 10)
+	}
+	d.render(w, r, http.StatusOK, "audit", u, data)
+	return nil
+}
+
+// counter is one series of a metric, for the operations page.
+type counter struct {
+	Name, Labels string
+	Value        float64
+}
+
+// operationsPage shows webhook intake and, when metrics are wired, the counters of rejected
+// deliveries and Stripe errors since the process started.
+func (d *Dashboard) operationsPage(w http.ResponseWriter, r *http.Request, u *viewer) error {
+	intake, err := d.cfg.Analytics.Intake(r.Context())
+	if err != nil {
+		return fmt.Errorf("intake status: %w", err)
+	}
+	data := map[string]any{"Intake": intake, "Now": d.now(), "RiverUI": d.cfg.RiverUI != nil}
+	if !intake.LastReceivedAt.IsZero() {
+		data["Since"] = d.now().Sub(intake.LastReceivedAt).Round(time.Second).String()
+	}
+	if !intake.OldestPendingAt.IsZero() {
+		data["Lag"] = d.now().Sub(intake.OldestPendingAt).Round(time.Second).String()
+	}
+	if d.cfg.Metrics != nil {
+		families, err := d.cfg.Metrics.Gather()
+		if err != nil {
+			d.log.WarnContext(r.Context(), "gather metrics", "error", err.Error())
+		}
+		var counters []counter
+		for _, mf := range families {
+			name := mf.GetName()
+			if !strings.HasSuffix(name, "webhooks_received_total") && !strings.HasSuffix(name, "webhooks_rejected_total") &&
+				!strings.HasSuffix(name, "stripe_errors_total") && !strings.HasSuffix(name, "webhooks_duplicate_total") {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				counters = append(counters, counter{Name: name, Labels: labels(m), Value: m.GetCounter().GetValue()})
+			}
+		}
+		data["Counters"] = counters
+	}
+	d.render(w, r, http.StatusOK, "operations", u, data)
+	return nil
+}
+
+func labels(m *dto.Metric) string {
+	var parts []string
+	for _, l := range m.GetLabel() {
+		parts = append(parts, l.GetName()+"="+l.GetValue())
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,205 @@
+package dashboard
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// periods are the overview's preset periods, in days.
+var periods = []int{7, 30, 90, 365}
+
+// period is a range of whole UTC days, From to To inclusive.
+type period struct {
+	From, To time.Time // midnights; To is the last day included
+	Days     int       // the preset chosen, 0 for a custom range
+}
+
+// end is the exclusive end of the period.
+func (p period) end() time.Time { return p.To.AddDate(0, 0, 1) }
+
+// FromDate and ToDate are the period as the case list's query parameters.
+func (p period) FromDate() string { return p.From.Format(time.DateOnly) }
+func (p period) ToDate() string   { return p.To.Format(time.DateOnly) }
+
+// parsePeriod reads ?days=N or ?from=YYYY-MM-DD&to=YYYY-MM-DD; the default is the last 30 days,
+// today included.
+func parsePeriod(r *http.Request, now time.Time) (period, error) {
+	q := r.URL.Query()
+	today := now.UTC().Truncate(24 * time.Hour)
+	if q.Get("from") != "" || q.Get("to") != "" {
+		from, err1 := time.Parse(time.DateOnly, q.Get("from"))
+		to, err2 := time.Parse(time.DateOnly, q.Get("to"))
+		if err1 != nil || err2 != nil || to.Before(from) {
+			return period{}, recoup.Errorf(recoup.EINVALID, "the period needs from and to dates (YYYY-MM-DD), from first")
+		}
+		return period{From: from, To: to}, nil
+	}
+	days := 30
+	if v := q.Get("days"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || !slices.Contains(periods, n) {
+			return period{}, recoup.Errorf(recoup.EINVALID, "days must be one of %v", periods)
+		}
+		days = n
+	}
+	return period{From: today.AddDate(0, 0, 1-days), To: today, Days: days}, nil
+}
+
+// bar is one bar of a chart: its label, the value shown, its length from 0 to 1, and the
+// case list behind it.
+type bar struct {
+	Label, Value string
+	Frac         float64
+	Href         string
+}
+
+// chart is a horizontal bar chart, drawn as inline SVG by the template: it needs no script and
+// prints as it shows.
+type chart struct {
+	Title string
+	Bars  []bar
+}
+
+// Height is the SVG's height for the template.
+func (c chart) Height() int { return 28*len(c.Bars) + 4 }
+
+// Y is the top of bar i.
+func (c chart) Y(i int) int { return 28*i + 2 }
+
+// Width is bar's length in the 240-unit plot area, at least 1 so that a non-zero value shows.
+func (b bar) Width() float64 {
+	if b.Frac <= 0 {
+		return 0
+	}
+	return max(1, 240*b.Frac)
+}
+
+// mechanismLabels name what recovered a case for a reader.
+var mechanismLabels = map[recoup.RecoveredBy]string{
+	recoup.ByRecoupRetry: "recoup's retries",
+	recoup.ByCustomer:    "the customer (new card, paid)",
+	recoup.ByStripe:      "Stripe's own retries",
+	recoup.ByOutOfBand:   "marked paid outside Stripe",
+}
+
+// currencyView is one currency's section of the overview.
+type currencyView struct {
+	recoup.CurrencyOverview
+	Mechanisms chart
+	Categories chart
+	// Links to the case lists behind the numbers.
+	LinkFailed, LinkRecovered, LinkActive, LinkLost string
+}
+
+func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, u *viewer) error {
+	p, err := parsePeriod(r, d.now())
+	if err != nil {
+		return err
+	}
+	o, err := d.cfg.Analytics.Overview(r.Context(), p.From, p.end())
+	if err != nil {
+		return fmt.Errorf("overview: %w", err)
+	}
+	link := func(kv ...string) string {
+		return d.prefix + "/cases?" + queryString(append([]string{"from", p.FromDate(), "to", p.ToDate()}, kv...)...)
+	}
+	var views []currencyView
+	for _, c := range o.Currencies {
+		v := currencyView{CurrencyOverview: c, Mechanisms: chart{Title: "Recovered by"}, Categories: chart{Title: "Recovery by decline category"},
+			LinkFailed: link("currency", c.Currency), LinkRecovered: link("currency", c.Currency, "state", string(recoup.StateRecovered)),
+			LinkActive: link("currency", c.Currency, "state", "active"), LinkLost: link("currency", c.Currency, "state", "lost")}
+		for _, by := range []recoup.RecoveredBy{recoup.ByRecoupRetry, recoup.ByCustomer, recoup.ByStripe, recoup.ByOutOfBand} {
+			t := c.ByMechanism[by]
+			v.Mechanisms.Bars = append(v.Mechanisms.Bars, bar{Label: mechanismLabels[by],
+				Value: recoup.Money{Amount: t.Amount, Currency: c.Currency}.String(), Frac: frac(t.Amount, c.Recovered.Amount),
+				Href: link("currency", c.Currency, "state", string(recoup.StateRecovered), "recovered_by", string(by))})
+		}
+		for _, cat := range append([]recoup.Category{recoup.CategoryUnknown}, recoup.Categories...) {
+			t, ok := c.ByCategory[cat]
+			if !ok {
+				continue
+			}
+			v.Categories.Bars = append(v.Categories.Bars, bar{Label: string(cat),
+				Value: fmt.Sprintf("%d of %d (%.0f%%)", t.Recovered.Count, t.Failed.Count, 100*frac(t.Recovered.Count, t.Failed.Count)),
+				Frac:  frac(t.Recovered.Count, t.Failed.Count), Href: link("currency", c.Currency, "category", string(cat))})
+		}
+		views = append(views, v)
+	}
+	ttr := chart{Title: "Time to recovery"}
+	var most int64
+	for _, b := range o.TimeToRecovery {
+		most = max(most, b.Count)
+	}
+	for _, b := range o.TimeToRecovery {
+		ttr.Bars = append(ttr.Bars, bar{Label: b.Label, Value: strconv.FormatInt(b.Count, 10), Frac: frac(b.Count, most)})
+	}
+	var sent int64
+	for _, n := range o.Messages {
+		sent += n
+	}
+	d.render(w, r, http.StatusOK, "overview", u, map[string]any{
+		"Period": p, "Periods": periods, "Currencies": views, "TimeToRecovery": ttr,
+		"Messages": o.Messages, "MessagesTotal": sent,
+	})
+	return nil
+}
+
+func frac(a, b int64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// overviewCSV exports the overview of the period as one row per figure: currency, measure,
+// key (the mechanism, category or bucket, if any), count and amount (in major units).
+func (d *Dashboard) overviewCSV(w http.ResponseWriter, r *http.Request, _ *viewer) error {
+	p, err := parsePeriod(r, d.now())
+	if err != nil {
+		return err
+	}
+	o, err := d.cfg.Analytics.Overview(r.Context(), p.From, p.end())
+	if err != nil {
+		return fmt.Errorf("overview: %w", err)
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="recoup-overview-%s-%s.csv"`, p.FromDate(), p.ToDate()))
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"from", "to", "currency", "measure", "key", "count", "amount"})
+	row := func(cur, measure, key string, t recoup.Tally) {
+		amount := ""
+		if cur != "" {
+			amount = recoup.Money{Amount: t.Amount, Currency: cur}.String()
+		}
+		_ = cw.Write([]string{p.FromDate(), p.ToDate(), cur, measure, key, strconv.FormatInt(t.Count, 10), amount})
+	}
+	for _, c := range o.Currencies {
+		row(c.Currency, "failed", "", c.Failed)
+		row(c.Currency, "recovered", "", c.Recovered)
+		row(c.Currency, "in_recovery", "", c.InRecovery)
+		row(c.Currency, "lost", "", c.Lost)
+		for _, by := range []recoup.RecoveredBy{recoup.ByRecoupRetry, recoup.ByCustomer, recoup.ByStripe, recoup.ByOutOfBand} {
+			row(c.Currency, "recovered_by", string(by), c.ByMechanism[by])
+		}
+		for _, cat := range append([]recoup.Category{recoup.CategoryUnknown}, recoup.Categories...) {
+			if t, ok := c.ByCategory[cat]; ok {
+				row(c.Currency, "category_failed", string(cat), t.Failed)
+				row(c.Currency, "category_recovered", string(cat), t.Recovered)
+			}
+		}
+	}
+	for _, b := range o.TimeToRecovery {
+		row("", "time_to_recovery", b.Label, recoup.Tally{Count: b.Count})
+	}
+	for _, st := range []recoup.MessageStatus{recoup.MessageSent, recoup.MessageFailed, recoup.MessageSkipped, recoup.MessagePending} {
+		row("", "messages", string(st), recoup.Tally{Count: o.Messages[st]})
+	}
+	cw.Flush()
+	return cw.Error()
+}

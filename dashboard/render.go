@@ -1,0 +1,99 @@
+package dashboard
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// page is a parsed page template: the layout plus the page's own "content".
+type page struct{ t *template.Template }
+
+// pageNames are the templates under templates/, each rendered inside layout.html.
+var pageNames = []string{"login", "error", "overview", "cases", "case", "policy", "audit", "operations"}
+
+var funcs = template.FuncMap{
+	"money": func(amount int64, currency string) string {
+		return recoup.Money{Amount: amount, Currency: currency}.String()
+	},
+	"pct": func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
+	"time": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	"date": func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
+	// detail pretty-prints a timeline entry's JSON; html/template escapes the result.
+	"detail": func(raw json.RawMessage) string {
+		var b bytes.Buffer
+		if len(raw) == 0 || json.Indent(&b, raw, "", "  ") != nil {
+			return string(raw)
+		}
+		return b.String()
+	},
+	"allows": func(u *viewer, role string) bool { return u != nil && u.User.Role.Allows(recoup.Role(role)) },
+	"query":  func(kv ...string) template.URL { return template.URL(queryString(kv...)) },
+	"upper":  strings.ToUpper,
+	"invoices": func(n int64) string {
+		if n == 1 {
+			return "1 invoice"
+		}
+		return fmt.Sprintf("%d invoices", n)
+	},
+	"add": func(a int, b float64) float64 { return float64(a) + b },
+}
+
+// queryString encodes key, value pairs as a query string, leaving out empty values.
+func queryString(kv ...string) string {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			v.Set(kv[i], kv[i+1])
+		}
+	}
+	return v.Encode()
+}
+
+func mustParsePages() map[string]*page {
+	pages := make(map[string]*page, len(pageNames))
+	for _, name := range pageNames {
+		t := template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+		pages[name] = &page{t: t}
+	}
+	return pages
+}
+
+// layoutData is what every page's template receives.
+type layoutData struct {
+	Prefix string
+	User   *viewer
+	CSRF   string
+	Active string // the page, for the navigation
+	Data   any
+}
+
+// render executes the page into a buffer first, so a template error becomes a clean 500
+// rather than half a page.
+func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, name string, u *viewer, data any) {
+	ld := layoutData{Prefix: d.prefix, User: u, Active: name, Data: data}
+	if u != nil {
+		ld.CSRF = u.Session.CSRFToken
+	}
+	var b bytes.Buffer
+	if err := d.pages[name].t.ExecuteTemplate(&b, "layout", ld); err != nil {
+		d.log.ErrorContext(r.Context(), "render page", "page", name, "error", err.Error())
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b.Bytes())
+}

@@ -1,0 +1,154 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/sqlite"
+)
+
+// accessEnv is a server whose access and analytics stores are a real SQLite store.
+func accessEnv(t *testing.T) (*env, *sqlite.Store) {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "recoup.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	st := sqlite.NewStore(db, nil)
+	return newEnv(t, func(c *Config) { c.Access, c.Analytics = st, st }), st
+}
+
+// userToken creates a user of the role with an API token and returns the token.
+func userToken(t *testing.T, st *sqlite.Store, email string, role recoup.Role, disabled bool) string {
+	t.Helper()
+	u := recoup.User{Email: email, Role: role, PasswordHash: "unused", Disabled: disabled}
+	if err := st.CreateUser(t.Context(), &u); err != nil {
+		t.Fatal(err)
+	}
+	token := "rcp_" + email
+	h := sha256.Sum256([]byte(token))
+	if err := st.CreateAPIToken(t.Context(), &recoup.APIToken{UserID: u.ID, Name: "test", Hash: hex.EncodeToString(h[:])}); err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+func TestAPIAcceptsUserTokens(t *testing.T) {
+	e, st := accessEnv(t)
+	viewer := userToken(t, st, "viewer@example.com", recoup.RoleViewer, false)
+	gone := userToken(t, st, "gone@example.com", recoup.RoleAdmin, true)
+	for pattern, newReq := range apiRequests(t, e.srv) {
+		for _, tc := range []struct {
+			name, token string
+			want        int
+		}{
+			{"viewer's token", viewer, http.StatusOK},
+			{"admin token", testToken, http.StatusOK},
+			{"disabled user's token", gone, http.StatusUnauthorized},
+			{"unknown token", "rcp_nobody", http.StatusUnauthorized},
+		} {
+			t.Run(pattern+"/"+tc.name, func(t *testing.T) {
+				req := newReq()
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+				if rec := e.do(req); rec.Code != tc.want && !(tc.want == http.StatusOK && rec.Code == http.StatusNotFound) {
+					t.Fatalf("status %d, want %d: %s", rec.Code, tc.want, rec.Body)
+				}
+			})
+		}
+	}
+}
+
+func TestAnalyticsOverviewAPI(t *testing.T) {
+	e, st := accessEnv(t)
+	err := st.Tx(context.Background(), func(tx recoup.Tx) error {
+		for i, state := range []recoup.CaseState{recoup.StateRecovered, recoup.StateScheduled} {
+			c := recoup.Case{InvoiceID: "in_" + string(rune('a'+i)), CustomerID: "cus", Amount: recoup.Money{Amount: 1000, Currency: "eur"},
+				State: state, Category: recoup.CategoryFunds, RecoveredBy: map[bool]recoup.RecoveredBy{true: recoup.ByRecoupRetry}[i == 0],
+				CreatedAt: testNow.Add(-time.Hour), ResolvedAt: testNow}
+			if err := tx.CreateCase(&c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := e.get("/api/v1/analytics/overview", testToken)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	var body struct {
+		From       time.Time `json:"from"`
+		To         time.Time `json:"to"`
+		Currencies []struct {
+			Currency    string       `json:"currency"`
+			Failed      recoup.Tally `json:"failed"`
+			Recovered   recoup.Tally `json:"recovered"`
+			RateByCount float64      `json:"rate_by_count"`
+		} `json:"currencies"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	if len(body.Currencies) != 1 || body.Currencies[0].Failed.Count != 2 || body.Currencies[0].Recovered.Amount != 1000 || body.Currencies[0].RateByCount != 0.5 {
+		t.Fatalf("overview: %s", rec.Body)
+	}
+	if want := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC); !body.From.Equal(want) || !body.To.Equal(time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("default period %v to %v, want the 30 days to today included", body.From, body.To)
+	}
+	for _, q := range []string{"?from=2026-03-02", "?from=2026-03-02&to=2026-03-01", "?from=x&to=y"} {
+		if rec := e.get("/api/v1/analytics/overview"+q, testToken); rec.Code != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", q, rec.Code)
+		}
+	}
+}
+
+func TestDashboardMountedUnderUI(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.Dashboard = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	})
+	if rec := e.get("/ui/cases", ""); rec.Code != http.StatusTeapot {
+		t.Fatalf("/ui/cases: %d, want the dashboard's answer", rec.Code)
+	}
+	if rec := e.get("/", ""); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/ui/" {
+		t.Fatalf("/: %d %q, want a redirect to /ui/", rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+// docs/openapi.yaml documents every API route the server registers.
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	e, _ := accessEnv(t)
+	spec, err := os.ReadFile("../docs/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pattern := range e.srv.apiRoutes {
+		method, path, _ := strings.Cut(pattern, " ")
+		i := strings.Index(string(spec), "\n  "+path+":\n")
+		if i < 0 {
+			t.Errorf("docs/openapi.yaml lacks the path %s", path)
+			continue
+		}
+		rest := "\n" + string(spec[i+len(path)+5:])
+		if end := strings.Index(rest, "\n  /"); end >= 0 {
+			rest = rest[:end]
+		}
+		if !strings.Contains(rest, "\n    "+strings.ToLower(method)+":") {
+			t.Errorf("docs/openapi.yaml lacks %s", pattern)
+		}
+	}
+}
