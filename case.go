@@ -93,19 +93,19 @@ type Action struct {
 
 // Case is the recovery of one unpaid invoice. There is at most one case per invoice.
 type Case struct {
-	ID             int64     `json:"id"`
-	InvoiceID      string    `json:"invoice_id"`
-	CustomerID     string    `json:"customer_id"`
-	SubscriptionID string    `json:"subscription_id,omitempty"`
-	CustomerEmail  string    `json:"customer_email,omitempty"`
+	ID             int64  `json:"id"`
+	InvoiceID      string `json:"invoice_id"`
+	CustomerID     string `json:"customer_id"`
+	SubscriptionID string `json:"subscription_id,omitempty"`
+	CustomerEmail  string `json:"customer_email,omitempty"`
 	// CustomerCountry (ISO 3166-1 alpha-2) and CustomerRegion (state or province) are the
 	// customer's address as Stripe has it: they set the customer's local clock and bank holidays.
-	CustomerCountry string `json:"customer_country,omitempty"`
-	CustomerRegion  string `json:"customer_region,omitempty"`
-	Amount         Money     `json:"amount"`
-	State          CaseState `json:"state"`
-	Category       Category  `json:"category"`
-	LastDecline    *Decline  `json:"last_decline,omitempty"`
+	CustomerCountry string    `json:"customer_country,omitempty"`
+	CustomerRegion  string    `json:"customer_region,omitempty"`
+	Amount          Money     `json:"amount"`
+	State           CaseState `json:"state"`
+	Category        Category  `json:"category"`
+	LastDecline     *Decline  `json:"last_decline,omitempty"`
 	// PaymentMethodID is the payment method of the last failed charge; NewPaymentMethodID is
 	// one the customer (or a card updater) supplied since, which the next retry charges.
 	PaymentMethodID    string      `json:"payment_method_id,omitempty"`
