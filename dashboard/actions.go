@@ -58,7 +58,7 @@ func (d *Dashboard) act(w http.ResponseWriter, r *http.Request, u *viewer, actio
 	if err != nil || id < 1 {
 		return recoup.Errorf(recoup.ENOTFOUND, "no such case")
 	}
-	err = fn(r.Context(), d.now(), id)
+	err = fn(r.Context(), d.dataNow(), id)
 	switch code := recoup.ErrorCode(err); code {
 	case "":
 		d.audit(r, u, action, id, "ok", detail)

@@ -59,12 +59,12 @@ func (d *Dashboard) operationsPage(w http.ResponseWriter, r *http.Request, u *vi
 	if err != nil {
 		return fmt.Errorf("intake status: %w", err)
 	}
-	data := map[string]any{"Intake": intake, "Now": d.now(), "RiverUI": d.cfg.RiverUI != nil}
+	data := map[string]any{"Intake": intake, "Now": d.dataNow(), "RiverUI": d.cfg.RiverUI != nil}
 	if !intake.LastReceivedAt.IsZero() {
-		data["Since"] = d.now().Sub(intake.LastReceivedAt).Round(time.Second).String()
+		data["Since"] = d.dataNow().Sub(intake.LastReceivedAt).Round(time.Second).String()
 	}
 	if !intake.OldestPendingAt.IsZero() {
-		data["Lag"] = d.now().Sub(intake.OldestPendingAt).Round(time.Second).String()
+		data["Lag"] = d.dataNow().Sub(intake.OldestPendingAt).Round(time.Second).String()
 	}
 	if d.cfg.Metrics != nil {
 		families, err := d.cfg.Metrics.Gather()

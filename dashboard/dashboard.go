@@ -62,8 +62,11 @@ type Config struct {
 	// SessionTTL is how long a login lasts; 0 means 12 hours.
 	SessionTTL time.Duration
 	// Now is the clock; nil means time.Now.
-	Now    func() time.Time
-	Logger *slog.Logger
+	Now func() time.Time
+	// DataNow is the time the data is in: overview periods, operator actions, the intake's
+	// lag. nil means Now. Only a simulation (recoup demo) sets it apart.
+	DataNow func() time.Time
+	Logger  *slog.Logger
 }
 
 // Dashboard serves the pages. It is safe for concurrent use.
@@ -71,6 +74,7 @@ type Dashboard struct {
 	cfg     Config
 	prefix  string
 	now     func() time.Time
+	dataNow func() time.Time
 	log     *slog.Logger
 	pages   map[string]*page
 	limiter *limiter
@@ -107,6 +111,10 @@ func New(cfg Config) *Dashboard {
 	}
 	if d.now == nil {
 		d.now = time.Now
+	}
+	d.dataNow = cfg.DataNow
+	if d.dataNow == nil {
+		d.dataNow = d.now
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)

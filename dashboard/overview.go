@@ -98,7 +98,7 @@ type currencyView struct {
 }
 
 func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, u *viewer) error {
-	p, err := parsePeriod(r, d.now())
+	p, err := parsePeriod(r, d.dataNow())
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func frac(a, b int64) float64 {
 // overviewCSV exports the overview of the period as one row per figure: currency, measure,
 // key (the mechanism, category or bucket, if any), count and amount (in major units).
 func (d *Dashboard) overviewCSV(w http.ResponseWriter, r *http.Request, _ *viewer) error {
-	p, err := parsePeriod(r, d.now())
+	p, err := parsePeriod(r, d.dataNow())
 	if err != nil {
 		return err
 	}

@@ -267,18 +267,23 @@ func (s *simulation) loop(horizon time.Time) error {
 		if it.at.After(horizon) {
 			break
 		}
-		s.now = later(it.at, s.now)
-		if it.fn != nil {
-			it.fn()
-		} else {
-			s.runJob(it)
-		}
-		if s.err != nil {
-			return s.err
+		if err := s.step(it); err != nil {
+			return err
 		}
 	}
 	s.tally.unsettledAtEnd()
 	return nil
+}
+
+// step runs one item of the agenda at its time.
+func (s *simulation) step(it *item) error {
+	s.now = later(it.at, s.now)
+	if it.fn != nil {
+		it.fn()
+	} else {
+		s.runJob(it)
+	}
+	return s.err
 }
 
 // runJob runs an engine job as the River worker does, retrying failures with backoff.

@@ -15,6 +15,7 @@ import (
 type CLI struct {
 	Globals
 
+	Demo     DemoCmd     `cmd:"" help:"Try recoup without a Stripe account: a simulated Stripe world in accelerated time, with the dashboard."`
 	Serve    ServeCmd    `cmd:"" help:"Run the service: Stripe webhooks in, recovery cases, retries out."`
 	Migrate  MigrateCmd  `cmd:"" help:"Apply the database migrations (serve also applies them on start)."`
 	Backfill BackfillCmd `cmd:"" help:"Import the invoices already open and failed in the Stripe account."`

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/dashboard"
+	"github.com/recoup-hq/recoup/policy"
+	"github.com/recoup-hq/recoup/sim"
+	"github.com/recoup-hq/recoup/sqlite"
+	"github.com/recoup-hq/recoup/web"
+)
+
+// DemoCmd runs recoup on a simulated Stripe world in accelerated real time, with the dashboard.
+type DemoCmd struct {
+	Listen         string        `name:"listen" env:"RECOUP_LISTEN" default:"127.0.0.1:8080" help:"Where the dashboard listens: a loopback address only."`
+	DayEvery       time.Duration `name:"day-every" default:"5s" help:"Real time per simulated day."`
+	FailuresPerDay int           `name:"failures-per-day" default:"40" help:"About how many renewals fail per simulated day."`
+	World          string        `default:"realistic" help:"The simulated world: ${worlds}."`
+	Seed           uint64        `default:"1" help:"The world's seed."`
+	Dir            string        `help:"Keep the demo's SQLite database in this directory (default: a temporary one, removed on exit)."`
+	PolicyFile     string        `name:"policy" type:"existingfile" help:"A policy file (default: the built-in policy)."`
+}
+
+// demoUser is the demo's administrator.
+const demoUser = "admin@demo.recoup"
+
+// Run starts the simulation and the dashboard and serves until interrupted.
+func (c *DemoCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
+	if !loopback(c.Listen) {
+		return fmt.Errorf("RECOUP_LISTEN %s: the demo listens on a loopback address only (e.g. 127.0.0.1:8080)", c.Listen)
+	}
+	if c.DayEvery < 100*time.Millisecond || c.FailuresPerDay < 1 {
+		return fmt.Errorf("--day-every must be at least 100ms and --failures-per-day at least 1")
+	}
+	pol := policy.Default()
+	if c.PolicyFile != "" {
+		p, err := policy.Load(c.PolicyFile)
+		if err != nil {
+			return err
+		}
+		pol = p
+	}
+	dir := c.Dir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "recoup-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	log := g.Logger()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "recoup-demo.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	start := time.Now().UTC().Truncate(24 * time.Hour)
+	live, err := sim.NewLive(ctx, sim.LiveConfig{World: c.World, Policy: pol, DB: db, Start: start,
+		Speed: float64(24*time.Hour) / float64(c.DayEvery), FailuresPerDay: c.FailuresPerDay, Days: 3 * 365, Seed: c.Seed, Logger: log})
+	if err != nil {
+		return err
+	}
+	// The dashboard reads the simulation's database; its operator actions go through the
+	// simulation (Live), so they run on the simulated clock and job queue.
+	store := sqlite.NewStore(db, func(context.Context, *sql.Tx, []recoup.Job) error {
+		return errors.New("the demo's dashboard store queues no jobs: operator actions go through the simulation")
+	})
+	password := rand.Text()
+	hash, err := dashboard.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	if err := store.CreateUser(ctx, &recoup.User{Email: demoUser, Role: recoup.RoleAdmin, PasswordHash: hash, CreatedAt: time.Now()}); err != nil &&
+		recoup.ErrorCode(err) != recoup.ECONFLICT {
+		return err
+	}
+	d := dashboard.New(dashboard.Config{Store: store, Access: store, Analytics: store, Operator: live, Policy: live.Engine().Policy,
+		SecureCookies: false, Now: time.Now, DataNow: live.Now, Logger: log})
+	srv := web.New(web.Config{Store: store, Intake: noIntake{}, Verifier: noIntake{}, Access: store, Analytics: store,
+		Dashboard: d.Handler(), Logger: log, Now: live.Now})
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("RECOUP_LISTEN %s: %w", c.Listen, err)
+	}
+	hs := srv.HTTPServer(ln.Addr().String())
+	fmt.Fprintf(out, "recoup demo: a simulated Stripe account (world %q), a simulated day every %s, about %d failed renewals a day.\n",
+		c.World, c.DayEvery, c.FailuresPerDay)
+	fmt.Fprintf(out, "dashboard: http://%s/ui/\nlogin:     %s\npassword:  %s\n(Ctrl-C stops the demo)\n", ln.Addr(), demoUser, password)
+	errc := make(chan error, 2)
+	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- live.Run(ctx) }()
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			hs.Close()
+			return err
+		}
+		<-ctx.Done() // the world is done: keep the dashboard up
+	}
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return hs.Shutdown(shutdown)
+}
+
+// noIntake refuses webhooks: the demo's events come from its simulated world.
+type noIntake struct{}
+
+func (noIntake) Ingest(context.Context, time.Time, *recoup.Event) (bool, error) {
+	return false, recoup.Errorf(recoup.EUNAUTHORIZED, "the demo takes no webhooks")
+}
+
+func (noIntake) Verify([]byte, string) (recoup.Event, error) {
+	return recoup.Event{}, recoup.Errorf(recoup.EUNAUTHORIZED, "the demo takes no webhooks")
+}
+
