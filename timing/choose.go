@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -65,12 +66,29 @@ func Candidates(c Case, o Options) []time.Time {
 // discounted by the days it waits, among those whose sampled probability reaches
 // MinProbability. rng drives the sampling; the same seed gives the same choice.
 func Choose(m *Model, rng *rand.Rand, c Case, o Options) Choice {
-	s := m.Sampler(rng)
+	return choose(m, m.Sampler(rng), c, o)
+}
+
+func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 	cands := Candidates(c, o)
 	best, bestU := -1, -1.0
 	var bestP float64
+	// A candidate's score is the sum of its static, day and moment features' sampled weights:
+	// the static part is scored once, the day part once per local date.
+	static := s.sum(staticFeatures(nil, c))
+	days := map[time.Time]float64{}
+	buf := make([]string, 0, 16)
+	names := timeNames{g: group(c.Category), byKey: map[timeKey]string{}}
+	loc := c.loc()
 	for i, t := range cands {
-		p := s.P(Features(c, t))
+		l := t.In(loc)
+		date := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
+		day, ok := days[date]
+		if !ok {
+			day = s.sum(dayFeatures(buf[:0], c, l))
+			days[date] = day
+		}
+		p := phi((static + day + names.score(s, c, t, l.Hour())) / m.Beta)
 		if p < o.MinProbability {
 			continue
 		}
@@ -126,4 +144,42 @@ func (m *Model) signals(fs []string) string {
 		parts = append(parts, fmt.Sprintf("%s %+.2f", s.f[strings.Index(s.f, "|")+1:], s.w))
 	}
 	return "; favoured by " + strings.Join(parts, ", ")
+}
+
+// timeNames builds the moment features' names of one decision once each: a decision scores
+// hundreds of candidates that share a few dozen names.
+type timeNames struct {
+	g     string
+	byKey map[timeKey]string
+}
+
+type timeKey struct {
+	kind   string // a constant: hour, since_failure, since_last, since_message
+	bucket string // a constant bucket name, or the hour
+	hour   int
+}
+
+func (n *timeNames) name(kind, bucket string, hour int) string {
+	k := timeKey{kind, bucket, hour}
+	f, ok := n.byKey[k]
+	if !ok {
+		if kind == "hour" {
+			bucket = strconv.Itoa(hour)
+		}
+		f = n.g + "|" + kind + ":" + bucket
+		n.byKey[k] = f
+	}
+	return f
+}
+
+// score is the sampled score of timeFeatures(c, t, hour), without building the list.
+func (n *timeNames) score(s *Sampler, c Case, t time.Time, hour int) float64 {
+	sum := s.one(n.name("hour", "", hour)) + s.one(n.name("since_failure", sinceBucket(t.Sub(c.FirstFailed), failureBuckets), 0))
+	if !c.LastAttempt.IsZero() {
+		sum += s.one(n.name("since_last", sinceBucket(t.Sub(c.LastAttempt), lastBuckets), 0))
+	}
+	if c.LastMessage.IsZero() || c.LastMessage.After(t) {
+		return sum + s.one(n.name("since_message", "none", 0))
+	}
+	return sum + s.one(n.name("since_message", sinceBucket(t.Sub(c.LastMessage), lastBuckets), 0))
 }

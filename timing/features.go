@@ -38,27 +38,46 @@ var Paydays = []string{"1st", "15th", "25th", "last_business_day", "friday"}
 // crossed with the category, since paydays matter to a card short of funds and hardly to a
 // processing error.
 func Features(c Case, t time.Time) []string {
-	loc := c.Loc
-	if loc == nil {
-		loc = time.UTC
-	}
-	l := t.In(loc)
-	g := group(c.Category)
+	l := t.In(c.loc())
 	out := make([]string, 0, 32)
-	out = append(out, "bias", "cat:"+string(c.Category), "code:"+orNone(c.Code), "brand:"+orNone(strings.ToLower(c.Brand)),
+	out = staticFeatures(out, c)
+	out = timeFeatures(out, c, t, l.Hour())
+	return dayFeatures(out, c, l)
+}
+
+func (c Case) loc() *time.Location {
+	if c.Loc == nil {
+		return time.UTC
+	}
+	return c.Loc
+}
+
+// staticFeatures are those of the card, the decline and the attempt: the same at any time.
+func staticFeatures(out []string, c Case) []string {
+	return append(out, "bias", "cat:"+string(c.Category), "code:"+orNone(c.Code), "brand:"+orNone(strings.ToLower(c.Brand)),
 		"funding:"+orNone(strings.ToLower(c.Funding)), "amount:"+amountBucket(c.Amount, c.Currency),
-		g+"|attempt:"+attemptBucket(c.Charges+1),
-		g+"|hour:"+strconv.Itoa(l.Hour()), g+"|weekday:"+l.Weekday().String()[:3], g+"|dom:"+strconv.Itoa(l.Day()),
-		g+"|since_failure:"+sinceBucket(t.Sub(c.FirstFailed), failureBuckets),
-	)
+		group(c.Category)+"|attempt:"+attemptBucket(c.Charges+1))
+}
+
+// timeFeatures are those of the moment: the local hour and the time since the failure, the last
+// charge and the last message.
+func timeFeatures(out []string, c Case, t time.Time, hour int) []string {
+	g := group(c.Category)
+	out = append(out, g+"|hour:"+strconv.Itoa(hour), g+"|since_failure:"+sinceBucket(t.Sub(c.FirstFailed), failureBuckets))
 	if !c.LastAttempt.IsZero() {
 		out = append(out, g+"|since_last:"+sinceBucket(t.Sub(c.LastAttempt), lastBuckets))
 	}
 	if c.LastMessage.IsZero() || c.LastMessage.After(t) {
-		out = append(out, g+"|since_message:none")
-	} else {
-		out = append(out, g+"|since_message:"+sinceBucket(t.Sub(c.LastMessage), lastBuckets))
+		return append(out, g+"|since_message:none")
 	}
+	return append(out, g+"|since_message:"+sinceBucket(t.Sub(c.LastMessage), lastBuckets))
+}
+
+// dayFeatures are those of the customer's local date l: weekday, day of month, business day,
+// and where it stands against paydays.
+func dayFeatures(out []string, c Case, l time.Time) []string {
+	g := group(c.Category)
+	out = append(out, g+"|weekday:"+l.Weekday().String()[:3], g+"|dom:"+strconv.Itoa(l.Day()))
 	switch {
 	case c.Cal.c != nil && c.Cal.Holiday(l):
 		out = append(out, g+"|day:holiday")
@@ -69,7 +88,7 @@ func Features(c Case, t time.Time) []string {
 	}
 	// Whether each kind of payday has come since the failure: money that was short at the
 	// failure arrives at the next payday, not the one before it.
-	failedDays := civilDays(c.FirstFailed.In(loc), l)
+	failedDays := civilDays(c.FirstFailed.In(l.Location()), l)
 	for i, k := range Paydays {
 		since := daysSincePayday(c.Cal, l, i)
 		passed := "no"

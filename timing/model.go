@@ -131,18 +131,27 @@ func (m *Model) Sampler(rng *rand.Rand) *Sampler {
 }
 
 // P is the success probability of features fs under the sampled weights.
-func (s *Sampler) P(fs []string) float64 {
+func (s *Sampler) P(fs []string) float64 { return phi(s.sum(fs) / s.m.Beta) }
+
+// one is the sampled weight of feature f.
+func (s *Sampler) one(f string) float64 {
+	w, ok := s.drawn[f]
+	if !ok {
+		b := s.m.Weight(f)
+		w = b.Mean + math.Sqrt(b.Var)*s.rng.NormFloat64()
+		s.drawn[f] = w
+	}
+	return w
+}
+
+// sum is the sampled score of features fs, before the link function: scores of disjoint sets
+// of features add up.
+func (s *Sampler) sum(fs []string) float64 {
 	score := 0.0
 	for _, f := range fs {
-		w, ok := s.drawn[f]
-		if !ok {
-			b := s.m.Weight(f)
-			w = b.Mean + math.Sqrt(b.Var)*s.rng.NormFloat64()
-			s.drawn[f] = w
-		}
-		score += w
+		score += s.one(f)
 	}
-	return phi(score / s.m.Beta)
+	return score
 }
 
 // Marshal encodes the model for the store.

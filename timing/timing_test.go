@@ -1,6 +1,7 @@
 package timing
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -233,5 +234,33 @@ func TestChooseRefusesHopelessRetries(t *testing.T) {
 		Remaining: 3, Budget: 4, DailyDiscount: 0.97, MinProbability: 0.05, FirstHour: 8, LastHour: 20})
 	if ch.Retry {
 		t.Errorf("a retry was chosen at p=%.3f for a card that never passes", ch.Sampled)
+	}
+}
+
+// Choose scores candidates by parts (static, day, moment); the sum must be the score of the
+// whole feature list the model learns from.
+func TestChooseScoresTheFeaturesItLearns(t *testing.T) {
+	ny := mustLoc(t, "America/New_York")
+	m := NewModel()
+	rng := rand.New(rand.NewPCG(7, 8))
+	c := Case{Category: recoup.CategoryFunds, Code: "insufficient_funds", Brand: "visa", Funding: "debit", Amount: 2900, Currency: "usd",
+		FirstFailed: time.Date(2026, 3, 2, 9, 0, 0, 0, ny), LastAttempt: time.Date(2026, 3, 3, 9, 0, 0, 0, ny),
+		LastMessage: time.Date(2026, 3, 4, 10, 0, 0, 0, ny), Loc: ny, Cal: CalendarFor("US")}
+	for i := range 300 {
+		m.Update(Features(c, c.FirstFailed.Add(time.Duration(i)*7*time.Hour)), rng.Float64() < 0.3)
+	}
+	for i := range 20 {
+		s := m.Sampler(rand.New(rand.NewPCG(uint64(i), 1)))
+		ch := choose(m, s, c, Options{From: c.FirstFailed.Add(24 * time.Hour), Until: c.FirstFailed.Add(20 * 24 * time.Hour),
+			Remaining: 3, Budget: 4, DailyDiscount: 0.97, MinProbability: 0.01, FirstHour: 6, LastHour: 21})
+		if !ch.Retry {
+			continue
+		}
+		if whole := s.P(Features(c, ch.At)); math.Abs(whole-ch.Sampled) > 1e-12 {
+			t.Fatalf("draw %d: chosen with p=%v, but its features score %v", i, ch.Sampled, whole)
+		}
+		if got := Features(c, ch.At); !slices.Equal(got, ch.Features) {
+			t.Fatalf("draw %d: the choice's features %v differ from Features %v", i, ch.Features, got)
+		}
 	}
 }
