@@ -31,6 +31,12 @@ func (d *Dashboard) actPause(w http.ResponseWriter, r *http.Request, u *viewer) 
 	})
 }
 
+func (d *Dashboard) actApprove(w http.ResponseWriter, r *http.Request, u *viewer) error {
+	return d.act(w, r, u, "approve_final_action", "", func(ctx context.Context, now time.Time, id int64) error {
+		return d.cfg.Operator.Approve(ctx, now, id, u.User.Email)
+	})
+}
+
 func (d *Dashboard) actResume(w http.ResponseWriter, r *http.Request, u *viewer) error {
 	return d.act(w, r, u, "resume", "", func(ctx context.Context, now time.Time, id int64) error {
 		return d.cfg.Operator.Resume(ctx, now, id, u.User.Email)

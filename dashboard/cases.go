@@ -242,6 +242,7 @@ func (d *Dashboard) showCase(w http.ResponseWriter, r *http.Request, u *viewer, 
 		"Replannable": c.State.Active() && c.State != recoup.StateRetrying,
 		"Resolvable":  !c.State.Terminal() && c.State != recoup.StateRetrying,
 		"Paused":      c.State == recoup.StatePaused,
+		"Reviewable":  c.Review == recoup.ReviewPending,
 	})
 	return nil
 }

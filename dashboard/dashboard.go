@@ -37,6 +37,8 @@ type Operator interface {
 	MarkResolved(ctx context.Context, now time.Time, caseID int64, who, why string) error
 	Pause(ctx context.Context, now time.Time, caseID int64, who string) error
 	Resume(ctx context.Context, now time.Time, caseID int64, who string) error
+	// Approve lets a final action that waits for an operator's review run.
+	Approve(ctx context.Context, now time.Time, caseID int64, who string) error
 }
 
 // Config is what the dashboard needs. Store, Access and Analytics are required (the sqlite and
@@ -147,6 +149,7 @@ func (d *Dashboard) routeTable() []route {
 		{"POST", "/cases/{id}/skip-final", recoup.RoleOperator, d.actSkipFinal, false},
 		{"POST", "/cases/{id}/resolve", recoup.RoleOperator, d.actResolve, false},
 		{"POST", "/cases/{id}/pause", recoup.RoleOperator, d.actPause, false},
+		{"POST", "/cases/{id}/approve", recoup.RoleOperator, d.actApprove, false},
 		{"POST", "/cases/{id}/resume", recoup.RoleOperator, d.actResume, false},
 		{"GET", "/policy", recoup.RoleViewer, d.policyPage, false},
 		{"GET", "/audit", recoup.RoleAdmin, d.auditPage, false},

@@ -27,6 +27,7 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 		"POST /ui/cases/search": recoup.RoleViewer, "GET /ui/cases.csv": recoup.RoleViewer, "GET /ui/cases/{id}": recoup.RoleViewer,
 		"GET /ui/policy":            recoup.RoleViewer,
 		"POST /ui/cases/{id}/retry": recoup.RoleOperator, "POST /ui/cases/{id}/skip-final": recoup.RoleOperator,
+		"POST /ui/cases/{id}/approve": recoup.RoleOperator,
 		"POST /ui/cases/{id}/resolve": recoup.RoleOperator, "POST /ui/cases/{id}/pause": recoup.RoleOperator,
 		"POST /ui/cases/{id}/resume": recoup.RoleOperator,
 		"GET /ui/audit":              recoup.RoleAdmin, "GET /ui/operations": recoup.RoleAdmin,
@@ -374,5 +375,55 @@ func TestDisabledUserIsSignedOut(t *testing.T) {
 	}
 	if status, _ := e.anonymous().login(u.Email, password); status != http.StatusUnauthorized {
 		t.Fatalf("login of a disabled user: %d, want 401", status)
+	}
+}
+
+// A final action the policy holds for review is approved from the case page by an operator,
+// and the approval is audited; a case not waiting for review offers no approval.
+func TestApproveFinalAction(t *testing.T) {
+	e := newEnv(t)
+	c := e.cases[0]
+	op := e.as(recoup.RoleOperator)
+	approve := fmt.Sprintf("/ui/cases/%d/approve", c.ID)
+	if _, _, body := op.get(fmt.Sprintf("/ui/cases/%d", c.ID)); strings.Contains(body, approve) {
+		t.Fatalf("a case not under review offers approval:\n%s", body)
+	}
+	if status, _, _ := op.post(approve, nil); status != http.StatusConflict {
+		t.Fatalf("approve a case not under review: %d, want 409", status)
+	}
+	if err := e.store.Tx(t.Context(), func(tx recoup.Tx) error {
+		got, err := tx.Case(c.ID)
+		if err != nil {
+			return err
+		}
+		got.Review = recoup.ReviewPending
+		return tx.UpdateCase(&got)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.store.Case(t.Context(), c.ID)
+	if !got.State.Active() {
+		t.Skipf("seeded case 0 is %s; the test needs an active one", got.State)
+	}
+	if _, _, body := op.get(fmt.Sprintf("/ui/cases/%d", c.ID)); !strings.Contains(body, `action="`+approve+`"`) {
+		t.Fatalf("a case under review does not offer approval:\n%s", body)
+	}
+	if status, _, body := e.as(recoup.RoleViewer).post(approve, nil); status != http.StatusForbidden {
+		t.Fatalf("a viewer approves: %d\n%s", status, body)
+	}
+	if status, _, body := op.post(approve, nil); status != http.StatusSeeOther {
+		t.Fatalf("approve: %d\n%s", status, body)
+	}
+	got, _ = e.store.Case(t.Context(), c.ID)
+	if got.Review != recoup.ReviewApproved || got.ReviewedBy != "operator@example.com" || got.NextAction == nil || got.NextAction.Kind != recoup.ActionFinal {
+		t.Fatalf("approved case: review %q by %q, next %+v", got.Review, got.ReviewedBy, got.NextAction)
+	}
+	entries, _ := e.store.Audit(t.Context(), recoup.AuditFilter{CaseID: c.ID})
+	var actions []string
+	for _, en := range entries {
+		actions = append(actions, en.Action+":"+strings.SplitN(en.Outcome, ":", 2)[0])
+	}
+	if got, want := strings.Join(actions, ","), "approve_final_action:ok,approve_final_action:refused"; got != want {
+		t.Fatalf("audit %s, want %s", got, want)
 	}
 }
