@@ -12,6 +12,7 @@ const (
 	CaseOpened      = "case.opened"       // a payment failed and recovery started
 	CaseRecovered   = "case.recovered"    // the invoice is paid
 	CaseFinalAction = "case.final_action" // recovery gave up and the policy's final action ran
+	CaseGraceEnded  = "case.grace_ended"  // the policy's grace period passed with the invoice unpaid: restrict access
 )
 
 // CaseEvent is one lifecycle event of a case, as delivered to the merchant. ID is stable for

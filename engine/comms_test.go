@@ -361,3 +361,36 @@ func TestCustomerIsReadForTheRenderer(t *testing.T) {
 		})
 	}
 }
+
+// The end of the policy's grace period is announced to the merchant while the invoice is
+// unpaid, and not at all once it is paid.
+func TestGraceEndEmitsItsEvent(t *testing.T) {
+	for _, paid := range []bool{false, true} {
+		h := newHarness(t, campaignPolicy+"grace_period: 5d\n")
+		sink := &eventSink{}
+		h.eng = engine.New(engine.Config{Store: h.store, Gateway: h.gw, Notifier: h.notes, Policy: h.eng.Policy(), Lifecycle: sink})
+		h.gw.failRenewal("in_1", "cus_1", 2500, expired)
+		h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+		h.runDue()
+		if paid {
+			h.advance(24 * time.Hour)
+			h.gw.payByCustomer("in_1", "pm_new")
+			h.ingest("evt_2", "invoice.paid", "in_1", "cus_1")
+		}
+		h.advance(6 * 24 * time.Hour)
+		var types []string
+		var grace recoup.CaseEvent
+		for _, ev := range sink.got {
+			types = append(types, ev.Type)
+			if ev.Type == recoup.CaseGraceEnded {
+				grace = ev
+			}
+		}
+		if got := strings.Contains(strings.Join(types, ","), recoup.CaseGraceEnded); got == paid {
+			t.Fatalf("paid %v: events %v", paid, types)
+		}
+		if !paid && !grace.OccurredAt.Equal(h.caseOf("in_1").FirstFailedAt.Add(5*24*time.Hour)) {
+			t.Errorf("grace ended at %s, want 5 days after the failure", grace.OccurredAt)
+		}
+	}
+}

@@ -26,7 +26,7 @@ func (e *Engine) Lifecycle(ctx context.Context, now time.Time, caseID int64, typ
 		return nil // the sink was configured when the job was queued, and is no more
 	}
 	switch typ {
-	case recoup.CaseOpened, recoup.CaseRecovered, recoup.CaseFinalAction:
+	case recoup.CaseOpened, recoup.CaseRecovered, recoup.CaseFinalAction, recoup.CaseGraceEnded:
 	default:
 		return recoup.Errorf(recoup.EINVALID, "lifecycle event %q of case %d: unknown type", typ, caseID)
 	}
@@ -34,7 +34,16 @@ func (e *Engine) Lifecycle(ctx context.Context, now time.Time, caseID int64, typ
 	if err != nil {
 		return fmt.Errorf("lifecycle event %s of case %d: %w", typ, caseID, err)
 	}
-	if err := e.sink.Emit(ctx, recoup.NewCaseEvent(typ, c)); err != nil {
+	ev := recoup.NewCaseEvent(typ, c)
+	if typ == recoup.CaseGraceEnded {
+		// Queued when the case opened, for the end of the grace period: it matters only if the
+		// invoice is still unpaid then.
+		if c.State == recoup.StateRecovered || c.State == recoup.StateClosed {
+			return nil
+		}
+		ev.OccurredAt = now
+	}
+	if err := e.sink.Emit(ctx, ev); err != nil {
 		return fmt.Errorf("lifecycle event %s of case %d: %w", typ, caseID, err)
 	}
 	return nil

@@ -98,6 +98,11 @@ func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed
 		if err := e.emit(tx, &c, recoup.CaseOpened); err != nil {
 			return Observed{}, err
 		}
+		if grace := e.Policy().For(c.Segment).GracePeriod; grace > 0 && e.sink != nil {
+			if err := tx.Enqueue(recoup.Job{Kind: recoup.JobLifecycle, CaseID: c.ID, Event: recoup.CaseGraceEnded, RunAt: c.FirstFailedAt.Add(grace)}); err != nil {
+				return Observed{}, err
+			}
+		}
 	case err != nil:
 		return Observed{}, err
 	default:
