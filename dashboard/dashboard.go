@@ -28,6 +28,7 @@ import (
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/policy"
+	"github.com/recoup-hq/recoup/web"
 )
 
 // Operator runs the operator actions on cases. engine.Engine implements it.
@@ -256,30 +257,13 @@ type httpError struct {
 
 func (e *httpError) Error() string { return e.message }
 
-// statusOf maps an error to the page's status and the message safe to show.
+// statusOf maps an error to the page's status and the message safe to show: the web layer's
+// mapping of domain error codes, and the dashboard's own refusals.
 func statusOf(err error) (int, string) {
 	if he, ok := errors.AsType[*httpError](err); ok {
 		return he.status, he.message
 	}
-	var status int
-	switch recoup.ErrorCode(err) {
-	case recoup.ENOTFOUND:
-		status = http.StatusNotFound
-	case recoup.EINVALID:
-		status = http.StatusBadRequest
-	case recoup.ECONFLICT:
-		status = http.StatusConflict
-	case recoup.EUNAUTHORIZED:
-		status = http.StatusUnauthorized
-	case recoup.EUNAVAILABLE:
-		status = http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError, "internal error"
-	}
-	if e, ok := errors.AsType[*recoup.Error](err); ok {
-		return status, e.Message
-	}
-	return status, "internal error"
+	return web.Describe(err)
 }
 
 // fail renders err as an error page. Server-side failures are logged (never with customer

@@ -42,6 +42,13 @@ type errorBody struct {
 // internalMessage replaces the text of errors that may hold implementation details.
 const internalMessage = "internal error"
 
+// Describe returns the HTTP status and the message safe to show a client for a domain error,
+// for other packages that serve pages (the dashboard): the mapping lives here only.
+func Describe(err error) (status int, message string) {
+	status, _, message = describe(err)
+	return status, message
+}
+
 // describe returns the status, code and client-facing message for err. This is the one place
 // where domain error codes become HTTP statuses.
 func describe(err error) (status int, code, message string) {
