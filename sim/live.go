@@ -146,7 +146,6 @@ func (l *Live) Resume(ctx context.Context, _ time.Time, caseID int64, who string
 	return l.act(func(now time.Time) error { return l.s.eng.Resume(ctx, now, caseID, who) })
 }
 
-
 // Approve is engine.Approve at the simulated time.
 func (l *Live) Approve(ctx context.Context, _ time.Time, caseID int64, who string) error {
 	return l.act(func(now time.Time) error { return l.s.eng.Approve(ctx, now, caseID, who) })

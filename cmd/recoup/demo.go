@@ -127,4 +127,3 @@ func (noIntake) Ingest(context.Context, time.Time, *recoup.Event) (bool, error) 
 func (noIntake) Verify([]byte, string) (recoup.Event, error) {
 	return recoup.Event{}, recoup.Errorf(recoup.EUNAUTHORIZED, "the demo takes no webhooks")
 }
-
