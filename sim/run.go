@@ -340,9 +340,10 @@ type countingGateway struct {
 }
 
 func (g countingGateway) Pay(ctx context.Context, req recoup.PayRequest) (recoup.PayResult, error) {
+	inv := g.sim.tally.open[req.InvoiceID]
 	res, err := g.World.Pay(ctx, req)
 	if err == nil {
-		g.sim.tally.attempt(req.InvoiceID, res.Paid)
+		g.sim.tally.attempt(inv, res.Paid)
 	}
 	return res, err
 }
@@ -354,9 +355,10 @@ type countingNotifier struct {
 }
 
 func (n countingNotifier) Send(ctx context.Context, m recoup.Message) error {
+	inv := n.sim.tally.open[m.InvoiceID]
 	err := n.World.Send(ctx, m)
 	if err == nil {
-		n.sim.tally.message(m.InvoiceID)
+		n.sim.tally.message(inv)
 	}
 	return err
 }

@@ -160,6 +160,16 @@ func TestRunMeasuresTheEngine(t *testing.T) {
 	if s.Attempts != 120 || s.RetrySuccessRate != 50 || s.AttemptsPerRecovery != 2 {
 		t.Fatalf("attempts %d, success %.1f%%, per recovery %.2f", s.Attempts, s.RetrySuccessRate, s.AttemptsPerRecovery)
 	}
+	// Every charge and message counts in its invoice's category, the charge that pays (and so
+	// settles the invoice inside the call) included.
+	var attempts, messages int
+	for _, c := range s.Categories {
+		attempts += c.Attempts
+		messages += c.MessagesSent
+	}
+	if attempts != s.Attempts || messages != s.MessagesSent {
+		t.Fatalf("categories count %d attempts and %d messages, the run %d and %d", attempts, messages, s.Attempts, s.MessagesSent)
+	}
 	if s.MedianDaysToRecovery < 2 || s.MedianDaysToRecovery > 4 || s.ByMechanism[sim.ByRetry].Invoices != 60 {
 		t.Fatalf("median %.2f days, mechanisms %+v", s.MedianDaysToRecovery, s.ByMechanism)
 	}

@@ -40,6 +40,7 @@ type tally struct {
 }
 
 type openInvoice struct {
+	resolved           bool // the world has settled it (a charge may do so inside the call)
 	f                  Failure
 	attempts, messages int
 }
@@ -109,6 +110,7 @@ func (t *tally) resolved(o Outcome) error {
 		return fmt.Errorf("world resolved invoice %s, which is not open (unknown or resolved twice)", o.InvoiceID)
 	}
 	delete(t.open, o.InvoiceID)
+	inv.resolved = true
 	f := inv.f
 	cat := t.category(f.Category)
 	cat.attempts += inv.attempts
@@ -160,20 +162,30 @@ func (t *tally) resolved(o Outcome) error {
 	return nil
 }
 
-func (t *tally) attempt(invoiceID string, paid bool) {
+// attempt counts a charge of the invoice. The world may settle the invoice inside the call
+// that charges it (a charge that pays resolves it at once), so the caller takes the open
+// invoice before the call and passes it here: the charge counts in its category either way.
+func (t *tally) attempt(inv *openInvoice, paid bool) {
 	t.attempts++
 	if paid {
 		t.charged++
 	}
-	if inv := t.open[invoiceID]; inv != nil {
+	if inv != nil {
 		inv.attempts++
+		if inv.resolved {
+			t.category(inv.f.Category).attempts++
+		}
 	}
 }
 
-func (t *tally) message(invoiceID string) {
+// message counts a message about the invoice, taken before the send as for attempt.
+func (t *tally) message(inv *openInvoice) {
 	t.messages++
-	if inv := t.open[invoiceID]; inv != nil {
+	if inv != nil {
 		inv.messages++
+		if inv.resolved {
+			t.category(inv.f.Category).messages++
+		}
 	}
 }
 
