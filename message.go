@@ -38,6 +38,16 @@ type Message struct {
 	Error      string        `json:"error,omitempty"`
 	CreatedAt  time.Time     `json:"created_at"`
 	SentAt     time.Time     `json:"sent_at,omitzero"`
+
+	// Personalization by a language model (off by default), fixed when the message is recorded
+	// so a retried send reuses it. Generated: Subject, Text and HTML are the model's words.
+	// Fallback (a kind, e.g. "timeout", "placeholder") and FallbackReason say why the template
+	// was sent instead. Generation is the model's raw output and Model its name, for the audit.
+	Generated      bool   `json:"generated,omitempty"`
+	Fallback       string `json:"fallback,omitempty"`
+	FallbackReason string `json:"fallback_reason,omitempty"`
+	Generation     string `json:"generation,omitempty"`
+	Model          string `json:"model,omitempty"`
 }
 
 // IdempotencyKey identifies the message to channels that deduplicate (an outgoing webhook's id,
