@@ -50,6 +50,10 @@ type Config struct {
 	Logger    *slog.Logger
 	// ReconcileWindow is how far back the first reconciliation looks (Stripe keeps 30 days).
 	ReconcileWindow time.Duration
+
+	// Personalizer, optional (off by default), rewrites messages with a language model when
+	// the Renderer is also a Rewriter.
+	Personalizer Personalizer
 }
 
 // Engine runs recovery cases. It is safe for concurrent use, and several engines (in several
@@ -68,6 +72,8 @@ type Engine struct {
 	log       *slog.Logger
 	window    time.Duration
 	learner   learner
+
+	personalizer Personalizer // rewrites messages with a language model; nil: off
 }
 
 // New returns an engine. Store, Gateway and Policy are required.
@@ -82,6 +88,7 @@ func New(cfg Config) *Engine {
 	if e.window <= 0 {
 		e.window = 72 * time.Hour
 	}
+	e.personalizer = cfg.Personalizer
 	e.policy.Store(cfg.Policy)
 	return e
 }

@@ -72,7 +72,11 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 	if err != nil {
 		return fmt.Errorf("message %d of case %d: %w", step, caseID, err)
 	}
-	m, send, err := e.recordMessage(ctx, now, caseID, step, st, inv, cus)
+	gen, err := e.personalize(ctx, now, c, inv, cus, step, st)
+	if err != nil {
+		return err
+	}
+	m, send, err := e.recordMessage(ctx, now, caseID, step, st, inv, cus, gen)
 	if err != nil || !send {
 		return err
 	}
@@ -93,7 +97,7 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 func messaging(s recoup.CaseState) bool { return s.Active() || s == recoup.StateExhausted }
 
 // recordMessage records the step as pending, rendered, and reports whether to send it now.
-func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64, step int, st policy.Step, inv recoup.Invoice, cus recoup.Customer) (recoup.Message, bool, error) {
+func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64, step int, st policy.Step, inv recoup.Invoice, cus recoup.Customer, gen *Personalization) (recoup.Message, bool, error) {
 	var (
 		m    recoup.Message
 		send bool
@@ -145,7 +149,7 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 			}
 			return e.planMessage(tx, &c, now, step+1)
 		}
-		m, err = e.render(c, inv, cus, step, st, now)
+		m, err = e.render(c, inv, cus, step, st, now, gen)
 		var why string
 		switch {
 		case recoup.ErrorCode(err) == recoup.EINVALID:
@@ -172,6 +176,13 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 				return err
 			}
 			return e.planMessage(tx, &c, now, step+1)
+		}
+		if m.Fallback != "" {
+			// The audit of personalization: the template is sent, and the timeline says why.
+			if err := note(tx, &c, now, recoup.EntryMessage, fmt.Sprintf("message %d (%s) written from the template: %s", step, st.Template, m.FallbackReason),
+				map[string]any{"step": step, "fallback": m.Fallback, "reason": m.FallbackReason, "model": m.Model}); err != nil {
+				return err
+			}
 		}
 		send = true
 		return nil
@@ -213,7 +224,7 @@ func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Mess
 		if err := tx.UpdateMessage(&m); err != nil {
 			return err
 		}
-		if err := note(tx, &c, now, recoup.EntryMessage, summary, map[string]any{"step": m.Step, "channel": m.Channel, "template": m.Template, "tone": m.Tone, "status": m.Status}); err != nil {
+		if err := note(tx, &c, now, recoup.EntryMessage, summary, map[string]any{"step": m.Step, "channel": m.Channel, "template": m.Template, "tone": m.Tone, "status": m.Status, "generated": m.Generated}); err != nil {
 			return err
 		}
 		return e.planMessage(tx, &c, now, m.Step+1)

@@ -51,6 +51,20 @@ func (c *Campaign) Render(d engine.Draft) (engine.Content, error) {
 	if err != nil {
 		return engine.Content{}, err
 	}
+	in := c.input(d)
+	in.UpdateURL, in.UnsubscribeURL = update, unsub
+	out, err := c.Set.Render(in)
+	if err != nil {
+		return engine.Content{}, err
+	}
+	if d.Channel != "email" {
+		out.HTML = "" // only email shows HTML; the webhook carries the text
+	}
+	return engine.Content{Subject: out.Subject, Text: out.Text, HTML: out.HTML}, nil
+}
+
+// input is the Input of a draft, without its links.
+func (c *Campaign) input(d engine.Draft) Input {
 	p := Profile{FirstName: firstName(d.Customer.Name)}
 	if p.FirstName == "" {
 		p.FirstName = firstName(d.Invoice.CustomerName)
@@ -65,16 +79,8 @@ func (c *Campaign) Render(d engine.Draft) (engine.Content, error) {
 	if d.Case.LastDecline != nil && d.Case.LastDecline.Code == "authentication_required" {
 		cat = recoup.CategoryAuthentication
 	}
-	out, err := c.Set.Render(Input{
+	return Input{
 		Template: d.Template, Tone: d.Tone, Locale: p.Locale, Category: cat, FirstName: p.FirstName,
-		Amount: d.Case.Amount, InvoiceID: d.Case.InvoiceID, Step: d.Step, UpdateURL: update, UnsubscribeURL: unsub,
-		FinalAt: d.FinalAt, Location: c.Location,
-	})
-	if err != nil {
-		return engine.Content{}, err
+		Amount: d.Case.Amount, InvoiceID: d.Case.InvoiceID, Step: d.Step, FinalAt: d.FinalAt, Location: c.Location,
 	}
-	if d.Channel != "email" {
-		out.HTML = "" // only email shows HTML; the webhook carries the text
-	}
-	return engine.Content{Subject: out.Subject, Text: out.Text, HTML: out.HTML}, nil
 }

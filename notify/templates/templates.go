@@ -211,6 +211,16 @@ type layout struct {
 
 // Render writes the message for in.
 func (s *Set) Render(in Input) (Content, error) {
+	l, lay, err := s.words(in)
+	if err != nil {
+		return Content{}, err
+	}
+	return l.execute(lay)
+}
+
+// words writes everything around the layouts for in: subject, paragraphs, greeting, button,
+// sign-off and footer.
+func (s *Set) words(in Input) (*locale, layout, error) {
 	l := s.pick(in.Locale)
 	d := Data{
 		FirstName: in.FirstName, Amount: FormatMoney(in.Amount), InvoiceID: in.InvoiceID, CategoryCode: in.Category,
@@ -231,26 +241,31 @@ func (s *Set) Render(in Input) (Content, error) {
 		cat = string(recoup.CategoryUnknown)
 	}
 	if d.Category, err = l.exec("category/"+cat, d); err != nil {
-		return Content{}, err
+		return nil, layout{}, err
 	}
 	subject, err := l.first(d, "subject", in.Template, in.Tone)
 	if err != nil {
-		return Content{}, err
+		return nil, layout{}, err
 	}
 	body, err := l.first(d, "body", in.Template, in.Tone)
 	if err != nil {
-		return Content{}, err
+		return nil, layout{}, err
 	}
 	lay := layout{Lang: l.name, Subject: oneLine(subject), Paragraphs: paragraphs(body), UpdateURL: in.UpdateURL,
 		UnsubscribeURL: in.UnsubscribeURL, Brand: s.brand}
 	for name, dst := range map[string]*string{"greeting": &lay.Greeting, "cta": &lay.CTA, "signoff": &lay.Signoff,
 		"support": &lay.Support, "footer": &lay.Footer, "unsubscribe": &lay.Unsubscribe} {
 		if *dst, err = l.exec(name, d); err != nil {
-			return Content{}, err
+			return nil, layout{}, err
 		}
 		*dst = strings.TrimSpace(*dst)
 	}
 	lay.SignoffLines = strings.Split(lay.Signoff, "\n")
+	return l, lay, nil
+}
+
+// execute runs the locale's layouts.
+func (l *locale) execute(lay layout) (Content, error) {
 	var text, html bytes.Buffer
 	if err := l.text.Execute(&text, lay); err != nil {
 		return Content{}, recoup.Errorf(recoup.EINVALID, "templates: %s/email.txt: %w", l.name, err)
