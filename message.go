@@ -50,6 +50,10 @@ type Message struct {
 	Model          string `json:"model,omitempty"`
 }
 
+// StepConfirmation is the Step of a case's "payment received" message: not a campaign step (a
+// policy has far fewer), it shares the one-message-per-case-and-step guarantee.
+const StepConfirmation = 10000
+
 // IdempotencyKey identifies the message to channels that deduplicate (an outgoing webhook's id,
 // an email's Message-ID).
 func (m *Message) IdempotencyKey() string {

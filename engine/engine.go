@@ -54,6 +54,9 @@ type Config struct {
 	// Personalizer, optional (off by default), rewrites messages with a language model when
 	// the Renderer is also a Rewriter.
 	Personalizer Personalizer
+	// Confirmation, optional, is the channel of a "payment received" message sent once when a
+	// case is recovered (template payment_received); "" sends none.
+	Confirmation string
 }
 
 // Engine runs recovery cases. It is safe for concurrent use, and several engines (in several
@@ -74,6 +77,7 @@ type Engine struct {
 	learner   learner
 
 	personalizer Personalizer // rewrites messages with a language model; nil: off
+	confirmation string       // the channel of the "payment received" message; "": none
 }
 
 // New returns an engine. Store, Gateway and Policy are required.
@@ -88,7 +92,7 @@ func New(cfg Config) *Engine {
 	if e.window <= 0 {
 		e.window = 72 * time.Hour
 	}
-	e.personalizer = cfg.Personalizer
+	e.personalizer, e.confirmation = cfg.Personalizer, cfg.Confirmation
 	e.policy.Store(cfg.Policy)
 	return e
 }

@@ -49,6 +49,9 @@ func nextApplying(steps []policy.Step, i int, cat recoup.Category) int {
 // without an answer (a crash) is marked failed rather than risk a duplicate. Messages stop as
 // soon as the invoice is paid or the case is closed.
 func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step int) error {
+	if step == recoup.StepConfirmation {
+		return e.confirm(ctx, now, caseID)
+	}
 	c, err := e.store.Case(ctx, caseID)
 	if err != nil {
 		return fmt.Errorf("message %d of case %d: %w", step, caseID, err)
@@ -76,13 +79,18 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 	if err != nil {
 		return err
 	}
-	m, send, err := e.recordMessage(ctx, now, caseID, step, st, inv, cus, gen)
+	m, send, err := e.recordMessage(ctx, now, caseID, step, st, inv, cus, gen, messaging)
 	if err != nil || !send {
 		return err
 	}
+	return e.deliver(ctx, now, p.Observing(), m)
+}
+
+// deliver hands a recorded message to its channel and records the answer.
+func (e *Engine) deliver(ctx context.Context, now time.Time, observing bool, m recoup.Message) error {
 	var sendErr error
 	switch {
-	case p.Observing():
+	case observing:
 		sendErr = errObserveOnly
 	case e.notifier == nil:
 		sendErr = errNoChannel
@@ -97,7 +105,8 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 func messaging(s recoup.CaseState) bool { return s.Active() || s == recoup.StateExhausted }
 
 // recordMessage records the step as pending, rendered, and reports whether to send it now.
-func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64, step int, st policy.Step, inv recoup.Invoice, cus recoup.Customer, gen *Personalization) (recoup.Message, bool, error) {
+// inState says in which case states the message is still wanted (messaging for the campaign).
+func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64, step int, st policy.Step, inv recoup.Invoice, cus recoup.Customer, gen *Personalization, inState func(recoup.CaseState) bool) (recoup.Message, bool, error) {
 	var (
 		m    recoup.Message
 		send bool
@@ -107,7 +116,7 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 		if err != nil {
 			return err
 		}
-		if !messaging(c.State) {
+		if !inState(c.State) {
 			return nil
 		}
 		msgs, err := tx.Messages(caseID)
@@ -248,6 +257,9 @@ func placeholder(c recoup.Case, step int, st policy.Step, now time.Time) recoup.
 		subject = "Your payment failed"
 	}
 	text := fmt.Sprintf("We could not collect your payment of %s for invoice %s. Please update your payment method or pay the invoice.", c.Amount, c.InvoiceID)
+	if st.Template == TemplatePaymentReceived {
+		subject, text = "Payment received: thank you", fmt.Sprintf("We have received your payment of %s for invoice %s. Thank you.", c.Amount, c.InvoiceID)
+	}
 	return recoup.Message{CaseID: c.ID, InvoiceID: c.InvoiceID, CustomerID: c.CustomerID, Step: step, Channel: st.Channel,
 		Template: st.Template, Tone: st.Tone, To: c.CustomerEmail, Subject: subject, Text: text, Status: recoup.MessagePending, CreatedAt: now}
 }

@@ -38,6 +38,8 @@ type CommsFlags struct {
 	BrandLogo    string `name:"brand-logo-url" env:"RECOUP_BRAND_LOGO_URL" help:"https URL of the logo shown in emails."`
 	BrandAccent  string `name:"brand-accent" env:"RECOUP_BRAND_ACCENT" help:"Button colour in emails, #rrggbb."`
 	BrandSupport string `name:"brand-support-email" env:"RECOUP_BRAND_SUPPORT_EMAIL" help:"Support address shown in messages and used as Reply-To."`
+
+	Confirmation bool `name:"confirmation" env:"RECOUP_CONFIRMATION" help:"Email a 'payment received' message once when a case is recovered, to customers recoup wrote to about it. Needs email."`
 }
 
 // comms is the wired customer-communication parts; a nil field is not configured.
@@ -46,6 +48,8 @@ type comms struct {
 	renderer engine.Renderer
 	sink     recoup.EventSink
 	links    *web.LinksConfig
+	// confirmation is the channel of the "payment received" message; "": none.
+	confirmation string
 }
 
 // validate checks the settings together. Error messages never include a secret.
@@ -75,6 +79,9 @@ func (f *CommsFlags) validate() error {
 		if !strings.HasPrefix(f.PublicURL, "https://") && !strings.HasPrefix(f.PublicURL, "http://127.0.0.1") && !strings.HasPrefix(f.PublicURL, "http://localhost") {
 			return fmt.Errorf("RECOUP_PUBLIC_URL must be an https URL, got %q", f.PublicURL)
 		}
+	}
+	if f.Confirmation && !emailOn {
+		return fmt.Errorf("RECOUP_CONFIRMATION needs email (RECOUP_SMTP_URL): the confirmation is an email")
 	}
 	if (f.OutgoingWebhookURL == "") != (f.OutgoingWebhookSecret == "") {
 		return fmt.Errorf("RECOUP_OUTGOING_WEBHOOK_URL and RECOUP_OUTGOING_WEBHOOK_SECRET go together")
@@ -118,6 +125,9 @@ func (f *CommsFlags) build(pol *policy.Policy, portal web.Portal, clock func() t
 			return out, fmt.Errorf("email: %w", err)
 		}
 		channels["email"] = sender
+		if f.Confirmation {
+			out.confirmation = "email"
+		}
 	}
 	if f.OutgoingWebhookURL != "" {
 		cfg := webhook.Config{URL: f.OutgoingWebhookURL, Secret: f.OutgoingWebhookSecret, Now: clock}
@@ -143,5 +153,5 @@ func (cm comms) describe() []any {
 	if r, ok := cm.notifier.(*notify.Router); ok {
 		channels = r.Channels()
 	}
-	return []any{"channels", channels, "templates", cm.renderer != nil, "link_pages", cm.links != nil, "lifecycle_events", cm.sink != nil}
+	return []any{"channels", channels, "templates", cm.renderer != nil, "link_pages", cm.links != nil, "lifecycle_events", cm.sink != nil, "confirmation", cm.confirmation != ""}
 }

@@ -47,6 +47,17 @@ func TestCommsFlagsBuild(t *testing.T) {
 			t.Errorf("links %+v", cm.links)
 		}
 	})
+	t.Run("confirmation", func(t *testing.T) {
+		f := fullComms()
+		cm, err := f.build(policy.Default(), nopPortal{}, time.Now)
+		if err != nil || cm.confirmation != "" {
+			t.Fatalf("off by default: %q %v", cm.confirmation, err)
+		}
+		f.Confirmation = true
+		if cm, err = f.build(policy.Default(), nopPortal{}, time.Now); err != nil || cm.confirmation != "email" {
+			t.Fatalf("on: %q %v", cm.confirmation, err)
+		}
+	})
 	t.Run("webhook only", func(t *testing.T) {
 		f := CommsFlags{OutgoingWebhookURL: "https://app.acme.example/h", OutgoingWebhookSecret: "webhook-secret-0123456789"}
 		cm, err := f.build(policy.Default(), nopPortal{}, time.Now)
@@ -67,6 +78,7 @@ func TestCommsFlagsRefused(t *testing.T) {
 		"a bad SMTP URL":               func(f *CommsFlags) { f.SMTPURL = "http://smtp-password-123@smtp.acme.example" },
 		"a bad accent colour":          func(f *CommsFlags) { f.BrandAccent = "red" },
 		"a webhook over http":          func(f *CommsFlags) { f.OutgoingWebhookURL = "http://app.acme.example/h" },
+		"a confirmation without email": func(f *CommsFlags) { f.SMTPURL, f.Confirmation = "", true },
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := fullComms()
