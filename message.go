@@ -43,6 +43,10 @@ type Message struct {
 	// so a retried send reuses it. Generated: Subject, Text and HTML are the model's words.
 	// Fallback (a kind, e.g. "timeout", "placeholder") and FallbackReason say why the template
 	// was sent instead. Generation is the model's raw output and Model its name, for the audit.
+	// NoticeID is set, and CaseID zero, on the message of a Notice (a message outside any
+	// case: a card expiring, an invoice reminder); it is not stored with messages.
+	NoticeID int64 `json:"notice_id,omitempty"`
+
 	Generated      bool   `json:"generated,omitempty"`
 	Fallback       string `json:"fallback,omitempty"`
 	FallbackReason string `json:"fallback_reason,omitempty"`
@@ -57,6 +61,9 @@ const StepConfirmation = 10000
 // IdempotencyKey identifies the message to channels that deduplicate (an outgoing webhook's id,
 // an email's Message-ID).
 func (m *Message) IdempotencyKey() string {
+	if m.NoticeID != 0 {
+		return noticeKey(m.NoticeID)
+	}
 	return fmt.Sprintf("recoup-case-%d-%s-message-%d", m.CaseID, m.InvoiceID, m.Step)
 }
 

@@ -117,6 +117,15 @@ type Tx interface {
 	// Suppression returns the customer's suppression on the channel; ENOTFOUND if there is none.
 	Suppression(customerID, channel string) (Suppression, error)
 
+	// InsertNotice stores n, setting its ID; ECONFLICT if a notice of its Kind and Key exists.
+	InsertNotice(n *Notice) error
+	// UpdateNotice saves the recipient, content, status, error and send time of a notice.
+	UpdateNotice(n *Notice) error
+	// NoticeByKey returns the notice of the kind and key; ENOTFOUND if there is none.
+	NoticeByKey(kind, key string) (Notice, error)
+	// Notice returns the notice; ENOTFOUND if there is none.
+	Notice(id int64) (Notice, error)
+
 	// Enqueue adds jobs to the transaction.
 	Enqueue(jobs ...Job) error
 
