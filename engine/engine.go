@@ -57,6 +57,8 @@ type Config struct {
 	// Confirmation, optional, is the channel of a "payment received" message sent once when a
 	// case is recovered (template payment_received); "" sends none.
 	Confirmation string
+	// Notices configures the messages outside any case (card expiring, invoice reminders).
+	Notices NoticeConfig
 }
 
 // Engine runs recovery cases. It is safe for concurrent use, and several engines (in several
@@ -78,6 +80,7 @@ type Engine struct {
 
 	personalizer Personalizer // rewrites messages with a language model; nil: off
 	confirmation string       // the channel of the "payment received" message; "": none
+	notices      NoticeConfig
 }
 
 // New returns an engine. Store, Gateway and Policy are required.
@@ -92,7 +95,7 @@ func New(cfg Config) *Engine {
 	if e.window <= 0 {
 		e.window = 72 * time.Hour
 	}
-	e.personalizer, e.confirmation = cfg.Personalizer, cfg.Confirmation
+	e.personalizer, e.confirmation, e.notices = cfg.Personalizer, cfg.Confirmation, cfg.Notices
 	e.policy.Store(cfg.Policy)
 	return e
 }

@@ -20,6 +20,8 @@ var Handled = []string{
 	"payment_method.attached",
 	"payment_method.automatically_updated",
 	"customer.updated",
+	"customer.source.expiring", // pre-dunning
+	"invoice.upcoming",         // pre-dunning
 }
 
 func handled(eventType string) bool {

@@ -57,6 +57,12 @@ type Draft struct {
 	// when no final action is planned yet.
 	FinalAt time.Time
 	Now     time.Time
+
+	// NoticeID is set on the draft of a notice (a message outside any case): Case then holds
+	// only the customer, subscription, address and amount, and the links name the notice.
+	NoticeID int64
+	// DueAt is the date a notice is about: the renewal, the invoice's due date.
+	DueAt time.Time
 }
 
 // Content is a rendered message.

@@ -40,6 +40,7 @@ type CommsFlags struct {
 	BrandSupport string `name:"brand-support-email" env:"RECOUP_BRAND_SUPPORT_EMAIL" help:"Support address shown in messages and used as Reply-To."`
 
 	Confirmation bool `name:"confirmation" env:"RECOUP_CONFIRMATION" help:"Email a 'payment received' message once when a case is recovered, to customers recoup wrote to about it. Needs email."`
+	CardExpiring bool `name:"card-expiry-notices" env:"RECOUP_CARD_EXPIRY_NOTICES" help:"Email a notice when the card a subscription's next renewal charges expires before it (pre-dunning; events customer.source.expiring and invoice.upcoming). Needs email."`
 }
 
 // comms is the wired customer-communication parts; a nil field is not configured.
@@ -50,6 +51,7 @@ type comms struct {
 	links    *web.LinksConfig
 	// confirmation is the channel of the "payment received" message; "": none.
 	confirmation string
+	notices      engine.NoticeConfig
 }
 
 // validate checks the settings together. Error messages never include a secret.
@@ -82,6 +84,9 @@ func (f *CommsFlags) validate() error {
 	}
 	if f.Confirmation && !emailOn {
 		return fmt.Errorf("RECOUP_CONFIRMATION needs email (RECOUP_SMTP_URL): the confirmation is an email")
+	}
+	if f.CardExpiring && !emailOn {
+		return fmt.Errorf("RECOUP_CARD_EXPIRY_NOTICES needs email (RECOUP_SMTP_URL): the notice is an email")
 	}
 	if (f.OutgoingWebhookURL == "") != (f.OutgoingWebhookSecret == "") {
 		return fmt.Errorf("RECOUP_OUTGOING_WEBHOOK_URL and RECOUP_OUTGOING_WEBHOOK_SECRET go together")
@@ -119,7 +124,12 @@ func (f *CommsFlags) build(pol *policy.Policy, portal web.Portal, clock func() t
 	if f.SMTPURL != "" {
 		cfg, _ := email.ParseURL(f.SMTPURL) // validated above
 		cfg.Insecure, cfg.From, cfg.ReplyTo, cfg.UnsubscribeMailto, cfg.Now = f.SMTPInsecure, f.EmailFrom, f.BrandSupport, f.Unsubscribe, clock
-		cfg.Unsubscribe = func(m recoup.Message) (string, error) { return links.UnsubscribeURL(m.CaseID, clock()) }
+		cfg.Unsubscribe = func(m recoup.Message) (string, error) {
+			if m.NoticeID != 0 {
+				return links.NoticeUnsubscribeURL(m.NoticeID, clock())
+			}
+			return links.UnsubscribeURL(m.CaseID, clock())
+		}
 		sender, err := email.New(cfg)
 		if err != nil {
 			return out, fmt.Errorf("email: %w", err)
@@ -128,11 +138,17 @@ func (f *CommsFlags) build(pol *policy.Policy, portal web.Portal, clock func() t
 		if f.Confirmation {
 			out.confirmation = "email"
 		}
+		out.notices = engine.NoticeConfig{Channel: "email", CardExpiring: f.CardExpiring}
 	}
 	if f.OutgoingWebhookURL != "" {
 		cfg := webhook.Config{URL: f.OutgoingWebhookURL, Secret: f.OutgoingWebhookSecret, Now: clock}
 		if links != nil {
-			cfg.UpdateURL = func(m recoup.Message) (string, error) { return links.UpdateURL(m.CaseID, clock()) }
+			cfg.UpdateURL = func(m recoup.Message) (string, error) {
+				if m.NoticeID != 0 {
+					return links.NoticeUpdateURL(m.NoticeID, clock())
+				}
+				return links.UpdateURL(m.CaseID, clock())
+			}
 		}
 		hook, err := webhook.New(cfg)
 		if err != nil {
@@ -153,5 +169,5 @@ func (cm comms) describe() []any {
 	if r, ok := cm.notifier.(*notify.Router); ok {
 		channels = r.Channels()
 	}
-	return []any{"channels", channels, "templates", cm.renderer != nil, "link_pages", cm.links != nil, "lifecycle_events", cm.sink != nil, "confirmation", cm.confirmation != ""}
+	return []any{"channels", channels, "templates", cm.renderer != nil, "link_pages", cm.links != nil, "lifecycle_events", cm.sink != nil, "confirmation", cm.confirmation != "", "card_expiry_notices", cm.notices.CardExpiring}
 }

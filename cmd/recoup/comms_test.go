@@ -79,6 +79,7 @@ func TestCommsFlagsRefused(t *testing.T) {
 		"a bad accent colour":          func(f *CommsFlags) { f.BrandAccent = "red" },
 		"a webhook over http":          func(f *CommsFlags) { f.OutgoingWebhookURL = "http://app.acme.example/h" },
 		"a confirmation without email": func(f *CommsFlags) { f.SMTPURL, f.Confirmation = "", true },
+		"card notices without email":   func(f *CommsFlags) { f.SMTPURL, f.CardExpiring = "", true },
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := fullComms()

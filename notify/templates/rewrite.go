@@ -56,11 +56,7 @@ const linkLineMax = 60
 // label and the link, is left out: the layout's button (email) or link line (text) carries the
 // link. A link inside a sentence stays there, as the real link.
 func (c *Campaign) Compose(d engine.Draft, subject, body string) (engine.Content, error) {
-	update, err := c.Links.UpdateURL(d.Case.ID, d.Now)
-	if err != nil {
-		return engine.Content{}, err
-	}
-	unsub, err := c.Links.UnsubscribeURL(d.Case.ID, d.Now)
+	update, unsub, err := c.links(d)
 	if err != nil {
 		return engine.Content{}, err
 	}
