@@ -106,6 +106,9 @@ func daysUntil(now, t time.Time, loc *time.Location) int {
 	if loc == nil {
 		loc = time.UTC
 	}
-	day := func(x time.Time) time.Time { y, m, d := x.In(loc).Date(); return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	day := func(x time.Time) time.Time {
+		y, m, d := x.In(loc).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
 	return int(day(t).Sub(day(now)).Hours() / 24)
 }
