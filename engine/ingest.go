@@ -22,6 +22,7 @@ var Handled = []string{
 	"customer.updated",
 	"customer.source.expiring", // pre-dunning
 	"invoice.upcoming",         // pre-dunning
+	"invoice.finalized",        // reminders of invoices sent to be paid
 }
 
 func handled(eventType string) bool {

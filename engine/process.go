@@ -75,6 +75,8 @@ func (e *Engine) routeOther(ctx context.Context, now time.Time, ev *recoup.Event
 		return e.observeCustomer(ctx, now, ev.ObjectID, "", Observation{Source: src, NewPaymentMethodID: pm, EventCreated: ev.Created})
 	case "customer.source.expiring", "invoice.upcoming":
 		return e.preDun(ctx, now, ev.CustomerID)
+	case "invoice.finalized":
+		return e.planReminders(ctx, now, ev.ObjectID)
 	}
 	return recoup.EventIgnored, "event type not handled", nil
 }

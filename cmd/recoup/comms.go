@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,7 @@ type CommsFlags struct {
 
 	Confirmation bool `name:"confirmation" env:"RECOUP_CONFIRMATION" help:"Email a 'payment received' message once when a case is recovered, to customers recoup wrote to about it. Needs email."`
 	CardExpiring bool `name:"card-expiry-notices" env:"RECOUP_CARD_EXPIRY_NOTICES" help:"Email a notice when the card a subscription's next renewal charges expires before it (pre-dunning; events customer.source.expiring and invoice.upcoming). Needs email."`
+	ReminderDays []int `name:"invoice-reminder-days" env:"RECOUP_INVOICE_REMINDER_DAYS" sep:"," help:"Remind customers of invoices sent to be paid (collection_method send_invoice) on these days relative to the due date, e.g. -3,0,3,7 (event invoice.finalized). Empty: none. Needs email."`
 }
 
 // comms is the wired customer-communication parts; a nil field is not configured.
@@ -87,6 +89,14 @@ func (f *CommsFlags) validate() error {
 	}
 	if f.CardExpiring && !emailOn {
 		return fmt.Errorf("RECOUP_CARD_EXPIRY_NOTICES needs email (RECOUP_SMTP_URL): the notice is an email")
+	}
+	if len(f.ReminderDays) > 0 && !emailOn {
+		return fmt.Errorf("RECOUP_INVOICE_REMINDER_DAYS needs email (RECOUP_SMTP_URL): the reminders are emails")
+	}
+	for _, d := range f.ReminderDays {
+		if d < -30 || d > 90 {
+			return fmt.Errorf("RECOUP_INVOICE_REMINDER_DAYS: day %d is out of range: from -30 (before the due date) to 90 (after)", d)
+		}
 	}
 	if (f.OutgoingWebhookURL == "") != (f.OutgoingWebhookSecret == "") {
 		return fmt.Errorf("RECOUP_OUTGOING_WEBHOOK_URL and RECOUP_OUTGOING_WEBHOOK_SECRET go together")
@@ -138,7 +148,8 @@ func (f *CommsFlags) build(pol *policy.Policy, portal web.Portal, clock func() t
 		if f.Confirmation {
 			out.confirmation = "email"
 		}
-		out.notices = engine.NoticeConfig{Channel: "email", CardExpiring: f.CardExpiring}
+		out.notices = engine.NoticeConfig{Channel: "email", CardExpiring: f.CardExpiring,
+			InvoiceDueDays: slices.Compact(slices.Sorted(slices.Values(f.ReminderDays)))}
 	}
 	if f.OutgoingWebhookURL != "" {
 		cfg := webhook.Config{URL: f.OutgoingWebhookURL, Secret: f.OutgoingWebhookSecret, Now: clock}
@@ -169,5 +180,5 @@ func (cm comms) describe() []any {
 	if r, ok := cm.notifier.(*notify.Router); ok {
 		channels = r.Channels()
 	}
-	return []any{"channels", channels, "templates", cm.renderer != nil, "link_pages", cm.links != nil, "lifecycle_events", cm.sink != nil, "confirmation", cm.confirmation != "", "card_expiry_notices", cm.notices.CardExpiring}
+	return []any{"channels", channels, "templates", cm.renderer != nil, "link_pages", cm.links != nil, "lifecycle_events", cm.sink != nil, "confirmation", cm.confirmation != "", "card_expiry_notices", cm.notices.CardExpiring, "invoice_reminder_days", cm.notices.InvoiceDueDays}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,14 @@ func TestCommsFlagsBuild(t *testing.T) {
 			t.Fatalf("on: %q %v", cm.confirmation, err)
 		}
 	})
+	t.Run("notices", func(t *testing.T) {
+		f := fullComms()
+		f.CardExpiring, f.ReminderDays = true, []int{7, -3, 0, 3, 0}
+		cm, err := f.build(policy.Default(), nopPortal{}, time.Now)
+		if err != nil || !cm.notices.CardExpiring || cm.notices.Channel != "email" || fmt.Sprint(cm.notices.InvoiceDueDays) != "[-3 0 3 7]" {
+			t.Fatalf("%+v %v", cm.notices, err)
+		}
+	})
 	t.Run("webhook only", func(t *testing.T) {
 		f := CommsFlags{OutgoingWebhookURL: "https://app.acme.example/h", OutgoingWebhookSecret: "webhook-secret-0123456789"}
 		cm, err := f.build(policy.Default(), nopPortal{}, time.Now)
@@ -80,6 +89,8 @@ func TestCommsFlagsRefused(t *testing.T) {
 		"a webhook over http":          func(f *CommsFlags) { f.OutgoingWebhookURL = "http://app.acme.example/h" },
 		"a confirmation without email": func(f *CommsFlags) { f.SMTPURL, f.Confirmation = "", true },
 		"card notices without email":   func(f *CommsFlags) { f.SMTPURL, f.CardExpiring = "", true },
+		"reminders without email":      func(f *CommsFlags) { f.SMTPURL, f.ReminderDays = "", []int{0} },
+		"a reminder a year late":       func(f *CommsFlags) { f.ReminderDays = []int{0, 365} },
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := fullComms()
