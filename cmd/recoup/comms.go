@@ -40,8 +40,8 @@ type CommsFlags struct {
 	BrandAccent  string `name:"brand-accent" env:"RECOUP_BRAND_ACCENT" help:"Button colour in emails, #rrggbb."`
 	BrandSupport string `name:"brand-support-email" env:"RECOUP_BRAND_SUPPORT_EMAIL" help:"Support address shown in messages and used as Reply-To."`
 
-	Confirmation bool `name:"confirmation" env:"RECOUP_CONFIRMATION" help:"Email a 'payment received' message once when a case is recovered, to customers recoup wrote to about it. Needs email."`
-	CardExpiring bool `name:"card-expiry-notices" env:"RECOUP_CARD_EXPIRY_NOTICES" help:"Email a notice when the card a subscription's next renewal charges expires before it (pre-dunning; events customer.source.expiring and invoice.upcoming). Needs email."`
+	Confirmation bool  `name:"confirmation" env:"RECOUP_CONFIRMATION" help:"Email a 'payment received' message once when a case is recovered, to customers recoup wrote to about it. Needs email."`
+	CardExpiring bool  `name:"card-expiry-notices" env:"RECOUP_CARD_EXPIRY_NOTICES" help:"Email a notice when the card a subscription's next renewal charges expires before it (pre-dunning; events customer.source.expiring and invoice.upcoming). Needs email."`
 	ReminderDays []int `name:"invoice-reminder-days" env:"RECOUP_INVOICE_REMINDER_DAYS" sep:"," help:"Remind customers of invoices sent to be paid (collection_method send_invoice) on these days relative to the due date, e.g. -3,0,3,7 (event invoice.finalized). Empty: none. Needs email."`
 }
 
