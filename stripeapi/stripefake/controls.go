@@ -178,6 +178,9 @@ type InvoiceParams struct {
 	BillingReason    string // default "subscription_cycle" with a subscription, else "manual"
 	Status           string // "open" (default: finalized) or "draft"
 	CustomerEmail    string // default the customer's email
+
+	// DueDate is the due_date of an invoice sent to be paid (send_invoice); zero: none.
+	DueDate time.Time
 }
 
 // CreateInvoice creates an invoice with its PaymentIntent and default invoice payment
@@ -194,6 +197,9 @@ func (s *Server) CreateInvoice(p InvoiceParams) string {
 			id: st.newID("in"), customer: c.id, subscription: p.Subscription, status: p.Status,
 			currency: p.Currency, collectionMethod: p.CollectionMethod, billingReason: p.BillingReason,
 			customerEmail: p.CustomerEmail, amountDue: p.AmountDue, created: now, seq: st.next(),
+		}
+		if !p.DueDate.IsZero() {
+			in.dueDate = p.DueDate.Unix()
 		}
 		sub := st.subscriptions[p.Subscription]
 		if p.Subscription != "" && sub == nil {

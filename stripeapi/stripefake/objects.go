@@ -78,6 +78,7 @@ type invoice struct {
 	nextPaymentAttempt                                           int64
 	created, seq, finalizedAt, paidAt, voidedAt, uncollectibleAt int64
 	payments                                                     []string // invoice payment ids, oldest first
+	dueDate                                                      int64    // send_invoice: due_date; 0: none
 }
 
 func (in *invoice) remaining() int64 {
@@ -113,7 +114,7 @@ func (in *invoice) render(st *state) map[string]any {
 		"amount_overpaid": 0, "amount_paid_off_stripe": in.amountPaidOffStripe, "amount_shipping": 0,
 		"subtotal": in.amountDue, "total": in.amountDue, "attempt_count": in.attemptCount,
 		"attempted": in.attempted, "auto_advance": in.status == "open", "created": in.created,
-		"period_start": in.created, "period_end": in.created, "due_date": nil,
+		"period_start": in.created, "period_end": in.created, "due_date": nullableTime(in.dueDate),
 		"next_payment_attempt": nullableTime(in.nextPaymentAttempt), "hosted_invoice_url": hosted,
 		"livemode": false, "metadata": map[string]any{}, "parent": parent,
 		"default_payment_method": nil, "default_source": nil, "description": nil,
