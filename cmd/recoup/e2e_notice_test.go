@@ -42,14 +42,14 @@ func (c *smtpCapture) text(t *testing.T, i int) string {
 	return text
 }
 
-// waitJobs waits until n jobs of the kind have completed, counting from now.
-func (p *process) waitJobs(kind recoup.JobKind, n int) {
+// waitJobs waits until n jobs of the kind matching match (nil: any) have completed.
+func (p *process) waitJobs(kind recoup.JobKind, n int, match func(recoup.Job) bool) {
 	p.t.Helper()
 	deadline := time.After(45 * time.Second)
 	for done := 0; done < n; {
 		select {
 		case ev := <-p.events:
-			if ev.Job.Kind == kind && ev.Outcome == jobs.Completed {
+			if ev.Job.Kind == kind && ev.Outcome == jobs.Completed && (match == nil || match(ev.Job)) {
 				done++
 			}
 		case <-deadline:
@@ -100,7 +100,7 @@ func TestE2EInvoiceReminders(t *testing.T) {
 	due := w.clock.Now().Add(5 * 24 * time.Hour)
 	cus := w.fake.CreateCustomer(stripefake.CustomerParams{Email: "grace@example.com", Name: "Grace Hopper"})
 	inv := w.fake.CreateInvoice(stripefake.InvoiceParams{Customer: cus, AmountDue: 9900, CollectionMethod: "send_invoice", DueDate: due})
-	p.waitJobs(recoup.JobProcessEvent, 1) // invoice.finalized (the only event handled so far) planned the reminders
+	p.waitJobs(recoup.JobProcessEvent, 1, nil) // invoice.finalized (the only event handled so far) planned the reminders
 
 	w.clock.advanceTo(due.Add(-3*24*time.Hour + time.Minute))
 	p.waitFor("the reminder 3 days before", func() bool { return mb.count() == 1 })
@@ -118,8 +118,10 @@ func TestE2EInvoiceReminders(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.clock.advanceTo(due.Add(3*24*time.Hour + time.Minute))
-	p.waitJobs(recoup.JobInvoiceReminder, 1) // the day-3 reminder ran and found the invoice paid
+	// The day-3 reminder runs, finds the invoice paid, and sends nothing.
+	p.waitJobs(recoup.JobInvoiceReminder, 1, func(j recoup.Job) bool { return j.InvoiceID == inv && j.Seq == 3 })
 	if mb.count() != 2 {
 		t.Errorf("a paid invoice was reminded of: %d emails", mb.count())
 	}
 }
+
