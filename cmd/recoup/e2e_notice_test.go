@@ -124,4 +124,3 @@ func TestE2EInvoiceReminders(t *testing.T) {
 		t.Errorf("a paid invoice was reminded of: %d emails", mb.count())
 	}
 }
-
