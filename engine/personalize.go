@@ -46,11 +46,12 @@ type Personalization struct {
 // personalize asks the Personalizer for the words of a step that has no message yet, before
 // the message is recorded: the model's answer is then recorded with the message, so a retried
 // job sends what was recorded and never asks the model twice for one step. It returns nil
-// when personalization is off, the step already has a message, or the template cannot be
-// written (recordMessage records that).
+// when personalization is off, nothing would be sent (no channel, observe-only mode, the
+// customer suppressed on the channel), the step already has a message, or the template cannot
+// be written (recordMessage records that).
 func (e *Engine) personalize(ctx context.Context, now time.Time, c recoup.Case, inv recoup.Invoice, cus recoup.Customer, step int, st policy.Step) (*Personalization, error) {
 	rw, ok := e.renderer.(Rewriter)
-	if e.personalizer == nil || !ok || e.Policy().For(c.Segment).Observing() {
+	if e.personalizer == nil || !ok || e.notifier == nil || e.Policy().For(c.Segment).Observing() {
 		return nil, nil
 	}
 	msgs, err := e.store.Messages(ctx, c.ID)
@@ -61,6 +62,18 @@ func (e *Engine) personalize(ctx context.Context, now time.Time, c recoup.Case, 
 		if m.Step == step {
 			return nil, nil
 		}
+	}
+	// A customer who will not get the message (unsubscribed, bounced) is not written for: the
+	// model would be paid, and told about them, for nothing.
+	var why string
+	if err := e.store.Tx(ctx, func(tx recoup.Tx) (err error) {
+		why, err = e.unreachable(tx, c, recoup.Message{Channel: st.Channel})
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("message %d of case %d: %w", step, c.ID, err)
+	}
+	if why != "" {
+		return nil, nil
 	}
 	d := e.draft(c, inv, cus, step, st, now)
 	subject, body, err := rw.Base(d)

@@ -119,3 +119,22 @@ func TestNoPersonalizationWithoutARewriter(t *testing.T) {
 		t.Errorf("calls %d, sent %d: a Renderer that cannot rewrite is sent as it is", p.calls, len(h.notes.sent))
 	}
 }
+
+// A customer suppressed on the step's channel is not written for: no model call.
+func TestNoPersonalizationForASuppressedCustomer(t *testing.T) {
+	h := newHarness(t, campaignPolicy)
+	p := &fakePersonalizer{}
+	h.eng = engine.New(engine.Config{Store: h.store, Gateway: h.gw, Notifier: h.notes, Policy: h.eng.Policy(),
+		Renderer: fakeRewriter{}, Personalizer: p})
+	if err := h.store.Tx(h.ctx, func(tx recoup.Tx) error {
+		return tx.InsertSuppression(&recoup.Suppression{CustomerID: "cus_1", Channel: "email", Reason: recoup.SuppressUnsubscribe, CreatedAt: h.now})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.gw.failRenewal("in_1", "cus_1", 2500, expired)
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.runDue()
+	if p.calls != 0 || len(h.notes.sent) != 0 {
+		t.Errorf("model calls %d, sent %d; want none", p.calls, len(h.notes.sent))
+	}
+}
