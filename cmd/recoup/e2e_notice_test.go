@@ -2,6 +2,8 @@ package main
 
 import (
 	"net"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -123,4 +125,61 @@ func TestE2EInvoiceReminders(t *testing.T) {
 	if mb.count() != 2 {
 		t.Errorf("a paid invoice was reminded of: %d emails", mb.count())
 	}
+}
+
+// recoup serve with RECOUP_CARD_EXPIRY_NOTICES: Stripe says a card expires this month, the
+// subscription it pays renews next month: one card_expiring email, whose link opens the card
+// update portal for the customer; the same warning again sends nothing more.
+func TestE2ECardExpiringNotice(t *testing.T) {
+	mb, addr := startSMTP(t)
+	w := newWorld(t)
+	p := w.start(sqliteURL(t), func(c *ServeCmd) {
+		c.CommsFlags = emailComms(addr)
+		c.CardExpiring = true
+	})
+	now := w.clock.Now().UTC()
+	expires := recoup.CardExpiry(int(now.Month()), now.Year()) // the card works through this month
+	cus := w.fake.CreateCustomer(stripefake.CustomerParams{Email: "ada@example.com", Name: "Ada Lovelace"})
+	pm := w.fake.CreatePaymentMethod(stripefake.PaymentMethodParams{Customer: cus, ExpMonth: int(now.Month()), ExpYear: now.Year(), Default: true})
+	w.fake.CreateSubscription(stripefake.SubscriptionParams{Customer: cus, CurrentPeriodEnd: expires.Add(10 * 24 * time.Hour), UnitAmount: 4900})
+	for i := range 2 {
+		if err := w.fake.CardExpiring(pm); err != nil {
+			t.Fatal(err)
+		}
+		id := lastEventID(w, "customer.source.expiring")
+		p.waitFor("the warning processed", func() bool {
+			ev, err := p.app.backend.store.Event(t.Context(), id)
+			return err == nil && ev.Status != recoup.EventPending
+		})
+		if mb.count() != 1 {
+			t.Fatalf("after warning %d: %d emails, want 1", i+1, mb.count())
+		}
+	}
+	text := mb.text(t, 0)
+	if !strings.Contains(text, "Hi Ada,") || !strings.Contains(text, "expires before your next payment") {
+		t.Fatalf("notice:\n%s", text)
+	}
+	link := regexp.MustCompile(`http://127\.0\.0\.1:1(/n/[A-Za-z0-9_-]+)`).FindStringSubmatch(text)
+	if link == nil || strings.Contains(text, "4242") {
+		t.Fatalf("no notice link, or card data, in:\n%s", text)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(p.url + link[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	sessions := w.fake.PortalSessions()
+	if resp.StatusCode != http.StatusSeeOther || len(sessions) != 1 || sessions[0].Customer != cus || sessions[0].Flow != "payment_method_update" {
+		t.Fatalf("notice link: %d, sessions %+v", resp.StatusCode, sessions)
+	}
+}
+
+// lastEventID is the id of the fake's latest event of the type.
+func lastEventID(w *world, typ string) string {
+	evs := w.fake.EventsOfType(typ)
+	if len(evs) == 0 {
+		return ""
+	}
+	return evs[len(evs)-1].ID
 }
