@@ -1,5 +1,7 @@
 package recoup
 
+import "time"
+
 // Customer is what recoup reads of a Stripe customer to write to them: a name to greet them by
 // and the languages they prefer. Nothing of it is stored beyond the messages it helps write.
 type Customer struct {
@@ -7,4 +9,6 @@ type Customer struct {
 	Name    string   `json:"name,omitempty"`
 	Email   string   `json:"email,omitempty"`
 	Locales []string `json:"locales,omitempty"` // Stripe's preferred_locales, most preferred first
+	// Created is when the customer was created in Stripe: their tenure, for personalization.
+	Created time.Time `json:"created,omitzero"`
 }

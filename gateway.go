@@ -40,6 +40,9 @@ type Invoice struct {
 	// NextPaymentAttempt is when Stripe itself will retry; zero when it will not.
 	NextPaymentAttempt time.Time `json:"next_payment_attempt,omitzero"`
 	PaidAt             time.Time `json:"paid_at,omitzero"`
+	// DueDate is when an invoice sent to be paid by the customer (collection_method
+	// send_invoice) is due; zero for invoices charged automatically.
+	DueDate time.Time `json:"due_date,omitzero"`
 	// LastPayment is the latest payment attempt on the invoice, nil if none is known.
 	LastPayment *Payment `json:"last_payment,omitempty"`
 

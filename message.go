@@ -38,11 +38,32 @@ type Message struct {
 	Error      string        `json:"error,omitempty"`
 	CreatedAt  time.Time     `json:"created_at"`
 	SentAt     time.Time     `json:"sent_at,omitzero"`
+
+	// Personalization by a language model (off by default), fixed when the message is recorded
+	// so a retried send reuses it. Generated: Subject, Text and HTML are the model's words.
+	// Fallback (a kind, e.g. "timeout", "placeholder") and FallbackReason say why the template
+	// was sent instead. Generation is the model's raw output and Model its name, for the audit.
+	// NoticeID is set, and CaseID zero, on the message of a Notice (a message outside any
+	// case: a card expiring, an invoice reminder); it is not stored with messages.
+	NoticeID int64 `json:"notice_id,omitempty"`
+
+	Generated      bool   `json:"generated,omitempty"`
+	Fallback       string `json:"fallback,omitempty"`
+	FallbackReason string `json:"fallback_reason,omitempty"`
+	Generation     string `json:"generation,omitempty"`
+	Model          string `json:"model,omitempty"`
 }
+
+// StepConfirmation is the Step of a case's "payment received" message: not a campaign step (a
+// policy has far fewer), it shares the one-message-per-case-and-step guarantee.
+const StepConfirmation = 10000
 
 // IdempotencyKey identifies the message to channels that deduplicate (an outgoing webhook's id,
 // an email's Message-ID).
 func (m *Message) IdempotencyKey() string {
+	if m.NoticeID != 0 {
+		return noticeKey(m.NoticeID)
+	}
 	return fmt.Sprintf("recoup-case-%d-%s-message-%d", m.CaseID, m.InvoiceID, m.Step)
 }
 

@@ -14,6 +14,9 @@ const (
 	JobAct          JobKind = "act"           // CaseID, Seq: run the case's planned action if still current
 	JobMessage      JobKind = "message"       // CaseID, Seq: send campaign step Seq if it still applies
 	JobLifecycle    JobKind = "lifecycle"     // CaseID, Event: deliver the case's lifecycle event to the merchant
+	// JobInvoiceReminder: InvoiceID, Seq: remind the customer of an invoice sent to be paid, Seq
+	// days from its due date (negative: before), unless it is paid or voided by then.
+	JobInvoiceReminder JobKind = "invoice_reminder"
 )
 
 // Job is a unit of deferred work, enqueued inside a store transaction so that it exists if and
@@ -25,6 +28,8 @@ type Job struct {
 	Seq     int       `json:"seq,omitempty"`
 	Event   string    `json:"event,omitempty"` // a lifecycle job's event type (CaseOpened, ...)
 	RunAt   time.Time `json:"run_at,omitzero"` // zero: as soon as possible
+
+	InvoiceID string `json:"invoice_id,omitempty"` // an invoice reminder's invoice
 }
 
 // MaxCaseLimit is the largest page of cases a listing returns.
@@ -116,6 +121,15 @@ type Tx interface {
 	InsertSuppression(s *Suppression) error
 	// Suppression returns the customer's suppression on the channel; ENOTFOUND if there is none.
 	Suppression(customerID, channel string) (Suppression, error)
+
+	// InsertNotice stores n, setting its ID; ECONFLICT if a notice of its Kind and Key exists.
+	InsertNotice(n *Notice) error
+	// UpdateNotice saves the recipient, content, status, error and send time of a notice.
+	UpdateNotice(n *Notice) error
+	// NoticeByKey returns the notice of the kind and key; ENOTFOUND if there is none.
+	NoticeByKey(kind, key string) (Notice, error)
+	// Notice returns the notice; ENOTFOUND if there is none.
+	Notice(id int64) (Notice, error)
 
 	// Enqueue adds jobs to the transaction.
 	Enqueue(jobs ...Job) error

@@ -50,6 +50,15 @@ type Config struct {
 	Logger    *slog.Logger
 	// ReconcileWindow is how far back the first reconciliation looks (Stripe keeps 30 days).
 	ReconcileWindow time.Duration
+
+	// Personalizer, optional (off by default), rewrites messages with a language model when
+	// the Renderer is also a Rewriter.
+	Personalizer Personalizer
+	// Confirmation, optional, is the channel of a "payment received" message sent once when a
+	// case is recovered (template payment_received); "" sends none.
+	Confirmation string
+	// Notices configures the messages outside any case (card expiring, invoice reminders).
+	Notices NoticeConfig
 }
 
 // Engine runs recovery cases. It is safe for concurrent use, and several engines (in several
@@ -68,6 +77,10 @@ type Engine struct {
 	log       *slog.Logger
 	window    time.Duration
 	learner   learner
+
+	personalizer Personalizer // rewrites messages with a language model; nil: off
+	confirmation string       // the channel of the "payment received" message; "": none
+	notices      NoticeConfig
 }
 
 // New returns an engine. Store, Gateway and Policy are required.
@@ -82,6 +95,7 @@ func New(cfg Config) *Engine {
 	if e.window <= 0 {
 		e.window = 72 * time.Hour
 	}
+	e.personalizer, e.confirmation, e.notices = cfg.Personalizer, cfg.Confirmation, cfg.Notices
 	e.policy.Store(cfg.Policy)
 	return e
 }

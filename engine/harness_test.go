@@ -146,6 +146,8 @@ func (h *harness) run(j recoup.Job) error {
 		return h.eng.Message(h.ctx, h.now, j.CaseID, j.Seq)
 	case recoup.JobLifecycle:
 		return h.eng.Lifecycle(h.ctx, h.now, j.CaseID, j.Event)
+	case recoup.JobInvoiceReminder:
+		return h.eng.InvoiceReminder(h.ctx, h.now, j.InvoiceID, j.Seq)
 	}
 	return fmt.Errorf("unknown job kind %q", j.Kind)
 }

@@ -20,6 +20,9 @@ var Handled = []string{
 	"payment_method.attached",
 	"payment_method.automatically_updated",
 	"customer.updated",
+	"customer.source.expiring", // pre-dunning
+	"invoice.upcoming",         // pre-dunning
+	"invoice.finalized",        // reminders of invoices sent to be paid
 }
 
 func handled(eventType string) bool {

@@ -12,6 +12,11 @@ import (
 // exists if and only if the change it reports commits, and survives a crash. Without a sink
 // configured nothing is queued.
 func (e *Engine) emit(tx recoup.Tx, c *recoup.Case, typ string) error {
+	if typ == recoup.CaseRecovered {
+		if err := e.planConfirmation(tx, c); err != nil {
+			return err
+		}
+	}
 	if e.sink == nil {
 		return nil
 	}

@@ -51,6 +51,9 @@ func nextApplying(steps []policy.Step, i int, cat recoup.Category) int {
 // without an answer (a crash) is marked failed rather than risk a duplicate. Messages stop as
 // soon as the invoice is paid or the case is closed.
 func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step int) error {
+	if step == recoup.StepConfirmation {
+		return e.confirm(ctx, now, caseID)
+	}
 	c, err := e.store.Case(ctx, caseID)
 	if err != nil {
 		return fmt.Errorf("message %d of case %d: %w", step, caseID, err)
@@ -81,13 +84,22 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 	if err != nil {
 		return fmt.Errorf("message %d of case %d: %w", step, caseID, err)
 	}
-	m, send, err := e.recordMessage(ctx, now, caseID, step, st, inv, cus)
+	gen, err := e.personalize(ctx, now, c, inv, cus, step, st)
+	if err != nil {
+		return err
+	}
+	m, send, err := e.recordMessage(ctx, now, caseID, step, st, inv, cus, gen, messaging)
 	if err != nil || !send {
 		return err
 	}
+	return e.deliver(ctx, now, p.Observing(), m)
+}
+
+// deliver hands a recorded message to its channel and records the answer.
+func (e *Engine) deliver(ctx context.Context, now time.Time, observing bool, m recoup.Message) error {
 	var sendErr error
 	switch {
-	case p.Observing():
+	case observing:
 		sendErr = errObserveOnly
 	case e.notifier == nil:
 		sendErr = errNoChannel
@@ -102,7 +114,8 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 func messaging(s recoup.CaseState) bool { return s.Active() || s == recoup.StateExhausted }
 
 // recordMessage records the step as pending, rendered, and reports whether to send it now.
-func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64, step int, st policy.Step, inv recoup.Invoice, cus recoup.Customer) (recoup.Message, bool, error) {
+// inState says in which case states the message is still wanted (messaging for the campaign).
+func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64, step int, st policy.Step, inv recoup.Invoice, cus recoup.Customer, gen *Personalization, inState func(recoup.CaseState) bool) (recoup.Message, bool, error) {
 	var (
 		m    recoup.Message
 		send bool
@@ -112,7 +125,7 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 		if err != nil {
 			return err
 		}
-		if !messaging(c.State) {
+		if !inState(c.State) {
 			return nil
 		}
 		msgs, err := tx.Messages(caseID)
@@ -154,7 +167,7 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 			}
 			return e.planMessage(tx, &c, now, step+1)
 		}
-		m, err = e.render(c, inv, cus, step, st, now)
+		m, err = e.render(c, inv, cus, step, st, now, gen)
 		var why string
 		switch {
 		case recoup.ErrorCode(err) == recoup.EINVALID:
@@ -181,6 +194,13 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 				return err
 			}
 			return e.planMessage(tx, &c, now, step+1)
+		}
+		if m.Fallback != "" {
+			// The audit of personalization: the template is sent, and the timeline says why.
+			if err := note(tx, &c, now, recoup.EntryMessage, fmt.Sprintf("message %d (%s) written from the template: %s", step, st.Template, m.FallbackReason),
+				map[string]any{"step": step, "fallback": m.Fallback, "reason": m.FallbackReason, "model": m.Model}); err != nil {
+				return err
+			}
 		}
 		send = true
 		return nil
@@ -222,7 +242,7 @@ func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Mess
 		if err := tx.UpdateMessage(&m); err != nil {
 			return err
 		}
-		if err := note(tx, &c, now, recoup.EntryMessage, summary, map[string]any{"step": m.Step, "channel": m.Channel, "template": m.Template, "tone": m.Tone, "status": m.Status}); err != nil {
+		if err := note(tx, &c, now, recoup.EntryMessage, summary, map[string]any{"step": m.Step, "channel": m.Channel, "template": m.Template, "tone": m.Tone, "status": m.Status, "generated": m.Generated}); err != nil {
 			return err
 		}
 		return e.planMessage(tx, &c, now, m.Step+1)
@@ -246,6 +266,9 @@ func placeholder(c recoup.Case, step int, st policy.Step, now time.Time) recoup.
 		subject = "Your payment failed"
 	}
 	text := fmt.Sprintf("We could not collect your payment of %s for invoice %s. Please update your payment method or pay the invoice.", c.Amount, c.InvoiceID)
+	if st.Template == TemplatePaymentReceived {
+		subject, text = "Payment received: thank you", fmt.Sprintf("We have received your payment of %s for invoice %s. Thank you.", c.Amount, c.InvoiceID)
+	}
 	return recoup.Message{CaseID: c.ID, InvoiceID: c.InvoiceID, CustomerID: c.CustomerID, Step: step, Channel: st.Channel,
 		Template: st.Template, Tone: st.Tone, To: c.CustomerEmail, Subject: subject, Text: text, Status: recoup.MessagePending, CreatedAt: now}
 }

@@ -73,6 +73,10 @@ func (e *Engine) routeOther(ctx context.Context, now time.Time, ev *recoup.Event
 			return recoup.EventIgnored, "default payment method removed", nil
 		}
 		return e.observeCustomer(ctx, now, ev.ObjectID, "", Observation{Source: src, NewPaymentMethodID: pm, EventCreated: ev.Created})
+	case "customer.source.expiring", "invoice.upcoming":
+		return e.preDun(ctx, now, ev.CustomerID)
+	case "invoice.finalized":
+		return e.planReminders(ctx, now, ev.ObjectID)
 	}
 	return recoup.EventIgnored, "event type not handled", nil
 }

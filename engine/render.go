@@ -57,6 +57,12 @@ type Draft struct {
 	// when no final action is planned yet.
 	FinalAt time.Time
 	Now     time.Time
+
+	// NoticeID is set on the draft of a notice (a message outside any case): Case then holds
+	// only the customer, subscription, address and amount, and the links name the notice.
+	NoticeID int64
+	// DueAt is the date a notice is about: the renewal, the invoice's due date.
+	DueAt time.Time
 }
 
 // Content is a rendered message.
@@ -66,20 +72,28 @@ type Content struct {
 	HTML    string // "" for channels without HTML
 }
 
-// render builds the message of a step, with the Renderer when one is configured.
-func (e *Engine) render(c recoup.Case, inv recoup.Invoice, cus recoup.Customer, step int, st policy.Step, now time.Time) (recoup.Message, error) {
+// render builds the message of a step, with the Renderer when one is configured, and with the
+// model's words when a Personalization generated them.
+func (e *Engine) render(c recoup.Case, inv recoup.Invoice, cus recoup.Customer, step int, st policy.Step, now time.Time, p *Personalization) (recoup.Message, error) {
 	m := placeholder(c, step, st, now)
 	if e.renderer == nil {
 		return m, nil
 	}
-	d := Draft{Case: c, Invoice: inv, Customer: cus, Step: step, Channel: st.Channel, Template: st.Template, Tone: st.Tone, Now: now}
-	if a := c.NextAction; a != nil && a.Kind == recoup.ActionFinal {
-		d.FinalAt = a.At
-	}
+	d := e.draft(c, inv, cus, step, st, now)
 	out, err := e.renderer.Render(d)
 	if err != nil {
 		return m, fmt.Errorf("render message %d (%s, %s) of case %d: %w", step, st.Template, st.Tone, c.ID, err)
 	}
 	m.Subject, m.Text, m.HTML = out.Subject, out.Text, out.HTML
+	e.applyPersonalization(&m, d, p)
 	return m, nil
+}
+
+// draft is what the Renderer gets for a step.
+func (e *Engine) draft(c recoup.Case, inv recoup.Invoice, cus recoup.Customer, step int, st policy.Step, now time.Time) Draft {
+	d := Draft{Case: c, Invoice: inv, Customer: cus, Step: step, Channel: st.Channel, Template: st.Template, Tone: st.Tone, Now: now}
+	if a := c.NextAction; a != nil && a.Kind == recoup.ActionFinal {
+		d.FinalAt = a.At
+	}
+	return d
 }

@@ -74,6 +74,21 @@ func (lifecycleArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
+// invoiceReminderArgs are the River arguments of a recoup.JobInvoiceReminder job. Seq is the
+// day relative to the due date and may be 0 or negative: neither field is omitted.
+type invoiceReminderArgs struct {
+	InvoiceID string `json:"invoice_id" river:"unique"`
+	Seq       int    `json:"seq" river:"unique"`
+}
+
+func (invoiceReminderArgs) Kind() string { return string(recoup.JobInvoiceReminder) }
+
+// InsertOpts makes (invoice, day) the unique key: a redelivered or second finalization event
+// plans each reminder once. The notice's key is what keeps it from being sent twice.
+func (invoiceReminderArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
 // reconcileArgs are the (empty) River arguments of the periodic reconciliation.
 type reconcileArgs struct{}
 
@@ -141,6 +156,11 @@ func argsOf(j recoup.Job) (river.JobArgs, error) {
 			return nil, recoup.Errorf(recoup.EINVALID, "jobs: %s job for case %d, event %q: needs a case and an event", j.Kind, j.CaseID, j.Event)
 		}
 		return lifecycleArgs{CaseID: j.CaseID, Event: j.Event}, nil
+	case recoup.JobInvoiceReminder:
+		if j.InvoiceID == "" {
+			return nil, recoup.Errorf(recoup.EINVALID, "jobs: %s job without an invoice", j.Kind)
+		}
+		return invoiceReminderArgs{InvoiceID: j.InvoiceID, Seq: j.Seq}, nil
 	}
 	return nil, recoup.Errorf(recoup.EINVALID, "jobs: unknown job kind %q", j.Kind)
 }

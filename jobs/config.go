@@ -20,6 +20,13 @@ type Handler interface {
 	Lifecycle(ctx context.Context, now time.Time, caseID int64, event string) error
 }
 
+// ReminderHandler is implemented by a Handler that also sends invoice reminders (the engine).
+type ReminderHandler interface {
+	// InvoiceReminder reminds the customer of an invoice sent to be paid, day days from its
+	// due date, unless it is paid or voided.
+	InvoiceReminder(ctx context.Context, now time.Time, invoiceID string, day int) error
+}
+
 // Clock tells the time to the handlers and, when set, to River.
 type Clock interface {
 	Now() time.Time

@@ -43,6 +43,15 @@ func (r *runner) workers() *river.Workers {
 			return h.Lifecycle(ctx, now, job.Args.CaseID, job.Args.Event)
 		})
 	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, job *river.Job[invoiceReminderArgs]) error {
+		return r.run(job.JobRow, func(h Handler, now time.Time) error {
+			rh, ok := h.(ReminderHandler)
+			if !ok {
+				return recoup.Errorf(recoup.EINVALID, "jobs: the handler sends no invoice reminders")
+			}
+			return rh.InvoiceReminder(ctx, now, job.Args.InvoiceID, job.Args.Seq)
+		})
+	}))
 	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, job *river.Job[reconcileArgs]) error {
 		return r.run(job.JobRow, func(h Handler, now time.Time) error {
 			return h.Reconcile(ctx, now)

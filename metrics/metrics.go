@@ -50,6 +50,7 @@ var eventTypes = map[string]bool{
 	"invoice.marked_uncollectible":         true,
 	"invoice.voided":                       true,
 	"invoice.upcoming":                     true,
+	"invoice.finalized":                    true, // reminders of invoices sent to be paid
 	"invoice.overdue":                      true,
 	"invoice.will_be_due":                  true,
 	"customer.subscription.updated":        true,

@@ -19,12 +19,14 @@ func (t *tx) InsertMessage(m *recoup.Message) error {
 	// ON CONFLICT DO NOTHING, not a unique violation that would abort the transaction.
 	err := t.tx.QueryRow(t.ctx, `INSERT INTO messages
 		(case_id, invoice_id, customer_id, step, channel, template, tone, recipient, subject,
-		body, html, status, error, created_at, sent_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		body, html, status, error, created_at, sent_at,
+		generated, fallback, fallback_reason, generation, model)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 		ON CONFLICT (case_id, step) DO NOTHING
 		RETURNING id`,
 		m.CaseID, m.InvoiceID, m.CustomerID, m.Step, m.Channel, m.Template, m.Tone, m.To, m.Subject,
-		m.Text, m.HTML, string(m.Status), m.Error, timeArg(m.CreatedAt), timeArg(m.SentAt)).Scan(&m.ID)
+		m.Text, m.HTML, string(m.Status), m.Error, timeArg(m.CreatedAt), timeArg(m.SentAt),
+		m.Generated, m.Fallback, m.FallbackReason, m.Generation, m.Model).Scan(&m.ID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return recoup.Errorf(recoup.ECONFLICT, "insert message %d of case %d: the message exists", m.Step, m.CaseID)
 	}
@@ -67,7 +69,8 @@ func (s *Store) Messages(ctx context.Context, caseID int64) ([]recoup.Message, e
 // listMessages returns the messages of a case by step.
 func listMessages(ctx context.Context, q querier, caseID int64) ([]recoup.Message, error) {
 	rows, err := q.Query(ctx, `SELECT id, case_id, invoice_id, customer_id, step, channel,
-		template, tone, recipient, subject, body, html, status, error, created_at, sent_at
+		template, tone, recipient, subject, body, html, status, error, created_at, sent_at,
+		generated, fallback, fallback_reason, generation, model
 		FROM messages WHERE case_id = $1 ORDER BY step, id`, caseID)
 	if err != nil {
 		return nil, wrap(err, "messages of case %d", caseID)
@@ -76,7 +79,8 @@ func listMessages(ctx context.Context, q querier, caseID int64) ([]recoup.Messag
 		var m recoup.Message
 		var created, sent *time.Time
 		err := r.Scan(&m.ID, &m.CaseID, &m.InvoiceID, &m.CustomerID, &m.Step, &m.Channel,
-			&m.Template, &m.Tone, &m.To, &m.Subject, &m.Text, &m.HTML, &m.Status, &m.Error, &created, &sent)
+			&m.Template, &m.Tone, &m.To, &m.Subject, &m.Text, &m.HTML, &m.Status, &m.Error, &created, &sent,
+			&m.Generated, &m.Fallback, &m.FallbackReason, &m.Generation, &m.Model)
 		m.CreatedAt, m.SentAt = timeOf(created), timeOf(sent)
 		return m, err
 	})

@@ -299,6 +299,8 @@ func (s *simulation) runJob(it *item) {
 		err = s.eng.Message(s.ctx, s.now, j.CaseID, j.Seq)
 	case recoup.JobLifecycle:
 		err = s.eng.Lifecycle(s.ctx, s.now, j.CaseID, j.Event)
+	case recoup.JobInvoiceReminder:
+		err = s.eng.InvoiceReminder(s.ctx, s.now, j.InvoiceID, j.Seq)
 	default:
 		err = recoup.Errorf(recoup.EINVALID, "unknown job kind %q", j.Kind)
 	}

@@ -18,12 +18,14 @@ func (t *tx) InsertMessage(m *recoup.Message) error {
 	// not an error that would end the transaction.
 	err := t.q.QueryRowContext(t.ctx, `INSERT INTO messages
 		(case_id, invoice_id, customer_id, step, channel, template, tone, recipient, subject,
-		body, html, status, error, created_at, sent_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		body, html, status, error, created_at, sent_at,
+		generated, fallback, fallback_reason, generation, model)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (case_id, step) DO NOTHING
 		RETURNING id`,
 		m.CaseID, m.InvoiceID, m.CustomerID, m.Step, m.Channel, m.Template, m.Tone, m.To, m.Subject,
-		m.Text, m.HTML, string(m.Status), m.Error, timeArg(m.CreatedAt), timeArg(m.SentAt)).Scan(&m.ID)
+		m.Text, m.HTML, string(m.Status), m.Error, timeArg(m.CreatedAt), timeArg(m.SentAt),
+		m.Generated, m.Fallback, m.FallbackReason, m.Generation, m.Model).Scan(&m.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return recoup.Errorf(recoup.ECONFLICT, "insert message %d of case %d: the message exists", m.Step, m.CaseID)
 	}
@@ -68,7 +70,8 @@ func (s *Store) Messages(ctx context.Context, caseID int64) ([]recoup.Message, e
 // listMessages returns the messages of a case by step.
 func listMessages(ctx context.Context, q querier, caseID int64) ([]recoup.Message, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, case_id, invoice_id, customer_id, step, channel,
-		template, tone, recipient, subject, body, html, status, error, created_at, sent_at
+		template, tone, recipient, subject, body, html, status, error, created_at, sent_at,
+		generated, fallback, fallback_reason, generation, model
 		FROM messages WHERE case_id = ? ORDER BY step, id`, caseID)
 	if err != nil {
 		return nil, wrap(err, "messages of case %d", caseID)
@@ -79,7 +82,8 @@ func listMessages(ctx context.Context, q querier, caseID int64) ([]recoup.Messag
 		var m recoup.Message
 		var created, sent sql.NullInt64
 		if err := rows.Scan(&m.ID, &m.CaseID, &m.InvoiceID, &m.CustomerID, &m.Step, &m.Channel,
-			&m.Template, &m.Tone, &m.To, &m.Subject, &m.Text, &m.HTML, &m.Status, &m.Error, &created, &sent); err != nil {
+			&m.Template, &m.Tone, &m.To, &m.Subject, &m.Text, &m.HTML, &m.Status, &m.Error, &created, &sent,
+			&m.Generated, &m.Fallback, &m.FallbackReason, &m.Generation, &m.Model); err != nil {
 			return nil, wrap(err, "messages of case %d", caseID)
 		}
 		m.CreatedAt, m.SentAt = timeOf(created), timeOf(sent)

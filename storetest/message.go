@@ -17,7 +17,8 @@ func testMessages(t *testing.T, newStore func(t *testing.T) Harness) {
 		messages := []recoup.Message{
 			// Inserted out of step order on purpose: messages are listed by step.
 			fullMessage(c, 2),
-			{CaseID: c.ID, Step: 0, Channel: "webhook", Status: recoup.MessageSkipped, CreatedAt: base},
+			{CaseID: c.ID, Step: 0, Channel: "webhook", Status: recoup.MessageSkipped, CreatedAt: base,
+				Generated: true, Generation: `{"subject": "Hello", "body": "..."}`, Model: "llama3.1:8b"},
 			{CaseID: other.ID, Step: 1, Channel: "email", Status: recoup.MessagePending},
 			{CaseID: c.ID, Step: 1, Channel: "email", Template: "helpful", Tone: "helpful",
 				Status: recoup.MessagePending, CreatedAt: base.Add(time.Hour)},
@@ -199,5 +200,10 @@ func fullMessage(c recoup.Case, step int) recoup.Message {
 		Status:     recoup.MessageSent,
 		CreatedAt:  base.Add(2 * time.Hour),
 		SentAt:     base.Add(2*time.Hour + time.Second),
+		// The personalization audit: a rejected generation kept beside the template sent.
+		Fallback:       "promise",
+		FallbackReason: "the guardrails rejected the model's text: promise: \"20% off\"",
+		Generation:     `{"subject": "Hi Ada", "body": "Get 20% off: {{update_link}}"}`,
+		Model:          "claude-haiku-4-5",
 	}
 }

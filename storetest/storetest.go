@@ -34,6 +34,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Harness) {
 	t.Run("Event", func(t *testing.T) { testEvent(t, newStore) })
 	t.Run("History", func(t *testing.T) { testHistory(t, newStore) })
 	t.Run("Messages", func(t *testing.T) { testMessages(t, newStore) })
+	t.Run("LLMUsage", func(t *testing.T) { testLLMUsage(t, newStore) })
+	t.Run("Notices", func(t *testing.T) { testNotices(t, newStore) })
 	t.Run("Observations", func(t *testing.T) { testObservations(t, newStore) })
 	t.Run("Suppressions", func(t *testing.T) { testSuppressions(t, newStore) })
 	t.Run("Tx", func(t *testing.T) { testTx(t, newStore) })

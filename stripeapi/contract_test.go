@@ -41,6 +41,19 @@ func TestContract(t *testing.T) {
 	ctx := context.Background()
 	since := time.Now().Add(-30 * 24 * time.Hour)
 
+	t.Run("Renewals", func(t *testing.T) {
+		// stripe-mock's subscription fixture has no default payment method, so the customer's
+		// invoice default is read too: both requests are checked.
+		rs, err := c.Renewals(ctx, "cus_123")
+		if err != nil {
+			t.Fatalf("Renewals: %+v %v", rs, err)
+		}
+		for _, r := range rs {
+			if r.SubscriptionID == "" || r.RenewsAt.IsZero() {
+				t.Errorf("renewal %+v", r)
+			}
+		}
+	})
 	t.Run("Invoice", func(t *testing.T) {
 		inv, err := c.Invoice(ctx, "in_123")
 		if err != nil || inv.ID == "" {

@@ -24,5 +24,5 @@ func (c *Client) Customer(ctx context.Context, id string) (recoup.Customer, erro
 	if cus.Deleted {
 		return recoup.Customer{}, recoup.Errorf(recoup.ENOTFOUND, "stripe: customer %s is deleted", id)
 	}
-	return recoup.Customer{ID: cus.ID, Name: cus.Name, Email: cus.Email, Locales: cus.PreferredLocales}, nil
+	return recoup.Customer{ID: cus.ID, Name: cus.Name, Email: cus.Email, Locales: cus.PreferredLocales, Created: unixTime(cus.Created)}, nil
 }

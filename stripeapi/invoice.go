@@ -55,6 +55,7 @@ func toInvoice(in *stripe.Invoice) recoup.Invoice {
 		AttemptCount:       int(in.AttemptCount),
 		Attempted:          in.Attempted,
 		CollectionMethod:   string(in.CollectionMethod),
+		DueDate:            unixTime(in.DueDate),
 		BillingReason:      string(in.BillingReason),
 		PaidOutOfBand:      in.AmountPaidOffStripe > 0,
 		Created:            unixTime(in.Created),

@@ -73,11 +73,18 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 	cands := Candidates(c, o)
 	best, bestU := -1, -1.0
 	var bestP float64
-	// A candidate's score is the sum of its static, day and moment features' sampled weights:
-	// the static part is scored once, the day part once per local date.
+	// A candidate's score is the sum of its static, day and moment features' weights, sampled
+	// (to choose) and expected (to judge whether any time is worth a charge): the static part
+	// is scored once, the day part once per local date.
 	static := s.sum(staticFeatures(nil, c))
-	days := map[time.Time]float64{}
+	staticMean := m.parts(staticFeatures(nil, c))
+	type dayScore struct {
+		sampled float64
+		mean    parts
+	}
+	days := map[time.Time]dayScore{}
 	buf := make([]string, 0, 16)
+	var moment [4]string
 	names := timeNames{g: group(c.Category), byKey: map[timeKey]string{}}
 	loc := c.loc()
 	for i, t := range cands {
@@ -85,11 +92,15 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 		date := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
 		day, ok := days[date]
 		if !ok {
-			day = s.sum(dayFeatures(buf[:0], c, l))
+			fs := dayFeatures(buf[:0], c, l)
+			day = dayScore{s.sum(fs), m.parts(fs)}
 			days[date] = day
 		}
-		p := phi((static + day + names.score(s, c, t, l.Hour())) / m.Beta)
-		if p < o.MinProbability {
+		fs := names.features(&moment, c, t, l.Hour())
+		p := phi((static + day.sampled + s.sum(fs)) / m.Beta)
+		// Worth a charge if the draw says so (exploring) or the model's expectation does: one
+		// low draw of the weights a case's candidates share must not give up on the case.
+		if p < o.MinProbability && staticMean.add(day.mean).add(m.parts(fs)).p(m.Beta) < o.MinProbability {
 			continue
 		}
 		u := p * math.Pow(o.DailyDiscount, t.Sub(o.From).Hours()/24)
@@ -172,14 +183,14 @@ func (n *timeNames) name(kind, bucket string, hour int) string {
 	return f
 }
 
-// score is the sampled score of timeFeatures(c, t, hour), without building the list.
-func (n *timeNames) score(s *Sampler, c Case, t time.Time, hour int) float64 {
-	sum := s.one(n.name("hour", "", hour)) + s.one(n.name("since_failure", sinceBucket(t.Sub(c.FirstFailed), failureBuckets), 0))
+// features are timeFeatures(c, t, hour) with cached names, in buf.
+func (n *timeNames) features(buf *[4]string, c Case, t time.Time, hour int) []string {
+	fs := append(buf[:0], n.name("hour", "", hour), n.name("since_failure", sinceBucket(t.Sub(c.FirstFailed), failureBuckets), 0))
 	if !c.LastAttempt.IsZero() {
-		sum += s.one(n.name("since_last", sinceBucket(t.Sub(c.LastAttempt), lastBuckets), 0))
+		fs = append(fs, n.name("since_last", sinceBucket(t.Sub(c.LastAttempt), lastBuckets), 0))
 	}
 	if c.LastMessage.IsZero() || c.LastMessage.After(t) {
-		return sum + s.one(n.name("since_message", "none", 0))
+		return append(fs, n.name("since_message", "none", 0))
 	}
-	return sum + s.one(n.name("since_message", sinceBucket(t.Sub(c.LastMessage), lastBuckets), 0))
+	return append(fs, n.name("since_message", sinceBucket(t.Sub(c.LastMessage), lastBuckets), 0))
 }

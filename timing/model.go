@@ -78,17 +78,28 @@ func (m *Model) Weight(f string) Weight {
 	return m.prior(f)
 }
 
-// Predict returns the model's mean estimate of the success probability of a retry with
-// features fs.
-func (m *Model) Predict(fs []string) float64 {
-	s, v := m.Beta*m.Beta, 0.0
+// parts are the sums of the means and variances of some features' weights: the parts of
+// disjoint feature sets add up to the whole set's.
+type parts struct{ mean, variance float64 }
+
+func (m *Model) parts(fs []string) parts {
+	var p parts
 	for _, f := range fs {
 		w := m.Weight(f)
-		v += w.Mean
-		s += w.Var
+		p.mean += w.Mean
+		p.variance += w.Var
 	}
-	return phi(v / math.Sqrt(s))
+	return p
 }
+
+func (p parts) add(q parts) parts { return parts{p.mean + q.mean, p.variance + q.variance} }
+
+// p is the mean estimate of the success probability of the features summed in p.
+func (p parts) p(beta float64) float64 { return phi(p.mean / math.Sqrt(beta*beta+p.variance)) }
+
+// Predict returns the model's mean estimate of the success probability of a retry with
+// features fs.
+func (m *Model) Predict(fs []string) float64 { return m.parts(fs).p(m.Beta) }
 
 // Update learns from one outcome of a retry with features fs.
 func (m *Model) Update(fs []string, success bool) {

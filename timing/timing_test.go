@@ -264,3 +264,18 @@ func TestChooseScoresTheFeaturesItLearns(t *testing.T) {
 		}
 	}
 }
+
+// One low draw of the weights all of a case's candidates share (its category, its code) must not
+// give up on a case the model expects to pass now and then: an untrained model retries every
+// funds decline, whatever the draw.
+func TestNoCaseAbandonedOnOneDraw(t *testing.T) {
+	m := NewModel()
+	c := Case{Category: recoup.CategoryFunds, Code: "insufficient_funds", Loc: time.UTC, FirstFailed: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	o := Options{From: c.FirstFailed.Add(24 * time.Hour), Until: c.FirstFailed.Add(30 * 24 * time.Hour), Remaining: 6, Budget: 6,
+		DailyDiscount: 0.97, MinProbability: 0.05, FirstHour: 6, LastHour: 21}
+	for seed := range uint64(500) {
+		if ch := Choose(m, rand.New(rand.NewPCG(seed, 9)), c, o); !ch.Retry {
+			t.Fatalf("draw %d gave up on a funds decline the model expects to pass at p=%.2f: %s", seed, m.Predict(Features(c, o.From)), ch.Reason)
+		}
+	}
+}

@@ -33,6 +33,10 @@ type Purpose byte
 const (
 	Update      Purpose = 'u' // open the card update (or authentication) page
 	Unsubscribe Purpose = 'x' // stop the customer's emails
+	// The same two for a notice (a message outside any case: a card expiring, an invoice
+	// reminder): the token's id is then the notice's, not a case's.
+	NoticeUpdate      Purpose = 'n'
+	NoticeUnsubscribe Purpose = 'm'
 )
 
 func (p Purpose) String() string {
@@ -41,6 +45,10 @@ func (p Purpose) String() string {
 		return "update"
 	case Unsubscribe:
 		return "unsubscribe"
+	case NoticeUpdate:
+		return "notice update"
+	case NoticeUnsubscribe:
+		return "notice unsubscribe"
 	}
 	return fmt.Sprintf("purpose(%d)", byte(p))
 }
@@ -64,7 +72,7 @@ const (
 // Claims is what a valid token says.
 type Claims struct {
 	Purpose Purpose
-	CaseID  int64
+	CaseID  int64 // the case; for the Notice purposes, the notice's id
 	Expires time.Time
 	Nonce   uint64
 }
@@ -192,4 +200,23 @@ func (l *Links) UnsubscribeURL(caseID int64, now time.Time) (string, error) {
 		return "", err
 	}
 	return l.base + "/unsubscribe/" + t, nil
+}
+
+// NoticeUpdateURL is the link of a notice (a message outside any case) to update the card or
+// pay the invoice, issued at now: /n/<token>, naming only the notice.
+func (l *Links) NoticeUpdateURL(noticeID int64, now time.Time) (string, error) {
+	t, err := l.signer.Issue(NoticeUpdate, noticeID, now.Add(l.updateTTL))
+	if err != nil {
+		return "", err
+	}
+	return l.base + "/n/" + t, nil
+}
+
+// NoticeUnsubscribeURL is the unsubscribe link of a notice's customer, issued at now.
+func (l *Links) NoticeUnsubscribeURL(noticeID int64, now time.Time) (string, error) {
+	t, err := l.signer.Issue(NoticeUnsubscribe, noticeID, now.Add(l.unsubscribeTTL))
+	if err != nil {
+		return "", err
+	}
+	return l.base + "/unsubscribe/n/" + t, nil
 }

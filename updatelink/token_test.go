@@ -119,3 +119,40 @@ func TestLinks(t *testing.T) {
 		t.Error("a short secret was accepted")
 	}
 }
+
+// A notice's links carry their own purposes: a notice token never opens a case's page (the
+// same number would name another object), and a case's never opens a notice's.
+func TestNoticeLinks(t *testing.T) {
+	s, err := NewSigner([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewLinks("https://pay.example.com", s, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		url     func(int64, time.Time) (string, error)
+		prefix  string
+		purpose Purpose
+		others  []Purpose
+	}{
+		{l.NoticeUpdateURL, "https://pay.example.com/n/", NoticeUpdate, []Purpose{Update, Unsubscribe, NoticeUnsubscribe}},
+		{l.NoticeUnsubscribeURL, "https://pay.example.com/unsubscribe/n/", NoticeUnsubscribe, []Purpose{Update, Unsubscribe, NoticeUpdate}},
+	} {
+		u, err := tc.url(7, now)
+		if err != nil || !strings.HasPrefix(u, tc.prefix) {
+			t.Fatalf("%q %v", u, err)
+		}
+		tok := strings.TrimPrefix(u, tc.prefix)
+		if c, err := s.Verify(tok, tc.purpose, now); err != nil || c.CaseID != 7 {
+			t.Errorf("%s: %+v %v", tc.purpose, c, err)
+		}
+		for _, p := range tc.others {
+			if _, err := s.Verify(tok, p, now); !errors.Is(err, ErrInvalid) {
+				t.Errorf("a %s token verified for %s: %v", tc.purpose, p, err)
+			}
+		}
+	}
+}

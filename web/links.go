@@ -61,6 +61,7 @@ func (s *Server) linkRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /u/{token}", s.customer(s.openUpdateLink))
 	mux.Handle("GET /unsubscribe/{token}", s.customer(s.confirmUnsubscribe))
 	mux.Handle("POST /unsubscribe/{token}", s.customer(s.unsubscribe))
+	s.noticeRoutes(mux)
 }
 
 // customer adapts a customer page handler: the error it returns becomes a plain page.

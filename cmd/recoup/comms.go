@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +39,10 @@ type CommsFlags struct {
 	BrandLogo    string `name:"brand-logo-url" env:"RECOUP_BRAND_LOGO_URL" help:"https URL of the logo shown in emails."`
 	BrandAccent  string `name:"brand-accent" env:"RECOUP_BRAND_ACCENT" help:"Button colour in emails, #rrggbb."`
 	BrandSupport string `name:"brand-support-email" env:"RECOUP_BRAND_SUPPORT_EMAIL" help:"Support address shown in messages and used as Reply-To."`
+
+	Confirmation bool  `name:"confirmation" env:"RECOUP_CONFIRMATION" help:"Email a 'payment received' message once when a case is recovered, to customers recoup wrote to about it. Needs email."`
+	CardExpiring bool  `name:"card-expiry-notices" env:"RECOUP_CARD_EXPIRY_NOTICES" help:"Email a notice when the card a subscription's next renewal charges expires before it (pre-dunning; events customer.source.expiring and invoice.upcoming). Needs email."`
+	ReminderDays []int `name:"invoice-reminder-days" env:"RECOUP_INVOICE_REMINDER_DAYS" sep:"," help:"Remind customers of invoices sent to be paid (collection_method send_invoice) on these days relative to the due date, e.g. -3,0,3,7 (event invoice.finalized). Empty: none. Needs email."`
 }
 
 // comms is the wired customer-communication parts; a nil field is not configured.
@@ -46,6 +51,9 @@ type comms struct {
 	renderer engine.Renderer
 	sink     recoup.EventSink
 	links    *web.LinksConfig
+	// confirmation is the channel of the "payment received" message; "": none.
+	confirmation string
+	notices      engine.NoticeConfig
 }
 
 // validate checks the settings together. Error messages never include a secret.
@@ -74,6 +82,20 @@ func (f *CommsFlags) validate() error {
 		}
 		if !strings.HasPrefix(f.PublicURL, "https://") && !strings.HasPrefix(f.PublicURL, "http://127.0.0.1") && !strings.HasPrefix(f.PublicURL, "http://localhost") {
 			return fmt.Errorf("RECOUP_PUBLIC_URL must be an https URL, got %q", f.PublicURL)
+		}
+	}
+	if f.Confirmation && !emailOn {
+		return fmt.Errorf("RECOUP_CONFIRMATION needs email (RECOUP_SMTP_URL): the confirmation is an email")
+	}
+	if f.CardExpiring && !emailOn {
+		return fmt.Errorf("RECOUP_CARD_EXPIRY_NOTICES needs email (RECOUP_SMTP_URL): the notice is an email")
+	}
+	if len(f.ReminderDays) > 0 && !emailOn {
+		return fmt.Errorf("RECOUP_INVOICE_REMINDER_DAYS needs email (RECOUP_SMTP_URL): the reminders are emails")
+	}
+	for _, d := range f.ReminderDays {
+		if d < -30 || d > 90 {
+			return fmt.Errorf("RECOUP_INVOICE_REMINDER_DAYS: day %d is out of range: from -30 (before the due date) to 90 (after)", d)
 		}
 	}
 	if (f.OutgoingWebhookURL == "") != (f.OutgoingWebhookSecret == "") {
@@ -112,17 +134,32 @@ func (f *CommsFlags) build(pol *policy.Policy, portal web.Portal, clock func() t
 	if f.SMTPURL != "" {
 		cfg, _ := email.ParseURL(f.SMTPURL) // validated above
 		cfg.Insecure, cfg.From, cfg.ReplyTo, cfg.UnsubscribeMailto, cfg.Now = f.SMTPInsecure, f.EmailFrom, f.BrandSupport, f.Unsubscribe, clock
-		cfg.Unsubscribe = func(m recoup.Message) (string, error) { return links.UnsubscribeURL(m.CaseID, clock()) }
+		cfg.Unsubscribe = func(m recoup.Message) (string, error) {
+			if m.NoticeID != 0 {
+				return links.NoticeUnsubscribeURL(m.NoticeID, clock())
+			}
+			return links.UnsubscribeURL(m.CaseID, clock())
+		}
 		sender, err := email.New(cfg)
 		if err != nil {
 			return out, fmt.Errorf("email: %w", err)
 		}
 		channels["email"] = sender
+		if f.Confirmation {
+			out.confirmation = "email"
+		}
+		out.notices = engine.NoticeConfig{Channel: "email", CardExpiring: f.CardExpiring,
+			InvoiceDueDays: slices.Compact(slices.Sorted(slices.Values(f.ReminderDays)))}
 	}
 	if f.OutgoingWebhookURL != "" {
 		cfg := webhook.Config{URL: f.OutgoingWebhookURL, Secret: f.OutgoingWebhookSecret, Now: clock}
 		if links != nil {
-			cfg.UpdateURL = func(m recoup.Message) (string, error) { return links.UpdateURL(m.CaseID, clock()) }
+			cfg.UpdateURL = func(m recoup.Message) (string, error) {
+				if m.NoticeID != 0 {
+					return links.NoticeUpdateURL(m.NoticeID, clock())
+				}
+				return links.UpdateURL(m.CaseID, clock())
+			}
 		}
 		hook, err := webhook.New(cfg)
 		if err != nil {
@@ -143,5 +180,5 @@ func (cm comms) describe() []any {
 	if r, ok := cm.notifier.(*notify.Router); ok {
 		channels = r.Channels()
 	}
-	return []any{"channels", channels, "templates", cm.renderer != nil, "link_pages", cm.links != nil, "lifecycle_events", cm.sink != nil}
+	return []any{"channels", channels, "templates", cm.renderer != nil, "link_pages", cm.links != nil, "lifecycle_events", cm.sink != nil, "confirmation", cm.confirmation != "", "card_expiry_notices", cm.notices.CardExpiring, "invoice_reminder_days", cm.notices.InvoiceDueDays}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,25 @@ func TestCommsFlagsBuild(t *testing.T) {
 			t.Errorf("links %+v", cm.links)
 		}
 	})
+	t.Run("confirmation", func(t *testing.T) {
+		f := fullComms()
+		cm, err := f.build(policy.Default(), nopPortal{}, time.Now)
+		if err != nil || cm.confirmation != "" {
+			t.Fatalf("off by default: %q %v", cm.confirmation, err)
+		}
+		f.Confirmation = true
+		if cm, err = f.build(policy.Default(), nopPortal{}, time.Now); err != nil || cm.confirmation != "email" {
+			t.Fatalf("on: %q %v", cm.confirmation, err)
+		}
+	})
+	t.Run("notices", func(t *testing.T) {
+		f := fullComms()
+		f.CardExpiring, f.ReminderDays = true, []int{7, -3, 0, 3, 0}
+		cm, err := f.build(policy.Default(), nopPortal{}, time.Now)
+		if err != nil || !cm.notices.CardExpiring || cm.notices.Channel != "email" || fmt.Sprint(cm.notices.InvoiceDueDays) != "[-3 0 3 7]" {
+			t.Fatalf("%+v %v", cm.notices, err)
+		}
+	})
 	t.Run("webhook only", func(t *testing.T) {
 		f := CommsFlags{OutgoingWebhookURL: "https://app.acme.example/h", OutgoingWebhookSecret: "webhook-secret-0123456789"}
 		cm, err := f.build(policy.Default(), nopPortal{}, time.Now)
@@ -67,6 +87,10 @@ func TestCommsFlagsRefused(t *testing.T) {
 		"a bad SMTP URL":               func(f *CommsFlags) { f.SMTPURL = "http://smtp-password-123@smtp.acme.example" },
 		"a bad accent colour":          func(f *CommsFlags) { f.BrandAccent = "red" },
 		"a webhook over http":          func(f *CommsFlags) { f.OutgoingWebhookURL = "http://app.acme.example/h" },
+		"a confirmation without email": func(f *CommsFlags) { f.SMTPURL, f.Confirmation = "", true },
+		"card notices without email":   func(f *CommsFlags) { f.SMTPURL, f.CardExpiring = "", true },
+		"reminders without email":      func(f *CommsFlags) { f.SMTPURL, f.ReminderDays = "", []int{0} },
+		"a reminder a year late":       func(f *CommsFlags) { f.ReminderDays = []int{0, 365} },
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := fullComms()

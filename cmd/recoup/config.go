@@ -66,6 +66,7 @@ func (s *StripeFlags) validate() error {
 type ServeCmd struct {
 	StripeFlags
 	CommsFlags
+	LLMFlags
 	WebhookSecret  string        `name:"stripe-webhook-secret" env:"STRIPE_WEBHOOK_SECRET" help:"Signing secret of the Stripe webhook endpoint (whsec_...); several, comma-separated, while a rolled secret is still valid."`
 	Listen         string        `name:"listen" env:"RECOUP_LISTEN" default:"127.0.0.1:8080" help:"Address to listen on."`
 	PolicyFile     string        `name:"policy" env:"RECOUP_POLICY" type:"path" help:"Policy file (YAML); the built-in default policy when empty."`
@@ -98,6 +99,9 @@ func (c *ServeCmd) validate() (*policy.Policy, error) {
 		return nil, fmt.Errorf("RECOUP_WORKERS must be 1-100, got %d", c.Workers)
 	}
 	if err := c.CommsFlags.validate(); err != nil {
+		return nil, err
+	}
+	if err := c.LLMFlags.validate(); err != nil {
 		return nil, err
 	}
 	return loadPolicy(c.PolicyFile)

@@ -84,8 +84,14 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 		return nil, err
 	}
 	log.Info("customer messages", cm.describe()...)
+	pz, err := c.LLMFlags.build(b.store)
+	if err != nil {
+		b.close()
+		return nil, err
+	}
+	log.Info("message personalization", c.LLMFlags.describe()...)
 	a.engine = engine.New(engine.Config{Store: b.store, Gateway: gw, Policy: pol, Events: gw, Metrics: a.metrics, Logger: log,
-		Notifier: cm.notifier, Renderer: cm.renderer, Customers: gw, Lifecycle: cm.sink})
+		Notifier: cm.notifier, Renderer: cm.renderer, Customers: gw, Lifecycle: cm.sink, Personalizer: pz, Confirmation: cm.confirmation, Notices: cm.notices})
 	dash, err := newDashboard(b, a.engine, a.metrics, clock, c.Listen, log)
 	if err != nil {
 		b.close()

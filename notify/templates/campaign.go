@@ -43,14 +43,39 @@ var _ engine.Renderer = (*Campaign)(nil)
 
 // Render writes the message of the draft.
 func (c *Campaign) Render(d engine.Draft) (engine.Content, error) {
-	update, err := c.Links.UpdateURL(d.Case.ID, d.Now)
+	update, unsub, err := c.links(d)
 	if err != nil {
 		return engine.Content{}, err
 	}
-	unsub, err := c.Links.UnsubscribeURL(d.Case.ID, d.Now)
+	in := c.input(d)
+	in.UpdateURL, in.UnsubscribeURL = update, unsub
+	out, err := c.Set.Render(in)
 	if err != nil {
 		return engine.Content{}, err
 	}
+	if d.Channel != "email" {
+		out.HTML = "" // only email shows HTML; the webhook carries the text
+	}
+	return engine.Content{Subject: out.Subject, Text: out.Text, HTML: out.HTML}, nil
+}
+
+// links signs the draft's card update (or invoice) link and unsubscribe link: a case's, or a
+// notice's for a message outside any case.
+func (c *Campaign) links(d engine.Draft) (update, unsub string, err error) {
+	if d.NoticeID != 0 {
+		if update, err = c.Links.NoticeUpdateURL(d.NoticeID, d.Now); err == nil {
+			unsub, err = c.Links.NoticeUnsubscribeURL(d.NoticeID, d.Now)
+		}
+		return update, unsub, err
+	}
+	if update, err = c.Links.UpdateURL(d.Case.ID, d.Now); err == nil {
+		unsub, err = c.Links.UnsubscribeURL(d.Case.ID, d.Now)
+	}
+	return update, unsub, err
+}
+
+// input is the Input of a draft, without its links.
+func (c *Campaign) input(d engine.Draft) Input {
 	p := Profile{FirstName: firstName(d.Customer.Name)}
 	if p.FirstName == "" {
 		p.FirstName = firstName(d.Invoice.CustomerName)
@@ -65,16 +90,25 @@ func (c *Campaign) Render(d engine.Draft) (engine.Content, error) {
 	if d.Case.LastDecline != nil && d.Case.LastDecline.Code == "authentication_required" {
 		cat = recoup.CategoryAuthentication
 	}
-	out, err := c.Set.Render(Input{
+	return Input{
 		Template: d.Template, Tone: d.Tone, Locale: p.Locale, Category: cat, FirstName: p.FirstName,
-		Amount: d.Case.Amount, InvoiceID: d.Case.InvoiceID, Step: d.Step, UpdateURL: update, UnsubscribeURL: unsub,
-		FinalAt: d.FinalAt, Location: c.Location,
-	})
-	if err != nil {
-		return engine.Content{}, err
+		Amount: d.Case.Amount, InvoiceID: d.Case.InvoiceID, Step: d.Step, FinalAt: d.FinalAt, Location: c.Location,
+		DueAt: d.DueAt, DueInDays: daysUntil(d.Now, d.DueAt, c.Location),
 	}
-	if d.Channel != "email" {
-		out.HTML = "" // only email shows HTML; the webhook carries the text
+}
+
+// daysUntil counts the calendar days from now to t in loc (nil: UTC): 0 on the same day,
+// negative when t has passed.
+func daysUntil(now, t time.Time, loc *time.Location) int {
+	if t.IsZero() {
+		return 0
 	}
-	return engine.Content{Subject: out.Subject, Text: out.Text, HTML: out.HTML}, nil
+	if loc == nil {
+		loc = time.UTC
+	}
+	day := func(x time.Time) time.Time {
+		y, m, d := x.In(loc).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
+	return int(day(t).Sub(day(now)).Hours() / 24)
 }

@@ -60,6 +60,11 @@ type Input struct {
 	// FinalAt is when the final action is planned; zero when unknown.
 	FinalAt  time.Time
 	Location *time.Location // the customer's time zone for dates; nil is UTC
+	// DueAt is the date a notice is about: the invoice's due date (invoice_due), the renewal
+	// the expiring card will not pay (card_expiring); zero when none. DueInDays is how many
+	// days it is away (negative: past).
+	DueAt     time.Time
+	DueInDays int
 }
 
 // Data is what the templates see.
@@ -74,6 +79,8 @@ type Data struct {
 	UpdateURL      string
 	UnsubscribeURL string
 	FinalDate      string // e.g. "Monday, March 16, 2026"; "" when unknown
+	DueDate        string // the date a notice is about (Input.DueAt), same format; "" when none
+	DueInDays      int    // days until DueDate; negative when past
 	// Authenticate: the bank wants the customer to confirm the payment (the link leads to
 	// the invoice page rather than to a card update).
 	Authenticate bool

@@ -40,6 +40,11 @@ const Default = "en"
 // "default" words of its tone.
 var Names = []string{"payment_failed", "update_card", "suspension_notice", "final_notice"}
 
+// Notices are the template names of messages outside the campaign: the confirmation of a
+// recovered payment, the notice of a card expiring before a renewal, and the reminders of an
+// invoice sent to be paid by the customer.
+var Notices = []string{"payment_received", "card_expiring", "invoice_due"}
+
 // Tones are the tones the shipped words distinguish.
 var Tones = []string{"neutral", "gentle", "helpful", "urgent", "final"}
 
@@ -211,6 +216,16 @@ type layout struct {
 
 // Render writes the message for in.
 func (s *Set) Render(in Input) (Content, error) {
+	l, lay, err := s.words(in)
+	if err != nil {
+		return Content{}, err
+	}
+	return l.execute(lay)
+}
+
+// words writes everything around the layouts for in: subject, paragraphs, greeting, button,
+// sign-off and footer.
+func (s *Set) words(in Input) (*locale, layout, error) {
 	l := s.pick(in.Locale)
 	d := Data{
 		FirstName: in.FirstName, Amount: FormatMoney(in.Amount), InvoiceID: in.InvoiceID, CategoryCode: in.Category,
@@ -218,12 +233,15 @@ func (s *Set) Render(in Input) (Content, error) {
 		Authenticate:  in.Category == recoup.CategoryAuthentication,
 		NeedsCustomer: in.Category == recoup.CategoryCustomerFix || in.Category == recoup.CategoryHard || in.Category == recoup.CategoryAuthentication,
 	}
+	loc := in.Location
+	if loc == nil {
+		loc = time.UTC
+	}
 	if !in.FinalAt.IsZero() {
-		loc := in.Location
-		if loc == nil {
-			loc = time.UTC
-		}
 		d.FinalDate = in.FinalAt.In(loc).Format("Monday, January 2, 2006")
+	}
+	if !in.DueAt.IsZero() {
+		d.DueDate, d.DueInDays = in.DueAt.In(loc).Format("Monday, January 2, 2006"), in.DueInDays
 	}
 	var err error
 	cat := string(in.Category)
@@ -231,26 +249,34 @@ func (s *Set) Render(in Input) (Content, error) {
 		cat = string(recoup.CategoryUnknown)
 	}
 	if d.Category, err = l.exec("category/"+cat, d); err != nil {
-		return Content{}, err
+		return nil, layout{}, err
 	}
 	subject, err := l.first(d, "subject", in.Template, in.Tone)
 	if err != nil {
-		return Content{}, err
+		return nil, layout{}, err
 	}
 	body, err := l.first(d, "body", in.Template, in.Tone)
 	if err != nil {
-		return Content{}, err
+		return nil, layout{}, err
 	}
 	lay := layout{Lang: l.name, Subject: oneLine(subject), Paragraphs: paragraphs(body), UpdateURL: in.UpdateURL,
 		UnsubscribeURL: in.UnsubscribeURL, Brand: s.brand}
 	for name, dst := range map[string]*string{"greeting": &lay.Greeting, "cta": &lay.CTA, "signoff": &lay.Signoff,
 		"support": &lay.Support, "footer": &lay.Footer, "unsubscribe": &lay.Unsubscribe} {
+		if l.msgs.Lookup(name+"/"+in.Template) != nil {
+			name += "/" + in.Template // a template's own button or footer ("cta/payment_received")
+		}
 		if *dst, err = l.exec(name, d); err != nil {
-			return Content{}, err
+			return nil, layout{}, err
 		}
 		*dst = strings.TrimSpace(*dst)
 	}
 	lay.SignoffLines = strings.Split(lay.Signoff, "\n")
+	return l, lay, nil
+}
+
+// execute runs the locale's layouts.
+func (l *locale) execute(lay layout) (Content, error) {
 	var text, html bytes.Buffer
 	if err := l.text.Execute(&text, lay); err != nil {
 		return Content{}, recoup.Errorf(recoup.EINVALID, "templates: %s/email.txt: %w", l.name, err)
@@ -299,11 +325,12 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 func (s *Set) check() error {
 	cats := append([]recoup.Category{recoup.CategoryUnknown}, recoup.Categories...)
 	for _, loc := range s.Locales() {
-		for _, name := range append(slices.Clone(Names), "a_custom_template") {
+		for _, name := range append(append(slices.Clone(Names), Notices...), "a_custom_template") {
 			for _, tone := range Tones {
 				for _, cat := range cats {
 					in := Input{Template: name, Tone: tone, Locale: loc, Category: cat, Amount: recoup.Money{Amount: 100, Currency: "usd"},
-						InvoiceID: "in_check", UpdateURL: "https://example.com/u/x", UnsubscribeURL: "https://example.com/unsubscribe/x"}
+						InvoiceID: "in_check", UpdateURL: "https://example.com/u/x", UnsubscribeURL: "https://example.com/unsubscribe/x",
+						DueAt: time.Unix(1e9, 0), DueInDays: 3}
 					if _, err := s.Render(in); err != nil {
 						return err
 					}

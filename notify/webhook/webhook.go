@@ -127,12 +127,15 @@ type MessageData struct {
 	Subject    string `json:"subject"`
 	Text       string `json:"text"`
 	UpdateURL  string `json:"update_url,omitempty"` // the signed card update link
+	// NoticeID names a notice (a message outside any case: card_expiring, invoice_due); its
+	// case_id is then 0.
+	NoticeID int64 `json:"notice_id,omitempty"`
 }
 
 // Send delivers a campaign message (recoup.Notifier).
 func (c *Client) Send(ctx context.Context, m recoup.Message) error {
 	data := MessageData{CaseID: m.CaseID, InvoiceID: m.InvoiceID, CustomerID: m.CustomerID, Step: m.Step,
-		Template: m.Template, Tone: m.Tone, Subject: m.Subject, Text: m.Text}
+		Template: m.Template, Tone: m.Tone, Subject: m.Subject, Text: m.Text, NoticeID: m.NoticeID}
 	if c.updateURL != nil {
 		u, err := c.updateURL(m)
 		if err != nil {

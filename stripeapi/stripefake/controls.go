@@ -123,6 +123,11 @@ type SubscriptionParams struct {
 	DefaultPaymentMethod string // "" to charge the customer's default
 	Status               string // default "active"
 	Currency             string // default "usd"
+
+	// CurrentPeriodEnd, when set, gives the subscription one item whose current period ends
+	// then (the next renewal) at UnitAmount per period.
+	CurrentPeriodEnd time.Time
+	UnitAmount       int64
 }
 
 // CreateSubscription creates a subscription (customer.subscription.created) and returns its id.
@@ -138,6 +143,10 @@ func (s *Server) CreateSubscription(p SubscriptionParams) string {
 		sub := &subscription{
 			id: s.st.newID("sub"), customer: p.Customer, status: p.Status, defaultPM: p.DefaultPaymentMethod,
 			collectionMethod: "charge_automatically", currency: p.Currency, created: now, seq: s.st.next(),
+			unitAmount: p.UnitAmount,
+		}
+		if !p.CurrentPeriodEnd.IsZero() {
+			sub.periodEnd = p.CurrentPeriodEnd.Unix()
 		}
 		if sub.status == "" {
 			sub.status = "active"
@@ -151,6 +160,20 @@ func (s *Server) CreateSubscription(p SubscriptionParams) string {
 		return nil
 	})
 	return id
+}
+
+// CardExpiring sends customer.source.expiring for the customer's card, as Stripe does at the
+// start of the month in which a saved card expires.
+func (s *Server) CardExpiring(paymentMethodID string) error {
+	return s.op(func(now int64) error {
+		pm := s.st.paymentMethods[paymentMethodID]
+		if pm == nil {
+			return fmt.Errorf("stripefake: CardExpiring: no payment method %q", paymentMethodID)
+		}
+		s.emit("customer.source.expiring", map[string]any{"id": pm.id, "object": "card", "customer": nullable(pm.customer),
+			"brand": pm.brand, "last4": pm.last4, "exp_month": pm.expMonth, "exp_year": pm.expYear}, nil, now, origin{})
+		return nil
+	})
 }
 
 // UpdateSubscriptionPaymentMethod sets the subscription's own default payment method
@@ -178,6 +201,9 @@ type InvoiceParams struct {
 	BillingReason    string // default "subscription_cycle" with a subscription, else "manual"
 	Status           string // "open" (default: finalized) or "draft"
 	CustomerEmail    string // default the customer's email
+
+	// DueDate is the due_date of an invoice sent to be paid (send_invoice); zero: none.
+	DueDate time.Time
 }
 
 // CreateInvoice creates an invoice with its PaymentIntent and default invoice payment
@@ -194,6 +220,9 @@ func (s *Server) CreateInvoice(p InvoiceParams) string {
 			id: st.newID("in"), customer: c.id, subscription: p.Subscription, status: p.Status,
 			currency: p.Currency, collectionMethod: p.CollectionMethod, billingReason: p.BillingReason,
 			customerEmail: p.CustomerEmail, amountDue: p.AmountDue, created: now, seq: st.next(),
+		}
+		if !p.DueDate.IsZero() {
+			in.dueDate = p.DueDate.Unix()
 		}
 		sub := st.subscriptions[p.Subscription]
 		if p.Subscription != "" && sub == nil {

@@ -52,6 +52,7 @@ type subscription struct {
 	id, customer, status, defaultPM, collectionMethod, currency, latestInvoice string
 	created, seq, canceledAt                                                   int64
 	cancelReason                                                               string
+	periodEnd, unitAmount                                                      int64 // the one item's, when periodEnd is set
 }
 
 func (s *subscription) render() map[string]any {
@@ -64,9 +65,22 @@ func (s *subscription) render() map[string]any {
 		"cancellation_details": map[string]any{"comment": nil, "feedback": nil, "reason": nullable(s.cancelReason)},
 		"latest_invoice":       nullable(s.latestInvoice), "livemode": false, "metadata": map[string]any{},
 		"pause_collection": nil,
-		"items": map[string]any{"object": "list", "data": []any{}, "has_more": false,
+		"items": map[string]any{"object": "list", "data": s.renderItems(), "has_more": false,
 			"url": "/v1/subscription_items?subscription=" + s.id},
 	}
+}
+
+// renderItems is the subscription's one item when it has a current period, else none.
+func (s *subscription) renderItems() []any {
+	if s.periodEnd == 0 {
+		return []any{}
+	}
+	return []any{map[string]any{
+		"id": "si_" + s.id[len("sub_"):], "object": "subscription_item", "subscription": s.id, "quantity": 1,
+		"current_period_start": s.created, "current_period_end": s.periodEnd, "created": s.created, "metadata": map[string]any{},
+		"price": map[string]any{"id": "price_" + s.id[len("sub_"):], "object": "price", "currency": s.currency,
+			"unit_amount": s.unitAmount, "active": true, "type": "recurring", "livemode": false, "metadata": map[string]any{}},
+	}}
 }
 
 type invoice struct {
@@ -78,6 +92,7 @@ type invoice struct {
 	nextPaymentAttempt                                           int64
 	created, seq, finalizedAt, paidAt, voidedAt, uncollectibleAt int64
 	payments                                                     []string // invoice payment ids, oldest first
+	dueDate                                                      int64    // send_invoice: due_date; 0: none
 }
 
 func (in *invoice) remaining() int64 {
@@ -113,7 +128,7 @@ func (in *invoice) render(st *state) map[string]any {
 		"amount_overpaid": 0, "amount_paid_off_stripe": in.amountPaidOffStripe, "amount_shipping": 0,
 		"subtotal": in.amountDue, "total": in.amountDue, "attempt_count": in.attemptCount,
 		"attempted": in.attempted, "auto_advance": in.status == "open", "created": in.created,
-		"period_start": in.created, "period_end": in.created, "due_date": nil,
+		"period_start": in.created, "period_end": in.created, "due_date": nullableTime(in.dueDate),
 		"next_payment_attempt": nullableTime(in.nextPaymentAttempt), "hosted_invoice_url": hosted,
 		"livemode": false, "metadata": map[string]any{}, "parent": parent,
 		"default_payment_method": nil, "default_source": nil, "description": nil,
