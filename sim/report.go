@@ -343,6 +343,9 @@ func monthlySection(groups [][]Summary, world []Summary) section {
 		lines[i].Name = g[0].Policy
 	}
 	t.Header = append(t.Header, "oracle %")
+	for _, g := range groups {
+		t.Header = append(t.Header, g[0].Policy+" retry success %")
+	}
 	for _, month := range months {
 		v, ok := meanBy(world, find(month, func(m MonthStat) float64 { return float64(m.FailedInvoices) }))
 		row := []string{month, orDash(v, ok, 0)}
@@ -355,10 +358,15 @@ func monthlySection(groups [][]Summary, world []Summary) section {
 			lines[i].Values = append(lines[i].Values, v)
 		}
 		v, ok = meanBy(world, find(month, func(m MonthStat) float64 { return m.OracleAmountPct }))
-		t.Rows = append(t.Rows, append(row, orDash(v, ok, 1)))
+		row = append(row, orDash(v, ok, 1))
+		for _, g := range groups {
+			v, ok := meanBy(g, find(month, func(m MonthStat) float64 { return m.RetrySuccessRate }))
+			row = append(row, orDash(v, ok, 1))
+		}
+		t.Rows = append(t.Rows, row)
 	}
 	return section{Heading: "By month of first failure",
-		Notes: []string{"Recovered amount % of the invoices that first failed in each month, mean over seeds: the learning curve of a policy that learns."},
+		Notes: []string{"Recovered amount % of the invoices that first failed in each month, and the share of recoup's charges on them that paid, mean over seeds: the learning curve of a policy that learns."},
 		Table: t,
 		Chart: &chart{File: "monthly.svg", Alt: "Recovered amount % by month of first failure",
 			SVG: lineChart("Recovered amount by month of first failure", "month of first failure", "% of failed amount", months, lines)}}

@@ -170,6 +170,16 @@ func TestRunMeasuresTheEngine(t *testing.T) {
 	if attempts != s.Attempts || messages != s.MessagesSent {
 		t.Fatalf("categories count %d attempts and %d messages, the run %d and %d", attempts, messages, s.Attempts, s.MessagesSent)
 	}
+	attempts = 0
+	for _, m := range s.Monthly {
+		attempts += m.Attempts
+		if m.Attempts > 0 && m.RetrySuccessRate != 50 {
+			t.Errorf("month %s: retry success %.1f%%, want 50 (one decline, one payment per invoice)", m.Month, m.RetrySuccessRate)
+		}
+	}
+	if attempts != s.Attempts {
+		t.Fatalf("months count %d attempts, the run %d", attempts, s.Attempts)
+	}
 	if s.MedianDaysToRecovery < 2 || s.MedianDaysToRecovery > 4 || s.ByMechanism[sim.ByRetry].Invoices != 60 {
 		t.Fatalf("median %.2f days, mechanisms %+v", s.MedianDaysToRecovery, s.ByMechanism)
 	}

@@ -91,4 +91,7 @@ type MonthStat struct {
 	FailedInvoices     int     `json:"failed_invoices"`
 	RecoveredAmountPct float64 `json:"recovered_amount_pct"`
 	OracleAmountPct    float64 `json:"oracle_amount_pct"`
+	// Attempts are recoup's charges of these invoices, RetrySuccessRate the share that paid.
+	Attempts         int     `json:"attempts"`
+	RetrySuccessRate float64 `json:"retry_success_rate"`
 }

@@ -61,6 +61,7 @@ type monthAcc struct {
 	failed                  int
 	failedAmount, recovered int64
 	oracleAmount            int64
+	attempts, charged       int
 }
 
 func newTally(start time.Time, months int, window time.Duration) *tally {
@@ -174,6 +175,12 @@ func (t *tally) attempt(inv *openInvoice, paid bool) {
 		inv.attempts++
 		if inv.resolved {
 			t.category(inv.f.Category).attempts++
+		}
+		if m := t.month(inv.f.At); m != nil {
+			m.attempts++
+			if paid {
+				m.charged++
+			}
 		}
 	}
 }
@@ -289,6 +296,7 @@ func (t *tally) summary() (Summary, error) {
 		s.Monthly = append(s.Monthly, MonthStat{
 			Month: t.start.AddDate(0, i, 0).Format("2006-01"), FailedInvoices: m.failed,
 			RecoveredAmountPct: pct(m.recovered, m.failedAmount), OracleAmountPct: pct(m.oracleAmount, m.failedAmount),
+			Attempts: m.attempts, RetrySuccessRate: pct(int64(m.charged), int64(m.attempts)),
 		})
 	}
 	return s, nil
@@ -386,6 +394,8 @@ func (t *tally) merge(o *tally) error {
 		t.monthly[i].failedAmount += o.monthly[i].failedAmount
 		t.monthly[i].recovered += o.monthly[i].recovered
 		t.monthly[i].oracleAmount += o.monthly[i].oracleAmount
+		t.monthly[i].attempts += o.monthly[i].attempts
+		t.monthly[i].charged += o.monthly[i].charged
 	}
 	for i := range o.byDay {
 		t.byDay[i] += o.byDay[i]
