@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"strings"
 	"slices"
 	"strconv"
 	"time"
@@ -82,8 +83,15 @@ func (p *Policy) Decide(f Facts, now time.Time) recoup.Decision {
 	if f.Verdict.Category == recoup.CategoryTechnical && k < len(p.Retry.Technical) {
 		return p.rapid(f, k, now, in)
 	}
+	if pinned := p.pinned(c.LastDecline); pinned != nil {
+		// The policy pins this code to a fixed schedule, whatever the strategy.
+		q := *p
+		q.Retry.Days, q.Retry.Strategy = pinned, StrategySchedule
+		in["decline_override"] = "schedule " + strings.Trim(fmt.Sprint(pinned), "[]")
+		p = &q
+	}
 	if p.Retry.Strategy == StrategyModel {
-		return p.modelRetry(f, k, now, in, final)
+		return p.modelRetry(f, k, now, in, windowEnd, final, waitOrFinal)
 	}
 	if k >= len(p.Retry.Days) {
 		return final(fmt.Sprintf("retry schedule exhausted after %d charges", k))
@@ -141,6 +149,19 @@ func (p *Policy) override(v decline.Verdict, c recoup.Case, now time.Time, in ma
 	}
 	v.Retry, v.Rule = false, fmt.Sprintf("the policy's retry window for %s (%s) is over", code, days(w))
 	return v, end, true
+}
+
+// pinned is the schedule the policy pins for the decline's code, or nil.
+func (p *Policy) pinned(d *recoup.Decline) []int {
+	if d == nil || len(p.Declines.Schedule) == 0 {
+		return nil
+	}
+	for _, code := range []string{d.DeclineCode, d.Code} {
+		if days, ok := p.Declines.Schedule[code]; ok && code != "" {
+			return days
+		}
+	}
+	return nil
 }
 
 // slot is the k-th (0-based) scheduled retry time. The first is Days[0] after the first

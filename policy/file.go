@@ -47,6 +47,7 @@ type network struct {
 type declines struct {
 	NeverRetry  []string          `yaml:"never_retry"`
 	RetryWithin map[string]string `yaml:"retry_within"`
+	Schedule    map[string][]int  `yaml:"schedule"`
 }
 
 type campaign struct {

@@ -285,6 +285,22 @@ func (v *validator) declines(path string, d *declines, out *DeclineRules) {
 			out.RetryWithin[code] = v.duration(p, w, time.Hour, 365*24*time.Hour)
 		}
 	}
+	if d.Schedule != nil {
+		out.Schedule = map[string][]int{}
+		for code, ds := range d.Schedule {
+			p := path + ".schedule." + code
+			switch {
+			case !validCode(code):
+				v.fail(p, "%q is not a Stripe decline code (lower case with underscores, e.g. insufficient_funds)", code)
+			case slices.Contains(out.NeverRetry, code):
+				v.fail(p, "%q is also listed in never_retry: keep it in one list", code)
+			case len(ds) == 0 || !strictlyAscending(ds) || ds[0] < 0 || ds[len(ds)-1] > 365:
+				v.fail(p, "must list days after the first failure, strictly ascending, 0-365, e.g. [1, 4, 8]")
+			default:
+				out.Schedule[code] = ds
+			}
+		}
+	}
 }
 
 func validCode(s string) bool {

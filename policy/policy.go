@@ -91,6 +91,9 @@ type DeclineRules struct {
 	// RetryWithin lists codes retried on the schedule only within a window after the first
 	// failure, even when their category would wait for the customer (hard declines excepted).
 	RetryWithin map[string]time.Duration
+	// Schedule pins a fixed schedule (days after the first failure, at retry.hour) for a code,
+	// in place of the retry strategy: e.g. a code whose best days the business knows.
+	Schedule map[string][]int
 }
 
 // Retry is a fixed retry schedule.

@@ -166,7 +166,7 @@ func TestExampleCoversEveryOption(t *testing.T) {
 				if prefix != "" {
 					p = prefix + "." + k
 				}
-				if strings.HasSuffix(prefix, "retry_within") {
+				if strings.HasSuffix(prefix, "retry_within") || strings.HasSuffix(prefix, "declines.schedule") {
 					p = prefix + ".*"
 				}
 				used[p] = true

@@ -95,7 +95,7 @@ func (p *Policy) rapid(f Facts, k int, now time.Time, in map[string]string) reco
 // window (the earliest time its rules allow, the end of retry.max_duration) and the budget; the
 // engine's timing model chooses the time in it (Inputs "strategy" = "model"), or decides no time
 // is worth a charge.
-func (p *Policy) modelRetry(f Facts, k int, now time.Time, in map[string]string, final func(string) recoup.Decision) recoup.Decision {
+func (p *Policy) modelRetry(f Facts, k int, now time.Time, in map[string]string, windowEnd time.Time, final, waitOrFinal func(string) recoup.Decision) recoup.Decision {
 	c := f.Case
 	window := p.Retry.MaxDuration
 	if window <= 0 {
@@ -108,6 +108,13 @@ func (p *Policy) modelRetry(f Facts, k int, now time.Time, in map[string]string,
 	}
 	if !at.Before(until) {
 		return final(fmt.Sprintf("no retry allowed before the end of the %s retry window", days(window)))
+	}
+	if !windowEnd.IsZero() && windowEnd.Before(until) {
+		// The policy retries this code only within a window (declines.retry_within).
+		if !at.Before(windowEnd) {
+			return waitOrFinal(fmt.Sprintf("no retry allowed before the end of the policy's retry window (%s)", in["decline_override"]))
+		}
+		until = windowEnd
 	}
 	in["strategy"] = StrategyModel
 	in["until"] = until.UTC().Format(time.RFC3339)

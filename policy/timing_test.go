@@ -106,3 +106,37 @@ func TestStepsInTheCustomersTimeAndOutsideQuietHours(t *testing.T) {
 		t.Errorf("an hour in the quiet hours: %v", err)
 	}
 }
+
+// A code pinned to a schedule is retried on its days whatever the strategy, and a code retried
+// only within a window bounds the timing model's window.
+func TestDeclineOverridesUnderTheModelStrategy(t *testing.T) {
+	p, err := policy.Parse("m.yaml", []byte("retry:\n  strategy: model\n  hour: 10\n  max_attempts: 5\n  min_gap: 1d\n"+
+		"declines:\n  schedule: {withdrawal_count_limit_exceeded: [2, 5]}\n  retry_within: {insufficient_funds: 6d}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	pinned := &recoup.Decline{Code: "card_declined", DeclineCode: "withdrawal_count_limit_exceeded"}
+	c := recoup.Case{FirstFailedAt: failed, LastAttemptAt: failed, LastDecline: pinned}
+	d := p.Decide(policy.Facts{Case: c, Verdict: decline.Classify(pinned)}, failed.Add(time.Minute))
+	if d.Inputs["strategy"] == "model" || !d.At.Equal(time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)) || d.Inputs["decline_override"] != "schedule 2 5" {
+		t.Errorf("pinned code: %s at %s (%v), want day 2 of its schedule at 10:00", d.Kind, d.At, d.Inputs)
+	}
+	funds := &recoup.Decline{Code: "card_declined", DeclineCode: "insufficient_funds"}
+	c.LastDecline = funds
+	d = p.Decide(policy.Facts{Case: c, Verdict: decline.Classify(funds)}, failed.Add(time.Minute))
+	if d.Inputs["strategy"] != "model" || d.Inputs["until"] != failed.Add(6*24*time.Hour).Format(time.RFC3339) {
+		t.Errorf("windowed code: %v, want the model's window to end with retry_within", d.Inputs)
+	}
+	c.LastAttemptAt = failed.Add(5*24*time.Hour + 12*time.Hour)
+	d = p.Decide(policy.Facts{Case: c, Verdict: decline.Classify(funds), Charges: 1}, c.LastAttemptAt)
+	if d.Kind == recoup.DecideRetry {
+		t.Errorf("windowed code past its window (the gap ends after it): %s at %s, want no retry", d.Kind, d.At)
+	}
+	for _, bad := range []string{"declines: {schedule: {insufficient_funds: [5, 2]}}\n", "declines: {schedule: {Insufficient: [1]}}\n",
+		"declines: {never_retry: [do_not_honor], schedule: {do_not_honor: [1]}}\n"} {
+		if _, err := policy.Parse("bad.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "declines.schedule") {
+			t.Errorf("%q: %v, want a problem at declines.schedule", bad, err)
+		}
+	}
+}
