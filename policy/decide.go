@@ -2,9 +2,9 @@ package policy
 
 import (
 	"fmt"
-	"strings"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/recoup-hq/recoup"
