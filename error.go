@@ -3,6 +3,7 @@ package recoup
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes shared by every layer. Adapters translate driver errors into these codes; the web
@@ -49,3 +50,11 @@ func ErrorCode(err error) string {
 
 // IsNotFound reports whether err carries ENOTFOUND.
 func IsNotFound(err error) bool { return ErrorCode(err) == ENOTFOUND }
+
+// RunLater is what a job's handler returns when the job should run again at At rather than
+// now (a message due in the customer's quiet hours). The job transport runs the same job again
+// then: River snoozes it, keeping its unique key, where queueing a new job for the same key
+// while this one runs would be dropped as a duplicate.
+type RunLater struct{ At time.Time }
+
+func (e *RunLater) Error() string { return "run again at " + e.At.UTC().Format(time.RFC3339) }

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -79,6 +80,13 @@ func (h *harness) runDue() {
 			return
 		}
 		if err := h.run(j); err != nil {
+			if later, ok := errors.AsType[*recoup.RunLater](err); ok {
+				j.RunAt = later.At // as River snoozes it
+				h.mu.Lock()
+				h.jobs = append(h.jobs, j)
+				h.mu.Unlock()
+				continue
+			}
 			h.t.Fatalf("job %+v: %v", j, err)
 		}
 	}

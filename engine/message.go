@@ -69,12 +69,10 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 	if !st.Applies(c.Category) {
 		return e.store.Tx(ctx, func(tx recoup.Tx) error { return e.planMessage(tx, &c, now, step+1) })
 	}
-	// A job retried after a channel error may come due at night: wait for the morning.
+	// A job retried after a channel error may come due at night: run it again in the
+	// morning (the same job: a new one for the same step would be a duplicate of this one).
 	if loc, _ := customerClock(c, p); p.OutsideQuietHours(now, loc).After(now) {
-		at := p.OutsideQuietHours(now, loc)
-		return e.store.Tx(ctx, func(tx recoup.Tx) error {
-			return tx.Enqueue(recoup.Job{Kind: recoup.JobMessage, CaseID: c.ID, Seq: step, RunAt: at})
-		})
+		return &recoup.RunLater{At: p.OutsideQuietHours(now, loc)}
 	}
 	inv, open, err := e.checkOpen(ctx, now, c)
 	if err != nil || !open {

@@ -3,6 +3,7 @@ package jobs
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -159,7 +160,7 @@ func TestVerdict(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := verdict(tc.err)
+			got := verdict(tc.err, time.Now())
 			var cancel *rivertype.JobCancelError
 			if isCancel := errors.As(got, &cancel); isCancel != tc.wantCancel {
 				t.Errorf("verdict(%v) = %v; cancel = %t, want %t", tc.err, got, isCancel, tc.wantCancel)
@@ -169,7 +170,15 @@ func TestVerdict(t *testing.T) {
 			}
 		})
 	}
-	if err := verdict(nil); err != nil {
+	if err := verdict(nil, time.Now()); err != nil {
 		t.Errorf("verdict(nil) = %v", err)
+	}
+	// A handler that asks to run later is snoozed until then, not retried or cancelled: the
+	// same job keeps its unique key.
+	now := time.Date(2026, 3, 2, 23, 0, 0, 0, time.UTC)
+	got := verdict(fmt.Errorf("message 1 of case 2: %w", &recoup.RunLater{At: now.Add(9 * time.Hour)}), now)
+	var snooze *rivertype.JobSnoozeError
+	if !errors.As(got, &snooze) || snooze.Duration != 9*time.Hour {
+		t.Errorf("verdict(RunLater 9h) = %#v, want a snooze of 9h", got)
 	}
 }

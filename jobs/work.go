@@ -71,12 +71,16 @@ func (r *runner) run(row *rivertype.JobRow, work func(h Handler, now time.Time) 
 	if r.lag != nil {
 		r.lag(row.Kind, now.Sub(row.ScheduledAt))
 	}
-	return verdict(work(*h, now))
+	return verdict(work(*h, now), now)
 }
 
-// verdict maps a handler error to River's outcome: nil completes the job, EINVALID and
-// ENOTFOUND cancel it (no retry can succeed), and anything else is retried with backoff.
-func verdict(err error) error {
+// verdict maps a handler error to River's outcome: nil completes the job, RunLater snoozes
+// it until then, EINVALID and ENOTFOUND cancel it (no retry can succeed), and anything else
+// is retried with backoff.
+func verdict(err error, now time.Time) error {
+	if later, ok := errors.AsType[*recoup.RunLater](err); ok {
+		return river.JobSnooze(max(later.At.Sub(now), time.Second))
+	}
 	switch recoup.ErrorCode(err) {
 	case "":
 		return nil

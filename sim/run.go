@@ -307,6 +307,10 @@ func (s *simulation) runJob(it *item) {
 	if err == nil {
 		return
 	}
+	if later, ok := errors.AsType[*recoup.RunLater](err); ok {
+		s.agenda.add(&item{at: later.At, job: j, try: it.try})
+		return
+	}
 	s.tally.jobErrors++
 	s.log.Debug("job failed", "job", j, "try", it.try, "err", err)
 	if c := recoup.ErrorCode(err); c == recoup.EINVALID || c == recoup.ENOTFOUND || it.try+1 >= maxJobTries {
