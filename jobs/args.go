@@ -53,11 +53,16 @@ type messageArgs struct {
 
 func (messageArgs) Kind() string { return string(recoup.JobMessage) }
 
-// InsertOpts makes (case ID, step) the unique key: a step enqueued twice, by a re-plan or a
-// second process, is inserted once. The store's one message per (case, step) is what keeps
-// a step from being sent twice; this only saves a run.
+// InsertOpts makes (case ID, step) the unique key among the jobs still to run: a step
+// enqueued twice, by a re-plan or a second process, is inserted once. A step whose job has
+// finished may be queued again (a resumed case plans its due step afresh; a step skipped for
+// the case's category at the time may apply now): the store's one message per (case, step) is
+// what keeps a step from being sent twice.
 func (messageArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+		rivertype.JobStateRunning, rivertype.JobStateScheduled,
+	}}}
 }
 
 // lifecycleArgs are the River arguments of a recoup.JobLifecycle job.

@@ -64,6 +64,11 @@ func queueSuite[TTx any](t *testing.T, open func(*testing.T) database[TTx]) {
 				t.Errorf("%+v: attempt %d, handler ran %d times; want 1 and 1", j, ev.Attempt, h.count(j))
 			}
 		}
+		// A step whose job has finished may be queued again (a resumed case re-plans it).
+		insert(t, db, q, true, message(5, 0))
+		if waitFor(t, events, message(5, 0), Completed); h.count(message(5, 0)) != 2 {
+			t.Errorf("a finished step queued again ran %d times in all, want 2", h.count(message(5, 0)))
+		}
 	})
 
 	t.Run("rolled-back insert never runs", func(t *testing.T) {
