@@ -119,6 +119,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 		return fmt.Errorf("start River UI: %w", err)
 	}
+	a.recordPolicy(ctx, a.engine.Policy())
 	hs := a.web.HTTPServer(ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
