@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/dashboard"
+	"github.com/recoup-hq/recoup/metrics"
 )
 
 // listed returns the ids of the cases a case list page links to.
@@ -153,5 +155,21 @@ func TestPolicyHistory(t *testing.T) {
 	table := body[strings.Index(body, "<h2>Versions</h2>"):]
 	if strings.Index(table, e.engine.Policy().Version) > strings.Index(table, "0ld0ld0ld0ld") {
 		t.Error("the older version is listed before the one in force")
+	}
+}
+
+// The operations page shows the Stripe API errors the client reported, by kind.
+func TestOperationsShowsStripeErrors(t *testing.T) {
+	m := metrics.New(nil)
+	e := newEnv(t, func(c *dashboard.Config) { c.Metrics = m.Registry() })
+	m.StripeError("rate_limit")
+	m.StripeError("rate_limit")
+	status, _, body := e.as(recoup.RoleAdmin).get("/ui/operations")
+	if status != http.StatusOK {
+		t.Fatalf("%d\n%s", status, body)
+	}
+	row := regexpRow(body, "kind=rate_limit")
+	if !strings.Contains(row, "recoup_stripe_errors_total") || !strings.Contains(row, `<td class="num">2</td>`) {
+		t.Errorf("the operations page lacks the Stripe errors:\n%s", body)
 	}
 }
