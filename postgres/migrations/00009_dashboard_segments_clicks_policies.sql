@@ -54,11 +54,32 @@ INSERT INTO segment_rollup
     SELECT recoup_day(created_at), currency, segment, state, count(*), sum(amount)
     FROM cases WHERE created_at IS NOT NULL GROUP BY 1, 2, 3, 4;
 
--- A click on a message's link: the first one's time, and how many. The index serves the
--- campaign page: the messages created in a period, by step, without reading the table.
+-- A click on a message's link: the first one's time, and how many. recovered_at is the time the
+-- message's case was recovered by the customer (NULL if it was not), kept by a trigger, so that
+-- the campaign page reads the messages of a period from one covering index and no case.
 ALTER TABLE messages ADD COLUMN first_clicked_at timestamptz;
 ALTER TABLE messages ADD COLUMN clicks integer NOT NULL DEFAULT 0;
-CREATE INDEX messages_steps ON messages (created_at, status, step, template, case_id, sent_at, first_clicked_at);
+ALTER TABLE messages ADD COLUMN recovered_at timestamptz;
+CREATE INDEX messages_steps ON messages (created_at, status, step, template, sent_at, first_clicked_at, recovered_at);
+
+-- +goose StatementBegin
+CREATE FUNCTION recoup_messages_recovered() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE messages SET recovered_at = CASE WHEN NEW.state = 'recovered' AND NEW.recovered_by = 'customer' THEN NEW.resolved_at END
+        WHERE case_id = NEW.id;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+-- Fires only when a case enters or leaves "recovered by the customer", or its time changes.
+CREATE TRIGGER cases_messages_recovered AFTER UPDATE ON cases FOR EACH ROW
+    WHEN ((OLD.state = 'recovered' AND OLD.recovered_by = 'customer') IS DISTINCT FROM (NEW.state = 'recovered' AND NEW.recovered_by = 'customer')
+        OR (NEW.state = 'recovered' AND NEW.recovered_by = 'customer' AND OLD.resolved_at IS DISTINCT FROM NEW.resolved_at))
+    EXECUTE FUNCTION recoup_messages_recovered();
+
+UPDATE messages SET recovered_at = c.resolved_at FROM cases c
+    WHERE c.id = messages.case_id AND c.state = 'recovered' AND c.recovered_by = 'customer';
 
 CREATE TABLE policy_versions (
     version           text        PRIMARY KEY, -- policy.Policy.Version, the content hash
@@ -72,7 +93,10 @@ CREATE INDEX policy_versions_activated ON policy_versions (last_activated_at);
 -- +goose Down
 DROP INDEX policy_versions_activated;
 DROP TABLE policy_versions;
+DROP TRIGGER cases_messages_recovered ON cases;
+DROP FUNCTION recoup_messages_recovered();
 DROP INDEX messages_steps;
+ALTER TABLE messages DROP COLUMN recovered_at;
 ALTER TABLE messages DROP COLUMN clicks;
 ALTER TABLE messages DROP COLUMN first_clicked_at;
 DROP TRIGGER cases_segment_rollup_update ON cases;
