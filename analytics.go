@@ -32,6 +32,9 @@ type CurrencyOverview struct {
 	Lost        Tally                      `json:"lost"`
 	ByMechanism map[RecoveredBy]Tally      `json:"by_mechanism"`
 	ByCategory  map[Category]CategoryTally `json:"by_category"`
+	// BySegment is how the cases of each policy segment fared. Cases opened before segments
+	// existed are under "".
+	BySegment map[string]CategoryTally `json:"by_segment"`
 }
 
 // RateByCount is the share of the period's cases that were recovered, from 0 to 1.
@@ -93,7 +96,7 @@ func (o *Overview) AddCases(r OverviewRow) {
 	i := slices.IndexFunc(o.Currencies, func(c CurrencyOverview) bool { return c.Currency == r.Currency })
 	if i < 0 {
 		o.Currencies = append(o.Currencies, CurrencyOverview{Currency: r.Currency,
-			ByMechanism: map[RecoveredBy]Tally{}, ByCategory: map[Category]CategoryTally{}})
+			ByMechanism: map[RecoveredBy]Tally{}, ByCategory: map[Category]CategoryTally{}, BySegment: map[string]CategoryTally{}})
 		i = len(o.Currencies) - 1
 	}
 	c := &o.Currencies[i]
@@ -119,6 +122,34 @@ func (o *Overview) AddCases(r OverviewRow) {
 		}
 		return 0
 	})
+}
+
+// SegmentRow is one group of the period's cases by segment, as a store's GROUP BY returns it.
+type SegmentRow struct {
+	Currency string
+	Segment  string
+	State    CaseState
+	Count    int64
+	Amount   int64
+}
+
+// AddSegment counts a group of cases in its segment. The cases themselves are counted by
+// AddCases: this only splits them by segment.
+func (o *Overview) AddSegment(r SegmentRow) {
+	i := slices.IndexFunc(o.Currencies, func(c CurrencyOverview) bool { return c.Currency == r.Currency })
+	if i < 0 {
+		return // no case of the currency in the period: a store reads cases and segments alike
+	}
+	c := &o.Currencies[i]
+	if c.BySegment == nil {
+		c.BySegment = map[string]CategoryTally{}
+	}
+	t := c.BySegment[r.Segment]
+	t.Failed.add(r.Count, r.Amount)
+	if r.State == StateRecovered {
+		t.Recovered.add(r.Count, r.Amount)
+	}
+	c.BySegment[r.Segment] = t
 }
 
 // AddRecoveries counts n recovered cases that took hours (rounded down) from opening to payment.
@@ -147,6 +178,8 @@ type CaseQuery struct {
 	CreatedFrom   time.Time // opened at or after
 	CreatedTo     time.Time // opened before
 	CustomerEmail string    // exact, case-insensitive
+	Segment       string    // the policy segment the case was sorted into
+	ReviewPending bool      // only the cases whose final action waits for an operator's approval
 	Before        int64     // keyset cursor
 	Limit         int       // 1..MaxCaseLimit; 0 means 50
 }

@@ -12,14 +12,26 @@ import (
 	"github.com/recoup-hq/recoup"
 )
 
-// policyPage shows the policy in force as the engine understood it, and its source.
+// policyHistoryLimit bounds the versions the policy page lists.
+const policyHistoryLimit = 50
+
+// policyPage shows the policy in force as the engine understood it, its source, and the
+// versions the service has run, the one in force marked.
 func (d *Dashboard) policyPage(w http.ResponseWriter, r *http.Request, u *viewer) error {
-	data := map[string]any{}
+	data := map[string]any{"Active": ""}
 	if d.cfg.Policy != nil {
 		if p := d.cfg.Policy(); p != nil {
 			data["Policy"] = p
 			data["Source"] = string(p.Source)
+			data["Active"] = p.Version
 		}
+	}
+	if d.cfg.PolicyHistory != nil {
+		versions, err := d.cfg.PolicyHistory.PolicyVersions(r.Context(), policyHistoryLimit)
+		if err != nil {
+			return fmt.Errorf("policy history: %w", err)
+		}
+		data["History"] = versions
 	}
 	d.render(w, r, http.StatusOK, "policy", u, data)
 	return nil

@@ -145,7 +145,15 @@ func TestBrowser(t *testing.T) {
 	shot("06-audit")
 
 	step("the policy page", chromedp.Click(chromedp.CSS(`nav a[href="/ui/policy"]`)), chromedp.WaitVisible(chromedp.CSS(`pre`)))
+	if got := text("table.versions"); !strings.Contains(got, "in force") {
+		t.Fatalf("the policy history does not mark the version in force:\n%s", got)
+	}
 	shot("07-policy")
+	step("the campaigns page", chromedp.Click(chromedp.CSS(`nav a[href="/ui/campaigns"]`)), chromedp.WaitVisible(chromedp.CSS(`table.steps`)))
+	if got := text("table.steps"); !strings.Contains(got, "gentle") || !strings.Contains(got, "100.0%") {
+		t.Fatalf("the campaigns page does not show the clicked step:\n%s", got)
+	}
+	shot("07b-campaigns")
 	step("the operations page", chromedp.Click(chromedp.CSS(`nav a[href="/ui/operations"]`)), chromedp.WaitVisible(chromedp.CSS(`.facts`)))
 	shot("08-operations")
 

@@ -24,13 +24,27 @@ var stateGroups = map[string][]recoup.CaseState{
 // amount or a date: safe in a URL. The email search is separate (searchByEmail).
 type listFilter struct {
 	State, Category, RecoveredBy, Currency, Min, Max, From, To string
+	Segment                                                    string // a policy segment's name: the operator's word, not the customer's
+	Review                                                     string // "pending": only the cases whose final action waits for an approval
 }
 
 // parseListFilter reads the filter from the query string into a store query.
 func parseListFilter(v url.Values) (listFilter, recoup.CaseQuery, error) {
 	f := listFilter{State: v.Get("state"), Category: v.Get("category"), RecoveredBy: v.Get("recovered_by"),
-		Currency: strings.ToLower(v.Get("currency")), Min: v.Get("min"), Max: v.Get("max"), From: v.Get("from"), To: v.Get("to")}
+		Currency: strings.ToLower(v.Get("currency")), Min: v.Get("min"), Max: v.Get("max"), From: v.Get("from"), To: v.Get("to"),
+		Segment: v.Get("segment"), Review: v.Get("review")}
 	var q recoup.CaseQuery
+	switch f.Review {
+	case "":
+	case string(recoup.ReviewPending):
+		q.ReviewPending = true
+	default:
+		return f, q, recoup.Errorf(recoup.EINVALID, "review must be %q or nothing", recoup.ReviewPending)
+	}
+	if len(f.Segment) > 100 {
+		return f, q, recoup.Errorf(recoup.EINVALID, "segment is longer than 100 characters")
+	}
+	q.Segment = f.Segment
 	if f.State != "" {
 		if g, ok := stateGroups[f.State]; ok {
 			q.States = g
@@ -88,7 +102,7 @@ func minorUnits(s, currency string) (int64, error) {
 func (f listFilter) values() url.Values {
 	v := url.Values{}
 	for k, s := range map[string]string{"state": f.State, "category": f.Category, "recovered_by": f.RecoveredBy,
-		"currency": f.Currency, "min": f.Min, "max": f.Max, "from": f.From, "to": f.To} {
+		"currency": f.Currency, "min": f.Min, "max": f.Max, "from": f.From, "to": f.To, "segment": f.Segment, "review": f.Review} {
 		if s != "" {
 			v.Set(k, s)
 		}

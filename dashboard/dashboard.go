@@ -52,6 +52,10 @@ type Config struct {
 	Operator Operator
 	// Policy returns the policy in force (engine.Engine.Policy); nil hides the policy page's content.
 	Policy func() *policy.Policy
+	// Campaigns feeds the campaign page and PolicyHistory the policy page's history; nil
+	// means Store's own, if it implements them (the sqlite and postgres stores do).
+	Campaigns     recoup.CampaignStore
+	PolicyHistory recoup.PolicyHistory
 	// Metrics, when set, feeds the operations page (rejected webhooks, Stripe errors).
 	Metrics prometheus.Gatherer
 	// RiverUI, when set, is mounted at Prefix+"/riverui/" for admins. It must be built with
@@ -108,6 +112,12 @@ func New(cfg Config) *Dashboard {
 	if cfg.Store == nil || cfg.Access == nil || cfg.Analytics == nil {
 		panic("dashboard.New: Config.Store, Config.Access and Config.Analytics are required")
 	}
+	if cfg.Campaigns == nil {
+		cfg.Campaigns, _ = cfg.Store.(recoup.CampaignStore)
+	}
+	if cfg.PolicyHistory == nil {
+		cfg.PolicyHistory, _ = cfg.Store.(recoup.PolicyHistory)
+	}
 	d := &Dashboard{cfg: cfg, prefix: strings.TrimSuffix(cfg.Prefix, "/"), now: cfg.Now, log: cfg.Logger}
 	if d.prefix == "" {
 		d.prefix = "/ui"
@@ -152,6 +162,7 @@ func (d *Dashboard) routeTable() []route {
 		{"POST", "/cases/{id}/pause", recoup.RoleOperator, d.actPause, false},
 		{"POST", "/cases/{id}/approve", recoup.RoleOperator, d.actApprove, false},
 		{"POST", "/cases/{id}/resume", recoup.RoleOperator, d.actResume, false},
+		{"GET", "/campaigns", recoup.RoleViewer, d.campaignsPage, false},
 		{"GET", "/policy", recoup.RoleViewer, d.policyPage, false},
 		{"GET", "/audit", recoup.RoleAdmin, d.auditPage, false},
 		{"GET", "/operations", recoup.RoleAdmin, d.operationsPage, false},

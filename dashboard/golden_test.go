@@ -27,6 +27,7 @@ func TestPagesGolden(t *testing.T) {
 		"case":       fmt.Sprintf("/ui/cases/%d", e.cases[0].ID),
 		"audit":      "/ui/audit",
 		"operations": "/ui/operations",
+		"campaigns":  "/ui/campaigns?days=30",
 		"login":      "/ui/login",
 		"not-found":  "/ui/nope",
 	} {

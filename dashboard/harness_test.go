@@ -127,6 +127,7 @@ func (e *env) seed() {
 		mk(2, recoup.StateRecovered, recoup.ByRecoupRetry, "grace@example.com", 2500, 5*day),
 		mk(3, recoup.StateExhausted, "", "linus@example.com", 1200, 20*day),
 	}
+	cases[0].Segment, cases[1].Segment, cases[2].Segment = "enterprise", "default", "default"
 	err := e.store.Tx(context.Background(), func(tx recoup.Tx) error {
 		for i := range cases {
 			if err := tx.CreateCase(&cases[i]); err != nil {
@@ -150,10 +151,23 @@ func (e *env) seed() {
 		m := recoup.Message{CaseID: c.ID, InvoiceID: c.InvoiceID, CustomerID: c.CustomerID, Step: 0, Channel: "email", Template: "gentle",
 			Tone: "gentle", To: c.CustomerEmail, Subject: "Your payment " + hostile, Text: "Hello " + hostile + ",\nplease update your card.",
 			Status: recoup.MessageSent, CreatedAt: c.CreatedAt, SentAt: c.CreatedAt}
-		return tx.InsertMessage(&m)
+		if err := tx.InsertMessage(&m); err != nil {
+			return err
+		}
+		return tx.(recoup.ClickRecorder).RecordClick(c.ID, c.CreatedAt.Add(time.Hour))
 	})
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	// The policy in force, and an older version it replaced.
+	p := e.engine.Policy()
+	for _, v := range []struct {
+		version, source string
+		at              time.Time
+	}{{"0ld0ld0ld0ld", "mode: observe\n", e.now.Add(-30 * day)}, {p.Version, string(p.Source), e.now.Add(-day)}} {
+		if err := e.store.RecordPolicyVersion(context.Background(), v.version, v.source, v.at); err != nil {
+			e.t.Fatal(err)
+		}
 	}
 	e.cases = cases
 }

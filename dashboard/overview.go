@@ -3,6 +3,7 @@ package dashboard
 import (
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -93,6 +94,7 @@ type currencyView struct {
 	recoup.CurrencyOverview
 	Mechanisms chart
 	Categories chart
+	Segments   chart
 	// Links to the case lists behind the numbers.
 	LinkFailed, LinkRecovered, LinkActive, LinkLost string
 }
@@ -129,6 +131,7 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, u *viewer) 
 				Value: fmt.Sprintf("%d of %d (%.0f%%)", t.Recovered.Count, t.Failed.Count, 100*frac(t.Recovered.Count, t.Failed.Count)),
 				Frac:  frac(t.Recovered.Count, t.Failed.Count), Href: link("currency", c.Currency, "category", string(cat))})
 		}
+		v.Segments = segmentChart(c, link)
 		views = append(views, v)
 	}
 	ttr := chart{Title: "Time to recovery"}
@@ -155,6 +158,29 @@ func frac(a, b int64) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
+}
+
+// segmentChart is the recovery rate of each policy segment, by count, each bar linking to the
+// segment's cases. Cases opened before segments existed have none, and no link: the case list
+// cannot select the empty segment.
+func segmentChart(c recoup.CurrencyOverview, link func(kv ...string) string) chart {
+	ch := chart{Title: "Recovery by segment"}
+	names := slices.Sorted(maps.Keys(c.BySegment))
+	if len(names) > 0 && names[0] == "" {
+		names = append(names[1:], "") // last: the chart lists its links when the first bar has one
+	}
+	for _, name := range names {
+		t := c.BySegment[name]
+		b := bar{Label: name, Value: fmt.Sprintf("%d of %d (%.0f%%)", t.Recovered.Count, t.Failed.Count, 100*frac(t.Recovered.Count, t.Failed.Count)),
+			Frac: frac(t.Recovered.Count, t.Failed.Count)}
+		if name == "" {
+			b.Label = "(none)"
+		} else {
+			b.Href = link("currency", c.Currency, "segment", name)
+		}
+		ch.Bars = append(ch.Bars, b)
+	}
+	return ch
 }
 
 // overviewCSV exports the overview of the period as one row per figure: currency, measure,
@@ -192,6 +218,12 @@ func (d *Dashboard) overviewCSV(w http.ResponseWriter, r *http.Request, _ *viewe
 				row(c.Currency, "category_failed", string(cat), t.Failed)
 				row(c.Currency, "category_recovered", string(cat), t.Recovered)
 			}
+		}
+	}
+	for _, c := range o.Currencies {
+		for _, name := range slices.Sorted(maps.Keys(c.BySegment)) {
+			row(c.Currency, "segment_failed", name, c.BySegment[name].Failed)
+			row(c.Currency, "segment_recovered", name, c.BySegment[name].Recovered)
 		}
 	}
 	for _, b := range o.TimeToRecovery {

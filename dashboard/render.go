@@ -17,7 +17,7 @@ import (
 type page struct{ t *template.Template }
 
 // pageNames are the templates under templates/, each rendered inside layout.html.
-var pageNames = []string{"login", "error", "overview", "cases", "case", "policy", "audit", "operations"}
+var pageNames = []string{"login", "error", "overview", "cases", "case", "policy", "audit", "operations", "campaigns"}
 
 var funcs = template.FuncMap{
 	"money": func(amount int64, currency string) string {

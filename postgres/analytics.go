@@ -105,12 +105,16 @@ func (s *Store) overviewQueries(ctx context.Context, o *recoup.Overview, cases, 
 
 // overviewDays adds the rollups of days [first, end) (days since 1970).
 func (s *Store) overviewDays(ctx context.Context, o *recoup.Overview, first, end int64) error {
-	return s.overviewQueries(ctx, o,
+	if err := s.overviewQueries(ctx, o,
 		`SELECT currency, state, category, recovered_by, sum(cases)::bigint, sum(amount)::bigint FROM case_rollup
 		WHERE day >= $1 AND day < $2 GROUP BY currency, state, category, recovered_by HAVING sum(cases) > 0`,
 		`SELECT hours, sum(cases)::bigint FROM recovery_rollup WHERE day >= $1 AND day < $2 GROUP BY hours`,
 		`SELECT status, sum(messages)::bigint FROM message_rollup WHERE day >= $1 AND day < $2 GROUP BY status`,
-		first, end)
+		first, end); err != nil {
+		return err
+	}
+	return s.segments(ctx, o, `SELECT currency, segment, state, sum(cases)::bigint, sum(amount)::bigint FROM segment_rollup
+		WHERE day >= $1 AND day < $2 GROUP BY currency, segment, state HAVING sum(cases) > 0`, first, end)
 }
 
 // overviewRange adds the cases and messages created in [from, to), read from the rows: for
@@ -119,7 +123,7 @@ func (s *Store) overviewRange(ctx context.Context, o *recoup.Overview, from, to 
 	if !from.Before(to) {
 		return nil
 	}
-	return s.overviewQueries(ctx, o,
+	if err := s.overviewQueries(ctx, o,
 		`SELECT currency, state, category, recovered_by, count(*), sum(amount)::bigint
 		FROM cases WHERE created_at >= $1 AND created_at < $2
 		GROUP BY currency, state, category, recovered_by`,
@@ -127,7 +131,11 @@ func (s *Store) overviewRange(ctx context.Context, o *recoup.Overview, from, to 
 		FROM cases WHERE created_at >= $1 AND created_at < $2 AND state = 'recovered' AND resolved_at IS NOT NULL
 		GROUP BY 1`,
 		`SELECT status, count(*) FROM messages WHERE created_at >= $1 AND created_at < $2 GROUP BY status`,
-		from, to)
+		from, to); err != nil {
+		return err
+	}
+	return s.segments(ctx, o, `SELECT currency, segment, state, count(*), sum(amount)::bigint
+		FROM cases WHERE created_at >= $1 AND created_at < $2 GROUP BY currency, segment, state`, from, to)
 }
 
 func (s *Store) SearchCases(ctx context.Context, q recoup.CaseQuery) (recoup.CasePage, error) {
@@ -174,6 +182,13 @@ func (s *Store) SearchCases(ctx context.Context, q recoup.CaseQuery) (recoup.Cas
 	}
 	if q.CustomerEmail != "" {
 		add(`lower(customer_email) = lower($%d)`, q.CustomerEmail) // the expression index cases_email
+	}
+	if q.Segment != "" {
+		add(`segment = $%d`, q.Segment)
+	}
+	if q.ReviewPending {
+		// The literal, not an argument, lets the planner use the partial index cases_review.
+		where = append(where, `review = '`+string(recoup.ReviewPending)+`'`)
 	}
 	if q.Before != 0 {
 		add(`id < $%d`, q.Before)

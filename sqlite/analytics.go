@@ -14,7 +14,8 @@ import (
 var _ recoup.AnalyticsStore = (*Store)(nil)
 
 // rollupTriggers keep the overview's rollups (migration 00004).
-var rollupTriggers = []string{"cases_rollup_insert", "cases_rollup_update", "messages_rollup_insert", "messages_rollup_update"}
+var rollupTriggers = []string{"cases_rollup_insert", "cases_rollup_update", "messages_rollup_insert", "messages_rollup_update",
+	"cases_segment_rollup_insert", "cases_segment_rollup_update"} // the last two: migration 00009
 
 // dropRollupTriggers removes the rollup triggers from a scratch database: the simulator, its
 // only user, never asks for an overview, and with the triggers sim's BenchmarkRunPayday ran at
@@ -90,7 +91,11 @@ func (s *Store) overviewDays(ctx context.Context, o *recoup.Overview, first, end
 		}
 		return nil
 	}, `SELECT status, sum(messages) FROM message_rollup WHERE day >= ? AND day < ? GROUP BY status`, first, end)
-	return wrap2(err, "overview: messages")
+	if err != nil {
+		return wrap(err, "overview: messages")
+	}
+	return s.segments(ctx, o, `SELECT currency, segment, state, sum(cases), sum(amount) FROM segment_rollup
+		WHERE day >= ? AND day < ? GROUP BY currency, segment, state HAVING sum(cases) > 0`, first, end)
 }
 
 // overviewRange adds the cases and messages created in [lo, hi) (unix microseconds), read
@@ -135,7 +140,11 @@ func (s *Store) overviewRange(ctx context.Context, o *recoup.Overview, lo, hi in
 		o.AddMessages(st, n)
 		return nil
 	}, `SELECT status, count(*) FROM messages WHERE created_at >= ? AND created_at < ? GROUP BY status`, lo, hi)
-	return wrap2(err, "overview: messages")
+	if err != nil {
+		return wrap(err, "overview: messages")
+	}
+	return s.segments(ctx, o, `SELECT currency, segment, state, count(*), sum(amount)
+		FROM cases WHERE created_at >= ? AND created_at < ? GROUP BY currency, segment, state`, lo, hi)
 }
 
 // scanRows runs query and calls scan for each row.
@@ -197,6 +206,13 @@ func (s *Store) SearchCases(ctx context.Context, q recoup.CaseQuery) (recoup.Cas
 		// Served by the expression index cases_email. SQLite's lower() folds ASCII only, as
 		// does the argument here, so both sides fold alike.
 		add(`lower(customer_email) = ?`, asciiLower(q.CustomerEmail))
+	}
+	if q.Segment != "" {
+		add(`segment = ?`, q.Segment)
+	}
+	if q.ReviewPending {
+		// The literal, not an argument, lets the planner use the partial index cases_review.
+		where = append(where, `review = '`+string(recoup.ReviewPending)+`'`)
 	}
 	if q.Before != 0 {
 		add(`id < ?`, q.Before)

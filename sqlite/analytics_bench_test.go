@@ -92,6 +92,23 @@ func BenchmarkOverview(b *testing.B) {
 			b.ReportMetric(float64(cases), "cases")
 		})
 	}
+	// The campaign page reads the period's messages (every other case has one) and their cases.
+	for _, days := range []int{30, 365} {
+		b.Run("campaign-steps-"+strconv.Itoa(days)+"days", func(b *testing.B) {
+			var sent int64
+			for b.Loop() {
+				steps, err := s.CampaignSteps(b.Context(), benchNow.AddDate(0, 0, -days), benchNow)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sent = 0
+				for _, st := range steps {
+					sent += st.Sent
+				}
+			}
+			b.ReportMetric(float64(sent), "messages")
+		})
+	}
 	b.Run("search-first-page", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := s.SearchCases(b.Context(), recoup.CaseQuery{States: []recoup.CaseState{recoup.StateExhausted}, Category: recoup.CategoryHard}); err != nil {

@@ -47,6 +47,9 @@ type Config struct {
 	// HTTPClient is copied, never modified; nil selects a client with an 80s timeout.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// OnError, if set, is called with the kind of every failed request, retries included (see
+	// ErrorKinds); a decline is the card's answer, not a failed request, and is not counted.
+	OnError func(kind string)
 }
 
 // Client talks to Stripe for recoup. It is safe for concurrent use.
@@ -60,6 +63,8 @@ type Client struct {
 	pageSize   int64
 	// sleep waits between retries; tests replace it to count backoffs without waiting.
 	sleep func(ctx context.Context, d time.Duration) error
+	// onError counts failed requests by kind (Config.OnError); never nil.
+	onError func(kind string)
 }
 
 var _ recoup.Gateway = (*Client)(nil)
@@ -103,6 +108,10 @@ func New(cfg Config) (*Client, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 
+	onError := cfg.OnError
+	if onError == nil {
+		onError = func(string) {}
+	}
 	lim := newLimiter(cfg.RateLimit, time.Now, sleepContext)
 	hc := &http.Client{Timeout: defaultHTTPTimeout}
 	if cfg.HTTPClient != nil {
@@ -128,6 +137,7 @@ func New(cfg Config) (*Client, error) {
 		maxDelay:   cfg.RetryMaxDelay,
 		pageSize:   defaultPageSize,
 		sleep:      sleepContext,
+		onError:    onError,
 	}, nil
 }
 

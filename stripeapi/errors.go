@@ -39,6 +39,37 @@ func errorCode(err error) string {
 	return recoup.EINVALID
 }
 
+// ErrorKinds are the kinds of failed requests Config.OnError reports: a bounded set, fit for a
+// metric's label.
+var ErrorKinds = []string{"connection", "rate_limit", "api", "authentication", "idempotency", "invalid_request"}
+
+// errorKind classifies a failed request for Config.OnError by its HTTP status and type, never
+// its message: "" for a decline (the card's answer, not a failure of the API), a cancelled
+// call, or an error of recoup's own.
+func errorKind(err error) string {
+	var se *stripe.Error
+	var re *recoup.Error
+	switch {
+	case err == nil, errors.Is(err, context.Canceled), errors.As(err, &re):
+		return ""
+	case !errors.As(err, &se):
+		return "connection" // transport failure, timeout, unreadable answer
+	case isDecline(se):
+		return ""
+	}
+	switch s := se.HTTPStatusCode; {
+	case s == http.StatusTooManyRequests:
+		return "rate_limit"
+	case s >= 500:
+		return "api"
+	case s == http.StatusUnauthorized || s == http.StatusForbidden:
+		return "authentication"
+	case s == http.StatusConflict || se.Type == stripe.ErrorTypeIdempotency:
+		return "idempotency"
+	}
+	return "invalid_request"
+}
+
 // mapError wraps err, a failed Stripe call, as a *recoup.Error saying what was being done.
 // The message carries Stripe's status, type, code, message and request id, which are safe to
 // show an operator; the cause stays reachable with errors.As.

@@ -120,6 +120,9 @@ func (c *Client) do(ctx context.Context, op string, call func() error) error {
 		if err == nil {
 			return nil
 		}
+		if kind := errorKind(err); kind != "" {
+			c.onError(kind)
+		}
 		if attempt >= c.maxRetries || !retryable(ctx, err) {
 			return err
 		}

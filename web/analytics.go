@@ -26,6 +26,24 @@ type overviewBody struct {
 // cases opened from the first day to the last, both included (UTC). Without dates: the last
 // 30 days, today included.
 func (s *Server) analyticsOverview(w http.ResponseWriter, r *http.Request) error {
+	from, end, err := s.apiPeriod(r)
+	if err != nil {
+		return err
+	}
+	o, err := s.analytics.Overview(r.Context(), from, end)
+	if err != nil {
+		return fmt.Errorf("analytics overview: %w", err)
+	}
+	out := overviewBody{Overview: o, Currencies: []overviewCurrency{}}
+	for _, c := range o.Currencies {
+		out.Currencies = append(out.Currencies, overviewCurrency{CurrencyOverview: c, RateByCount: c.RateByCount(), RateByAmount: c.RateByAmount()})
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// apiPeriod reads ?from=YYYY-MM-DD&to=YYYY-MM-DD, both days included (UTC), as [from, end).
+// Without dates: the last 30 days, today included.
+func (s *Server) apiPeriod(r *http.Request) (from, end time.Time, err error) {
 	q := r.URL.Query()
 	today := s.now().UTC().Truncate(24 * time.Hour)
 	from, to := today.AddDate(0, 0, -29), today
@@ -34,16 +52,40 @@ func (s *Server) analyticsOverview(w http.ResponseWriter, r *http.Request) error
 		from, err1 = time.Parse(time.DateOnly, q.Get("from"))
 		to, err2 = time.Parse(time.DateOnly, q.Get("to"))
 		if err1 != nil || err2 != nil || to.Before(from) {
-			return recoup.Errorf(recoup.EINVALID, "from, to: both must be dates (YYYY-MM-DD), from first")
+			return from, to, recoup.Errorf(recoup.EINVALID, "from, to: both must be dates (YYYY-MM-DD), from first")
 		}
 	}
-	o, err := s.analytics.Overview(r.Context(), from, to.AddDate(0, 0, 1))
+	return from, to.AddDate(0, 0, 1), nil
+}
+
+// campaignStep is one step of GET /api/v1/analytics/campaigns, with its rates.
+type campaignStep struct {
+	recoup.StepStats
+	ClickRate         float64 `json:"click_rate"`
+	ClickRecoveryRate float64 `json:"click_recovery_rate"`
+	UpdateRate        float64 `json:"update_rate"`
+}
+
+// analyticsCampaigns answers GET /api/v1/analytics/campaigns?from=YYYY-MM-DD&to=YYYY-MM-DD: per
+// campaign step, the messages sent in the period, clicked, and followed by the customer's
+// recovery. It is served only for a store that records clicks (recoup.CampaignStore).
+func (s *Server) analyticsCampaigns(w http.ResponseWriter, r *http.Request) error {
+	cs := s.analytics.(recoup.CampaignStore)
+	from, end, err := s.apiPeriod(r)
 	if err != nil {
-		return fmt.Errorf("analytics overview: %w", err)
+		return err
 	}
-	out := overviewBody{Overview: o, Currencies: []overviewCurrency{}}
-	for _, c := range o.Currencies {
-		out.Currencies = append(out.Currencies, overviewCurrency{CurrencyOverview: c, RateByCount: c.RateByCount(), RateByAmount: c.RateByAmount()})
+	steps, err := cs.CampaignSteps(r.Context(), from, end)
+	if err != nil {
+		return fmt.Errorf("analytics campaigns: %w", err)
+	}
+	out := struct {
+		From  time.Time      `json:"from"`
+		To    time.Time      `json:"to"`
+		Steps []campaignStep `json:"steps"`
+	}{From: from, To: end, Steps: []campaignStep{}}
+	for _, st := range steps {
+		out.Steps = append(out.Steps, campaignStep{StepStats: st, ClickRate: st.ClickRate(), ClickRecoveryRate: st.ClickRecoveryRate(), UpdateRate: st.UpdateRate()})
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

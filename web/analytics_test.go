@@ -152,3 +152,44 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		}
 	}
 }
+
+func TestAnalyticsCampaignsAPI(t *testing.T) {
+	e, st := accessEnv(t)
+	err := st.Tx(context.Background(), func(tx recoup.Tx) error {
+		c := recoup.Case{InvoiceID: "in_c", CustomerID: "cus", Amount: recoup.Money{Amount: 1000, Currency: "eur"},
+			State: recoup.StateAwaitingCustomer, Category: recoup.CategoryCustomerFix, CreatedAt: testNow.Add(-time.Hour)}
+		if err := tx.CreateCase(&c); err != nil {
+			return err
+		}
+		m := recoup.Message{CaseID: c.ID, InvoiceID: c.InvoiceID, CustomerID: c.CustomerID, Step: 0, Channel: "email",
+			Template: "update_card", Status: recoup.MessageSent, CreatedAt: testNow.Add(-time.Hour), SentAt: testNow.Add(-time.Hour)}
+		if err := tx.InsertMessage(&m); err != nil {
+			return err
+		}
+		return tx.(recoup.ClickRecorder).RecordClick(c.ID, testNow)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := e.get("/api/v1/analytics/campaigns", testToken)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	var body struct {
+		Steps []struct {
+			Template  string  `json:"template"`
+			Sent      int64   `json:"sent"`
+			Clicked   int64   `json:"clicked"`
+			ClickRate float64 `json:"click_rate"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	if len(body.Steps) != 1 || body.Steps[0].Template != "update_card" || body.Steps[0].Sent != 1 || body.Steps[0].Clicked != 1 || body.Steps[0].ClickRate != 1 {
+		t.Fatalf("campaigns: %s", rec.Body)
+	}
+	if rec := e.get("/api/v1/analytics/campaigns?from=x&to=y", testToken); rec.Code != http.StatusBadRequest {
+		t.Errorf("bad dates: status %d, want 400", rec.Code)
+	}
+}

@@ -139,8 +139,15 @@ func (s *Server) openUpdateLink(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := s.now()
 	if err := s.store.Tx(r.Context(), func(tx recoup.Tx) error {
-		return appendEntry(tx, c.ID, now, recoup.EntryEvent, "the customer opened the card update link: sent to "+where,
-			map[string]any{"link": "update", "authentication": auth})
+		if err := appendEntry(tx, c.ID, now, recoup.EntryEvent, "the customer opened the card update link: sent to "+where,
+			map[string]any{"link": "update", "authentication": auth}); err != nil {
+			return err
+		}
+		// Counted on the message too, for the campaign page's click and update rates.
+		if cr, ok := tx.(recoup.ClickRecorder); ok {
+			return cr.RecordClick(c.ID, now)
+		}
+		return nil
 	}); err != nil {
 		return err
 	}

@@ -254,3 +254,34 @@ func TestNoLinkPagesWithoutConfig(t *testing.T) {
 		}
 	}
 }
+
+// A click counts on the case's latest campaign message, which the campaign page's click rate reads.
+func TestUpdateLinkClickCountsOnTheMessage(t *testing.T) {
+	e := newLinkEnv(t)
+	c := e.newCase(t, "in_click", recoup.StateAwaitingCustomer, recoup.CategoryCustomerFix)
+	if err := e.store.Tx(t.Context(), func(tx recoup.Tx) error {
+		for step, tmpl := range []string{"first", "second"} {
+			m := &recoup.Message{CaseID: c.ID, InvoiceID: c.InvoiceID, CustomerID: c.CustomerID, Step: step, Channel: "email",
+				Template: tmpl, Status: recoup.MessageSent, CreatedAt: testNow, SentAt: testNow}
+			if err := tx.InsertMessage(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if w := e.do("GET", "/u/"+e.token(t, updatelink.Update, c.ID, testNow.Add(time.Hour)), ""); w.Code != http.StatusSeeOther {
+			t.Fatalf("status %d", w.Code)
+		}
+	}
+	steps, err := e.store.CampaignSteps(t.Context(), testNow.Add(-time.Hour), testNow.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []recoup.StepStats{{Template: "first", Step: 0, Sent: 1}, {Template: "second", Step: 1, Sent: 1, Clicked: 1}}
+	if len(steps) != 2 || steps[0] != want[0] || steps[1] != want[1] {
+		t.Errorf("campaign steps: want %+v, got %+v", want, steps)
+	}
+}

@@ -162,6 +162,9 @@ func (s *Server) routes() http.Handler {
 	s.apiRoute(api, "GET /api/v1/cases/{id}", s.getCase)
 	if s.analytics != nil {
 		s.apiRoute(api, "GET /api/v1/analytics/overview", s.analyticsOverview)
+		if _, ok := s.analytics.(recoup.CampaignStore); ok {
+			s.apiRoute(api, "GET /api/v1/analytics/campaigns", s.analyticsCampaigns)
+		}
 	}
 
 	mux := http.NewServeMux()

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/policy"
 )
 
@@ -30,6 +31,8 @@ type reloader struct {
 	refused [sha256.Size]byte
 	// checked, if set, receives the outcome of every check (tests wait on it instead of sleeping).
 	checked chan<- error
+	// changed, if set, is called with each policy put in force (to record its version).
+	changed func(*policy.Policy)
 }
 
 // errUnchanged reports a check that found the policy in force.
@@ -64,6 +67,9 @@ func (r *reloader) check() error {
 		return errUnchanged
 	}
 	r.holder.SetPolicy(p)
+	if r.changed != nil {
+		r.changed(p)
+	}
 	r.log.Info("policy reloaded", "path", r.path, "from_version", cur.Version, "policy_version", p.Version,
 		"mode", string(p.Mode), "segments", len(p.Segments))
 	return nil
@@ -102,9 +108,21 @@ func (r *reloader) run(ctx context.Context, hup <-chan os.Signal, every time.Dur
 func (a *app) watchPolicy(ctx context.Context, path string, every time.Duration) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	r := &reloader{path: path, holder: a.engine, log: a.log}
+	r := &reloader{path: path, holder: a.engine, log: a.log, changed: func(p *policy.Policy) { a.recordPolicy(ctx, p) }}
 	go func() {
 		defer signal.Stop(hup)
 		r.run(ctx, hup, every)
 	}()
+}
+
+// recordPolicy adds the policy put in force to the history the dashboard's policy page shows,
+// when the store keeps one. A failure is logged: the policy runs all the same.
+func (a *app) recordPolicy(ctx context.Context, p *policy.Policy) {
+	h, ok := a.backend.store.(recoup.PolicyHistory)
+	if !ok || p == nil {
+		return
+	}
+	if err := h.RecordPolicyVersion(ctx, p.Version, string(p.Source), a.clock.Now()); err != nil {
+		a.log.Warn("record the policy version", "policy_version", p.Version, "error", err)
+	}
 }

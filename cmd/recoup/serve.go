@@ -60,11 +60,14 @@ type app struct {
 
 // newApp opens the database, applies migrations and wires the parts; serve starts it.
 func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy, clock jobs.Clock, log *slog.Logger) (*app, error) {
-	gw, err := stripeapi.New(stripeapi.Config{SecretKey: c.SecretKey, APIBase: c.APIBase, RateLimit: c.RateLimit, Logger: log})
+	a := &app{policy: pol, clock: clock, log: log}
+	// Failed Stripe requests feed the metrics (the operations page); a.metrics is set below,
+	// before any request, and counting on a nil Metrics does nothing.
+	gw, err := stripeapi.New(stripeapi.Config{SecretKey: c.SecretKey, APIBase: c.APIBase, RateLimit: c.RateLimit, Logger: log,
+		OnError: func(kind string) { a.metrics.StripeError(kind) }})
 	if err != nil {
 		return nil, fmt.Errorf("STRIPE_SECRET_KEY/STRIPE_API_BASE: %w", err)
 	}
-	a := &app{policy: pol, clock: clock, log: log}
 	b, err := openBackend(ctx, dbURL, jobs.Config{
 		Clock: clock, Workers: c.Workers, ReconcileEvery: c.ReconcileEvery, Logger: log,
 		Lag: func(kind string, d time.Duration) { a.metrics.JobLag(kind, d) },
@@ -119,6 +122,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 		return fmt.Errorf("start River UI: %w", err)
 	}
+	a.recordPolicy(ctx, a.engine.Policy())
 	hs := a.web.HTTPServer(ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

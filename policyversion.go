@@ -1,0 +1,26 @@
+package recoup
+
+import (
+	"context"
+	"time"
+)
+
+// PolicyVersion is one version of the policy file that the service has run: its content hash
+// (policy.Policy.Version, which every decision records), its source, when the service first
+// put it in force and when it last did (a version can come back after a reload).
+type PolicyVersion struct {
+	Version         string    `json:"version"`
+	Source          string    `json:"source"`
+	FirstSeenAt     time.Time `json:"first_seen_at"`
+	LastActivatedAt time.Time `json:"last_activated_at"`
+}
+
+// PolicyHistory records the policy versions the service runs. The sqlite and postgres stores
+// implement it; storetest.RunAccess specifies it.
+type PolicyHistory interface {
+	// RecordPolicyVersion notes that the version with this source was put in force at `at`:
+	// a new version is added, a known one has its LastActivatedAt moved to `at`.
+	RecordPolicyVersion(ctx context.Context, version, source string, at time.Time) error
+	// PolicyVersions lists up to limit versions, the most recently put in force first.
+	PolicyVersions(ctx context.Context, limit int) ([]PolicyVersion, error)
+}
