@@ -17,6 +17,9 @@ const (
 	// JobInvoiceReminder: InvoiceID, Seq: remind the customer of an invoice sent to be paid, Seq
 	// days from its due date (negative: before), unless it is paid or voided by then.
 	JobInvoiceReminder JobKind = "invoice_reminder"
+	// JobCardSwitch: CaseID: make the subscription of a case recovered on a new card charge
+	// that card from its next invoice on.
+	JobCardSwitch JobKind = "card_switch"
 )
 
 // Job is a unit of deferred work, enqueued inside a store transaction so that it exists if and

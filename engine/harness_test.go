@@ -148,6 +148,8 @@ func (h *harness) run(j recoup.Job) error {
 		return h.eng.Lifecycle(h.ctx, h.now, j.CaseID, j.Event)
 	case recoup.JobInvoiceReminder:
 		return h.eng.InvoiceReminder(h.ctx, h.now, j.InvoiceID, j.Seq)
+	case recoup.JobCardSwitch:
+		return h.eng.SwitchCard(h.ctx, h.now, j.CaseID)
 	}
 	return fmt.Errorf("unknown job kind %q", j.Kind)
 }

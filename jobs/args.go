@@ -89,6 +89,19 @@ func (invoiceReminderArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
+// cardSwitchArgs are the River arguments of a recoup.JobCardSwitch job.
+type cardSwitchArgs struct {
+	CaseID int64 `json:"case_id" river:"unique"`
+}
+
+func (cardSwitchArgs) Kind() string { return string(recoup.JobCardSwitch) }
+
+// InsertOpts makes the case the unique key: a case is recovered once, so its card is
+// switched once; the engine's timeline check covers a re-run.
+func (cardSwitchArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
 // reconcileArgs are the (empty) River arguments of the periodic reconciliation.
 type reconcileArgs struct{}
 
@@ -161,6 +174,11 @@ func argsOf(j recoup.Job) (river.JobArgs, error) {
 			return nil, recoup.Errorf(recoup.EINVALID, "jobs: %s job without an invoice", j.Kind)
 		}
 		return invoiceReminderArgs{InvoiceID: j.InvoiceID, Seq: j.Seq}, nil
+	case recoup.JobCardSwitch:
+		if j.CaseID <= 0 {
+			return nil, recoup.Errorf(recoup.EINVALID, "jobs: %s job for case %d: the case must be positive", j.Kind, j.CaseID)
+		}
+		return cardSwitchArgs{CaseID: j.CaseID}, nil
 	}
 	return nil, recoup.Errorf(recoup.EINVALID, "jobs: unknown job kind %q", j.Kind)
 }

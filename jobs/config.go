@@ -27,6 +27,12 @@ type ReminderHandler interface {
 	InvoiceReminder(ctx context.Context, now time.Time, invoiceID string, day int) error
 }
 
+// CardSwitchHandler is implemented by a Handler that makes a recovered case's subscription
+// charge the new card that paid it (the engine).
+type CardSwitchHandler interface {
+	SwitchCard(ctx context.Context, now time.Time, caseID int64) error
+}
+
 // Clock tells the time to the handlers and, when set, to River.
 type Clock interface {
 	Now() time.Time

@@ -301,6 +301,8 @@ func (s *simulation) runJob(it *item) {
 		err = s.eng.Lifecycle(s.ctx, s.now, j.CaseID, j.Event)
 	case recoup.JobInvoiceReminder:
 		err = s.eng.InvoiceReminder(s.ctx, s.now, j.InvoiceID, j.Seq)
+	case recoup.JobCardSwitch:
+		err = s.eng.SwitchCard(s.ctx, s.now, j.CaseID)
 	default:
 		err = recoup.Errorf(recoup.EINVALID, "unknown job kind %q", j.Kind)
 	}
