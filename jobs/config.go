@@ -33,6 +33,12 @@ type CardSwitchHandler interface {
 	SwitchCard(ctx context.Context, now time.Time, caseID int64) error
 }
 
+// CardExpiringHandler is implemented by a Handler that sends card expiring notices at a
+// planned time (the engine).
+type CardExpiringHandler interface {
+	CardExpiringNotices(ctx context.Context, now time.Time, customerID string) error
+}
+
 // Clock tells the time to the handlers and, when set, to River.
 type Clock interface {
 	Now() time.Time

@@ -87,3 +87,16 @@ func TestUseCardRefusesEmptyIDs(t *testing.T) {
 		}
 	}
 }
+
+// Customer reads the address's country, which places notices in the customer's local time.
+func TestCustomerCountry(t *testing.T) {
+	fake := startFake(t)
+	c, _ := newTestClient(t, fake, Config{MaxNetworkRetries: -1})
+	for _, country := range []string{"DE", ""} {
+		id := fake.CreateCustomer(stripefake.CustomerParams{Email: "a@example.com", Country: country})
+		cus, err := c.Customer(t.Context(), id)
+		if err != nil || cus.Country != country || cus.Email != "a@example.com" {
+			t.Errorf("Customer (country %q) = %+v, %v", country, cus, err)
+		}
+	}
+}
