@@ -48,7 +48,9 @@ func reminderTimes(h *harness) []time.Time {
 // Invoice reminders are planned at the campaign's hour in the customer's zone, across a DST
 // change, and a reminder due now at night waits for the end of the quiet hours.
 func TestInvoiceRemindersAtTheCustomersLocalHour(t *testing.T) {
-	utc := func(month time.Month, day, hour int) time.Time { return time.Date(2026, month, day, hour, 0, 0, 0, time.UTC) }
+	utc := func(month time.Month, day, hour int) time.Time {
+		return time.Date(2026, month, day, hour, 0, 0, 0, time.UTC)
+	}
 	tests := []struct {
 		name    string
 		now     time.Time
