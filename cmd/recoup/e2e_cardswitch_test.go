@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/stripeapi/stripefake"
@@ -61,5 +62,44 @@ func TestE2ENewCardBecomesTheSubscriptions(t *testing.T) {
 	}
 	if updates != 1 {
 		t.Fatalf("%d subscription updates, want 1", updates)
+	}
+}
+
+// recoup serve with RECOUP_CARD_EXPIRY_NOTICES, the warning coming at 23:00 (the policy's zone,
+// UTC): nothing is sent in the customer's quiet hours; a card_expiring job sends the notice
+// once they end, at 08:00.
+func TestE2ECardExpiringNoticeWaitsForTheMorning(t *testing.T) {
+	mb, addr := startSMTP(t)
+	w := newWorld(t)
+	night := nextNoon(w.clock.Now()).Add(11 * time.Hour)
+	w.clock.advanceTo(night)
+	p := w.start(sqliteURL(t), func(c *ServeCmd) {
+		c.CommsFlags = emailComms(addr)
+		c.CardExpiring = true
+	})
+	now := w.clock.Now().UTC()
+	expires := recoup.CardExpiry(int(now.Month()), now.Year())
+	cus := w.fake.CreateCustomer(stripefake.CustomerParams{Email: "ada@example.com", Name: "Ada Lovelace"})
+	pm := w.fake.CreatePaymentMethod(stripefake.PaymentMethodParams{Customer: cus, ExpMonth: int(now.Month()), ExpYear: now.Year(), Default: true})
+	w.fake.CreateSubscription(stripefake.SubscriptionParams{Customer: cus, CurrentPeriodEnd: expires.Add(10 * 24 * time.Hour), UnitAmount: 4900})
+	if err := w.fake.CardExpiring(pm); err != nil {
+		t.Fatal(err)
+	}
+	id := lastEventID(w, "customer.source.expiring")
+	p.waitFor("the warning processed", func() bool {
+		ev, err := p.app.backend.store.Event(t.Context(), id)
+		return err == nil && ev.Status != recoup.EventPending
+	})
+	if mb.count() != 0 {
+		t.Fatalf("%d emails at 23:00, want none", mb.count())
+	}
+	morning := night.Add(9 * time.Hour)
+	w.clock.advanceTo(morning.Add(time.Minute))
+	p.waitJobs(recoup.JobCardExpiring, 1, func(j recoup.Job) bool { return j.CustomerID == cus })
+	if mb.count() != 1 {
+		t.Fatalf("%d emails after the quiet hours, want 1", mb.count())
+	}
+	if text := mb.text(t, 0); !strings.Contains(text, "expires before your next payment") {
+		t.Fatalf("notice:\n%s", text)
 	}
 }
