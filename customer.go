@@ -11,4 +11,8 @@ type Customer struct {
 	Locales []string `json:"locales,omitempty"` // Stripe's preferred_locales, most preferred first
 	// Created is when the customer was created in Stripe: their tenure, for personalization.
 	Created time.Time `json:"created,omitzero"`
+	// Country and Region are from the customer's address (ISO country, state or province),
+	// empty when unknown: notices outside a case are sent in the customer's local time.
+	Country string `json:"country,omitempty"`
+	Region  string `json:"region,omitempty"`
 }

@@ -17,6 +17,12 @@ const (
 	// JobInvoiceReminder: InvoiceID, Seq: remind the customer of an invoice sent to be paid, Seq
 	// days from its due date (negative: before), unless it is paid or voided by then.
 	JobInvoiceReminder JobKind = "invoice_reminder"
+	// JobCardSwitch: CaseID: make the subscription of a case recovered on a new card charge
+	// that card from its next invoice on.
+	JobCardSwitch JobKind = "card_switch"
+	// JobCardExpiring: CustomerID: check the customer's renewals and send the card expiring
+	// notices due, at the customer's local send hour (planned when the event came at night).
+	JobCardExpiring JobKind = "card_expiring"
 )
 
 // Job is a unit of deferred work, enqueued inside a store transaction so that it exists if and
@@ -29,7 +35,8 @@ type Job struct {
 	Event   string    `json:"event,omitempty"` // a lifecycle job's event type (CaseOpened, ...)
 	RunAt   time.Time `json:"run_at,omitzero"` // zero: as soon as possible
 
-	InvoiceID string `json:"invoice_id,omitempty"` // an invoice reminder's invoice
+	InvoiceID  string `json:"invoice_id,omitempty"`  // an invoice reminder's invoice
+	CustomerID string `json:"customer_id,omitempty"` // a card expiring notice's customer
 }
 
 // MaxCaseLimit is the largest page of cases a listing returns.

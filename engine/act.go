@@ -203,6 +203,9 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 			if err := e.emit(tx, &c, recoup.CaseRecovered); err != nil {
 				return err
 			}
+			if err := e.planCardSwitch(tx, &c, a); err != nil {
+				return err
+			}
 		case recoup.AttemptDeclined:
 			c.LastDecline = a.Decline
 			if a.PaymentMethodID != "" {

@@ -32,6 +32,9 @@ type fakeGateway struct {
 	// beforePay and afterPay, when set, run around a charge; returning an error aborts there,
 	// as a crash would.
 	beforePay, afterPay func(req recoup.PayRequest) error
+	// cardSwitches records UseCard calls; cardSwitchErr, when set, is returned (and cleared).
+	cardSwitches  []cardSwitchCall
+	cardSwitchErr error
 }
 
 var errUnavailable = recoup.Errorf(recoup.EUNAVAILABLE, "stripe: 500 internal error")

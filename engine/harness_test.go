@@ -156,6 +156,10 @@ func (h *harness) run(j recoup.Job) error {
 		return h.eng.Lifecycle(h.ctx, h.now, j.CaseID, j.Event)
 	case recoup.JobInvoiceReminder:
 		return h.eng.InvoiceReminder(h.ctx, h.now, j.InvoiceID, j.Seq)
+	case recoup.JobCardSwitch:
+		return h.eng.SwitchCard(h.ctx, h.now, j.CaseID)
+	case recoup.JobCardExpiring:
+		return h.eng.CardExpiringNotices(h.ctx, h.now, j.CustomerID)
 	}
 	return fmt.Errorf("unknown job kind %q", j.Kind)
 }

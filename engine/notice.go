@@ -124,7 +124,28 @@ func (e *Engine) noticesOn() bool { return e.notices.Channel != "" && e.renderer
 // preDun checks the customer's renewals and sends a card_expiring notice for each that will
 // charge a card expiring before it, within the horizon: from customer.source.expiring (the
 // card expires this month) and invoice.upcoming (a renewal is near).
+//
+// Like a campaign step, the notice goes out at the campaign's hour in the customer's time zone
+// and never in their quiet hours: an event that comes earlier (or at night) plans a
+// card_expiring job for that time, which checks the renewals again then.
 func (e *Engine) preDun(ctx context.Context, now time.Time, customerID string) (recoup.EventStatus, string, error) {
+	return e.cardExpiring(ctx, now, customerID, false)
+}
+
+// CardExpiringNotices runs a card_expiring job: the customer's renewals are checked again and
+// the notices due are sent now, the time the job was planned for.
+func (e *Engine) CardExpiringNotices(ctx context.Context, now time.Time, customerID string) error {
+	_, _, err := e.cardExpiring(ctx, now, customerID, true)
+	if err != nil {
+		return fmt.Errorf("card expiring notices of %s: %w", customerID, err)
+	}
+	return nil
+}
+
+// cardExpiring sends the card expiring notices due to the customer; planned says the time to
+// send was chosen already (the card_expiring job), else a send outside the customer's hours
+// is planned as a job.
+func (e *Engine) cardExpiring(ctx context.Context, now time.Time, customerID string, planned bool) (recoup.EventStatus, string, error) {
 	rg, ok := e.gw.(recoup.RenewalGateway)
 	switch {
 	case !e.notices.CardExpiring || !e.noticesOn():
@@ -154,6 +175,13 @@ func (e *Engine) preDun(ctx context.Context, now time.Time, customerID string) (
 				return "", "", err
 			}
 			read = true
+			if at := noticeNowAt(e.Policy(), noticeZone(cus.Country, cus.Region, e.Policy()), now); !planned && at.After(now) {
+				job := recoup.Job{Kind: recoup.JobCardExpiring, CustomerID: customerID, RunAt: at}
+				if err := e.store.Tx(ctx, func(tx recoup.Tx) error { return tx.Enqueue(job) }); err != nil {
+					return "", "", fmt.Errorf("plan card expiring notice of %s: %w", customerID, err)
+				}
+				return recoup.EventProcessed, "card expiry notice planned for " + at.UTC().Format(time.RFC3339) + ", the customer's local send hour", nil
+			}
 		}
 		n := recoup.Notice{Kind: recoup.NoticeCardExpiring, CustomerID: customerID, SubscriptionID: r.SubscriptionID,
 			PaymentMethodID: r.PaymentMethodID, DueAt: r.RenewsAt, Channel: e.notices.Channel, To: cus.Email,

@@ -11,7 +11,8 @@ import (
 // Reminders of invoices sent to be paid by the customer (collection_method send_invoice):
 // Stripe charges nothing, so no payment fails and no case opens; the customer has to pay by a
 // due date. When such an invoice is finalized, one job per day of the schedule
-// (NoticeConfig.InvoiceDueDays, relative to the due date) is queued; each re-reads the invoice
+// (NoticeConfig.InvoiceDueDays, relative to the due date) is queued at the campaign's hour of
+// that day in the customer's time zone, outside their quiet hours; each re-reads the invoice
 // and sends an invoice_due notice only while it is still open, so reminders stop the moment it
 // is paid or voided.
 
@@ -31,12 +32,14 @@ func (e *Engine) planReminders(ctx context.Context, now time.Time, invoiceID str
 		return recoup.EventIgnored, "not an open invoice sent to be paid by a due date", nil
 	}
 	var jobs []recoup.Job
+	p := e.Policy()
+	loc := noticeZone(inv.CustomerCountry, inv.CustomerRegion, p)
 	for _, day := range e.notices.InvoiceDueDays {
-		at := inv.DueDate.Add(time.Duration(day) * 24 * time.Hour)
-		if at.Before(now.Add(-24 * time.Hour)) {
+		at, ok := reminderAt(p, loc, inv.DueDate, day, now)
+		if !ok {
 			continue // its day is over: a reminder now would say the wrong thing
 		}
-		jobs = append(jobs, recoup.Job{Kind: recoup.JobInvoiceReminder, InvoiceID: inv.ID, Seq: day, RunAt: later(at, now)})
+		jobs = append(jobs, recoup.Job{Kind: recoup.JobInvoiceReminder, InvoiceID: inv.ID, Seq: day, RunAt: at})
 	}
 	if len(jobs) == 0 {
 		return recoup.EventIgnored, "every reminder's day is past", nil

@@ -42,7 +42,13 @@ func TestInvoiceRemindersFollowTheScheduleAndStopWhenPaid(t *testing.T) {
 			h.advance(30 * 24 * time.Hour)
 			var days []int
 			for _, d := range *drafts {
-				days = append(days, int(d.DueAt.Sub(d.Now).Hours()/24)*-1)
+				// Calendar days (the policy's zone is UTC): reminders go out at the campaign's hour,
+				// not at the due date's time of day.
+				date := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+				days = append(days, int(date(d.Now.UTC()).Sub(date(d.DueAt.UTC())).Hours()/24))
+				if h := d.Now.UTC().Hour(); h != 9 {
+					t.Errorf("reminder sent at %s, want the campaign's hour 09:00", d.Now.UTC().Format(time.TimeOnly))
+				}
 			}
 			if len(h.notes.sent) != len(tc.want) {
 				t.Fatalf("sent %d reminders (days %v), want %v", len(h.notes.sent), days, tc.want)

@@ -94,6 +94,40 @@ func (invoiceReminderArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
+// cardSwitchArgs are the River arguments of a recoup.JobCardSwitch job.
+type cardSwitchArgs struct {
+	CaseID int64 `json:"case_id" river:"unique"`
+}
+
+func (cardSwitchArgs) Kind() string { return string(recoup.JobCardSwitch) }
+
+// InsertOpts makes the case the unique key: a case is recovered once, so its card is
+// switched once; the engine's timeline check covers a re-run.
+func (cardSwitchArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// cardExpiringArgs are the River arguments of a recoup.JobCardExpiring job.
+type cardExpiringArgs struct {
+	CustomerID string `json:"customer_id" river:"unique"`
+}
+
+func (cardExpiringArgs) Kind() string { return string(recoup.JobCardExpiring) }
+
+// InsertOpts makes the customer the unique key while a check waits or runs: a second event
+// about the same customer's card adds nothing, since the check reads all their renewals. A
+// completed check does not count: a later event must be able to plan another, and the
+// notices' keys keep any notice from being sent twice.
+func (cardExpiringArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable,
+		rivertype.JobStatePending,
+		rivertype.JobStateRetryable,
+		rivertype.JobStateRunning,
+		rivertype.JobStateScheduled,
+	}}}
+}
+
 // reconcileArgs are the (empty) River arguments of the periodic reconciliation.
 type reconcileArgs struct{}
 
@@ -166,6 +200,16 @@ func argsOf(j recoup.Job) (river.JobArgs, error) {
 			return nil, recoup.Errorf(recoup.EINVALID, "jobs: %s job without an invoice", j.Kind)
 		}
 		return invoiceReminderArgs{InvoiceID: j.InvoiceID, Seq: j.Seq}, nil
+	case recoup.JobCardSwitch:
+		if j.CaseID <= 0 {
+			return nil, recoup.Errorf(recoup.EINVALID, "jobs: %s job for case %d: the case must be positive", j.Kind, j.CaseID)
+		}
+		return cardSwitchArgs{CaseID: j.CaseID}, nil
+	case recoup.JobCardExpiring:
+		if j.CustomerID == "" {
+			return nil, recoup.Errorf(recoup.EINVALID, "jobs: %s job without a customer", j.Kind)
+		}
+		return cardExpiringArgs{CustomerID: j.CustomerID}, nil
 	}
 	return nil, recoup.Errorf(recoup.EINVALID, "jobs: unknown job kind %q", j.Kind)
 }

@@ -27,6 +27,18 @@ type ReminderHandler interface {
 	InvoiceReminder(ctx context.Context, now time.Time, invoiceID string, day int) error
 }
 
+// CardSwitchHandler is implemented by a Handler that makes a recovered case's subscription
+// charge the new card that paid it (the engine).
+type CardSwitchHandler interface {
+	SwitchCard(ctx context.Context, now time.Time, caseID int64) error
+}
+
+// CardExpiringHandler is implemented by a Handler that sends card expiring notices at a
+// planned time (the engine).
+type CardExpiringHandler interface {
+	CardExpiringNotices(ctx context.Context, now time.Time, customerID string) error
+}
+
 // Clock tells the time to the handlers and, when set, to River.
 type Clock interface {
 	Now() time.Time

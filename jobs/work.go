@@ -52,6 +52,24 @@ func (r *runner) workers() *river.Workers {
 			return rh.InvoiceReminder(ctx, now, job.Args.InvoiceID, job.Args.Seq)
 		})
 	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, job *river.Job[cardSwitchArgs]) error {
+		return r.run(job.JobRow, func(h Handler, now time.Time) error {
+			ch, ok := h.(CardSwitchHandler)
+			if !ok {
+				return recoup.Errorf(recoup.EINVALID, "jobs: the handler switches no cards")
+			}
+			return ch.SwitchCard(ctx, now, job.Args.CaseID)
+		})
+	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, job *river.Job[cardExpiringArgs]) error {
+		return r.run(job.JobRow, func(h Handler, now time.Time) error {
+			nh, ok := h.(CardExpiringHandler)
+			if !ok {
+				return recoup.Errorf(recoup.EINVALID, "jobs: the handler sends no card expiring notices")
+			}
+			return nh.CardExpiringNotices(ctx, now, job.Args.CustomerID)
+		})
+	}))
 	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, job *river.Job[reconcileArgs]) error {
 		return r.run(job.JobRow, func(h Handler, now time.Time) error {
 			return h.Reconcile(ctx, now)

@@ -58,6 +58,7 @@ type campaign struct {
 
 type step struct {
 	Day        *int     `yaml:"day"`
+	After      *string  `yaml:"after"` // instead of day: whole days after the previous step
 	Channel    *string  `yaml:"channel"`
 	Template   *string  `yaml:"template"`
 	Tone       *string  `yaml:"tone"`

@@ -344,8 +344,14 @@ func (v *validator) campaign(base string, c *campaign, out *Campaign) {
 		path := fmt.Sprintf("%s.steps[%d]", base, i)
 		st := Step{Channel: "email", Tone: "neutral"}
 		switch {
+		case s.Day != nil && s.After != nil:
+			v.fail(path, "a step has a day or an after (days after the previous step), not both")
+		case s.After != nil:
+			if day, ok := v.stepAfter(path+".after", *s.After, i, last); ok {
+				st.Day, last = day, day
+			}
 		case s.Day == nil:
-			v.fail(path, "a step needs a day (days after the first failure, 0 = the same day)")
+			v.fail(path, "a step needs a day (days after the first failure, 0 = the same day) or an after (days after the previous step, e.g. 2d)")
 		case *s.Day < 0 || *s.Day > 365:
 			v.fail(path+".day", "day must be 0-365, got %d", *s.Day)
 		case *s.Day < last:
@@ -370,6 +376,35 @@ func (v *validator) campaign(base string, c *campaign, out *Campaign) {
 		st.Categories = v.categories(path+".categories", s.Categories)
 		out.Steps = append(out.Steps, st)
 	}
+}
+
+// stepAfter resolves the after of step i (a delay after the previous step in the list,
+// whatever that step's categories) to a day after the first failure. Steps are sent on days
+// at the campaign's hour, so the delay must be whole days; the day it gives must stay within
+// the 365 a day may have. ok is false when it is refused.
+func (v *validator) stepAfter(path, after string, i, last int) (day int, ok bool) {
+	if i == 0 {
+		v.fail(path, "the first step has no previous step to follow: give it a day")
+		return 0, false
+	}
+	d, err := ParseDuration(after)
+	if err != nil {
+		v.fail(path, "%v", err)
+		return 0, false
+	}
+	if d%(24*time.Hour) != 0 {
+		v.fail(path, "after must be whole days, like 2d, got %s: steps are sent at the campaign's hour", after)
+		return 0, false
+	}
+	if last < 0 {
+		return 0, false // the previous step's day was refused: already reported
+	}
+	day = last + int(d/(24*time.Hour))
+	if day > 365 {
+		v.fail(path, "after %s puts the step on day %d: days must be 0-365", after, day)
+		return 0, false
+	}
+	return day, true
 }
 
 // categories validates a list of recovery categories.

@@ -241,7 +241,7 @@ func TestShippedPoliciesValidateAgainstTheSchema(t *testing.T) {
 		})
 	}
 	// And the schema is not vacuous: it refuses what the loader refuses.
-	for _, bad := range []string{"retyr: {}\n", "retry: {hour: 25}\n", "final_action: shred\n", "segments: [{name: x}]\n", "customer_wait: soon\n"} {
+	for _, bad := range []string{"retyr: {}\n", "retry: {hour: 25}\n", "final_action: shred\n", "segments: [{name: x}]\n", "customer_wait: soon\n", "campaign: {steps: [{day: 1, template: a}, {after: soon, template: b}]}\n"} {
 		var doc any
 		_ = yaml.Unmarshal([]byte(bad), &doc)
 		if errs := validate(root, root, doc, "$"); len(errs) == 0 {

@@ -301,6 +301,10 @@ func (s *simulation) runJob(it *item) {
 		err = s.eng.Lifecycle(s.ctx, s.now, j.CaseID, j.Event)
 	case recoup.JobInvoiceReminder:
 		err = s.eng.InvoiceReminder(s.ctx, s.now, j.InvoiceID, j.Seq)
+	case recoup.JobCardSwitch:
+		err = s.eng.SwitchCard(s.ctx, s.now, j.CaseID)
+	case recoup.JobCardExpiring:
+		err = s.eng.CardExpiringNotices(s.ctx, s.now, j.CustomerID)
 	default:
 		err = recoup.Errorf(recoup.EINVALID, "unknown job kind %q", j.Kind)
 	}

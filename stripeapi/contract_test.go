@@ -119,6 +119,19 @@ func TestContract(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("UseCard", func(t *testing.T) {
+		// stripe-mock's subscription fixture has no default of its own and its customer is not
+		// expanded with a default: the retrieve and the update that sets the card are checked.
+		got, err := c.UseCard(ctx, "sub_123", "pm_123", "contract-use-card")
+		if err != nil || got != recoup.CardDefaultSet {
+			t.Fatalf("UseCard: %q %v", got, err)
+		}
+		// Clearing the subscription's own default sends default_payment_method="".
+		params := &stripe.SubscriptionUpdateParams{DefaultPaymentMethod: stripe.String("")}
+		if err := c.updateSubscription(ctx, "clear default", "sub_123", "contract-clear-card", params); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("PauseCollection", func(t *testing.T) {
 		if err := c.PauseCollection(ctx, "sub_123", "contract-pause"); err != nil {
 			t.Fatal(err)

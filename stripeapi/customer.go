@@ -7,7 +7,7 @@ import (
 	"github.com/stripe/stripe-go/v86"
 )
 
-// Customer reads a customer's name, email and preferred locales (GET /v1/customers/{id}), for
+// Customer reads a customer's name, email, preferred locales and address country and region (GET /v1/customers/{id}), for
 // writing messages to them. A deleted customer is ENOTFOUND.
 func (c *Client) Customer(ctx context.Context, id string) (recoup.Customer, error) {
 	if id == "" {
@@ -24,5 +24,9 @@ func (c *Client) Customer(ctx context.Context, id string) (recoup.Customer, erro
 	if cus.Deleted {
 		return recoup.Customer{}, recoup.Errorf(recoup.ENOTFOUND, "stripe: customer %s is deleted", id)
 	}
-	return recoup.Customer{ID: cus.ID, Name: cus.Name, Email: cus.Email, Locales: cus.PreferredLocales, Created: unixTime(cus.Created)}, nil
+	out := recoup.Customer{ID: cus.ID, Name: cus.Name, Email: cus.Email, Locales: cus.PreferredLocales, Created: unixTime(cus.Created)}
+	if a := cus.Address; a != nil {
+		out.Country, out.Region = a.Country, a.State
+	}
+	return out, nil
 }

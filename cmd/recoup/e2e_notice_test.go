@@ -95,6 +95,7 @@ func TestE2EPaymentReceived(t *testing.T) {
 func TestE2EInvoiceReminders(t *testing.T) {
 	mb, addr := startSMTP(t)
 	w := newWorld(t)
+	w.clock.advanceTo(nextNoon(w.clock.Now()))
 	p := w.start(sqliteURL(t), func(c *ServeCmd) {
 		c.CommsFlags = emailComms(addr)
 		c.ReminderDays = []int{-3, 0, 3}
@@ -133,6 +134,7 @@ func TestE2EInvoiceReminders(t *testing.T) {
 func TestE2ECardExpiringNotice(t *testing.T) {
 	mb, addr := startSMTP(t)
 	w := newWorld(t)
+	w.clock.advanceTo(nextNoon(w.clock.Now()))
 	p := w.start(sqliteURL(t), func(c *ServeCmd) {
 		c.CommsFlags = emailComms(addr)
 		c.CardExpiring = true
@@ -173,6 +175,18 @@ func TestE2ECardExpiringNotice(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || len(sessions) != 1 || sessions[0].Customer != cus || sessions[0].Flow != "payment_method_update" {
 		t.Fatalf("notice link: %d, sessions %+v", resp.StatusCode, sessions)
 	}
+}
+
+// nextNoon is the next 12:00 UTC after t. Notices go out at the campaign's hour (10:00 in the
+// policy's zone, UTC here) outside the quiet hours (21:00-08:00): a test that expects one at
+// once starts its world at noon, whatever the wall clock says.
+func nextNoon(t time.Time) time.Time {
+	t = t.UTC()
+	noon := time.Date(t.Year(), t.Month(), t.Day(), 12, 0, 0, 0, time.UTC)
+	if !noon.After(t) {
+		noon = noon.AddDate(0, 0, 1)
+	}
+	return noon
 }
 
 // lastEventID is the id of the fake's latest event of the type.

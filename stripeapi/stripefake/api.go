@@ -15,6 +15,7 @@ func (s *Server) routes() {
 	h("GET /v1/subscriptions/{id}", s.retrieve("subscription"))
 	h("GET /v1/subscriptions", s.listSubscriptions)
 	h("DELETE /v1/subscriptions/{id}", s.cancelSubscriptionAPI)
+	h("POST /v1/subscriptions/{id}", s.updateSubscriptionAPI)
 	h("GET /v1/invoices/{id}", s.retrieve("invoice"))
 	h("GET /v1/invoices", s.listInvoices)
 	h("POST /v1/invoices/{id}/pay", s.payInvoice)
