@@ -44,10 +44,14 @@ func declineArg(d *recoup.Decline) (any, error) {
 	if d == nil {
 		return nil, nil
 	}
+	if s, ok := declines.text(*d); ok {
+		return s, nil
+	}
 	b, err := json.Marshal(d)
 	if err != nil {
 		return nil, recoup.Errorf(recoup.EINVALID, "encode decline: %w", err)
 	}
+	declines.add(*d, string(b), true)
 	return string(b), nil
 }
 
@@ -56,10 +60,14 @@ func declineOf(v sql.NullString) (*recoup.Decline, error) {
 	if !v.Valid {
 		return nil, nil
 	}
+	if d, ok := declines.value(v.String); ok {
+		return &d, nil
+	}
 	var d recoup.Decline
 	if err := json.Unmarshal([]byte(v.String), &d); err != nil {
 		return nil, fmt.Errorf("decode decline: %w", err)
 	}
+	declines.add(d, v.String, false)
 	return &d, nil
 }
 
