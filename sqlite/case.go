@@ -155,8 +155,7 @@ func (t *tx) CreateCase(c *recoup.Case) error {
 	if err != nil {
 		return wrap(err, "create case for invoice %s", c.InvoiceID)
 	}
-	var id int64
-	err = t.q.QueryRowContext(t.ctx, `INSERT INTO cases (
+	id, inserted, err := insertID(t.ctx, t.q, `INSERT INTO cases (
 		invoice_id, customer_id, subscription_id, customer_email, amount, currency, state,
 		category, last_decline, payment_method_id, new_payment_method_id, attempts,
 		stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at,
@@ -164,9 +163,8 @@ func (t *tx) CreateCase(c *recoup.Case) error {
 		resolved_at, segment, review, reviewed_by, shadow_charges, customer_country, customer_region, version
 	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 		?, ?, ?, ?, ?, ?, 1)
-	ON CONFLICT (invoice_id) DO NOTHING
-	RETURNING id`, args...).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
+	ON CONFLICT (invoice_id) DO NOTHING`, args...)
+	if err == nil && !inserted {
 		return recoup.Errorf(recoup.ECONFLICT, "create case for invoice %s: the invoice has a case", c.InvoiceID)
 	}
 	if err != nil {

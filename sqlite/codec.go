@@ -110,3 +110,21 @@ func rawJSONOf(v sql.NullString) json.RawMessage {
 	}
 	return json.RawMessage(v.String)
 }
+
+// insertID runs an INSERT into a table whose id is its rowid (INTEGER PRIMARY KEY) and returns
+// the new row's id, or inserted false when the statement inserted nothing (ON CONFLICT DO
+// NOTHING). It replaces INSERT ... RETURNING id, which runs as a query: the driver builds a
+// result set (column names, types, a Rows to close) for one integer the connection has anyway.
+// Measured on the simulator, where the store inserts a dozen rows per invoice.
+func insertID(ctx context.Context, q querier, query string, args ...any) (id int64, inserted bool, err error) {
+	res, err := q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return 0, false, err
+	}
+	id, err = res.LastInsertId()
+	return id, err == nil, err
+}
