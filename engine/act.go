@@ -153,7 +153,9 @@ func (e *Engine) pay(ctx context.Context, now time.Time, c recoup.Case, a recoup
 
 // finish records a charge's outcome and moves the case on.
 func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a recoup.Attempt, res recoup.PayResult, payErr error) error {
-	return e.store.Tx(ctx, func(tx recoup.Tx) error {
+	return e.store.Tx(ctx, func(stx recoup.Tx) error {
+		// The attempts and messages are read here, by the plan, the timing model and learn.
+		var tx recoup.Tx = memo(stx)
 		c, err := tx.Case(caseID)
 		if err != nil {
 			return err

@@ -89,6 +89,7 @@ func (t *tx) Case(id int64) (recoup.Case, error) {
 	if err != nil {
 		return recoup.Case{}, wrap(err, "case %d", id)
 	}
+	t.saw(&c)
 	return c, nil
 }
 
@@ -97,6 +98,7 @@ func (t *tx) CaseByInvoice(invoiceID string) (recoup.Case, error) {
 	if err != nil {
 		return recoup.Case{}, wrap(err, "case of invoice %s", invoiceID)
 	}
+	t.saw(&c)
 	return c, nil
 }
 
@@ -118,6 +120,9 @@ func (t *tx) OpenCases(customerID, subscriptionID string) ([]recoup.Case, error)
 	cases, err := listCases(t.ctx, t.q, query, args...)
 	if err != nil {
 		return nil, wrap(err, "open cases of customer %s", customerID)
+	}
+	for i := range cases {
+		t.saw(&cases[i])
 	}
 	return cases, nil
 }
@@ -155,8 +160,7 @@ func (t *tx) CreateCase(c *recoup.Case) error {
 	if err != nil {
 		return wrap(err, "create case for invoice %s", c.InvoiceID)
 	}
-	var id int64
-	err = t.q.QueryRowContext(t.ctx, `INSERT INTO cases (
+	id, inserted, err := insertID(t.ctx, t.q, `INSERT INTO cases (
 		invoice_id, customer_id, subscription_id, customer_email, amount, currency, state,
 		category, last_decline, payment_method_id, new_payment_method_id, attempts,
 		stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at,
@@ -164,15 +168,15 @@ func (t *tx) CreateCase(c *recoup.Case) error {
 		resolved_at, segment, review, reviewed_by, shadow_charges, customer_country, customer_region, version
 	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 		?, ?, ?, ?, ?, ?, 1)
-	ON CONFLICT (invoice_id) DO NOTHING
-	RETURNING id`, args...).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
+	ON CONFLICT (invoice_id) DO NOTHING`, args...)
+	if err == nil && !inserted {
 		return recoup.Errorf(recoup.ECONFLICT, "create case for invoice %s: the invoice has a case", c.InvoiceID)
 	}
 	if err != nil {
 		return wrap(err, "create case for invoice %s", c.InvoiceID)
 	}
 	c.ID, c.Version = id, 1
+	t.saw(c)
 	return nil
 }
 
@@ -181,7 +185,7 @@ func (t *tx) UpdateCase(c *recoup.Case) error {
 	if err != nil {
 		return wrap(err, "update case %d", c.ID)
 	}
-	res, err := t.q.ExecContext(t.ctx, `UPDATE cases SET
+	query := `UPDATE cases SET
 		invoice_id = ?, customer_id = ?, subscription_id = ?, customer_email = ?, amount = ?,
 		currency = ?, state = ?, category = ?, last_decline = ?, payment_method_id = ?,
 		new_payment_method_id = ?, attempts = ?, stripe_attempts = ?, first_failed_at = ?,
@@ -189,7 +193,12 @@ func (t *tx) UpdateCase(c *recoup.Case) error {
 		plan_seq = ?, recovered_by = ?, final_action = ?, closed_reason = ?, created_at = ?,
 		updated_at = ?, resolved_at = ?, segment = ?, review = ?, reviewed_by = ?,
 		shadow_charges = ?, customer_country = ?, customer_region = ?, version = version + 1
-	WHERE id = ? AND version = ?`, append(args, c.ID, c.Version)...)
+	WHERE id = ? AND version = ?`
+	if old, ok := t.cases[c.ID]; ok && old.version == c.Version {
+		skip := unchangedIndexed(old, c)
+		query, args = updateCaseQuery(skip), without(args, skip)
+	}
+	res, err := t.q.ExecContext(t.ctx, query, append(args, c.ID, c.Version)...)
 	if err != nil {
 		return wrap(err, "update case %d", c.ID)
 	}
@@ -207,6 +216,7 @@ func (t *tx) UpdateCase(c *recoup.Case) error {
 			c.ID, c.Version, current.Version)
 	}
 	c.Version++
+	t.saw(c)
 	return nil
 }
 

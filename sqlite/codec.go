@@ -44,10 +44,14 @@ func declineArg(d *recoup.Decline) (any, error) {
 	if d == nil {
 		return nil, nil
 	}
+	if s, ok := declines.text(*d); ok {
+		return s, nil
+	}
 	b, err := json.Marshal(d)
 	if err != nil {
 		return nil, recoup.Errorf(recoup.EINVALID, "encode decline: %w", err)
 	}
+	declines.add(*d, string(b), true)
 	return string(b), nil
 }
 
@@ -56,10 +60,14 @@ func declineOf(v sql.NullString) (*recoup.Decline, error) {
 	if !v.Valid {
 		return nil, nil
 	}
+	if d, ok := declines.value(v.String); ok {
+		return &d, nil
+	}
 	var d recoup.Decline
 	if err := json.Unmarshal([]byte(v.String), &d); err != nil {
 		return nil, fmt.Errorf("decode decline: %w", err)
 	}
+	declines.add(d, v.String, false)
 	return &d, nil
 }
 
@@ -101,4 +109,22 @@ func rawJSONOf(v sql.NullString) json.RawMessage {
 		return nil
 	}
 	return json.RawMessage(v.String)
+}
+
+// insertID runs an INSERT into a table whose id is its rowid (INTEGER PRIMARY KEY) and returns
+// the new row's id, or inserted false when the statement inserted nothing (ON CONFLICT DO
+// NOTHING). It replaces INSERT ... RETURNING id, which runs as a query: the driver builds a
+// result set (column names, types, a Rows to close) for one integer the connection has anyway.
+// Measured on the simulator, where the store inserts a dozen rows per invoice.
+func insertID(ctx context.Context, q querier, query string, args ...any) (id int64, inserted bool, err error) {
+	res, err := q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return 0, false, err
+	}
+	id, err = res.LastInsertId()
+	return id, err == nil, err
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 
 	"github.com/recoup-hq/recoup"
 )
@@ -14,15 +13,16 @@ func (t *tx) AppendTimeline(e *recoup.TimelineEntry) error {
 	if err := e.Validate(); err != nil {
 		return recoup.Errorf(recoup.EINVALID, "append timeline of case %d: %w", e.CaseID, err)
 	}
-	err := t.q.QueryRowContext(t.ctx,
-		`INSERT INTO timeline (case_id, at, kind, summary, detail) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		e.CaseID, timeArg(e.At), string(e.Kind), e.Summary, rawJSONArg(e.Detail)).Scan(&e.ID)
+	id, _, err := insertID(t.ctx, t.q,
+		`INSERT INTO timeline (case_id, at, kind, summary, detail) VALUES (?, ?, ?, ?, ?)`,
+		e.CaseID, timeArg(e.At), string(e.Kind), e.Summary, rawJSONArg(e.Detail))
 	if isForeignKey(err) {
 		return recoup.Errorf(recoup.ENOTFOUND, "append timeline of case %d: no such case", e.CaseID)
 	}
 	if err != nil {
 		return wrap(err, "append timeline of case %d", e.CaseID)
 	}
+	e.ID = id
 	return nil
 }
 
@@ -76,14 +76,13 @@ func (t *tx) InsertAttempt(a *recoup.Attempt) error {
 	if err != nil {
 		return wrap(err, "insert attempt %d of case %d", a.N, a.CaseID)
 	}
-	err = t.q.QueryRowContext(t.ctx, `INSERT INTO attempts
+	id, inserted, err := insertID(t.ctx, t.q, `INSERT INTO attempts
 		(case_id, n, source, idempotency_key, payment_method_id, status, decline, started_at, finished_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (case_id, source, n) DO NOTHING
-		RETURNING id`,
+		ON CONFLICT (case_id, source, n) DO NOTHING`,
 		a.CaseID, a.N, string(a.Source), a.IdempotencyKey, a.PaymentMethodID, string(a.Status),
-		decline, timeArg(a.StartedAt), timeArg(a.FinishedAt)).Scan(&a.ID)
-	if errors.Is(err, sql.ErrNoRows) {
+		decline, timeArg(a.StartedAt), timeArg(a.FinishedAt))
+	if err == nil && !inserted {
 		return recoup.Errorf(recoup.ECONFLICT, "insert %s attempt %d of case %d: the attempt exists", a.Source, a.N, a.CaseID)
 	}
 	if isForeignKey(err) {
@@ -92,6 +91,7 @@ func (t *tx) InsertAttempt(a *recoup.Attempt) error {
 	if err != nil {
 		return wrap(err, "insert %s attempt %d of case %d", a.Source, a.N, a.CaseID)
 	}
+	a.ID = id
 	return nil
 }
 

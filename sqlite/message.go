@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 
 	"github.com/recoup-hq/recoup"
 )
@@ -16,17 +15,16 @@ func (t *tx) InsertMessage(m *recoup.Message) error {
 	}
 	// ON CONFLICT DO NOTHING, as for attempts: a second message for the step is an answer,
 	// not an error that would end the transaction.
-	err := t.q.QueryRowContext(t.ctx, `INSERT INTO messages
+	id, inserted, err := insertID(t.ctx, t.q, `INSERT INTO messages
 		(case_id, invoice_id, customer_id, step, channel, template, tone, recipient, subject,
 		body, html, status, error, created_at, sent_at,
 		generated, fallback, fallback_reason, generation, model)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (case_id, step) DO NOTHING
-		RETURNING id`,
+		ON CONFLICT (case_id, step) DO NOTHING`,
 		m.CaseID, m.InvoiceID, m.CustomerID, m.Step, m.Channel, m.Template, m.Tone, m.To, m.Subject,
 		m.Text, m.HTML, string(m.Status), m.Error, timeArg(m.CreatedAt), timeArg(m.SentAt),
-		m.Generated, m.Fallback, m.FallbackReason, m.Generation, m.Model).Scan(&m.ID)
-	if errors.Is(err, sql.ErrNoRows) {
+		m.Generated, m.Fallback, m.FallbackReason, m.Generation, m.Model)
+	if err == nil && !inserted {
 		return recoup.Errorf(recoup.ECONFLICT, "insert message %d of case %d: the message exists", m.Step, m.CaseID)
 	}
 	if isForeignKey(err) {
@@ -35,6 +33,7 @@ func (t *tx) InsertMessage(m *recoup.Message) error {
 	if err != nil {
 		return wrap(err, "insert message %d of case %d", m.Step, m.CaseID)
 	}
+	m.ID = id
 	return nil
 }
 

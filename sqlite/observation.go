@@ -19,11 +19,12 @@ func (t *tx) AddObservation(o *recoup.Observation) error {
 	if err != nil {
 		return recoup.Errorf(recoup.EINVALID, "add observation of %s: %w", o.Model, err)
 	}
-	err = t.q.QueryRowContext(t.ctx, `INSERT INTO model_observations (model, kind, features, success, at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`, o.Model, string(o.Kind), string(fs), o.Success, timeArg(o.At)).Scan(&o.ID)
+	id, _, err := insertID(t.ctx, t.q, `INSERT INTO model_observations (model, kind, features, success, at)
+		VALUES (?, ?, ?, ?, ?)`, o.Model, string(o.Kind), string(fs), o.Success, timeArg(o.At))
 	if err != nil {
 		return wrap(err, "add observation of %s", o.Model)
 	}
+	o.ID = id
 	return nil
 }
 

@@ -68,6 +68,17 @@ type tx struct {
 	q    cachedTx
 	jobs []recoup.Job
 	done bool
+	// cases holds the indexed columns of the cases this transaction read or wrote, by id, for
+	// UpdateCase (see caseupdate.go).
+	cases map[int64]indexedCase
+}
+
+// saw records the stored indexed columns of c.
+func (t *tx) saw(c *recoup.Case) {
+	if t.cases == nil {
+		t.cases = make(map[int64]indexedCase, 2)
+	}
+	t.cases[c.ID] = indexedOf(c)
 }
 
 func (t *tx) Enqueue(jobs ...recoup.Job) error {
