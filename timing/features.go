@@ -154,19 +154,25 @@ type bucket struct {
 	name  string
 }
 
+// buckets are consecutive time ranges, and the name of the one past the last.
+type buckets struct {
+	list []bucket
+	over string
+}
+
 var (
-	failureBuckets = []bucket{{time.Hour, "<1h"}, {6 * time.Hour, "1-6h"}, {24 * time.Hour, "6-24h"}, {48 * time.Hour, "1-2d"},
-		{96 * time.Hour, "2-4d"}, {7 * 24 * time.Hour, "4-7d"}, {14 * 24 * time.Hour, "7-14d"}}
-	lastBuckets = []bucket{{time.Hour, "<1h"}, {6 * time.Hour, "1-6h"}, {24 * time.Hour, "6-24h"}, {72 * time.Hour, "1-3d"}}
+	failureBuckets = buckets{[]bucket{{time.Hour, "<1h"}, {6 * time.Hour, "1-6h"}, {24 * time.Hour, "6-24h"}, {48 * time.Hour, "1-2d"},
+		{96 * time.Hour, "2-4d"}, {7 * 24 * time.Hour, "4-7d"}, {14 * 24 * time.Hour, "7-14d"}}, "14d+"}
+	lastBuckets = buckets{[]bucket{{time.Hour, "<1h"}, {6 * time.Hour, "1-6h"}, {24 * time.Hour, "6-24h"}, {72 * time.Hour, "1-3d"}}, "3d+"}
 )
 
-func sinceBucket(d time.Duration, bs []bucket) string {
-	for _, b := range bs {
+func sinceBucket(d time.Duration, bs buckets) string {
+	for _, b := range bs.list {
 		if d < b.below {
 			return b.name
 		}
 	}
-	return strings.SplitN(bs[len(bs)-1].name, "-", 2)[1] + "+"
+	return bs.over
 }
 
 func dayBucket(d int) string {
