@@ -70,12 +70,9 @@ func (e *Engine) charge(ctx context.Context, now time.Time, c recoup.Case, seq i
 	}
 	var a recoup.Attempt
 	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
-		cur, err := tx.Case(c.ID)
+		cur, err := planned(tx, c.ID, seq, recoup.StateScheduled)
 		if err != nil {
 			return err
-		}
-		if cur.NextAction == nil || cur.NextAction.Seq != seq || cur.State != recoup.StateScheduled {
-			return errStale
 		}
 		n := cur.Attempts + 1
 		a = recoup.Attempt{CaseID: cur.ID, N: n, Source: recoup.SourceRecoup, IdempotencyKey: cur.IdempotencyKey(n),
@@ -273,12 +270,9 @@ func (e *Engine) final(ctx context.Context, now time.Time, c recoup.Case, seq in
 		return fmt.Errorf("final action %s: %w", action, err)
 	}
 	return e.store.Tx(ctx, func(tx recoup.Tx) error {
-		cur, err := tx.Case(c.ID)
+		cur, err := planned(tx, c.ID, seq, "")
 		if err != nil {
 			return err
-		}
-		if cur.NextAction == nil || cur.NextAction.Seq != seq {
-			return errStale
 		}
 		cur.FinalAction = action
 		if err := note(tx, &cur, now, recoup.EntryAction, "final action: "+finalSummary(c, action),
@@ -293,4 +287,18 @@ func (e *Engine) final(ctx context.Context, now time.Time, c recoup.Case, seq in
 		}
 		return tx.UpdateCase(&cur)
 	})
+}
+
+// planned reads the case, locked, if its plan is still the one numbered seq (and, when state is
+// given, the case is in it); errStale otherwise: a newer plan or a change of state replaced
+// the action a job was queued for.
+func planned(tx recoup.Tx, caseID int64, seq int, state recoup.CaseState) (recoup.Case, error) {
+	c, err := tx.Case(caseID)
+	if err != nil {
+		return c, err
+	}
+	if c.NextAction == nil || c.NextAction.Seq != seq || (state != "" && c.State != state) {
+		return c, errStale
+	}
+	return c, nil
 }

@@ -13,12 +13,9 @@ import (
 // customer that ended early, or the network guard giving up) to the end of the hold.
 func (e *Engine) holdFinal(ctx context.Context, now time.Time, c recoup.Case, seq int, hold time.Time, p *policy.Policy) error {
 	return e.store.Tx(ctx, func(tx recoup.Tx) error {
-		cur, err := tx.Case(c.ID)
+		cur, err := planned(tx, c.ID, seq, "")
 		if err != nil {
 			return err
-		}
-		if cur.NextAction == nil || cur.NextAction.Seq != seq {
-			return errStale
 		}
 		reason := fmt.Sprintf("%s; held until %s (final_after %s)", cur.NextAction.Reason,
 			hold.In(p.Location).Format("Mon 2 Jan 15:04 MST"), dayString(p.FinalAfter))

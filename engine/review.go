@@ -20,12 +20,9 @@ func (e *Engine) holdForReview(ctx context.Context, now time.Time, c recoup.Case
 		return false, nil
 	}
 	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
-		cur, err := tx.Case(c.ID)
+		cur, err := planned(tx, c.ID, seq, "")
 		if err != nil {
 			return err
-		}
-		if cur.NextAction == nil || cur.NextAction.Seq != seq {
-			return errStale
 		}
 		if cur.Review == recoup.ReviewPending {
 			return nil // flagged already

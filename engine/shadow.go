@@ -27,12 +27,9 @@ func (e *Engine) shadowCharge(ctx context.Context, now time.Time, c recoup.Case,
 		return err
 	}
 	return e.store.Tx(ctx, func(tx recoup.Tx) error {
-		cur, err := tx.Case(c.ID)
+		cur, err := planned(tx, c.ID, seq, recoup.StateScheduled)
 		if err != nil {
 			return err
-		}
-		if cur.NextAction == nil || cur.NextAction.Seq != seq || cur.State != recoup.StateScheduled {
-			return errStale
 		}
 		cur.ShadowCharges++
 		cur.NextAction = nil
@@ -51,12 +48,9 @@ func (e *Engine) shadowCharge(ctx context.Context, now time.Time, c recoup.Case,
 // is exhausted for recoup, but Stripe's attempts and the payment are still recorded on it.
 func (e *Engine) shadowFinal(ctx context.Context, now time.Time, c recoup.Case, seq int, action recoup.FinalAction) error {
 	return e.store.Tx(ctx, func(tx recoup.Tx) error {
-		cur, err := tx.Case(c.ID)
+		cur, err := planned(tx, c.ID, seq, "")
 		if err != nil {
 			return err
-		}
-		if cur.NextAction == nil || cur.NextAction.Seq != seq {
-			return errStale
 		}
 		if err := note(tx, &cur, now, recoup.EntryAction, fmt.Sprintf("%swould run the final action %s now; nothing done", ObservePrefix, action),
 			map[string]any{"observe_only": true, "would": "final_action", "final_action": string(action), "segment": cur.Segment, "policy_version": e.Policy().Version}); err != nil {
