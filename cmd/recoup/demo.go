@@ -84,8 +84,7 @@ func (c *DemoCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := store.CreateUser(ctx, &recoup.User{Email: demoUser, Role: recoup.RoleAdmin, PasswordHash: hash, CreatedAt: time.Now()}); err != nil &&
-		recoup.ErrorCode(err) != recoup.ECONFLICT {
+	if err := demoAdmin(ctx, store, hash); err != nil {
 		return err
 	}
 	d := dashboard.New(dashboard.Config{Store: store, Access: store, Analytics: store, Operator: live, Policy: live.Engine().Policy,
@@ -126,4 +125,19 @@ func (noIntake) Ingest(context.Context, time.Time, *recoup.Event) (bool, error) 
 
 func (noIntake) Verify([]byte, string) (recoup.Event, error) {
 	return recoup.Event{}, recoup.Errorf(recoup.EUNAUTHORIZED, "the demo takes no webhooks")
+}
+
+// demoAdmin creates the demo's administrator, or gives it the new password when the database
+// is kept from an earlier run (--dir).
+func demoAdmin(ctx context.Context, access recoup.AccessStore, hash string) error {
+	err := access.CreateUser(ctx, &recoup.User{Email: demoUser, Role: recoup.RoleAdmin, PasswordHash: hash, CreatedAt: time.Now()})
+	if recoup.ErrorCode(err) != recoup.ECONFLICT {
+		return err
+	}
+	u, err := access.UserByEmail(ctx, demoUser)
+	if err != nil {
+		return err
+	}
+	u.PasswordHash, u.Role, u.Disabled = hash, recoup.RoleAdmin, false
+	return access.UpdateUser(ctx, &u)
 }

@@ -7,11 +7,15 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/sqlite"
 )
 
 // syncBuffer is a bytes.Buffer safe for one writer and one reader.
@@ -119,5 +123,28 @@ func TestDemo(t *testing.T) {
 	case strings.Contains(body, "card-network guard"):
 	default:
 		t.Fatalf("retry now: %s, and the timeline does not show it:\n%s", resp.Status, body)
+	}
+}
+
+// A demo run on a kept database (--dir) prints a new password: it must be the one that works.
+func TestDemoAdminOnAKeptDatabase(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "demo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	store := sqlite.NewStore(db, nil)
+	for _, hash := range []string{"first-hash", "second-hash"} {
+		if err := demoAdmin(ctx, store, hash); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, err := store.UserByEmail(ctx, demoUser)
+	if err != nil || u.PasswordHash != "second-hash" || u.Role != recoup.RoleAdmin {
+		t.Fatalf("demo admin %+v, %v: want the second run's password", u, err)
 	}
 }
