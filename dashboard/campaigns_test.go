@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -171,5 +172,22 @@ func TestOperationsShowsStripeErrors(t *testing.T) {
 	row := regexpRow(body, "kind=rate_limit")
 	if !strings.Contains(row, "recoup_stripe_errors_total") || !strings.Contains(row, `<td class="num">2</td>`) {
 		t.Errorf("the operations page lacks the Stripe errors:\n%s", body)
+	}
+}
+
+// The policy page shows the policy as the engine runs it: mode, retry timing, limits and each
+// segment's campaign steps, not only the file.
+func TestPolicyPageShowsTheRules(t *testing.T) {
+	e := newEnv(t)
+	_, _, body := e.as(recoup.RoleViewer).get("/ui/policy")
+	p := e.engine.Policy()
+	for _, want := range []string{"As the engine runs it", "Mode</dt><dd>" + string(p.Mode), "Segment: default",
+		"Charges at most</dt><dd>" + fmt.Sprint(p.Retry.MaxAttempts), "<td>" + p.Campaign.Steps[0].Template + "</td>", "<td>" + p.Campaign.Steps[0].Tone + "</td>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("policy page lacks %q", want)
+		}
+	}
+	if p.Retry.Strategy == "model" && !strings.Contains(body, "learned (model), hours 6-21 local, window 30d") {
+		t.Errorf("policy page does not describe the learned timing:\n%s", body)
 	}
 }

@@ -42,6 +42,30 @@ var funcs = template.FuncMap{
 	"allows": func(u *viewer, role string) bool { return u != nil && u.User.Role.Allows(recoup.Role(role)) },
 	"query":  func(kv ...string) template.URL { return template.URL(queryString(kv...)) },
 	"upper":  strings.ToUpper,
+	// dur writes a duration as the policy file does: 30d, 4h, 15m.
+	"dur": func(d time.Duration) string {
+		if d > 0 && d%(24*time.Hour) == 0 {
+			return fmt.Sprintf("%dd", d/(24*time.Hour))
+		}
+		return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
+	},
+	"durs": func(ds []time.Duration) string {
+		out := make([]string, len(ds))
+		for i, d := range ds {
+			out[i] = strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
+		}
+		return strings.Join(out, ", ")
+	},
+	// dict passes named values to a sub-template: dict "Name" x "Rules" y.
+	"dict": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			if k, ok := kv[i].(string); ok {
+				m[k] = kv[i+1]
+			}
+		}
+		return m
+	},
 	"invoices": func(n int64) string {
 		if n == 1 {
 			return "1 invoice"
