@@ -1,21 +1,30 @@
 package timing
 
 import (
-	"sync"
 	"time"
+	_ "time/tzdata" // the zones are the same on every machine, with or without a zone database
 )
 
-var locations sync.Map // name -> *time.Location
-
-// loadLocation is time.LoadLocation, remembered: it reads the zone database on every call.
-func loadLocation(name string) (*time.Location, error) {
-	if l, ok := locations.Load(name); ok {
-		return l.(*time.Location), nil
+// locations are the zones of the tables above, loaded once: time.LoadLocation reads and parses
+// the zone database on every call. A zone the system cannot load is left out, and Zone falls
+// back for it.
+var locations = func() map[string]*time.Location {
+	out := map[string]*time.Location{}
+	add := func(name string) {
+		if _, ok := out[name]; ok {
+			return
+		}
+		if l, err := time.LoadLocation(name); err == nil {
+			out[name] = l
+		}
 	}
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, err
+	for _, name := range zones {
+		add(name)
 	}
-	locations.Store(name, l)
-	return l, nil
-}
+	for _, regions := range regionZones {
+		for _, name := range regions {
+			add(name)
+		}
+	}
+	return out
+}()

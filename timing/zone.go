@@ -73,9 +73,8 @@ func Zone(country, region string, fallback *time.Location) *time.Location {
 	if name == "" {
 		return fallback
 	}
-	loc, err := loadLocation(name)
-	if err != nil {
-		return fallback
+	if loc, ok := locations[name]; ok {
+		return loc
 	}
-	return loc
+	return fallback
 }
