@@ -101,3 +101,17 @@ func openBackend(ctx context.Context, url string, jc jobs.Config) (*backend, err
 	return &backend{kind: kind, store: sqlite.NewStore(db, q.InsertTx), queue: q, migrate: db.Migrate, ready: db.Ready, close: db.Close,
 		riverUI: func(log *slog.Logger) (*riverui.Handler, error) { return newRiverUI(q.Client(), log) }}, nil
 }
+
+// withStore opens and migrates the database DATABASE_URL names, for a command that reads or
+// writes the store once, and runs fn on it.
+func withStore(ctx context.Context, g *Globals, fn func(*backend) error) error {
+	b, err := openBackend(ctx, g.DatabaseURL, jobs.Config{Clock: realClock{}, Logger: g.Logger()})
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	if err := b.Migrate(ctx); err != nil {
+		return err
+	}
+	return fn(b)
+}

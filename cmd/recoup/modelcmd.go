@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/recoup-hq/recoup/engine"
-	"github.com/recoup-hq/recoup/jobs"
+	"github.com/recoup-hq/recoup/timing"
 )
 
 // ModelCmd inspects and resets the learned retry-timing model.
@@ -27,15 +27,11 @@ type ModelShowCmd struct {
 
 // Run prints the model.
 func (c *ModelShowCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
-	b, err := openBackend(ctx, g.DatabaseURL, jobs.Config{Clock: realClock{}, Logger: g.Logger()})
-	if err != nil {
+	var m *timing.Model
+	err := withStore(ctx, g, func(b *backend) (err error) {
+		m, err = engine.LoadModel(ctx, b.store)
 		return err
-	}
-	defer b.close()
-	if err := b.Migrate(ctx); err != nil {
-		return err
-	}
-	m, err := engine.LoadModel(ctx, b.store)
+	})
 	if err != nil {
 		return err
 	}
@@ -71,15 +67,7 @@ func (c *ModelResetCmd) Run(ctx context.Context, g *Globals, out io.Writer) erro
 	if !c.Yes {
 		return fmt.Errorf("model reset forgets everything the model learned: run it again with --yes")
 	}
-	b, err := openBackend(ctx, g.DatabaseURL, jobs.Config{Clock: realClock{}, Logger: g.Logger()})
-	if err != nil {
-		return err
-	}
-	defer b.close()
-	if err := b.Migrate(ctx); err != nil {
-		return err
-	}
-	if err := engine.ResetModel(ctx, b.store, time.Now()); err != nil {
+	if err := withStore(ctx, g, func(b *backend) error { return engine.ResetModel(ctx, b.store, time.Now()) }); err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "retry-timing model reset: decisions start again from the priors")

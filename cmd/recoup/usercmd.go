@@ -11,7 +11,6 @@ import (
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/dashboard"
-	"github.com/recoup-hq/recoup/jobs"
 )
 
 // UserCmd manages the dashboard's and the API's users.
@@ -142,19 +141,13 @@ func (c *UserTokenCmd) Run(ctx context.Context, g *Globals, out io.Writer) error
 	})
 }
 
-// withAccess opens and migrates the database and runs fn on its access store.
+// withAccess runs fn on the migrated database's access store.
 func withAccess(ctx context.Context, g *Globals, fn func(recoup.AccessStore) error) error {
-	b, err := openBackend(ctx, g.DatabaseURL, jobs.Config{Clock: realClock{}, Logger: g.Logger()})
-	if err != nil {
-		return err
-	}
-	defer b.close()
-	if err := b.Migrate(ctx); err != nil {
-		return err
-	}
-	as, ok := b.store.(recoup.AccessStore)
-	if !ok {
-		return fmt.Errorf("the %s store keeps no users", b.kind)
-	}
-	return fn(as)
+	return withStore(ctx, g, func(b *backend) error {
+		as, ok := b.store.(recoup.AccessStore)
+		if !ok {
+			return fmt.Errorf("the %s store keeps no users", b.kind)
+		}
+		return fn(as)
+	})
 }
