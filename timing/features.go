@@ -87,17 +87,29 @@ func dayFeatures(out []string, c Case, l time.Time) []string {
 		out = append(out, g+"|day:business")
 	}
 	// Whether each kind of payday has come since the failure: money that was short at the
-	// failure arrives at the next payday, not the one before it.
+	// failure arrives at the next payday, not the one before it. And, once the card has been
+	// charged again, whether one has come since that charge: a charge that failed after a
+	// payday says that payday's money was not there, so the next chance is the next payday.
 	failedDays := civilDays(c.FirstFailed.In(l.Location()), l)
+	lastDays := -1
+	if c.LastAttempt.After(c.FirstFailed) {
+		lastDays = civilDays(c.LastAttempt.In(l.Location()), l)
+	}
 	for i, k := range Paydays {
 		since := daysSincePayday(c.Cal, l, i)
-		passed := "no"
-		if since < failedDays {
-			passed = "yes"
+		out = append(out, g+"|since_"+k+":"+dayBucket(since), g+"|passed_"+k+":"+yesNo(since < failedDays))
+		if lastDays >= 0 {
+			out = append(out, g+"|after_charge_"+k+":"+yesNo(since < lastDays))
 		}
-		out = append(out, g+"|since_"+k+":"+dayBucket(since), g+"|passed_"+k+":"+passed)
 	}
 	return out
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 // group is the category the timing features are crossed with.

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,6 +95,34 @@ func TestPaydayFeatures(t *testing.T) {
 				t.Errorf("Features at %s lack %q: %v", tc.at.In(ny), w, got)
 			}
 		}
+	}
+}
+
+// Once the card has been charged again, the paydays that came since that charge are told apart
+// from those that came only before it: the failed charge already tried their money.
+func TestPaydaysSinceTheLastCharge(t *testing.T) {
+	ny := mustLoc(t, "America/New_York")
+	first := Case{Category: recoup.CategoryFunds, Loc: ny, Cal: CalendarFor("US"), FirstFailed: time.Date(2026, 3, 10, 9, 0, 0, 0, ny)}
+	first.LastAttempt = first.FirstFailed // the failure itself: no retry yet
+	at := time.Date(2026, 4, 2, 10, 0, 0, 0, ny)
+	for _, f := range Features(first, at) {
+		if strings.Contains(f, "after_charge_") {
+			t.Errorf("a first retry has %q: nothing was charged since the failure", f)
+		}
+	}
+	retried := first
+	retried.LastAttempt = time.Date(2026, 3, 16, 10, 0, 0, 0, ny) // after the 15th, before the 25th
+	got := Features(retried, at)
+	for _, w := range []string{"funds|passed_15th:yes", "funds|after_charge_15th:no", "funds|after_charge_25th:yes",
+		"funds|after_charge_1st:yes", "funds|after_charge_last_business_day:yes", "funds|after_charge_friday:yes"} {
+		if !slices.Contains(got, w) {
+			t.Errorf("Features at %s after a charge on 16 Mar lack %q: %v", at, w, got)
+		}
+	}
+	// A payday on the charge's own date does not count: its money was there or not.
+	retried.LastAttempt = time.Date(2026, 4, 1, 8, 0, 0, 0, ny)
+	if got := Features(retried, at); !slices.Contains(got, "funds|after_charge_1st:no") {
+		t.Errorf("the 1st counted as coming after a charge on the 1st: %v", got)
 	}
 }
 
