@@ -44,22 +44,40 @@ type Choice struct {
 // every full hour of the customer's local day between FirstHour and LastHour. Local hours are
 // made with the zone's rules, so a DST change neither skips nor doubles a day.
 func Candidates(c Case, o Options) []time.Time {
-	loc := c.Loc
-	if loc == nil {
-		loc = time.UTC
-	}
-	out := []time.Time{o.From}
+	var out []time.Time
+	eachCandidate(c, o, func(t time.Time, _, _ int) { out = append(out, t) })
+	return out
+}
+
+// eachCandidate calls fn with each of Candidates(c, o), in order, each in the customer's zone,
+// with its local date's number (From's date is 0) and its local hour.
+func eachCandidate(c Case, o Options, fn func(t time.Time, day, hour int)) {
+	loc := c.loc()
 	l := o.From.In(loc)
-	for day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, loc); !day.After(o.Until); day = time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, loc) {
+	fn(l, 0, l.Hour())
+	y, m, d := l.Date()
+	next := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	for n := 0; ; n++ {
+		day := next
+		if day.After(o.Until) {
+			return
+		}
+		next = time.Date(y, m, d+n+1, 0, 0, 0, 0, loc)
+		// On a day of 24 hours the zone's offset does not change: its hours are plain additions.
+		plain := next.Sub(day) == 24*time.Hour
 		for h := o.FirstHour; h <= o.LastHour; h++ {
-			t := time.Date(day.Year(), day.Month(), day.Day(), h, 0, 0, 0, loc)
-			if t.Hour() != h || !t.After(o.From) || t.After(o.Until) {
-				continue // an hour the DST change skipped, or outside the window
+			var t time.Time
+			if plain {
+				t = day.Add(time.Duration(h) * time.Hour)
+			} else if t = time.Date(y, m, d+n, h, 0, 0, 0, loc); t.Hour() != h {
+				continue // an hour the DST change skipped
 			}
-			out = append(out, t)
+			if !t.After(o.From) || t.After(o.Until) {
+				continue
+			}
+			fn(t, n, h)
 		}
 	}
-	return out
 }
 
 // Choose picks when to retry: the candidate with the highest sampled success probability,
@@ -69,56 +87,59 @@ func Choose(m *Model, rng *rand.Rand, c Case, o Options) Choice {
 	return choose(m, m.Sampler(rng), c, o)
 }
 
+// score is the sampled and the expected part of a candidate's score that some of its features
+// make up.
+type score struct {
+	sampled float64
+	mean    parts
+}
+
+func (a score) add(b score) score { return score{a.sampled + b.sampled, a.mean.add(b.mean)} }
+
+func scoreOf(m *Model, s *Sampler, fs []string) score { return score{s.sum(fs), m.parts(fs)} }
+
 func choose(m *Model, s *Sampler, c Case, o Options) Choice {
-	cands := Candidates(c, o)
-	best, bestU := -1, -1.0
-	var bestP float64
 	// A candidate's score is the sum of its static, day and moment features' weights, sampled
 	// (to choose) and expected (to judge whether any time is worth a charge): the static part
-	// is scored once, the day part once per local date.
-	static := s.sum(staticFeatures(nil, c))
-	staticMean := m.parts(staticFeatures(nil, c))
-	type dayScore struct {
-		sampled float64
-		mean    parts
-	}
-	days := map[time.Time]dayScore{}
-	buf := make([]string, 0, 16)
-	var moment [4]string
-	names := timeNames{g: group(c.Category), byKey: map[timeKey]string{}}
-	loc := c.loc()
-	for i, t := range cands {
-		l := t.In(loc)
-		date := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
-		day, ok := days[date]
-		if !ok {
-			fs := dayFeatures(buf[:0], c, l)
-			day = dayScore{s.sum(fs), m.parts(fs)}
-			days[date] = day
+	// is scored once, the day part once per local date, each moment feature once.
+	static := scoreOf(m, s, staticFeatures(nil, c))
+	moments := newMoments(m, s, c)
+	buf := make([]string, 0, 40)
+	var (
+		n, dayKey int
+		day       score
+		best      time.Time
+		bestU     = -1.0
+		bestP     float64
+	)
+	logDiscount := math.Log(o.DailyDiscount)
+	eachCandidate(c, o, func(t time.Time, dayNo, hour int) {
+		n++
+		if n == 1 || dayNo != dayKey {
+			dayKey, day = dayNo, scoreOf(m, s, dayFeatures(buf[:0], c, t))
 		}
-		fs := names.features(&moment, c, t, l.Hour())
-		p := phi((static + day.sampled + s.sum(fs)) / m.Beta)
+		sc := static.add(day).add(moments.at(c, t, hour))
+		p := phi(sc.sampled / m.Beta)
 		// Worth a charge if the draw says so (exploring) or the model's expectation does: one
 		// low draw of the weights a case's candidates share must not give up on the case.
-		if p < o.MinProbability && staticMean.add(day.mean).add(m.parts(fs)).p(m.Beta) < o.MinProbability {
-			continue
+		if p < o.MinProbability && sc.mean.p(m.Beta) < o.MinProbability {
+			return
 		}
-		u := p * math.Pow(o.DailyDiscount, t.Sub(o.From).Hours()/24)
-		if u > bestU {
-			best, bestU, bestP = i, u, p
+		if u := p * math.Exp(logDiscount*t.Sub(o.From).Hours()/24); u > bestU {
+			best, bestU, bestP = t, u, p
 		}
-	}
-	ch := Choice{Candidates: len(cands), MeanFrom: m.Predict(Features(c, o.From))}
-	if best < 0 {
+	})
+	ch := Choice{Candidates: n, MeanFrom: m.Predict(Features(c, o.From))}
+	if bestU < 0 {
 		ch.Reason = fmt.Sprintf("%s: no time until %s is worth a charge (model p=%.2f now, under %.2f)",
-			orNone(c.Code), o.Until.In(c.Loc).Format("Mon 2 Jan"), ch.MeanFrom, o.MinProbability)
+			orNone(c.Code), o.Until.In(c.loc()).Format("Mon 2 Jan"), ch.MeanFrom, o.MinProbability)
 		return ch
 	}
-	ch.Retry, ch.At, ch.Sampled = true, cands[best], bestP
+	ch.Retry, ch.At, ch.Sampled = true, best, bestP
 	ch.Features = Features(c, ch.At)
 	ch.Mean = m.Predict(ch.Features)
 	ch.Reason = fmt.Sprintf("%s; %s; p=%.2f (sampled %.2f) vs %.2f at the earliest; budget %d of %d left%s",
-		orNone(c.Code), ch.At.In(c.Loc).Format("Mon 2 Jan 15:04 MST"), ch.Mean, ch.Sampled, ch.MeanFrom,
+		orNone(c.Code), ch.At.In(c.loc()).Format("Mon 2 Jan 15:04 MST"), ch.Mean, ch.Sampled, ch.MeanFrom,
 		o.Remaining, o.Budget, m.signals(ch.Features))
 	return ch
 }
@@ -157,40 +178,44 @@ func (m *Model) signals(fs []string) string {
 	return "; favoured by " + strings.Join(parts, ", ")
 }
 
-// timeNames builds the moment features' names of one decision once each: a decision scores
-// hundreds of candidates that share a few dozen names.
-type timeNames struct {
-	g     string
-	byKey map[timeKey]string
+// moments scores the moment features of one decision's candidates (timeFeatures: the hour and
+// the time since the failure, the last charge and the last message), each feature once: a
+// decision scores hundreds of candidates that share a few dozen of them.
+type moments struct {
+	m                      *Model
+	s                      *Sampler
+	g                      string
+	hour                   [24]*score
+	failure, last, message []*score
 }
 
-type timeKey struct {
-	kind   string // a constant: hour, since_failure, since_last, since_message
-	bucket string // a constant bucket name, or the hour
-	hour   int
+func newMoments(m *Model, s *Sampler, c Case) *moments {
+	return &moments{m: m, s: s, g: group(c.Category), failure: make([]*score, len(failureBuckets.list)+1),
+		last: make([]*score, len(lastBuckets.list)+1), message: make([]*score, len(lastBuckets.list)+2)}
 }
 
-func (n *timeNames) name(kind, bucket string, hour int) string {
-	k := timeKey{kind, bucket, hour}
-	f, ok := n.byKey[k]
-	if !ok {
-		if kind == "hour" {
-			bucket = strconv.Itoa(hour)
-		}
-		f = n.g + "|" + kind + ":" + bucket
-		n.byKey[k] = f
-	}
-	return f
-}
-
-// features are timeFeatures(c, t, hour) with cached names, in buf.
-func (n *timeNames) features(buf *[4]string, c Case, t time.Time, hour int) []string {
-	fs := append(buf[:0], n.name("hour", "", hour), n.name("since_failure", sinceBucket(t.Sub(c.FirstFailed), failureBuckets), 0))
+// at is the score of timeFeatures(c, t, hour), hour being t's in the customer's zone.
+func (ms *moments) at(c Case, t time.Time, hour int) score {
+	sc := ms.one(&ms.hour[hour], "hour", strconv.Itoa(hour))
+	i := bucketIndex(t.Sub(c.FirstFailed), failureBuckets)
+	sc = sc.add(ms.one(&ms.failure[i], "since_failure", failureBuckets.name(i)))
 	if !c.LastAttempt.IsZero() {
-		fs = append(fs, n.name("since_last", sinceBucket(t.Sub(c.LastAttempt), lastBuckets), 0))
+		i := bucketIndex(t.Sub(c.LastAttempt), lastBuckets)
+		sc = sc.add(ms.one(&ms.last[i], "since_last", lastBuckets.name(i)))
 	}
 	if c.LastMessage.IsZero() || c.LastMessage.After(t) {
-		return append(fs, n.name("since_message", "none", 0))
+		none := len(ms.message) - 1
+		return sc.add(ms.one(&ms.message[none], "since_message", "none"))
 	}
-	return append(fs, n.name("since_message", sinceBucket(t.Sub(c.LastMessage), lastBuckets), 0))
+	i = bucketIndex(t.Sub(c.LastMessage), lastBuckets)
+	return sc.add(ms.one(&ms.message[i], "since_message", lastBuckets.name(i)))
+}
+
+// one is the score of the feature kind:value, from the cache slot p.
+func (ms *moments) one(p **score, kind, value string) score {
+	if *p == nil {
+		f := ms.g + "|" + kind + ":" + value
+		*p = &score{ms.s.one(f), ms.m.parts([]string{f})}
+	}
+	return **p
 }

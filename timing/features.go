@@ -31,7 +31,7 @@ type Case struct {
 // Paydays are the pay patterns a retry's timing is described against: money commonly arrives on
 // the 1st, the 15th, the 25th, the last business day of the month and on Fridays. The model
 // also sees the plain day of the month, so a pattern not named here still shows in the data.
-var Paydays = []string{"1st", "15th", "25th", "last_business_day", "friday"}
+var Paydays = [numPaydays]string{"1st", "15th", "25th", "last_business_day", "friday"}
 
 // Features describes a retry of the case at t as the names of the model's active features. The
 // features of the card and the decline are shared by all categories; those of timing are
@@ -76,15 +76,15 @@ func timeFeatures(out []string, c Case, t time.Time, hour int) []string {
 // dayFeatures are those of the customer's local date l: weekday, day of month, business day,
 // and where it stands against paydays.
 func dayFeatures(out []string, c Case, l time.Time) []string {
-	g := group(c.Category)
-	out = append(out, g+"|weekday:"+l.Weekday().String()[:3], g+"|dom:"+strconv.Itoa(l.Day()))
+	nm := dayNamesOf(c.Category)
+	out = append(out, nm.weekday[l.Weekday()], nm.dom[l.Day()])
 	switch {
 	case c.Cal.c != nil && c.Cal.Holiday(l):
-		out = append(out, g+"|day:holiday")
+		out = append(out, nm.day[dayHoliday])
 	case l.Weekday() == time.Saturday || l.Weekday() == time.Sunday:
-		out = append(out, g+"|day:weekend")
+		out = append(out, nm.day[dayWeekend])
 	default:
-		out = append(out, g+"|day:business")
+		out = append(out, nm.day[dayBusiness])
 	}
 	// Whether each kind of payday has come since the failure: money that was short at the
 	// failure arrives at the next payday, not the one before it. And, once the card has been
@@ -95,21 +95,69 @@ func dayFeatures(out []string, c Case, l time.Time) []string {
 	if c.LastAttempt.After(c.FirstFailed) {
 		lastDays = civilDays(c.LastAttempt.In(l.Location()), l)
 	}
-	for i, k := range Paydays {
-		since := daysSincePayday(c.Cal, l, i)
-		out = append(out, g+"|since_"+k+":"+dayBucket(since), g+"|passed_"+k+":"+yesNo(since < failedDays))
+	for k := range Paydays {
+		since := daysSincePayday(c.Cal, l, k)
+		out = append(out, nm.since[k][dayBucketIndex(since)], nm.passed[k][b2i(since < failedDays)])
 		if lastDays >= 0 {
-			out = append(out, g+"|after_charge_"+k+":"+yesNo(since < lastDays))
+			out = append(out, nm.afterCharge[k][b2i(since < lastDays)])
 		}
 	}
 	return out
 }
 
-func yesNo(b bool) string {
+const (
+	dayBusiness = iota
+	dayWeekend
+	dayHoliday
+)
+
+// dayNames are the names of one category group's day features, made once: a decision describes
+// every day of its window.
+type dayNames struct {
+	weekday             [7]string
+	dom                 [32]string
+	day                 [3]string
+	since               [numPaydays][len(dayBuckets)]string
+	passed, afterCharge [numPaydays][2]string // [no, yes]
+}
+
+const numPaydays = 5
+
+var (
+	dayBuckets    = [...]string{"0", "1", "2", "3", "4-6", "7+"}
+	dayNamesTable = func() map[string]*dayNames {
+		t := map[string]*dayNames{}
+		for _, g := range []string{string(recoup.CategoryFunds), string(recoup.CategoryIssuerSoft), string(recoup.CategoryTechnical), "other"} {
+			nm := &dayNames{}
+			for d := range nm.weekday {
+				nm.weekday[d] = g + "|weekday:" + time.Weekday(d).String()[:3]
+			}
+			for d := 1; d < len(nm.dom); d++ {
+				nm.dom[d] = g + "|dom:" + strconv.Itoa(d)
+			}
+			nm.day = [3]string{g + "|day:business", g + "|day:weekend", g + "|day:holiday"}
+			for k, name := range Paydays {
+				for b, bucket := range dayBuckets {
+					nm.since[k][b] = g + "|since_" + name + ":" + bucket
+				}
+				for i, yn := range []string{"no", "yes"} {
+					nm.passed[k][i] = g + "|passed_" + name + ":" + yn
+					nm.afterCharge[k][i] = g + "|after_charge_" + name + ":" + yn
+				}
+			}
+			t[g] = nm
+		}
+		return t
+	}()
+)
+
+func dayNamesOf(c recoup.Category) *dayNames { return dayNamesTable[group(c)] }
+
+func b2i(b bool) int {
 	if b {
-		return "yes"
+		return 1
 	}
-	return "no"
+	return 0
 }
 
 // group is the category the timing features are crossed with.
@@ -178,23 +226,34 @@ var (
 	lastBuckets = buckets{[]bucket{{time.Hour, "<1h"}, {6 * time.Hour, "1-6h"}, {24 * time.Hour, "6-24h"}, {72 * time.Hour, "1-3d"}}, "3d+"}
 )
 
-func sinceBucket(d time.Duration, bs buckets) string {
-	for _, b := range bs.list {
+func sinceBucket(d time.Duration, bs buckets) string { return bs.name(bucketIndex(d, bs)) }
+
+// bucketIndex is the index in bs.list of the range d falls in, len(bs.list) past the last.
+func bucketIndex(d time.Duration, bs buckets) int {
+	for i, b := range bs.list {
 		if d < b.below {
-			return b.name
+			return i
 		}
 	}
-	return bs.over
+	return len(bs.list)
 }
 
-func dayBucket(d int) string {
+func (bs buckets) name(i int) string {
+	if i == len(bs.list) {
+		return bs.over
+	}
+	return bs.list[i].name
+}
+
+// dayBucketIndex is the index in dayBuckets of d days (d ≥ 0).
+func dayBucketIndex(d int) int {
 	switch {
 	case d <= 3:
-		return strconv.Itoa(d)
+		return d
 	case d <= 6:
-		return "4-6"
+		return 4
 	}
-	return "7+"
+	return 5
 }
 
 // daysSincePayday counts the local days from the latest payday of kind Paydays[k] on or before
