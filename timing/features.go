@@ -102,6 +102,24 @@ func dayFeatures(out []string, c Case, l time.Time) []string {
 			out = append(out, nm.afterCharge[k][b2i(since < lastDays)])
 		}
 	}
+	// Paydays nobody named: every day of the month and of the week that came since the last
+	// charge (or the failure), learned like the named ones.
+	gap := failedDays
+	if lastDays >= 0 {
+		gap = lastDays
+	}
+	y, m, d := l.Date()
+	var seen uint32 // the days of the month already named: a month back from March meets February
+	for i := 0; i < gap && i < 31; i++ {
+		day := time.Date(y, m, d-i, 12, 0, 0, 0, time.UTC)
+		if bit := uint32(1) << day.Day(); seen&bit == 0 {
+			seen |= bit
+			out = append(out, nm.newDom[day.Day()])
+		}
+		if i < 7 {
+			out = append(out, nm.newWeekday[day.Weekday()])
+		}
+	}
 	return out
 }
 
@@ -119,6 +137,8 @@ type dayNames struct {
 	day                 [3]string
 	since               [numPaydays][len(dayBuckets)]string
 	passed, afterCharge [numPaydays][2]string // [no, yes]
+	newDom              [32]string
+	newWeekday          [7]string
 }
 
 const numPaydays = 5
@@ -134,6 +154,10 @@ var (
 			}
 			for d := 1; d < len(nm.dom); d++ {
 				nm.dom[d] = g + "|dom:" + strconv.Itoa(d)
+				nm.newDom[d] = g + "|new_dom:" + strconv.Itoa(d)
+			}
+			for d := range nm.newWeekday {
+				nm.newWeekday[d] = g + "|new_weekday:" + time.Weekday(d).String()[:3]
 			}
 			nm.day = [3]string{g + "|day:business", g + "|day:weekend", g + "|day:holiday"}
 			for k, name := range Paydays {

@@ -67,6 +67,11 @@ func (m *Model) prior(f string) Weight {
 		scale := math.Sqrt(m.Beta*m.Beta + typicalActive*m.PriorVar)
 		return Weight{Mean: probit(rate) * scale, Var: m.PriorVar}
 	}
+	if strings.Contains(f, "|new_") {
+		// Many are active at once: each starts less uncertain, so that together they do not
+		// drown the rest.
+		return Weight{Var: m.PriorVar / 10}
+	}
 	return Weight{Var: m.PriorVar}
 }
 

@@ -126,6 +126,51 @@ func TestPaydaysSinceTheLastCharge(t *testing.T) {
 	}
 }
 
+// Every day of the month and of the week that came since the last charge is a feature, so a
+// payday nobody named (the 10th, a Wednesday) can be learned like the named ones.
+func TestUnnamedPaydaysSinceTheLastCharge(t *testing.T) {
+	ny := mustLoc(t, "America/New_York")
+	c := Case{Category: recoup.CategoryFunds, Loc: ny, Cal: CalendarFor("US"), FirstFailed: time.Date(2026, 3, 2, 9, 0, 0, 0, ny),
+		LastAttempt: time.Date(2026, 3, 9, 9, 0, 0, 0, ny)} // Mon 9 Mar
+	got := Features(c, time.Date(2026, 3, 12, 10, 0, 0, 0, ny)) // Thu 12 Mar
+	var news []string
+	for _, f := range got {
+		if strings.Contains(f, "|new_") {
+			news = append(news, f)
+		}
+	}
+	want := []string{"funds|new_dom:12", "funds|new_weekday:Thu", "funds|new_dom:11", "funds|new_weekday:Wed", "funds|new_dom:10", "funds|new_weekday:Tue"}
+	if !slices.Equal(news, want) {
+		t.Errorf("days since the charge on 9 Mar: got %v, want %v", news, want)
+	}
+	// Before any retry, the days since the failure count; a month back at most.
+	c.LastAttempt = c.FirstFailed
+	got = Features(c, time.Date(2026, 4, 20, 10, 0, 0, 0, ny))
+	doms, weekdays := 0, 0
+	for _, f := range got {
+		doms += b2i(strings.Contains(f, "|new_dom:"))
+		weekdays += b2i(strings.Contains(f, "|new_weekday:"))
+	}
+	if doms != 31 || weekdays != 7 {
+		t.Errorf("49 days after the failure: %d new days of the month and %d of the week, want 31 and 7", doms, weekdays)
+	}
+	// A month back from 20 March passes through February: each day of the month once.
+	c.FirstFailed, c.LastAttempt = time.Date(2026, 2, 1, 9, 0, 0, 0, ny), time.Time{}
+	got = Features(c, time.Date(2026, 3, 20, 10, 0, 0, 0, ny))
+	seen := map[string]bool{}
+	for _, f := range got {
+		if seen[f] {
+			t.Errorf("feature %q twice", f)
+		}
+		seen[f] = true
+	}
+	// Many are active at once, so each starts less uncertain than other features.
+	m := NewModel()
+	if w := m.Weight("funds|new_dom:10"); w.Var >= m.Weight("funds|dom:10").Var {
+		t.Errorf("prior variance of new_dom %v, not below dom's %v", w.Var, m.Weight("funds|dom:10").Var)
+	}
+}
+
 func TestCandidatesAcrossDST(t *testing.T) {
 	ny := mustLoc(t, "America/New_York")
 	c := Case{Loc: ny}
