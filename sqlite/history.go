@@ -115,15 +115,16 @@ func (t *tx) UpdateAttempt(a *recoup.Attempt) error {
 }
 
 func (t *tx) Attempts(caseID int64) ([]recoup.Attempt, error) {
-	return listAttempts(t.ctx, t.q, caseID)
+	return listAttempts(t.ctx, t.q, caseID, t.knows(caseID))
 }
 
 func (s *Store) Attempts(ctx context.Context, caseID int64) ([]recoup.Attempt, error) {
-	return listAttempts(ctx, s.db.reader(), caseID)
+	return listAttempts(ctx, s.db.reader(), caseID, false)
 }
 
-// listAttempts returns the attempts of a case in the order they were recorded.
-func listAttempts(ctx context.Context, q querier, caseID int64) ([]recoup.Attempt, error) {
+// listAttempts returns the attempts of a case in the order they were recorded. exists says the
+// case is known to exist (see listMessages).
+func listAttempts(ctx context.Context, q querier, caseID int64, exists bool) ([]recoup.Attempt, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, case_id, n, source, idempotency_key,
 		payment_method_id, status, decline, started_at, finished_at
 		FROM attempts WHERE case_id = ? ORDER BY id`, caseID)
@@ -149,7 +150,7 @@ func listAttempts(ctx context.Context, q querier, caseID int64) ([]recoup.Attemp
 	if err := rows.Err(); err != nil {
 		return nil, wrap(err, "attempts of case %d", caseID)
 	}
-	if len(attempts) == 0 {
+	if len(attempts) == 0 && !exists {
 		if err := caseExists(ctx, q, caseID); err != nil {
 			return nil, wrap(err, "attempts of case %d", caseID)
 		}

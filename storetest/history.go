@@ -153,6 +153,33 @@ func testHistory(t *testing.T, newStore func(t *testing.T) Harness) {
 		}
 	})
 
+	t.Run("a case read or created in the transaction lists no attempts or messages", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		c := createCase(t, s, minimalCase("in_readnone", "cus_1"))
+		mustTx(t, s, func(tx recoup.Tx) error {
+			created := minimalCase("in_creatednone", "cus_1")
+			if err := tx.CreateCase(&created); err != nil {
+				return err
+			}
+			read, err := tx.Case(c.ID)
+			if err != nil {
+				return err
+			}
+			for _, id := range []int64{read.ID, created.ID} {
+				as, err := tx.Attempts(id)
+				if err != nil || len(as) != 0 {
+					t.Errorf("Attempts of case %d: %v, %v; want none and no error", id, as, err)
+				}
+				ms, err := tx.Messages(id)
+				if err != nil || len(ms) != 0 {
+					t.Errorf("Messages of case %d: %v, %v; want none and no error", id, ms, err)
+				}
+			}
+			return nil
+		})
+	})
+
 	t.Run("attempts of a missing case or attempt are not found", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t).Store
