@@ -9,23 +9,6 @@ import (
 
 // A case's history: its timeline entries and its charge attempts.
 
-func (t *tx) AppendTimeline(e *recoup.TimelineEntry) error {
-	if err := e.Validate(); err != nil {
-		return recoup.Errorf(recoup.EINVALID, "append timeline of case %d: %w", e.CaseID, err)
-	}
-	id, _, err := insertID(t.ctx, t.q,
-		`INSERT INTO timeline (case_id, at, kind, summary, detail) VALUES (?, ?, ?, ?, ?)`,
-		e.CaseID, timeArg(e.At), string(e.Kind), e.Summary, rawJSONArg(e.Detail))
-	if isForeignKey(err) {
-		return recoup.Errorf(recoup.ENOTFOUND, "append timeline of case %d: no such case", e.CaseID)
-	}
-	if err != nil {
-		return wrap(err, "append timeline of case %d", e.CaseID)
-	}
-	e.ID = id
-	return nil
-}
-
 func (s *Store) Timeline(ctx context.Context, caseID int64) ([]recoup.TimelineEntry, error) {
 	rows, err := s.db.reader().QueryContext(ctx,
 		`SELECT id, case_id, at, kind, summary, detail FROM timeline WHERE case_id = ? ORDER BY id`, caseID)
