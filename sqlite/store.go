@@ -34,7 +34,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 	if err != nil {
 		return wrap(err, "begin transaction")
 	}
-	t := &tx{ctx: ctx, q: cachedTx{tx: sqlTx, c: s.db.ws}}
+	t := &tx{ctx: ctx, q: cachedTx{tx: sqlTx, c: s.db.ws}, cc: s.db.cases}
 	defer func() {
 		t.done = true
 		// A no-op after Commit; on an error or a panic in fn, undoes everything.
@@ -59,6 +59,9 @@ func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 	if err := sqlTx.Commit(); err != nil {
 		return wrap(err, "commit")
 	}
+	if len(t.staged) > 0 {
+		s.db.cases.put(t.staged)
+	}
 	return nil
 }
 
@@ -74,6 +77,10 @@ type tx struct {
 	// cases holds the indexed columns of the cases this transaction read or wrote, by id, for
 	// UpdateCase (see caseupdate.go).
 	cases map[int64]indexedCase
+	// cc is the store's case cache; staged holds the cases this transaction read or wrote, as
+	// stored, until it commits (see casecache.go).
+	cc     *caseCache
+	staged map[int64]recoup.Case
 	// existing holds the other cases the transaction found to exist (see knows).
 	existing map[int64]bool
 	// timeline holds the appended entries, written just before commit (see timeline.go).
