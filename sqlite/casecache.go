@@ -116,7 +116,13 @@ func storedDecline(d *recoup.Decline) (*recoup.Decline, error) {
 
 // caseVersion returns the id and version of the case matching where (by id or by invoice).
 func caseVersion(ctx context.Context, q querier, where string, arg any) (id, version int64, err error) {
-	err = q.QueryRowContext(ctx, `SELECT id, version FROM cases WHERE `+where, arg).Scan(&id, &version)
+	if where == `id = ?` {
+		// One column: the driver builds each column's name and type for every query.
+		id = arg.(int64)
+		err = q.QueryRowContext(ctx, `SELECT version FROM cases WHERE id = ?`, arg).Scan(&version)
+	} else {
+		err = q.QueryRowContext(ctx, `SELECT id, version FROM cases WHERE `+where, arg).Scan(&id, &version)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, 0, recoup.Errorf(recoup.ENOTFOUND, "no such case")
 	}
