@@ -30,7 +30,8 @@ import (
 // needs no full row either.
 
 // caseCacheSize bounds the cache: about half a kilobyte a case. It holds the cases being worked
-// on; a case evicted is read in full once more.
+// on: a resolved case (a terminal state) leaves it, as it is rarely read again, so the cache
+// follows the cases open at once. A case evicted is read in full once more.
 const caseCacheSize = 16384
 
 // caseCache maps a case's id to its content at one version. It is safe for concurrent use; it
@@ -59,6 +60,10 @@ func (cc *caseCache) put(cases map[int64]recoup.Case) {
 	defer cc.mu.Unlock()
 	for _, c := range cases {
 		if old, ok := cc.m[c.ID]; ok && old.Version > c.Version {
+			continue
+		}
+		if c.State.Terminal() {
+			delete(cc.m, c.ID)
 			continue
 		}
 		if _, ok := cc.m[c.ID]; !ok && len(cc.m) >= caseCacheSize {

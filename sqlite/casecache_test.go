@@ -75,6 +75,24 @@ func TestCaseCache(t *testing.T) {
 		wantCase(t, "cached after update", rowCase(t, db, c.ID), cached)
 	})
 
+	t.Run("a resolved case leaves the cache and is read from its row", func(t *testing.T) {
+		db, s := openCacheTestStore(t)
+		c := cacheTestCase("in_1")
+		mustTxCache(t, s, func(tx recoup.Tx) error { return tx.CreateCase(&c) })
+		mustTxCache(t, s, func(tx recoup.Tx) error {
+			c.State, c.RecoveredBy, c.ResolvedAt = recoup.StateRecovered, recoup.ByCustomer, c.UpdatedAt
+			return tx.UpdateCase(&c)
+		})
+		if _, ok := db.cases.get(c.ID, 2); ok {
+			t.Error("the recovered case is cached")
+		}
+		got, err := s.Case(t.Context(), c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCase(t, "read of the recovered case", rowCase(t, db, c.ID), got)
+	})
+
 	t.Run("a transaction reads its own update", func(t *testing.T) {
 		db, s := openCacheTestStore(t)
 		c := cacheTestCase("in_1")
