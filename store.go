@@ -100,6 +100,9 @@ type Tx interface {
 	// UpdateCase saves c if its Version is still current, and increments it; ECONFLICT otherwise.
 	UpdateCase(c *Case) error
 
+	// AppendTimeline adds e to the end of its case's timeline; ENOTFOUND if there is no such
+	// case. It sets e.ID at the latest when the transaction commits: a store may write a
+	// transaction's entries together, in append order, just before it commits (SQLite does).
 	AppendTimeline(e *TimelineEntry) error
 	// InsertAttempt stores a, setting its ID; ECONFLICT if (CaseID, Source, N) exists.
 	InsertAttempt(a *Attempt) error

@@ -85,18 +85,29 @@ func getCase(ctx context.Context, q querier, where string, arg any) (recoup.Case
 }
 
 func (t *tx) Case(id int64) (recoup.Case, error) {
-	c, err := getCase(t.ctx, t.q, `id = ?`, id)
+	c, err := t.readCase(`id = ?`, id)
 	if err != nil {
 		return recoup.Case{}, wrap(err, "case %d", id)
 	}
-	t.saw(&c)
 	return c, nil
 }
 
 func (t *tx) CaseByInvoice(invoiceID string) (recoup.Case, error) {
-	c, err := getCase(t.ctx, t.q, `invoice_id = ?`, invoiceID)
+	c, err := t.readCase(`invoice_id = ?`, invoiceID)
 	if err != nil {
 		return recoup.Case{}, wrap(err, "case of invoice %s", invoiceID)
+	}
+	return c, nil
+}
+
+// readCase reads the case matching where through the case cache (casecache.go).
+func (t *tx) readCase(where string, arg any) (recoup.Case, error) {
+	c, read, fromRow, err := readCase(t.ctx, t.q, t.cc, t.staged, where, arg)
+	if err != nil {
+		return recoup.Case{}, err
+	}
+	if fromRow {
+		t.stage(read)
 	}
 	t.saw(&c)
 	return c, nil
@@ -123,6 +134,7 @@ func (t *tx) OpenCases(customerID, subscriptionID string) ([]recoup.Case, error)
 	}
 	for i := range cases {
 		t.saw(&cases[i])
+		t.stage(copyCase(cases[i]))
 	}
 	return cases, nil
 }
@@ -177,6 +189,16 @@ func (t *tx) CreateCase(c *recoup.Case) error {
 	}
 	c.ID, c.Version = id, 1
 	t.saw(c)
+	return t.stageWritten(c)
+}
+
+// stageWritten stages c, just written, as its row now reads.
+func (t *tx) stageWritten(c *recoup.Case) error {
+	s, err := storedCase(c)
+	if err != nil {
+		return wrap(err, "cache case %d", c.ID)
+	}
+	t.stage(s)
 	return nil
 }
 
@@ -217,13 +239,17 @@ func (t *tx) UpdateCase(c *recoup.Case) error {
 	}
 	c.Version++
 	t.saw(c)
-	return nil
+	return t.stageWritten(c)
 }
 
 func (s *Store) Case(ctx context.Context, id int64) (recoup.Case, error) {
-	c, err := getCase(ctx, s.db.reader(), `id = ?`, id)
+	c, read, fromRow, err := readCase(ctx, s.db.reader(), s.db.cases, nil, `id = ?`, id)
 	if err != nil {
 		return recoup.Case{}, wrap(err, "case %d", id)
+	}
+	if fromRow {
+		// The read pool sees committed rows only.
+		s.db.cases.put(map[int64]recoup.Case{read.ID: read})
 	}
 	return c, nil
 }

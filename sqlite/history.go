@@ -9,23 +9,6 @@ import (
 
 // A case's history: its timeline entries and its charge attempts.
 
-func (t *tx) AppendTimeline(e *recoup.TimelineEntry) error {
-	if err := e.Validate(); err != nil {
-		return recoup.Errorf(recoup.EINVALID, "append timeline of case %d: %w", e.CaseID, err)
-	}
-	id, _, err := insertID(t.ctx, t.q,
-		`INSERT INTO timeline (case_id, at, kind, summary, detail) VALUES (?, ?, ?, ?, ?)`,
-		e.CaseID, timeArg(e.At), string(e.Kind), e.Summary, rawJSONArg(e.Detail))
-	if isForeignKey(err) {
-		return recoup.Errorf(recoup.ENOTFOUND, "append timeline of case %d: no such case", e.CaseID)
-	}
-	if err != nil {
-		return wrap(err, "append timeline of case %d", e.CaseID)
-	}
-	e.ID = id
-	return nil
-}
-
 func (s *Store) Timeline(ctx context.Context, caseID int64) ([]recoup.TimelineEntry, error) {
 	rows, err := s.db.reader().QueryContext(ctx,
 		`SELECT id, case_id, at, kind, summary, detail FROM timeline WHERE case_id = ? ORDER BY id`, caseID)
@@ -115,15 +98,16 @@ func (t *tx) UpdateAttempt(a *recoup.Attempt) error {
 }
 
 func (t *tx) Attempts(caseID int64) ([]recoup.Attempt, error) {
-	return listAttempts(t.ctx, t.q, caseID)
+	return listAttempts(t.ctx, t.q, caseID, t.knows(caseID))
 }
 
 func (s *Store) Attempts(ctx context.Context, caseID int64) ([]recoup.Attempt, error) {
-	return listAttempts(ctx, s.db.reader(), caseID)
+	return listAttempts(ctx, s.db.reader(), caseID, false)
 }
 
-// listAttempts returns the attempts of a case in the order they were recorded.
-func listAttempts(ctx context.Context, q querier, caseID int64) ([]recoup.Attempt, error) {
+// listAttempts returns the attempts of a case in the order they were recorded. exists says the
+// case is known to exist (see listMessages).
+func listAttempts(ctx context.Context, q querier, caseID int64, exists bool) ([]recoup.Attempt, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, case_id, n, source, idempotency_key,
 		payment_method_id, status, decline, started_at, finished_at
 		FROM attempts WHERE case_id = ? ORDER BY id`, caseID)
@@ -149,7 +133,7 @@ func listAttempts(ctx context.Context, q querier, caseID int64) ([]recoup.Attemp
 	if err := rows.Err(); err != nil {
 		return nil, wrap(err, "attempts of case %d", caseID)
 	}
-	if len(attempts) == 0 {
+	if len(attempts) == 0 && !exists {
 		if err := caseExists(ctx, q, caseID); err != nil {
 			return nil, wrap(err, "attempts of case %d", caseID)
 		}

@@ -59,15 +59,16 @@ func (t *tx) UpdateMessage(m *recoup.Message) error {
 }
 
 func (t *tx) Messages(caseID int64) ([]recoup.Message, error) {
-	return listMessages(t.ctx, t.q, caseID)
+	return listMessages(t.ctx, t.q, caseID, t.knows(caseID))
 }
 
 func (s *Store) Messages(ctx context.Context, caseID int64) ([]recoup.Message, error) {
-	return listMessages(ctx, s.db.reader(), caseID)
+	return listMessages(ctx, s.db.reader(), caseID, false)
 }
 
-// listMessages returns the messages of a case by step.
-func listMessages(ctx context.Context, q querier, caseID int64) ([]recoup.Message, error) {
+// listMessages returns the messages of a case by step. exists says the case is known to exist,
+// so that no messages needs no second query to tell an empty list from a wrong ID.
+func listMessages(ctx context.Context, q querier, caseID int64, exists bool) ([]recoup.Message, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, case_id, invoice_id, customer_id, step, channel,
 		template, tone, recipient, subject, body, html, status, error, created_at, sent_at,
 		generated, fallback, fallback_reason, generation, model
@@ -91,7 +92,7 @@ func listMessages(ctx context.Context, q querier, caseID int64) ([]recoup.Messag
 	if err := rows.Err(); err != nil {
 		return nil, wrap(err, "messages of case %d", caseID)
 	}
-	if len(messages) == 0 {
+	if len(messages) == 0 && !exists {
 		if err := caseExists(ctx, q, caseID); err != nil {
 			return nil, wrap(err, "messages of case %d", caseID)
 		}

@@ -57,6 +57,7 @@ type DB struct {
 	r        *sql.DB // read-only pool for reads outside transactions
 	migrator *goose.Provider
 	ws, rs   *stmtCache // prepared statements of the writer and of the read pool
+	cases    *caseCache // committed cases by id and version (casecache.go)
 	scratch  bool       // OpenScratch: r is w
 }
 
@@ -107,7 +108,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		r.Close()
 		return nil, err
 	}
-	return &DB{w: w, r: r, migrator: migrator, ws: newStmtCache(w), rs: newStmtCache(r)}, nil
+	return &DB{w: w, r: r, migrator: migrator, ws: newStmtCache(w), rs: newStmtCache(r), cases: newCaseCache()}, nil
 }
 
 // OpenScratch opens (creating if needed) a SQLite file that only this DB will ever use and that
@@ -136,7 +137,7 @@ func OpenScratch(ctx context.Context, path string) (*DB, error) {
 	// Reads outside transactions share the one connection: they wait while a transaction runs,
 	// so a Tx callback must not call the Store's own reads (the engine does not).
 	cache := newStmtCache(w)
-	return &DB{w: w, r: w, migrator: migrator, ws: cache, rs: cache, scratch: true}, nil
+	return &DB{w: w, r: w, migrator: migrator, ws: cache, rs: cache, scratch: true, cases: newCaseCache()}, nil
 }
 
 // openWriter opens the pool of one connection that writes (driverDSN), named dsn in errors.

@@ -34,7 +34,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 	if err != nil {
 		return wrap(err, "begin transaction")
 	}
-	t := &tx{ctx: ctx, q: cachedTx{tx: sqlTx, c: s.db.ws}}
+	t := &tx{ctx: ctx, q: cachedTx{tx: sqlTx, c: s.db.ws}, cc: s.db.cases}
 	defer func() {
 		t.done = true
 		// A no-op after Commit; on an error or a panic in fn, undoes everything.
@@ -45,6 +45,9 @@ func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 		return err
 	}
 	t.done = true
+	if err := t.writeTimeline(); err != nil {
+		return err
+	}
 	if len(t.jobs) > 0 {
 		if s.enqueue == nil {
 			return recoup.Errorf(recoup.EINTERNAL, "commit: %d jobs enqueued but the store has no enqueuer", len(t.jobs))
@@ -55,6 +58,9 @@ func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return wrap(err, "commit")
+	}
+	if len(t.staged) > 0 {
+		s.db.cases.put(t.staged)
 	}
 	return nil
 }
@@ -71,6 +77,23 @@ type tx struct {
 	// cases holds the indexed columns of the cases this transaction read or wrote, by id, for
 	// UpdateCase (see caseupdate.go).
 	cases map[int64]indexedCase
+	// cc is the store's case cache; staged holds the cases this transaction read or wrote, as
+	// stored, until it commits (see casecache.go).
+	cc     *caseCache
+	staged map[int64]recoup.Case
+	// existing holds the other cases the transaction found to exist (see knows).
+	existing map[int64]bool
+	// timeline holds the appended entries, written just before commit (see timeline.go).
+	timeline []pendingEntry
+}
+
+// knows reports whether the case exists, as far as the transaction can tell without a query:
+// it read or wrote the case, or checked that it exists. Cases are never deleted, and nothing else writes while the
+// transaction runs, so a listing of such a case's rows that finds none needs no check that the
+// case exists (one query fewer for most listings of a case's messages).
+func (t *tx) knows(id int64) bool {
+	_, ok := t.cases[id]
+	return ok || t.existing[id]
 }
 
 // saw records the stored indexed columns of c.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -27,12 +28,15 @@ func testHistory(t *testing.T, newStore func(t *testing.T) Harness) {
 				if err := tx.AppendTimeline(&entries[i]); err != nil {
 					return err
 				}
-				if entries[i].ID == 0 {
-					t.Errorf("AppendTimeline did not set the ID of entry %d", i)
-				}
 			}
 			return nil
 		})
+		// The IDs are set by the commit at the latest, and increase in append order.
+		for i, e := range entries {
+			if e.ID == 0 || (i > 0 && e.ID <= entries[i-1].ID) {
+				t.Errorf("entry %d has ID %d after the commit, want one above the previous entry's", i, e.ID)
+			}
+		}
 		var want []recoup.TimelineEntry
 		for _, e := range entries {
 			if e.CaseID == c.ID {
@@ -45,6 +49,53 @@ func testHistory(t *testing.T, newStore func(t *testing.T) Harness) {
 			t.Fatal(err)
 		}
 		wantEqual(t, "timeline", want, got)
+	})
+
+	t.Run("many entries of one transaction keep their order, IDs and fields", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		a := createCase(t, s, minimalCase("in_tl_many", "cus_1"))
+		var entries []recoup.TimelineEntry
+		mustTx(t, s, func(tx recoup.Tx) error {
+			b := minimalCase("in_tl_many2", "cus_1") // created in the transaction
+			if err := tx.CreateCase(&b); err != nil {
+				return err
+			}
+			// More entries than a store may write in one statement, interleaved between two cases.
+			entries = make([]recoup.TimelineEntry, 150)
+			for i := range entries {
+				caseID := a.ID
+				if i%3 == 0 {
+					caseID = b.ID
+				}
+				entries[i] = recoup.TimelineEntry{CaseID: caseID, At: base.Add(time.Duration(i) * time.Second),
+					Kind: recoup.EntryEvent, Summary: fmt.Sprintf("entry %d", i)}
+				if i%2 == 0 {
+					entries[i].Detail = json.RawMessage(fmt.Sprintf(`{"i":%d}`, i))
+				}
+				if err := tx.AppendTimeline(&entries[i]); err != nil {
+					return err
+				}
+				// Changing the entry after it was appended changes nothing stored.
+				entries[i].Summary += " (changed)"
+			}
+			return nil
+		})
+		want := map[int64][]recoup.TimelineEntry{}
+		for i, e := range entries {
+			if e.ID == 0 || (i > 0 && e.ID <= entries[i-1].ID) {
+				t.Fatalf("entry %d has ID %d after the commit, want one above the previous entry's", i, e.ID)
+			}
+			e.At, e.Summary = stored(e.At), fmt.Sprintf("entry %d", i)
+			want[e.CaseID] = append(want[e.CaseID], e)
+		}
+		for caseID, w := range want {
+			got, err := s.Timeline(t.Context(), caseID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantEqual(t, fmt.Sprintf("timeline of case %d", caseID), w, got)
+		}
 	})
 
 	t.Run("timeline of a case without entries is empty", func(t *testing.T) {
@@ -151,6 +202,33 @@ func testHistory(t *testing.T, newStore func(t *testing.T) Harness) {
 		if len(got) != 2 || got[0].Status != recoup.AttemptPending || got[1].Source != recoup.SourceStripe {
 			t.Fatalf("attempts: %+v, want the first and the Stripe one", got)
 		}
+	})
+
+	t.Run("a case read or created in the transaction lists no attempts or messages", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		c := createCase(t, s, minimalCase("in_readnone", "cus_1"))
+		mustTx(t, s, func(tx recoup.Tx) error {
+			created := minimalCase("in_creatednone", "cus_1")
+			if err := tx.CreateCase(&created); err != nil {
+				return err
+			}
+			read, err := tx.Case(c.ID)
+			if err != nil {
+				return err
+			}
+			for _, id := range []int64{read.ID, created.ID} {
+				as, err := tx.Attempts(id)
+				if err != nil || len(as) != 0 {
+					t.Errorf("Attempts of case %d: %v, %v; want none and no error", id, as, err)
+				}
+				ms, err := tx.Messages(id)
+				if err != nil || len(ms) != 0 {
+					t.Errorf("Messages of case %d: %v, %v; want none and no error", id, ms, err)
+				}
+			}
+			return nil
+		})
 	})
 
 	t.Run("attempts of a missing case or attempt are not found", func(t *testing.T) {
