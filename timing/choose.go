@@ -111,6 +111,10 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 		best      time.Time
 		bestU     = -1.0
 		bestP     float64
+		// The highest sampled score of a candidate found worth a charge so far: candidates
+		// come in time order and the discount never rises, so a later one scoring no higher
+		// cannot be worth more.
+		bestScore = math.Inf(-1)
 	)
 	logDiscount := math.Log(o.DailyDiscount)
 	eachCandidate(c, o, func(t time.Time, dayNo, hour int) {
@@ -119,12 +123,16 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 			dayKey, day = dayNo, scoreOf(m, s, dayFeatures(buf[:0], c, t))
 		}
 		sc := static.add(day).add(moments.at(c, t, hour))
+		if sc.sampled <= bestScore {
+			return
+		}
 		p := phi(sc.sampled / m.Beta)
 		// Worth a charge if the draw says so (exploring) or the model's expectation does: one
 		// low draw of the weights a case's candidates share must not give up on the case.
 		if p < o.MinProbability && sc.mean.p(m.Beta) < o.MinProbability {
 			return
 		}
+		bestScore = sc.sampled
 		if u := p * math.Exp(logDiscount*t.Sub(o.From).Hours()/24); u > bestU {
 			best, bestU, bestP = t, u, p
 		}
