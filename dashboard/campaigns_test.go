@@ -187,7 +187,7 @@ func TestPolicyPageShowsTheRules(t *testing.T) {
 			t.Errorf("policy page lacks %q", want)
 		}
 	}
-	if p.Retry.Strategy == "model" && !strings.Contains(body, "learned (model), hours 6-21 local, window 30d") {
+	if p.Retry.Strategy == "model" && !strings.Contains(body, "learned (model), hours 6-21 local, window 45d") {
 		t.Errorf("policy page does not describe the learned timing:\n%s", body)
 	}
 }
