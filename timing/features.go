@@ -1,6 +1,7 @@
 package timing
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -147,8 +148,8 @@ var (
 	dayBuckets    = [...]string{"0", "1", "2", "3", "4-6", "7+"}
 	dayNamesTable = func() map[string]*dayNames {
 		t := map[string]*dayNames{}
-		for _, g := range []string{string(recoup.CategoryFunds), string(recoup.CategoryIssuerSoft), string(recoup.CategoryTechnical), "other"} {
-			nm := &dayNames{}
+		for _, c := range append(slices.Clone(timedCategories), "other") {
+			g, nm := string(c), &dayNames{}
 			for d := range nm.weekday {
 				nm.weekday[d] = g + "|weekday:" + time.Weekday(d).String()[:3]
 			}
@@ -184,10 +185,12 @@ func b2i(b bool) int {
 	return 0
 }
 
+// timedCategories have timing features of their own; the rest share the group "other".
+var timedCategories = []recoup.Category{recoup.CategoryFunds, recoup.CategoryIssuerSoft, recoup.CategoryTechnical}
+
 // group is the category the timing features are crossed with.
 func group(c recoup.Category) string {
-	switch c {
-	case recoup.CategoryFunds, recoup.CategoryIssuerSoft, recoup.CategoryTechnical:
+	if slices.Contains(timedCategories, c) {
 		return string(c)
 	}
 	return "other"
