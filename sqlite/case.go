@@ -106,10 +106,12 @@ func (t *tx) readCase(where string, arg any) (recoup.Case, error) {
 	if err != nil {
 		return recoup.Case{}, err
 	}
-	if fromRow {
+	switch s, ok := t.staged[c.ID]; {
+	case fromRow:
 		t.stage(read)
+	case !ok || s.Version != c.Version: // from the shared cache
+		t.stage(copyCase(c))
 	}
-	t.saw(&c)
 	return c, nil
 }
 
@@ -133,7 +135,6 @@ func (t *tx) OpenCases(customerID, subscriptionID string) ([]recoup.Case, error)
 		return nil, wrap(err, "open cases of customer %s", customerID)
 	}
 	for i := range cases {
-		t.saw(&cases[i])
 		t.stage(copyCase(cases[i]))
 	}
 	return cases, nil
@@ -188,7 +189,6 @@ func (t *tx) CreateCase(c *recoup.Case) error {
 		return wrap(err, "create case for invoice %s", c.InvoiceID)
 	}
 	c.ID, c.Version = id, 1
-	t.saw(c)
 	return t.stageWritten(c)
 }
 
@@ -216,8 +216,8 @@ func (t *tx) UpdateCase(c *recoup.Case) error {
 		updated_at = ?, resolved_at = ?, segment = ?, review = ?, reviewed_by = ?,
 		shadow_charges = ?, customer_country = ?, customer_region = ?, version = version + 1
 	WHERE id = ? AND version = ?`
-	if old, ok := t.cases[c.ID]; ok && old.version == c.Version {
-		skip := unchangedIndexed(old, c)
+	if old, ok := t.staged[c.ID]; ok && old.Version == c.Version {
+		skip := unchangedIndexed(indexedOf(&old), c)
 		query, args = updateCaseQuery(skip), without(args, skip)
 	}
 	res, err := t.q.ExecContext(t.ctx, query, append(args, c.ID, c.Version)...)
@@ -238,7 +238,6 @@ func (t *tx) UpdateCase(c *recoup.Case) error {
 			c.ID, c.Version, current.Version)
 	}
 	c.Version++
-	t.saw(c)
 	return t.stageWritten(c)
 }
 

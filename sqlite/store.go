@@ -74,11 +74,9 @@ type tx struct {
 	q    cachedTx
 	jobs []recoup.Job
 	done bool
-	// cases holds the indexed columns of the cases this transaction read or wrote, by id, for
-	// UpdateCase (see caseupdate.go).
-	cases map[int64]indexedCase
-	// cc is the store's case cache; staged holds the cases this transaction read or wrote, as
-	// stored, until it commits (see casecache.go).
+	// cc is the store's case cache; staged holds the cases this transaction read or wrote, by
+	// id, as stored: for UpdateCase, which sets only the indexed columns that changed
+	// (caseupdate.go), and for the shared cache once the transaction commits (casecache.go).
 	cc     *caseCache
 	staged map[int64]recoup.Case
 	// existing holds the other cases the transaction found to exist (see knows).
@@ -88,20 +86,12 @@ type tx struct {
 }
 
 // knows reports whether the case exists, as far as the transaction can tell without a query:
-// it read or wrote the case, or checked that it exists. Cases are never deleted, and nothing else writes while the
-// transaction runs, so a listing of such a case's rows that finds none needs no check that the
+// it read or wrote the case, or checked that it exists. Cases are never deleted, and nothing
+// else writes while the transaction runs, so a listing of such a case's rows that finds none needs no check that the
 // case exists (one query fewer for most listings of a case's messages).
 func (t *tx) knows(id int64) bool {
-	_, ok := t.cases[id]
+	_, ok := t.staged[id]
 	return ok || t.existing[id]
-}
-
-// saw records the stored indexed columns of c.
-func (t *tx) saw(c *recoup.Case) {
-	if t.cases == nil {
-		t.cases = make(map[int64]indexedCase, 2)
-	}
-	t.cases[c.ID] = indexedOf(c)
 }
 
 func (t *tx) Enqueue(jobs ...recoup.Job) error {
