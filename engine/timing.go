@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,11 +86,18 @@ func (l *learner) sync(tx recoup.Tx, now time.Time) error {
 // customerClock is the customer's time zone and bank calendar: from their address, else from
 // the card's issuing country (Stripe reports it on every decline), else the policy's zone.
 func customerClock(c recoup.Case, p *policy.Policy) (*time.Location, timing.Calendar) {
-	country, region := c.CustomerCountry, c.CustomerRegion
+	country, region := customerCountry(c)
+	return timing.Zone(country, region, p.Location), timing.CalendarFor(country)
+}
+
+// customerCountry is the customer's country and region from their address, or the card's
+// issuing country when the address has none.
+func customerCountry(c recoup.Case) (country, region string) {
+	country, region = c.CustomerCountry, c.CustomerRegion
 	if country == "" && c.LastDecline != nil {
 		country, region = c.LastDecline.CardCountry, ""
 	}
-	return timing.Zone(country, region, p.Location), timing.CalendarFor(country)
+	return strings.ToUpper(strings.TrimSpace(country)), region
 }
 
 // timingCase describes the case for the timing model: the card being retried, its latest
@@ -100,11 +108,15 @@ func timingCase(c recoup.Case, attempts []recoup.Attempt, messages []recoup.Mess
 		tc.Code, tc.Brand, tc.Funding = d.Reason(), d.CardBrand, d.CardFunding
 	}
 	tc.Loc, tc.Cal = customerClock(c, p)
+	tc.Country, _ = customerCountry(c)
 	for _, a := range attempts {
 		if !a.StartedAt.Before(before) {
 			continue
 		}
 		tc.LastAttempt = later(tc.LastAttempt, a.StartedAt)
+		if a.Status == recoup.AttemptDeclined {
+			tc.Charged = append(tc.Charged, a.StartedAt)
+		}
 		if a.Source == recoup.SourceRecoup && a.Status != recoup.AttemptError {
 			tc.Charges++
 		}
@@ -141,6 +153,7 @@ func (e *Engine) timeRetry(tx recoup.Tx, c recoup.Case, attempts []recoup.Attemp
 	}
 	// The draw depends only on the case, its plan and the time: a replay decides alike.
 	rng := rand.New(rand.NewPCG(uint64(c.ID)<<20^uint64(c.PlanSeq), uint64(now.UnixNano())))
+	tc.PayPrior = e.learner.model.PayPrior(tc.Country)
 	ch := timing.Choose(e.learner.model, rng, tc, o)
 	in := maps.Clone(d.Inputs)
 	in["model_updates"] = strconv.FormatInt(e.learner.model.Updates, 10)
@@ -176,8 +189,16 @@ func (e *Engine) learn(tx recoup.Tx, c recoup.Case, attempts []recoup.Attempt, a
 		return err
 	}
 	tc := timingCase(c, attempts, messages, p, a.StartedAt)
+	success := a.Status == recoup.AttemptSucceeded
+	e.learner.mu.Lock()
+	if e.learner.loaded {
+		tc.PayPrior = e.learner.model.PayPrior(tc.Country)
+	}
+	e.learner.mu.Unlock()
+	fs := timing.Features(tc, a.StartedAt)
+	fs = append(fs, timing.PayEvidence(tc, a.StartedAt)...)
 	return tx.AddObservation(&recoup.Observation{Model: ModelName, Kind: recoup.ObserveOutcome,
-		Features: timing.Features(tc, a.StartedAt), Success: a.Status == recoup.AttemptSucceeded, At: a.FinishedAt})
+		Features: fs, Success: success, At: a.FinishedAt})
 }
 
 // LoadModel returns the retry-timing model as the store holds it: its latest snapshot with

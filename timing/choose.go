@@ -104,6 +104,7 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 	// is scored once, the day part once per local date, each moment feature once.
 	static := scoreOf(m, s, staticFeatures(nil, c))
 	moments := newMoments(m, s, c)
+	pb := c.payBelief(o.Until)
 	buf := make([]string, 0, 40)
 	var (
 		n, dayKey int
@@ -120,7 +121,7 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 	eachCandidate(c, o, func(t time.Time, dayNo, hour int) {
 		n++
 		if n == 1 || dayNo != dayKey {
-			dayKey, day = dayNo, scoreOf(m, s, dayFeatures(buf[:0], c, t))
+			dayKey, day = dayNo, scoreOf(m, s, dayFeatures(buf[:0], c, t, pb))
 		}
 		sc := static.add(day).add(moments.at(c, t, hour))
 		if sc.sampled <= bestScore {

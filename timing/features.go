@@ -27,6 +27,14 @@ type Case struct {
 	LastMessage time.Time
 	Loc         *time.Location // the customer's time zone
 	Cal         Calendar       // the customer's banking calendar
+	// Charged are the times of the charges of the card since the failure that were declined.
+	Charged []time.Time
+	// Country is the customer's country (ISO 3166-1 alpha-2, upper case), or the card's when
+	// the customer's is not known.
+	Country string
+	// PayPrior weighs the pay schedules the customer may be on (by index in schedules; nil:
+	// all alike): Model.PayPrior of the customer's country.
+	PayPrior []float64
 }
 
 // Paydays are the pay patterns a retry's timing is described against: money commonly arrives on
@@ -43,7 +51,17 @@ func Features(c Case, t time.Time) []string {
 	out := make([]string, 0, 32)
 	out = staticFeatures(out, c)
 	out = timeFeatures(out, c, t, l.Hour())
-	return dayFeatures(out, c, l)
+	return dayFeatures(out, c, l, c.payBelief(t))
+}
+
+// payBelief returns the belief over the customer's pay schedules up to until, for a category
+// whose retries wait for money; nil for the others.
+func (c Case) payBelief(until time.Time) *payBelief {
+	if c.Category != recoup.CategoryFunds {
+		return nil
+	}
+	b := newPayBelief(c, c.PayPrior, until)
+	return &b
 }
 
 func (c Case) loc() *time.Location {
@@ -75,8 +93,10 @@ func timeFeatures(out []string, c Case, t time.Time, hour int) []string {
 }
 
 // dayFeatures are those of the customer's local date l: weekday, day of month, business day,
-// and where it stands against paydays.
-func dayFeatures(out []string, c Case, l time.Time) []string {
+// and where it stands against paydays: for a card short of funds (pb not nil) what the belief
+// over the customer's pay schedules says of the day, for the others the named paydays and the
+// days of the month and week that came since the last charge.
+func dayFeatures(out []string, c Case, l time.Time, pb *payBelief) []string {
 	nm := dayNamesOf(c.Category)
 	out = append(out, nm.weekday[l.Weekday()], nm.dom[l.Day()])
 	switch {
@@ -86,6 +106,11 @@ func dayFeatures(out []string, c Case, l time.Time) []string {
 		out = append(out, nm.day[dayWeekend])
 	default:
 		out = append(out, nm.day[dayBusiness])
+	}
+	if pb != nil {
+		// A category that waits for money has the belief over the customer's pay schedules
+		// (schedule.go): how much of it says the money is there today.
+		return append(out, nm.payMix[payMixBucket(pb.at(dayNumber(l)))])
 	}
 	// Whether each kind of payday has come since the failure: money that was short at the
 	// failure arrives at the next payday, not the one before it. And, once the card has been
@@ -140,6 +165,7 @@ type dayNames struct {
 	passed, afterCharge [numPaydays][2]string // [no, yes]
 	newDom              [32]string
 	newWeekday          [7]string
+	payMix              []string
 }
 
 const numPaydays = 5
@@ -161,6 +187,9 @@ var (
 				nm.newWeekday[d] = g + "|new_weekday:" + time.Weekday(d).String()[:3]
 			}
 			nm.day = [3]string{g + "|day:business", g + "|day:weekend", g + "|day:holiday"}
+			for _, b := range payMixNames {
+				nm.payMix = append(nm.payMix, g+"|paymix:"+b)
+			}
 			for k, name := range Paydays {
 				for b, bucket := range dayBuckets {
 					nm.since[k][b] = g + "|since_" + name + ":" + bucket

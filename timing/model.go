@@ -29,6 +29,9 @@ type Model struct {
 	// Updates counts the outcomes learned from.
 	Updates int64             `json:"updates"`
 	Weights map[string]Weight `json:"weights"`
+	// Pay counts, by country ("" for all), the successes each pay schedule accounts for
+	// (PayPrior).
+	Pay map[string]map[string]float64 `json:"pay,omitempty"`
 }
 
 // Weight is the belief about one feature's weight: a normal distribution.
@@ -106,8 +109,13 @@ func (p parts) p(beta float64) float64 { return phi(p.mean / math.Sqrt(beta*beta
 // features fs.
 func (m *Model) Predict(fs []string) float64 { return m.parts(fs).p(m.Beta) }
 
-// Update learns from one outcome of a retry with features fs.
+// Update learns from one outcome of a retry with features fs. Pay-schedule evidence among them
+// (PayEvidence) teaches the schedules' prior instead of the weights.
 func (m *Model) Update(fs []string, success bool) {
+	if i := slices.IndexFunc(fs, isEvidence); i >= 0 {
+		m.learnPay(fs[i], success)
+		fs = slices.DeleteFunc(slices.Clone(fs), isEvidence)
+	}
 	y := -1.0
 	if success {
 		y = 1
@@ -132,6 +140,8 @@ func (m *Model) Update(fs []string, success bool) {
 	}
 	m.Updates++
 }
+
+func isEvidence(f string) bool { return strings.HasPrefix(f, evidencePrefix) }
 
 // Sampler scores candidates with one draw of weights from the model's beliefs. Draws are made
 // lazily and kept, so every candidate of one decision is scored by the same sampled model.

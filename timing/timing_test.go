@@ -67,29 +67,32 @@ func TestCalendar(t *testing.T) {
 	}
 }
 
+// The named paydays describe the day of a category that does not wait for money (an issuer's
+// decline, a technical failure); a card short of funds has the belief over its customer's pay
+// schedules instead (schedule_test.go).
 func TestPaydayFeatures(t *testing.T) {
 	ny := mustLoc(t, "America/New_York")
-	c := Case{Category: recoup.CategoryFunds, Loc: ny, Cal: CalendarFor("US"), FirstFailed: time.Date(2026, 3, 1, 0, 0, 0, 0, ny)}
+	c := Case{Category: recoup.CategoryIssuerSoft, Loc: ny, Cal: CalendarFor("US"), FirstFailed: time.Date(2026, 3, 1, 0, 0, 0, 0, ny)}
 	for _, tc := range []struct {
 		at   time.Time
 		want []string
 	}{
 		// Mon 16 Mar 2026, 09:30 local (13:30 UTC).
-		{time.Date(2026, 3, 16, 13, 30, 0, 0, time.UTC), []string{"funds|hour:9", "funds|weekday:Mon", "funds|dom:16",
-			"funds|since_1st:7+", "funds|since_15th:1", "funds|since_25th:7+", "funds|since_friday:3", "funds|day:business",
-			"funds|since_last_business_day:7+", "funds|since_failure:14d+", "funds|passed_15th:yes", "funds|passed_1st:no"}},
+		{time.Date(2026, 3, 16, 13, 30, 0, 0, time.UTC), []string{"issuer_soft|hour:9", "issuer_soft|weekday:Mon", "issuer_soft|dom:16",
+			"issuer_soft|since_1st:7+", "issuer_soft|since_15th:1", "issuer_soft|since_25th:7+", "issuer_soft|since_friday:3", "issuer_soft|day:business",
+			"issuer_soft|since_last_business_day:7+", "issuer_soft|since_failure:14d+", "issuer_soft|passed_15th:yes", "issuer_soft|passed_1st:no"}},
 		// Fri 1 May 2026: the 1st, a Friday; April's last business day was Thu 30 Apr.
-		{time.Date(2026, 5, 1, 10, 0, 0, 0, ny), []string{"funds|since_1st:0", "funds|since_friday:0", "funds|since_last_business_day:1", "funds|since_25th:6" /* bucket 4-6 */}},
+		{time.Date(2026, 5, 1, 10, 0, 0, 0, ny), []string{"issuer_soft|since_1st:0", "issuer_soft|since_friday:0", "issuer_soft|since_last_business_day:1", "issuer_soft|since_25th:6" /* bucket 4-6 */}},
 		// 2 Jan 2026: since the 25th of December is 8 days, across the year.
-		{time.Date(2026, 1, 2, 10, 0, 0, 0, ny), []string{"funds|since_25th:7+", "funds|since_15th:7+"}},
+		{time.Date(2026, 1, 2, 10, 0, 0, 0, ny), []string{"issuer_soft|since_25th:7+", "issuer_soft|since_15th:7+"}},
 		// Fri 3 Jul 2026: observed Independence Day.
-		{time.Date(2026, 7, 3, 10, 0, 0, 0, ny), []string{"funds|day:holiday"}},
-		{time.Date(2026, 7, 4, 10, 0, 0, 0, ny), []string{"funds|day:weekend"}},
+		{time.Date(2026, 7, 3, 10, 0, 0, 0, ny), []string{"issuer_soft|day:holiday"}},
+		{time.Date(2026, 7, 4, 10, 0, 0, 0, ny), []string{"issuer_soft|day:weekend"}},
 	} {
 		got := Features(c, tc.at)
 		for _, w := range tc.want {
-			if w == "funds|since_25th:6" {
-				w = "funds|since_25th:4-6"
+			if w == "issuer_soft|since_25th:6" {
+				w = "issuer_soft|since_25th:4-6"
 			}
 			if !slices.Contains(got, w) {
 				t.Errorf("Features at %s lack %q: %v", tc.at.In(ny), w, got)
@@ -102,7 +105,7 @@ func TestPaydayFeatures(t *testing.T) {
 // from those that came only before it: the failed charge already tried their money.
 func TestPaydaysSinceTheLastCharge(t *testing.T) {
 	ny := mustLoc(t, "America/New_York")
-	first := Case{Category: recoup.CategoryFunds, Loc: ny, Cal: CalendarFor("US"), FirstFailed: time.Date(2026, 3, 10, 9, 0, 0, 0, ny)}
+	first := Case{Category: recoup.CategoryIssuerSoft, Loc: ny, Cal: CalendarFor("US"), FirstFailed: time.Date(2026, 3, 10, 9, 0, 0, 0, ny)}
 	first.LastAttempt = first.FirstFailed // the failure itself: no retry yet
 	at := time.Date(2026, 4, 2, 10, 0, 0, 0, ny)
 	for _, f := range Features(first, at) {
@@ -113,15 +116,15 @@ func TestPaydaysSinceTheLastCharge(t *testing.T) {
 	retried := first
 	retried.LastAttempt = time.Date(2026, 3, 16, 10, 0, 0, 0, ny) // after the 15th, before the 25th
 	got := Features(retried, at)
-	for _, w := range []string{"funds|passed_15th:yes", "funds|after_charge_15th:no", "funds|after_charge_25th:yes",
-		"funds|after_charge_1st:yes", "funds|after_charge_last_business_day:yes", "funds|after_charge_friday:yes"} {
+	for _, w := range []string{"issuer_soft|passed_15th:yes", "issuer_soft|after_charge_15th:no", "issuer_soft|after_charge_25th:yes",
+		"issuer_soft|after_charge_1st:yes", "issuer_soft|after_charge_last_business_day:yes", "issuer_soft|after_charge_friday:yes"} {
 		if !slices.Contains(got, w) {
 			t.Errorf("Features at %s after a charge on 16 Mar lack %q: %v", at, w, got)
 		}
 	}
 	// A payday on the charge's own date does not count: its money was there or not.
 	retried.LastAttempt = time.Date(2026, 4, 1, 8, 0, 0, 0, ny)
-	if got := Features(retried, at); !slices.Contains(got, "funds|after_charge_1st:no") {
+	if got := Features(retried, at); !slices.Contains(got, "issuer_soft|after_charge_1st:no") {
 		t.Errorf("the 1st counted as coming after a charge on the 1st: %v", got)
 	}
 }
@@ -130,7 +133,7 @@ func TestPaydaysSinceTheLastCharge(t *testing.T) {
 // payday nobody named (the 10th, a Wednesday) can be learned like the named ones.
 func TestUnnamedPaydaysSinceTheLastCharge(t *testing.T) {
 	ny := mustLoc(t, "America/New_York")
-	c := Case{Category: recoup.CategoryFunds, Loc: ny, Cal: CalendarFor("US"), FirstFailed: time.Date(2026, 3, 2, 9, 0, 0, 0, ny),
+	c := Case{Category: recoup.CategoryIssuerSoft, Loc: ny, Cal: CalendarFor("US"), FirstFailed: time.Date(2026, 3, 2, 9, 0, 0, 0, ny),
 		LastAttempt: time.Date(2026, 3, 9, 9, 0, 0, 0, ny)} // Mon 9 Mar
 	got := Features(c, time.Date(2026, 3, 12, 10, 0, 0, 0, ny)) // Thu 12 Mar
 	var news []string
@@ -139,7 +142,7 @@ func TestUnnamedPaydaysSinceTheLastCharge(t *testing.T) {
 			news = append(news, f)
 		}
 	}
-	want := []string{"funds|new_dom:12", "funds|new_weekday:Thu", "funds|new_dom:11", "funds|new_weekday:Wed", "funds|new_dom:10", "funds|new_weekday:Tue"}
+	want := []string{"issuer_soft|new_dom:12", "issuer_soft|new_weekday:Thu", "issuer_soft|new_dom:11", "issuer_soft|new_weekday:Wed", "issuer_soft|new_dom:10", "issuer_soft|new_weekday:Tue"}
 	if !slices.Equal(news, want) {
 		t.Errorf("days since the charge on 9 Mar: got %v, want %v", news, want)
 	}
@@ -166,8 +169,8 @@ func TestUnnamedPaydaysSinceTheLastCharge(t *testing.T) {
 	}
 	// Many are active at once, so each starts less uncertain than other features.
 	m := NewModel()
-	if w := m.Weight("funds|new_dom:10"); w.Var >= m.Weight("funds|dom:10").Var {
-		t.Errorf("prior variance of new_dom %v, not below dom's %v", w.Var, m.Weight("funds|dom:10").Var)
+	if w := m.Weight("issuer_soft|new_dom:10"); w.Var >= m.Weight("issuer_soft|dom:10").Var {
+		t.Errorf("prior variance of new_dom %v, not below dom's %v", w.Var, m.Weight("issuer_soft|dom:10").Var)
 	}
 }
 

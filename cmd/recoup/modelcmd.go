@@ -21,8 +21,9 @@ type ModelCmd struct {
 
 // ModelShowCmd prints the model's learned features.
 type ModelShowCmd struct {
-	Top    int    `default:"40" help:"Show at most this many features, most observed first."`
-	Filter string `help:"Show only the features whose name contains this, e.g. funds| or since_15th."`
+	Top       int    `default:"40" help:"Show at most this many features, most observed first."`
+	Filter    string `help:"Show only the features whose name contains this, e.g. funds| or since_15th."`
+	Countries int    `default:"10" help:"Show the learned pay schedules of at most this many countries, most evidence first."`
 }
 
 // Run prints the model.
@@ -53,6 +54,35 @@ func (c *ModelShowCmd) Run(ctx context.Context, g *Globals, out io.Writer) error
 		w := m.Weight(f)
 		fmt.Fprintf(tw, "%s\t%d\t%+.3f\t%.3f\t%.2f\n", f, w.N, w.Mean, math.Sqrt(w.Var), m.Predict([]string{f}))
 		shown++
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return showPaySchedules(out, m, c.Countries)
+}
+
+// showPaySchedules prints the pay schedules the model believes in most, for all countries and
+// the countries with the most evidence.
+func showPaySchedules(out io.Writer, m *timing.Model, countries int) error {
+	names, cases := m.PayCountries()
+	if len(names) == 0 {
+		return nil
+	}
+	fmt.Fprintln(out, "\npay schedules of customers short of funds (learned from the outcomes of their charges):")
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "country\tcases\tmost likely schedules")
+	for i, c := range names {
+		if i > countries {
+			break
+		}
+		var top []string
+		for _, s := range m.TopSchedules(c, 4) {
+			top = append(top, fmt.Sprintf("%s %.0f%%", s.Schedule, 100*s.Weight))
+		}
+		if c == "" {
+			c = "all"
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\n", c, cases[i], strings.Join(top, ", "))
 	}
 	return tw.Flush()
 }

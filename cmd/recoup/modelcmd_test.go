@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/engine"
 	"github.com/recoup-hq/recoup/jobs"
+	"github.com/recoup-hq/recoup/timing"
 )
 
 func TestModelCommands(t *testing.T) {
@@ -34,9 +36,22 @@ func TestModelCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A funds charge that passed on the last business day of May, in Britain.
+	london, _ := time.LoadLocation("Europe/London")
+	tc := timing.Case{Category: recoup.CategoryFunds, Country: "GB", Loc: london, Cal: timing.CalendarFor("GB"),
+		FirstFailed: time.Date(2026, 5, 12, 10, 0, 0, 0, london)}
+	evidence := timing.PayEvidence(tc, time.Date(2026, 5, 29, 15, 0, 0, 0, london))
+	o := recoup.Observation{Model: engine.ModelName, Kind: recoup.ObserveOutcome, Features: append([]string{"bias"}, evidence...), Success: true}
+	if err := b.store.Tx(ctx, func(tx recoup.Tx) error { return tx.AddObservation(&o) }); err != nil {
+		t.Fatal(err)
+	}
 	b.close()
+	out, err = cmd("model", "show")
+	if err != nil || !strings.Contains(out, "pay schedules") || !strings.Contains(out, "\nGB ") || !strings.Contains(out, "day:29") {
+		t.Fatalf("show after a funds success in GB lacks its pay schedules: %v\n%s", err, out)
+	}
 	out, err = cmd("model", "show", "--filter", "since_15th")
-	if err != nil || !strings.Contains(out, "50 outcomes learned") || !strings.Contains(out, "funds|since_15th:0") || strings.Contains(out, "cat:funds") {
+	if err != nil || !strings.Contains(out, "51 outcomes learned") || !strings.Contains(out, "funds|since_15th:0") || strings.Contains(out, "cat:funds") {
 		t.Fatalf("show after 50 outcomes: %v\n%s", err, out)
 	}
 	if _, err := cmd("model", "reset"); err == nil || !strings.Contains(err.Error(), "--yes") {
