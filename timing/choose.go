@@ -149,7 +149,7 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 	ch.Mean = m.Predict(ch.Features)
 	ch.Reason = fmt.Sprintf("%s; %s; p=%.2f (sampled %.2f) vs %.2f at the earliest; budget %d of %d left%s",
 		orNone(c.Code), ch.At.In(c.loc()).Format("Mon 2 Jan 15:04 MST"), ch.Mean, ch.Sampled, ch.MeanFrom,
-		o.Remaining, o.Budget, m.signals(ch.Features))
+		o.Remaining, o.Budget, m.signals(ch.Features)) + payReason(c, ch.At)
 	return ch
 }
 

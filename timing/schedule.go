@@ -1,6 +1,7 @@
 package timing
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -197,6 +198,8 @@ type payBelief struct {
 	lastOpen uint64
 	tried    []uint8
 	charged  bool
+	// weight is each schedule's share of the belief.
+	weight []float64
 }
 
 // newPayBelief reckons the belief for c's days from its failure to until, from prior (the
@@ -221,7 +224,8 @@ func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 		}
 	}
 	slices.SortFunc(charges, func(a, b charge) int { return a.day - b.day })
-	b := payBelief{first: failed, mass: make([]float64, last-failed+1), tried: make([]uint8, len(schedules)), charged: len(charges) > 0}
+	b := payBelief{first: failed, mass: make([]float64, last-failed+1), tried: make([]uint8, len(schedules)), charged: len(charges) > 0,
+		weight: make([]float64, len(schedules))}
 	open := make([]bool, len(b.mass))
 	total := 0.0
 	for i := range schedules {
@@ -259,6 +263,7 @@ func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 		if open[len(open)-1] {
 			b.lastOpen |= bit
 		}
+		b.weight[i] = w
 		total += w
 		for d, ok := range open {
 			if ok {
@@ -270,8 +275,36 @@ func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 		for d := range b.mass {
 			b.mass[d] /= total
 		}
+		for i := range b.weight {
+			b.weight[i] /= total
+		}
 	}
 	return b
+}
+
+// payReason says, for a decision's reason, which of the customer's likely schedules put money
+// there at t and how much of the belief they hold; empty for a case that does not wait for
+// money.
+func payReason(c Case, t time.Time) string {
+	if c.Category != recoup.CategoryFunds {
+		return ""
+	}
+	b := newPayBelief(c, c.PayPrior, t)
+	var open []ScheduleWeight
+	for i, w := range b.weight {
+		if b.lastOpen&(1<<i) != 0 && w >= 0.005 {
+			open = append(open, ScheduleWeight{scheduleNames[i], w})
+		}
+	}
+	if len(open) == 0 {
+		return "; no likely payday's money expected then"
+	}
+	slices.SortStableFunc(open, func(a, b ScheduleWeight) int { return -cmpFloat(a.Weight, b.Weight) })
+	var names []string
+	for _, s := range open[:min(3, len(open))] {
+		names = append(names, fmt.Sprintf("%s %.0f%%", s.Schedule, 100*s.Weight))
+	}
+	return fmt.Sprintf("; money expected from pay schedules holding %.0f%% of the belief (%s)", 100*b.at(dayNumber(t.In(c.loc()))), strings.Join(names, ", "))
 }
 
 // at returns the mass of day number d (0 outside the belief's days).
