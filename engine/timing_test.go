@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -49,7 +50,7 @@ func TestModelTimesRetriesAndLearns(t *testing.T) {
 	if !strings.Contains(decision.Summary, "CST") && !strings.Contains(decision.Summary, "CDT") {
 		t.Errorf("decision %q is not in the customer's local time", decision.Summary)
 	}
-	for _, want := range []string{"insufficient_funds", "p=", "budget 4 of 4 left"} {
+	for _, want := range []string{"insufficient_funds", "p=", "budget 4 of 4 left", "pay schedules holding"} {
 		if !strings.Contains(decision.Summary, want) {
 			t.Errorf("decision %q lacks %q", decision.Summary, want)
 		}
@@ -81,6 +82,22 @@ func TestModelTimesRetriesAndLearns(t *testing.T) {
 	}
 	if f := strings.Join(obs[1].Features, " "); !strings.Contains(f, "funds|attempt:2") {
 		t.Errorf("second observation's features %s do not describe the second retry", f)
+	}
+	// Each carries the pay evidence of the customer's country (none known here), the second
+	// after a charge; the case counts about once (its belief before the second charge is
+	// reckoned from the prior as the first charge left it).
+	if f := strings.Join(obs[0].Features, " "); !strings.Contains(f, "pay@:0:") {
+		t.Errorf("first observation's features %s lack the pay evidence of a first charge", f)
+	}
+	if f := strings.Join(obs[1].Features, " "); !strings.Contains(f, "pay@:1:") {
+		t.Errorf("second observation's features %s lack the pay evidence of a later charge", f)
+	}
+	m, err := engine.LoadModel(h.ctx, h.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names, cases := m.PayCountries(); len(names) != 1 || names[0] != "" || math.Abs(cases[0]-1) > 0.05 {
+		t.Errorf("the model's pay evidence: countries %q with %v cases, want one case of all countries", names, cases)
 	}
 }
 
