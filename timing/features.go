@@ -109,7 +109,7 @@ func dayFeatures(out []string, c Case, l time.Time, pb *payBelief) []string {
 	}
 	if pb != nil {
 		// A category that waits for money has the belief over the customer's pay schedules
-		// (schedule.go): how much of it says the money is there today.
+		// (belief.go): how much of it says the money is there today.
 		return append(out, nm.payMix[payMixBucket(pb.at(dayNumber(l)))])
 	}
 	// Whether each kind of payday has come since the failure: money that was short at the
