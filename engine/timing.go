@@ -195,10 +195,8 @@ func (e *Engine) learn(tx recoup.Tx, c recoup.Case, attempts []recoup.Attempt, a
 		tc.PayPrior = e.learner.model.PayPrior(tc.Country)
 	}
 	e.learner.mu.Unlock()
-	fs := timing.Features(tc, a.StartedAt)
-	fs = append(fs, timing.PayEvidence(tc, a.StartedAt)...)
 	return tx.AddObservation(&recoup.Observation{Model: ModelName, Kind: recoup.ObserveOutcome,
-		Features: fs, Success: success, At: a.FinishedAt})
+		Features: timing.Observed(tc, a.StartedAt), Success: success, At: a.FinishedAt})
 }
 
 // LoadModel returns the retry-timing model as the store holds it: its latest snapshot with

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/recoup-hq/recoup"
 )
 
 // payBelief is what a case's history says about when its customer's money is there: for each
@@ -16,11 +14,12 @@ import (
 type payBelief struct {
 	first int
 	mass  []float64
-	// lastOpen is the set of schedules whose money should be there on the last day, tried how
-	// many of each schedule's cycles the charges tried, and charged whether there were any.
-	lastOpen uint64
-	tried    []uint8
-	charged  bool
+	// open is, for each day, the set of schedules whose money should be there (bits of their
+	// indexes); tried how many of each schedule's cycles the charges tried, and charged whether
+	// there were any.
+	open    []uint64
+	tried   []uint8
+	charged bool
 	// weight is each schedule's share of the belief.
 	weight []float64
 }
@@ -49,8 +48,7 @@ func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 	}
 	slices.SortFunc(charges, func(a, b charge) int { return a.day - b.day })
 	b := payBelief{first: failed, mass: make([]float64, last-failed+1), tried: make([]uint8, len(schedules)), charged: len(charges) > 0,
-		weight: make([]float64, len(schedules))}
-	open := make([]bool, len(b.mass))
+		weight: make([]float64, len(schedules)), open: make([]uint64, last-failed+1)}
 	total := 0.0
 	for i := range schedules {
 		bit := uint64(1) << i
@@ -82,18 +80,13 @@ func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 					b.tried[i]++
 				}
 			}
-			open[d-failed] = inWindow && !tried
-		}
-		if open[len(open)-1] {
-			b.lastOpen |= bit
+			if inWindow && !tried {
+				b.open[d-failed] |= bit
+				b.mass[d-failed] += w
+			}
 		}
 		b.weight[i] = w
 		total += w
-		for d, ok := range open {
-			if ok {
-				b.mass[d] += w
-			}
-		}
 	}
 	if total > 0 {
 		for d := range b.mass {
@@ -106,17 +99,21 @@ func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 	return b
 }
 
-// payReason says, for a decision's reason, which of the customer's likely schedules put money
-// there at t and how much of the belief they hold; empty for a case that does not wait for
-// money.
-func payReason(c Case, t time.Time) string {
-	if c.Category != recoup.CategoryFunds {
-		return ""
+// openOn returns the set of schedules whose money should be there on day number d.
+func (b payBelief) openOn(d int) uint64 {
+	if i := d - b.first; i >= 0 && i < len(b.open) {
+		return b.open[i]
 	}
-	b := newPayBelief(c, c.PayPrior, t)
+	return 0
+}
+
+// reason says, for a decision's reason, which of the customer's likely schedules put money there
+// at t (in the customer's zone) and how much of the belief they hold.
+func (b payBelief) reason(t time.Time) string {
+	day := dayNumber(t)
 	var open []ScheduleWeight
 	for i, w := range b.weight {
-		if b.lastOpen&(1<<i) != 0 && w >= 0.005 {
+		if b.openOn(day)&(1<<i) != 0 && w >= 0.005 {
 			open = append(open, ScheduleWeight{scheduleNames[i], w})
 		}
 	}
@@ -128,7 +125,7 @@ func payReason(c Case, t time.Time) string {
 	for _, s := range open[:min(3, len(open))] {
 		names = append(names, fmt.Sprintf("%s %.0f%%", s.Schedule, 100*s.Weight))
 	}
-	return fmt.Sprintf("; money expected from pay schedules holding %.0f%% of the belief (%s)", 100*b.at(dayNumber(t.In(c.loc()))), strings.Join(names, ", "))
+	return fmt.Sprintf("; money expected from pay schedules holding %.0f%% of the belief (%s)", 100*b.at(day), strings.Join(names, ", "))
 }
 
 // at returns the mass of day number d (0 outside the belief's days).

@@ -145,11 +145,14 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 		return ch
 	}
 	ch.Retry, ch.At, ch.Sampled = true, best, bestP
-	ch.Features = Features(c, ch.At)
+	ch.Features = features(c, ch.At, pb)
 	ch.Mean = m.Predict(ch.Features)
 	ch.Reason = fmt.Sprintf("%s; %s; p=%.2f (sampled %.2f) vs %.2f at the earliest; budget %d of %d left%s",
 		orNone(c.Code), ch.At.In(c.loc()).Format("Mon 2 Jan 15:04 MST"), ch.Mean, ch.Sampled, ch.MeanFrom,
-		o.Remaining, o.Budget, m.signals(ch.Features)) + payReason(c, ch.At)
+		o.Remaining, o.Budget, m.signals(ch.Features))
+	if pb != nil {
+		ch.Reason += pb.reason(ch.At.In(c.loc()))
+	}
 	return ch
 }
 

@@ -46,12 +46,16 @@ var Paydays = [numPaydays]string{"1st", "15th", "25th", "last_business_day", "fr
 // features of the card and the decline are shared by all categories; those of timing are
 // crossed with the category, since paydays matter to a card short of funds and hardly to a
 // processing error.
-func Features(c Case, t time.Time) []string {
+func Features(c Case, t time.Time) []string { return features(c, t, c.payBelief(t)) }
+
+// features are Features with the case's belief over pay schedules already reckoned (nil for a
+// case that does not wait for money), up to t or later.
+func features(c Case, t time.Time, pb *payBelief) []string {
 	l := t.In(c.loc())
 	out := make([]string, 0, 32)
 	out = staticFeatures(out, c)
 	out = timeFeatures(out, c, t, l.Hour())
-	return dayFeatures(out, c, l, c.payBelief(t))
+	return dayFeatures(out, c, l, pb)
 }
 
 // payBelief returns the belief over the customer's pay schedules up to until, for a category

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/recoup-hq/recoup"
 )
 
 // PayEvidence is what a charge of c at t, a success or not, says about the customer's pay
@@ -15,19 +13,35 @@ import (
 // of its cycles earlier charges tried and whether its money should be there at t. Nil for a
 // case that does not wait for money.
 func PayEvidence(c Case, t time.Time) []string {
-	if c.Category != recoup.CategoryFunds {
+	pb := c.payBelief(t)
+	if pb == nil {
 		return nil
 	}
-	b := newPayBelief(c, nil, t)
+	return []string{pb.evidence(c, t)}
+}
+
+// Observed is what the outcome of a charge of c at t teaches the model: the charge's features
+// and, for a case that waits for money, its pay evidence, from one belief.
+func Observed(c Case, t time.Time) []string {
+	pb := c.payBelief(t)
+	fs := features(c, t, pb)
+	if pb != nil {
+		fs = append(fs, pb.evidence(c, t))
+	}
+	return fs
+}
+
+func (b *payBelief) evidence(c Case, t time.Time) string {
+	open := b.openOn(dayNumber(t.In(c.loc())))
 	v := make([]byte, len(schedules))
 	for i := range schedules {
-		v[i] = evidenceChar(int(b.tried[i]), b.lastOpen&(1<<i) != 0)
+		v[i] = evidenceChar(int(b.tried[i]), open&(1<<i) != 0)
 	}
 	again := "0"
 	if b.charged {
 		again = "1"
 	}
-	return []string{evidencePrefix + c.Country + ":" + again + ":" + string(v)}
+	return evidencePrefix + c.Country + ":" + again + ":" + string(v)
 }
 
 // evidencePrefix marks an observation's feature that is pay-schedule evidence, not a weight.

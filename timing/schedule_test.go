@@ -230,14 +230,16 @@ func TestPayReason(t *testing.T) {
 	ny := mustLoc(t, "America/New_York")
 	c := Case{Category: recoup.CategoryFunds, Loc: ny, Cal: CalendarFor("US"), Country: "US",
 		FirstFailed: time.Date(2026, 3, 4, 10, 0, 0, 0, ny), PayPrior: onlySchedules(dayIndex[15], dayIndex[1])}
-	if got := payReason(c, time.Date(2026, 3, 13, 15, 0, 0, 0, ny)); !strings.Contains(got, "holding 50% of the belief (day:15 50%)") {
+	until := time.Date(2026, 4, 30, 0, 0, 0, 0, ny)
+	b := c.payBelief(until)
+	if got := b.reason(time.Date(2026, 3, 13, 15, 0, 0, 0, ny)); !strings.Contains(got, "holding 50% of the belief (day:15 50%)") {
 		t.Errorf("reason on the 15th's payday: %q", got)
 	}
-	if got := payReason(c, time.Date(2026, 3, 10, 15, 0, 0, 0, ny)); !strings.Contains(got, "no likely payday") {
+	if got := b.reason(time.Date(2026, 3, 10, 15, 0, 0, 0, ny)); !strings.Contains(got, "no likely payday") {
 		t.Errorf("reason on a day without money: %q", got)
 	}
 	c.Category = recoup.CategoryIssuerSoft
-	if got := payReason(c, time.Date(2026, 3, 13, 15, 0, 0, 0, ny)); got != "" {
-		t.Errorf("an issuer decline's reason speaks of paydays: %q", got)
+	if c.payBelief(until) != nil {
+		t.Error("an issuer decline has a belief over pay schedules")
 	}
 }
