@@ -40,7 +40,7 @@ func openCacheTestStore(t *testing.T) (*DB, *Store) {
 // rowCase reads the case's row, past the cache.
 func rowCase(t *testing.T, db *DB, id int64) recoup.Case {
 	t.Helper()
-	c, err := getCase(t.Context(), db.w, `id = ?`, id)
+	c, err := getCase(t.Context(), db.SQL(), `id = ?`, id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,19 +28,40 @@ func NewStore(db *DB, enqueue Enqueuer) *Store {
 }
 
 // Tx runs fn in a write transaction (BEGIN IMMEDIATE: the only writer until it ends) and
-// commits if fn returns nil. fn's error is returned as it is.
+// commits if fn returns nil. fn's error is returned as it is. On a scratch database the
+// transaction is a savepoint of a batch that commits later (batch.go).
 func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
+	if s.db.batch != nil {
+		return s.batchedTx(ctx, fn)
+	}
 	sqlTx, err := s.db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return wrap(err, "begin transaction")
 	}
-	t := &tx{ctx: ctx, q: cachedTx{tx: sqlTx, c: s.db.ws}, cc: s.db.cases}
 	defer func() {
-		t.done = true
 		// A no-op after Commit; on an error or a panic in fn, undoes everything.
 		_ = sqlTx.Rollback()
 		s.db.ws.prepareWanted(ctx)
 	}()
+	t := s.newTx(ctx, sqlTx)
+	if err := s.run(t, sqlTx, fn); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return wrap(err, "commit")
+	}
+	t.committed()
+	return nil
+}
+
+func (s *Store) newTx(ctx context.Context, sqlTx *sql.Tx) *tx {
+	return &tx{ctx: ctx, q: cachedTx{tx: sqlTx, c: s.db.ws}, cc: s.db.cases}
+}
+
+// run runs fn in t and then writes what t keeps until the commit (the timeline, the jobs) in
+// sqlTx. The transaction ends with it: t is unusable afterwards.
+func (s *Store) run(t *tx, sqlTx *sql.Tx, fn func(tx recoup.Tx) error) error {
+	defer func() { t.done = true }()
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -52,17 +73,18 @@ func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 		if s.enqueue == nil {
 			return recoup.Errorf(recoup.EINTERNAL, "commit: %d jobs enqueued but the store has no enqueuer", len(t.jobs))
 		}
-		if err := s.enqueue(ctx, sqlTx, t.jobs); err != nil {
+		if err := s.enqueue(t.ctx, sqlTx, t.jobs); err != nil {
 			return fmt.Errorf("commit: enqueue %d jobs: %w", len(t.jobs), err)
 		}
 	}
-	if err := sqlTx.Commit(); err != nil {
-		return wrap(err, "commit")
-	}
-	if len(t.staged) > 0 {
-		s.db.cases.put(t.staged)
-	}
 	return nil
+}
+
+// committed enters the cases the committed transaction read or wrote in the shared cache.
+func (t *tx) committed() {
+	if len(t.staged) > 0 {
+		t.cc.put(t.staged)
+	}
 }
 
 // Ready returns nil when the database answers and is fully migrated.

@@ -1,0 +1,200 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// Batched commits on a scratch database. A commit was the simulator's costliest single step
+// (13% of its CPU at 15 transactions per invoice), nearly all of it SQLite writing the
+// transaction's dirty pages to the file, one pwrite each, and database/sql starting a goroutine
+// per transaction begun. A scratch database never syncs and keeps its journal in memory: it
+// gives up surviving a crash, and with it any reason for each transaction to reach the file.
+//
+// So on a scratch database a store transaction is a SAVEPOINT inside one SQLite transaction (the
+// batch), released when the store transaction commits and rolled back to when it fails, and the
+// batch commits every batchSize store transactions and when the database is used outside the
+// store (SQL, Close). A store transaction stays atomic (released or rolled back whole), isolated
+// (one at a time, and the store's reads outside transactions wait for it) and visible to every
+// later read once it returns; a page several of them write goes to the file once per batch.
+//
+// If SQLite ends the batch itself (an I/O error, a full disk), the store transactions released
+// into it are lost: the batch then fails every later store transaction, rather than let the
+// caller go on as if they had committed.
+
+// batchSize is how many store transactions a batch holds at most. The journal of a batch lives
+// in memory and holds the first version of each page the batch changes.
+const batchSize = 256
+
+// batch is a scratch database's open SQLite transaction.
+type batch struct {
+	w  *sql.DB
+	ws *stmtCache
+	// mu is held by a store transaction for its whole life, and by each read outside one.
+	mu  sync.Mutex
+	tx  *sql.Tx // nil when no batch is open
+	n   int     // store transactions released into tx
+	err error   // why the batch was lost; every later store transaction fails with it
+}
+
+// open returns the open batch, beginning one if none is. The caller holds mu.
+func (b *batch) open(ctx context.Context) (*sql.Tx, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	if b.tx == nil {
+		// database/sql rolls a transaction back when the context it began with ends: the batch
+		// outlives the store transaction that begins it.
+		tx, err := b.w.BeginTx(context.WithoutCancel(ctx), nil)
+		if err != nil {
+			return nil, wrap(err, "begin transaction")
+		}
+		b.tx, b.n = tx, 0
+	}
+	return b.tx, nil
+}
+
+// commit commits the open batch, if any. The caller holds mu.
+func (b *batch) commit(ctx context.Context) error {
+	if b.tx == nil {
+		return b.err
+	}
+	err := b.tx.Commit()
+	b.tx = nil
+	if err != nil {
+		return b.lost(wrap(err, "commit"))
+	}
+	// Statements are prepared on the pool, whose one connection the batch held (stmtCache.cached).
+	b.ws.prepareWanted(ctx)
+	return nil
+}
+
+// flush commits the open batch, if any, so that the pool's connection is free.
+func (b *batch) flush(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.commit(ctx)
+}
+
+// lost records that the batch is gone with the store transactions released into it. The caller
+// holds mu.
+func (b *batch) lost(err error) error {
+	if b.tx != nil {
+		_ = b.tx.Rollback()
+		b.tx = nil
+	}
+	if b.err == nil {
+		b.err = fmt.Errorf("scratch database: a batch of committed transactions was lost: %w", err)
+	}
+	return b.err
+}
+
+// batchedTx is Store.Tx on a scratch database: fn runs in a savepoint of the open batch.
+func (s *Store) batchedTx(ctx context.Context, fn func(tx recoup.Tx) error) error {
+	b := s.db.batch
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sqlTx, err := b.open(ctx)
+	if err != nil {
+		return err
+	}
+	// The savepoint's statements run whatever ctx becomes: an unfinished savepoint left in the
+	// batch would take the next store transactions with it.
+	bctx := context.WithoutCancel(ctx)
+	q := cachedTx{tx: sqlTx, c: s.db.ws}
+	if _, err := q.ExecContext(bctx, `SAVEPOINT store_tx`); err != nil {
+		return b.lost(wrap(err, "begin transaction"))
+	}
+	released := false
+	defer func() {
+		if released {
+			return
+		}
+		// On an error or a panic in fn, undoes everything since the savepoint.
+		if _, err := q.ExecContext(bctx, `ROLLBACK TO store_tx`); err != nil {
+			b.lost(wrap(err, "roll back"))
+			return
+		}
+		if _, err := q.ExecContext(bctx, `RELEASE store_tx`); err != nil {
+			b.lost(wrap(err, "roll back"))
+		}
+	}()
+	t := s.newTx(ctx, sqlTx)
+	if err := s.run(t, sqlTx, fn); err != nil {
+		return err
+	}
+	if _, err := q.ExecContext(bctx, `RELEASE store_tx`); err != nil {
+		return wrap(err, "commit")
+	}
+	released = true
+	t.committed()
+	b.n++
+	if b.n >= batchSize {
+		return b.commit(bctx)
+	}
+	return nil
+}
+
+// batchReader runs the store's statements outside transactions on a scratch database: in the
+// open batch, which holds the pool's one connection, or on the pool when none is open. Each
+// waits for a store transaction running in another goroutine to end.
+type batchReader struct {
+	b *batch
+	c *stmtCache
+}
+
+func (r batchReader) querier() querier {
+	if r.b.tx == nil {
+		return cachedPool{c: r.c}
+	}
+	return cachedTx{tx: r.b.tx, c: r.c}
+}
+
+func (r batchReader) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	r.b.mu.Lock()
+	defer r.b.mu.Unlock()
+	return r.querier().ExecContext(ctx, query, args...)
+}
+
+func (r batchReader) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	r.b.mu.Lock()
+	defer r.b.mu.Unlock()
+	return r.querier().QueryContext(ctx, query, args...)
+}
+
+func (r batchReader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	r.b.mu.Lock()
+	defer r.b.mu.Unlock()
+	return r.querier().QueryRowContext(ctx, query, args...)
+}
+
+// flushingPool runs the store's writes outside transactions on a scratch database, on the pool
+// once the open batch has committed: a write alone is its own transaction, as on any database.
+type flushingPool struct {
+	b *batch
+	c *stmtCache
+}
+
+func (p flushingPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := p.b.flush(ctx); err != nil {
+		return nil, err
+	}
+	return cachedPool{c: p.c}.ExecContext(ctx, query, args...)
+}
+
+func (p flushingPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := p.b.flush(ctx); err != nil {
+		return nil, err
+	}
+	return cachedPool{c: p.c}.QueryContext(ctx, query, args...)
+}
+
+func (p flushingPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	// A lost batch is reported by the next store transaction; the pool itself still works.
+	_ = p.b.flush(ctx)
+	return cachedPool{c: p.c}.QueryRowContext(ctx, query, args...)
+}
