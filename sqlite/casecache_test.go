@@ -196,6 +196,28 @@ func TestCaseCache(t *testing.T) {
 		})
 	})
 
+	t.Run("a scratch database reads a cached case by id without its row", func(t *testing.T) {
+		db, s := openCacheTestStore(t)
+		c := cacheTestCase("in_1")
+		mustTxCache(t, s, func(tx recoup.Tx) error { return tx.CreateCase(&c) })
+		// Only this store writes a scratch database, and its writes move the version: a row
+		// changed behind its back (here, without moving the version) is not read again.
+		if _, err := db.SQL().ExecContext(t.Context(), `UPDATE cases SET attempts = 99 WHERE id = ?`, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Case(t.Context(), c.ID)
+		if err != nil || got.Attempts != c.Attempts {
+			t.Fatalf("read: %d attempts, %v; want the cached %d", got.Attempts, err, c.Attempts)
+		}
+		mustTxCache(t, s, func(tx recoup.Tx) error {
+			got, err := tx.Case(c.ID)
+			if err != nil || got.Attempts != c.Attempts {
+				t.Errorf("read in a transaction: %d attempts, %v; want the cached %d", got.Attempts, err, c.Attempts)
+			}
+			return err
+		})
+	})
+
 	t.Run("changing a case read changes nothing cached", func(t *testing.T) {
 		db, s := openCacheTestStore(t)
 		c := cacheTestCase("in_1")

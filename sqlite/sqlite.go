@@ -123,7 +123,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		r.Close()
 		return nil, err
 	}
-	return &DB{w: w, r: r, migrator: migrator, ws: newStmtCache(w), rs: newStmtCache(r), cases: newCaseCache()}, nil
+	return &DB{w: w, r: r, migrator: migrator, ws: newStmtCache(w), rs: newStmtCache(r), cases: newCaseCache(false)}, nil
 }
 
 // OpenScratch opens (creating if needed) a SQLite file that only this DB will ever use and that
@@ -153,7 +153,7 @@ func OpenScratch(ctx context.Context, path string) (*DB, error) {
 	// Reads outside transactions share the one connection: they wait while a transaction runs,
 	// so a Tx callback must not call the Store's own reads (the engine does not).
 	cache := newStmtCache(w)
-	return &DB{w: w, r: w, migrator: migrator, ws: cache, rs: cache, scratch: true, cases: newCaseCache(),
+	return &DB{w: w, r: w, migrator: migrator, ws: cache, rs: cache, scratch: true, cases: newCaseCache(true),
 		batch: &batch{w: w, ws: cache}}, nil
 }
 
