@@ -37,7 +37,8 @@ type batch struct {
 	// mu is held by a store transaction for its whole life, and by each read outside one.
 	mu  sync.Mutex
 	tx  *sql.Tx // nil when no batch is open
-	n   int     // store transactions released into tx
+	q   cachedTx
+	n   int // store transactions released into tx
 	err error   // why the batch was lost; every later store transaction fails with it
 }
 
@@ -54,6 +55,7 @@ func (b *batch) open(ctx context.Context) (*sql.Tx, error) {
 			return nil, wrap(err, "begin transaction")
 		}
 		b.tx, b.n = tx, 0
+		b.q = cachedTx{tx: tx, c: b.ws, own: map[string]*sql.Stmt{}}
 	}
 	return b.tx, nil
 }
@@ -64,7 +66,7 @@ func (b *batch) commit(ctx context.Context) error {
 		return b.err
 	}
 	err := b.tx.Commit()
-	b.tx = nil
+	b.tx, b.q = nil, cachedTx{}
 	if err != nil {
 		return b.lost(wrap(err, "commit"))
 	}
@@ -85,7 +87,7 @@ func (b *batch) flush(ctx context.Context) error {
 func (b *batch) lost(err error) error {
 	if b.tx != nil {
 		_ = b.tx.Rollback()
-		b.tx = nil
+		b.tx, b.q = nil, cachedTx{}
 	}
 	if b.err == nil {
 		b.err = fmt.Errorf("scratch database: a batch of committed transactions was lost: %w", err)
@@ -105,7 +107,7 @@ func (s *Store) batchedTx(ctx context.Context, fn func(tx recoup.Tx) error) erro
 	// The savepoint's statements run whatever ctx becomes: an unfinished savepoint left in the
 	// batch would take the next store transactions with it.
 	bctx := context.WithoutCancel(ctx)
-	q := cachedTx{tx: sqlTx, c: s.db.ws}
+	q := b.q
 	if _, err := q.ExecContext(bctx, `SAVEPOINT store_tx`); err != nil {
 		return b.lost(wrap(err, "begin transaction"))
 	}
@@ -123,7 +125,7 @@ func (s *Store) batchedTx(ctx context.Context, fn func(tx recoup.Tx) error) erro
 			b.lost(wrap(err, "roll back"))
 		}
 	}()
-	t := s.newTx(ctx, sqlTx)
+	t := s.newTx(ctx, q)
 	if err := s.run(t, sqlTx, fn); err != nil {
 		return err
 	}
@@ -151,7 +153,7 @@ func (r batchReader) querier() querier {
 	if r.b.tx == nil {
 		return cachedPool{c: r.c}
 	}
-	return cachedTx{tx: r.b.tx, c: r.c}
+	return r.b.q
 }
 
 func (r batchReader) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {

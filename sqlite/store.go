@@ -43,7 +43,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 		_ = sqlTx.Rollback()
 		s.db.ws.prepareWanted(ctx)
 	}()
-	t := s.newTx(ctx, sqlTx)
+	t := s.newTx(ctx, cachedTx{tx: sqlTx, c: s.db.ws})
 	if err := s.run(t, sqlTx, fn); err != nil {
 		return err
 	}
@@ -54,8 +54,8 @@ func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 	return nil
 }
 
-func (s *Store) newTx(ctx context.Context, sqlTx *sql.Tx) *tx {
-	return &tx{ctx: ctx, q: cachedTx{tx: sqlTx, c: s.db.ws}, cc: s.db.cases}
+func (s *Store) newTx(ctx context.Context, q cachedTx) *tx {
+	return &tx{ctx: ctx, q: q, cc: s.db.cases}
 }
 
 // run runs fn in t and then writes what t keeps until the commit (the timeline, the jobs) in
