@@ -38,8 +38,8 @@ type batch struct {
 	mu  sync.Mutex
 	tx  *sql.Tx // nil when no batch is open
 	q   cachedTx
-	n   int // store transactions released into tx
-	err error   // why the batch was lost; every later store transaction fails with it
+	n   int   // store transactions released into tx
+	err error // why the batch was lost; every later store transaction fails with it
 }
 
 // open returns the open batch, beginning one if none is. The caller holds mu.
