@@ -28,7 +28,7 @@ import (
 
 // batchSize is how many store transactions a batch holds at most. The journal of a batch lives
 // in memory and holds the first version of each page the batch changes.
-const batchSize = 256
+const batchSize = 4096
 
 // batch is a scratch database's open SQLite transaction.
 type batch struct {
