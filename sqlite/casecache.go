@@ -48,10 +48,32 @@ type caseCache struct {
 	// cache, so a cached case is the current one and a read by id needs no version read
 	// (a quarter of the simulator's queries).
 	sole bool
+	// byInvoice holds the cached cases' ids by invoice, when sole: a read by invoice (each
+	// event's) then needs no query either.
+	byInvoice map[string]int64
 }
 
 func newCaseCache(sole bool) *caseCache {
-	return &caseCache{m: make(map[int64]recoup.Case, 1024), sole: sole}
+	cc := &caseCache{m: make(map[int64]recoup.Case, 1024), sole: sole}
+	if sole {
+		cc.byInvoice = make(map[string]int64, 1024)
+	}
+	return cc
+}
+
+// currentOfInvoice returns the cached case of the invoice, if the cache holds it and knows it
+// to be current.
+func (cc *caseCache) currentOfInvoice(invoiceID string) (recoup.Case, bool) {
+	if !cc.sole {
+		return recoup.Case{}, false
+	}
+	cc.mu.Lock()
+	c, ok := cc.m[cc.byInvoice[invoiceID]]
+	cc.mu.Unlock()
+	if !ok || c.InvoiceID != invoiceID {
+		return recoup.Case{}, false
+	}
+	return copyCase(c), true
 }
 
 // current returns the cached case, if the cache holds it and knows it to be current.
@@ -88,17 +110,29 @@ func (cc *caseCache) put(cases map[int64]recoup.Case) {
 			continue
 		}
 		if c.State.Terminal() {
-			delete(cc.m, c.ID)
+			cc.remove(c.ID)
 			continue
 		}
 		if _, ok := cc.m[c.ID]; !ok && len(cc.m) >= caseCacheSize {
 			for id := range cc.m { // evict one, at random (map order)
-				delete(cc.m, id)
+				cc.remove(id)
 				break
 			}
 		}
+		cc.remove(c.ID) // its invoice may have changed
 		cc.m[c.ID] = c
+		if cc.byInvoice != nil {
+			cc.byInvoice[c.InvoiceID] = c.ID
+		}
 	}
+}
+
+// remove drops the case from the cache. The caller holds mu.
+func (cc *caseCache) remove(id int64) {
+	if old, ok := cc.m[id]; ok && cc.byInvoice != nil && cc.byInvoice[old.InvoiceID] == id {
+		delete(cc.byInvoice, old.InvoiceID)
+	}
+	delete(cc.m, id)
 }
 
 // copyCase copies c and what it points to.
@@ -169,6 +203,18 @@ func readCase(ctx context.Context, q querier, cc *caseCache, staged map[int64]re
 			return copyCase(s), recoup.Case{}, false, nil
 		}
 		if c, ok := cc.current(arg.(int64)); ok {
+			return c, recoup.Case{}, false, nil
+		}
+	}
+	if cc.sole && where == `invoice_id = ?` {
+		invoiceID := arg.(string)
+		for _, s := range staged {
+			if s.InvoiceID == invoiceID {
+				return copyCase(s), recoup.Case{}, false, nil
+			}
+		}
+		// A case the transaction holds under another invoice is no longer this one's.
+		if c, ok := cc.currentOfInvoice(invoiceID); ok && staged[c.ID].ID == 0 {
 			return c, recoup.Case{}, false, nil
 		}
 	}

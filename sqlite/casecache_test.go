@@ -216,6 +216,43 @@ func TestCaseCache(t *testing.T) {
 			}
 			return err
 		})
+		mustTxCache(t, s, func(tx recoup.Tx) error {
+			got, err := tx.CaseByInvoice(c.InvoiceID)
+			if err != nil || got.ID != c.ID || got.Attempts != c.Attempts {
+				t.Errorf("read by invoice: case %d, %d attempts, %v; want the cached %d, %d", got.ID, got.Attempts, err, c.ID, c.Attempts)
+			}
+			return err
+		})
+	})
+
+	t.Run("a scratch database reads by invoice a case moved to another invoice from its row", func(t *testing.T) {
+		_, s := openCacheTestStore(t)
+		c := cacheTestCase("in_1")
+		mustTxCache(t, s, func(tx recoup.Tx) error { return tx.CreateCase(&c) })
+		mustTxCache(t, s, func(tx recoup.Tx) error {
+			cur, err := tx.Case(c.ID)
+			if err != nil {
+				return err
+			}
+			cur.InvoiceID = "in_2"
+			if err := tx.UpdateCase(&cur); err != nil {
+				return err
+			}
+			if _, err := tx.CaseByInvoice("in_1"); recoup.ErrorCode(err) != recoup.ENOTFOUND {
+				t.Errorf("in the transaction, the old invoice's case: %v, want not found", err)
+			}
+			return nil
+		})
+		if err := s.Tx(t.Context(), func(tx recoup.Tx) error { _, err := tx.CaseByInvoice("in_1"); return err }); recoup.ErrorCode(err) != recoup.ENOTFOUND {
+			t.Errorf("after the commit, the old invoice's case: %v, want not found", err)
+		}
+		mustTxCache(t, s, func(tx recoup.Tx) error {
+			got, err := tx.CaseByInvoice("in_2")
+			if err != nil || got.ID != c.ID {
+				t.Errorf("the new invoice's case: %d, %v; want %d", got.ID, err, c.ID)
+			}
+			return err
+		})
 	})
 
 	t.Run("changing a case read changes nothing cached", func(t *testing.T) {
