@@ -60,6 +60,8 @@ type DB struct {
 	cases    *caseCache // committed cases by id and version (casecache.go)
 	scratch  bool       // OpenScratch: r is w
 	batch    *batch     // OpenScratch: the store's transactions commit in batches (batch.go)
+	// suppressed, on a scratch database, answers who has no suppression (suppression.go).
+	suppressed *suppressedSet
 }
 
 // reader runs the store's reads outside transactions on the read pool.
@@ -154,7 +156,7 @@ func OpenScratch(ctx context.Context, path string) (*DB, error) {
 	// so a Tx callback must not call the Store's own reads (the engine does not).
 	cache := newStmtCache(w)
 	return &DB{w: w, r: w, migrator: migrator, ws: cache, rs: cache, scratch: true, cases: newCaseCache(true),
-		batch: &batch{w: w, ws: cache}}, nil
+		batch: &batch{w: w, ws: cache}, suppressed: &suppressedSet{}}, nil
 }
 
 // openWriter opens the pool of one connection that writes (driverDSN), named dsn in errors.

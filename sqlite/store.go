@@ -55,7 +55,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 }
 
 func (s *Store) newTx(ctx context.Context, q cachedTx) *tx {
-	return &tx{ctx: ctx, q: q, cc: s.db.cases}
+	return &tx{ctx: ctx, q: q, cc: s.db.cases, sup: s.db.suppressed}
 }
 
 // run runs fn in t and then writes what t keeps until the commit (the timeline, the jobs) in
@@ -101,6 +101,8 @@ type tx struct {
 	// (caseupdate.go), and for the shared cache once the transaction commits (casecache.go).
 	cc     *caseCache
 	staged map[int64]recoup.Case
+	// sup, on a scratch database, knows who has no suppression (suppression.go).
+	sup *suppressedSet
 	// existing holds the other cases the transaction found to exist (see knows).
 	existing map[int64]bool
 	// timeline holds the appended entries, written just before commit (see timeline.go).
