@@ -62,6 +62,8 @@ type DB struct {
 	batch    *batch     // OpenScratch: the store's transactions commit in batches (batch.go)
 	// suppressed, on a scratch database, answers who has no suppression (suppression.go).
 	suppressed *suppressedSet
+	// observations, on a scratch database, holds the committed observations (observationlog.go).
+	observations *observationLog
 }
 
 // reader runs the store's reads outside transactions on the read pool.
@@ -156,7 +158,8 @@ func OpenScratch(ctx context.Context, path string) (*DB, error) {
 	// so a Tx callback must not call the Store's own reads (the engine does not).
 	cache := newStmtCache(w)
 	return &DB{w: w, r: w, migrator: migrator, ws: cache, rs: cache, scratch: true, cases: newCaseCache(true),
-		batch: &batch{w: w, ws: cache}, suppressed: &suppressedSet{}}, nil
+		batch: &batch{w: w, ws: cache}, suppressed: &suppressedSet{},
+		observations: &observationLog{}}, nil
 }
 
 // openWriter opens the pool of one connection that writes (driverDSN), named dsn in errors.

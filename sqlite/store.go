@@ -55,7 +55,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 }
 
 func (s *Store) newTx(ctx context.Context, q cachedTx) *tx {
-	return &tx{ctx: ctx, q: q, cc: s.db.cases, sup: s.db.suppressed}
+	return &tx{ctx: ctx, q: q, cc: s.db.cases, sup: s.db.suppressed, olog: s.db.observations}
 }
 
 // run runs fn in t and then writes what t keeps until the commit (the timeline, the jobs) in
@@ -85,6 +85,9 @@ func (t *tx) committed() {
 	if len(t.staged) > 0 {
 		t.cc.put(t.staged)
 	}
+	if len(t.added) > 0 || t.unlogged {
+		t.olog.committed(t.added, t.unlogged)
+	}
 }
 
 // Ready returns nil when the database answers and is fully migrated.
@@ -103,6 +106,11 @@ type tx struct {
 	staged map[int64]recoup.Case
 	// sup, on a scratch database, knows who has no suppression (suppression.go).
 	sup *suppressedSet
+	// olog, on a scratch database, holds the committed observations (observationlog.go); added
+	// holds the transaction's own, unlogged whether it added one the log cannot hold.
+	olog     *observationLog
+	added    []recoup.Observation
+	unlogged bool
 	// existing holds the other cases the transaction found to exist (see knows).
 	existing map[int64]bool
 	// timeline holds the appended entries, written just before commit (see timeline.go).
