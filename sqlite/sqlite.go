@@ -64,6 +64,8 @@ type DB struct {
 	suppressed *suppressedSet
 	// observations, on a scratch database, holds the committed observations (observationlog.go).
 	observations *observationLog
+	// events, on a scratch database, holds the pending events (eventcache.go).
+	events *pendingEvents
 }
 
 // reader runs the store's reads outside transactions on the read pool.
@@ -159,7 +161,7 @@ func OpenScratch(ctx context.Context, path string) (*DB, error) {
 	cache := newStmtCache(w)
 	return &DB{w: w, r: w, migrator: migrator, ws: cache, rs: cache, scratch: true, cases: newCaseCache(true),
 		batch: &batch{w: w, ws: cache}, suppressed: &suppressedSet{},
-		observations: &observationLog{}}, nil
+		observations: &observationLog{}, events: &pendingEvents{m: map[string]recoup.Event{}}}, nil
 }
 
 // openWriter opens the pool of one connection that writes (driverDSN), named dsn in errors.

@@ -55,7 +55,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 }
 
 func (s *Store) newTx(ctx context.Context, q cachedTx) *tx {
-	return &tx{ctx: ctx, q: q, cc: s.db.cases, sup: s.db.suppressed, olog: s.db.observations}
+	return &tx{ctx: ctx, q: q, cc: s.db.cases, sup: s.db.suppressed, olog: s.db.observations, events: s.db.events}
 }
 
 // run runs fn in t and then writes what t keeps until the commit (the timeline, the jobs) in
@@ -88,6 +88,9 @@ func (t *tx) committed() {
 	if len(t.added) > 0 || t.unlogged {
 		t.olog.committed(t.added, t.unlogged)
 	}
+	if len(t.storedEvents) > 0 || len(t.statusSet) > 0 {
+		t.events.committed(t.storedEvents, t.statusSet)
+	}
 }
 
 // Ready returns nil when the database answers and is fully migrated.
@@ -111,6 +114,11 @@ type tx struct {
 	olog     *observationLog
 	added    []recoup.Observation
 	unlogged bool
+	// events, on a scratch database, holds the committed pending events (eventcache.go);
+	// storedEvents and statusSet are the transaction's changes to them.
+	events       *pendingEvents
+	storedEvents []recoup.Event
+	statusSet    []string
 	// existing holds the other cases the transaction found to exist (see knows).
 	existing map[int64]bool
 	// timeline holds the appended entries, written just before commit (see timeline.go).
