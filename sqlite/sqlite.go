@@ -160,7 +160,7 @@ func OpenScratch(ctx context.Context, path string) (*DB, error) {
 	// so a Tx callback must not call the Store's own reads (the engine does not).
 	cache := newStmtCache(w)
 	return &DB{w: w, r: w, migrator: migrator, ws: cache, rs: cache, scratch: true, cases: newCaseCache(true),
-		batch: &batch{w: w, ws: cache}, suppressed: &suppressedSet{},
+		batch: &batch{w: w}, suppressed: &suppressedSet{},
 		observations: &observationLog{}, events: &pendingEvents{m: map[string]recoup.Event{}}}, nil
 }
 

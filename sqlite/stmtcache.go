@@ -113,47 +113,25 @@ func (p cachedPool) QueryRowContext(ctx context.Context, query string, args ...a
 type cachedTx struct {
 	tx *sql.Tx
 	c  *stmtCache
-	// own, if set, keeps the transaction's handle of each statement for the rest of the
-	// transaction (Tx.StmtContext builds one per call). Worth it for a scratch database's
-	// batch, which runs each statement hundreds of times; a store transaction alone runs most
-	// once (measured: no gain).
-	own map[string]*sql.Stmt
-}
-
-// stmt returns the transaction's handle of query's prepared statement, or nil if it is not
-// prepared yet.
-func (t cachedTx) stmt(ctx context.Context, query string) *sql.Stmt {
-	if st, ok := t.own[query]; ok {
-		return st
-	}
-	st := t.c.cached(query)
-	if st == nil {
-		return nil
-	}
-	st = t.tx.StmtContext(ctx, st)
-	if t.own != nil {
-		t.own[query] = st
-	}
-	return st
 }
 
 func (t cachedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := t.stmt(ctx, query); st != nil {
-		return st.ExecContext(ctx, args...)
+	if st := t.c.cached(query); st != nil {
+		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
 	return t.tx.ExecContext(ctx, query, args...)
 }
 
 func (t cachedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := t.stmt(ctx, query); st != nil {
-		return st.QueryContext(ctx, args...)
+	if st := t.c.cached(query); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
 	return t.tx.QueryContext(ctx, query, args...)
 }
 
 func (t cachedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := t.stmt(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
+	if st := t.c.cached(query); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, query, args...)
 }

@@ -10,7 +10,9 @@ import (
 )
 
 // Enqueuer inserts jobs inside tx, the store transaction that is about to commit. River's
-// InsertManyTx fits it.
+// InsertManyTx fits it. On a scratch database tx is nil (its transactions are savepoints of a
+// batch on a connection of its own, batch.go): an enqueuer there keeps the jobs itself, as the
+// simulator does, and River does not run on one.
 type Enqueuer func(ctx context.Context, tx *sql.Tx, jobs []recoup.Job) error
 
 // Store implements recoup.Store on a DB.
@@ -54,7 +56,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 	return nil
 }
 
-func (s *Store) newTx(ctx context.Context, q cachedTx) *tx {
+func (s *Store) newTx(ctx context.Context, q querier) *tx {
 	return &tx{ctx: ctx, q: q, cc: s.db.cases, sup: s.db.suppressed, olog: s.db.observations, events: s.db.events}
 }
 
@@ -99,7 +101,7 @@ func (s *Store) Ready(ctx context.Context) error { return s.db.Ready(ctx) }
 // tx is a recoup.Tx. It is not safe for concurrent use, and not usable after fn returns.
 type tx struct {
 	ctx  context.Context
-	q    cachedTx
+	q    querier
 	jobs []recoup.Job
 	done bool
 	// cc is the store's case cache; staged holds the cases this transaction read or wrote, by
