@@ -17,8 +17,9 @@ import (
 //
 // So on a scratch database a store transaction is a SAVEPOINT inside one SQLite transaction (the
 // batch), released when the store transaction commits and rolled back to when it fails, and the
-// batch commits every batchSize store transactions and when the database is used outside the
-// store (SQL, Close). A store transaction stays atomic (released or rolled back whole), isolated
+// batch commits every batchSize store transactions and before the database is used outside
+// the store's transactions and reads (SQL, Close, Migrate, Ready, the Store's writes outside
+// transactions). A store transaction stays atomic (released or rolled back whole), isolated
 // (one at a time, and the store's reads outside transactions wait for it) and visible to every
 // later read once it returns; a page several of them write goes to the file once per batch.
 //
@@ -204,7 +205,11 @@ func (s *Store) batchedTx(ctx context.Context, fn func(tx recoup.Tx) error) erro
 
 // batchReader runs the store's statements outside transactions on a scratch database: in the
 // open batch, which holds the pool's one connection, or on the pool when none is open. Each
-// waits for a store transaction running in another goroutine to end.
+// waits for a store transaction running in another goroutine to end. A read's rows are
+// iterated after that wait, so a store transaction another goroutine begins meanwhile may
+// change rows the read has not reached yet: on the batch's connection, unlike on a pool of
+// their own, reads are not isolated from it (the simulator reads and writes from one
+// goroutine).
 type batchReader struct {
 	b *batch
 	c *stmtCache
