@@ -12,7 +12,12 @@ import (
 var _ recoup.AccessStore = (*Store)(nil)
 
 // writer runs single-statement writes outside a transaction on the writer connection.
-func (s *Store) writer() cachedPool { return cachedPool{c: s.db.ws} }
+func (s *Store) writer() querier {
+	if s.db.batch != nil {
+		return flushingPool{b: s.db.batch, c: s.db.ws}
+	}
+	return cachedPool{c: s.db.ws}
+}
 
 const userColumns = `id, email, role, password_hash, disabled, created_at`
 

@@ -43,9 +43,52 @@ const caseCacheSize = 65536
 type caseCache struct {
 	mu sync.Mutex
 	m  map[int64]recoup.Case
+	// sole is set when this process's store is the database's only writer (a scratch database
+	// holds its file's lock for its life): every committed change of a case then enters the
+	// cache, so a cached case is the current one and a read by id needs no version read
+	// (a quarter of the simulator's queries).
+	sole bool
+	// byInvoice holds the cached cases' ids by invoice, when sole: a read by invoice (each
+	// event's) then needs no query either.
+	byInvoice map[string]int64
 }
 
-func newCaseCache() *caseCache { return &caseCache{m: make(map[int64]recoup.Case, 1024)} }
+func newCaseCache(sole bool) *caseCache {
+	cc := &caseCache{m: make(map[int64]recoup.Case, 1024), sole: sole}
+	if sole {
+		cc.byInvoice = make(map[string]int64, 1024)
+	}
+	return cc
+}
+
+// currentOfInvoice returns the cached case of the invoice, if the cache holds it and knows it
+// to be current.
+func (cc *caseCache) currentOfInvoice(invoiceID string) (recoup.Case, bool) {
+	if !cc.sole {
+		return recoup.Case{}, false
+	}
+	cc.mu.Lock()
+	c, ok := cc.m[cc.byInvoice[invoiceID]]
+	cc.mu.Unlock()
+	if !ok || c.InvoiceID != invoiceID {
+		return recoup.Case{}, false
+	}
+	return copyCase(c), true
+}
+
+// current returns the cached case, if the cache holds it and knows it to be current.
+func (cc *caseCache) current(id int64) (recoup.Case, bool) {
+	if !cc.sole {
+		return recoup.Case{}, false
+	}
+	cc.mu.Lock()
+	c, ok := cc.m[id]
+	cc.mu.Unlock()
+	if !ok {
+		return recoup.Case{}, false
+	}
+	return copyCase(c), true
+}
 
 // get returns the case at the version, if cached.
 func (cc *caseCache) get(id, version int64) (recoup.Case, bool) {
@@ -67,17 +110,29 @@ func (cc *caseCache) put(cases map[int64]recoup.Case) {
 			continue
 		}
 		if c.State.Terminal() {
-			delete(cc.m, c.ID)
+			cc.remove(c.ID)
 			continue
 		}
 		if _, ok := cc.m[c.ID]; !ok && len(cc.m) >= caseCacheSize {
 			for id := range cc.m { // evict one, at random (map order)
-				delete(cc.m, id)
+				cc.remove(id)
 				break
 			}
 		}
+		cc.remove(c.ID) // its invoice may have changed
 		cc.m[c.ID] = c
+		if cc.byInvoice != nil {
+			cc.byInvoice[c.InvoiceID] = c.ID
+		}
 	}
+}
+
+// remove drops the case from the cache. The caller holds mu.
+func (cc *caseCache) remove(id int64) {
+	if old, ok := cc.m[id]; ok && cc.byInvoice != nil && cc.byInvoice[old.InvoiceID] == id {
+		delete(cc.byInvoice, old.InvoiceID)
+	}
+	delete(cc.m, id)
 }
 
 // copyCase copies c and what it points to.
@@ -142,6 +197,27 @@ func caseVersion(ctx context.Context, q querier, where string, arg any) (id, ver
 // nil outside one) first, then the shared cache, then the row. It returns the case and, when
 // it read the row, a copy of it to cache.
 func readCase(ctx context.Context, q querier, cc *caseCache, staged map[int64]recoup.Case, where string, arg any) (c, read recoup.Case, fromRow bool, err error) {
+	if cc.sole && where == `id = ?` {
+		// What the transaction read or wrote is current in it; else the committed case.
+		if s, ok := staged[arg.(int64)]; ok {
+			return copyCase(s), recoup.Case{}, false, nil
+		}
+		if c, ok := cc.current(arg.(int64)); ok {
+			return c, recoup.Case{}, false, nil
+		}
+	}
+	if cc.sole && where == `invoice_id = ?` {
+		invoiceID := arg.(string)
+		for _, s := range staged {
+			if s.InvoiceID == invoiceID {
+				return copyCase(s), recoup.Case{}, false, nil
+			}
+		}
+		// A case the transaction holds under another invoice is no longer this one's.
+		if c, ok := cc.currentOfInvoice(invoiceID); ok && staged[c.ID].ID == 0 {
+			return c, recoup.Case{}, false, nil
+		}
+	}
 	id, version, err := caseVersion(ctx, q, where, arg)
 	if err != nil {
 		return recoup.Case{}, recoup.Case{}, false, err

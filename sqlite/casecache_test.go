@@ -40,7 +40,7 @@ func openCacheTestStore(t *testing.T) (*DB, *Store) {
 // rowCase reads the case's row, past the cache.
 func rowCase(t *testing.T, db *DB, id int64) recoup.Case {
 	t.Helper()
-	c, err := getCase(t.Context(), db.w, `id = ?`, id)
+	c, err := getCase(t.Context(), db.SQL(), `id = ?`, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +191,65 @@ func TestCaseCache(t *testing.T) {
 			cur, err := tx.Case(c.ID)
 			if err != nil || cur.Attempts != 7 {
 				t.Errorf("read in a transaction of the first database: %d attempts, %v; want 7", cur.Attempts, err)
+			}
+			return err
+		})
+	})
+
+	t.Run("a scratch database reads a cached case by id without its row", func(t *testing.T) {
+		db, s := openCacheTestStore(t)
+		c := cacheTestCase("in_1")
+		mustTxCache(t, s, func(tx recoup.Tx) error { return tx.CreateCase(&c) })
+		// Only this store writes a scratch database, and its writes move the version: a row
+		// changed behind its back (here, without moving the version) is not read again.
+		if _, err := db.SQL().ExecContext(t.Context(), `UPDATE cases SET attempts = 99 WHERE id = ?`, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Case(t.Context(), c.ID)
+		if err != nil || got.Attempts != c.Attempts {
+			t.Fatalf("read: %d attempts, %v; want the cached %d", got.Attempts, err, c.Attempts)
+		}
+		mustTxCache(t, s, func(tx recoup.Tx) error {
+			got, err := tx.Case(c.ID)
+			if err != nil || got.Attempts != c.Attempts {
+				t.Errorf("read in a transaction: %d attempts, %v; want the cached %d", got.Attempts, err, c.Attempts)
+			}
+			return err
+		})
+		mustTxCache(t, s, func(tx recoup.Tx) error {
+			got, err := tx.CaseByInvoice(c.InvoiceID)
+			if err != nil || got.ID != c.ID || got.Attempts != c.Attempts {
+				t.Errorf("read by invoice: case %d, %d attempts, %v; want the cached %d, %d", got.ID, got.Attempts, err, c.ID, c.Attempts)
+			}
+			return err
+		})
+	})
+
+	t.Run("a scratch database reads by invoice a case moved to another invoice from its row", func(t *testing.T) {
+		_, s := openCacheTestStore(t)
+		c := cacheTestCase("in_1")
+		mustTxCache(t, s, func(tx recoup.Tx) error { return tx.CreateCase(&c) })
+		mustTxCache(t, s, func(tx recoup.Tx) error {
+			cur, err := tx.Case(c.ID)
+			if err != nil {
+				return err
+			}
+			cur.InvoiceID = "in_2"
+			if err := tx.UpdateCase(&cur); err != nil {
+				return err
+			}
+			if _, err := tx.CaseByInvoice("in_1"); recoup.ErrorCode(err) != recoup.ENOTFOUND {
+				t.Errorf("in the transaction, the old invoice's case: %v, want not found", err)
+			}
+			return nil
+		})
+		if err := s.Tx(t.Context(), func(tx recoup.Tx) error { _, err := tx.CaseByInvoice("in_1"); return err }); recoup.ErrorCode(err) != recoup.ENOTFOUND {
+			t.Errorf("after the commit, the old invoice's case: %v, want not found", err)
+		}
+		mustTxCache(t, s, func(tx recoup.Tx) error {
+			got, err := tx.CaseByInvoice("in_2")
+			if err != nil || got.ID != c.ID {
+				t.Errorf("the new invoice's case: %d, %v; want %d", got.ID, err, c.ID)
 			}
 			return err
 		})

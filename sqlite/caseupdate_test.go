@@ -108,7 +108,7 @@ func TestNarrowCaseUpdate(t *testing.T) {
 				t.Errorf("cases in state %s: %d, %v", want.State, len(page.Cases), err)
 			}
 			var check string
-			if err := db.w.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+			if err := db.SQL().QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
 				t.Errorf("integrity check: %q, %v", check, err)
 			}
 		})

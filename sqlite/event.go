@@ -35,6 +35,11 @@ func (t *tx) InsertEvent(ev *recoup.Event) (bool, error) {
 	if err != nil {
 		return false, wrap(err, "insert event %s", ev.ID)
 	}
+	if n == 1 && t.events != nil {
+		if s, ok := storedEvent(ev); ok {
+			t.storedEvents = append(t.storedEvents, s)
+		}
+	}
 	return n == 1, nil
 }
 
@@ -43,6 +48,9 @@ func (t *tx) Event(id string) (recoup.Event, error) {
 }
 
 func (s *Store) Event(ctx context.Context, id string) (recoup.Event, error) {
+	if ev, ok := s.db.events.get(id); ok {
+		return ev, nil
+	}
 	return getEvent(ctx, s.db.reader(), id)
 }
 
@@ -84,6 +92,9 @@ func (t *tx) SetEventStatus(id string, status recoup.EventStatus, note string, a
 		return wrap(err, "set status of event %s", id)
 	} else if n == 0 {
 		return recoup.Errorf(recoup.ENOTFOUND, "set status of event %s: no such event", id)
+	}
+	if t.events != nil {
+		t.statusSet = append(t.statusSet, id)
 	}
 	return nil
 }

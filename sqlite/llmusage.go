@@ -32,6 +32,9 @@ func (s *Store) AddLLMUsage(ctx context.Context, month string, d recoup.LLMUsage
 	if month == "" {
 		return recoup.LLMUsage{}, recoup.Errorf(recoup.EINVALID, "add llm usage: no month")
 	}
+	if err := s.db.flush(ctx); err != nil {
+		return recoup.LLMUsage{}, err
+	}
 	var u recoup.LLMUsage
 	err := s.db.w.QueryRowContext(ctx, `INSERT INTO llm_usage (month, calls, input_tokens, output_tokens, cost_micros)
 		VALUES (?, ?, ?, ?, ?)

@@ -25,10 +25,26 @@ func (t *tx) AddObservation(o *recoup.Observation) error {
 		return wrap(err, "add observation of %s", o.Model)
 	}
 	o.ID = id
+	if t.olog != nil {
+		if c, ok := loggedObservation(o); ok {
+			t.added = append(t.added, c)
+		} else {
+			t.unlogged = true // this transaction's reads go to the table; the log stops at its commit
+		}
+	}
 	return nil
 }
 
 func (t *tx) Observations(model string, after int64, limit int) ([]recoup.Observation, error) {
+	if t.olog != nil && !t.unlogged {
+		out, ok, err := t.olog.since(t.ctx, t.q, model, after, limit, t.added)
+		if err != nil {
+			return nil, wrap(err, "observations of %s", model)
+		}
+		if ok {
+			return out, nil
+		}
+	}
 	rows, err := t.q.QueryContext(t.ctx, `SELECT id, kind, features, success, at FROM model_observations
 		WHERE model = ? AND id > ? ORDER BY id LIMIT ?`, model, after, limit)
 	if err != nil {

@@ -10,7 +10,9 @@ import (
 )
 
 // Enqueuer inserts jobs inside tx, the store transaction that is about to commit. River's
-// InsertManyTx fits it.
+// InsertManyTx fits it. On a scratch database tx is nil (its transactions are savepoints of a
+// batch on a connection of its own, batch.go): an enqueuer there keeps the jobs itself, as the
+// simulator does, and River does not run on one.
 type Enqueuer func(ctx context.Context, tx *sql.Tx, jobs []recoup.Job) error
 
 // Store implements recoup.Store on a DB.
@@ -28,19 +30,40 @@ func NewStore(db *DB, enqueue Enqueuer) *Store {
 }
 
 // Tx runs fn in a write transaction (BEGIN IMMEDIATE: the only writer until it ends) and
-// commits if fn returns nil. fn's error is returned as it is.
+// commits if fn returns nil. fn's error is returned as it is. On a scratch database the
+// transaction is a savepoint of a batch that commits later (batch.go).
 func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
+	if s.db.batch != nil {
+		return s.batchedTx(ctx, fn)
+	}
 	sqlTx, err := s.db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return wrap(err, "begin transaction")
 	}
-	t := &tx{ctx: ctx, q: cachedTx{tx: sqlTx, c: s.db.ws}, cc: s.db.cases}
 	defer func() {
-		t.done = true
 		// A no-op after Commit; on an error or a panic in fn, undoes everything.
 		_ = sqlTx.Rollback()
 		s.db.ws.prepareWanted(ctx)
 	}()
+	t := s.newTx(ctx, cachedTx{tx: sqlTx, c: s.db.ws})
+	if err := s.run(t, sqlTx, fn); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return wrap(err, "commit")
+	}
+	t.committed()
+	return nil
+}
+
+func (s *Store) newTx(ctx context.Context, q querier) *tx {
+	return &tx{ctx: ctx, q: q, cc: s.db.cases, sup: s.db.suppressed, olog: s.db.observations, events: s.db.events}
+}
+
+// run runs fn in t and then writes what t keeps until the commit (the timeline, the jobs) in
+// sqlTx. The transaction ends with it: t is unusable afterwards.
+func (s *Store) run(t *tx, sqlTx *sql.Tx, fn func(tx recoup.Tx) error) error {
+	defer func() { t.done = true }()
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -52,17 +75,24 @@ func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 		if s.enqueue == nil {
 			return recoup.Errorf(recoup.EINTERNAL, "commit: %d jobs enqueued but the store has no enqueuer", len(t.jobs))
 		}
-		if err := s.enqueue(ctx, sqlTx, t.jobs); err != nil {
+		if err := s.enqueue(t.ctx, sqlTx, t.jobs); err != nil {
 			return fmt.Errorf("commit: enqueue %d jobs: %w", len(t.jobs), err)
 		}
 	}
-	if err := sqlTx.Commit(); err != nil {
-		return wrap(err, "commit")
-	}
-	if len(t.staged) > 0 {
-		s.db.cases.put(t.staged)
-	}
 	return nil
+}
+
+// committed enters the cases the committed transaction read or wrote in the shared cache.
+func (t *tx) committed() {
+	if len(t.staged) > 0 {
+		t.cc.put(t.staged)
+	}
+	if len(t.added) > 0 || t.unlogged {
+		t.olog.committed(t.added, t.unlogged)
+	}
+	if len(t.storedEvents) > 0 || len(t.statusSet) > 0 {
+		t.events.committed(t.storedEvents, t.statusSet)
+	}
 }
 
 // Ready returns nil when the database answers and is fully migrated.
@@ -71,7 +101,7 @@ func (s *Store) Ready(ctx context.Context) error { return s.db.Ready(ctx) }
 // tx is a recoup.Tx. It is not safe for concurrent use, and not usable after fn returns.
 type tx struct {
 	ctx  context.Context
-	q    cachedTx
+	q    querier
 	jobs []recoup.Job
 	done bool
 	// cc is the store's case cache; staged holds the cases this transaction read or wrote, by
@@ -79,6 +109,18 @@ type tx struct {
 	// (caseupdate.go), and for the shared cache once the transaction commits (casecache.go).
 	cc     *caseCache
 	staged map[int64]recoup.Case
+	// sup, on a scratch database, knows who has no suppression (suppression.go).
+	sup *suppressedSet
+	// olog, on a scratch database, holds the committed observations (observationlog.go); added
+	// holds the transaction's own, unlogged whether it added one the log cannot hold.
+	olog     *observationLog
+	added    []recoup.Observation
+	unlogged bool
+	// events, on a scratch database, holds the committed pending events (eventcache.go);
+	// storedEvents and statusSet are the transaction's changes to them.
+	events       *pendingEvents
+	storedEvents []recoup.Event
+	statusSet    []string
 	// existing holds the other cases the transaction found to exist (see knows).
 	existing map[int64]bool
 	// timeline holds the appended entries, written just before commit (see timeline.go).

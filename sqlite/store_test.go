@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,9 +50,10 @@ func TestScratchStore(t *testing.T) {
 			return db
 		}
 		db := open(t, "scratch.db", true)
+		jobs := &keptJobs{}
 		return storetest.Harness{
-			Store:      sqlite.NewStore(db, jobTable(t, db)),
-			Jobs:       func() []recoup.Job { return committedJobs(t, db) },
+			Store:      sqlite.NewStore(db, jobs.enqueue),
+			Jobs:       jobs.committed,
 			Unmigrated: func(t *testing.T) recoup.Store { return sqlite.NewStore(open(t, "fresh.db", false), nil) },
 		}
 	})
@@ -100,6 +103,40 @@ func jobTable(t testing.TB, db *sqlite.DB) sqlite.Enqueuer {
 		}
 		return nil
 	}
+}
+
+// keptJobs is a scratch database's test enqueuer: the Enqueuer gets no transaction there, so
+// it keeps the jobs itself. They count as committed when enqueued: the enqueuer runs last,
+// just before the savepoint is released, which does not fail in these tests.
+type keptJobs struct {
+	mu   sync.Mutex
+	jobs []recoup.Job
+}
+
+func (k *keptJobs) enqueue(_ context.Context, tx *sql.Tx, jobs []recoup.Job) error {
+	if tx != nil {
+		return errors.New("test enqueuer: a scratch database's enqueuer got a transaction")
+	}
+	for _, j := range jobs {
+		if j.Kind == storetest.KindRejected {
+			return errors.New("test enqueuer: job rejected")
+		}
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, j := range jobs {
+		if !j.RunAt.IsZero() { // as the job table stores it
+			j.RunAt = time.UnixMicro(j.RunAt.UnixMicro()).UTC()
+		}
+		k.jobs = append(k.jobs, j)
+	}
+	return nil
+}
+
+func (k *keptJobs) committed() []recoup.Job {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return slices.Clone(k.jobs)
 }
 
 // committedJobs reads the job table.
