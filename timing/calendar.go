@@ -2,6 +2,7 @@ package timing
 
 import (
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rickar/cal/v2"
@@ -71,21 +72,65 @@ func CalendarFor(country string) Calendar {
 }
 
 // Holiday reports whether the civil date of t (in t's location) is an observed bank holiday.
-func (c Calendar) Holiday(t time.Time) bool {
-	_, observed, _ := c.c.IsHoliday(civil(t))
-	return observed
-}
+func (c Calendar) Holiday(t time.Time) bool { return c.flags(t.Date())&observedHoliday != 0 }
 
 // BusinessDay reports whether the civil date of t is a weekday that is not a bank holiday.
-func (c Calendar) BusinessDay(t time.Time) bool { return c.c.IsWorkday(civil(t)) }
+func (c Calendar) BusinessDay(t time.Time) bool { return c.flags(t.Date())&businessDay != 0 }
 
 // LastBusinessDay returns the day of month of the last business day of t's month.
 func (c Calendar) LastBusinessDay(year int, month time.Month) int {
 	d := time.Date(year, month+1, 0, 12, 0, 0, 0, time.UTC)
-	for i := 0; i < 10 && !c.c.IsWorkday(d); i++ {
+	for i := 0; i < 10 && c.flags(d.Date())&businessDay == 0; i++ {
 		d = d.AddDate(0, 0, -1)
 	}
 	return d.Day()
+}
+
+// workday reports whether day (a day number, dayNumber) is a business day of the calendar.
+func (c Calendar) workday(day int) bool { return c.flags(dateOf(day).Date())&businessDay != 0 }
+
+// The flags of a day in a calendar's year table.
+const (
+	businessDay     = 1 << iota // a weekday that is not a bank holiday
+	observedHoliday             // an observed bank holiday
+)
+
+// flags returns the flags of a civil date, from the calendar's table of that year: the holiday
+// rules are costly to evaluate, and a decision asks about every day of its window.
+func (c Calendar) flags(year int, month time.Month, day int) uint8 {
+	cc := c.c
+	if cc == nil {
+		cc = calendars[""]
+	}
+	k := yearKey{cc, year}
+	v, ok := yearTables.Load(k)
+	if !ok {
+		v, _ = yearTables.LoadOrStore(k, yearTable(cc, year))
+	}
+	return v.(*[367]uint8)[time.Date(year, month, day, 12, 0, 0, 0, time.UTC).YearDay()]
+}
+
+type yearKey struct {
+	c    *cal.BusinessCalendar
+	year int
+}
+
+// yearTables holds each calendar's flags of every day by year (*[367]uint8 by yearKey).
+var yearTables sync.Map
+
+func yearTable(c *cal.BusinessCalendar, year int) *[367]uint8 {
+	var out [367]uint8
+	for d := time.Date(year, 1, 1, 12, 0, 0, 0, time.UTC); d.Year() == year; d = d.AddDate(0, 0, 1) {
+		var f uint8
+		if c.IsWorkday(d) {
+			f |= businessDay
+		}
+		if _, observed, _ := c.IsHoliday(d); observed {
+			f |= observedHoliday
+		}
+		out[d.YearDay()] = f
+	}
+	return &out
 }
 
 // civil is the civil date of t in its own location, as noon UTC: holiday rules compare dates,

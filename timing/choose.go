@@ -96,13 +96,26 @@ type score struct {
 
 func (a score) add(b score) score { return score{a.sampled + b.sampled, a.mean.add(b.mean)} }
 
-func scoreOf(m *Model, s *Sampler, fs []string) score { return score{s.sum(fs), m.parts(fs)} }
+// scoreOf is the score of features fs: each looked up and drawn once per decision.
+func scoreOf(s *Sampler, fs []string) score {
+	var sc score
+	for _, f := range fs {
+		sc = sc.add(s.score(f))
+	}
+	return sc
+}
+
+// score is the score of one feature.
+func (s *Sampler) score(f string) score {
+	d := s.get(f)
+	return score{d.draw, parts{d.w.Mean, d.w.Var}}
+}
 
 func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 	// A candidate's score is the sum of its static, day and moment features' weights, sampled
 	// (to choose) and expected (to judge whether any time is worth a charge): the static part
 	// is scored once, the day part once per local date, each moment feature once.
-	static := scoreOf(m, s, staticFeatures(nil, c))
+	static := scoreOf(s, staticFeatures(nil, c))
 	moments := newMoments(m, s, c)
 	pb := c.payBelief(o.Until)
 	buf := make([]string, 0, 40)
@@ -121,7 +134,7 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 	eachCandidate(c, o, func(t time.Time, dayNo, hour int) {
 		n++
 		if n == 1 || dayNo != dayKey {
-			dayKey, day = dayNo, scoreOf(m, s, dayFeatures(buf[:0], c, t, pb))
+			dayKey, day = dayNo, scoreOf(s, dayFeatures(buf[:0], c, t, pb))
 		}
 		sc := static.add(day).add(moments.at(c, t, hour))
 		if sc.sampled <= bestScore {
@@ -227,7 +240,8 @@ func (ms *moments) at(c Case, t time.Time, hour int) score {
 func (ms *moments) one(p **score, kind, value string) score {
 	if *p == nil {
 		f := ms.g + "|" + kind + ":" + value
-		*p = &score{ms.s.one(f), ms.m.parts([]string{f})}
+		sc := ms.s.score(f)
+		*p = &sc
 	}
 	return **p
 }

@@ -148,27 +148,36 @@ func isEvidence(f string) bool { return strings.HasPrefix(f, evidencePrefix) }
 type Sampler struct {
 	m     *Model
 	rng   *rand.Rand
-	drawn map[string]float64
+	drawn map[string]drawn
+}
+
+// drawn is a feature's belief and the weight drawn from it.
+type drawn struct {
+	w    Weight
+	draw float64
 }
 
 // Sampler returns a Thompson sampler over the model driven by rng.
 func (m *Model) Sampler(rng *rand.Rand) *Sampler {
-	return &Sampler{m: m, rng: rng, drawn: map[string]float64{}}
+	return &Sampler{m: m, rng: rng, drawn: map[string]drawn{}}
 }
 
 // P is the success probability of features fs under the sampled weights.
 func (s *Sampler) P(fs []string) float64 { return phi(s.sum(fs) / s.m.Beta) }
 
-// one is the sampled weight of feature f.
-func (s *Sampler) one(f string) float64 {
-	w, ok := s.drawn[f]
+// get returns feature f's belief and sampled weight, drawing it the first time.
+func (s *Sampler) get(f string) drawn {
+	d, ok := s.drawn[f]
 	if !ok {
-		b := s.m.Weight(f)
-		w = b.Mean + math.Sqrt(b.Var)*s.rng.NormFloat64()
-		s.drawn[f] = w
+		d.w = s.m.Weight(f)
+		d.draw = d.w.Mean + math.Sqrt(d.w.Var)*s.rng.NormFloat64()
+		s.drawn[f] = d
 	}
-	return w
+	return d
 }
+
+// one is the sampled weight of feature f.
+func (s *Sampler) one(f string) float64 { return s.get(f).draw }
 
 // sum is the sampled score of features fs, before the link function: scores of disjoint sets
 // of features add up.

@@ -2,7 +2,6 @@ package timing
 
 import (
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -150,36 +149,4 @@ func paydays(cal Calendar, first, last int) []uint64 {
 		}
 	}
 	return out
-}
-
-// workday reports whether day (a day number) is a business day of the calendar.
-func (c Calendar) workday(day int) bool {
-	if c.c == nil {
-		wd := weekdayOf(day)
-		return wd != time.Saturday && wd != time.Sunday
-	}
-	y := dateOf(day).Year()
-	k := workdaysKey{c.c, y}
-	v, ok := workdaysCache.Load(k)
-	if !ok {
-		v, _ = workdaysCache.LoadOrStore(k, c.workdaysOf(y))
-	}
-	return v.(*[367]bool)[dateOf(day).YearDay()]
-}
-
-type workdaysKey struct {
-	c    any
-	year int
-}
-
-// workdaysCache holds each calendar's business days by year: the holiday rules are costly to
-// evaluate day by day.
-var workdaysCache sync.Map
-
-func (c Calendar) workdaysOf(year int) *[367]bool {
-	var out [367]bool
-	for d := time.Date(year, 1, 1, 12, 0, 0, 0, time.UTC); d.Year() == year; d = d.AddDate(0, 0, 1) {
-		out[d.YearDay()] = c.c.IsWorkday(d)
-	}
-	return &out
 }
