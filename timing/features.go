@@ -102,31 +102,34 @@ func timeFeatures(out []string, c Case, t time.Time, hour int) []string {
 // days of the month and week that came since the last charge.
 func dayFeatures(out []string, c Case, l time.Time, pb *payBelief) []string {
 	nm := dayNamesOf(c.Category)
-	out = append(out, nm.weekday[l.Weekday()], nm.dom[l.Day()])
+	y, m, d := l.Date()
+	wd := l.Weekday()
+	out = append(out, nm.weekday[wd], nm.dom[d])
 	switch {
-	case c.Cal.c != nil && c.Cal.Holiday(l):
+	case c.Cal.c != nil && c.Cal.flags(y, m, d)&observedHoliday != 0:
 		out = append(out, nm.day[dayHoliday])
-	case l.Weekday() == time.Saturday || l.Weekday() == time.Sunday:
+	case wd == time.Saturday || wd == time.Sunday:
 		out = append(out, nm.day[dayWeekend])
 	default:
 		out = append(out, nm.day[dayBusiness])
 	}
+	today := daysFromCivil(y, m, d)
 	if pb != nil {
 		// A category that waits for money has the belief over the customer's pay schedules
 		// (belief.go): how much of it says the money is there today.
-		return append(out, nm.payMix[payMixBucket(pb.at(dayNumber(l)))])
+		return append(out, nm.payMix[payMixBucket(pb.at(today))])
 	}
 	// Whether each kind of payday has come since the failure: money that was short at the
 	// failure arrives at the next payday, not the one before it. And, once the card has been
 	// charged again, whether one has come since that charge: a charge that failed after a
 	// payday says that payday's money was not there, so the next chance is the next payday.
-	failedDays := civilDays(c.FirstFailed.In(l.Location()), l)
+	failedDays := today - dayNumber(c.FirstFailed.In(l.Location()))
 	lastDays := -1
 	if c.LastAttempt.After(c.FirstFailed) {
-		lastDays = civilDays(c.LastAttempt.In(l.Location()), l)
+		lastDays = today - dayNumber(c.LastAttempt.In(l.Location()))
 	}
 	for k := range Paydays {
-		since := daysSincePayday(c.Cal, l, k)
+		since := daysSincePayday(c.Cal, y, m, d, wd, k)
 		out = append(out, nm.since[k][dayBucketIndex(since)], nm.passed[k][b2i(since < failedDays)])
 		if lastDays >= 0 {
 			out = append(out, nm.afterCharge[k][b2i(since < lastDays)])
@@ -138,16 +141,20 @@ func dayFeatures(out []string, c Case, l time.Time, pb *payBelief) []string {
 	if lastDays >= 0 {
 		gap = lastDays
 	}
-	y, m, d := l.Date()
 	var seen uint32 // the days of the month already named: a month back from March meets February
 	for i := 0; i < gap && i < 31; i++ {
-		day := time.Date(y, m, d-i, 12, 0, 0, 0, time.UTC)
-		if bit := uint32(1) << day.Day(); seen&bit == 0 {
+		if bit := uint32(1) << d; seen&bit == 0 {
 			seen |= bit
-			out = append(out, nm.newDom[day.Day()])
+			out = append(out, nm.newDom[d])
 		}
 		if i < 7 {
-			out = append(out, nm.newWeekday[day.Weekday()])
+			out = append(out, nm.newWeekday[(int(wd)-i+7)%7])
+		}
+		if d--; d == 0 { // into the month before
+			if m--; m == 0 {
+				y, m = y-1, time.December
+			}
+			d = daysIn(y, m)
 		}
 	}
 	return out
@@ -317,46 +324,62 @@ func dayBucketIndex(d int) int {
 }
 
 // daysSincePayday counts the local days from the latest payday of kind Paydays[k] on or before
-// l's date to l's date.
-func daysSincePayday(c Calendar, l time.Time, k int) int {
-	day := l.Day()
-	y, m := l.Year(), l.Month()
+// the date y-m-d (a wd) to that date.
+func daysSincePayday(c Calendar, y int, m time.Month, d int, wd time.Weekday, k int) int {
+	py, pm := y, m-1 // the month before
+	if pm == 0 {
+		py, pm = y-1, time.December
+	}
 	switch Paydays[k] {
 	case "1st":
-		return day - 1
+		return d - 1
 	case "15th", "25th":
 		nth := 15
 		if Paydays[k] == "25th" {
 			nth = 25
 		}
-		if day >= nth {
-			return day - nth
+		if d >= nth {
+			return d - nth
 		}
-		prev := time.Date(y, m, nth, 12, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
-		return int(time.Date(y, m, day, 12, 0, 0, 0, time.UTC).Sub(prev).Hours() / 24)
+		return daysFromCivil(y, m, d) - daysFromCivil(py, pm, nth)
 	case "last_business_day":
 		cal := c
 		if cal.c == nil {
 			cal = CalendarFor("")
 		}
-		if lbd := cal.LastBusinessDay(y, m); day >= lbd {
-			return day - lbd
+		if lbd := cal.LastBusinessDay(y, m); d >= lbd {
+			return d - lbd
 		}
-		py, pm := y, m-1
-		if pm == 0 {
-			py, pm = y-1, time.December
-		}
-		lbd := cal.LastBusinessDay(py, pm)
-		last := time.Date(py, pm, lbd, 12, 0, 0, 0, time.UTC)
-		return int(time.Date(y, m, day, 12, 0, 0, 0, time.UTC).Sub(last).Hours() / 24)
+		return daysFromCivil(y, m, d) - daysFromCivil(py, pm, cal.LastBusinessDay(py, pm))
 	default: // friday
-		return (int(l.Weekday()) - int(time.Friday) + 7) % 7
+		return (int(wd) - int(time.Friday) + 7) % 7
 	}
 }
 
 // civilDays counts the local calendar days from a's date to b's date.
-func civilDays(a, b time.Time) int {
-	da := time.Date(a.Year(), a.Month(), a.Day(), 12, 0, 0, 0, time.UTC)
-	db := time.Date(b.Year(), b.Month(), b.Day(), 12, 0, 0, 0, time.UTC)
-	return int(db.Sub(da).Hours() / 24)
+func civilDays(a, b time.Time) int { return dayNumber(b) - dayNumber(a) }
+
+// daysFromCivil is the number of days from 1970-01-01 to the proleptic Gregorian date y-m-d
+// (H. Hinnant's days_from_civil): date arithmetic without building times.
+func daysFromCivil(y int, m time.Month, d int) int {
+	if m <= time.February {
+		y--
+	}
+	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	doy := (153*((int(m)+9)%12)+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
+
+// daysIn is the number of days of month m of year y.
+func daysIn(y int, m time.Month) int {
+	ny, nm := y, m+1
+	if nm > time.December {
+		ny, nm = y+1, time.January
+	}
+	return daysFromCivil(ny, nm, 1) - daysFromCivil(y, m, 1)
 }

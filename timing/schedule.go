@@ -101,10 +101,7 @@ func (s schedule) String() string {
 }
 
 // dayNumber is the civil date of t in t's location as days since 1970-01-01 (a Thursday).
-func dayNumber(t time.Time) int {
-	y, m, d := t.Date()
-	return int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
-}
+func dayNumber(t time.Time) int { return daysFromCivil(t.Date()) }
 
 func dateOf(n int) time.Time { return time.Unix(int64(n)*86400, 0).UTC() }
 

@@ -356,3 +356,21 @@ func TestNoCaseAbandonedOnOneDraw(t *testing.T) {
 		}
 	}
 }
+
+// Date arithmetic without times agrees with the time package on every day of two centuries.
+func TestDaysFromCivil(t *testing.T) {
+	for d := time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() < 2100; d = d.AddDate(0, 0, 1) {
+		want := int(d.Unix() / 86400)
+		if d.Unix() < 0 && d.Unix()%86400 != 0 {
+			want--
+		}
+		if got := daysFromCivil(d.Date()); got != want {
+			t.Fatalf("daysFromCivil(%s) = %d, want %d", d.Format("2006-01-02"), got, want)
+		}
+		if y, m, _ := d.Date(); d.Day() == 1 {
+			if got, want := daysIn(y, m), d.AddDate(0, 1, -1).Day(); got != want {
+				t.Fatalf("daysIn(%d, %s) = %d, want %d", y, m, got, want)
+			}
+		}
+	}
+}
