@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -46,7 +47,7 @@ func (l *observationLog) since(ctx context.Context, q querier, model string, aft
 		return nil, false, nil
 	}
 	// Nothing reads below after again through the log: drop what it has read.
-	i, _ := slices.BinarySearchFunc(l.obs, after, func(o recoup.Observation, id int64) int { return cmpID(o.ID, id) })
+	i, _ := slices.BinarySearchFunc(l.obs, after, func(o recoup.Observation, id int64) int { return cmp.Compare(o.ID, id) })
 	if i < len(l.obs) && l.obs[i].ID == after {
 		i++
 	}
@@ -78,16 +79,6 @@ func (l *observationLog) committed(obs []recoup.Observation, unlogged bool) {
 	case l.loaded && !l.stopped:
 		l.obs = append(l.obs, obs...)
 	}
-}
-
-func cmpID(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // loggedObservation returns o as a read of its row returns it, and whether it can: features

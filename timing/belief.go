@@ -1,6 +1,7 @@
 package timing
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -120,7 +121,7 @@ func (b payBelief) reason(t time.Time) string {
 	if len(open) == 0 {
 		return "; no likely payday's money expected then"
 	}
-	slices.SortStableFunc(open, func(a, b ScheduleWeight) int { return -cmpFloat(a.Weight, b.Weight) })
+	slices.SortStableFunc(open, func(a, b ScheduleWeight) int { return cmp.Compare(b.Weight, a.Weight) })
 	var names []string
 	for _, s := range open[:min(3, len(open))] {
 		names = append(names, fmt.Sprintf("%s %.0f%%", s.Schedule, 100*s.Weight))

@@ -1,6 +1,7 @@
 package timing
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -191,16 +192,6 @@ func (m *Model) TopSchedules(country string, n int) []ScheduleWeight {
 	for i, w := range prior {
 		out[i] = ScheduleWeight{scheduleNames[i], w}
 	}
-	slices.SortStableFunc(out, func(a, b ScheduleWeight) int { return -cmpFloat(a.Weight, b.Weight) })
+	slices.SortStableFunc(out, func(a, b ScheduleWeight) int { return cmp.Compare(b.Weight, a.Weight) })
 	return out[:min(n, len(out))]
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
