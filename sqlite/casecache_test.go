@@ -24,7 +24,9 @@ func cacheTestCase(invoiceID string) recoup.Case {
 		Segment: "default", CustomerCountry: "US", CustomerRegion: "NY"}
 }
 
-func openCacheTestStore(t *testing.T) (*DB, *Store) {
+// openScratchTestStore opens a migrated scratch database in the test's directory, closed with
+// the test, and its store.
+func openScratchTestStore(t *testing.T) (*DB, *Store) {
 	t.Helper()
 	db, err := OpenScratch(t.Context(), filepath.Join(t.TempDir(), "cases.db"))
 	if err != nil {
@@ -56,7 +58,7 @@ func wantCase(t *testing.T, what string, want, got recoup.Case) {
 
 func TestCaseCache(t *testing.T) {
 	t.Run("a written case is cached as its row reads", func(t *testing.T) {
-		db, s := openCacheTestStore(t)
+		db, s := openScratchTestStore(t)
 		c := cacheTestCase("in_1")
 		mustTxCache(t, s, func(tx recoup.Tx) error { return tx.CreateCase(&c) })
 		cached, ok := db.cases.get(c.ID, 1)
@@ -76,7 +78,7 @@ func TestCaseCache(t *testing.T) {
 	})
 
 	t.Run("a resolved case leaves the cache and is read from its row", func(t *testing.T) {
-		db, s := openCacheTestStore(t)
+		db, s := openScratchTestStore(t)
 		c := cacheTestCase("in_1")
 		mustTxCache(t, s, func(tx recoup.Tx) error { return tx.CreateCase(&c) })
 		mustTxCache(t, s, func(tx recoup.Tx) error {
@@ -94,7 +96,7 @@ func TestCaseCache(t *testing.T) {
 	})
 
 	t.Run("a transaction reads its own update", func(t *testing.T) {
-		db, s := openCacheTestStore(t)
+		db, s := openScratchTestStore(t)
 		c := cacheTestCase("in_1")
 		mustTxCache(t, s, func(tx recoup.Tx) error { return tx.CreateCase(&c) })
 		mustTxCache(t, s, func(tx recoup.Tx) error {
@@ -197,7 +199,7 @@ func TestCaseCache(t *testing.T) {
 	})
 
 	t.Run("a scratch database reads a cached case by id without its row", func(t *testing.T) {
-		db, s := openCacheTestStore(t)
+		db, s := openScratchTestStore(t)
 		c := cacheTestCase("in_1")
 		mustTxCache(t, s, func(tx recoup.Tx) error { return tx.CreateCase(&c) })
 		// Only this store writes a scratch database, and its writes move the version: a row
@@ -226,7 +228,7 @@ func TestCaseCache(t *testing.T) {
 	})
 
 	t.Run("a scratch database reads by invoice a case moved to another invoice from its row", func(t *testing.T) {
-		_, s := openCacheTestStore(t)
+		_, s := openScratchTestStore(t)
 		c := cacheTestCase("in_1")
 		mustTxCache(t, s, func(tx recoup.Tx) error { return tx.CreateCase(&c) })
 		mustTxCache(t, s, func(tx recoup.Tx) error {
@@ -256,7 +258,7 @@ func TestCaseCache(t *testing.T) {
 	})
 
 	t.Run("changing a case read changes nothing cached", func(t *testing.T) {
-		db, s := openCacheTestStore(t)
+		db, s := openScratchTestStore(t)
 		c := cacheTestCase("in_1")
 		mustTxCache(t, s, func(tx recoup.Tx) error { return tx.CreateCase(&c) })
 		row := rowCase(t, db, c.ID)

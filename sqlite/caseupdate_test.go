@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -38,15 +37,7 @@ func TestNarrowCaseUpdate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, err := OpenScratch(ctx, filepath.Join(t.TempDir(), "cases.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			s := NewStore(db, nil)
+			db, s := openScratchTestStore(t)
 			c := recoup.Case{InvoiceID: "in_1", CustomerID: "cus_1", SubscriptionID: "sub_1", CustomerEmail: "a@example.com",
 				Amount: recoup.Money{Amount: 1000, Currency: "usd"}, State: recoup.StateOpen, Category: recoup.CategoryUnknown,
 				FirstFailedAt: now, CreatedAt: now, UpdatedAt: now}
@@ -54,9 +45,10 @@ func TestNarrowCaseUpdate(t *testing.T) {
 				t.Fatal(err)
 			}
 			var want recoup.Case
-			err = s.Tx(ctx, func(tx recoup.Tx) error {
+			err := s.Tx(ctx, func(tx recoup.Tx) error {
 				cur := c
 				if tt.read {
+					var err error
 					if cur, err = tx.Case(c.ID); err != nil {
 						return err
 					}

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -12,15 +11,7 @@ import (
 
 func TestPendingEvents(t *testing.T) {
 	ctx := context.Background()
-	db, err := OpenScratch(ctx, filepath.Join(t.TempDir(), "events.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s := NewStore(db, nil)
+	db, s := openScratchTestStore(t)
 	at := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.FixedZone("UTC-5", -5*3600))
 	for _, ev := range []recoup.Event{
 		{ID: "evt_1", Type: "customer.updated", ObjectID: "cus_1", CustomerID: "cus_1", Changed: []string{"invoice_settings.default_payment_method", "é"},

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -12,15 +11,7 @@ import (
 
 func TestObservationLog(t *testing.T) {
 	ctx := context.Background()
-	db, err := OpenScratch(ctx, filepath.Join(t.TempDir(), "obs.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s := NewStore(db, nil)
+	db, s := openScratchTestStore(t)
 	add := func(tx recoup.Tx, model string, fs ...string) int64 {
 		t.Helper()
 		o := recoup.Observation{Model: model, Kind: recoup.ObserveOutcome, Features: fs, Success: len(fs)%2 == 0}
@@ -51,7 +42,7 @@ func TestObservationLog(t *testing.T) {
 		return nil
 	})
 	undo := errors.New("undo")
-	err = s.Tx(ctx, func(tx recoup.Tx) error {
+	err := s.Tx(ctx, func(tx recoup.Tx) error {
 		rolledBack := add(tx, "m", "b")
 		if got := read(tx, "m", first, 10); !slices.Equal(got, []int64{rolledBack}) {
 			t.Errorf("in the transaction that added it: %v, want [%d]", got, rolledBack)
