@@ -189,14 +189,14 @@ func (e *Engine) learn(tx recoup.Tx, c recoup.Case, attempts []recoup.Attempt, a
 		return err
 	}
 	tc := timingCase(c, attempts, messages, p, a.StartedAt)
-	success := a.Status == recoup.AttemptSucceeded
+	// The belief over pay schedules, behind a funds charge's features, starts from the prior.
 	e.learner.mu.Lock()
 	if e.learner.loaded {
 		tc.PayPrior = e.learner.model.PayPrior(tc.Country)
 	}
 	e.learner.mu.Unlock()
 	return tx.AddObservation(&recoup.Observation{Model: ModelName, Kind: recoup.ObserveOutcome,
-		Features: timing.Observed(tc, a.StartedAt), Success: success, At: a.FinishedAt})
+		Features: timing.Observed(tc, a.StartedAt), Success: a.Status == recoup.AttemptSucceeded, At: a.FinishedAt})
 }
 
 // LoadModel returns the retry-timing model as the store holds it: its latest snapshot with

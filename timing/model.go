@@ -29,8 +29,9 @@ type Model struct {
 	// Updates counts the outcomes learned from.
 	Updates int64             `json:"updates"`
 	Weights map[string]Weight `json:"weights"`
-	// Pay counts, by country ("" for all), the successes each pay schedule accounts for
-	// (PayPrior).
+	// Pay holds, by country ("" for all countries), each pay schedule's share of the funds
+	// cases seen so far, by their belief after their latest charge (learnPay); PayPrior is made
+	// from it.
 	Pay map[string]map[string]float64 `json:"pay,omitempty"`
 }
 
