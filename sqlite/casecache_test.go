@@ -39,6 +39,16 @@ func openScratchTestStore(t *testing.T) (*DB, *Store) {
 	return db, NewStore(db, nil)
 }
 
+// changeCase reads the case in tx, applies change and updates it.
+func changeCase(tx recoup.Tx, id int64, change func(*recoup.Case)) error {
+	cur, err := tx.Case(id)
+	if err != nil {
+		return err
+	}
+	change(&cur)
+	return tx.UpdateCase(&cur)
+}
+
 // rowCase reads the case's row, past the cache.
 func rowCase(t *testing.T, db *DB, id int64) recoup.Case {
 	t.Helper()
@@ -147,12 +157,7 @@ func TestCaseCache(t *testing.T) {
 		}
 		// Another process's update takes version 2 again, with other content.
 		mustTxCache(t, stores[1], func(tx recoup.Tx) error {
-			cur, err := tx.Case(c.ID)
-			if err != nil {
-				return err
-			}
-			cur.Attempts = 5
-			return tx.UpdateCase(&cur)
+			return changeCase(tx, c.ID, func(cur *recoup.Case) { cur.Attempts = 5 })
 		})
 		got, err := stores[0].Case(t.Context(), c.ID)
 		if err != nil {
@@ -178,12 +183,7 @@ func TestCaseCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustTxCache(t, stores[1], func(tx recoup.Tx) error {
-			cur, err := tx.Case(c.ID)
-			if err != nil {
-				return err
-			}
-			cur.Attempts = 7
-			return tx.UpdateCase(&cur)
+			return changeCase(tx, c.ID, func(cur *recoup.Case) { cur.Attempts = 7 })
 		})
 		got, err := stores[0].Case(t.Context(), c.ID)
 		if err != nil || got.Attempts != 7 || got.Version != 2 {
