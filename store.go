@@ -95,6 +95,10 @@ type Tx interface {
 	// CountCustomerCases counts the customer's cases, in any state (a segment fact: past
 	// failures).
 	CountCustomerCases(customerID string) (int, error)
+	// PastCases returns up to limit of the customer's cases resolved before the time
+	// (recovered, closed, or exhausted with the invoice unpaid), the most recently resolved
+	// first, unlocked: the customer's own payment history.
+	PastCases(customerID string, before time.Time, limit int) ([]Case, error)
 	// CreateCase inserts c, setting its ID and Version; ECONFLICT if the invoice has a case.
 	CreateCase(c *Case) error
 	// UpdateCase saves c if its Version is still current, and increments it; ECONFLICT otherwise.

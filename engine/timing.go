@@ -100,10 +100,42 @@ func customerCountry(c recoup.Case) (country, region string) {
 	return strings.ToUpper(strings.TrimSpace(country)), region
 }
 
+// pastCases is how many of the customer's earlier cases the timing model looks at.
+const pastCases = 12
+
+// customerHistory reads what the customer's cases resolved before c's failure say about it.
+func customerHistory(tx recoup.Tx, c recoup.Case) (timing.History, error) {
+	var h timing.History
+	if c.CustomerID == "" {
+		return h, nil
+	}
+	past, err := tx.PastCases(c.CustomerID, c.FirstFailedAt, pastCases)
+	if err != nil {
+		return h, err
+	}
+	for i, pc := range past {
+		byRetry := pc.State == recoup.StateRecovered && (pc.RecoveredBy == recoup.ByRecoupRetry || pc.RecoveredBy == recoup.ByStripe)
+		if i == 0 {
+			switch {
+			case byRetry:
+				h.Last = timing.PastPaidByRetry
+			case pc.State == recoup.StateRecovered:
+				h.Last = timing.PastPaidByCustomer
+			default:
+				h.Last = timing.PastUnpaid
+			}
+		}
+		if byRetry && pc.Category == recoup.CategoryFunds {
+			h.Paid = append(h.Paid, pc.ResolvedAt)
+		}
+	}
+	return h, nil
+}
+
 // timingCase describes the case for the timing model: the card being retried, its latest
-// decline and the customer's local clock.
-func timingCase(c recoup.Case, attempts []recoup.Attempt, messages []recoup.Message, p *policy.Policy, before time.Time) timing.Case {
-	tc := timing.Case{Category: c.Category, Amount: c.Amount.Amount, Currency: c.Amount.Currency, FirstFailed: c.FirstFailedAt, Loc: p.Location}
+// decline, the customer's local clock and their earlier cases.
+func timingCase(c recoup.Case, attempts []recoup.Attempt, messages []recoup.Message, past timing.History, p *policy.Policy, before time.Time) timing.Case {
+	tc := timing.Case{Category: c.Category, Amount: c.Amount.Amount, Currency: c.Amount.Currency, FirstFailed: c.FirstFailedAt, Loc: p.Location, Past: past}
 	if d := c.LastDecline; d != nil {
 		tc.Code, tc.Brand, tc.Funding = d.Reason(), d.CardBrand, d.CardFunding
 	}
@@ -142,7 +174,11 @@ func (e *Engine) timeRetry(tx recoup.Tx, c recoup.Case, attempts []recoup.Attemp
 	if err != nil {
 		return d, err
 	}
-	tc := timingCase(c, attempts, messages, p, now.Add(time.Nanosecond))
+	past, err := customerHistory(tx, c)
+	if err != nil {
+		return d, err
+	}
+	tc := timingCase(c, attempts, messages, past, p, now.Add(time.Nanosecond))
 	o := timing.Options{From: d.At, Until: until, Remaining: left, Budget: p.Retry.MaxAttempts,
 		DailyDiscount: p.Retry.Model.DailyDiscount, MinProbability: p.Retry.Model.MinProbability,
 		FirstHour: p.Retry.Model.FirstHour, LastHour: p.Retry.Model.LastHour}
@@ -188,7 +224,11 @@ func (e *Engine) learn(tx recoup.Tx, c recoup.Case, attempts []recoup.Attempt, a
 	if err != nil {
 		return err
 	}
-	tc := timingCase(c, attempts, messages, p, a.StartedAt)
+	past, err := customerHistory(tx, c)
+	if err != nil {
+		return err
+	}
+	tc := timingCase(c, attempts, messages, past, p, a.StartedAt)
 	// The belief over pay schedules, behind a funds charge's features, starts from the prior.
 	e.learner.mu.Lock()
 	if e.learner.loaded {

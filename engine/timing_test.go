@@ -10,6 +10,7 @@ import (
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/engine"
 	"github.com/recoup-hq/recoup/policy"
+	"github.com/recoup-hq/recoup/timing"
 )
 
 const modelPolicyYAML = `
@@ -98,6 +99,40 @@ func TestModelTimesRetriesAndLearns(t *testing.T) {
 	}
 	if names, cases := m.PayCountries(); len(names) != 1 || names[0] != "" || math.Abs(cases[0]-1) > 0.05 {
 		t.Errorf("the model's pay evidence: countries %q with %v cases, want one case of all countries", names, cases)
+	}
+}
+
+// The customer's earlier cases reach the timing model: once a retry collected one of their
+// invoices short of funds, the charges of their next failure are described with that history.
+func TestTimingSeesTheCustomersEarlierCases(t *testing.T) {
+	h := newHarness(t, modelPolicyYAML)
+	h.gw.failRenewal("in_1", "cus_1", 2500, insufficient)
+	h.gw.script("in_1", nil) // the first retry pays
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.advance(12 * 24 * time.Hour)
+	h.wantState("in_1", recoup.StateRecovered)
+
+	h.gw.failRenewal("in_2", "cus_1", 2500, insufficient)
+	h.gw.script("in_2", nil)
+	h.ingest("evt_2", "invoice.payment_failed", "in_2", "cus_1")
+	h.advance(12 * 24 * time.Hour)
+	h.wantState("in_2", recoup.StateRecovered)
+
+	var obs []recoup.Observation
+	if err := h.store.Tx(h.ctx, func(tx recoup.Tx) (err error) {
+		obs, err = tx.Observations(engine.ModelName, 0, 100)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(obs) != 2 {
+		t.Fatalf("%d observations, want one charge per invoice", len(obs))
+	}
+	if f := strings.Join(obs[0].Features, " "); strings.Contains(f, "past:") {
+		t.Errorf("the customer's first case has a history: %s", f)
+	}
+	if f := strings.Join(obs[1].Features, " "); !strings.Contains(f, "past:"+timing.PastPaidByRetry) {
+		t.Errorf("the customer's second case's charge %s does not say a retry collected the first", f)
 	}
 }
 

@@ -135,6 +135,20 @@ func (t *tx) CountCustomerCases(customerID string) (int, error) {
 	return n, nil
 }
 
+func (t *tx) PastCases(customerID string, before time.Time, limit int) ([]recoup.Case, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT `+caseColumns+` FROM cases
+		WHERE customer_id = $1 AND resolved_at < $2 ORDER BY resolved_at DESC, id DESC LIMIT $3`,
+		customerID, before, limit)
+	if err != nil {
+		return nil, wrap(err, "past cases of customer %s", customerID)
+	}
+	cases, err := collect(rows, scanCase)
+	if err != nil {
+		return nil, wrap(err, "past cases of customer %s", customerID)
+	}
+	return cases, nil
+}
+
 func (t *tx) CreateCase(c *recoup.Case) error {
 	if c.ID != 0 {
 		return recoup.Errorf(recoup.EINVALID, "create case %d: the case already has an ID", c.ID)

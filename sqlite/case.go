@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/recoup-hq/recoup"
 )
@@ -165,10 +167,44 @@ func (t *tx) CountCustomerCases(customerID string) (int, error) {
 	return n, nil
 }
 
+// resolvedSet lets a scratch database answer that a customer has no resolved case without a
+// query (keyset.go): the timing model asks at every retry, and in the simulator every customer
+// has a single case.
+func resolvedSet() *keySet[string] {
+	return &keySet[string]{query: `SELECT DISTINCT customer_id FROM cases WHERE resolved_at IS NOT NULL`,
+		scan: func(rows *sql.Rows) (k string, err error) { return k, rows.Scan(&k) }}
+}
+
+// noteResolved notes a resolved case written, for resolvedSet.
+func (t *tx) noteResolved(c *recoup.Case) {
+	if !c.ResolvedAt.IsZero() {
+		t.resolved.add(c.CustomerID)
+	}
+}
+
+func (t *tx) PastCases(customerID string, before time.Time, limit int) ([]recoup.Case, error) {
+	switch none, err := t.resolved.none(t.ctx, t.q, customerID); {
+	case err != nil:
+		return nil, wrap(err, "past cases of customer %s", customerID)
+	case none:
+		return []recoup.Case{}, nil
+	}
+	// The limit is written into the statement: SQLite prepares a statement with a bound LIMIT
+	// again at every call.
+	cases, err := listCases(t.ctx, t.q, `SELECT `+caseColumns+` FROM cases
+		WHERE customer_id = ? AND resolved_at < ? ORDER BY resolved_at DESC, id DESC LIMIT `+strconv.Itoa(limit),
+		customerID, before.UnixMicro())
+	if err != nil {
+		return nil, wrap(err, "past cases of customer %s", customerID)
+	}
+	return cases, nil
+}
+
 func (t *tx) CreateCase(c *recoup.Case) error {
 	if c.ID != 0 {
 		return recoup.Errorf(recoup.EINVALID, "create case %d: the case already has an ID", c.ID)
 	}
+	t.noteResolved(c)
 	args, err := caseArgs(c)
 	if err != nil {
 		return wrap(err, "create case for invoice %s", c.InvoiceID)
@@ -203,6 +239,7 @@ func (t *tx) stageWritten(c *recoup.Case) error {
 }
 
 func (t *tx) UpdateCase(c *recoup.Case) error {
+	t.noteResolved(c)
 	args, err := caseArgs(c)
 	if err != nil {
 		return wrap(err, "update case %d", c.ID)

@@ -61,7 +61,9 @@ type DB struct {
 	scratch  bool       // OpenScratch: r is w
 	batch    *batch     // OpenScratch: the store's transactions commit in batches (batch.go)
 	// suppressed, on a scratch database, answers who has no suppression (suppression.go).
-	suppressed *suppressedSet
+	suppressed *keySet[[2]string]
+	// resolved, on a scratch database, answers which customers have no resolved case (case.go).
+	resolved *keySet[string]
 	// observations, on a scratch database, holds the committed observations (observationlog.go).
 	observations *observationLog
 	// events, on a scratch database, holds the pending events (eventcache.go).
@@ -160,7 +162,7 @@ func OpenScratch(ctx context.Context, path string) (*DB, error) {
 	// so a Tx callback must not call the Store's own reads (the engine does not).
 	cache := newStmtCache(w)
 	return &DB{w: w, r: w, migrator: migrator, ws: cache, rs: cache, scratch: true, cases: newCaseCache(true),
-		batch: &batch{w: w}, suppressed: &suppressedSet{},
+		batch: &batch{w: w}, suppressed: suppressedSet(), resolved: resolvedSet(),
 		observations: &observationLog{}, events: &pendingEvents{m: map[string]recoup.Event{}}}, nil
 }
 

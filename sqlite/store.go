@@ -57,7 +57,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 }
 
 func (s *Store) newTx(ctx context.Context, q querier) *tx {
-	return &tx{ctx: ctx, q: q, cc: s.db.cases, sup: s.db.suppressed, olog: s.db.observations, events: s.db.events}
+	return &tx{ctx: ctx, q: q, cc: s.db.cases, sup: s.db.suppressed, resolved: s.db.resolved, olog: s.db.observations, events: s.db.events}
 }
 
 // run runs fn in t and then writes what t keeps until the commit (the timeline, the jobs) in
@@ -110,7 +110,9 @@ type tx struct {
 	cc     *caseCache
 	staged map[int64]recoup.Case
 	// sup, on a scratch database, knows who has no suppression (suppression.go).
-	sup *suppressedSet
+	sup *keySet[[2]string]
+	// resolved, on a scratch database, knows which customers have no resolved case.
+	resolved *keySet[string]
 	// olog, on a scratch database, holds the committed observations (observationlog.go); added
 	// holds the transaction's own, unlogged whether it added one the log cannot hold.
 	olog     *observationLog

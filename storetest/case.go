@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/recoup-hq/recoup"
 )
@@ -77,6 +78,52 @@ func testCase(t *testing.T, newStore func(t *testing.T) Harness) {
 			}
 			return nil
 		})
+	})
+
+	t.Run("a customer's past cases are those resolved before, the latest first", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		before := base.Add(10 * 24 * time.Hour)
+		past := func(cus string, limit int) []recoup.Case {
+			t.Helper()
+			var got []recoup.Case
+			mustTx(t, s, func(tx recoup.Tx) (err error) {
+				got, err = tx.PastCases(cus, before, limit)
+				return err
+			})
+			return got
+		}
+		if got := past("cus_past", 10); len(got) != 0 {
+			t.Fatalf("past cases before any case: %v", got)
+		}
+		resolved := func(c recoup.Case, state recoup.CaseState, days int) recoup.Case {
+			c.State, c.ResolvedAt = state, base.Add(time.Duration(days)*24*time.Hour)
+			if state == recoup.StateRecovered {
+				c.RecoveredBy = recoup.ByRecoupRetry
+			}
+			return c
+		}
+		newer := createCase(t, s, resolved(minimalCase("in_p2", "cus_past"), recoup.StateRecovered, 5))
+		latest := createCase(t, s, resolved(minimalCase("in_p3", "cus_past"), recoup.StateClosed, 9))
+		createCase(t, s, resolved(minimalCase("in_p4", "cus_past"), recoup.StateRecovered, 20)) // after the time asked
+		createCase(t, s, minimalCase("in_p5", "cus_past"))                                      // open: not resolved
+		createCase(t, s, resolved(minimalCase("in_p6", "cus_else"), recoup.StateRecovered, 2))  // another customer's
+		// A case that is resolved later, by an update.
+		older := createCase(t, s, minimalCase("in_p1", "cus_later"))
+		if got := past("cus_later", 10); len(got) != 0 {
+			t.Fatalf("past cases of a customer whose case is open: %v", got)
+		}
+		older = resolved(older, recoup.StateExhausted, 1)
+		mustTx(t, s, func(tx recoup.Tx) error { return tx.UpdateCase(&older) })
+
+		wantEqual(t, "past cases", []recoup.Case{storedCase(latest), storedCase(newer)}, past("cus_past", 10))
+		wantEqual(t, "past cases after an update", []recoup.Case{storedCase(older)}, past("cus_later", 10))
+		if got := past("cus_past", 1); len(got) != 1 || got[0].ID != latest.ID {
+			t.Errorf("past cases, at most 1: %v; want the latest", caseIDs(got))
+		}
+		if got := past("cus_none", 10); len(got) != 0 {
+			t.Errorf("past cases of a customer without cases: %v", got)
+		}
 	})
 
 	t.Run("a missing case is not found", func(t *testing.T) {

@@ -26,7 +26,8 @@ type payBelief struct {
 }
 
 // newPayBelief reckons the belief for c's days from its failure to until, from prior (the
-// weights of schedules, by index; nil: all alike).
+// weights of schedules, by index; nil: all alike) and the customer's earlier payments
+// (historyWeights).
 func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 	loc := c.loc()
 	failed := dayNumber(c.FirstFailed.In(loc))
@@ -50,6 +51,7 @@ func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 	slices.SortFunc(charges, func(a, b charge) int { return a.day - b.day })
 	b := payBelief{first: failed, mass: make([]float64, last-failed+1), tried: make([]uint8, len(schedules)), charged: len(charges) > 0,
 		weight: make([]float64, len(schedules)), open: make([]uint64, last-failed+1)}
+	hist := historyWeights(c.Cal, loc, c.Past.Paid)
 	total := 0.0
 	for i := range schedules {
 		bit := uint64(1) << i
@@ -66,6 +68,9 @@ func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 		w := 1.0
 		if prior != nil {
 			w = prior[i]
+		}
+		if hist != nil {
+			w *= hist[i]
 		}
 		payday, tried := cycle, true // the failure's own cycle is spent
 		next := 0                    // the next charge to look at

@@ -35,6 +35,8 @@ type Case struct {
 	// PayPrior weighs the pay schedules the customer may be on (by index in schedules; nil:
 	// all alike): Model.PayPrior of the customer's country.
 	PayPrior []float64
+	// Past is what the customer's earlier cases say.
+	Past History
 }
 
 // Paydays are the pay patterns a retry's timing is described against: money commonly arrives on
@@ -75,11 +77,17 @@ func (c Case) loc() *time.Location {
 	return c.Loc
 }
 
-// staticFeatures are those of the card, the decline and the attempt: the same at any time.
+// staticFeatures are those of the card, the decline, the attempt and the customer's earlier
+// cases: the same at any time. A customer's first case has no history feature: the bias stands
+// for it.
 func staticFeatures(out []string, c Case) []string {
-	return append(out, "bias", "cat:"+string(c.Category), "code:"+orNone(c.Code), "brand:"+orNone(strings.ToLower(c.Brand)),
+	out = append(out, "bias", "cat:"+string(c.Category), "code:"+orNone(c.Code), "brand:"+orNone(strings.ToLower(c.Brand)),
 		"funding:"+orNone(strings.ToLower(c.Funding)), "amount:"+amountBucket(c.Amount, c.Currency),
 		group(c.Category)+"|attempt:"+attemptBucket(c.Charges+1))
+	if c.Past.Last != "" {
+		out = append(out, "past:"+c.Past.Last)
+	}
+	return out
 }
 
 // timeFeatures are those of the moment: the local hour and the time since the failure, the last

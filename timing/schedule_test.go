@@ -225,6 +225,49 @@ func TestFundsDaysAreDescribedByTheBelief(t *testing.T) {
 	}
 }
 
+// The customer's earlier payments weigh on the belief: days when a retry of their card passed
+// before favour the schedules that put money there then.
+func TestPayBeliefFollowsTheCustomersHistory(t *testing.T) {
+	ny := mustLoc(t, "America/New_York")
+	c := Case{Category: recoup.CategoryFunds, Loc: ny, Cal: CalendarFor("US"), Country: "US",
+		FirstFailed: time.Date(2026, 3, 4, 10, 0, 0, 0, ny), PayPrior: onlySchedules(dayIndex[1], dayIndex[15], dayIndex[25])}
+	until := time.Date(2026, 4, 30, 0, 0, 0, 0, ny)
+	// Paid on Tuesday 25 November and Wednesday 25 February: only the 25th's windows hold both.
+	c.Past = History{Last: PastPaidByRetry, Paid: []time.Time{
+		time.Date(2025, 11, 25, 14, 0, 0, 0, ny), time.Date(2026, 2, 25, 11, 0, 0, 0, ny)}}
+	b := newPayBelief(c, c.PayPrior, until)
+	other := (1 - payFunded) * (1 - payFunded)
+	want := map[int]float64{dayIndex[25]: 1 / (1 + 2*other), dayIndex[1]: other / (1 + 2*other), dayIndex[15]: other / (1 + 2*other)}
+	for i, w := range want {
+		if got := b.weight[i]; math.Abs(got-w) > 1e-9 {
+			t.Errorf("weight of %s after two payments on the 25th: %v, want %v", scheduleNames[i], got, w)
+		}
+	}
+	if got := b.at(dayNumber(time.Date(2026, 3, 25, 12, 0, 0, 0, ny))); math.Abs(got-want[dayIndex[25]]) > 1e-9 {
+		t.Errorf("mass on 25 March: %v, want %v", got, want[dayIndex[25]])
+	}
+	// Without history the three are alike.
+	c.Past = History{}
+	if got := newPayBelief(c, c.PayPrior, until).weight[dayIndex[25]]; math.Abs(got-1.0/3) > 1e-9 {
+		t.Errorf("weight of the 25th without history: %v, want 1/3", got)
+	}
+}
+
+// The customer's latest earlier case is a feature of every retry; a first case has none.
+func TestHistoryFeature(t *testing.T) {
+	c := Case{Category: recoup.CategoryIssuerSoft, FirstFailed: time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)}
+	at := c.FirstFailed.Add(48 * time.Hour)
+	if got := Features(c, at); slices.ContainsFunc(got, func(f string) bool { return strings.HasPrefix(f, "past:") }) {
+		t.Errorf("a customer's first case has a history feature: %v", got)
+	}
+	for _, last := range []string{PastPaidByRetry, PastPaidByCustomer, PastUnpaid} {
+		c.Past.Last = last
+		if got := Features(c, at); !slices.Contains(got, "past:"+last) {
+			t.Errorf("features lack past:%s: %v", last, got)
+		}
+	}
+}
+
 // A funds decision's reason names the schedules that put money there and their share.
 func TestPayReason(t *testing.T) {
 	ny := mustLoc(t, "America/New_York")
