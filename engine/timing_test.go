@@ -67,13 +67,7 @@ func TestModelTimesRetriesAndLearns(t *testing.T) {
 		h.advance(24 * time.Hour)
 	}
 	h.wantState("in_1", recoup.StateRecovered)
-	var obs []recoup.Observation
-	if err := h.store.Tx(h.ctx, func(tx recoup.Tx) (err error) {
-		obs, err = tx.Observations(engine.ModelName, 0, 100)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	obs := h.observations()
 	if len(obs) != 2 || obs[0].Success || !obs[1].Success {
 		t.Fatalf("observations %+v, want a decline then a success", obs)
 	}
@@ -102,6 +96,19 @@ func TestModelTimesRetriesAndLearns(t *testing.T) {
 	}
 }
 
+// observations returns the timing model's observations in the store.
+func (h *harness) observations() []recoup.Observation {
+	h.t.Helper()
+	var obs []recoup.Observation
+	if err := h.store.Tx(h.ctx, func(tx recoup.Tx) (err error) {
+		obs, err = tx.Observations(engine.ModelName, 0, 100)
+		return err
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+	return obs
+}
+
 // The customer's earlier cases reach the timing model: once a retry collected one of their
 // invoices short of funds, the charges of their next failure are described with that history.
 func TestTimingSeesTheCustomersEarlierCases(t *testing.T) {
@@ -118,13 +125,7 @@ func TestTimingSeesTheCustomersEarlierCases(t *testing.T) {
 	h.advance(12 * 24 * time.Hour)
 	h.wantState("in_2", recoup.StateRecovered)
 
-	var obs []recoup.Observation
-	if err := h.store.Tx(h.ctx, func(tx recoup.Tx) (err error) {
-		obs, err = tx.Observations(engine.ModelName, 0, 100)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	obs := h.observations()
 	if len(obs) != 2 {
 		t.Fatalf("%d observations, want one charge per invoice", len(obs))
 	}
