@@ -121,7 +121,7 @@ func (w *Realistic) act(id string) {
 		w.hostedPayment(inv, inv.cards[0], true) // the customer authenticates the same card
 		return
 	}
-	c := &card{pm: fmt.Sprintf("pm_%d_2", inv.n), brand: inv.newBrand, funding: inv.newFunding, country: inv.cards[0].country, replacement: true}
+	c := &card{pm: "pm_" + inv.tag + "_2", brand: inv.newBrand, funding: inv.newFunding, country: inv.cards[0].country, replacement: true}
 	inv.cards = append(inv.cards, c)
 	if inv.hosted {
 		w.hostedPayment(inv, c, inv.newCardGood)

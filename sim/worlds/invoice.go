@@ -3,6 +3,7 @@ package worlds
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/recoup-hq/recoup"
@@ -23,7 +24,12 @@ const (
 // invoice's own random stream, and what has happened to it since. The engine's behaviour never
 // changes the draws; only the history fields change.
 type invoice struct {
-	n                                 int
+	n   int    // the customer's number
+	tag string // names this invoice's own objects: in_<tag>, pi_<tag>_<k>
+	// A returning customer's renewal: the months after the first failure (anchor) at which it
+	// failed; 0 for a customer's first failure.
+	renewal                           int
+	anchor                            time.Time
 	id, customer, sub, email, country string
 	loc                               *time.Location
 	amount                            int64
@@ -105,12 +111,16 @@ const (
 	streamFlag   = 1 // per screened charge: the fraud screen
 	streamCycle  = 2 // per payday: is the cycle funded
 	streamCancel = 3 // per message: does an annoyed customer cancel
+	streamReturn = 4 // once: does the customer's renewal fail again when their money is not there
 )
 
 // newInvoice draws invoice n's hidden state from its own stream r. t0 is its first failure.
-func newInvoice(n int, r *rand.Rand, t0 time.Time, window time.Duration, p *RealisticParams, zones map[string]*time.Location) *invoice {
+// With like, it is a later renewal of like's customer failing short of funds again: the
+// customer, card, price and pay pattern are like's; the rest is drawn afresh, in the same order.
+func newInvoice(n int, r *rand.Rand, t0 time.Time, window time.Duration, p *RealisticParams, zones map[string]*time.Location, like *invoice) *invoice {
+	tag := strconv.Itoa(n)
 	inv := &invoice{
-		n: n, id: fmt.Sprintf("in_%d", n), customer: fmt.Sprintf("cus_%d", n), sub: fmt.Sprintf("sub_%d", n),
+		n: n, tag: tag, id: "in_" + tag, customer: fmt.Sprintf("cus_%d", n), sub: fmt.Sprintf("sub_%d", n),
 		email: fmt.Sprintf("cus_%d@example.test", n), t0: t0, end: t0.Add(window),
 		status: recoup.InvoiceOpen, attempts: 1, idem: map[string]recoup.PayResult{},
 	}
@@ -120,6 +130,9 @@ func newInvoice(n int, r *rand.Rand, t0 time.Time, window time.Duration, p *Real
 	inv.country = country.Code
 	inv.loc = zones[pick(r, country.Zones)]
 	mix := pick(r, p.Declines)
+	if like != nil {
+		inv.country, inv.loc, mix = like.country, like.loc, p.mixOf(recoup.CategoryFunds)
+	}
 	inv.cat = mix.Category
 	tmpl := pick(r, mix.Templates)
 
@@ -143,6 +156,9 @@ func newInvoice(n int, r *rand.Rand, t0 time.Time, window time.Duration, p *Real
 	} else {
 		inv.amount = band.Min + band.Step*r.Int64N((band.Max-band.Min)/band.Step+1)
 	}
+	if like != nil {
+		c.brand, c.funding, c.country, inv.amount = like.cards[0].brand, like.cards[0].funding, like.cards[0].country, like.amount
+	}
 
 	// The card's behaviour. Every latent is drawn whatever the category, in a fixed order: a
 	// technical failure's secondary behaviour needs the funds and soft ones too.
@@ -158,6 +174,9 @@ func newInvoice(n int, r *rand.Rand, t0 time.Time, window time.Duration, p *Real
 		inv.q = 0
 	}
 	inv.fundedFor = days(p.Funds.FundedForDay.draw(r)).Round(time.Hour)
+	if like != nil {
+		inv.pay, inv.q, inv.fundedFor = like.pay, like.q, like.fundedFor
+	}
 	inv.shortCycle, _ = inv.pay.last(t0)
 
 	neverLift := r.Float64() < p.Soft.NeverLift
@@ -300,7 +319,7 @@ func (inv *invoice) view() recoup.Invoice {
 	return cloneInvoice(v)
 }
 
-func (inv *invoice) piID() string { return fmt.Sprintf("pi_%d_%d", inv.n, inv.attempts) }
+func (inv *invoice) piID() string { return fmt.Sprintf("pi_%s_%d", inv.tag, inv.attempts) }
 
 // card returns the customer's payment method pm (the default when pm is empty).
 func (inv *invoice) card(pm string) (*card, bool) {

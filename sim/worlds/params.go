@@ -23,7 +23,11 @@ type RealisticParams struct {
 	// Declines is the mix of first failures: a true category and the codes Stripe reports.
 	Declines []Weighted[DeclineMix]
 
-	Leaver    LeaverParams
+	Leaver LeaverParams
+	// Returning is the share of customers short of funds whose subscription renews monthly on
+	// the day of their first failure and fails again at each renewal their money is not there,
+	// once the window of the invoice before is over (0: every customer fails once).
+	Returning float64
 	Technical TechnicalParams
 	Funds     FundsParams
 	Soft      SoftParams
@@ -39,6 +43,16 @@ type RealisticParams struct {
 	DefaultWindow time.Duration
 	// Tombstone is how long a resolved invoice still answers reads before it is forgotten.
 	Tombstone time.Duration
+}
+
+// mixOf returns the decline mix of the category (empty if the world has none).
+func (p *RealisticParams) mixOf(c recoup.Category) DeclineMix {
+	for _, m := range p.Declines {
+		if m.V.Category == c {
+			return m.V
+		}
+	}
+	return DeclineMix{}
 }
 
 // Weighted is one option of a discrete mix; weights need not sum to anything.

@@ -116,13 +116,18 @@ func (w *Realistic) next() {
 	w.env.At(t, w.arrive)
 }
 
-// arrive is a renewal payment failing: the invoice draws its hidden state, the measurement
-// hears of it, Stripe sends the webhook, and the invoice's own happenings are scheduled.
+// arrive is a new customer's renewal payment failing.
 func (w *Realistic) arrive() {
 	w.n++
 	r := rand.New(rand.NewPCG(w.master.Uint64(), w.master.Uint64()))
-	now := w.env.Now()
-	inv := newInvoice(w.n, r, now, w.window, &w.p, w.zones)
+	w.open(newInvoice(w.n, r, w.env.Now(), w.window, &w.p, w.zones, nil))
+	w.next()
+}
+
+// open is a renewal payment failing: the measurement hears of it, Stripe sends the webhook,
+// and the invoice's own happenings, and a returning customer's next failure, are scheduled.
+func (w *Realistic) open(inv *invoice) {
+	now := inv.t0
 	w.active[inv.id] = inv
 	w.env.Failed(sim.Failure{InvoiceID: inv.id, Amount: recoup.Money{Amount: inv.amount, Currency: "usd"}, Category: inv.cat, At: now})
 	w.emit("invoice.payment_failed", inv.id, inv.customer, nil, nil)
@@ -140,7 +145,51 @@ func (w *Realistic) arrive() {
 			w.env.At(h.at, func() { fn(id) })
 		}
 	}
-	w.next()
+	w.planRenewal(inv)
+}
+
+// planRenewal schedules the next failure of a returning customer short of funds: the first
+// monthly renewal after the invoice's window (one open invoice per customer at a time) at which
+// their money is not there, before the failures' period ends. Whether the customer returns and
+// when the renewal fails are drawn from the invoice's hidden state, so every policy meets the
+// same renewals. A leaver who cancels renews no more; a renewal charges the card on file.
+func (w *Realistic) planRenewal(inv *invoice) {
+	if w.p.Returning == 0 || inv.base != funds || inv.cat != recoup.CategoryFunds || !inv.leaveAt.IsZero() {
+		return
+	}
+	first := inv.renewal == 0
+	if first && inv.uniform(streamReturn, 0) >= w.p.Returning {
+		return
+	}
+	anchor := inv.t0
+	if !first {
+		anchor = inv.anchor
+	}
+	for k := inv.renewal + 1; ; k++ {
+		t := addMonths(anchor, k)
+		if !t.Before(w.cfg.End) {
+			return
+		}
+		if t.Before(inv.end) || inv.funded(t) {
+			continue // within the invoice's window, or paid
+		}
+		r := rand.New(rand.NewPCG(inv.key, uint64(k)))
+		next := newInvoice(inv.n, r, t, w.window, &w.p, w.zones, inv)
+		next.renewal, next.anchor = k, anchor
+		next.tag = fmt.Sprintf("%d_r%d", inv.n, k)
+		next.id = "in_" + next.tag
+		w.env.At(t, func() { w.open(next) })
+		return
+	}
+}
+
+// addMonths is t k months later on the same day, or the month's last day when it is shorter (a
+// subscription renewing on the 31st renews on the 30th in April).
+func addMonths(t time.Time, k int) time.Time {
+	y, m, d := t.Date()
+	first := time.Date(y, m+time.Month(k), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
+	last := first.AddDate(0, 1, -1).Day()
+	return first.AddDate(0, 0, min(d, last)-1)
 }
 
 // live returns the active invoice id, first ending it if its window has passed (voided,
