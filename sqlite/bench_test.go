@@ -54,3 +54,36 @@ func BenchmarkInsertEventAndEnqueue(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkObservationsCaughtUp measures the timing model's sync on a database file when the
+// engine has folded every observation: a query that finds none, asked before every decision.
+//
+//	go test ./sqlite -run '^$' -bench ObservationsCaughtUp -benchmem
+func BenchmarkObservationsCaughtUp(b *testing.B) {
+	db := openDB(b, filepath.Join(b.TempDir(), "bench.db"))
+	s := sqlite.NewStore(db, jobTable(b, db))
+	var last int64
+	for i := range 100 {
+		err := s.Tx(b.Context(), func(tx recoup.Tx) error {
+			o := recoup.Observation{Model: "m", Kind: recoup.ObserveOutcome, Features: []string{"bias", fmt.Sprint("f", i)}, Success: i%3 == 0, At: time.Unix(1_800_000_000, 0)}
+			err := tx.AddObservation(&o)
+			last = o.ID
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		err := s.Tx(b.Context(), func(tx recoup.Tx) error {
+			obs, err := tx.Observations("m", last, 1000)
+			if err == nil && len(obs) != 0 {
+				err = fmt.Errorf("%d observations after the last", len(obs))
+			}
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strconv"
 
 	"github.com/recoup-hq/recoup"
 )
@@ -45,8 +46,9 @@ func (t *tx) Observations(model string, after int64, limit int) ([]recoup.Observ
 			return out, nil
 		}
 	}
+	// The limit is written into the statement (see PastCases).
 	rows, err := t.q.QueryContext(t.ctx, `SELECT id, kind, features, success, at FROM model_observations
-		WHERE model = ? AND id > ? ORDER BY id LIMIT ?`, model, after, limit)
+		WHERE model = ? AND id > ? ORDER BY id LIMIT `+strconv.Itoa(limit), model, after)
 	if err != nil {
 		return nil, wrap(err, "observations of %s", model)
 	}
