@@ -11,13 +11,13 @@ import (
 
 // payBelief is what a case's history says about when its customer's money is there: for each
 // day from first, the mass of the schedules under which that day falls in the window of a
-// payday whose cycle is neither the failure's nor one a declined charge already tried.
+// payday whose cycle no declined charge (the failure included) already tried.
 type payBelief struct {
 	first int
 	mass  []float64
 	// open is, for each day, the set of schedules whose money should be there (bits of their
-	// indexes); tried how many of each schedule's cycles the charges tried, and charged whether
-	// there were any.
+	// indexes); tried how many of each schedule's cycles the declined charges tried (the
+	// failure's included), and charged whether any retry was declined since the failure.
 	open    []uint64
 	tried   []uint8
 	charged bool
@@ -34,13 +34,15 @@ func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 	last := max(dayNumber(until.In(loc)), failed)
 	first := failed - payLookBack
 	pays := paydays(c.Cal, first, last)
-	// The declined charges after the failure, by day, and whether each came before
-	// payMorning (then it tests nothing on a payday).
+	// The declined charges, the failure first, by day, and whether each came before payMorning
+	// (then it tests nothing on a payday). The failure is a declined charge like the others: a
+	// customer paid in the days before it fails only if that cycle brought too little.
 	type charge struct {
 		day   int
 		early bool
 	}
-	var charges []charge
+	lf := c.FirstFailed.In(loc)
+	charges := []charge{{failed, lf.Hour() < payMorning}}
 	for _, t := range c.Charged {
 		if !t.After(c.FirstFailed) {
 			continue
@@ -49,7 +51,7 @@ func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 		charges = append(charges, charge{dayNumber(l), l.Hour() < payMorning})
 	}
 	slices.SortFunc(charges, func(a, b charge) int { return a.day - b.day })
-	b := payBelief{first: failed, mass: make([]float64, last-failed+1), tried: make([]uint8, len(schedules)), charged: len(charges) > 0,
+	b := payBelief{first: failed, mass: make([]float64, last-failed+1), tried: make([]uint8, len(schedules)), charged: len(charges) > 1,
 		weight: make([]float64, len(schedules)), open: make([]uint64, last-failed+1)}
 	hist := historyWeights(c.Cal, loc, c.Past.Paid)
 	total := 0.0
@@ -72,8 +74,8 @@ func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 		if hist != nil {
 			w *= hist[i]
 		}
-		payday, tried := cycle, true // the failure's own cycle is spent
-		next := 0                    // the next charge to look at
+		payday, tried := cycle, false // the failure, first of the charges, tests its own cycle
+		next := 0                     // the next charge to look at
 		for d := failed; d <= last; d++ {
 			if d > failed && pays[d-first]&bit != 0 {
 				payday, tried = d, false

@@ -110,12 +110,21 @@ func TestPayBeliefFollowsTheCaseCharges(t *testing.T) {
 		t.Errorf("mass on 15 April (the tried schedule): %v, want %v", got, low)
 	}
 
-	// The failure's own cycle is spent: a failure on a payday leaves nothing until the next.
+	// The failure is a declined charge too: a failure on a payday leaves nothing until the
+	// next, and weighs against the schedule; one before the money arrived tries nothing.
 	c.PayPrior, c.Charged = onlySchedules(dayIndex[15]), nil
 	c.FirstFailed = time.Date(2026, 3, 13, 15, 0, 0, 0, ny)
 	b = newPayBelief(c, c.PayPrior, until)
 	if got, next := at(b, time.March, 14), at(b, time.April, 15); got != 0 || next != 1 {
 		t.Errorf("after a failure on the payday: mass %v the day after, %v on the next payday; want 0 and 1", got, next)
+	}
+	c.PayPrior = onlySchedules(dayIndex[15], dayIndex[1])
+	if got := newPayBelief(c, c.PayPrior, until).weight[dayIndex[15]]; math.Abs(got-low) > 1e-9 {
+		t.Errorf("weight of the 15th after a failure in its window: %v, want %v", got, low)
+	}
+	c.PayPrior, c.FirstFailed = onlySchedules(dayIndex[15]), time.Date(2026, 3, 13, 7, 0, 0, 0, ny)
+	if got := at(newPayBelief(c, c.PayPrior, until), time.March, 14); got != 1 {
+		t.Errorf("mass the day after a failure at 7:00 on the payday: %v, want 1", got)
 	}
 }
 
