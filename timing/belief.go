@@ -30,7 +30,8 @@ type payBelief struct {
 // (historyWeights).
 func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 	loc := c.loc()
-	failed := dayNumber(c.FirstFailed.In(loc))
+	lf := c.FirstFailed.In(loc)
+	failed := dayNumber(lf)
 	last := max(dayNumber(until.In(loc)), failed)
 	first := failed - payLookBack
 	pays := paydays(c.Cal, first, last)
@@ -41,7 +42,6 @@ func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 		day   int
 		early bool
 	}
-	lf := c.FirstFailed.In(loc)
 	charges := []charge{{failed, lf.Hour() < payMorning}}
 	for _, t := range c.Charged {
 		if !t.After(c.FirstFailed) {

@@ -26,8 +26,8 @@ const (
 type invoice struct {
 	n   int    // the customer's number
 	tag string // names this invoice's own objects: in_<tag>, pi_<tag>_<k>
-	// A returning customer's renewal: the months after the first failure (anchor) at which it
-	// failed; 0 for a customer's first failure.
+	// The customer's first failure (the subscription's renewals fall monthly from it), and the
+	// months after it at which this invoice failed (0: it is the first).
 	renewal                           int
 	anchor                            time.Time
 	id, customer, sub, email, country string
@@ -121,7 +121,7 @@ func newInvoice(n int, r *rand.Rand, t0 time.Time, window time.Duration, p *Real
 	tag := strconv.Itoa(n)
 	inv := &invoice{
 		n: n, tag: tag, id: "in_" + tag, customer: fmt.Sprintf("cus_%d", n), sub: fmt.Sprintf("sub_%d", n),
-		email: fmt.Sprintf("cus_%d@example.test", n), t0: t0, end: t0.Add(window),
+		email: fmt.Sprintf("cus_%d@example.test", n), t0: t0, anchor: t0, end: t0.Add(window),
 		status: recoup.InvoiceOpen, attempts: 1, idem: map[string]recoup.PayResult{},
 	}
 	inv.key = r.Uint64()

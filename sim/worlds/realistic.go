@@ -157,16 +157,11 @@ func (w *Realistic) planRenewal(inv *invoice) {
 	if w.p.Returning == 0 || inv.base != funds || inv.cat != recoup.CategoryFunds || !inv.leaveAt.IsZero() {
 		return
 	}
-	first := inv.renewal == 0
-	if first && inv.uniform(streamReturn, 0) >= w.p.Returning {
+	if inv.renewal == 0 && inv.uniform(streamReturn, 0) >= w.p.Returning {
 		return
 	}
-	anchor := inv.t0
-	if !first {
-		anchor = inv.anchor
-	}
 	for k := inv.renewal + 1; ; k++ {
-		t := addMonths(anchor, k)
+		t := addMonths(inv.anchor, k)
 		if !t.Before(w.cfg.End) {
 			return
 		}
@@ -175,7 +170,7 @@ func (w *Realistic) planRenewal(inv *invoice) {
 		}
 		r := rand.New(rand.NewPCG(inv.key, uint64(k)))
 		next := newInvoice(inv.n, r, t, w.window, &w.p, w.zones, inv)
-		next.renewal, next.anchor = k, anchor
+		next.renewal, next.anchor = k, inv.anchor
 		next.tag = fmt.Sprintf("%d_r%d", inv.n, k)
 		next.id = "in_" + next.tag
 		w.env.At(t, func() { w.open(next) })
