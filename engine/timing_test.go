@@ -122,6 +122,13 @@ func TestTimingSeesTheCustomersEarlierCases(t *testing.T) {
 	h.gw.failRenewal("in_2", "cus_1", 2500, insufficient)
 	h.gw.script("in_2", nil)
 	h.ingest("evt_2", "invoice.payment_failed", "in_2", "cus_1")
+	h.runDue()
+	c := h.wantState("in_2", recoup.StateScheduled)
+	if i := slices.IndexFunc(h.timeline(c), func(e recoup.TimelineEntry) bool {
+		return e.Kind == recoup.EntryDecision && strings.Contains(e.Summary, "their card passed after a shortage on")
+	}); i < 0 {
+		t.Errorf("no decision of the second case names the day the first was paid: %v", h.timeline(c))
+	}
 	h.advance(12 * 24 * time.Hour)
 	h.wantState("in_2", recoup.StateRecovered)
 

@@ -164,7 +164,7 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 		orNone(c.Code), ch.At.In(c.loc()).Format("Mon 2 Jan 15:04 MST"), ch.Mean, ch.Sampled, ch.MeanFrom,
 		o.Remaining, o.Budget, m.signals(ch.Features))
 	if pb != nil {
-		ch.Reason += pb.reason(ch.At.In(c.loc()))
+		ch.Reason += pb.reason(ch.At.In(c.loc())) + c.Past.reason(c.loc())
 	}
 	return ch
 }

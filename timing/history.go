@@ -1,6 +1,10 @@
 package timing
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // How the customer's latest earlier case ended (History.Last).
 const (
@@ -48,4 +52,18 @@ func historyWeights(cal Calendar, loc *time.Location, paid []time.Time) []float6
 		}
 	}
 	return w
+}
+
+// reason says, for a funds decision's reason, when the customer's card last passed after a
+// shortage (the three latest days, in the customer's zone); "" when it never did.
+func (h History) reason(loc *time.Location) string {
+	if len(h.Paid) == 0 {
+		return ""
+	}
+	paid := slices.SortedFunc(slices.Values(h.Paid), func(a, b time.Time) int { return b.Compare(a) })
+	var days []string
+	for _, t := range paid[:min(3, len(paid))] {
+		days = append(days, t.In(loc).Format("Mon 2 Jan 2006"))
+	}
+	return "; their card passed after a shortage on " + strings.Join(days, ", ")
 }

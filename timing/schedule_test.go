@@ -255,6 +255,9 @@ func TestPayBeliefFollowsTheCustomersHistory(t *testing.T) {
 	if got := b.at(dayNumber(time.Date(2026, 3, 25, 12, 0, 0, 0, ny))); math.Abs(got-want[dayIndex[25]]) > 1e-9 {
 		t.Errorf("mass on 25 March: %v, want %v", got, want[dayIndex[25]])
 	}
+	if got, want := c.Past.reason(ny), "; their card passed after a shortage on Wed 25 Feb 2026, Tue 25 Nov 2025"; got != want {
+		t.Errorf("the history's reason: %q, want %q", got, want)
+	}
 	// Without history the three are alike.
 	c.Past = History{}
 	if got := newPayBelief(c, c.PayPrior, until).weight[dayIndex[25]]; math.Abs(got-1.0/3) > 1e-9 {
