@@ -29,12 +29,7 @@ func TestScratchBatch(t *testing.T) {
 	committed := 0
 	for i := range 2*batchSize + 7 {
 		err := s.Tx(ctx, func(tx recoup.Tx) error {
-			cur, err := tx.Case(c.ID)
-			if err != nil {
-				return err
-			}
-			cur.Attempts++
-			if err := tx.UpdateCase(&cur); err != nil {
+			if err := changeCase(tx, c.ID, func(cur *recoup.Case) { cur.Attempts++ }); err != nil {
 				return err
 			}
 			if err := tx.AppendTimeline(&recoup.TimelineEntry{CaseID: c.ID, Kind: recoup.EntryAttempt, Summary: "+1"}); err != nil {

@@ -110,12 +110,7 @@ func TestCaseCache(t *testing.T) {
 		c := cacheTestCase("in_1")
 		mustTxCache(t, s, func(tx recoup.Tx) error { return tx.CreateCase(&c) })
 		mustTxCache(t, s, func(tx recoup.Tx) error {
-			cur, err := tx.Case(c.ID)
-			if err != nil {
-				return err
-			}
-			cur.State, cur.Attempts = recoup.StateRetrying, 1
-			if err := tx.UpdateCase(&cur); err != nil {
+			if err := changeCase(tx, c.ID, func(cur *recoup.Case) { cur.State, cur.Attempts = recoup.StateRetrying, 1 }); err != nil {
 				return err
 			}
 			again, err := tx.Case(c.ID)
@@ -232,12 +227,7 @@ func TestCaseCache(t *testing.T) {
 		c := cacheTestCase("in_1")
 		mustTxCache(t, s, func(tx recoup.Tx) error { return tx.CreateCase(&c) })
 		mustTxCache(t, s, func(tx recoup.Tx) error {
-			cur, err := tx.Case(c.ID)
-			if err != nil {
-				return err
-			}
-			cur.InvoiceID = "in_2"
-			if err := tx.UpdateCase(&cur); err != nil {
+			if err := changeCase(tx, c.ID, func(cur *recoup.Case) { cur.InvoiceID = "in_2" }); err != nil {
 				return err
 			}
 			if _, err := tx.CaseByInvoice("in_1"); recoup.ErrorCode(err) != recoup.ENOTFOUND {
