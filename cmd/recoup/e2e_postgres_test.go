@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/internal/pgtest"
@@ -37,16 +39,44 @@ func TestE2ETwoProcessesOnePostgres(t *testing.T) {
 		}
 		return true
 	}
-	a.waitFor("all cases scheduled", func() bool { return scheduled(a, 0) })
+	// The timing model samples each case's time on its own, so the cases are due at different
+	// times: the clock moves to the latest.
+	latest := func(p *process) time.Time {
+		var at time.Time
+		for _, r := range renewals {
+			if v, _ := p.caseOf(r.InvoiceID); v.Case.NextAction != nil && v.Case.NextAction.At.After(at) {
+				at = v.Case.NextAction.At
+			}
+		}
+		return at
+	}
+	// states describes every case as p sees it, for a timeout's message.
+	states := func(p *process) func() string {
+		return func() string {
+			var b strings.Builder
+			for _, r := range renewals {
+				v, ok := p.caseOf(r.InvoiceID)
+				switch {
+				case !ok:
+					fmt.Fprintf(&b, "\n%s: no case", r.InvoiceID)
+				case v.Case.NextAction != nil:
+					fmt.Fprintf(&b, "\n%s: %s, %d attempts, %s at %s (now %s)", r.InvoiceID, v.Case.State, v.Case.Attempts,
+						v.Case.NextAction.Kind, v.Case.NextAction.At.Format(time.RFC3339), w.clock.Now().Format(time.RFC3339))
+				default:
+					fmt.Fprintf(&b, "\n%s: %s, %d attempts", r.InvoiceID, v.Case.State, v.Case.Attempts)
+				}
+			}
+			return b.String()
+		}
+	}
+	a.waitFor("all cases scheduled", func() bool { return scheduled(a, 0) }, states(a))
 	// First retries: both processes work them.
-	v, _ := a.caseOf(renewals[0].InvoiceID)
-	w.clock.advanceTo(v.Case.NextAction.At)
-	a.waitFor("every first charge declined", func() bool { return scheduled(a, 1) })
+	w.clock.advanceTo(latest(a))
+	a.waitFor("every first charge declined", func() bool { return scheduled(a, 1) }, states(a))
 
 	// The first process goes away; the second does the rest.
 	a.stop()
-	v, _ = b.caseOf(renewals[0].InvoiceID)
-	w.clock.advanceTo(v.Case.NextAction.At)
+	w.clock.advanceTo(latest(b))
 	b.waitFor("every case recovered", func() bool {
 		for _, r := range renewals {
 			if v, ok := b.caseOf(r.InvoiceID); !ok || v.Case.State != recoup.StateRecovered {
@@ -54,7 +84,7 @@ func TestE2ETwoProcessesOnePostgres(t *testing.T) {
 			}
 		}
 		return true
-	})
+	}, states(b))
 	for _, r := range renewals {
 		if got := w.fake.SucceededCharges(r.InvoiceID); got != 1 {
 			t.Errorf("%s charged %d times", r.InvoiceID, got)
