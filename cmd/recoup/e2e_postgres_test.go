@@ -39,8 +39,8 @@ func TestE2ETwoProcessesOnePostgres(t *testing.T) {
 		}
 		return true
 	}
-	// The timing model samples each case's time on its own, so the cases are due at different
-	// times: the clock moves to the latest.
+	// Each case's retry is timed from its own failure, so the cases fall due seconds apart: the
+	// clock moves to the latest.
 	latest := func(p *process) time.Time {
 		var at time.Time
 		for _, r := range renewals {
