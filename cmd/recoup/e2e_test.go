@@ -128,16 +128,20 @@ func (w *world) start(dbURL string, mods ...func(*ServeCmd)) *process {
 	return p
 }
 
-// waitFor waits, on job completions rather than sleeps, until cond holds.
+// waitFor waits until cond holds, looking again at each of p's job completions and, for what
+// another process's jobs (or a request) bring about, every quarter second.
 func (p *process) waitFor(what string, cond func() bool, state ...func() string) {
 	p.t.Helper()
 	deadline := time.After(45 * time.Second)
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
 		select {
 		case ev := <-p.events:
-			if ev.Outcome != jobs.Completed && ev.Outcome != jobs.Retrying {
+			if ev.Outcome != jobs.Completed {
 				p.t.Logf("job %s %s: %s", ev.Job.Kind, ev.Outcome, ev.Err)
 			}
+		case <-tick.C:
 		case <-deadline:
 			for _, s := range state {
 				what += ": " + s()
