@@ -128,6 +128,36 @@ func TestNewPaymentMethodRetriesAtOnce(t *testing.T) {
 	}
 }
 
+// A case short of funds whose retry comes back expired_card changes strategy at once: no more
+// charges of that card, the customer is waited for, and their new card is charged at once.
+func TestCaseTurningToAnExpiredCardWaitsForTheCustomer(t *testing.T) {
+	h := newHarness(t, testPolicy)
+	h.gw.failRenewal("in_1", "cus_1", 2500, insufficient)
+	h.gw.script("in_1", expired, nil) // the first retry finds the card expired; the new card pays
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.runDue()
+	c := h.wantState("in_1", recoup.StateScheduled)
+	if c.Category != recoup.CategoryFunds {
+		t.Fatalf("category %s, want funds", c.Category)
+	}
+
+	h.advance(5 * 24 * time.Hour) // past the first retry and the day-3 slot
+	c = h.wantState("in_1", recoup.StateAwaitingCustomer)
+	if c.Category != recoup.CategoryCustomerFix || c.NextAction == nil || c.NextAction.Kind != recoup.ActionFinal {
+		t.Fatalf("after expired_card: category %s, next %+v; timeline:\n%s", c.Category, c.NextAction, dump(h.timeline(c)))
+	}
+	if len(h.gw.calls) != 1 {
+		t.Fatalf("%d charges, want the one that found the card expired", len(h.gw.calls))
+	}
+
+	h.ingest("evt_2", "payment_method.attached", "pm_new", "cus_1")
+	h.runDue() // the clock does not move: only what is due now runs
+	c = h.wantState("in_1", recoup.StateRecovered)
+	if len(h.gw.calls) != 2 || h.gw.calls[1].PaymentMethodID != "pm_new" {
+		t.Fatalf("calls %+v, want the new card charged at once", h.gw.calls)
+	}
+}
+
 func TestDuplicateAndOutOfOrderEvents(t *testing.T) {
 	h := newHarness(t, testPolicy)
 	h.gw.failRenewal("in_1", "cus_1", 1000, insufficient)
