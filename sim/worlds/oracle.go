@@ -67,7 +67,6 @@ func (inv *invoice) retryOracle(end time.Time, p *RealisticParams) (time.Time, b
 	if inv.base == never && inv.updaterAt.IsZero() {
 		return time.Time{}, false
 	}
-	day := 24 * time.Hour
 	cands := []time.Time{inv.t0, inv.holdUntil, inv.t0.Add(day), inv.t0.Add(3 * day)}
 	for _, t := range []time.Time{inv.clearAt, inv.liftAt, inv.updaterAt} {
 		if !t.IsZero() {

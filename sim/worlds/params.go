@@ -259,9 +259,10 @@ type Factor struct {
 	X    float64
 }
 
+const day = 24 * time.Hour
+
 // DefaultRealisticParams returns the calibrated defaults (docs/simulator-realistic.md).
 func DefaultRealisticParams() RealisticParams {
-	day := 24 * time.Hour
 	semiMonthly := PaySchedule{"1st and 15th", []PayRule{{Kind: PayDayOfMonth, Day: 1}, {Kind: PayDayOfMonth, Day: 15}}}
 	mid := PaySchedule{"15th and last business day", []PayRule{{Kind: PayDayOfMonth, Day: 15}, {Kind: PayLastBusinessDay}}}
 	lastBiz := PaySchedule{"last business day", []PayRule{{Kind: PayLastBusinessDay}}}

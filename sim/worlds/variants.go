@@ -23,8 +23,6 @@ func (v Variant) Params() RealisticParams {
 	return p
 }
 
-const day = 24 * time.Hour
-
 // Variants lists the variant worlds, each registered under its name.
 var Variants = []Variant{
 	{"fast-holds", "issuer holds lift within hours (median 6 h) and only 20% never lift",
