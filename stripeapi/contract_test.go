@@ -19,7 +19,7 @@ import (
 // that each call succeeded and decoded.
 //
 //	go install github.com/stripe/stripe-mock@v0.203.0
-//	stripe-mock -http-addr 127.0.0.1:12111 -https-addr 127.0.0.1:12112 &
+//	stripe-mock -http-addr 127.0.0.1:12111 -https-addr 127.0.0.1: &   # HTTPS, unused, on any free port
 //	STRIPE_MOCK_URL=http://127.0.0.1:12111 go test ./stripeapi/ -run Contract
 
 func stripeMock(t *testing.T) *Client {
