@@ -250,6 +250,31 @@ func (s *Server) attempt(in *invoice, pm *paymentMethod, o Outcome, now int64, b
 	return attemptResult{charge: ch}
 }
 
+// blocksRetry reports whether Stripe would block a charge of amount on pm now as an excessive
+// Visa retry (Options.BlockVisaRetriesAfter): the card's declines by the network of that amount
+// in the last 30 days since its latest success, less the first, reach the threshold. A charge
+// Stripe did not send to the network is not counted.
+func (s *Server) blocksRetry(pm *paymentMethod, amount, now int64) bool {
+	after := s.opts.BlockVisaRetriesAfter
+	if after <= 0 || pm.brand != "visa" {
+		return false
+	}
+	var latestSuccess int64 = -1
+	for _, ch := range s.st.charges {
+		if ch.paymentMethod == pm.id && ch.status == "succeeded" && ch.seq > latestSuccess {
+			latestSuccess = ch.seq
+		}
+	}
+	declines := 0
+	for _, ch := range s.st.charges {
+		if ch.paymentMethod == pm.id && ch.status == "failed" && ch.seq > latestSuccess && ch.amount == amount &&
+			now-ch.created < 30*24*60*60 && ch.outcome["network_status"] != "not_sent_to_network" {
+			declines++
+		}
+	}
+	return declines-1 >= after
+}
+
 // declineResponse is Stripe's 402 for a declined charge.
 func declineResponse(st *state, res attemptResult, pmID, requestID string) response {
 	d := *res.decline
