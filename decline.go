@@ -24,7 +24,9 @@ type Decline struct {
 	AdviceCode         string   `json:"advice_code,omitempty"`  // Stripe's advice: try_again_later, do_not_try_again, confirm_card_data
 	NetworkAdviceCode  string   `json:"network_advice_code,omitempty"`
 	NetworkDeclineCode string   `json:"network_decline_code,omitempty"`
-	OutcomeType        string   `json:"outcome_type,omitempty"` // issuer_declined, blocked, invalid, ...
+	OutcomeType        string   `json:"outcome_type,omitempty"`   // issuer_declined, blocked, invalid, ...
+	OutcomeReason      string   `json:"outcome_reason,omitempty"` // charge.outcome.reason: previously_declined_do_not_retry, highest_risk_level, ...
+	NetworkStatus      string   `json:"network_status,omitempty"` // charge.outcome.network_status: declined_by_network, not_sent_to_network, ...
 	Message            string   `json:"message,omitempty"`
 	CardBrand          string   `json:"card_brand,omitempty"`   // visa, mastercard, amex, ...
 	CardFunding        string   `json:"card_funding,omitempty"` // credit, debit, prepaid, unknown
@@ -32,11 +34,37 @@ type Decline struct {
 	Category           Category `json:"category,omitempty"`     // set by the classifier
 }
 
-// Reason returns the most specific code available, for display.
+// What Stripe reports on charge.outcome when it refuses to send a charge to the card network.
+const (
+	// NetworkNotSent is outcome.network_status for a charge Stripe never sent to the network:
+	// blocked by Stripe or Radar, or refused as invalid.
+	NetworkNotSent = "not_sent_to_network"
+	// ReasonRetryBlocked is outcome.reason when Stripe blocked a Visa retry it judged excessive:
+	// the card was declined before and Visa's rules forbid retrying it
+	// (support.stripe.com/questions/payment-blocked-due-to-excessive-retries).
+	ReasonRetryBlocked = "previously_declined_do_not_retry"
+)
+
+// RetryBlocked reports whether Stripe blocked the charge itself as an excessive retry of a card
+// declined before: it never reached the card network, and retrying the card is blocked again.
+func (d *Decline) RetryBlocked() bool {
+	return d != nil && d.OutcomeReason == ReasonRetryBlocked
+}
+
+// ReachedNetwork reports whether the charge may have reached the card network: only a charge
+// Stripe says it did not send (or an excessive-retry block, whatever else is filled in) did not.
+func (d *Decline) ReachedNetwork() bool {
+	return d == nil || (d.NetworkStatus != NetworkNotSent && !d.RetryBlocked())
+}
+
+// Reason returns the most specific code available, for display. A retry Stripe blocked shows
+// its outcome reason: its decline code (generic_decline) is not the issuer's.
 func (d *Decline) Reason() string {
 	switch {
 	case d == nil:
 		return ""
+	case d.RetryBlocked():
+		return d.OutcomeReason
 	case d.DeclineCode != "":
 		return d.DeclineCode
 	case d.Code != "":

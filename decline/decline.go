@@ -122,7 +122,10 @@ var errorCodes = map[string]entry{
 }
 
 // visaCategory1 lists Visa response codes of category 1 ("issuer will never approve"): no
-// reattempt, ever, on that credential (Visa Core Rules; 03, 62, 78, 93 moved to category 2 in 2021).
+// reattempt, ever, on that credential (Visa Core Rules; 03, 62, 78, 93 moved to category 2 in
+// 2021). 57 is category 1 again from 25 October 2026, after a year in which Visa passed it on
+// as 05; 83 (Visa's own network fraud block) became category 2 that day and is not here. 46
+// also covers a deactivated token.
 var visaCategory1 = map[string]bool{
 	"04": true, "07": true, "12": true, "14": true, "15": true, "41": true, "43": true,
 	"46": true, "57": true, "R0": true, "R1": true, "R3": true,
@@ -134,10 +137,19 @@ var macWait = map[string]time.Duration{
 	"28": 144 * time.Hour, "29": 192 * time.Hour, "30": 240 * time.Hour,
 }
 
+// RuleRetryBlocked is the rule of a charge Stripe blocked as an excessive Visa retry.
+const RuleRetryBlocked = "Stripe blocked this retry: the card was declined before and Visa's rules forbid retrying it"
+
 // Classify returns the verdict for d. A nil decline is classified as unknown and retryable.
 func Classify(d *recoup.Decline) Verdict {
 	if d == nil {
 		return Verdict{Category: recoup.CategoryIssuerSoft, Retry: true, Rule: "no decline details: treated as a generic issuer decline"}
+	}
+	if d.RetryBlocked() {
+		// Stripe itself refused to send the charge (outcome.reason previously_declined_do_not_retry,
+		// not sent to the network): its decline code is Stripe's generic one, not the issuer's,
+		// and every further charge of the card would be blocked the same way.
+		return Verdict{Category: recoup.CategoryHard, Retry: false, Rule: RuleRetryBlocked}
 	}
 	v := staticVerdict(d)
 	// Advice on the specific charge outranks the static table, strongest first.

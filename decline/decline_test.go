@@ -1,6 +1,7 @@
 package decline_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -89,5 +90,63 @@ func TestAdviceOutranksTable(t *testing.T) {
 	}
 	if v := decline.Classify(nil); !v.Retry || v.Category != recoup.CategoryIssuerSoft {
 		t.Fatalf("nil decline: %+v", v)
+	}
+}
+
+// Stripe blocks a Visa retry it judges excessive and reports it as a generic decline; only the
+// charge's outcome says what happened. The card is never retried, and the rule says why in words.
+func TestStripeRetryBlock(t *testing.T) {
+	blocked := recoup.Decline{Code: "card_declined", DeclineCode: "generic_decline", OutcomeType: "blocked",
+		OutcomeReason: "previously_declined_do_not_retry", NetworkStatus: "not_sent_to_network", CardBrand: "visa"}
+	for _, tc := range []struct {
+		name string
+		d    recoup.Decline
+	}{
+		{"as Stripe reports it", blocked},
+		{"outcome type not read", func() recoup.Decline { d := blocked; d.OutcomeType = ""; return d }()},
+		{"advice to try again later does not soften it", func() recoup.Decline { d := blocked; d.AdviceCode = "try_again_later"; return d }()},
+		{"brand unknown", func() recoup.Decline { d := blocked; d.CardBrand = ""; return d }()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := decline.Classify(&tc.d)
+			if v.Category != recoup.CategoryHard || v.Retry {
+				t.Fatalf("got %s retry=%v (%s), want hard and no retry", v.Category, v.Retry, v.Rule)
+			}
+			if v.Rule != "Stripe blocked this retry: the card was declined before and Visa's rules forbid retrying it" {
+				t.Errorf("rule %q does not name Stripe's block", v.Rule)
+			}
+		})
+	}
+	// Radar's blocks keep their own rule.
+	if v := decline.Classify(&recoup.Decline{DeclineCode: "generic_decline", OutcomeType: "blocked", OutcomeReason: "highest_risk_level",
+		NetworkStatus: "not_sent_to_network"}); !strings.Contains(v.Rule, "Radar") {
+		t.Errorf("Radar block: %+v", v)
+	}
+}
+
+// Visa's response-code changes of October 2026: 57 never retried (category 1), 83 (Visa's
+// network fraud block) retryable within the reattempt limits (category 2).
+func TestVisaCodes2026(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		d     recoup.Decline
+		cat   recoup.Category
+		retry bool
+	}{
+		{"57 on a generic decline", recoup.Decline{Code: "card_declined", DeclineCode: "do_not_honor", NetworkDeclineCode: "57", CardBrand: "visa"}, recoup.CategoryHard, false},
+		{"57 as Stripe names it", recoup.Decline{Code: "card_declined", DeclineCode: "transaction_not_allowed", NetworkDeclineCode: "57", CardBrand: "visa"}, recoup.CategoryHard, false},
+		{"57 with advice to try later", recoup.Decline{Code: "card_declined", DeclineCode: "generic_decline", AdviceCode: "try_again_later", NetworkDeclineCode: "57", CardBrand: "visa"}, recoup.CategoryHard, false},
+		{"57 of unknown brand", recoup.Decline{Code: "card_declined", DeclineCode: "generic_decline", NetworkDeclineCode: "57"}, recoup.CategoryHard, false},
+		{"83 on a generic decline", recoup.Decline{Code: "card_declined", DeclineCode: "generic_decline", NetworkDeclineCode: "83", CardBrand: "visa"}, recoup.CategoryIssuerSoft, true},
+		{"83 does not soften a hard decline code", recoup.Decline{Code: "card_declined", DeclineCode: "fraudulent", NetworkDeclineCode: "83", CardBrand: "visa"}, recoup.CategoryHard, false},
+		{"46, now also a deactivated token", recoup.Decline{Code: "card_declined", DeclineCode: "generic_decline", NetworkDeclineCode: "46", CardBrand: "visa"}, recoup.CategoryHard, false},
+		{"05, as 57 was passed on until October 2026", recoup.Decline{Code: "card_declined", DeclineCode: "do_not_honor", NetworkDeclineCode: "05", CardBrand: "visa"}, recoup.CategoryIssuerSoft, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := decline.Classify(&tc.d)
+			if v.Category != tc.cat || v.Retry != tc.retry {
+				t.Fatalf("got %s retry=%v (%s), want %s retry=%v", v.Category, v.Retry, v.Rule, tc.cat, tc.retry)
+			}
+		})
 	}
 }

@@ -12,7 +12,9 @@ import (
 // The card networks' limits the guard enforces. The Visa cap and the case budget are
 // configurable within these bounds; the Mastercard limits are not.
 const (
-	DefaultVisaReattempts30d = 15 // Visa Core Rules; some 2025-2026 sources say 20
+	// Visa has allowed 20 reattempts in 30 days since 25 May 2025 (15 before), but Stripe blocks
+	// Visa retries after the 15th, so 15 stays the default (docs/declines.md).
+	DefaultVisaReattempts30d = 15
 	MaxVisaReattempts30d     = 20
 	DefaultCaseBudget        = 8 // Stripe's recommendation for retryable charges
 	MaxCaseBudget            = 15
@@ -25,7 +27,7 @@ const (
 // Limits are the guard's configurable limits. A zero field takes its default.
 type Limits struct {
 	// VisaReattempts30d caps Visa reattempts per card and amount in 30 days (default 15; never
-	// more than 20, whatever is asked).
+	// more than 20, Visa's own cap since May 2025, whatever is asked).
 	VisaReattempts30d int
 	// CaseBudget caps the retries after the first failure, by anyone (default 8). It is a
 	// recommendation, not a network rule: the policy file bounds it, the guard takes it as given.
@@ -45,7 +47,9 @@ func (l Limits) withDefaults() Limits {
 
 // LedgerEntry is one charge attempt on a card, by anyone: recoup, Stripe's own collection, or
 // the customer on the hosted page. An entry that neither succeeded nor carries a decline (an
-// outcome not known) counts as a decline: it may have reached the issuer.
+// outcome not known) counts as a decline: it may have reached the issuer. A decline Stripe
+// never sent to the network (Decline.ReachedNetwork false) is its own kind: it counts as an
+// attempt for the case budget but not towards Visa's or Mastercard's limits.
 type LedgerEntry struct {
 	At        time.Time
 	Amount    int64
@@ -53,6 +57,14 @@ type LedgerEntry struct {
 	Succeeded bool
 	Decline   *recoup.Decline
 	ByRecoup  bool
+}
+
+// reachedNetwork reports whether the attempt counts towards the networks' limits, which count
+// the authorizations they received: a charge Stripe says it never sent (its own excessive-retry
+// block, a Radar block, an invalid charge) does not. It still counts towards the case budget,
+// and a block still refuses the card.
+func (e LedgerEntry) reachedNetwork() bool {
+	return e.Succeeded || e.Decline.ReachedNetwork()
 }
 
 // Guard returns the earliest time at or after at when a charge of amount on the card whose
@@ -84,7 +96,11 @@ func Guard(ledger []LedgerEntry, brand string, amount int64, at time.Time, limit
 			continue
 		}
 		if v := Classify(e.Decline); v.Category == recoup.CategoryHard {
-			return time.Time{}, fmt.Sprintf("%s (declined %s)", v.Rule, e.At.UTC().Format(time.RFC3339)), false
+			what := "declined"
+			if e.Decline.RetryBlocked() {
+				what = "blocked"
+			}
+			return time.Time{}, fmt.Sprintf("%s (%s %s)", v.Rule, what, e.At.UTC().Format(time.RFC3339)), false
 		}
 	}
 	if retries >= limits.CaseBudget {
@@ -115,7 +131,7 @@ func Guard(ledger []LedgerEntry, brand string, amount int64, at time.Time, limit
 			switch {
 			case e.Succeeded:
 				since = since[:0]
-			case e.Amount == amount:
+			case e.Amount == amount && e.reachedNetwork():
 				since = append(since, e.At)
 			}
 		}
@@ -127,7 +143,7 @@ func Guard(ledger []LedgerEntry, brand string, amount int64, at time.Time, limit
 	if mc {
 		var day, sameAmount []time.Time
 		for _, e := range ledger {
-			if e.Succeeded {
+			if e.Succeeded || !e.reachedNetwork() {
 				continue
 			}
 			day = append(day, e.At)

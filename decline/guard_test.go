@@ -12,6 +12,12 @@ import (
 var (
 	t0   = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	soft = &recoup.Decline{Code: "card_declined", DeclineCode: "do_not_honor", NetworkDeclineCode: "05"}
+	// blocked is a retry Stripe refused to send to Visa as excessive.
+	blocked = &recoup.Decline{Code: "card_declined", DeclineCode: "generic_decline", OutcomeType: "blocked",
+		OutcomeReason: "previously_declined_do_not_retry", NetworkStatus: "not_sent_to_network", CardBrand: "visa"}
+	// notSent is a charge Stripe refused before the network without barring the card: a card
+	// number that cannot exist.
+	notSent = &recoup.Decline{Code: "incorrect_number", DeclineCode: "incorrect_number", OutcomeType: "invalid", NetworkStatus: "not_sent_to_network"}
 	// roomy isolates a network rule from the case budget.
 	roomy = decline.Limits{CaseBudget: 1000}
 )
@@ -58,6 +64,11 @@ func TestGuard(t *testing.T) {
 		{name: "Mastercard MAC 21", brand: "mastercard", amount: 1000, at: at,
 			ledger:  withDecline(declines(1, t0, time.Hour), 0, &recoup.Decline{Code: "card_declined", NetworkAdviceCode: "21"}),
 			ruleHas: "merchant advice code 21"},
+		{name: "Stripe blocked a retry", brand: "visa", amount: 1000, at: t0.Add(40 * 24 * time.Hour),
+			ledger:  withDecline(declines(3, t0, time.Hour), 2, blocked),
+			ruleHas: "Stripe blocked this retry: the card was declined before and Visa's rules forbid retrying it (blocked 2026-03-01T10:00:00Z)"},
+		{name: "Stripe blocked a retry, brand unknown", brand: "", amount: 1000, at: at,
+			ledger: withDecline(declines(2, t0, time.Hour), 1, blocked), ruleHas: "Stripe blocked this retry"},
 		{name: "a customer-fix decline is no network ban", brand: "visa", amount: 1000, at: at, want: at,
 			ledger: withDecline(declines(1, t0, time.Hour), 0, &recoup.Decline{Code: "expired_card", DeclineCode: "expired_card", NetworkDeclineCode: "54"})},
 
@@ -92,6 +103,11 @@ func TestGuard(t *testing.T) {
 			ledger: declines(16, t0, 3*24*time.Hour)},
 		{name: "Visa rule not applied to Mastercard", brand: "mastercard", amount: 1000, at: at, want: at, limits: roomy, ledger: declines(20, t0, 3*time.Hour)},
 
+		{name: "Visa: a charge Stripe did not send to the network is no reattempt", brand: "visa", amount: 1000, at: at, want: at, limits: roomy,
+			ledger: withDecline(declines(16, t0, time.Hour), 7, notSent)},
+		{name: "Visa: a charge not sent is no first attempt either", brand: "visa", amount: 1000, at: at, want: at, limits: roomy,
+			ledger: withDecline(declines(16, t0, time.Hour), 0, notSent)},
+
 		// Mastercard: at most 10 declines in 24 h per card, 35 in 30 days per card and amount.
 		{name: "MC: 9 declines in 24h, allowed", brand: "mastercard", amount: 1000, at: at, want: at, limits: roomy, ledger: declines(9, t0, time.Hour)},
 		{name: "MC: 10 declines in 24h, moved until the oldest is 24h old", brand: "mastercard", amount: 1000, at: at, limits: roomy,
@@ -106,6 +122,10 @@ func TestGuard(t *testing.T) {
 		{name: "MC: 35 declines in 30 days, moved", brand: "mastercard", amount: 1000, at: at, limits: roomy,
 			ledger: declines(35, t0, 20*time.Hour), want: t0.Add(-34*20*time.Hour + 30*24*time.Hour), ruleHas: "35 declines in 30 days"},
 		{name: "MC: the 30-day rule is per amount", brand: "mastercard", amount: 2000, at: at, want: at, limits: roomy, ledger: declines(35, t0, 20*time.Hour)},
+		{name: "MC: a charge Stripe did not send to the network is no decline", brand: "mastercard", amount: 1000, at: at, want: at, limits: roomy,
+			ledger: withDecline(declines(10, t0, time.Hour), 4, notSent)},
+		{name: "budget: a charge not sent to the network is still a retry", brand: "visa", amount: 1000, at: at, ruleHas: "case budget: 8 retries",
+			ledger: withDecline(declines(9, t0, 24*time.Hour), 4, notSent)},
 		{name: "unknown brand: Mastercard's rules apply", brand: "", amount: 1000, at: at, limits: roomy,
 			ledger: declines(10, t0, time.Hour), want: t0.Add(15 * time.Hour), ruleHas: "Mastercard"},
 		{name: "unknown brand: Visa's rules apply", brand: "", amount: 1000, at: at, limits: roomy,

@@ -116,3 +116,52 @@ func TestNetworkGuardOverridesAnAdversarialPolicy(t *testing.T) {
 		}
 	})
 }
+
+// A Visa retry that Stripe blocks as excessive (outcome reason previously_declined_do_not_retry,
+// not sent to the network) stops the card even under a policy blind to decline codes: the case
+// waits for a new payment method, the reason says why in words, and the new card is charged.
+func TestStripeRetryBlockStopsTheCard(t *testing.T) {
+	visaSoft := &recoup.Decline{Code: "card_declined", DeclineCode: "do_not_honor", NetworkDeclineCode: "05", CardBrand: "visa"}
+	// As stripeapi reads it: the error's generic decline completed by the charge's outcome.
+	blocked := &recoup.Decline{Code: "card_declined", DeclineCode: "generic_decline", OutcomeType: "blocked",
+		OutcomeReason: "previously_declined_do_not_retry", NetworkStatus: "not_sent_to_network",
+		Message: "Your card was declined.", CardBrand: "visa"}
+	const why = "Stripe blocked this retry: the card was declined before and Visa's rules forbid retrying it"
+
+	h := newHarness(t, adversarialPolicy)
+	h.gw.failRenewal("in_1", "cus_1", 4900, visaSoft)
+	// Two retries declined by the issuer, the third blocked by Stripe; any later charge of the
+	// card would pass, so a retry after the block would show as a recovery.
+	h.gw.script("in_1", visaSoft, visaSoft, blocked, nil)
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.advance(10 * 24 * time.Hour)
+
+	c := h.wantState("in_1", recoup.StateAwaitingCustomer)
+	tl := dump(h.timeline(c))
+	if n := len(h.gw.calls); n != 3 {
+		t.Fatalf("%d charges, want 3: none after Stripe's block; timeline:\n%s", n, tl)
+	}
+	if c.Category != recoup.CategoryHard || c.NextAction == nil || c.NextAction.Kind != recoup.ActionFinal {
+		t.Fatalf("category %s, next %+v; want the card stopped and the customer waited for", c.Category, c.NextAction)
+	}
+	if !strings.Contains(c.NextAction.Reason, why) || !strings.Contains(tl, "charge 3 declined: previously_declined_do_not_retry") {
+		t.Fatalf("reason %q, timeline:\n%s\nwant both to name Stripe's block", c.NextAction.Reason, tl)
+	}
+	if a := h.attempts(c, recoup.SourceRecoup); len(a) != 3 || !a[2].Decline.RetryBlocked() || a[2].Decline.NetworkStatus != "not_sent_to_network" {
+		t.Fatalf("attempts %+v: the block is not kept in the ledger as such", a)
+	}
+
+	// The block says nothing about when the issuer would say yes: the timing model learns only
+	// the two charges the issuer declined.
+	if obs := h.observations(); len(obs) != 2 {
+		t.Errorf("%d observations for the timing model, want 2: none from Stripe's block", len(obs))
+	}
+
+	// The stop is for that card: the customer's new card is charged at once.
+	h.ingest("evt_2", "payment_method.attached", "pm_new", "cus_1")
+	h.runDue()
+	h.wantState("in_1", recoup.StateRecovered)
+	if len(h.gw.calls) != 4 || h.gw.calls[3].PaymentMethodID != "pm_new" {
+		t.Fatalf("calls %+v, want the new card charged", h.gw.calls)
+	}
+}

@@ -214,10 +214,12 @@ func (e *Engine) timeRetry(tx recoup.Tx, c recoup.Case, attempts []recoup.Attemp
 
 // learn teaches the model the outcome of recoup's charge a of the case c, as the case stood
 // before the charge: only a charge of the card that failed, which reached the issuer (a charge
-// of a new card says nothing about when the old one passes). It runs last in its transaction,
-// after any sync of the model, so no process folds an observation that may yet roll back.
+// of a new card says nothing about when the old one passes, and one Stripe never sent to the
+// network, such as its own block of an excessive retry, nothing about when the issuer says yes).
+// It runs last in its transaction, after any sync of the model, so no process folds an
+// observation that may yet roll back.
 func (e *Engine) learn(tx recoup.Tx, c recoup.Case, attempts []recoup.Attempt, a recoup.Attempt, p *policy.Policy) error {
-	if a.Status == recoup.AttemptError || c.LastDecline == nil || c.NewPaymentMethodID != "" {
+	if a.Status == recoup.AttemptError || c.LastDecline == nil || c.NewPaymentMethodID != "" || !a.Decline.ReachedNetwork() {
 		return nil
 	}
 	messages, err := tx.Messages(c.ID)

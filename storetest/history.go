@@ -156,7 +156,8 @@ func testHistory(t *testing.T, newStore func(t *testing.T) Harness) {
 		// The pending attempt finishes: status, decline and finish time change, nothing else.
 		done := attempts[1]
 		done.Status, done.FinishedAt = recoup.AttemptDeclined, base.Add(time.Hour+time.Second)
-		done.Decline = &recoup.Decline{Code: "card_declined", AdviceCode: "do_not_try_again", Category: recoup.CategoryHard}
+		done.Decline = &recoup.Decline{Code: "card_declined", DeclineCode: "generic_decline", OutcomeType: "blocked",
+			OutcomeReason: "previously_declined_do_not_retry", NetworkStatus: "not_sent_to_network", Category: recoup.CategoryHard}
 		mustTx(t, s, func(tx recoup.Tx) error { return tx.UpdateAttempt(&done) })
 		attempts[1] = done
 

@@ -82,6 +82,7 @@ func fullCase(invoiceID string) recoup.Case {
 		LastDecline: &recoup.Decline{
 			Code: "card_declined", DeclineCode: "insufficient_funds", AdviceCode: "try_again_later",
 			NetworkAdviceCode: "02", NetworkDeclineCode: "51", OutcomeType: "issuer_declined",
+			OutcomeReason: "insufficient_funds", NetworkStatus: "declined_by_network",
 			Message: "Your card has insufficient funds.", CardBrand: "visa", Category: recoup.CategoryFunds,
 		},
 		PaymentMethodID:    "pm_old",

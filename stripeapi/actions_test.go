@@ -20,7 +20,14 @@ func wantDecline(t *testing.T, got *recoup.Decline, d stripefake.Decline, brand 
 	t.Helper()
 	want := recoup.Decline{Code: d.Code, DeclineCode: d.DeclineCode, AdviceCode: d.AdviceCode,
 		NetworkAdviceCode: d.NetworkAdviceCode, NetworkDeclineCode: d.NetworkDeclineCode,
-		OutcomeType: d.OutcomeType, Message: d.Message, CardBrand: brand}
+		OutcomeType: d.OutcomeType, OutcomeReason: d.OutcomeReason, NetworkStatus: d.NetworkStatus,
+		Message: d.Message, CardBrand: brand}
+	if want.OutcomeReason == "" {
+		want.OutcomeReason = d.DeclineCode // an issuer decline's outcome reason is its decline code
+	}
+	if want.NetworkStatus == "" {
+		want.NetworkStatus = "declined_by_network"
+	}
 	if got == nil || *got != want {
 		t.Errorf("decline = %+v\nwant     %+v", got, want)
 	}
@@ -77,6 +84,28 @@ func TestPay(t *testing.T) {
 		if snap, _ := fake.Invoice(r.InvoiceID); snap.AttemptCount != 2 || snap.Charges != 2 {
 			t.Errorf("replay charged again: %+v", snap)
 		}
+	})
+	t.Run("retry blocked by Stripe", func(t *testing.T) {
+		// The error says only card_declined/generic_decline; the charge's outcome, read after the
+		// decline, says Stripe blocked the retry without sending it to Visa.
+		fake := startFake(t)
+		r := failedRenewal(t, fake, stripefake.RenewalParams{Brand: "visa"})
+		fake.ScriptPay(r.InvoiceID, stripefake.Declined(stripefake.RetryBlocked()))
+		c, _ := newTestClient(t, fake, Config{})
+		res, err := c.Pay(ctx, recoup.PayRequest{InvoiceID: r.InvoiceID, IdempotencyKey: "k1"})
+		if err != nil || res.Paid {
+			t.Fatalf("Pay = %+v, %v", res, err)
+		}
+		wantDecline(t, res.Decline, stripefake.RetryBlocked(), "visa")
+		if !res.Decline.RetryBlocked() || res.Decline.ReachedNetwork() || res.Decline.Reason() != "previously_declined_do_not_retry" {
+			t.Errorf("decline %+v not read as Stripe's retry block", res.Decline)
+		}
+		// A webhook's read of the invoice sees the same.
+		inv, err := c.Invoice(ctx, r.InvoiceID)
+		if err != nil || inv.LastPayment == nil {
+			t.Fatalf("Invoice = %+v, %v", inv, err)
+		}
+		wantDecline(t, inv.LastPayment.Decline, stripefake.RetryBlocked(), "visa")
 	})
 	t.Run("already paid by the customer", func(t *testing.T) {
 		fake := startFake(t)

@@ -2,6 +2,8 @@ package stripeapi
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -17,7 +19,7 @@ import (
 // that each call succeeded and decoded.
 //
 //	go install github.com/stripe/stripe-mock@v0.203.0
-//	stripe-mock -http-addr 127.0.0.1:12111 -https-addr 127.0.0.1:12112 &
+//	stripe-mock -http-addr 127.0.0.1:12111 -https-addr 127.0.0.1: &   # HTTPS, unused, on any free port
 //	STRIPE_MOCK_URL=http://127.0.0.1:12111 go test ./stripeapi/ -run Contract
 
 func stripeMock(t *testing.T) *Client {
@@ -75,6 +77,32 @@ func TestContract(t *testing.T) {
 		}}}}
 		if p, err := c.lastPayment(ctx, inv); err != nil || p == nil {
 			t.Fatalf("lastPayment: %+v %v", p, err)
+		}
+	})
+	t.Run("charge outcome names the fields a Stripe block is read from", func(t *testing.T) {
+		// stripe-mock fills its fixtures from Stripe's OpenAPI spec, with null for these, so
+		// the spec's names are checked rather than values: outcome.reason and
+		// outcome.network_status are what mergeCharge reads to recognise Stripe's own retry block.
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, os.Getenv("STRIPE_MOCK_URL")+"/v1/charges/ch_123", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer sk_test_123")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var ch struct {
+			Outcome map[string]json.RawMessage `json:"outcome"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&ch); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("charge: HTTP %d %v", resp.StatusCode, err)
+		}
+		for _, k := range []string{"type", "reason", "network_status", "advice_code", "network_advice_code", "network_decline_code"} {
+			if _, ok := ch.Outcome[k]; !ok {
+				t.Errorf("charge.outcome has no %q: %v", k, ch.Outcome)
+			}
 		}
 	})
 	t.Run("Pay", func(t *testing.T) {

@@ -160,8 +160,8 @@ func declineFromError(se *stripe.Error) *recoup.Decline {
 	return d
 }
 
-// mergeCharge completes d with what the charge's outcome adds (outcome type, network codes,
-// card brand) without overwriting what the error already said: advice on the error is the
+// mergeCharge completes d with what the charge's outcome adds (outcome type and reason,
+// network status and codes, card brand) without overwriting what the error already said: advice on the error is the
 // most specific.
 func mergeCharge(d *recoup.Decline, ch *stripe.Charge) {
 	if d == nil || ch == nil {
@@ -176,6 +176,8 @@ func mergeCharge(d *recoup.Decline, ch *stripe.Charge) {
 	fill(&d.Message, ch.FailureMessage)
 	if o := ch.Outcome; o != nil {
 		fill(&d.OutcomeType, o.Type)
+		fill(&d.OutcomeReason, o.Reason)
+		fill(&d.NetworkStatus, o.NetworkStatus)
 		fill(&d.AdviceCode, string(o.AdviceCode))
 		fill(&d.NetworkAdviceCode, o.NetworkAdviceCode)
 		fill(&d.NetworkDeclineCode, o.NetworkDeclineCode)
@@ -196,7 +198,8 @@ func mergeDecline(d, other *recoup.Decline) {
 	}{
 		{&d.Code, other.Code}, {&d.DeclineCode, other.DeclineCode}, {&d.AdviceCode, other.AdviceCode},
 		{&d.NetworkAdviceCode, other.NetworkAdviceCode}, {&d.NetworkDeclineCode, other.NetworkDeclineCode},
-		{&d.OutcomeType, other.OutcomeType}, {&d.Message, other.Message}, {&d.CardBrand, other.CardBrand},
+		{&d.OutcomeType, other.OutcomeType}, {&d.OutcomeReason, other.OutcomeReason}, {&d.NetworkStatus, other.NetworkStatus},
+		{&d.Message, other.Message}, {&d.CardBrand, other.CardBrand},
 	} {
 		if *f.dst == "" {
 			*f.dst = f.v

@@ -111,6 +111,20 @@ func TestDeclineExtraction(t *testing.T) {
 		t.Errorf("from charge alone = %+v", bare)
 	}
 
+	// A retry Stripe blocked: the error says only generic_decline; the charge's outcome says
+	// Stripe never sent it to the network, and why.
+	blocked := declineFromError(&stripe.Error{HTTPStatusCode: 402, Type: stripe.ErrorTypeCard, Code: stripe.ErrorCodeCardDeclined, DeclineCode: "generic_decline"})
+	mergeCharge(blocked, &stripe.Charge{Status: stripe.ChargeStatusFailed, Outcome: &stripe.ChargeOutcome{
+		Type: "blocked", NetworkStatus: "not_sent_to_network", Reason: "previously_declined_do_not_retry"}})
+	if blocked.OutcomeReason != "previously_declined_do_not_retry" || blocked.NetworkStatus != "not_sent_to_network" || !blocked.RetryBlocked() {
+		t.Errorf("blocked retry = %+v", blocked)
+	}
+	later := &recoup.Decline{DeclineCode: "generic_decline"}
+	mergeDecline(later, blocked)
+	if !later.RetryBlocked() || later.NetworkStatus != "not_sent_to_network" {
+		t.Errorf("merged blocked retry = %+v", later)
+	}
+
 	for _, se := range []*stripe.Error{apiErr(400, stripe.ErrorTypeInvalidRequest, ""), apiErr(500, stripe.ErrorTypeAPI, "")} {
 		if isDecline(se) {
 			t.Errorf("%s %d counted as a decline", se.Type, se.HTTPStatusCode)

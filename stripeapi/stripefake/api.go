@@ -85,6 +85,9 @@ func (s *Server) payWith(q *request, in *invoice, pm *paymentMethod, o Outcome, 
 		r.hang, r.processed = true, true
 		return r
 	}
+	if s.blocksRetry(pm, in.remaining(), now) {
+		o = Declined(RetryBlocked())
+	}
 	res := s.attempt(in, pm, o, now, by)
 	if res.decline != nil {
 		return declineResponse(&s.st, res, pm.id, q.id)

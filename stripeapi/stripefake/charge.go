@@ -18,6 +18,17 @@ type Decline struct {
 	Message            string
 	OutcomeType        string // charge.outcome.type: issuer_declined, blocked, invalid
 	NetworkStatus      string // charge.outcome.network_status
+	// OutcomeReason is charge.outcome.reason; "" gives the decline code, as for an issuer decline.
+	OutcomeReason string
+}
+
+// RetryBlocked is the decline of a Visa retry Stripe blocks as excessive (after the 15th
+// retry, when it judges success unlikely): the error says only card_declined/generic_decline,
+// and the charge's outcome says Stripe blocked it without sending it to the network
+// (support.stripe.com/questions/payment-blocked-due-to-excessive-retries).
+func RetryBlocked() Decline {
+	return Decline{Code: "card_declined", DeclineCode: "generic_decline", Message: "Your card was declined.",
+		OutcomeType: "blocked", NetworkStatus: "not_sent_to_network", OutcomeReason: "previously_declined_do_not_retry"}
 }
 
 // CardDeclined is the decline Stripe reports for an issuer decline code: code card_declined
@@ -179,9 +190,16 @@ func (s *Server) attempt(in *invoice, pm *paymentMethod, o Outcome, now int64, b
 		d := o.decline.withDefaults()
 		ch.status = "failed"
 		ch.failureCode, ch.failureMessage = d.Code, d.Message
+		reason, seller := d.DeclineCode, "The bank did not return any further details with this decline."
+		if d.OutcomeReason != "" {
+			reason = d.OutcomeReason
+		}
+		if d.OutcomeType == "blocked" {
+			seller = "Stripe blocked this payment."
+		}
 		ch.outcome = map[string]any{
-			"type": d.OutcomeType, "network_status": d.NetworkStatus, "reason": nullable(d.DeclineCode),
-			"risk_level": "normal", "risk_score": 20, "seller_message": "The bank did not return any further details with this decline.",
+			"type": d.OutcomeType, "network_status": d.NetworkStatus, "reason": nullable(reason),
+			"risk_level": "normal", "risk_score": 20, "seller_message": seller,
 			"advice_code": nullable(d.AdviceCode), "network_advice_code": nullable(d.NetworkAdviceCode),
 			"network_decline_code": nullable(d.NetworkDeclineCode),
 		}
@@ -230,6 +248,31 @@ func (s *Server) attempt(in *invoice, pm *paymentMethod, o Outcome, now int64, b
 		s.emit("customer.subscription.updated", sub.render(), map[string]any{"status": prev}, now, by)
 	}
 	return attemptResult{charge: ch}
+}
+
+// blocksRetry reports whether Stripe would block a charge of amount on pm now as an excessive
+// Visa retry (Options.BlockVisaRetriesAfter): the card's declines by the network of that amount
+// in the last 30 days since its latest success, less the first, reach the threshold. A charge
+// Stripe did not send to the network is not counted.
+func (s *Server) blocksRetry(pm *paymentMethod, amount, now int64) bool {
+	after := s.opts.BlockVisaRetriesAfter
+	if after <= 0 || pm.brand != "visa" {
+		return false
+	}
+	var latestSuccess int64 = -1
+	for _, ch := range s.st.charges {
+		if ch.paymentMethod == pm.id && ch.status == "succeeded" && ch.seq > latestSuccess {
+			latestSuccess = ch.seq
+		}
+	}
+	declines := 0
+	for _, ch := range s.st.charges {
+		if ch.paymentMethod == pm.id && ch.status == "failed" && ch.seq > latestSuccess && ch.amount == amount &&
+			now-ch.created < 30*24*60*60 && ch.outcome["network_status"] != "not_sent_to_network" {
+			declines++
+		}
+	}
+	return declines-1 >= after
 }
 
 // declineResponse is Stripe's 402 for a declined charge.

@@ -303,6 +303,9 @@ func (s *Server) AutoRetry(invoiceID string) (paid bool, err error) {
 		if o.kind != outcomeDecline {
 			o = Succeed()
 		}
+		if s.blocksRetry(pm, in.remaining(), now) {
+			o = Declined(RetryBlocked())
+		}
 		paid = s.attempt(in, pm, o, now, origin{}).decline == nil
 		return nil
 	})

@@ -2,6 +2,7 @@ package stripefake_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 
@@ -130,5 +131,61 @@ func TestVoidCancelAndDrafts(t *testing.T) {
 	}
 	if err := fake.UpdateDefaultPaymentMethod(r.CustomerID, "pm_missing"); err == nil {
 		t.Error("default set to a missing payment method")
+	}
+}
+
+// With BlockVisaRetriesAfter, the fake blocks Visa retries past the threshold as Stripe does:
+// a generic decline whose charge Stripe never sent to the network, with the outcome reason
+// previously_declined_do_not_retry. Other brands are not blocked.
+func TestBlockVisaRetries(t *testing.T) {
+	ctx := context.Background()
+	fake, sc := start(t, stripefake.Options{BlockVisaRetriesAfter: 2})
+	insufficient := stripefake.Declined(stripefake.CardDeclined("insufficient_funds"))
+	pay := func(invoiceID string) *stripe.ChargeOutcome {
+		t.Helper()
+		params := &stripe.InvoicePayParams{OffSession: stripe.Bool(true)}
+		_, err := sc.V1Invoices.Pay(ctx, invoiceID, params)
+		var se *stripe.Error
+		if !errors.As(err, &se) || se.ChargeID == "" {
+			t.Fatalf("pay: %v, want a decline", err)
+		}
+		ch, err := sc.V1Charges.Retrieve(ctx, se.ChargeID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ch.Outcome.Reason == "previously_declined_do_not_retry" && (se.DeclineCode != "generic_decline" || se.Code != "card_declined") {
+			t.Errorf("blocked charge's error %s/%s, want card_declined/generic_decline", se.Code, se.DeclineCode)
+		}
+		return ch.Outcome
+	}
+
+	visa, err := fake.NewFailedRenewal(stripefake.RenewalParams{Brand: "visa", Decline: stripefake.CardDeclined("insufficient_funds"), Behaviour: insufficient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 { // two retries after the first failure: declined by the issuer
+		if o := pay(visa.InvoiceID); o.NetworkStatus != "declined_by_network" {
+			t.Fatalf("retry %d: outcome %+v, want declined by the network", i+1, o)
+		}
+	}
+	for i := range 2 { // every further one: blocked by Stripe
+		o := pay(visa.InvoiceID)
+		if o.Type != "blocked" || o.NetworkStatus != "not_sent_to_network" || o.Reason != "previously_declined_do_not_retry" ||
+			o.SellerMessage != "Stripe blocked this payment." {
+			t.Fatalf("retry %d: outcome %+v, want Stripe's block", i+3, o)
+		}
+	}
+	if paid, err := fake.AutoRetry(visa.InvoiceID); err != nil || paid {
+		t.Fatalf("Stripe's own retry: paid=%v %v, want blocked too", paid, err)
+	}
+
+	mc, err := fake.NewFailedRenewal(stripefake.RenewalParams{Brand: "mastercard", Decline: stripefake.CardDeclined("insufficient_funds"), Behaviour: insufficient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		if o := pay(mc.InvoiceID); o.NetworkStatus != "declined_by_network" {
+			t.Fatalf("Mastercard retry %d: outcome %+v, want declined by the network", i+1, o)
+		}
 	}
 }

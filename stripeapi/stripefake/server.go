@@ -39,6 +39,12 @@ type Options struct {
 	WebhookClient *http.Client
 	// APIVersion is written on events; default stripe-go's stripe.APIVersion.
 	APIVersion string
+	// BlockVisaRetriesAfter, when positive, makes the fake block Visa retries as Stripe does on
+	// integrated pricing: once a Visa card has had this many retries of the same amount declined
+	// by the network within 30 days (since its latest success; the first decline is the attempt),
+	// every further charge of it through the API or AutoRetry fails with RetryBlocked, whatever
+	// the card's behaviour or a script says. Stripe's own threshold is 15. Zero: never.
+	BlockVisaRetriesAfter int
 }
 
 // Server is the fake. Its methods are safe for concurrent use.
