@@ -16,7 +16,7 @@ import (
 // stateGroups are the state filters beyond single states: the overview's "in recovery" and
 // "lost" numbers link to them.
 var stateGroups = map[string][]recoup.CaseState{
-	"active": {recoup.StateOpen, recoup.StateScheduled, recoup.StateRetrying, recoup.StateAwaitingCustomer, recoup.StatePaused},
+	"active": {recoup.StateOpen, recoup.StateScheduled, recoup.StateRetrying, recoup.StateAwaitingCustomer, recoup.StatePaused, recoup.StatePlanning},
 	"lost":   {recoup.StateExhausted, recoup.StateClosed},
 }
 
