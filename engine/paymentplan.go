@@ -110,7 +110,16 @@ func (r *planRun) run(ctx context.Context, c recoup.Case) ([]string, error) {
 	if err != nil {
 		return nil, held(fmt.Errorf("read invoice %s: %w", c.InvoiceID, err))
 	}
-	if inv.Status == recoup.InvoicePaid || inv.Status == recoup.InvoiceVoid {
+	switch {
+	case inv.Status == recoup.InvoicePaid && inv.PaidOutOfBand && len(live(found)) > 0:
+		// Perhaps by this plan's settlement, whose answer an earlier run did not get: sending
+		// it again with the same key replays Stripe's first answer.
+		ids := idsOf(live(found))
+		if err := r.settle(ctx, c, ids); err != nil {
+			return ids, err
+		}
+		return r.turnOn(ctx, c, true)
+	case inv.Status == recoup.InvoicePaid || inv.Status == recoup.InvoiceVoid:
 		return nil, r.giveUp(ctx, c, inv, idsOf(live(found)), nil)
 	}
 	planned, err := r.p.PlanParts(inv.Remaining(), r.now.Add(planLead))
@@ -265,7 +274,6 @@ func (r *planRun) turnOn(ctx context.Context, c recoup.Case, first bool) ([]stri
 		return nil, afterSettle(err)
 	}
 	parts := live(found)
-	slices.SortFunc(parts, func(a, b recoup.PlanPart) int { return cmp.Compare(a.N, b.N) })
 	ids := idsOf(parts)
 	if len(parts) == 0 {
 		return nil, recoup.Errorf(recoup.ECONFLICT, "the case is closed (%s) and no invoice of its plan is left in Stripe", c.ClosedReason)
@@ -459,9 +467,11 @@ func (r *planRun) partsNow(ctx context.Context, c recoup.Case, found []recoup.Pl
 	return ids
 }
 
-// live drops the parts Stripe shows void.
+// live drops the parts Stripe shows void, and orders the others by part number.
 func live(parts []recoup.PlanPart) []recoup.PlanPart {
-	return slices.DeleteFunc(slices.Clone(parts), func(p recoup.PlanPart) bool { return p.Status == recoup.InvoiceVoid })
+	out := slices.DeleteFunc(slices.Clone(parts), func(p recoup.PlanPart) bool { return p.Status == recoup.InvoiceVoid })
+	slices.SortFunc(out, func(a, b recoup.PlanPart) int { return cmp.Or(cmp.Compare(a.N, b.N), cmp.Compare(a.ID, b.ID)) })
+	return out
 }
 
 func idsOf(parts []recoup.PlanPart) []string {

@@ -402,3 +402,158 @@ func TestPaymentPlanHoldsTheCase(t *testing.T) {
 		}
 	})
 }
+
+// errCrash stands for a call whose answer never came (the process died, or Stripe timed out).
+var errCrash = recoup.Errorf(recoup.EUNAVAILABLE, "stripe: connection reset")
+
+// A run cut off at each step leaves the case held and nothing that charges; the next run
+// finishes the plan without creating anything twice.
+func TestPaymentPlanRerunAfterACrashAtEachStep(t *testing.T) {
+	w := newPlanWorld(t)
+	// 1. Part 2 is created but its answer is lost.
+	w.gw.afterCreate = once(func(part string) error {
+		if part == "2/3" {
+			return errCrash
+		}
+		w.gw.afterCreate = once(func(string) error { return errCrash })
+		return nil
+	})
+	if _, err := w.start(); recoup.ErrorCode(err) != recoup.EUNAVAILABLE || !strings.Contains(err.Error(), "run the plan again") {
+		t.Fatalf("crash while creating: %v", err)
+	}
+	w.wantState(w.r.InvoiceID, recoup.StatePlanning)
+	if n := len(w.parts()); n != 2 {
+		t.Fatalf("%d parts after the first run, want 2", n)
+	}
+	// 2. The settlement goes through but its answer is lost.
+	w.gw.afterCreate = nil
+	w.gw.afterSettle = once(func(string) error { return errCrash })
+	if _, err := w.start(); recoup.ErrorCode(err) != recoup.EUNAVAILABLE {
+		t.Fatalf("crash after the settlement: %v", err)
+	}
+	w.wantState(w.r.InvoiceID, recoup.StatePlanning)
+	// 3. Turning part 2 on fails.
+	w.gw.beforeSchedule = func(id string) error {
+		if id == w.parts()[1].ID {
+			return errCrash
+		}
+		return nil
+	}
+	if _, err := w.start(); recoup.ErrorCode(err) != recoup.EUNAVAILABLE || !strings.Contains(err.Error(), "settled") {
+		t.Fatalf("crash while turning on: %v", err)
+	}
+	w.wantState(w.r.InvoiceID, recoup.StateClosed)
+	// 4. The last run turns the rest on; one more is refused.
+	w.gw.beforeSchedule = nil
+	ids, err := w.start()
+	if err != nil || len(ids) != 3 {
+		t.Fatalf("last run: %v %v", ids, err)
+	}
+	parts := w.parts()
+	if len(parts) != 3 {
+		t.Fatalf("%d parts, want 3: %+v", len(parts), parts)
+	}
+	var sum int64
+	for i, p := range parts {
+		sum += p.AmountDue
+		if p.ID != ids[i] || !p.AutoAdvance || p.Status != "draft" {
+			t.Errorf("part %d: %+v", i+1, p)
+		}
+	}
+	if sum != 100_000 {
+		t.Errorf("parts add up to %d", sum)
+	}
+	if _, err := w.start(); recoup.ErrorCode(err) != recoup.ECONFLICT {
+		t.Fatalf("run after the plan is in place: %v", err)
+	}
+	if n := w.fake.SucceededCharges(w.r.InvoiceID); n != 0 {
+		t.Fatalf("the original invoice was charged %d times", n)
+	}
+}
+
+// The first run stops before the settlement; the customer pays the original meanwhile. The
+// re-run finds the invoice paid and removes the parts, whether or not the payment's webhook
+// came first.
+func TestPaymentPlanOriginalPaidBeforeARerun(t *testing.T) {
+	for _, webhook := range []bool{false, true} {
+		t.Run(map[bool]string{false: "webhook not yet", true: "webhook first"}[webhook], func(t *testing.T) {
+			w := newPlanWorld(t)
+			w.gw.beforeSettle = once(func(string) error { return errCrash })
+			ids, err := w.start()
+			if recoup.ErrorCode(err) != recoup.EUNAVAILABLE || len(ids) != 3 {
+				t.Fatalf("first run: %v %v", ids, err)
+			}
+			if err := w.customerPays(); err != nil {
+				t.Fatal(err)
+			}
+			if webhook {
+				w.ingest("evt_paid", "invoice.paid", w.r.InvoiceID, w.r.CustomerID)
+				w.runDue()
+				w.wantState(w.r.InvoiceID, recoup.StateRecovered)
+			}
+			_, err = w.start()
+			if recoup.ErrorCode(err) != recoup.ECONFLICT || !strings.Contains(err.Error(), "were removed") {
+				t.Fatalf("re-run: %v", err)
+			}
+			if len(w.parts()) != 0 {
+				t.Fatalf("parts left: %+v", w.parts())
+			}
+			w.wantState(w.r.InvoiceID, recoup.StateRecovered)
+			w.noPartEverCharged()
+		})
+	}
+}
+
+// A part that cannot be removed is named in the error and stays an inert draft; a re-run
+// removes it.
+func TestPaymentPlanPartThatCannotBeRemoved(t *testing.T) {
+	w := newPlanWorld(t)
+	w.gw.beforeSettle = func(string) error { return w.customerPays() }
+	var stuck string
+	w.gw.beforeCancel = once(func(id string) error {
+		stuck = id
+		return errCrash
+	})
+	_, err := w.start()
+	if err == nil || !strings.Contains(err.Error(), stuck+" could not be removed") || !strings.Contains(err.Error(), "run the plan again") {
+		t.Fatalf("err %v", err)
+	}
+	if parts := w.parts(); len(parts) != 1 || parts[0].ID != stuck || parts[0].AutoAdvance {
+		t.Fatalf("parts %+v", parts)
+	}
+	w.wantState(w.r.InvoiceID, recoup.StateRecovered)
+	_, err = w.start()
+	if recoup.ErrorCode(err) != recoup.ECONFLICT || !strings.Contains(err.Error(), stuck+" were removed") {
+		t.Fatalf("re-run: %v", err)
+	}
+	if len(w.parts()) != 0 {
+		t.Fatalf("parts left: %+v", w.parts())
+	}
+	if _, err := w.start(); recoup.ErrorCode(err) != recoup.ECONFLICT || !strings.Contains(err.Error(), "the case is recovered") {
+		t.Fatalf("third run: %v", err)
+	}
+	w.noPartEverCharged()
+}
+
+// Stripe refuses a part for good (the customer was deleted meanwhile, say): the parts are
+// removed and the case is paused for the operator, with its invoice still open.
+func TestPaymentPlanGivenUpWhileTheInvoiceIsOpen(t *testing.T) {
+	w := newPlanWorld(t)
+	w.gw.beforeCreate = func(part string) error {
+		if part == "3/3" {
+			return recoup.Errorf(recoup.EINVALID, "stripe: No such customer")
+		}
+		return nil
+	}
+	_, err := w.start()
+	if recoup.ErrorCode(err) != recoup.EINVALID || !strings.Contains(err.Error(), "the case is paused") {
+		t.Fatalf("err %v", err)
+	}
+	if len(w.parts()) != 0 {
+		t.Fatalf("parts left: %+v", w.parts())
+	}
+	w.wantState(w.r.InvoiceID, recoup.StatePaused)
+	if orig, _ := w.fake.Invoice(w.r.InvoiceID); orig.Status != "open" {
+		t.Fatalf("original %+v", orig)
+	}
+}

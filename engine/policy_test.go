@@ -268,4 +268,3 @@ func TestWinBackStepAfterTheFinalAction(t *testing.T) {
 		t.Fatalf("win-back not sent: %+v", h.notes.sent)
 	}
 }
-
