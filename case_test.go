@@ -11,7 +11,7 @@ import (
 func TestTransitions(t *testing.T) {
 	legal := map[recoup.CaseState][]recoup.CaseState{
 		recoup.StateOpen:             {recoup.StateScheduled, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed, recoup.StatePaused, recoup.StatePlanning},
-		recoup.StateScheduled:        {recoup.StateScheduled, recoup.StateRetrying, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed, recoup.StatePaused},
+		recoup.StateScheduled:        {recoup.StateScheduled, recoup.StateRetrying, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed, recoup.StatePaused, recoup.StatePlanning},
 		recoup.StateRetrying:         {recoup.StateScheduled, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed},
 		recoup.StateAwaitingCustomer: {recoup.StateScheduled, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed, recoup.StatePaused, recoup.StatePlanning},
 		recoup.StatePaused:           {recoup.StateScheduled, recoup.StateRecovered, recoup.StateClosed, recoup.StatePlanning},

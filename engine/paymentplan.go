@@ -330,7 +330,11 @@ func (r *planRun) turnOn(ctx context.Context, c recoup.Case, first bool) ([]stri
 // the parts removed and any left (a re-run removes those).
 func (r *planRun) giveUp(ctx context.Context, c recoup.Case, inv recoup.Invoice, ids []string, cause error) error {
 	removed, left, cerr := r.cancel(ctx, c, ids)
-	what := fmt.Sprintf("invoice %s was %s before the payment plan replaced it", c.InvoiceID, inv.Status)
+	status := string(inv.Status)
+	if inv.Status == recoup.InvoicePaid && inv.PaidOutOfBand {
+		status = "paid outside Stripe"
+	}
+	what := fmt.Sprintf("invoice %s was %s before the payment plan replaced it", c.InvoiceID, status)
 	err := r.e.store.Tx(ctx, func(tx recoup.Tx) error {
 		cur, err := tx.Case(c.ID)
 		if err != nil {
