@@ -370,6 +370,16 @@ func TestPaymentPlanHoldsTheCase(t *testing.T) {
 				t.Errorf("the test proves nothing: jobs %+v", w.pending())
 			}
 			w.runDue()
+			// Operators cannot act on the case meanwhile either.
+			for name, act := range map[string]func() error{
+				"retry now":     func() error { return w.eng.RetryNow(w.ctx, w.now, w.c.ID, "ops") },
+				"pause":         func() error { return w.eng.Pause(w.ctx, w.now, w.c.ID, "ops") },
+				"mark resolved": func() error { return w.eng.MarkResolved(w.ctx, w.now, w.c.ID, "ops", "") },
+			} {
+				if err := act(); recoup.ErrorCode(err) != recoup.ECONFLICT || !strings.Contains(err.Error(), "payment plan is being set up") {
+					t.Errorf("%s during the plan: %v", name, err)
+				}
+			}
 			return nil
 		})
 		if _, err := w.start(); err != nil {
