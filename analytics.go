@@ -110,7 +110,7 @@ func (o *Overview) AddCases(r OverviewRow) {
 		m := c.ByMechanism[r.RecoveredBy]
 		m.add(r.Count, r.Amount)
 		c.ByMechanism[r.RecoveredBy] = m
-	case r.State.Active() || r.State == StatePaused:
+	case r.State.Active() || r.State == StatePaused || r.State == StatePlanning:
 		c.InRecovery.add(r.Count, r.Amount)
 	default:
 		c.Lost.add(r.Count, r.Amount)

@@ -17,27 +17,31 @@ const (
 	StateRetrying         CaseState = "retrying"          // a charge attempt is recorded and in flight
 	StateAwaitingCustomer CaseState = "awaiting_customer" // the card cannot be retried; waiting for a new payment method or authentication
 	StatePaused           CaseState = "paused"            // an operator paused recovery: no charge, message or final action until resumed
+	StatePlanning         CaseState = "planning"          // a payment plan is being set up: nothing acts on the case until it is in place or abandoned
 	StateExhausted        CaseState = "exhausted"         // no retry left; the final action ran; the invoice is still unpaid
 	StateRecovered        CaseState = "recovered"         // the invoice is paid
 	StateClosed           CaseState = "closed"            // the invoice was voided, written off or its subscription cancelled outside recoup
 )
 
 // CaseStates lists every state, in lifecycle order.
-var CaseStates = []CaseState{StateOpen, StateScheduled, StateRetrying, StateAwaitingCustomer, StatePaused, StateExhausted, StateRecovered, StateClosed}
+var CaseStates = []CaseState{StateOpen, StateScheduled, StateRetrying, StateAwaitingCustomer, StatePaused, StatePlanning, StateExhausted, StateRecovered, StateClosed}
 
 // ErrIllegalTransition is returned (wrapped) when a case is asked to make a move its state
 // machine does not allow.
 var ErrIllegalTransition = errors.New("illegal case state transition")
 
 var transitions = map[CaseState][]CaseState{
-	StateOpen:             {StateScheduled, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed, StatePaused},
-	StateScheduled:        {StateScheduled, StateRetrying, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed, StatePaused},
+	StateOpen:             {StateScheduled, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed, StatePaused, StatePlanning},
+	StateScheduled:        {StateScheduled, StateRetrying, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed, StatePaused, StatePlanning},
 	StateRetrying:         {StateScheduled, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed},
-	StateAwaitingCustomer: {StateScheduled, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed, StatePaused},
-	StatePaused:           {StateScheduled, StateRecovered, StateClosed}, // resumed through scheduled, then planned afresh; paid or closed meanwhile
-	StateExhausted:        {StateRecovered, StateClosed},
-	StateRecovered:        {},
-	StateClosed:           {},
+	StateAwaitingCustomer: {StateScheduled, StateAwaitingCustomer, StateExhausted, StateRecovered, StateClosed, StatePaused, StatePlanning},
+	StatePaused:           {StateScheduled, StateRecovered, StateClosed, StatePlanning}, // resumed through scheduled, then planned afresh; paid or closed meanwhile
+	// A plan in place closes the case; one abandoned before the invoice was settled leaves it
+	// paused for the operator, or exhausted again if its final action had run.
+	StatePlanning:  {StateClosed, StateRecovered, StatePaused, StateExhausted},
+	StateExhausted: {StateRecovered, StateClosed, StatePlanning},
+	StateRecovered: {},
+	StateClosed:    {},
 }
 
 // Valid reports whether s is one of the known states.

@@ -10,12 +10,13 @@ import (
 
 func TestTransitions(t *testing.T) {
 	legal := map[recoup.CaseState][]recoup.CaseState{
-		recoup.StateOpen:             {recoup.StateScheduled, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed, recoup.StatePaused},
-		recoup.StateScheduled:        {recoup.StateScheduled, recoup.StateRetrying, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed, recoup.StatePaused},
+		recoup.StateOpen:             {recoup.StateScheduled, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed, recoup.StatePaused, recoup.StatePlanning},
+		recoup.StateScheduled:        {recoup.StateScheduled, recoup.StateRetrying, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed, recoup.StatePaused, recoup.StatePlanning},
 		recoup.StateRetrying:         {recoup.StateScheduled, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed},
-		recoup.StateAwaitingCustomer: {recoup.StateScheduled, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed, recoup.StatePaused},
-		recoup.StatePaused:           {recoup.StateScheduled, recoup.StateRecovered, recoup.StateClosed},
-		recoup.StateExhausted:        {recoup.StateRecovered, recoup.StateClosed},
+		recoup.StateAwaitingCustomer: {recoup.StateScheduled, recoup.StateAwaitingCustomer, recoup.StateExhausted, recoup.StateRecovered, recoup.StateClosed, recoup.StatePaused, recoup.StatePlanning},
+		recoup.StatePaused:           {recoup.StateScheduled, recoup.StateRecovered, recoup.StateClosed, recoup.StatePlanning},
+		recoup.StatePlanning:         {recoup.StateClosed, recoup.StateRecovered, recoup.StatePaused, recoup.StateExhausted},
+		recoup.StateExhausted:        {recoup.StateRecovered, recoup.StateClosed, recoup.StatePlanning},
 	}
 	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 	for _, from := range recoup.CaseStates {

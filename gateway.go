@@ -112,21 +112,46 @@ type SubscriptionGateway interface {
 	PauseCollection(ctx context.Context, subscriptionID, idempotencyKey string) error
 }
 
-// PlanInvoice is one part of a payment plan, as an invoice to create in Stripe: charged
-// automatically once Stripe finalizes it at FinalizesAt.
+// PlanInvoice is one part of a payment plan, as an invoice to create in Stripe: a draft of
+// the customer's, charged automatically, that Stripe leaves alone (auto_advance false) until
+// the plan turns it on with SchedulePlanInvoice. When InvoiceID is set the draft exists (a
+// crash left it without its amount) and only its invoice item is added.
 type PlanInvoice struct {
 	CustomerID     string
 	Amount         int64
 	Currency       string
 	Description    string
-	FinalizesAt    time.Time
 	Metadata       map[string]string
 	IdempotencyKey string
+	InvoiceID      string
 }
 
-// PlanGateway is the part of Stripe a payment plan needs: creating the parts' invoices and
-// settling the original invoice outside Stripe's charge. stripeapi.Client implements it.
+// PlanPart is a payment plan's part as Stripe shows it now, found by its metadata
+// (recoup_plan_of: the replaced invoice; recoup_plan_part: "N/Of").
+type PlanPart struct {
+	ID          string
+	N, Of       int
+	Amount      int64 // amount_due: 0 while the draft has no invoice item yet
+	Currency    string
+	Status      InvoiceStatus
+	AutoAdvance bool // Stripe finalizes and charges it by itself
+	Created     time.Time
+}
+
+// PlanGateway is the part of Stripe a payment plan needs: creating the parts as inert drafts,
+// finding them again, settling the original invoice outside Stripe's charge, turning the parts
+// on, and removing the parts of a plan given up. stripeapi.Client implements it.
 type PlanGateway interface {
 	CreatePlanInvoice(ctx context.Context, inv PlanInvoice) (invoiceID string, err error)
+	// PlanParts lists the parts of the plan replacing invoiceID among the customer's invoices
+	// created since then, whatever their status (a deleted draft is gone).
+	PlanParts(ctx context.Context, customerID, invoiceID string, since time.Time) ([]PlanPart, error)
+	// SettleOutOfBand marks the invoice paid outside Stripe. Stripe refuses it for an invoice
+	// that is paid already or void (EINVALID).
 	SettleOutOfBand(ctx context.Context, invoiceID, idempotencyKey string) error
+	// SchedulePlanInvoice turns a draft part on: Stripe finalizes it at at and charges it.
+	SchedulePlanInvoice(ctx context.Context, invoiceID string, at time.Time, idempotencyKey string) error
+	// CancelPlanInvoice removes a part: a draft is deleted (Stripe voids only finalized
+	// invoices), an open one voided. A part already gone or void is a success.
+	CancelPlanInvoice(ctx context.Context, invoiceID, idempotencyKey string) error
 }

@@ -16,7 +16,7 @@ import (
 // stateGroups are the state filters beyond single states: the overview's "in recovery" and
 // "lost" numbers link to them.
 var stateGroups = map[string][]recoup.CaseState{
-	"active": {recoup.StateOpen, recoup.StateScheduled, recoup.StateRetrying, recoup.StateAwaitingCustomer, recoup.StatePaused},
+	"active": {recoup.StateOpen, recoup.StateScheduled, recoup.StateRetrying, recoup.StateAwaitingCustomer, recoup.StatePaused, recoup.StatePlanning},
 	"lost":   {recoup.StateExhausted, recoup.StateClosed},
 }
 
@@ -254,7 +254,7 @@ func (d *Dashboard) showCase(w http.ResponseWriter, r *http.Request, u *viewer, 
 		"Case": c, "Timeline": timeline, "Attempts": attempts, "Messages": messages, "Audit": audit,
 		"CanAct": d.cfg.Operator != nil && u.User.Role.Allows(recoup.RoleOperator), "Message": msg,
 		"Replannable": c.State.Active() && c.State != recoup.StateRetrying,
-		"Resolvable":  !c.State.Terminal() && c.State != recoup.StateRetrying,
+		"Resolvable":  !c.State.Terminal() && c.State != recoup.StateRetrying && c.State != recoup.StatePlanning,
 		"Paused":      c.State == recoup.StatePaused,
 		"Reviewable":  c.Review == recoup.ReviewPending,
 	})

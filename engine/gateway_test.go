@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/recoup-hq/recoup"
@@ -25,10 +24,6 @@ type fakeGateway struct {
 	written  []string
 	// atPeriodEnd and paused list the subscriptions set to cancel at period end and paused.
 	atPeriodEnd, paused []string
-	// planKeys, planParts and settled record payment plans.
-	planKeys  map[string]string
-	planParts []recoup.PlanInvoice
-	settled   []string
 	// beforePay and afterPay, when set, run around a charge; returning an error aborts there,
 	// as a crash would.
 	beforePay, afterPay func(req recoup.PayRequest) error
@@ -173,33 +168,5 @@ func (g *fakeGateway) PauseCollection(_ context.Context, sub, _ string) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.paused = append(g.paused, sub)
-	return nil
-}
-
-// CreatePlanInvoice and SettleOutOfBand make the fake a recoup.PlanGateway: a part becomes an
-// open invoice not attempted yet, replayed by key; settling marks the invoice paid out of band.
-func (g *fakeGateway) CreatePlanInvoice(_ context.Context, inv recoup.PlanInvoice) (string, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if id, ok := g.planKeys[inv.IdempotencyKey]; ok {
-		return id, nil
-	}
-	if g.planKeys == nil {
-		g.planKeys = map[string]string{}
-	}
-	id := fmt.Sprintf("in_part_%d", len(g.planKeys)+1)
-	g.planKeys[inv.IdempotencyKey] = id
-	g.planParts = append(g.planParts, inv)
-	g.invoices[id] = &recoup.Invoice{ID: id, CustomerID: inv.CustomerID, Status: recoup.InvoiceDraft, AmountDue: inv.Amount,
-		AmountRemaining: inv.Amount, Currency: inv.Currency, CollectionMethod: "charge_automatically", Created: g.h.now}
-	return id, nil
-}
-
-func (g *fakeGateway) SettleOutOfBand(_ context.Context, id, _ string) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	inv := g.invoices[id]
-	inv.Status, inv.AmountPaid, inv.AmountRemaining, inv.PaidOutOfBand = recoup.InvoicePaid, inv.AmountDue, 0, true
-	g.settled = append(g.settled, id)
 	return nil
 }

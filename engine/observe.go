@@ -171,6 +171,11 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 	inv := obs.Invoice
 	switch inv.Status {
 	case recoup.InvoicePaid:
+		if c.State == recoup.StatePlanning && inv.PaidOutOfBand {
+			// Most likely the payment plan's own settlement, whose run records the outcome
+			// (closed as replaced, or recovered if Stripe refused its settlement).
+			return false, false, nil
+		}
 		return true, false, e.recovered(tx, c, now, inv, obs.Source)
 	case recoup.InvoiceVoid:
 		return true, false, e.close(tx, c, now, "the invoice was voided")

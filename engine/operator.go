@@ -73,6 +73,8 @@ func (e *Engine) MarkResolved(ctx context.Context, now time.Time, caseID int64, 
 			return recoup.Errorf(recoup.ECONFLICT, "the case is already %s", c.State)
 		case c.State == recoup.StateRetrying:
 			return recoup.Errorf(recoup.ECONFLICT, "a charge is in flight; wait for its outcome")
+		case c.State == recoup.StatePlanning:
+			return recoup.Errorf(recoup.ECONFLICT, errPlanning)
 		}
 		reason := "operator " + who + " marked the invoice paid outside Stripe"
 		if why != "" {
@@ -154,12 +156,17 @@ func (e *Engine) operate(ctx context.Context, caseID int64, what string, fn func
 	return nil
 }
 
+// errPlanning is the refusal of an operator action while a payment plan is being set up.
+const errPlanning = "a payment plan is being set up: run it again to finish it (or to give it up, if the invoice was paid)"
+
 // mayReplan refuses to replace the plan of a case that is paused, resolved or has a charge in
 // flight.
 func mayReplan(c *recoup.Case) error {
 	switch {
 	case c.State == recoup.StatePaused:
 		return recoup.Errorf(recoup.ECONFLICT, "the case is paused: resume it first")
+	case c.State == recoup.StatePlanning:
+		return recoup.Errorf(recoup.ECONFLICT, errPlanning)
 	case !c.State.Active():
 		return recoup.Errorf(recoup.ECONFLICT, "the case is %s: there is nothing left to plan", c.State)
 	case c.State == recoup.StateRetrying:

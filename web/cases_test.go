@@ -38,7 +38,7 @@ func TestListCasesQuery(t *testing.T) {
 		{name: "last page", query: "?limit=5&before=3", want: recoup.CaseFilter{Limit: 5, Before: 3},
 			wantIDs: []int64{2, 1}},
 		{name: "by state", query: "?state=open&limit=1", want: recoup.CaseFilter{State: recoup.StateOpen, Limit: 1},
-			wantIDs: []int64{9}, wantNext: "9", wantURL: "/api/v1/cases?before=9&limit=1&state=open"},
+			wantIDs: []int64{10}, wantNext: "10", wantURL: "/api/v1/cases?before=10&limit=1&state=open"},
 		{name: "state without limit", query: "?state=scheduled&before=9", want: recoup.CaseFilter{State: recoup.StateScheduled, Before: 9},
 			wantIDs: []int64{2}},
 		{name: "largest page", query: "?limit=500", want: recoup.CaseFilter{Limit: 500},
@@ -47,7 +47,7 @@ func TestListCasesQuery(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.store.addCases(12) // states cycle: 1 and 9 are open, 2 and 10 scheduled, ...
+			e.store.addCases(12) // states cycle through the 9 states: 1 and 10 are open, 2 and 11 scheduled, ...
 
 			rec := e.get("/api/v1/cases"+tc.query, testToken)
 			if rec.Code != http.StatusOK {

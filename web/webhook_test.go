@@ -241,7 +241,7 @@ func TestWebhookWrongMethod(t *testing.T) {
 
 func TestMetricsAfterWebhooks(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.MaxBodyBytes = 4096 })
-	e.store.addCases(9)
+	e.store.addCases(len(recoup.CaseStates) + 1)
 	good := eventJSON("evt_a")
 	e.postWebhook(good, sign(testSecret, testNow, good))
 	e.postWebhook(good, sign(testSecret, testNow, good))
@@ -254,7 +254,7 @@ func TestMetricsAfterWebhooks(t *testing.T) {
 		`recoup_webhooks_rejected_total{reason="bad_signature"} 1`,
 		`recoup_webhooks_rejected_total{reason="too_large"} 1`,
 		`recoup_webhooks_rejected_total{reason="malformed"} 0`,
-		`recoup_cases{state="open"} 2`, // cases 1 and 8
+		`recoup_cases{state="open"} 2`, // the first and the last: the states cycle
 		`recoup_cases{state="closed"} 1`,
 		"recoup_cases_scrape_error 0",
 	)

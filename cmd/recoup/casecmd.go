@@ -15,7 +15,7 @@ import (
 // CaseCmd groups the operator's actions on one case (the dashboard offers the same).
 type CaseCmd struct {
 	Approve CaseApproveCmd `cmd:"" help:"Approve the final action of a case that waits for manual review; a running recoup serve runs it."`
-	Plan    CasePlanCmd    `cmd:"" help:"Replace a case's unpaid invoice by the payment plan its policy segment allows."`
+	Plan    CasePlanCmd    `cmd:"" help:"Replace a case's unpaid invoice by the payment plan its policy segment allows; run it again to finish a plan that stopped half-way."`
 }
 
 // caseFlags are what both case commands need: who acts, on which case, with which policy.
@@ -74,7 +74,9 @@ func (c *CaseApproveCmd) Run(ctx context.Context, g *Globals, out io.Writer) err
 // CasePlanCmd starts a payment plan.
 type CasePlanCmd struct{ caseFlags }
 
-// Run creates the plan's invoices in Stripe, settles the original one and closes the case.
+// Run holds the case, creates the plan's invoices in Stripe as drafts, settles the original one,
+// closes the case and turns the invoices on. An error says what was done and what is left; a
+// second run finishes it (engine.StartPaymentPlan).
 func (c *CasePlanCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
 	eng, closeDB, err := c.engine(ctx, g)
 	if err != nil {

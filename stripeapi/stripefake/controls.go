@@ -219,7 +219,7 @@ func (s *Server) CreateInvoice(p InvoiceParams) string {
 		in := &invoice{
 			id: st.newID("in"), customer: c.id, subscription: p.Subscription, status: p.Status,
 			currency: p.Currency, collectionMethod: p.CollectionMethod, billingReason: p.BillingReason,
-			customerEmail: p.CustomerEmail, amountDue: p.AmountDue, created: now, seq: st.next(),
+			customerEmail: p.CustomerEmail, amountDue: p.AmountDue, created: now, seq: st.next(), autoAdvance: true,
 		}
 		if !p.DueDate.IsZero() {
 			in.dueDate = p.DueDate.Unix()

@@ -1,7 +1,9 @@
 package stripefake
 
 import (
+	"maps"
 	"strings"
+	"time"
 )
 
 // Inspection: what tests assert on, read without going through the API.
@@ -18,6 +20,9 @@ type InvoiceSnapshot struct {
 	Charges          int // charges made on it, failed or not
 	SucceededCharges int // charges that succeeded: more than one is a double charge
 	PendingScript    int // scripted outcomes not used yet
+	AutoAdvance      bool
+	FinalizesAt      time.Time // automatically_finalizes_at of a draft; zero: none
+	Metadata         map[string]string
 }
 
 // Invoice returns the invoice's current state; false if there is no such invoice.
@@ -32,6 +37,10 @@ func (s *Server) Invoice(id string) (InvoiceSnapshot, bool) {
 		ID: in.id, Status: in.status, AttemptCount: in.attemptCount, Attempted: in.attempted,
 		AmountDue: in.amountDue, AmountPaid: in.amountPaid, AmountRemaining: in.remaining(),
 		SucceededCharges: s.st.succeeded[id], PendingScript: len(s.st.scripts[id]),
+		AutoAdvance: in.autoAdvance && (in.status == "draft" || in.status == "open"), Metadata: maps.Clone(in.metadata),
+	}
+	if in.finalizesAt != 0 {
+		snap.FinalizesAt = time.Unix(in.finalizesAt, 0).UTC()
 	}
 	for _, ipID := range in.payments {
 		pi := s.st.invoicePayments[ipID].paymentIntent
@@ -42,6 +51,26 @@ func (s *Server) Invoice(id string) (InvoiceSnapshot, bool) {
 		}
 	}
 	return snap, true
+}
+
+// InvoicesWithMetadata returns the invoices whose metadata key is value, oldest first; a
+// deleted draft is gone.
+func (s *Server) InvoicesWithMetadata(key, value string) []InvoiceSnapshot {
+	s.mu.Lock()
+	var match []*invoice
+	for _, in := range s.st.invoices {
+		if v, ok := in.metadata[key]; ok && v == value {
+			match = append(match, in)
+		}
+	}
+	sortBySeq(match)
+	s.mu.Unlock()
+	out := make([]InvoiceSnapshot, 0, len(match))
+	for _, in := range match {
+		snap, _ := s.Invoice(in.id)
+		out = append(out, snap)
+	}
+	return out
 }
 
 // SucceededCharges is how many charges on the invoice succeeded; more than one means the

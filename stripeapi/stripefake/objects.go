@@ -93,6 +93,12 @@ type invoice struct {
 	created, seq, finalizedAt, paidAt, voidedAt, uncollectibleAt int64
 	payments                                                     []string // invoice payment ids, oldest first
 	dueDate                                                      int64    // send_invoice: due_date; 0: none
+	// autoAdvance: Stripe drives the invoice by itself (finalizes a draft at finalizesAt, or
+	// an hour after creation, and charges it); never on a paid, void or uncollectible one.
+	autoAdvance bool
+	finalizesAt int64 // automatically_finalizes_at of a draft; 0: none
+	description string
+	metadata    map[string]string
 }
 
 func (in *invoice) remaining() int64 {
@@ -115,6 +121,14 @@ func (in *invoice) render(st *state) map[string]any {
 	if c := st.customers[in.customer]; c != nil && c.country != "" {
 		address = map[string]any{"city": nil, "country": c.country, "line1": nil, "line2": nil, "postal_code": nil, "state": nil}
 	}
+	var finalizesAt any
+	if in.status == "draft" {
+		finalizesAt = nullableTime(in.finalizesAt)
+	}
+	metadata := map[string]any{}
+	for k, v := range in.metadata {
+		metadata[k] = v
+	}
 	var hosted any
 	if in.status != "draft" {
 		hosted = "https://invoice.stripe.com/i/fake/" + in.id
@@ -127,11 +141,12 @@ func (in *invoice) render(st *state) map[string]any {
 		"amount_due": in.amountDue, "amount_paid": in.amountPaid, "amount_remaining": in.remaining(),
 		"amount_overpaid": 0, "amount_paid_off_stripe": in.amountPaidOffStripe, "amount_shipping": 0,
 		"subtotal": in.amountDue, "total": in.amountDue, "attempt_count": in.attemptCount,
-		"attempted": in.attempted, "auto_advance": in.status == "open", "created": in.created,
+		"attempted": in.attempted, "auto_advance": in.autoAdvance && (in.status == "draft" || in.status == "open"),
+		"automatically_finalizes_at": finalizesAt, "created": in.created,
 		"period_start": in.created, "period_end": in.created, "due_date": nullableTime(in.dueDate),
 		"next_payment_attempt": nullableTime(in.nextPaymentAttempt), "hosted_invoice_url": hosted,
-		"livemode": false, "metadata": map[string]any{}, "parent": parent,
-		"default_payment_method": nil, "default_source": nil, "description": nil,
+		"livemode": false, "metadata": metadata, "parent": parent,
+		"default_payment_method": nil, "default_source": nil, "description": nullable(in.description),
 		"status_transitions": map[string]any{
 			"finalized_at": nullableTime(in.finalizedAt), "paid_at": nullableTime(in.paidAt),
 			"voided_at": nullableTime(in.voidedAt), "marked_uncollectible_at": nullableTime(in.uncollectibleAt),
