@@ -212,12 +212,26 @@ type IntakeStatus struct {
 
 // AnalyticsStore answers the dashboard's aggregate and search queries. Every query is served
 // by an index (migration 00004), never by scanning all cases. The sqlite and postgres stores
-// implement it; storetest.RunAnalytics specifies it.
+// implement it; storetest.RunAccess specifies it.
 type AnalyticsStore interface {
-	// Overview aggregates the cases opened in [from, to).
+	// ReadAnalytics calls read with a reader on one snapshot of the store: a read-only
+	// transaction whose reads all see the same committed state, whatever commits meanwhile.
+	// The figures of one page come from one snapshot, so that they add up (a case that opens
+	// while the page is read is in all of its figures or in none).
+	ReadAnalytics(ctx context.Context, read func(AnalyticsReader) error) error
+	// Overview aggregates the cases opened in [from, to), in one snapshot.
 	Overview(ctx context.Context, from, to time.Time) (Overview, error)
 	// SearchCases lists the cases matching q, newest first.
 	SearchCases(ctx context.Context, q CaseQuery) (CasePage, error)
-	// Intake reports on the stored webhook events.
+	// Intake reports on the stored webhook events, in one snapshot.
 	Intake(ctx context.Context) (IntakeStatus, error)
+}
+
+// AnalyticsReader reads figures inside AnalyticsStore.ReadAnalytics. Each method runs several
+// queries; all of them, and all the reader's calls, see the same snapshot.
+type AnalyticsReader interface {
+	// Overview aggregates the cases opened in [from, to).
+	Overview(from, to time.Time) (Overview, error)
+	// Intake reports on the stored webhook events.
+	Intake() (IntakeStatus, error)
 }

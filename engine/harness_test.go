@@ -51,7 +51,8 @@ func newHarness(t *testing.T, policyYAML string) *harness {
 		return nil
 	})
 	h.gw = newFakeGateway(h)
-	p, err := policy.Parse("test.yaml", []byte(policyYAML))
+	// The tests' campaigns name templates of their own, as a template directory would define.
+	p, err := policy.ParseWith("test.yaml", []byte(policyYAML), policy.Options{Templates: append(policy.BuiltinTemplates(), "fix_card", "reminder", "win_back")})
 	if err != nil {
 		t.Fatal(err)
 	}

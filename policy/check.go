@@ -14,24 +14,29 @@ import (
 // is decoded, so that every unknown key and every value of the wrong type is reported at once,
 // each at its own line and column, with a suggestion. The decoder stops at the first.
 
-// check reports the structural problems of the document root.
-func (v *validator) check(root ast.Node) {
+// check reports the structural problems of the document root and removes from the tree what
+// it refuses (an unknown key, a value of the wrong type), so that the rest can still be decoded
+// and validated in the same pass. It reports whether anything is left to decode.
+func (v *validator) check(root ast.Node) bool {
 	if root == nil {
-		return
+		return false
 	}
 	if doc, ok := root.(*ast.DocumentNode); ok {
 		root = doc.Body
 	}
 	if root == nil || root.Type() == ast.NullType {
-		return // an empty file: every setting takes its default
+		return false
 	}
-	v.checkNode("$", root, reflect.TypeFor[file]())
+	return v.checkNode("$", root, reflect.TypeFor[file]())
 }
 
-func (v *validator) checkNode(path string, n ast.Node, t reflect.Type) {
+// checkNode reports the structural problems of n, which should hold a value of type t. It
+// removes the refused keys and list items below n, and reports false when n itself is to be
+// left out: a value of the wrong type.
+func (v *validator) checkNode(path string, n ast.Node, t reflect.Type) bool {
 	n = v.unwrap(n)
 	if n == nil || n.Type() == ast.NullType {
-		return
+		return true
 	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -40,11 +45,12 @@ func (v *validator) checkNode(path string, n ast.Node, t reflect.Type) {
 	case reflect.Struct:
 		pairs, ok := mappingPairs(n)
 		if !ok {
-			v.failAt(n, path, "want a mapping of keys (key: value), got %s", describe(n))
-			return
+			v.refuse(n, path, "", "want a mapping of keys (key: value), got %s", describe(n))
+			return false
 		}
 		fields := schemaFields(t)
 		seen := map[string]bool{}
+		kept := pairs[:0:0]
 		for _, mv := range pairs {
 			key := keyString(mv.Key)
 			kpath := path + "." + key
@@ -55,44 +61,93 @@ func (v *validator) checkNode(path string, n ast.Node, t reflect.Type) {
 			seen[key] = true
 			ft, ok := fields[key]
 			if !ok {
-				v.failAtHint(mv.Key, kpath, suggest(key, keys(fields)), "unknown key %q", key)
+				hint := suggest(key, keys(fields))
+				if near := closest(key, keys(fields)); near != "" {
+					// The key meant is missing because it is misspelt: one problem, not two.
+					v.refused[path+"."+near] = true
+				}
+				v.failAtHint(mv.Key, kpath, hint, "unknown key %q", key)
 				continue
 			}
-			v.checkNode(kpath, mv.Value, ft)
+			if v.checkNode(kpath, mv.Value, ft) {
+				kept = append(kept, mv)
+			}
 		}
+		return keepPairs(n, kept)
 	case reflect.Map:
 		pairs, ok := mappingPairs(n)
 		if !ok {
-			v.failAt(n, path, "want a mapping (key: value), got %s", describe(n))
-			return
+			v.refuse(n, path, "", "want a mapping (key: value), got %s", describe(n))
+			return false
 		}
+		kept := pairs[:0:0]
 		for _, mv := range pairs {
-			v.checkNode(path+"."+keyString(mv.Key), mv.Value, t.Elem())
+			if v.checkNode(path+"."+keyString(mv.Key), mv.Value, t.Elem()) {
+				kept = append(kept, mv)
+			}
 		}
+		return keepPairs(n, kept)
 	case reflect.Slice:
 		seq, ok := n.(*ast.SequenceNode)
 		if !ok {
-			v.failAtHint(n, path, "write a list as [a, b] or one \"- item\" per line", "want a list, got %s", describe(n))
-			return
+			v.refuse(n, path, "write a list as [a, b] or one \"- item\" per line", "want a list, got %s", describe(n))
+			return false
 		}
+		kept := seq.Values[:0:0]
 		for i, e := range seq.Values {
-			v.checkNode(fmt.Sprintf("%s[%d]", path, i), e, t.Elem())
+			if v.checkNode(fmt.Sprintf("%s[%d]", path, i), e, t.Elem()) {
+				kept = append(kept, e)
+			}
+		}
+		// A list with a refused item is left out whole: without the item, the others' indexes
+		// would shift and the problems found in them would name the wrong ones.
+		if len(kept) < len(seq.Values) {
+			v.refused[path] = true
+			return false
 		}
 	case reflect.Int:
 		if n.Type() != ast.IntegerType {
-			v.failAtHint(n, path, "write a whole number without quotes, e.g. 10", "want a whole number, got %s", describe(n))
+			v.refuse(n, path, "write a whole number without quotes, e.g. 10", "want a whole number, got %s", describe(n))
+			return false
+		}
+	case reflect.Float64:
+		if n.Type() != ast.FloatType && n.Type() != ast.IntegerType {
+			v.refuse(n, path, "write a number without quotes, e.g. 0.95", "want a number, got %s", describe(n))
+			return false
 		}
 	case reflect.Bool:
 		if n.Type() != ast.BoolType {
-			v.failAtHint(n, path, "write true or false", "want true or false, got %s", describe(n))
+			v.refuse(n, path, "write true or false", "want true or false, got %s", describe(n))
+			return false
 		}
 	case reflect.String:
 		switch n.Type() {
 		case ast.StringType, ast.LiteralType, ast.IntegerType, ast.FloatType, ast.BoolType:
 		default:
-			v.failAtHint(n, path, "quote the value if it is text", "want a single value, got %s", describe(n))
+			v.refuse(n, path, "quote the value if it is text", "want a single value, got %s", describe(n))
+			return false
 		}
 	}
+	return true
+}
+
+// refuse reports a value of the wrong type at path. The value is left out of the decoding, and
+// a check that the setting is present does not report it missing as well.
+func (v *validator) refuse(n ast.Node, path, hint, format string, args ...any) {
+	v.refused[path] = true
+	v.failAtHint(n, path, hint, format, args...)
+}
+
+// keepPairs leaves only the kept pairs in the mapping n. It reports false when n is a single
+// pair that is not kept: its parent leaves it out.
+func keepPairs(n ast.Node, kept []*ast.MappingValueNode) bool {
+	switch x := n.(type) {
+	case *ast.MappingNode:
+		x.Values = kept
+	case *ast.MappingValueNode:
+		return len(kept) == 1
+	}
+	return true
 }
 
 // unwrap looks through anchors, aliases and tags to the value. An anchor is defined before its
@@ -189,21 +244,38 @@ func keys(m map[string]reflect.Type) []string {
 
 // suggest names the known key closest to an unknown one, or lists the known keys.
 func suggest(key string, known []string) string {
+	if near := closest(key, known); near != "" {
+		return fmt.Sprintf("did you mean %q?", near)
+	}
+	return "known keys here: " + strings.Join(known, ", ")
+}
+
+// closest is the known name an unknown one is most likely a misspelling of, "" if none is
+// close enough: the nearest by edit distance, else one that contains the other.
+func closest(name string, known []string) string {
+	if near := nearest(name, known); near != "" {
+		return near
+	}
+	for _, k := range known {
+		if strings.Contains(k, name) || strings.Contains(name, k) {
+			return k
+		}
+	}
+	return ""
+}
+
+// nearest is the known name within a few edits of name ("" if none): a misspelling.
+func nearest(name string, known []string) string {
 	best, bestD := "", -1
 	for _, k := range known {
-		if d := distance(key, k); bestD < 0 || d < bestD {
+		if d := distance(name, k); bestD < 0 || d < bestD {
 			best, bestD = k, d
 		}
 	}
-	if best != "" && bestD <= max(2, len(key)/3) {
-		return fmt.Sprintf("did you mean %q?", best)
+	if best != "" && bestD <= max(2, len(name)/3) && bestD < len(name) {
+		return best
 	}
-	for _, k := range known {
-		if strings.Contains(k, key) || strings.Contains(key, k) {
-			return fmt.Sprintf("did you mean %q?", k)
-		}
-	}
-	return "known keys here: " + strings.Join(known, ", ")
+	return ""
 }
 
 // distance is the Levenshtein edit distance between a and b.

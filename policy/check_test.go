@@ -96,3 +96,76 @@ func TestCheckReportsSeveralProblemsAtOnce(t *testing.T) {
 		t.Fatalf("want 3 problems, got %v", err)
 	}
 }
+
+// Every problem is reported in one pass, in the order of the file, each cause once: a
+// structural problem (unknown key, wrong type) does not hide the semantic ones elsewhere.
+func TestCheckReportsEveryProblemInOnePass(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		want      []string // every problem, in order
+	}{
+		{"unknown key and semantic problems, in line order",
+			"customer_wait: soon\nretry:\n  hours: 3\n  max_attempts: 99\nsegments:\n  - {name: big, when: 'invoice.amount_due > \"x\"'}\n",
+			[]string{
+				`p.yaml:1:16: customer_wait: invalid duration "soon": use 15d, 36h or 90m`,
+				`p.yaml:3:3: retry.hours: unknown key "hours" (did you mean "hour"?)`,
+				`p.yaml:4:17: retry.max_attempts: must be 0-20, got 99 (card networks fine excessive retries)`,
+				`p.yaml:6:43: segments[0].when: invalid rule: found no matching overload for '_>_' applied to '(int, string)'`,
+			}},
+		{"wrong type and a range problem",
+			"retry:\n  hour: ten\n  max_attempts: 50\n",
+			[]string{
+				`p.yaml:2:9: retry.hour: want a whole number, got "ten" (write a whole number without quotes, e.g. 10)`,
+				`p.yaml:3:17: retry.max_attempts: must be 0-20, got 50 (card networks fine excessive retries)`,
+			}},
+		{"problems in a segment, in column order",
+			"segments:\n  - {name: a, when: 'true', campaign: {hour: 25}, retry: {hour: -1}}\n",
+			[]string{
+				`p.yaml:2:46: segments[0].campaign.hour: hour must be 0-23, got 25`,
+				`p.yaml:2:65: segments[0].retry.hour: hour must be 0-23, got -1`,
+			}},
+		{"a misspelt template",
+			"campaign:\n  steps:\n    - {day: 0, template: update_crad}\n    - {day: 3, template: payment_failed}\n",
+			[]string{`p.yaml:3:26: campaign.steps[0].template: unknown template "update_crad" (did you mean "update_card"?)`}},
+		{"a template of one's own without its words",
+			"segments:\n  - name: vip\n    when: 'true'\n    campaign:\n      steps:\n        - {day: 1, template: personal_note}\n",
+			[]string{`p.yaml:6:30: segments[0].campaign.steps[0].template: unknown template "personal_note" (the shipped templates are default, final_notice, payment_failed, suspension_notice, update_card; a template of your own needs its words in the template directory (RECOUP_TEMPLATES), given to the check too)`}},
+		{"an empty file", "", []string{"p.yaml: the policy file is empty: write the settings that differ from the defaults, or {} to take every default"}},
+		{"only comments", "# the policy\n\n# nothing yet\n", []string{"p.yaml: the policy file is empty: write the settings that differ from the defaults, or {} to take every default"}},
+		{"hour 25, once", "campaign:\n  hour: 25\n", []string{`p.yaml:2:9: campaign.hour: hour must be 0-23, got 25`}},
+		{"hour in the quiet hours, once although a segment inherits it",
+			"campaign:\n  hour: 22\nsegments:\n  - {name: a, when: 'true', campaign: {steps: [{day: 0, template: update_card}]}}\n",
+			[]string{`p.yaml:2:9: campaign.hour: hour 22 falls in the quiet hours [21, 8]: messages would all wait until 08:00`}},
+		{"bad quiet hours, once", "campaign:\n  quiet_hours: [25, 8]\n  hour: 22\n",
+			[]string{`p.yaml:2:16: campaign.quiet_hours: must be [from, to] local hours 0-23, e.g. [21, 8] (nothing sent from 21:00 to 08:00); [0, 0] for none`}},
+		{"a rule of the wrong type is not missing too", "segments:\n  - {name: a, when: [x]}\n",
+			[]string{`p.yaml:2:21: segments[0].when: want a single value, got a list (quote the value if it is text)`}},
+		{"a misspelt key is not missing too", "segments:\n  - {nmae: a, when: 'true'}\n",
+			[]string{`p.yaml:2:6: segments[0].nmae: unknown key "nmae" (did you mean "name"?)`}},
+		{"a step's template of the wrong type is not missing too", "campaign:\n  steps:\n    - {day: 0, template: [a]}\n",
+			[]string{`p.yaml:3:26: campaign.steps[0].template: want a single value, got a list (quote the value if it is text)`}},
+		{"a model setting of the wrong type", "retry:\n  strategy: model\n  model: {daily_discount: high}\n",
+			[]string{`p.yaml:3:27: retry.model.daily_discount: want a number, got "high" (write a number without quotes, e.g. 0.95)`}},
+		{"a segment's timing problem at its own place", "segments:\n  - name: a\n    when: 'true'\n    retry: {strategy: guess}\n",
+			[]string{`p.yaml:4:23: segments[0].retry.strategy: unknown strategy "guess": use schedule (retry.schedule_days) or model (learned timing)`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := policy.Parse("p.yaml", []byte(tc.src))
+			var pe *policy.Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("err = %v, want *policy.Error", err)
+			}
+			var got []string
+			for _, p := range pe.Problems {
+				got = append(got, p.String())
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+	// An explicit empty mapping takes every default.
+	if _, err := policy.Parse("p.yaml", []byte("{}\n")); err != nil {
+		t.Fatalf("{}: %v", err)
+	}
+}

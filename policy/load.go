@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"strconv"
@@ -53,44 +54,112 @@ func (e *Error) Error() string {
 	return "invalid policy: " + strings.Join(lines, "; ")
 }
 
-// Load reads and validates the policy file at path.
-func Load(path string) (*Policy, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, recoup.Errorf(recoup.EINVALID, "read policy: %w", err)
-	}
-	return Parse(path, src)
+// Options are what a policy file is checked against beyond its own content.
+type Options struct {
+	// Templates are the message template names a campaign step may name. Nil means the
+	// shipped ones (BuiltinTemplates); a service with a template override directory passes
+	// its names too (notify/templates.CampaignNames).
+	Templates []string
 }
 
-// Parse validates src, the content of the policy file name. Unknown keys are errors. Absent
-// settings take the built-in defaults. The error is an *Error listing every problem found: all
-// the structural ones (unknown keys, wrong types) at once, else all the semantic ones.
-func Parse(name string, src []byte) (*Policy, error) {
+// BuiltinTemplates are the campaign template names recoup ships with words of their own, and
+// "default", the default words of the step's tone (notify/templates' test holds the list to
+// the shipped templates).
+func BuiltinTemplates() []string {
+	return []string{"default", "final_notice", "payment_failed", "suspension_notice", "update_card"}
+}
+
+// Load reads and validates the policy file at path against the shipped templates.
+func Load(path string) (*Policy, error) { return LoadWith(path, Options{}) }
+
+// LoadWith reads and validates the policy file at path.
+func LoadWith(path string, o Options) (*Policy, error) {
+	src, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, recoup.Errorf(recoup.EINVALID, "policy file %s does not exist", path)
+	}
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the message names the path already
+		}
+		return nil, recoup.Errorf(recoup.EINVALID, "read policy file %s: %w", path, err)
+	}
+	return ParseWith(path, src, o)
+}
+
+// Parse validates src, the content of the policy file name, against the shipped templates.
+func Parse(name string, src []byte) (*Policy, error) { return ParseWith(name, src, Options{}) }
+
+// ParseWith validates src, the content of the policy file name. Unknown keys are errors. Absent
+// settings take the built-in defaults. The error is an *Error listing every problem found in
+// one pass, in the order of the file: the structural ones (unknown keys, wrong types) and the
+// semantic ones (ranges, durations, names, rules) of everything the structural check let
+// through, each cause once.
+func ParseWith(name string, src []byte, o Options) (*Policy, error) {
 	doc, err := parser.ParseBytes(src, 0)
 	if err != nil {
 		return nil, &Error{Problems: []Problem{decodeProblem(name, err)}}
 	}
-	v := validator{name: name, ast: doc, lines: strings.Split(string(src), "\n")}
+	if empty(doc) {
+		return nil, &Error{Problems: []Problem{{File: name,
+			Message: "the policy file is empty: write the settings that differ from the defaults, or {} to take every default"}}}
+	}
+	v := validator{name: name, ast: doc, lines: strings.Split(string(src), "\n"), refused: map[string]bool{},
+		templates: o.Templates, ownTemplates: o.Templates != nil}
+	if v.templates == nil {
+		v.templates = BuiltinTemplates()
+	}
+	var body ast.Node
 	for _, d := range doc.Docs {
-		v.check(d)
+		if v.check(d) && body == nil {
+			body = d.Body
+		}
 	}
 	if len(doc.Docs) > 1 {
 		v.fail("$", "a policy file holds one YAML document; found %d (remove the extra ---)", len(doc.Docs))
+		body = nil
 	}
-	if len(v.problems) > 0 {
-		return nil, &Error{Problems: v.problems}
-	}
+	// Decode what the structural check let through, so that the settings it refused do not
+	// hide the problems of the others.
 	var f file
-	if err := yaml.UnmarshalWithOptions(src, &f, yaml.DisallowUnknownField()); err != nil {
-		return nil, &Error{Problems: []Problem{decodeProblem(name, err)}}
+	if body != nil {
+		if err := yaml.NodeToValue(body, &f, yaml.DisallowUnknownField()); err != nil {
+			v.problems = append(v.problems, decodeProblem(name, err))
+			return nil, v.err()
+		}
 	}
 	p := v.policy(&f)
 	if len(v.problems) > 0 {
-		return nil, &Error{Problems: v.problems}
+		return nil, v.err()
 	}
 	p.Version = version(src)
 	p.Source = src
 	return p, nil
+}
+
+// empty reports a file with no setting at all: nothing, comments, or a lone null.
+func empty(f *ast.File) bool {
+	for _, d := range f.Docs {
+		if d.Body != nil && d.Body.Type() != ast.NullType && d.Body.Type() != ast.CommentType {
+			return false
+		}
+	}
+	return true
+}
+
+// err is the problems found, in the order of the file (those without a position first), each
+// once.
+func (v *validator) err() *Error {
+	ps := slices.Clone(v.problems)
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
+	ps = slices.CompactFunc(ps, func(a, b Problem) bool { return a == b })
+	return &Error{Problems: ps}
 }
 
 func decodeProblem(name string, err error) Problem {
@@ -111,10 +180,22 @@ type validator struct {
 	anchors  map[string]ast.Node
 	lines    []string // the source, for positions inside block scalars
 	problems []Problem
+	// refused are the paths of settings the structural check refused (a wrong type, or the key
+	// an unknown one is a misspelling of): they are not reported missing as well.
+	refused map[string]bool
+	// templates are the template names a campaign step may name; ownTemplates says they
+	// include a template directory's, not only the shipped ones.
+	templates    []string
+	ownTemplates bool
 }
 
 func (v *validator) fail(path, format string, args ...any) {
-	p := Problem{File: v.name, Path: path, Message: fmt.Sprintf(format, args...)}
+	v.failHint(path, "", format, args...)
+}
+
+// failHint records a problem at path with a suggestion.
+func (v *validator) failHint(path, hint, format string, args ...any) {
+	p := Problem{File: v.name, Path: path, Message: fmt.Sprintf(format, args...), Hint: hint}
 	if n := v.node(path); n != nil {
 		if tok := firstToken(n); tok != nil && tok.Position != nil {
 			p.Line, p.Column = tok.Position.Line, tok.Position.Column
@@ -229,6 +310,9 @@ func (v *validator) rules(path string, r *RulesFile, out *Rules) {
 func (v *validator) paymentPlan(path string, pp *paymentPlan) *PaymentPlan {
 	out := &PaymentPlan{Every: 30 * 24 * time.Hour}
 	if pp.Parts == nil {
+		if v.refused[path+".parts"] {
+			return nil
+		}
 		v.fail(path, "a payment plan needs parts (2-12), or parts: 0 to turn an inherited plan off")
 		return nil
 	}
@@ -319,22 +403,34 @@ func validCode(s string) bool {
 var channels = []string{"email", "webhook"}
 
 func (v *validator) campaign(base string, c *campaign, out *Campaign) {
+	hourOK, quietOK := true, true
 	if c.Hour != nil {
 		if *c.Hour < 0 || *c.Hour > 23 {
 			v.fail(base+".hour", "hour must be 0-23, got %d", *c.Hour)
+			hourOK = false
+		} else {
+			out.Hour = *c.Hour
 		}
-		out.Hour = *c.Hour
 	}
 	if c.QuietHours != nil {
 		q := c.QuietHours
 		if len(q) != 2 || q[0] < 0 || q[0] > 23 || q[1] < 0 || q[1] > 23 {
 			v.fail(base+".quiet_hours", "must be [from, to] local hours 0-23, e.g. [21, 8] (nothing sent from 21:00 to 08:00); [0, 0] for none")
+			quietOK = false
 		} else {
 			out.QuietFrom, out.QuietTo = q[0], q[1]
 		}
 	}
-	if from, to, h := out.QuietFrom, out.QuietTo, out.Hour; from != to && ((from < to && h >= from && h < to) || (from > to && (h >= from || h < to))) {
-		v.fail(base+".hour", "hour %d falls in the quiet hours [%d, %d]: messages would all wait until %02d:00", h, from, to, to)
+	// Checked where the hour or the quiet hours are set, and only once both are valid: a
+	// segment that inherits both inherits their problem, reported once at the top.
+	set := c.Hour != nil || c.QuietHours != nil
+	if from, to, h := out.QuietFrom, out.QuietTo, out.Hour; set && hourOK && quietOK && from != to &&
+		((from < to && h >= from && h < to) || (from > to && (h >= from || h < to))) {
+		path := base + ".hour"
+		if c.Hour == nil {
+			path = base + ".quiet_hours"
+		}
+		v.fail(path, "hour %d falls in the quiet hours [%d, %d]: messages would all wait until %02d:00", h, from, to, to)
 	}
 	if c.Steps != nil {
 		out.Steps = nil // a segment's steps replace the inherited ones
@@ -351,6 +447,9 @@ func (v *validator) campaign(base string, c *campaign, out *Campaign) {
 				st.Day, last = day, day
 			}
 		case s.Day == nil:
+			if v.refused[path+".day"] || v.refused[path+".after"] {
+				break // refused already: not missing too
+			}
 			v.fail(path, "a step needs a day (days after the first failure, 0 = the same day) or an after (days after the previous step, e.g. 2d)")
 		case *s.Day < 0 || *s.Day > 365:
 			v.fail(path+".day", "day must be 0-365, got %d", *s.Day)
@@ -365,9 +464,13 @@ func (v *validator) campaign(base string, c *campaign, out *Campaign) {
 			}
 			st.Channel = *s.Channel
 		}
-		if s.Template == nil || *s.Template == "" {
+		switch {
+		case s.Template == nil && v.refused[path+".template"]:
+		case s.Template == nil || *s.Template == "":
 			v.fail(path, "a step needs a template name")
-		} else {
+		case !slices.Contains(v.templates, *s.Template):
+			v.failHint(path+".template", v.templateHint(*s.Template), "unknown template %q", *s.Template)
+		default:
 			st.Template = *s.Template
 		}
 		if s.Tone != nil {
@@ -376,6 +479,20 @@ func (v *validator) campaign(base string, c *campaign, out *Campaign) {
 		st.Categories = v.categories(path+".categories", s.Categories)
 		out.Steps = append(out.Steps, st)
 	}
+}
+
+// templateHint suggests the template an unknown name may be a misspelling of, or lists the
+// known ones and says where they come from.
+func (v *validator) templateHint(name string) string {
+	if near := nearest(name, v.templates); near != "" {
+		return fmt.Sprintf("did you mean %q?", near)
+	}
+	known := slices.Sorted(slices.Values(v.templates))
+	if v.ownTemplates {
+		return "the templates are " + strings.Join(known, ", ")
+	}
+	return "the shipped templates are " + strings.Join(known, ", ") +
+		"; a template of your own needs its words in the template directory (RECOUP_TEMPLATES), given to the check too"
 }
 
 // stepAfter resolves the after of step i (a delay after the previous step in the list,
@@ -479,7 +596,7 @@ func (v *validator) retry(base string, r *retry, out *Retry) {
 		}
 		out.WaitForCustomer = cats
 	}
-	v.timing(r, out)
+	v.timing(base, r, out)
 }
 
 func strictlyAscending(xs []int) bool {

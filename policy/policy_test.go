@@ -190,12 +190,12 @@ func TestScheduleEdges(t *testing.T) {
 }
 
 func TestCampaignParsed(t *testing.T) {
-	p, err := policy.Parse("t.yaml", []byte(`campaign:
+	p, err := policy.ParseWith("t.yaml", []byte(`campaign:
   hour: 9
   steps:
     - {day: 0, template: fix_card, tone: helpful, categories: [customer_fix]}
     - {day: 3, template: reminder, channel: webhook}
-`))
+`), policy.Options{Templates: []string{"fix_card", "reminder"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -233,6 +233,7 @@ func (v *validator) segments(in []segment, base Rules) []Segment {
 		path := fmt.Sprintf("$.segments[%d]", i)
 		seg := Segment{Rules: cloneRules(base)}
 		switch {
+		case s.Name == nil && v.refused[path+".name"]: // refused already: not missing too
 		case s.Name == nil || *s.Name == "":
 			v.fail(path, "a segment needs a name")
 		case !validName(*s.Name):
@@ -246,7 +247,9 @@ func (v *validator) segments(in []segment, base Rules) []Segment {
 		if catchAll != "" {
 			v.fail(path, "segment %q can never match: segment %q above it matches every case (when: true); move it up or remove it", seg.Name, catchAll)
 		}
-		if s.When == nil || strings.TrimSpace(*s.When) == "" {
+		if s.When == nil && v.refused[path+".when"] {
+			// refused already: not missing too
+		} else if s.When == nil || strings.TrimSpace(*s.When) == "" {
 			v.fail(path, "a segment needs a rule (when: a CEL expression such as invoice.amount_due >= 50000, or true for every case)")
 		} else {
 			seg.When = *s.When

@@ -25,7 +25,7 @@ func TestStepAfterResolvesToDays(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := policy.Parse("t.yaml", []byte("campaign:\n  steps:\n    "+tt.steps))
+			p, err := policy.ParseWith("t.yaml", []byte("campaign:\n  steps:\n    "+tt.steps), ownTemplates)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,10 +55,14 @@ func TestStepAfterProblems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := policy.Parse("t.yaml", []byte("campaign:\n  steps:\n    "+tt.steps))
+			_, err := policy.ParseWith("t.yaml", []byte("campaign:\n  steps:\n    "+tt.steps), ownTemplates)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want it to contain %q", err, tt.want)
 			}
 		})
 	}
 }
+
+// ownTemplates are the template names of the tests' campaigns, as a template directory would
+// define them.
+var ownTemplates = policy.Options{Templates: []string{"a", "b", "c"}}

@@ -36,41 +36,41 @@ type model struct {
 	Hours          []int    `yaml:"hours"`
 }
 
-func (v *validator) timing(r *retry, out *Retry) {
+func (v *validator) timing(base string, r *retry, out *Retry) {
 	if r.Strategy != nil {
 		switch *r.Strategy {
 		case StrategySchedule, StrategyModel:
 			out.Strategy = *r.Strategy
 		default:
-			v.fail("$.retry.strategy", "unknown strategy %q: use schedule (retry.schedule_days) or model (learned timing)", *r.Strategy)
+			v.fail(base+".strategy", "unknown strategy %q: use schedule (retry.schedule_days) or model (learned timing)", *r.Strategy)
 		}
 	}
 	if r.Technical != nil {
 		out.Technical = nil
 		for i, s := range r.Technical {
-			d := v.duration(fmt.Sprintf("$.retry.technical[%d]", i), s, time.Minute, 48*time.Hour)
+			d := v.duration(fmt.Sprintf("%s.technical[%d]", base, i), s, time.Minute, 48*time.Hour)
 			out.Technical = append(out.Technical, d)
 		}
 		if len(out.Technical) > 10 {
-			v.fail("$.retry.technical", "at most 10 rapid retries, got %d (each counts against the case budget)", len(out.Technical))
+			v.fail(base+".technical", "at most 10 rapid retries, got %d (each counts against the case budget)", len(out.Technical))
 		}
 	}
 	if m := r.Model; m != nil {
 		if x := m.DailyDiscount; x != nil {
 			if *x <= 0.5 || *x > 1 {
-				v.fail("$.retry.model.daily_discount", "must be above 0.5 and at most 1, got %v", *x)
+				v.fail(base+".model.daily_discount", "must be above 0.5 and at most 1, got %v", *x)
 			}
 			out.Model.DailyDiscount = *x
 		}
 		if x := m.MinProbability; x != nil {
 			if *x < 0 || *x >= 1 {
-				v.fail("$.retry.model.min_probability", "must be 0 or more and below 1, got %v", *x)
+				v.fail(base+".model.min_probability", "must be 0 or more and below 1, got %v", *x)
 			}
 			out.Model.MinProbability = *x
 		}
 		if m.Hours != nil {
 			if len(m.Hours) != 2 || m.Hours[0] < 0 || m.Hours[1] > 23 || m.Hours[0] > m.Hours[1] {
-				v.fail("$.retry.model.hours", "must be [first, last] local hours, 0-23, e.g. [7, 21]")
+				v.fail(base+".model.hours", "must be [first, last] local hours, 0-23, e.g. [7, 21]")
 			} else {
 				out.Model.FirstHour, out.Model.LastHour = m.Hours[0], m.Hours[1]
 			}

@@ -62,7 +62,7 @@ func TestModelStrategyGivesTheWindow(t *testing.T) {
 }
 
 func TestStepsInTheCustomersTimeAndOutsideQuietHours(t *testing.T) {
-	p, err := policy.Parse("q.yaml", []byte("campaign:\n  hour: 10\n  quiet_hours: [21, 8]\n  steps:\n    - {day: 0, template: a}\n    - {day: 3, template: b}\n"))
+	p, err := policy.ParseWith("q.yaml", []byte("campaign:\n  hour: 10\n  quiet_hours: [21, 8]\n  steps:\n    - {day: 0, template: a}\n    - {day: 3, template: b}\n"), ownTemplates)
 	if err != nil {
 		t.Fatal(err)
 	}

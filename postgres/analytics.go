@@ -14,11 +14,47 @@ import (
 
 var _ recoup.AnalyticsStore = (*Store)(nil)
 
+// ReadAnalytics runs read in one REPEATABLE READ, READ ONLY transaction: every query in it
+// sees the snapshot taken at its first statement.
+func (s *Store) ReadAnalytics(ctx context.Context, read func(recoup.AnalyticsReader) error) error {
+	tx, err := s.db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return wrap(err, "begin analytics read")
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := read(analyticsReader{ctx: ctx, q: tx}); err != nil {
+		return err
+	}
+	return wrapNil(tx.Commit(ctx), "end analytics read")
+}
+
+// analyticsReader runs the analytics queries on one snapshot: a read transaction.
+type analyticsReader struct {
+	ctx context.Context
+	q   querier
+}
+
+func (s *Store) Overview(ctx context.Context, from, to time.Time) (o recoup.Overview, err error) {
+	err = s.ReadAnalytics(ctx, func(r recoup.AnalyticsReader) error {
+		o, err = r.Overview(from, to)
+		return err
+	})
+	return o, err
+}
+
+func (s *Store) Intake(ctx context.Context) (st recoup.IntakeStatus, err error) {
+	err = s.ReadAnalytics(ctx, func(r recoup.AnalyticsReader) error {
+		st, err = r.Intake()
+		return err
+	})
+	return st, err
+}
+
 // Overview reads the whole UTC days of the period from the rollup tables, which triggers keep
 // (migration 00004), and the hours before the first midnight and after the last from the cases
 // and messages themselves, through covering indexes. Its cost grows with the number of days
 // and of distinct (currency, state, category, mechanism) groups, not with the number of cases.
-func (s *Store) Overview(ctx context.Context, from, to time.Time) (recoup.Overview, error) {
+func (r analyticsReader) Overview(from, to time.Time) (recoup.Overview, error) {
 	o := recoup.NewOverview(from, to)
 	const day = 24 * time.Hour
 	first := from.UTC().Truncate(day)
@@ -27,15 +63,15 @@ func (s *Store) Overview(ctx context.Context, from, to time.Time) (recoup.Overvi
 	}
 	end := to.UTC().Truncate(day)
 	if from.Unix() < 0 || !first.Before(end) {
-		return o, s.overviewRange(ctx, &o, from, to)
+		return o, r.overviewRange(&o, from, to)
 	}
-	if err := s.overviewRange(ctx, &o, from, first); err != nil {
+	if err := r.overviewRange(&o, from, first); err != nil {
 		return o, err
 	}
-	if err := s.overviewDays(ctx, &o, first.Unix()/86400, end.Unix()/86400); err != nil {
+	if err := r.overviewDays(&o, first.Unix()/86400, end.Unix()/86400); err != nil {
 		return o, err
 	}
-	return o, s.overviewRange(ctx, &o, end, to)
+	return o, r.overviewRange(&o, end, to)
 }
 
 type pair struct{ k, n int64 }
@@ -64,8 +100,8 @@ func scanOverviewRow(r scanner) (recoup.OverviewRow, error) {
 }
 
 // overviewQueries runs the three queries of an overview part and adds their rows to o.
-func (s *Store) overviewQueries(ctx context.Context, o *recoup.Overview, cases, recoveries, messages string, args ...any) error {
-	rows, err := s.db.pool.Query(ctx, cases, args...)
+func (r analyticsReader) overviewQueries(o *recoup.Overview, cases, recoveries, messages string, args ...any) error {
+	rows, err := r.q.Query(r.ctx, cases, args...)
 	if err != nil {
 		return wrap(err, "overview")
 	}
@@ -76,7 +112,7 @@ func (s *Store) overviewQueries(ctx context.Context, o *recoup.Overview, cases, 
 	for _, g := range groups {
 		o.AddCases(g)
 	}
-	rows, err = s.db.pool.Query(ctx, recoveries, args...)
+	rows, err = r.q.Query(r.ctx, recoveries, args...)
 	if err != nil {
 		return wrap(err, "overview: time to recovery")
 	}
@@ -87,7 +123,7 @@ func (s *Store) overviewQueries(ctx context.Context, o *recoup.Overview, cases, 
 	for _, h := range hours {
 		o.AddRecoveries(h.k, h.n)
 	}
-	rows, err = s.db.pool.Query(ctx, messages, args...)
+	rows, err = r.q.Query(r.ctx, messages, args...)
 	if err != nil {
 		return wrap(err, "overview: messages")
 	}
@@ -104,8 +140,8 @@ func (s *Store) overviewQueries(ctx context.Context, o *recoup.Overview, cases, 
 }
 
 // overviewDays adds the rollups of days [first, end) (days since 1970).
-func (s *Store) overviewDays(ctx context.Context, o *recoup.Overview, first, end int64) error {
-	if err := s.overviewQueries(ctx, o,
+func (r analyticsReader) overviewDays(o *recoup.Overview, first, end int64) error {
+	if err := r.overviewQueries(o,
 		`SELECT currency, state, category, recovered_by, sum(cases)::bigint, sum(amount)::bigint FROM case_rollup
 		WHERE day >= $1 AND day < $2 GROUP BY currency, state, category, recovered_by HAVING sum(cases) > 0`,
 		`SELECT hours, sum(cases)::bigint FROM recovery_rollup WHERE day >= $1 AND day < $2 GROUP BY hours`,
@@ -113,17 +149,17 @@ func (s *Store) overviewDays(ctx context.Context, o *recoup.Overview, first, end
 		first, end); err != nil {
 		return err
 	}
-	return s.segments(ctx, o, `SELECT currency, segment, state, sum(cases)::bigint, sum(amount)::bigint FROM segment_rollup
+	return r.segments(o, `SELECT currency, segment, state, sum(cases)::bigint, sum(amount)::bigint FROM segment_rollup
 		WHERE day >= $1 AND day < $2 GROUP BY currency, segment, state HAVING sum(cases) > 0`, first, end)
 }
 
 // overviewRange adds the cases and messages created in [from, to), read from the rows: for
 // the part of a period that is not whole days.
-func (s *Store) overviewRange(ctx context.Context, o *recoup.Overview, from, to time.Time) error {
+func (r analyticsReader) overviewRange(o *recoup.Overview, from, to time.Time) error {
 	if !from.Before(to) {
 		return nil
 	}
-	if err := s.overviewQueries(ctx, o,
+	if err := r.overviewQueries(o,
 		`SELECT currency, state, category, recovered_by, count(*), sum(amount)::bigint
 		FROM cases WHERE created_at >= $1 AND created_at < $2
 		GROUP BY currency, state, category, recovered_by`,
@@ -134,7 +170,7 @@ func (s *Store) overviewRange(ctx context.Context, o *recoup.Overview, from, to 
 		from, to); err != nil {
 		return err
 	}
-	return s.segments(ctx, o, `SELECT currency, segment, state, count(*), sum(amount)::bigint
+	return r.segments(o, `SELECT currency, segment, state, count(*), sum(amount)::bigint
 		FROM cases WHERE created_at >= $1 AND created_at < $2 GROUP BY currency, segment, state`, from, to)
 }
 
@@ -215,23 +251,24 @@ func (s *Store) SearchCases(ctx context.Context, q recoup.CaseQuery) (recoup.Cas
 	return page, nil
 }
 
-func (s *Store) Intake(ctx context.Context) (recoup.IntakeStatus, error) {
+func (r analyticsReader) Intake() (recoup.IntakeStatus, error) {
+	ctx := r.ctx
 	var st recoup.IntakeStatus
 	var at *time.Time
-	err := s.db.pool.QueryRow(ctx, `SELECT received_at, type FROM events
+	err := r.q.QueryRow(ctx, `SELECT received_at, type FROM events
 		WHERE received_at IS NOT NULL ORDER BY received_at DESC LIMIT 1`).Scan(&at, &st.LastType)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return st, wrap(err, "intake status")
 	}
 	st.LastReceivedAt = timeOf(at)
-	err = s.db.pool.QueryRow(ctx, `SELECT
+	err = r.q.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM events WHERE status = $1), (SELECT count(*) FROM events WHERE status = $2)`,
 		string(recoup.EventPending), string(recoup.EventFailed)).Scan(&st.Pending, &st.Failed)
 	if err != nil {
 		return st, wrap(err, "intake status")
 	}
 	var oldest *time.Time
-	err = s.db.pool.QueryRow(ctx, `SELECT min(received_at) FROM events WHERE status = $1`, string(recoup.EventPending)).Scan(&oldest)
+	err = r.q.QueryRow(ctx, `SELECT min(received_at) FROM events WHERE status = $1`, string(recoup.EventPending)).Scan(&oldest)
 	st.OldestPendingAt = timeOf(oldest)
 	return st, wrapNil(err, "intake status")
 }

@@ -23,8 +23,8 @@ func scanSegmentRow(r scanner) (recoup.SegmentRow, error) {
 }
 
 // segments adds the rows of query (currency, segment, state, count, amount) to o's segments.
-func (s *Store) segments(ctx context.Context, o *recoup.Overview, query string, args ...any) error {
-	rows, err := s.db.pool.Query(ctx, query, args...)
+func (r analyticsReader) segments(o *recoup.Overview, query string, args ...any) error {
+	rows, err := r.q.Query(r.ctx, query, args...)
 	if err != nil {
 		return wrap(err, "overview: segments")
 	}

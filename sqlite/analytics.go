@@ -33,31 +33,79 @@ func (db *DB) dropRollupTriggers(ctx context.Context) error {
 // microsPerDay is the length of a UTC day in the store's time unit.
 const microsPerDay = int64(24 * time.Hour / time.Microsecond)
 
+// ReadAnalytics runs read in one read transaction on one connection of the read-only pool.
+// The transaction is deferred (BEGIN, not the writer's BEGIN IMMEDIATE): in WAL mode it takes
+// its snapshot at its first read and keeps it to the end, and it never blocks the writer. On a
+// scratch database the reads share the one connection with the writes and are not isolated
+// from them (batch.go's batchReader): the simulator reads and writes from one goroutine.
+func (s *Store) ReadAnalytics(ctx context.Context, read func(recoup.AnalyticsReader) error) error {
+	if s.db.scratch {
+		return read(analyticsReader{s: s, ctx: ctx, q: s.db.reader()})
+	}
+	tx, err := s.db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return wrap(err, "begin analytics read")
+	}
+	defer tx.Rollback()
+	if err := read(analyticsReader{s: s, ctx: ctx, q: cachedTx{tx: tx, c: s.db.rs}}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return wrap(err, "end analytics read")
+	}
+	// A statement first run inside a transaction is prepared once it has ended (stmtcache.go).
+	s.db.rs.prepareWanted(ctx)
+	return nil
+}
+
+// analyticsReader runs the analytics queries on one snapshot: a read transaction's querier.
+type analyticsReader struct {
+	s   *Store
+	ctx context.Context
+	q   querier
+}
+
+func (s *Store) Overview(ctx context.Context, from, to time.Time) (o recoup.Overview, err error) {
+	err = s.ReadAnalytics(ctx, func(r recoup.AnalyticsReader) error {
+		o, err = r.Overview(from, to)
+		return err
+	})
+	return o, err
+}
+
+func (s *Store) Intake(ctx context.Context) (st recoup.IntakeStatus, err error) {
+	err = s.ReadAnalytics(ctx, func(r recoup.AnalyticsReader) error {
+		st, err = r.Intake()
+		return err
+	})
+	return st, err
+}
+
 // Overview reads the whole UTC days of the period from the rollup tables, which triggers keep
 // (migration 00004), and the hours before the first midnight and after the last from the cases
 // and messages themselves, through covering indexes. Its cost grows with the number of days
 // and of distinct (currency, state, category, mechanism) groups, not with the number of cases.
-func (s *Store) Overview(ctx context.Context, from, to time.Time) (recoup.Overview, error) {
+func (r analyticsReader) Overview(from, to time.Time) (recoup.Overview, error) {
 	o := recoup.NewOverview(from, to)
 	lo, hi := from.UnixMicro(), to.UnixMicro()
 	firstDay := (lo + microsPerDay - 1) / microsPerDay // the first midnight at or after from
 	endDay := hi / microsPerDay                        // the last midnight at or before to
-	if lo < 0 || firstDay >= endDay || s.db.scratch {
-		return o, s.overviewRange(ctx, &o, lo, hi)
+	if lo < 0 || firstDay >= endDay || r.s.db.scratch {
+		return o, r.overviewRange(&o, lo, hi)
 	}
-	if err := s.overviewRange(ctx, &o, lo, firstDay*microsPerDay); err != nil {
+	if err := r.overviewRange(&o, lo, firstDay*microsPerDay); err != nil {
 		return o, err
 	}
-	if err := s.overviewDays(ctx, &o, firstDay, endDay); err != nil {
+	if err := r.overviewDays(&o, firstDay, endDay); err != nil {
 		return o, err
 	}
-	return o, s.overviewRange(ctx, &o, endDay*microsPerDay, hi)
+	return o, r.overviewRange(&o, endDay*microsPerDay, hi)
 }
 
 // overviewDays adds the rollups of days [first, end).
-func (s *Store) overviewDays(ctx context.Context, o *recoup.Overview, first, end int64) error {
-	r := s.db.reader()
-	err := scanRows(ctx, r, func(rows *sql.Rows) error {
+func (r analyticsReader) overviewDays(o *recoup.Overview, first, end int64) error {
+	ctx := r.ctx
+	err := scanRows(ctx, r.q, func(rows *sql.Rows) error {
 		var row recoup.OverviewRow
 		if err := rows.Scan(&row.Currency, &row.State, &row.Category, &row.RecoveredBy, &row.Count, &row.Amount); err != nil {
 			return err
@@ -69,7 +117,7 @@ func (s *Store) overviewDays(ctx context.Context, o *recoup.Overview, first, end
 	if err != nil {
 		return wrap(err, "overview")
 	}
-	err = scanRows(ctx, r, func(rows *sql.Rows) error {
+	err = scanRows(ctx, r.q, func(rows *sql.Rows) error {
 		var hours, n int64
 		if err := rows.Scan(&hours, &n); err != nil {
 			return err
@@ -80,7 +128,7 @@ func (s *Store) overviewDays(ctx context.Context, o *recoup.Overview, first, end
 	if err != nil {
 		return wrap(err, "overview: time to recovery")
 	}
-	err = scanRows(ctx, r, func(rows *sql.Rows) error {
+	err = scanRows(ctx, r.q, func(rows *sql.Rows) error {
 		var st recoup.MessageStatus
 		var n int64
 		if err := rows.Scan(&st, &n); err != nil {
@@ -94,18 +142,18 @@ func (s *Store) overviewDays(ctx context.Context, o *recoup.Overview, first, end
 	if err != nil {
 		return wrap(err, "overview: messages")
 	}
-	return s.segments(ctx, o, `SELECT currency, segment, state, sum(cases), sum(amount) FROM segment_rollup
+	return r.segments(o, `SELECT currency, segment, state, sum(cases), sum(amount) FROM segment_rollup
 		WHERE day >= ? AND day < ? GROUP BY currency, segment, state HAVING sum(cases) > 0`, first, end)
 }
 
 // overviewRange adds the cases and messages created in [lo, hi) (unix microseconds), read
 // from the rows: for the part of a period that is not whole days.
-func (s *Store) overviewRange(ctx context.Context, o *recoup.Overview, lo, hi int64) error {
+func (r analyticsReader) overviewRange(o *recoup.Overview, lo, hi int64) error {
 	if lo >= hi {
 		return nil
 	}
-	r := s.db.reader()
-	err := scanRows(ctx, r, func(rows *sql.Rows) error {
+	ctx := r.ctx
+	err := scanRows(ctx, r.q, func(rows *sql.Rows) error {
 		var row recoup.OverviewRow
 		if err := rows.Scan(&row.Currency, &row.State, &row.Category, &row.RecoveredBy, &row.Count, &row.Amount); err != nil {
 			return err
@@ -118,7 +166,7 @@ func (s *Store) overviewRange(ctx context.Context, o *recoup.Overview, lo, hi in
 	if err != nil {
 		return wrap(err, "overview")
 	}
-	err = scanRows(ctx, r, func(rows *sql.Rows) error {
+	err = scanRows(ctx, r.q, func(rows *sql.Rows) error {
 		var hours, n int64
 		if err := rows.Scan(&hours, &n); err != nil {
 			return err
@@ -131,7 +179,7 @@ func (s *Store) overviewRange(ctx context.Context, o *recoup.Overview, lo, hi in
 	if err != nil {
 		return wrap(err, "overview: time to recovery")
 	}
-	err = scanRows(ctx, r, func(rows *sql.Rows) error {
+	err = scanRows(ctx, r.q, func(rows *sql.Rows) error {
 		var st recoup.MessageStatus
 		var n int64
 		if err := rows.Scan(&st, &n); err != nil {
@@ -143,7 +191,7 @@ func (s *Store) overviewRange(ctx context.Context, o *recoup.Overview, lo, hi in
 	if err != nil {
 		return wrap(err, "overview: messages")
 	}
-	return s.segments(ctx, o, `SELECT currency, segment, state, count(*), sum(amount)
+	return r.segments(o, `SELECT currency, segment, state, count(*), sum(amount)
 		FROM cases WHERE created_at >= ? AND created_at < ? GROUP BY currency, segment, state`, lo, hi)
 }
 
@@ -234,24 +282,25 @@ func (s *Store) SearchCases(ctx context.Context, q recoup.CaseQuery) (recoup.Cas
 	return page, nil
 }
 
-func (s *Store) Intake(ctx context.Context) (recoup.IntakeStatus, error) {
+func (r analyticsReader) Intake() (recoup.IntakeStatus, error) {
+	ctx := r.ctx
 	var st recoup.IntakeStatus
 	var at sql.NullInt64
 	var typ sql.NullString
-	err := s.db.reader().QueryRowContext(ctx, `SELECT received_at, type FROM events
+	err := r.q.QueryRowContext(ctx, `SELECT received_at, type FROM events
 		WHERE received_at IS NOT NULL ORDER BY received_at DESC LIMIT 1`).Scan(&at, &typ)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return st, wrap(err, "intake status")
 	}
 	st.LastReceivedAt, st.LastType = timeOf(at), typ.String
-	err = s.db.reader().QueryRowContext(ctx, `SELECT
+	err = r.q.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM events WHERE status = ?), (SELECT count(*) FROM events WHERE status = ?)`,
 		string(recoup.EventPending), string(recoup.EventFailed)).Scan(&st.Pending, &st.Failed)
 	if err != nil {
 		return st, wrap(err, "intake status")
 	}
 	var oldest sql.NullInt64
-	err = s.db.reader().QueryRowContext(ctx, `SELECT min(received_at) FROM events WHERE status = ?`,
+	err = r.q.QueryRowContext(ctx, `SELECT min(received_at) FROM events WHERE status = ?`,
 		string(recoup.EventPending)).Scan(&oldest)
 	st.OldestPendingAt = timeOf(oldest)
 	return st, wrap2(err, "intake status")

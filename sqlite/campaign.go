@@ -18,8 +18,8 @@ var (
 )
 
 // segments adds the rows of query (currency, segment, state, count, amount) to o's segments.
-func (s *Store) segments(ctx context.Context, o *recoup.Overview, query string, args ...any) error {
-	err := scanRows(ctx, s.db.reader(), func(rows *sql.Rows) error {
+func (r analyticsReader) segments(o *recoup.Overview, query string, args ...any) error {
+	err := scanRows(r.ctx, r.q, func(rows *sql.Rows) error {
 		var r recoup.SegmentRow
 		if err := rows.Scan(&r.Currency, &r.Segment, &r.State, &r.Count, &r.Amount); err != nil {
 			return err

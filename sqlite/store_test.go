@@ -184,6 +184,6 @@ func TestScratchAccessStore(t *testing.T) {
 		if err := db.Migrate(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		return storetest.Harness{Store: sqlite.NewStore(db, jobTable(t, db))}
+		return storetest.Harness{Store: sqlite.NewStore(db, jobTable(t, db)), Unisolated: true}
 	})
 }

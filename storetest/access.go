@@ -26,6 +26,13 @@ func RunAccess(t *testing.T, newStore func(t *testing.T) Harness) {
 	t.Run("Segments", func(t *testing.T) { s, _ := open(t); testSegments(t, s) })
 	t.Run("CampaignSteps", func(t *testing.T) { s, _ := open(t); testCampaignSteps(t, s) })
 	t.Run("PolicyVersions", func(t *testing.T) { s, _ := open(t); testPolicyVersions(t, s) })
+	t.Run("AnalyticsSnapshot", func(t *testing.T) {
+		h := newStore(t)
+		if h.Unisolated {
+			t.Skip("the store's reads share the writes' one connection and are not isolated from them")
+		}
+		testAnalyticsSnapshot(t, h.Store)
+	})
 }
 
 func mustUser(t *testing.T, s recoup.AccessStore, email string, role recoup.Role) recoup.User {

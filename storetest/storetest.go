@@ -24,6 +24,10 @@ type Harness struct {
 	// Unmigrated opens a store on a fresh database that has not been migrated. If nil, the
 	// suite does not check that such a store is not Ready.
 	Unmigrated func(t *testing.T) recoup.Store
+	// Unisolated says that the store's reads outside transactions share one connection with
+	// its writes and see them at once (the simulator's scratch SQLite store): the suite does
+	// not check that an analytics read keeps its snapshot.
+	Unisolated bool
 }
 
 // Run runs the conformance suite. newStore is called once per test, which may run in

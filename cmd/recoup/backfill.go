@@ -21,6 +21,7 @@ type BackfillCmd struct {
 	StripeFlags
 	Since      string `name:"since" default:"30d" help:"How far back to look, by invoice creation: 30d, 72h, ..."`
 	PolicyFile string `name:"policy" env:"RECOUP_POLICY" type:"path" help:"Policy file (YAML) the new cases are planned with; the built-in default when empty."`
+	Templates  string `name:"templates" env:"RECOUP_TEMPLATES" type:"path" help:"Directory of template overrides (docs/messages.md): the policy's campaign may name its templates."`
 }
 
 // Run lists the account's open invoices whose payment failed and opens or updates a case for
@@ -33,7 +34,7 @@ func (c *BackfillCmd) Run(ctx context.Context, g *Globals, out io.Writer) error 
 	if err != nil || since <= 0 || since > 400*24*time.Hour {
 		return fmt.Errorf("--since %q: give a duration such as 30d or 72h", c.Since)
 	}
-	pol, err := loadPolicy(c.PolicyFile)
+	pol, err := loadPolicy(c.PolicyFile, c.Templates)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ type caseFlags struct {
 	Case       int64  `arg:"" help:"The case ID."`
 	By         string `name:"by" required:"" help:"Who approves or agreed (recorded on the case timeline)."`
 	PolicyFile string `name:"policy" env:"RECOUP_POLICY" type:"path" help:"Policy file (YAML) in force; the built-in default when empty."`
+	Templates  string `name:"templates" env:"RECOUP_TEMPLATES" type:"path" help:"Directory of template overrides (docs/messages.md): the policy's campaign may name its templates."`
 }
 
 // engine opens the database and returns an engine over it; close releases it.
@@ -34,7 +35,7 @@ func (c *caseFlags) engine(ctx context.Context, g *Globals) (*engine.Engine, fun
 	if strings.TrimSpace(c.By) == "" {
 		return nil, nil, fmt.Errorf("--by: say who acts")
 	}
-	pol, err := loadPolicy(c.PolicyFile)
+	pol, err := loadPolicy(c.PolicyFile, c.Templates)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/recoup-hq/recoup/notify/templates"
 	"github.com/recoup-hq/recoup/policy"
 )
 
@@ -104,7 +105,7 @@ func (c *ServeCmd) validate() (*policy.Policy, error) {
 	if err := c.LLMFlags.validate(); err != nil {
 		return nil, err
 	}
-	return loadPolicy(c.PolicyFile)
+	return loadPolicy(c.PolicyFile, c.Templates)
 }
 
 func (c *ServeCmd) webhookSecrets() []string {
@@ -117,13 +118,29 @@ func (c *ServeCmd) webhookSecrets() []string {
 	return out
 }
 
-func loadPolicy(path string) (*policy.Policy, error) {
+// loadPolicy loads the policy file at path ("" for the built-in policy), whose campaign may
+// name the templates of the override directory templatesDir ("" for none).
+func loadPolicy(path, templatesDir string) (*policy.Policy, error) {
 	if path == "" {
 		return policy.Default(), nil
 	}
-	p, err := policy.Load(path)
+	opts, err := policyOptions(templatesDir)
+	if err != nil {
+		return nil, err
+	}
+	p, err := policy.LoadWith(path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("RECOUP_POLICY: %w", err)
 	}
 	return p, nil
+}
+
+// policyOptions are what a policy file is checked against: the template names of the built-in
+// templates and of the override directory templatesDir ("" for none).
+func policyOptions(templatesDir string) (policy.Options, error) {
+	names, err := templates.CampaignNames(templatesDir)
+	if err != nil {
+		return policy.Options{}, fmt.Errorf("RECOUP_TEMPLATES: %w", err)
+	}
+	return policy.Options{Templates: names}, nil
 }

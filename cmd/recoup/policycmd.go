@@ -16,13 +16,18 @@ type PolicyCmd struct {
 
 // PolicyCheckCmd validates a policy file.
 type PolicyCheckCmd struct {
-	File string `arg:"" type:"existingfile" help:"The policy file."`
+	File      string `arg:"" help:"The policy file."`
+	Templates string `name:"templates" env:"RECOUP_TEMPLATES" type:"path" help:"Directory of template overrides (docs/messages.md), as serve is given: the campaign may name its templates; without it, the shipped templates only."`
 }
 
 // Run validates the file and prints its problems, one per line as FILE:LINE:COLUMN: key: problem
-// (suggestion), or a summary of the valid policy.
+// (suggestion), in the order of the file, or a summary of the valid policy.
 func (c *PolicyCheckCmd) Run(out io.Writer) error {
-	p, err := policy.Load(c.File)
+	opts, err := policyOptions(c.Templates)
+	if err != nil {
+		return err
+	}
+	p, err := policy.LoadWith(c.File, opts)
 	var pe *policy.Error
 	if errors.As(err, &pe) {
 		for _, prob := range pe.Problems {
@@ -38,6 +43,10 @@ func (c *PolicyCheckCmd) Run(out io.Writer) error {
 		segs = append(segs, s.Name)
 	}
 	segs = append(segs, policy.DefaultSegment)
-	fmt.Fprintf(out, "%s: valid (version %s, mode %s, segments: %s)\n", c.File, p.Version, p.Mode, strings.Join(segs, ", "))
+	tmpl := "the shipped templates"
+	if c.Templates != "" {
+		tmpl = "the shipped templates and those of " + c.Templates
+	}
+	fmt.Fprintf(out, "%s: valid (version %s, mode %s, segments: %s; checked against %s)\n", c.File, p.Version, p.Mode, strings.Join(segs, ", "), tmpl)
 	return nil
 }

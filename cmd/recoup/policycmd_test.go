@@ -11,14 +11,16 @@ import (
 func TestPolicyCheckPrintsEveryProblemWithItsPosition(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
-	os.WriteFile(bad, []byte("retry:\n  hours: 3\nsegments:\n  - {name: big, when: invoice.amount_due > \"x\"}\n"), 0o600)
+	os.WriteFile(bad, []byte("retry:\n  hours: 3\nsegments:\n  - {name: big, when: 'invoice.amount_due > \"x\"'}\n"), 0o600)
 	var out bytes.Buffer
 	err := run(t.Context(), []string{"policy", "check", bad}, &out, func(int) {})
-	if err == nil || !strings.Contains(err.Error(), "1 problem") {
-		t.Fatalf("err %v", err)
+	if err == nil || !strings.Contains(err.Error(), "2 problem") {
+		t.Fatalf("err %v\n%s", err, out.String())
 	}
-	// The structural problem is reported first; the rule's once the structure is right.
-	if want := bad + `:2:3: retry.hours: unknown key "hours" (did you mean "hour"?)`; strings.TrimSpace(out.String()) != want {
+	// The unknown key does not hide the rule's problem: both, in the order of the file.
+	want := bad + `:2:3: retry.hours: unknown key "hours" (did you mean "hour"?)` + "\n" +
+		bad + `:4:43: segments[0].when: invalid rule: found no matching overload for '_>_' applied to '(int, string)'`
+	if strings.TrimSpace(out.String()) != want {
 		t.Fatalf("output\n%s\nwant\n%s", out.String(), want)
 	}
 	os.WriteFile(bad, []byte("segments:\n  - {name: big, when: 'invoice.amount_due > \"x\"'}\n  - {name: all, when: 'true'}\n  - {name: never, when: 'false'}\n"), 0o600)
@@ -32,12 +34,39 @@ func TestPolicyCheckPrintsEveryProblemWithItsPosition(t *testing.T) {
 			t.Errorf("output\n%s\nlacks\n%s", out.String(), want)
 		}
 	}
+	// The example segments name templates of their own: refused without the directory that
+	// defines them, valid with it.
+	examples := "../../policies/examples/"
 	out.Reset()
-	if err := run(t.Context(), []string{"policy", "check", "../../policies/examples/segments.yaml"}, &out, func(int) {}); err != nil {
-		t.Fatal(err)
+	err = run(t.Context(), []string{"policy", "check", examples + "segments.yaml"}, &out, func(int) {})
+	if err == nil || !strings.Contains(out.String(), `unknown template "personal_note"`) {
+		t.Fatalf("without the templates: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "valid (version ") || !strings.Contains(out.String(), "segments: high-value, at-risk, small, standard, default") {
+	out.Reset()
+	if err := run(t.Context(), []string{"policy", "check", "--templates", examples + "templates", examples + "segments.yaml"}, &out, func(int) {}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "valid (version ") || !strings.Contains(out.String(), "segments: high-value, at-risk, small, standard, default;") ||
+		!strings.Contains(out.String(), "checked against the shipped templates and those of ") || !strings.Contains(out.String(), "policies/examples/templates)") {
 		t.Fatalf("output %q", out.String())
+	}
+}
+
+// A file that is not there is named by its path, not by the argument's placeholder; an empty
+// one is a problem, not a valid policy.
+func TestPolicyCheckNamesAMissingOrEmptyFile(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.yaml")
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"policy", "check", missing}, &out, func(int) {})
+	if err == nil || err.Error() != "policy file "+missing+" does not exist" {
+		t.Fatalf("missing file: %v", err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.yaml")
+	os.WriteFile(empty, []byte("# to do\n"), 0o600)
+	out.Reset()
+	err = run(t.Context(), []string{"policy", "check", empty}, &out, func(int) {})
+	if err == nil || strings.TrimSpace(out.String()) != empty+": the policy file is empty: write the settings that differ from the defaults, or {} to take every default" {
+		t.Fatalf("empty file: %v\n%s", err, out.String())
 	}
 }
 

@@ -26,6 +26,7 @@ type policyHolder interface {
 // in force stays; each refused content is logged once, not at every poll.
 type reloader struct {
 	path    string
+	opts    policy.Options // what the file is checked against, as at start
 	holder  policyHolder
 	log     *slog.Logger
 	refused [sha256.Size]byte
@@ -49,7 +50,7 @@ func (r *reloader) check() error {
 	if sum == r.refused {
 		return errUnchanged // refused already and logged
 	}
-	p, err := policy.Parse(r.path, src)
+	p, err := policy.ParseWith(r.path, src, r.opts)
 	if err != nil {
 		r.refused = sum
 		var pe *policy.Error
@@ -105,10 +106,10 @@ func (r *reloader) run(ctx context.Context, hup <-chan os.Signal, every time.Dur
 }
 
 // watchPolicy reloads the policy file into the engine on SIGHUP and on change, until ctx ends.
-func (a *app) watchPolicy(ctx context.Context, path string, every time.Duration) {
+func (a *app) watchPolicy(ctx context.Context, path string, opts policy.Options, every time.Duration) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	r := &reloader{path: path, holder: a.engine, log: a.log, changed: func(p *policy.Policy) { a.recordPolicy(ctx, p) }}
+	r := &reloader{path: path, opts: opts, holder: a.engine, log: a.log, changed: func(p *policy.Policy) { a.recordPolicy(ctx, p) }}
 	go func() {
 		defer signal.Stop(hup)
 		r.run(ctx, hup, every)

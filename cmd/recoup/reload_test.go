@@ -112,3 +112,53 @@ func TestServeRefusesToStartWithAnInvalidPolicy(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// A reload checks the file as policy check does: every problem logged, in the order of the
+// file, an empty file refused, and the campaign may name the template directory's templates
+// (the options serve passes), not others.
+func TestReloadLogsEveryProblem(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("final_action: leave_past_due\n")
+	good, err := policy.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &holder{p: good}
+	var logs bytes.Buffer
+	opts := policy.Options{Templates: append(policy.BuiltinTemplates(), "win_back")}
+	r := &reloader{path: path, opts: opts, holder: h, log: slog.New(slog.NewTextHandler(&logs, nil))}
+
+	write("retyr: {hour: 3}\nfinal_action: shred\ncampaign:\n  steps:\n    - {day: 0, template: update_crad}\n")
+	if err := r.check(); err == nil || h.Policy() != good {
+		t.Fatalf("invalid file: %v", err)
+	}
+	var refused []string
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if _, p, ok := strings.Cut(line, "problem="); ok && strings.Contains(line, "policy reload refused") {
+			refused = append(refused, p)
+		}
+	}
+	want := []string{`retyr: unknown key \"retyr\"`, `final_action: unknown final action \"shred\"`, `template: unknown template \"update_crad\" (did you mean \"update_card\"?)`}
+	if len(refused) != len(want) {
+		t.Fatalf("logged problems %q, want %d:\n%s", refused, len(want), logs.String())
+	}
+	for i, w := range want {
+		if !strings.Contains(refused[i], w) {
+			t.Errorf("problem %d: %s, want it to contain %s", i, refused[i], w)
+		}
+	}
+
+	write("# nothing yet\n")
+	if err := r.check(); err == nil || h.Policy() != good || !strings.Contains(logs.String(), "the policy file is empty") {
+		t.Fatalf("empty file: %v\n%s", err, logs.String())
+	}
+	write("campaign:\n  steps:\n    - {day: 0, template: win_back}\n")
+	if err := r.check(); err != nil || h.Policy().Campaign.Steps[0].Template != "win_back" {
+		t.Fatalf("a template of the directory: %v", err)
+	}
+}

@@ -41,7 +41,11 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	}
 	defer a.close()
 	if c.PolicyFile != "" {
-		a.watchPolicy(ctx, c.PolicyFile, c.PolicyPoll)
+		opts, err := policyOptions(c.Templates) // read at start already: the same directory
+		if err != nil {
+			return err
+		}
+		a.watchPolicy(ctx, c.PolicyFile, opts, c.PolicyPoll)
 	}
 	return a.serve(ctx, ln)
 }
