@@ -2,7 +2,11 @@ package stripefake_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/recoup-hq/recoup/stripeapi/stripefake"
@@ -130,5 +134,55 @@ func TestVoidCancelAndDrafts(t *testing.T) {
 	}
 	if err := fake.UpdateDefaultPaymentMethod(r.CustomerID, "pm_missing"); err == nil {
 		t.Error("default set to a missing payment method")
+	}
+}
+
+// A refused key and a missing permission are answered as Stripe answers them: 401 and 403
+// with an invalid_request_error quoting the key masked but for its last four characters.
+func TestRefuseKeyAndDenyPermission(t *testing.T) {
+	const key = "sk_test_51SecretTail9876"
+	fake := stripefake.New(stripefake.Options{}).Start()
+	t.Cleanup(fake.Close)
+	get := func(path string) (int, map[string]map[string]any) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, fake.URL()+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]map[string]any
+		if resp.StatusCode != http.StatusOK {
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return resp.StatusCode, body
+	}
+
+	fake.RefuseKey(true)
+	status, body := get("/v1/events?limit=1")
+	want := map[string]any{"type": "invalid_request_error", "message": "Invalid API Key provided: sk_test_************9876"}
+	if status != http.StatusUnauthorized || !reflect.DeepEqual(body["error"], want) {
+		t.Errorf("refused key: %d %v, want 401 %v", status, body, want)
+	}
+	fake.RefuseKey(false)
+	if status, _ := get("/v1/events?limit=1"); status != http.StatusOK {
+		t.Errorf("key accepted again: %d, want 200", status)
+	}
+
+	fake.DenyPermission(http.MethodGet, "/v1/subscriptions", "rak_subscription_read")
+	status, body = get("/v1/subscriptions/sub_1")
+	msg, _ := body["error"]["message"].(string)
+	if status != http.StatusForbidden || body["error"]["type"] != "invalid_request_error" ||
+		!strings.Contains(msg, "'sk_test_************9876'") || !strings.Contains(msg, "Having the 'rak_subscription_read' permission") {
+		t.Errorf("denied permission: %d %v, want 403 naming the permission", status, body)
+	}
+	if status, _ := get("/v1/events?limit=1"); status != http.StatusOK {
+		t.Errorf("another endpoint: %d, want 200", status)
 	}
 }
