@@ -75,6 +75,7 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 	a.stripe = gw
 	b, err := openBackend(ctx, dbURL, jobs.Config{
 		Clock: clock, Workers: c.Workers, ReconcileEvery: c.ReconcileEvery, Logger: log,
+		JobTimeout: c.jobTimeout, RescueStuckAfter: c.rescueAfter,
 		Lag: func(kind string, d time.Duration) { a.metrics.JobLag(kind, d) },
 	})
 	if err != nil {

@@ -406,3 +406,24 @@ func (s *Server) DenyPermission(method, pathPrefix, permission string) {
 
 // denialRule is one DenyPermission.
 type denialRule struct{ method, pathPrefix, permission string }
+
+// HangRequests makes Stripe hold every request whose method is method and whose path starts
+// with pathPrefix, unanswered and with no effect, until the client gives up or StopHanging;
+// WaitHanging signals them. A test uses it to have a process die while its jobs wait on
+// Stripe.
+func (s *Server) HangRequests(method, pathPrefix string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.hangRules = append(s.st.hangRules, hangRule{method: method, pathPrefix: pathPrefix})
+}
+
+// StopHanging answers the requests HangRequests matches from now on; the ones already held
+// stay held until their clients give up.
+func (s *Server) StopHanging() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.hangRules = nil
+}
+
+// hangRule is one HangRequests.
+type hangRule struct{ method, pathPrefix string }

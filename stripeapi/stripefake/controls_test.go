@@ -3,6 +3,7 @@ package stripefake_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"reflect"
 	"slices"
@@ -184,5 +185,47 @@ func TestRefuseKeyAndDenyPermission(t *testing.T) {
 	}
 	if status, _ := get("/v1/events?limit=1"); status != http.StatusOK {
 		t.Errorf("another endpoint: %d, want 200", status)
+	}
+}
+
+// HangRequests holds the matching requests unanswered until the client gives up; after
+// StopHanging they are answered.
+func TestHangRequests(t *testing.T) {
+	fake := stripefake.New(stripefake.Options{}).Start()
+	t.Cleanup(fake.Close)
+	fake.HangRequests(http.MethodGet, "/v1/events")
+	ctx, cancel := context.WithCancel(t.Context())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fake.URL()+"/v1/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer sk_test_hang")
+	done := make(chan error, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+			err = errors.New("answered: " + res.Status)
+		}
+		done <- err
+	}()
+	if err := fake.WaitHanging(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("the held request ended with %v, want the client's cancellation", err)
+	}
+
+	fake.StopHanging()
+	req, _ = http.NewRequest(http.MethodGet, fake.URL()+"/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer sk_test_hang")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("after StopHanging: %s, want 200", res.Status)
 	}
 }

@@ -182,6 +182,16 @@ func (s *Server) serve(h apiHandler) http.HandlerFunc {
 				Message: fmt.Sprintf("The provided key '%s' does not have the required permissions for this endpoint on account 'acct_1FakeAccount000'. Having the '%s' permission would allow this request to continue.", maskKey(key), perm)}))
 			return
 		}
+		if s.hangs(r) {
+			setStatus(0, false)
+			s.hangDelta(+1)
+			defer s.hangDelta(-1)
+			select {
+			case <-r.Context().Done():
+			case <-s.closing:
+			}
+			return
+		}
 		if failStatus != 0 {
 			setStatus(failStatus, false)
 			write(w, failureResponse(failStatus))
@@ -274,6 +284,18 @@ func (s *Server) denied(r *http.Request) string {
 		}
 	}
 	return ""
+}
+
+// hangs reports whether a HangRequests rule holds the request.
+func (s *Server) hangs(r *http.Request) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, h := range s.st.hangRules {
+		if r.Method == h.method && strings.HasPrefix(r.URL.Path, h.pathPrefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // maskKey shows a key as Stripe's error messages do: its prefix (sk_test_, rk_live_, ...),

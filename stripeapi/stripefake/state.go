@@ -38,6 +38,7 @@ type state struct {
 
 	keyRefused bool         // every request is answered 401 (RefuseKey)
 	denials    []denialRule // requests answered 403 (DenyPermission)
+	hangRules  []hangRule   // requests held unanswered (HangRequests)
 
 	hanging     int           // requests held by Hang or LoseResponse now
 	hangChanged chan struct{} // closed and replaced whenever hanging changes
