@@ -129,9 +129,7 @@ func (t *keyTracker) observe(ctx context.Context, op string, err error) {
 		t.denied[op] = Denial{Op: op, At: now, Problem: describe(se)}
 	default:
 		t.set(KeyAccepted, now, "")
-		if op != "check key" {
-			delete(t.denied, op)
-		}
+		delete(t.denied, op)
 	}
 	_, isDenied := t.denied[op]
 	changed := prev != t.state || wasDenied != isDenied
@@ -141,7 +139,7 @@ func (t *keyTracker) observe(ctx context.Context, op string, err error) {
 		return
 	}
 	switch {
-	case t.state == KeyRefused && prev != KeyRefused:
+	case snapshot.State == KeyRefused && prev != KeyRefused:
 		t.log.LogAttrs(ctx, slog.LevelError,
 			"Stripe refuses the API key: recoup can read nothing from Stripe and charge nothing until STRIPE_SECRET_KEY holds a valid key",
 			append([]slog.Attr{slog.String("op", op)}, keyAttrs(se)...)...)

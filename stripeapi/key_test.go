@@ -2,10 +2,15 @@ package stripeapi
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v86"
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/stripeapi/stripefake"
@@ -177,5 +182,33 @@ func TestMaskKeys(t *testing.T) {
 		if got := maskKeys(in); got != want {
 			t.Errorf("maskKeys(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A request once refused for a permission is listed until it succeeds; 429s, 5xx and
+// transport failures say nothing of the key.
+func TestKeyTrackerFolding(t *testing.T) {
+	var seen changes
+	k := newKeyTracker(time.Now, slog.New(slog.DiscardHandler), seen.add)
+	denied := &stripe.Error{HTTPStatusCode: http.StatusForbidden, Type: stripe.ErrorTypeInvalidRequest, Msg: "Having the 'rak_event_read' permission would allow this request to continue."}
+	ctx := t.Context()
+
+	k.observe(ctx, "check key", &stripe.Error{HTTPStatusCode: http.StatusServiceUnavailable, Type: stripe.ErrorTypeAPI})
+	k.observe(ctx, "check key", &stripe.Error{HTTPStatusCode: http.StatusTooManyRequests, Type: stripe.ErrorTypeInvalidRequest})
+	k.observe(ctx, "check key", errors.New("dial tcp: connection refused"))
+	if s := k.status(); s.State != KeyUnchecked || len(seen.seen) != 0 {
+		t.Fatalf("after answers that say nothing of the key: %+v, %d changes; want unchecked, none", s, len(seen.seen))
+	}
+	k.observe(ctx, "check key", denied)
+	if s := k.status(); s.State != KeyAccepted || len(s.Denied) != 1 {
+		t.Fatalf("after a 403: %+v; want accepted with one denial", s)
+	}
+	k.observe(ctx, "get invoice", nil)
+	if s := k.status(); len(s.Denied) != 1 {
+		t.Fatalf("another request's success cleared the denial: %+v", s)
+	}
+	k.observe(ctx, "check key", nil)
+	if s := k.status(); len(s.Denied) != 0 || len(seen.last().Denied) != 0 {
+		t.Errorf("after the request succeeds: %+v; want no denial", s)
 	}
 }
