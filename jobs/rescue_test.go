@@ -26,7 +26,9 @@ const restartBudget = 3 * time.Minute
 
 // The default rescue delay keeps the promise: a job killed just after it started is rescued
 // at the first rescuer pass after DefaultRescueStuckAfter, and runs at the next scheduler
-// tick; and it leaves a live job time to end after its timeout cancels it.
+// tick; and it leaves a live job time to end after its timeout cancels it. (The restarted
+// process becomes River's leader, and starts its rescuer, once the dead leader's lease of
+// about 15 s runs out: well inside the two minutes.)
 func TestDefaultRescueDelayFitsTheRestartBudget(t *testing.T) {
 	t.Parallel()
 	if worst := DefaultRescueStuckAfter + riverRescueInterval + riverSchedulerInterval; worst > restartBudget {
