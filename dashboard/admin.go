@@ -58,20 +58,44 @@ func (d *Dashboard) auditPage(w http.ResponseWriter, r *http.Request, u *viewer)
 	return nil
 }
 
+// StripeKey is what Stripe's answers say of the API key, for the operations page.
+type StripeKey struct {
+	// Answered is false until Stripe has answered a request.
+	Answered bool
+	// Refused is true while Stripe refuses the key (its latest answer was 401).
+	Refused bool
+	// Since is when Stripe started to refuse or to accept the key.
+	Since time.Time
+	// Problem is what Stripe answered, while it refuses the key (no key in it).
+	Problem string
+	// Denied are the requests Stripe refuses for a permission a restricted key lacks.
+	Denied []StripeDenial
+}
+
+// StripeDenial is a kind of request Stripe refuses for a permission the key lacks.
+type StripeDenial struct {
+	Request string    // what recoup asked, in words ("get subscription")
+	At      time.Time // the latest refusal
+	Problem string    // what Stripe answered, naming the permission
+}
+
 // counter is one series of a metric, for the operations page.
 type counter struct {
 	Name, Labels string
 	Value        float64
 }
 
-// operationsPage shows webhook intake and, when metrics are wired, the counters of rejected
-// deliveries and Stripe errors since the process started.
+// operationsPage shows whether Stripe accepts the API key, webhook intake and, when metrics
+// are wired, the counters of rejected deliveries and Stripe errors since the process started.
 func (d *Dashboard) operationsPage(w http.ResponseWriter, r *http.Request, u *viewer) error {
 	intake, err := d.cfg.Analytics.Intake(r.Context())
 	if err != nil {
 		return fmt.Errorf("intake status: %w", err)
 	}
 	data := map[string]any{"Intake": intake, "Now": d.dataNow(), "RiverUI": d.cfg.RiverUI != nil}
+	if d.cfg.StripeKey != nil {
+		data["StripeKey"] = d.cfg.StripeKey()
+	}
 	if !intake.LastReceivedAt.IsZero() {
 		data["Since"] = d.dataNow().Sub(intake.LastReceivedAt).Round(time.Second).String()
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/dashboard"
@@ -172,6 +173,42 @@ func TestOperationsShowsStripeErrors(t *testing.T) {
 	row := regexpRow(body, "kind=rate_limit")
 	if !strings.Contains(row, "recoup_stripe_errors_total") || !strings.Contains(row, `<td class="num">2</td>`) {
 		t.Errorf("the operations page lacks the Stripe errors:\n%s", body)
+	}
+}
+
+// The operations page says in words whether Stripe accepts the API key, what Stripe answered
+// when it does not, and which requests lack a permission.
+func TestOperationsShowsTheStripeKey(t *testing.T) {
+	var key dashboard.StripeKey
+	e := newEnv(t, func(c *dashboard.Config) { c.StripeKey = func() dashboard.StripeKey { return key } })
+	page := func() string {
+		t.Helper()
+		status, _, body := e.as(recoup.RoleAdmin).get("/ui/operations")
+		if status != http.StatusOK {
+			t.Fatalf("%d\n%s", status, body)
+		}
+		return body
+	}
+	since := time.Date(2026, 12, 6, 7, 0, 0, 0, time.UTC)
+
+	if body := page(); !strings.Contains(body, "Stripe has not answered a request yet.") {
+		t.Errorf("before any answer, the page does not say so:\n%s", body)
+	}
+	key = dashboard.StripeKey{Answered: true, Refused: true, Since: since,
+		Problem: "HTTP 401 invalid_request_error: Invalid API Key provided: sk_live_… [request req_1]"}
+	body := page()
+	for _, want := range []string{"Stripe refuses the API key since", "recoup can read nothing from Stripe and charge nothing",
+		"Put a valid key in STRIPE_SECRET_KEY", "Invalid API Key provided: sk_live_…"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("refused: the page lacks %q:\n%s", want, body)
+		}
+	}
+	key = dashboard.StripeKey{Answered: true, Since: since, Denied: []dashboard.StripeDenial{{Request: "get subscription", At: since,
+		Problem: "HTTP 403 invalid_request_error: Having the 'rak_subscription_read' permission would allow this request to continue."}}}
+	body = page()
+	if strings.Contains(body, "Stripe refuses the API key") || !strings.Contains(body, "Stripe accepts the API key") ||
+		!strings.Contains(regexpRow(body, "get subscription"), "rak_subscription_read") {
+		t.Errorf("accepted with a permission missing: want the key accepted and the request listed:\n%s", body)
 	}
 }
 

@@ -58,6 +58,8 @@ type Config struct {
 	PolicyHistory recoup.PolicyHistory
 	// Metrics, when set, feeds the operations page (rejected webhooks, Stripe errors).
 	Metrics prometheus.Gatherer
+	// StripeKey, when set, tells the operations page whether Stripe accepts the API key.
+	StripeKey func() StripeKey
 	// RiverUI, when set, is mounted at Prefix+"/riverui/" for admins. It must be built with
 	// that prefix.
 	RiverUI http.Handler

@@ -133,14 +133,16 @@ type reconcileArgs struct{}
 
 func (reconcileArgs) Kind() string { return KindReconcile }
 
-// InsertOpts keeps at most one reconciliation waiting or running, so a slow one does not pile
-// up successors, and tries it once: the next period is its retry.
+// InsertOpts keeps at most one reconciliation waiting, running or waiting to be retried, so
+// a slow or failing one does not pile up successors. A failed one is retried (see
+// reconcileWorker) with the client's MaxAttempts; one snoozed because Stripe refused the key
+// is scheduled, and waits for as long as the key is refused.
 func (reconcileArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
-		MaxAttempts: 1,
 		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
 			rivertype.JobStateAvailable,
 			rivertype.JobStatePending,
+			rivertype.JobStateRetryable,
 			rivertype.JobStateRunning,
 			rivertype.JobStateScheduled,
 		}},

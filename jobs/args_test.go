@@ -170,6 +170,11 @@ func TestVerdict(t *testing.T) {
 			}
 		})
 	}
+	refused := recoup.Errorf(recoup.EUNAUTHORIZED, "stripe: HTTP 401")
+	var wait *rivertype.JobSnoozeError
+	if got := verdict(refused, time.Now()); !errors.As(got, &wait) || wait.Duration != CredentialsRetryAfter || !errors.Is(got, refused) {
+		t.Errorf("verdict(%v) = %v, want a snooze of %s wrapping it", refused, got, CredentialsRetryAfter)
+	}
 	if err := verdict(nil, time.Now()); err != nil {
 		t.Errorf("verdict(nil) = %v", err)
 	}

@@ -51,10 +51,22 @@ const MaxAttempts = 25
 
 // Defaults applied by the constructors.
 const (
-	DefaultWorkers           = 4
-	DefaultJobTimeout        = time.Minute
-	DefaultRescueStuckAfter  = 10 * time.Minute
+	DefaultWorkers    = 4
+	DefaultJobTimeout = time.Minute
+	// DefaultRescueStuckAfter is twice DefaultJobTimeout: a live job's context is cancelled
+	// at one minute, and the second minute leaves room for it to return and be recorded, so a
+	// job still "running" after two minutes belongs to a dead process. Every handler is
+	// idempotent, so even a wrong guess costs a repeated call, never a repeated charge. River's
+	// rescuer looks every 30 s on the leader, so a job whose process was killed runs again
+	// within about two and a half minutes of its start, inside the three minutes promised
+	// for acknowledged events after a restart (docs/architecture.md, "Several processes").
+	DefaultRescueStuckAfter  = 2 * time.Minute
 	DefaultFetchPollInterval = time.Second
+	// CredentialsRetryAfter is how long a job waits before it runs again when a dependency
+	// refused recoup's credentials (EUNAUTHORIZED: Stripe answered 401 or 403). The job is
+	// snoozed, which spends none of its attempts: it waits for a person to fix the key
+	// however long that takes, and resumes within this delay once the key is accepted.
+	CredentialsRetryAfter = 5 * time.Minute
 )
 
 // Config configures a Queue. The zero value works, with the wall clock and no reconciliation.
@@ -70,9 +82,9 @@ type Config struct {
 	// RescueStuckAfter is how long a job may be running before River's rescuer considers its
 	// worker dead and schedules a retry (River's RescueStuckJobsAfter). It must exceed
 	// JobTimeout: a live job's context is cancelled at JobTimeout, so only a job whose
-	// process died or hangs past its cancellation is rescued. 0: DefaultRescueStuckAfter, ten
-	// times the default JobTimeout, so a dead process's work resumes within about ten
-	// minutes (River's own default is an hour, sized for unknown job lengths).
+	// process died or hangs past its cancellation is rescued. 0: DefaultRescueStuckAfter,
+	// twice the default JobTimeout, so a dead process's work resumes within about two and a
+	// half minutes (River's own default is an hour, sized for unknown job lengths).
 	RescueStuckAfter time.Duration
 	// JobTimeout cancels the context of a job running longer. 0: DefaultJobTimeout.
 	JobTimeout time.Duration

@@ -30,11 +30,11 @@
 // # Delivery
 //
 // Each job is run by one worker at a time across all processes (River locks the row when it
-// fetches it). A job whose process died is "running" until the leader's rescuer sees it has
-// been running longer than RescueStuckAfter and schedules a retry. Delivery is therefore at
-// least once, and handlers must be idempotent; the engine is (events are re-read from Stripe,
-// act jobs carry the plan's Seq, charges carry idempotency keys, and the store holds at most
-// one message per case and step).
+// fetches it). A job whose process died is "running" until the leader's rescuer (every 30 s)
+// sees it has been running longer than RescueStuckAfter (two minutes by default) and
+// schedules a retry. Delivery is therefore at least once, and handlers must be idempotent;
+// the engine is (events are re-read from Stripe, act jobs carry the plan's Seq, charges carry
+// idempotency keys, and the store holds at most one message per case and step).
 //
 // A process_event job is unique by event ID, and an act or a message job by (case ID, Seq),
 // while a job with the same key is available, scheduled, running, retryable or completed
@@ -45,7 +45,9 @@
 // # Errors
 //
 // A handler error whose recoup.ErrorCode is EINVALID or ENOTFOUND cancels the job: retrying
-// cannot help. Any other error is retried with River's backoff (attempt⁴ seconds, ±10%) up to
-// MaxAttempts, after which River discards the job. A reconcile job is tried once: the next
-// period is its retry.
+// cannot help. EUNAUTHORIZED (Stripe refused the key) snoozes the job for
+// CredentialsRetryAfter without spending an attempt, for as long as the key is refused. Any
+// other error is retried with River's backoff (attempt⁴ seconds, ±10%) up to MaxAttempts,
+// after which River discards the job; a reconcile job's backoff is capped at its period, and
+// while it waits for a retry the periodic enqueuer adds no other.
 package jobs

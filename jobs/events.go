@@ -18,6 +18,7 @@ const (
 	Retrying  Outcome = "retrying"  // the handler failed; River will try again
 	Discarded Outcome = "discarded" // the handler failed on the last attempt
 	Cancelled Outcome = "cancelled" // the handler's error was permanent (EINVALID, ENOTFOUND)
+	Snoozed   Outcome = "snoozed"   // the job runs again later without spending an attempt
 )
 
 // Event reports the end of one attempt at a job run by this process.
@@ -34,7 +35,8 @@ type Event struct {
 // when its reader falls 1000 behind. The channel is closed when the subscription ends or the
 // Queue stops. Tests use it to wait for a job instead of sleeping.
 func (q *Queue[TTx]) Subscribe() (<-chan Event, func()) {
-	in, cancel := q.client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
+	in, cancel := q.client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled,
+		river.EventKindJobSnoozed)
 	out := make(chan Event)
 	done := make(chan struct{})
 	var once sync.Once
@@ -73,6 +75,8 @@ func eventOf(e *river.Event) (ev Event, ok bool) {
 		ev.Outcome = Completed
 	case e.Kind == river.EventKindJobCancelled:
 		ev.Outcome = Cancelled
+	case e.Kind == river.EventKindJobSnoozed:
+		ev.Outcome = Snoozed
 	case e.Job.State == rivertype.JobStateDiscarded:
 		ev.Outcome = Discarded
 	default:

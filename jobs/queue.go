@@ -31,7 +31,7 @@ func newQueue[TTx any](driver riverdriver.Driver[TTx], cfg Config) (*Queue[TTx],
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{clock: cfg.Clock, lag: cfg.Lag}
+	r := &runner{clock: cfg.Clock, lag: cfg.Lag, reconcileEvery: cfg.ReconcileEvery}
 	rc := &river.Config{
 		// River refuses a poll interval shorter than the fetch cooldown.
 		FetchCooldown:        min(river.FetchCooldownDefault, cfg.FetchPollInterval),

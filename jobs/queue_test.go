@@ -191,6 +191,80 @@ func queueSuite[TTx any](t *testing.T, open func(*testing.T) database[TTx]) {
 		}
 	})
 
+	t.Run("a refused key snoozes the job without spending an attempt", func(t *testing.T) {
+		t.Parallel()
+		for _, j := range []recoup.Job{event("evt_refused"), act(5, 1)} {
+			t.Run(string(j.Kind), func(t *testing.T) {
+				t.Parallel()
+				db := open(t)
+				clock := &testClock{}
+				q := migrated(t, db, testConfig(t, clock))
+				h := &recorder{hook: func(_ context.Context, _ recoup.Job, n int) error {
+					if n <= 2 {
+						return recoup.Errorf(recoup.EUNAUTHORIZED, "stripe: get invoice: HTTP 401 invalid_request_error")
+					}
+					return nil
+				}}
+				events := start(t, q, h)
+
+				insert(t, db, q, true, j)
+
+				for range 2 {
+					waitFor(t, events, j, Snoozed)
+					clock.Advance(CredentialsRetryAfter)
+				}
+				// Two refusals spent no attempt: the run that succeeds is still the first.
+				if ev := waitFor(t, events, j, Completed); ev.Attempt != 1 || h.count(j) != 3 {
+					t.Errorf("completed at attempt %d after %d runs; want attempt 1 after 3 runs", ev.Attempt, h.count(j))
+				}
+			})
+		}
+	})
+
+	t.Run("a failed reconcile is retried, not discarded", func(t *testing.T) {
+		t.Parallel()
+		for name, fail := range map[string]error{
+			"unavailable":  recoup.Errorf(recoup.EUNAVAILABLE, "stripe is down"),
+			"unauthorized": recoup.Errorf(recoup.EUNAUTHORIZED, "stripe: list events: HTTP 401 invalid_request_error"),
+		} {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				db := open(t)
+				clock := &testClock{}
+				cfg := testConfig(t, clock)
+				cfg.ReconcileEvery = time.Hour // the retry must come long before the next period
+				q := migrated(t, db, cfg)
+				reconcile := recoup.Job{Kind: KindReconcile}
+				h := &recorder{hook: func(_ context.Context, j recoup.Job, n int) error {
+					if j == reconcile && n == 1 {
+						return fail
+					}
+					return nil
+				}}
+				events := start(t, q, h)
+
+				var first Event
+				for first.JobID == 0 {
+					select {
+					case ev := <-events:
+						if ev.Job == reconcile {
+							first = ev
+						}
+					case <-time.After(waitTimeout):
+						t.Fatal("the reconcile run at start never ended")
+					}
+				}
+				if first.Outcome != Retrying && first.Outcome != Snoozed {
+					t.Fatalf("the failed reconcile was %s, want retrying or snoozed", first.Outcome)
+				}
+				clock.Advance(CredentialsRetryAfter) // past either wait, well before the next period
+				if ev := waitFor(t, events, reconcile, Completed); ev.JobID != first.JobID {
+					t.Errorf("reconcile job %d completed, want the failed one, %d, retried", ev.JobID, first.JobID)
+				}
+			})
+		}
+	})
+
 	t.Run("duplicates are inserted once", func(t *testing.T) {
 		t.Parallel()
 		db := open(t)

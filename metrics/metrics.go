@@ -1,6 +1,7 @@
 // Package metrics exposes recoup's Prometheus metrics on a private registry: webhook intake,
-// event processing, charge attempts, job lag, Stripe API errors and the number of cases in each
-// state. Nothing is registered globally, so any number of instances (one per test) coexist.
+// event processing, charge attempts, job lag, Stripe API errors, whether Stripe refuses the API
+// key, and the number of cases in each state. Nothing is registered globally, so any number of
+// instances (one per test) coexist.
 //
 // Every method is safe on a nil *Metrics, which records nothing: callers that run without
 // metrics (tools, some tests) need no guard.
@@ -81,6 +82,8 @@ type Metrics struct {
 	chargeAttempts    *prometheus.CounterVec
 	jobLag            *prometheus.HistogramVec
 	stripeErrors      *prometheus.CounterVec
+	stripeKeyRefused  prometheus.Gauge
+	stripeDenied      prometheus.Gauge
 }
 
 // New returns metrics registered on a new private registry, with the Go runtime and process
@@ -117,12 +120,21 @@ func New(cases CaseCounter) *Metrics {
 			Namespace: namespace, Name: "stripe_errors_total",
 			Help: "Failed Stripe API calls, by kind of error.",
 		}, []string{"kind"}),
+		stripeKeyRefused: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "stripe_key_refused",
+			Help: "1 while Stripe refuses the API key (its latest answer was 401), else 0.",
+		}),
+		stripeDenied: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "stripe_permissions_denied",
+			Help: "Kinds of Stripe request refused (403) for a permission the restricted key lacks, until they succeed.",
+		}),
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.webhooksReceived, m.webhooksRejected, m.webhooksDuplicate,
 		m.eventsProcessed, m.chargeAttempts, m.jobLag, m.stripeErrors,
+		m.stripeKeyRefused, m.stripeDenied,
 	)
 	if cases != nil {
 		m.reg.MustRegister(newCaseCollector(cases))
@@ -212,6 +224,20 @@ func (m *Metrics) StripeError(kind string) {
 		return
 	}
 	m.stripeErrors.WithLabelValues(kind).Inc()
+}
+
+// StripeKey records what Stripe's answers say of the API key: whether it is refused, and how
+// many kinds of request it lacks a permission for.
+func (m *Metrics) StripeKey(refused bool, denied int) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if refused {
+		v = 1
+	}
+	m.stripeKeyRefused.Set(v)
+	m.stripeDenied.Set(float64(denied))
 }
 
 // bounded returns v if it is in set, "other" otherwise.

@@ -194,6 +194,21 @@ func TestStripeError(t *testing.T) {
 	}
 }
 
+func TestStripeKey(t *testing.T) {
+	m := New(nil)
+	if got := value(t, m.Registry(), "recoup_stripe_key_refused"); got != 0 {
+		t.Errorf("stripe_key_refused at start = %v, want 0", got)
+	}
+	m.StripeKey(true, 2)
+	if r, d := value(t, m.Registry(), "recoup_stripe_key_refused"), value(t, m.Registry(), "recoup_stripe_permissions_denied"); r != 1 || d != 2 {
+		t.Errorf("refused, 2 denied: stripe_key_refused = %v, stripe_permissions_denied = %v; want 1, 2", r, d)
+	}
+	m.StripeKey(false, 0)
+	if got := value(t, m.Registry(), "recoup_stripe_key_refused"); got != 0 {
+		t.Errorf("accepted again: stripe_key_refused = %v, want 0", got)
+	}
+}
+
 func TestNilMetricsRecordsNothing(t *testing.T) {
 	var m *Metrics
 	m.WebhookReceived()
@@ -203,6 +218,7 @@ func TestNilMetricsRecordsNothing(t *testing.T) {
 	m.AttemptFinished("succeeded")
 	m.JobLag("act", time.Second)
 	m.StripeError("api")
+	m.StripeKey(true, 1)
 }
 
 // countFunc adapts a function to CaseCounter.

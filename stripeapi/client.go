@@ -50,6 +50,9 @@ type Config struct {
 	// OnError, if set, is called with the kind of every failed request, retries included (see
 	// ErrorKinds); a decline is the card's answer, not a failed request, and is not counted.
 	OnError func(kind string)
+	// OnKeyChange, if set, is called with the key's status each time it changes: refused,
+	// accepted again, a permission denied or granted (see KeyStatus). It must not block.
+	OnKeyChange func(KeyStatus)
 }
 
 // Client talks to Stripe for recoup. It is safe for concurrent use.
@@ -65,6 +68,8 @@ type Client struct {
 	sleep func(ctx context.Context, d time.Duration) error
 	// onError counts failed requests by kind (Config.OnError); never nil.
 	onError func(kind string)
+	// key is what Stripe's answers say of the API key.
+	key *keyTracker
 }
 
 var _ recoup.Gateway = (*Client)(nil)
@@ -138,6 +143,7 @@ func New(cfg Config) (*Client, error) {
 		pageSize:   defaultPageSize,
 		sleep:      sleepContext,
 		onError:    onError,
+		key:        newKeyTracker(time.Now, logger, cfg.OnKeyChange),
 	}, nil
 }
 

@@ -226,6 +226,14 @@ func TestContract(t *testing.T) {
 			t.Error("no event decoded")
 		}
 	})
+	t.Run("CheckKey", func(t *testing.T) {
+		if err := c.CheckKey(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if s := c.KeyStatus(); s.State != KeyAccepted {
+			t.Errorf("key %+v after CheckKey, want accepted", s)
+		}
+	})
 	t.Run("FailedInvoices", func(t *testing.T) {
 		// stripe-mock's fixture invoice was never attempted, so none is yielded: the point is
 		// that the listing request is accepted and decodes.

@@ -27,6 +27,7 @@ func TestErrorKind(t *testing.T) {
 		{"rate limit", &stripe.Error{HTTPStatusCode: http.StatusTooManyRequests, Type: stripe.ErrorTypeInvalidRequest}, "rate_limit"},
 		{"5xx", &stripe.Error{HTTPStatusCode: http.StatusBadGateway, Type: stripe.ErrorTypeAPI}, "api"},
 		{"bad key", &stripe.Error{HTTPStatusCode: http.StatusUnauthorized, Type: stripe.ErrorTypeInvalidRequest}, "authentication"},
+		{"permission", &stripe.Error{HTTPStatusCode: http.StatusForbidden, Type: stripe.ErrorTypeInvalidRequest}, "permission"},
 		{"key in flight", &stripe.Error{HTTPStatusCode: http.StatusConflict, Type: stripe.ErrorTypeIdempotency}, "idempotency"},
 		{"key reused", &stripe.Error{HTTPStatusCode: http.StatusBadRequest, Type: stripe.ErrorTypeIdempotency}, "idempotency"},
 		{"not found", &stripe.Error{HTTPStatusCode: http.StatusNotFound, Type: stripe.ErrorTypeInvalidRequest}, "invalid_request"},

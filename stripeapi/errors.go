@@ -41,7 +41,9 @@ func errorCode(err error) string {
 
 // ErrorKinds are the kinds of failed requests Config.OnError reports: a bounded set, fit for a
 // metric's label.
-var ErrorKinds = []string{"connection", "rate_limit", "api", "authentication", "idempotency", "invalid_request"}
+// "authentication" is Stripe refusing the key (401), "permission" a restricted key lacking
+// the permission a request needs (403).
+var ErrorKinds = []string{"connection", "rate_limit", "api", "authentication", "permission", "idempotency", "invalid_request"}
 
 // errorKind classifies a failed request for Config.OnError by its HTTP status and type, never
 // its message: "" for a decline (the card's answer, not a failure of the API), a cancelled
@@ -62,8 +64,10 @@ func errorKind(err error) string {
 		return "rate_limit"
 	case s >= 500:
 		return "api"
-	case s == http.StatusUnauthorized || s == http.StatusForbidden:
+	case s == http.StatusUnauthorized:
 		return "authentication"
+	case s == http.StatusForbidden:
+		return "permission"
 	case s == http.StatusConflict || se.Type == stripe.ErrorTypeIdempotency:
 		return "idempotency"
 	}
@@ -86,17 +90,24 @@ func mapError(err error, format string, args ...any) error {
 	if !errors.As(err, &se) {
 		return &recoup.Error{Code: errorCode(err), Message: fmt.Sprintf("stripe: %s: %v", what, err), Err: err}
 	}
-	msg := fmt.Sprintf("stripe: %s: HTTP %d %s", what, se.HTTPStatusCode, se.Type)
+	return &recoup.Error{Code: errorCode(err), Message: "stripe: " + what + ": " + describe(se), Err: err}
+}
+
+// describe is Stripe's answer in one line for an operator: status, type, code, message and
+// request id. Any API key in the message (Stripe quotes the refused key, masked but for its
+// last characters) is masked to its prefix.
+func describe(se *stripe.Error) string {
+	msg := fmt.Sprintf("HTTP %d %s", se.HTTPStatusCode, se.Type)
 	if se.Code != "" {
 		msg += " (" + string(se.Code) + ")"
 	}
 	if se.Msg != "" {
-		msg += ": " + se.Msg
+		msg += ": " + maskKeys(se.Msg)
 	}
 	if se.RequestID != "" {
 		msg += " [request " + se.RequestID + "]"
 	}
-	return &recoup.Error{Code: errorCode(err), Message: msg, Err: err}
+	return msg
 }
 
 // retryable reports whether a failed request may be sent again. Stripe's Stripe-Should-Retry

@@ -113,8 +113,16 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 // c.maxRetries times, with exponential backoff and jitter between tries. call must send the
 // same parameters each time, and calls that modify must carry an idempotency key so that a
 // retry after a lost answer is replayed by Stripe rather than acted on twice. do returns
-// call's last error unchanged; the caller maps it.
+// call's last error unchanged; the caller maps it. The outcome tells the key tracker whether
+// Stripe accepts the key.
 func (c *Client) do(ctx context.Context, op string, call func() error) error {
+	err := c.retry(ctx, op, call)
+	c.key.observe(ctx, op, err)
+	return err
+}
+
+// retry is do without the key tracking.
+func (c *Client) retry(ctx context.Context, op string, call func() error) error {
 	for attempt := 0; ; attempt++ {
 		err := call()
 		if err == nil {

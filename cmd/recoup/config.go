@@ -75,6 +75,11 @@ type ServeCmd struct {
 	AdminToken     string        `name:"admin-token" env:"RECOUP_ADMIN_TOKEN" help:"Bearer token for the JSON API (/api/v1); the API refuses every request when empty."`
 	ReconcileEvery time.Duration `name:"reconcile-every" env:"RECOUP_RECONCILE_EVERY" default:"15m" help:"How often to read Stripe's event list for webhooks that never arrived (0 disables)."`
 	Workers        int           `name:"workers" env:"RECOUP_WORKERS" default:"4" help:"Concurrent jobs in this process."`
+
+	// jobTimeout and rescueAfter replace the job queue's defaults (a minute, two minutes);
+	// only tests set them, to see a killed process's jobs rescued in seconds. They are not
+	// flags: the defaults are what every handler is written for.
+	jobTimeout, rescueAfter time.Duration
 }
 
 func (c *ServeCmd) validate() (*policy.Policy, error) {

@@ -26,7 +26,7 @@ type dashboardParts struct {
 // newDashboard builds the dashboard on the store. Its cookies are Secure unless recoup
 // listens on loopback, where it is reached over plain http (a browser on the same machine,
 // or a TLS-terminating proxy in front of it).
-func newDashboard(b *backend, eng *engine.Engine, m *metrics.Metrics, clock jobs.Clock, listen string, log *slog.Logger) (dashboardParts, error) {
+func newDashboard(b *backend, eng *engine.Engine, m *metrics.Metrics, stripeKey func() dashboard.StripeKey, clock jobs.Clock, listen string, log *slog.Logger) (dashboardParts, error) {
 	access, ok1 := b.store.(recoup.AccessStore)
 	analytics, ok2 := b.store.(recoup.AnalyticsStore)
 	if !ok1 || !ok2 {
@@ -39,6 +39,7 @@ func newDashboard(b *backend, eng *engine.Engine, m *metrics.Metrics, clock jobs
 	d := dashboard.New(dashboard.Config{
 		Store: b.store, Access: access, Analytics: analytics, Operator: eng, Policy: eng.Policy,
 		Metrics: m.Registry(), RiverUI: ui, SecureCookies: !loopback(listen), Now: clock.Now, Logger: log,
+		StripeKey: stripeKey,
 	})
 	return dashboardParts{access: access, analytics: analytics, dashboard: d, riverUI: ui}, nil
 }

@@ -71,7 +71,8 @@ type world struct {
 	t          *testing.T
 	clock      *shiftClock
 	fake       *stripefake.Server
-	policyYAML string // e2ePolicy unless a test sets another
+	policyYAML string    // e2ePolicy unless a test sets another
+	logs       io.Writer // the processes' logs; nil discards them
 }
 
 func newWorld(t *testing.T) *world {
@@ -98,7 +99,11 @@ func (w *world) start(dbURL string, mods ...func(*ServeCmd)) *process {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := w.logs
+	if logs == nil {
+		logs = io.Discard
+	}
+	log := slog.New(slog.NewTextHandler(logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := cmd.newApp(ctx, dbURL, pol, w.clock, log)
 	if err != nil {

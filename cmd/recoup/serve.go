@@ -11,6 +11,7 @@ import (
 
 	"riverqueue.com/riverui"
 
+	"github.com/recoup-hq/recoup/dashboard"
 	"github.com/recoup-hq/recoup/engine"
 	"github.com/recoup-hq/recoup/jobs"
 	"github.com/recoup-hq/recoup/metrics"
@@ -53,6 +54,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 // app is a wired service: the backend, the engine, the job queue and the HTTP server.
 type app struct {
 	backend *backend
+	stripe  *stripeapi.Client
 	engine  *engine.Engine
 	web     *web.Server
 	metrics *metrics.Metrics
@@ -65,15 +67,19 @@ type app struct {
 // newApp opens the database, applies migrations and wires the parts; serve starts it.
 func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy, clock jobs.Clock, log *slog.Logger) (*app, error) {
 	a := &app{policy: pol, clock: clock, log: log}
-	// Failed Stripe requests feed the metrics (the operations page); a.metrics is set below,
-	// before any request, and counting on a nil Metrics does nothing.
+	// Failed Stripe requests and the key's state feed the metrics (the operations page);
+	// a.metrics is set below, before any request, and counting on a nil Metrics does nothing.
 	gw, err := stripeapi.New(stripeapi.Config{SecretKey: c.SecretKey, APIBase: c.APIBase, RateLimit: c.RateLimit, Logger: log,
-		OnError: func(kind string) { a.metrics.StripeError(kind) }})
+		OnError:     func(kind string) { a.metrics.StripeError(kind) },
+		OnKeyChange: func(s stripeapi.KeyStatus) { a.metrics.StripeKey(s.State == stripeapi.KeyRefused, len(s.Denied)) },
+	})
 	if err != nil {
 		return nil, fmt.Errorf("STRIPE_SECRET_KEY/STRIPE_API_BASE: %w", err)
 	}
+	a.stripe = gw
 	b, err := openBackend(ctx, dbURL, jobs.Config{
 		Clock: clock, Workers: c.Workers, ReconcileEvery: c.ReconcileEvery, Logger: log,
+		JobTimeout: c.jobTimeout, RescueStuckAfter: c.rescueAfter,
 		Lag: func(kind string, d time.Duration) { a.metrics.JobLag(kind, d) },
 	})
 	if err != nil {
@@ -99,7 +105,7 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 	log.Info("message personalization", c.LLMFlags.describe()...)
 	a.engine = engine.New(engine.Config{Store: b.store, Gateway: gw, Policy: pol, Events: gw, Metrics: a.metrics, Logger: log,
 		Notifier: cm.notifier, Renderer: cm.renderer, Customers: gw, Lifecycle: cm.sink, Personalizer: pz, Confirmation: cm.confirmation, Notices: cm.notices})
-	dash, err := newDashboard(b, a.engine, a.metrics, clock, c.Listen, log)
+	dash, err := newDashboard(b, a.engine, a.metrics, func() dashboard.StripeKey { return dashboardKey(gw.KeyStatus()) }, clock, c.Listen, log)
 	if err != nil {
 		b.close()
 		return nil, err
@@ -107,7 +113,7 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 	a.riverUI = dash.riverUI
 	a.web = web.New(web.Config{
 		Store: b.store, Intake: a.engine, Verifier: &stripeapi.WebhookVerifier{Secrets: c.webhookSecrets()},
-		AdminToken: c.AdminToken, Metrics: a.metrics, Now: clock.Now, Logger: log, Ready: b.Ready, Links: cm.links,
+		AdminToken: c.AdminToken, Metrics: a.metrics, Now: clock.Now, Logger: log, Ready: a.ready, Links: cm.links,
 		Access: dash.access, Analytics: dash.analytics, Dashboard: dash.dashboard.Handler(),
 	})
 	return a, nil
@@ -115,9 +121,22 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 
 func (a *app) close() { a.backend.close() }
 
+// ready reports whether the service can do its work: the database answers, every migration
+// is applied, and Stripe does not refuse the key.
+func (a *app) ready(ctx context.Context) error {
+	if err := a.backend.Ready(ctx); err != nil {
+		return err
+	}
+	return a.stripeReady(ctx)
+}
+
 // serve runs the job queue and the HTTP server on ln until ctx is cancelled, then shuts both
 // down gracefully.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	// The key is checked before the jobs start, so that a refused key is reported once, by
+	// this check, before the first job meets it.
+	a.checkStripeKey(ctx)
+	a.watchStripeKey(ctx)
 	if err := a.backend.queue.Start(ctx, a.engine); err != nil {
 		ln.Close()
 		return fmt.Errorf("start job queue: %w", err)

@@ -387,3 +387,46 @@ func (s *Server) FailNextRequests(n, status int) {
 		s.st.failures = append(s.st.failures, status)
 	}
 }
+
+// RefuseKey makes Stripe refuse the API key, as once the key is deleted, rolled past its
+// expiry or mistyped: every request is answered 401 with Stripe's invalid_request_error,
+// whose message quotes the key masked. RefuseKey(false) accepts the key again.
+func (s *Server) RefuseKey(refuse bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.keyRefused = refuse
+}
+
+// DenyPermission makes Stripe refuse, as it does a restricted key without the permission,
+// every request whose method is method and whose path starts with pathPrefix: 403 with an
+// invalid_request_error naming the permission that would allow it (e.g.
+// "rak_subscription_write"). The other requests work.
+func (s *Server) DenyPermission(method, pathPrefix, permission string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.denials = append(s.st.denials, denialRule{method: method, pathPrefix: pathPrefix, permission: permission})
+}
+
+// denialRule is one DenyPermission.
+type denialRule struct{ method, pathPrefix, permission string }
+
+// HangRequests makes Stripe hold every request whose method is method and whose path starts
+// with pathPrefix, unanswered and with no effect, until the client gives up or StopHanging;
+// WaitHanging signals them. A test uses it to have a process die while its jobs wait on
+// Stripe.
+func (s *Server) HangRequests(method, pathPrefix string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.hangRules = append(s.st.hangRules, hangRule{method: method, pathPrefix: pathPrefix})
+}
+
+// StopHanging answers the requests HangRequests matches from now on; the ones already held
+// stay held until their clients give up.
+func (s *Server) StopHanging() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.hangRules = nil
+}
+
+// hangRule is one HangRequests.
+type hangRule struct{ method, pathPrefix string }

@@ -2,8 +2,12 @@ package stripefake_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/recoup-hq/recoup/stripeapi/stripefake"
@@ -187,5 +191,97 @@ func TestBlockVisaRetries(t *testing.T) {
 		if o := pay(mc.InvoiceID); o.NetworkStatus != "declined_by_network" {
 			t.Fatalf("Mastercard retry %d: outcome %+v, want declined by the network", i+1, o)
 		}
+	}
+}
+
+// A refused key and a missing permission are answered as Stripe answers them: 401 and 403
+// with an invalid_request_error quoting the key masked but for its last four characters.
+func TestRefuseKeyAndDenyPermission(t *testing.T) {
+	const key = "sk_test_51SecretTail9876"
+	fake := stripefake.New(stripefake.Options{}).Start()
+	t.Cleanup(fake.Close)
+	get := func(path string) (int, map[string]map[string]any) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, fake.URL()+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]map[string]any
+		if resp.StatusCode != http.StatusOK {
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return resp.StatusCode, body
+	}
+
+	fake.RefuseKey(true)
+	status, body := get("/v1/events?limit=1")
+	want := map[string]any{"type": "invalid_request_error", "message": "Invalid API Key provided: sk_test_************9876"}
+	if status != http.StatusUnauthorized || !reflect.DeepEqual(body["error"], want) {
+		t.Errorf("refused key: %d %v, want 401 %v", status, body, want)
+	}
+	fake.RefuseKey(false)
+	if status, _ := get("/v1/events?limit=1"); status != http.StatusOK {
+		t.Errorf("key accepted again: %d, want 200", status)
+	}
+
+	fake.DenyPermission(http.MethodGet, "/v1/subscriptions", "rak_subscription_read")
+	status, body = get("/v1/subscriptions/sub_1")
+	msg, _ := body["error"]["message"].(string)
+	if status != http.StatusForbidden || body["error"]["type"] != "invalid_request_error" ||
+		!strings.Contains(msg, "'sk_test_************9876'") || !strings.Contains(msg, "Having the 'rak_subscription_read' permission") {
+		t.Errorf("denied permission: %d %v, want 403 naming the permission", status, body)
+	}
+	if status, _ := get("/v1/events?limit=1"); status != http.StatusOK {
+		t.Errorf("another endpoint: %d, want 200", status)
+	}
+}
+
+// HangRequests holds the matching requests unanswered until the client gives up; after
+// StopHanging they are answered.
+func TestHangRequests(t *testing.T) {
+	fake := stripefake.New(stripefake.Options{}).Start()
+	t.Cleanup(fake.Close)
+	fake.HangRequests(http.MethodGet, "/v1/events")
+	ctx, cancel := context.WithCancel(t.Context())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fake.URL()+"/v1/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer sk_test_hang")
+	done := make(chan error, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+			err = errors.New("answered: " + res.Status)
+		}
+		done <- err
+	}()
+	if err := fake.WaitHanging(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("the held request ended with %v, want the client's cancellation", err)
+	}
+
+	fake.StopHanging()
+	req, _ = http.NewRequest(http.MethodGet, fake.URL()+"/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer sk_test_hang")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("after StopHanging: %s, want 200", res.Status)
 	}
 }

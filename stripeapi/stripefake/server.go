@@ -175,10 +175,27 @@ func (s *Server) serve(h apiHandler) http.HandlerFunc {
 			s.mu.Unlock()
 		}
 
-		if !s.authorized(r) {
+		if key, ok := s.authorized(r); !ok {
 			setStatus(http.StatusUnauthorized, false)
 			write(w, errorResponse(http.StatusUnauthorized, stripeError{Type: "invalid_request_error",
-				Message: "Invalid API Key provided."}))
+				Message: "Invalid API Key provided: " + maskKey(key)}))
+			return
+		}
+		if perm := s.denied(r); perm != "" {
+			key, _ := s.authorized(r)
+			setStatus(http.StatusForbidden, false)
+			write(w, errorResponse(http.StatusForbidden, stripeError{Type: "invalid_request_error",
+				Message: fmt.Sprintf("The provided key '%s' does not have the required permissions for this endpoint on account 'acct_1FakeAccount000'. Having the '%s' permission would allow this request to continue.", maskKey(key), perm)}))
+			return
+		}
+		if s.hangs(r) {
+			setStatus(0, false)
+			s.hangDelta(+1)
+			defer s.hangDelta(-1)
+			select {
+			case <-r.Context().Done():
+			case <-s.closing:
+			}
 			return
 		}
 		if failStatus != 0 {
@@ -251,12 +268,56 @@ func (s *Server) serve(h apiHandler) http.HandlerFunc {
 	}
 }
 
-func (s *Server) authorized(r *http.Request) bool {
+// authorized returns the request's API key and whether Stripe accepts it.
+func (s *Server) authorized(r *http.Request) (string, bool) {
 	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || key == "" {
-		return false
+		return key, false
 	}
-	return s.opts.SecretKey == "" || key == s.opts.SecretKey
+	s.mu.Lock()
+	refused := s.st.keyRefused
+	s.mu.Unlock()
+	return key, !refused && (s.opts.SecretKey == "" || key == s.opts.SecretKey)
+}
+
+// denied returns the permission a DenyPermission rule says the request lacks, or "".
+func (s *Server) denied(r *http.Request) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range s.st.denials {
+		if r.Method == d.method && strings.HasPrefix(r.URL.Path, d.pathPrefix) {
+			return d.permission
+		}
+	}
+	return ""
+}
+
+// hangs reports whether a HangRequests rule holds the request.
+func (s *Server) hangs(r *http.Request) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, h := range s.st.hangRules {
+		if r.Method == h.method && strings.HasPrefix(r.URL.Path, h.pathPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// maskKey shows a key as Stripe's error messages do: its prefix (sk_test_, rk_live_, ...),
+// asterisks, and its last four characters.
+func maskKey(key string) string {
+	prefix := ""
+	if i := strings.Index(key, "_"); i >= 0 {
+		if j := strings.Index(key[i+1:], "_"); j >= 0 {
+			prefix = key[:i+j+2]
+		}
+	}
+	rest := key[len(prefix):]
+	if len(rest) <= 4 {
+		return prefix + "****"
+	}
+	return prefix + strings.Repeat("*", len(rest)-4) + rest[len(rest)-4:]
 }
 
 func write(w http.ResponseWriter, resp response) {

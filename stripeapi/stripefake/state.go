@@ -36,6 +36,10 @@ type state struct {
 	requests []Request
 	failures []int // statuses of the next requests to fail, in order
 
+	keyRefused bool         // every request is answered 401 (RefuseKey)
+	denials    []denialRule // requests answered 403 (DenyPermission)
+	hangRules  []hangRule   // requests held unanswered (HangRequests)
+
 	hanging     int           // requests held by Hang or LoseResponse now
 	hangChanged chan struct{} // closed and replaced whenever hanging changes
 }
