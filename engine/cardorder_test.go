@@ -109,6 +109,9 @@ func TestCardRefreshedInTheFailuresSecondIsNews(t *testing.T) {
 			if !c.FirstFailedAt.Equal(second) {
 				t.Errorf("failure dated %v, want Stripe's %v", c.FirstFailedAt, second)
 			}
+			if a := h.attempts(c, recoup.SourceStripe); len(a) != 1 || !a[0].StartedAt.Equal(second) {
+				t.Errorf("Stripe's attempts %+v, want one dated %v", a, second)
+			}
 			if len(h.gw.calls) != 1 || h.gw.calls[0].PaymentMethodID != "pm_old" {
 				t.Fatalf("calls %+v, want one charge on the refreshed card; timeline:\n%s", h.gw.calls, dump(h.timeline(c)))
 			}

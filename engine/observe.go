@@ -161,23 +161,26 @@ func notRecoverable(inv recoup.Invoice) string {
 	return ""
 }
 
-// openCase returns the new case of a failed invoice. The failure is dated by Stripe's clock,
-// as the payment-method changes it is compared with are: the payment's time, else the time of
-// the event that reported the failure, and only without either (a backfill) the local clock,
-// cut to Stripe's whole seconds so that a change in the same second is not taken for older.
 func openCase(inv recoup.Invoice, eventCreated, now time.Time) recoup.Case {
-	c := recoup.Case{
+	return recoup.Case{
 		InvoiceID: inv.ID, CustomerID: inv.CustomerID, SubscriptionID: inv.SubscriptionID,
 		CustomerEmail: inv.CustomerEmail, CustomerCountry: inv.CustomerCountry, CustomerRegion: inv.CustomerRegion, Amount: inv.Remaining(), State: recoup.StateOpen,
-		Category: recoup.CategoryUnknown, FirstFailedAt: now.Truncate(time.Second), CreatedAt: now, UpdatedAt: now,
+		Category: recoup.CategoryUnknown, FirstFailedAt: paymentTime(inv, eventCreated, now), CreatedAt: now, UpdatedAt: now,
 	}
+}
+
+// paymentTime dates the invoice's latest payment by Stripe's clock, as the payment-method
+// changes a failure is compared with are: the payment's time, else the time of the event that
+// reported it, and only without either (a backfill) the local clock, cut to Stripe's whole
+// seconds so that a change in the same second is not taken for older.
+func paymentTime(inv recoup.Invoice, eventCreated, now time.Time) time.Time {
 	switch p := inv.LastPayment; {
 	case p != nil && !p.At.IsZero():
-		c.FirstFailedAt = p.At
+		return p.At
 	case !eventCreated.IsZero():
-		c.FirstFailedAt = eventCreated
+		return eventCreated
 	}
-	return c
+	return now.Truncate(time.Second)
 }
 
 // apply brings the case in line with the invoice. It reports whether the case changed and
@@ -210,7 +213,7 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 		return false, false, nil
 	}
 	if inv.AttemptCount > c.StripeAttempts {
-		if err := e.recordStripeAttempt(tx, c, now, inv); err != nil {
+		if err := e.recordStripeAttempt(tx, c, now, inv, obs.EventCreated); err != nil {
 			return false, false, err
 		}
 		changed, replan = true, true
@@ -220,13 +223,19 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 		changed, replan = true, true
 	}
 	if newMethod(c, obs) {
-		c.NewPaymentMethodID = obs.NewPaymentMethodID
-		if err := note(tx, c, now, recoup.EntryEvent, "new payment method "+obs.NewPaymentMethodID+" from the customer or the card updater", obs.Source); err != nil {
+		if err := takeNewMethod(tx, c, now, obs, "new payment method "+obs.NewPaymentMethodID+" from the customer or the card updater"); err != nil {
 			return false, false, err
 		}
 		changed, replan = true, true
 	}
 	return changed, replan, nil
+}
+
+// takeNewMethod makes a payment method that is news (newMethod) the one the case charges
+// next, and says so on the timeline.
+func takeNewMethod(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observation, summary string) error {
+	c.NewPaymentMethodID = obs.NewPaymentMethodID
+	return note(tx, c, now, recoup.EntryEvent, summary, obs.Source)
 }
 
 // earlierPaymentMethod applies to a case that has just opened the customer's newest
@@ -251,13 +260,12 @@ func (e *Engine) earlierPaymentMethod(tx recoup.Tx, c *recoup.Case, now time.Tim
 	if !newMethod(c, obs) {
 		return false, nil
 	}
-	c.NewPaymentMethodID = ch.PaymentMethodID
 	what := "new payment method " + ch.PaymentMethodID
 	if ch.Refreshed {
 		what = "card " + ch.PaymentMethodID + " refreshed by the card updater"
 	}
-	return true, note(tx, c, now, recoup.EntryEvent, fmt.Sprintf("%s at %s, reported before this failure was processed",
-		what, ch.At.UTC().Format(time.DateTime+" MST")), obs.Source)
+	return true, takeNewMethod(tx, c, now, obs, fmt.Sprintf("%s at %s, reported before this failure was processed",
+		what, ch.At.UTC().Format(time.DateTime+" MST")))
 }
 
 // newMethod reports whether a payment-method observation brings news to the case: a card
@@ -276,13 +284,11 @@ func newMethod(c *recoup.Case, obs Observation) bool {
 
 // recordStripeAttempt records the invoice's latest failed attempt, made by Stripe or seen for
 // the first time, and makes its decline the case's.
-func (e *Engine) recordStripeAttempt(tx recoup.Tx, c *recoup.Case, now time.Time, inv recoup.Invoice) error {
-	a := recoup.Attempt{CaseID: c.ID, N: inv.AttemptCount, Source: recoup.SourceStripe, Status: recoup.AttemptDeclined, StartedAt: now, FinishedAt: now}
+func (e *Engine) recordStripeAttempt(tx recoup.Tx, c *recoup.Case, now time.Time, inv recoup.Invoice, eventCreated time.Time) error {
+	at := paymentTime(inv, eventCreated, now)
+	a := recoup.Attempt{CaseID: c.ID, N: inv.AttemptCount, Source: recoup.SourceStripe, Status: recoup.AttemptDeclined, StartedAt: at, FinishedAt: at}
 	if p := inv.LastPayment; p != nil {
 		a.PaymentMethodID, a.Decline = p.PaymentMethodID, p.Decline
-		if !p.At.IsZero() {
-			a.StartedAt, a.FinishedAt = p.At, p.At
-		}
 	}
 	if a.Decline == nil {
 		a.Decline = &recoup.Decline{Message: "Stripe reported no decline details"}
