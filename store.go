@@ -145,6 +145,19 @@ type Tx interface {
 	// Notice returns the notice; ENOTFOUND if there is none.
 	Notice(id int64) (Notice, error)
 
+	// RecordPaymentMethodChange keeps ch as its customer's newest payment-method change unless
+	// the one kept is later. Of two changes in the same second the one recorded last stands,
+	// except that the same card stays refreshed if either said so; recording a change again
+	// changes nothing. On PostgreSQL it takes a lock on the customer that PaymentMethodChange
+	// takes too, held until the transaction ends, so a change recorded while a case of the
+	// customer opens is seen by one of the two.
+	RecordPaymentMethodChange(ch *PaymentMethodChange) error
+	// PaymentMethodChange returns the customer's newest payment-method change, taking the
+	// customer's lock (see RecordPaymentMethodChange); ENOTFOUND if none is kept.
+	PaymentMethodChange(customerID string) (PaymentMethodChange, error)
+	// PrunePaymentMethodChanges deletes the changes made before the time and says how many.
+	PrunePaymentMethodChanges(before time.Time) (int, error)
+
 	// Enqueue adds jobs to the transaction.
 	Enqueue(jobs ...Job) error
 

@@ -31,8 +31,9 @@ type Observation struct {
 	// CardRefreshed: the card updater refreshed NewPaymentMethodID in place (same id, new
 	// expiry or number), so it is new even if it is the card that failed.
 	CardRefreshed bool
-	// EventCreated is when Stripe created the prompting event, if any: a payment-method change
-	// older than the case's first failure is not news.
+	// EventCreated is when Stripe created the prompting event, if any (whole seconds): a
+	// payment-method change older than the case's first failure is not news, and a failure
+	// whose payment Stripe gives no time is dated by its event.
 	EventCreated time.Time
 	// ActionRequired: Stripe says the customer must authenticate the payment.
 	ActionRequired bool
@@ -78,7 +79,7 @@ func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed
 		if why := notRecoverable(inv); why != "" {
 			return Observed{Note: why}, nil
 		}
-		c = openCase(inv, now)
+		c = openCase(inv, obs.EventCreated, now)
 		seg, err := e.assignSegment(tx, &c, inv, now)
 		if err != nil {
 			return Observed{}, err
@@ -119,6 +120,13 @@ func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed
 	if err != nil {
 		return Observed{}, err
 	}
+	if opened && c.State.Active() {
+		news, err := e.earlierPaymentMethod(tx, &c, now)
+		if err != nil {
+			return Observed{}, err
+		}
+		changed, replan = changed || news, replan || news
+	}
 	if replan && c.State.Active() {
 		if err := e.plan(tx, &c, now); err != nil {
 			return Observed{}, err
@@ -153,16 +161,26 @@ func notRecoverable(inv recoup.Invoice) string {
 	return ""
 }
 
-func openCase(inv recoup.Invoice, now time.Time) recoup.Case {
-	c := recoup.Case{
+func openCase(inv recoup.Invoice, eventCreated, now time.Time) recoup.Case {
+	return recoup.Case{
 		InvoiceID: inv.ID, CustomerID: inv.CustomerID, SubscriptionID: inv.SubscriptionID,
 		CustomerEmail: inv.CustomerEmail, CustomerCountry: inv.CustomerCountry, CustomerRegion: inv.CustomerRegion, Amount: inv.Remaining(), State: recoup.StateOpen,
-		Category: recoup.CategoryUnknown, FirstFailedAt: now, CreatedAt: now, UpdatedAt: now,
+		Category: recoup.CategoryUnknown, FirstFailedAt: paymentTime(inv, eventCreated, now), CreatedAt: now, UpdatedAt: now,
 	}
-	if p := inv.LastPayment; p != nil && !p.At.IsZero() {
-		c.FirstFailedAt = p.At
+}
+
+// paymentTime dates the invoice's latest payment by Stripe's clock, as the payment-method
+// changes a failure is compared with are: the payment's time, else the time of the event that
+// reported it, and only without either (a backfill) the local clock, cut to Stripe's whole
+// seconds so that a change in the same second is not taken for older.
+func paymentTime(inv recoup.Invoice, eventCreated, now time.Time) time.Time {
+	switch p := inv.LastPayment; {
+	case p != nil && !p.At.IsZero():
+		return p.At
+	case !eventCreated.IsZero():
+		return eventCreated
 	}
-	return c
+	return now.Truncate(time.Second)
 }
 
 // apply brings the case in line with the invoice. It reports whether the case changed and
@@ -200,7 +218,7 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 		return false, false, nil
 	}
 	if inv.AttemptCount > c.StripeAttempts {
-		if err := e.recordStripeAttempt(tx, c, now, inv); err != nil {
+		if err := e.recordStripeAttempt(tx, c, now, inv, obs.EventCreated); err != nil {
 			return false, false, err
 		}
 		changed, replan = true, true
@@ -209,9 +227,8 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 		c.LastDecline = &recoup.Decline{Code: "authentication_required", Message: "the customer must authenticate the payment"}
 		changed, replan = true, true
 	}
-	if pm := obs.NewPaymentMethodID; pm != "" && pm != c.NewPaymentMethodID && !staleMethod(c, obs) {
-		c.NewPaymentMethodID = pm
-		if err := note(tx, c, now, recoup.EntryEvent, "new payment method "+pm+" from the customer or the card updater", obs.Source); err != nil {
+	if newMethod(c, obs) {
+		if err := takeNewMethod(tx, c, now, obs, "new payment method "+obs.NewPaymentMethodID+" from the customer or the card updater"); err != nil {
 			return false, false, err
 		}
 		changed, replan = true, true
@@ -219,24 +236,64 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 	return changed, replan, nil
 }
 
-// staleMethod reports whether a payment-method observation brings nothing new: the card that
-// failed (not refreshed by the updater), or an event from before the failure delivered late.
-func staleMethod(c *recoup.Case, obs Observation) bool {
-	if obs.NewPaymentMethodID == c.PaymentMethodID && !obs.CardRefreshed {
-		return true
+// takeNewMethod makes a payment method that is news (newMethod) the one the case charges
+// next, and says so on the timeline.
+func takeNewMethod(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observation, summary string) error {
+	c.NewPaymentMethodID = obs.NewPaymentMethodID
+	return note(tx, c, now, recoup.EntryEvent, summary, obs.Source)
+}
+
+// earlierPaymentMethod applies to a case that has just opened the customer's newest
+// payment-method change, reported before the failure was processed: Stripe does not order
+// events, and its card updater may refresh the card at the decline itself. A change as new as
+// the failure makes the case retry at once, as one observed on an open case would. It reports
+// whether it changed the case. Reading the change takes the customer's lock (see
+// paymentMethodChanged), so it is read even when the case has nothing to apply it to.
+func (e *Engine) earlierPaymentMethod(tx recoup.Tx, c *recoup.Case, now time.Time) (bool, error) {
+	if c.CustomerID == "" {
+		return false, nil
 	}
-	return !obs.EventCreated.IsZero() && obs.EventCreated.Before(c.FirstFailedAt)
+	ch, err := tx.PaymentMethodChange(c.CustomerID)
+	if recoup.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("payment method change of customer %s: %w", c.CustomerID, err)
+	}
+	obs := Observation{NewPaymentMethodID: ch.PaymentMethodID, CardRefreshed: ch.Refreshed, EventCreated: ch.At,
+		Source: Source{EventID: ch.EventID, EventType: "earlier payment method change"}}
+	if !newMethod(c, obs) {
+		return false, nil
+	}
+	what := "new payment method " + ch.PaymentMethodID
+	if ch.Refreshed {
+		what = "card " + ch.PaymentMethodID + " refreshed by the card updater"
+	}
+	return true, takeNewMethod(tx, c, now, obs, fmt.Sprintf("%s at %s, reported before this failure was processed",
+		what, ch.At.UTC().Format(time.DateTime+" MST")))
+}
+
+// newMethod reports whether a payment-method observation brings news to the case: a card
+// other than the one that failed (or that one refreshed by the updater), not already known,
+// and not from an event older than the failure delivered late. Stripe's times are whole
+// seconds, so a change in the failure's second is not older.
+func newMethod(c *recoup.Case, obs Observation) bool {
+	switch pm := obs.NewPaymentMethodID; {
+	case pm == "" || pm == c.NewPaymentMethodID:
+		return false
+	case pm == c.PaymentMethodID && !obs.CardRefreshed:
+		return false
+	}
+	return obs.EventCreated.IsZero() || !obs.EventCreated.Before(c.FirstFailedAt.Truncate(time.Second))
 }
 
 // recordStripeAttempt records the invoice's latest failed attempt, made by Stripe or seen for
 // the first time, and makes its decline the case's.
-func (e *Engine) recordStripeAttempt(tx recoup.Tx, c *recoup.Case, now time.Time, inv recoup.Invoice) error {
-	a := recoup.Attempt{CaseID: c.ID, N: inv.AttemptCount, Source: recoup.SourceStripe, Status: recoup.AttemptDeclined, StartedAt: now, FinishedAt: now}
+func (e *Engine) recordStripeAttempt(tx recoup.Tx, c *recoup.Case, now time.Time, inv recoup.Invoice, eventCreated time.Time) error {
+	at := paymentTime(inv, eventCreated, now)
+	a := recoup.Attempt{CaseID: c.ID, N: inv.AttemptCount, Source: recoup.SourceStripe, Status: recoup.AttemptDeclined, StartedAt: at, FinishedAt: at}
 	if p := inv.LastPayment; p != nil {
 		a.PaymentMethodID, a.Decline = p.PaymentMethodID, p.Decline
-		if !p.At.IsZero() {
-			a.StartedAt, a.FinishedAt = p.At, p.At
-		}
 	}
 	if a.Decline == nil {
 		a.Decline = &recoup.Decline{Message: "Stripe reported no decline details"}

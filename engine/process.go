@@ -44,10 +44,10 @@ func (e *Engine) route(ctx context.Context, now time.Time, ev *recoup.Event) (st
 	src := Source{EventID: ev.ID, EventType: ev.Type}
 	switch ev.Type {
 	case "invoice.payment_failed", "invoice.paid", "invoice.payment_succeeded", "invoice.voided", "invoice.marked_uncollectible":
-		status, why, err = e.observeInvoice(ctx, now, ev.ObjectID, Observation{Source: src, recordEvent: ev.ID})
+		status, why, err = e.observeInvoice(ctx, now, ev.ObjectID, Observation{Source: src, EventCreated: ev.Created, recordEvent: ev.ID})
 		return status, why, err == nil && ev.ObjectID != "", err
 	case "invoice.payment_action_required":
-		status, why, err = e.observeInvoice(ctx, now, ev.ObjectID, Observation{Source: src, ActionRequired: true, recordEvent: ev.ID})
+		status, why, err = e.observeInvoice(ctx, now, ev.ObjectID, Observation{Source: src, EventCreated: ev.Created, ActionRequired: true, recordEvent: ev.ID})
 		return status, why, err == nil && ev.ObjectID != "", err
 	}
 	status, why, err = e.routeOther(ctx, now, ev, src)
@@ -62,7 +62,7 @@ func (e *Engine) routeOther(ctx context.Context, now time.Time, ev *recoup.Event
 		if ev.CustomerID == "" {
 			return recoup.EventIgnored, "payment method has no customer", nil
 		}
-		return e.observeCustomer(ctx, now, ev.CustomerID, "", Observation{Source: src, NewPaymentMethodID: ev.ObjectID,
+		return e.paymentMethodChanged(ctx, now, ev.CustomerID, Observation{Source: src, NewPaymentMethodID: ev.ObjectID,
 			CardRefreshed: ev.Type == "payment_method.automatically_updated", EventCreated: ev.Created})
 	case "customer.updated":
 		if !ev.HasChanged("invoice_settings.default_payment_method") && !ev.HasChanged("default_source") {
@@ -72,7 +72,7 @@ func (e *Engine) routeOther(ctx context.Context, now time.Time, ev *recoup.Event
 		if pm == "" {
 			return recoup.EventIgnored, "default payment method removed", nil
 		}
-		return e.observeCustomer(ctx, now, ev.ObjectID, "", Observation{Source: src, NewPaymentMethodID: pm, EventCreated: ev.Created})
+		return e.paymentMethodChanged(ctx, now, ev.ObjectID, Observation{Source: src, NewPaymentMethodID: pm, EventCreated: ev.Created})
 	case "customer.source.expiring", "invoice.upcoming":
 		return e.preDun(ctx, now, ev.CustomerID)
 	case "invoice.finalized":
@@ -120,6 +120,42 @@ func (e *Engine) observeCustomer(ctx context.Context, now time.Time, customerID,
 	if len(cases) == 0 {
 		return recoup.EventIgnored, "no open case for the customer", nil
 	}
+	return e.observeCases(ctx, now, cases, obs)
+}
+
+// paymentMethodChanged records a change to the customer's payment methods, then observes it
+// on each open case. The change is kept even when no case is open: Stripe does not order its
+// events, and its card updater may refresh a card at the decline itself, so the failure the
+// change answers may be delivered or processed after it. The case that failure opens applies
+// the change (observe.go). Recording and listing the open cases share one transaction, which
+// holds the customer's lock (see recoup.Tx.RecordPaymentMethodChange): a case opening at the
+// same moment either is listed here or reads the change.
+func (e *Engine) paymentMethodChanged(ctx context.Context, now time.Time, customerID string, obs Observation) (recoup.EventStatus, string, error) {
+	ch := recoup.PaymentMethodChange{CustomerID: customerID, PaymentMethodID: obs.NewPaymentMethodID,
+		Refreshed: obs.CardRefreshed, At: obs.EventCreated, EventID: obs.Source.EventID}
+	if ch.At.IsZero() {
+		ch.At = now.Truncate(time.Second) // not from an event; Stripe's times are whole seconds
+	}
+	var cases []recoup.Case
+	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
+		if err := tx.RecordPaymentMethodChange(&ch); err != nil {
+			return err
+		}
+		var err error
+		cases, err = tx.OpenCases(customerID, "")
+		return err
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("payment method change of customer %s: %w", customerID, err)
+	}
+	if len(cases) == 0 {
+		return recoup.EventProcessed, "no open case for the customer: the change is kept for a case that opens", nil
+	}
+	return e.observeCases(ctx, now, cases, obs)
+}
+
+// observeCases observes obs on each of the cases, each in a transaction of its own.
+func (e *Engine) observeCases(ctx context.Context, now time.Time, cases []recoup.Case, obs Observation) (recoup.EventStatus, string, error) {
 	for _, c := range cases {
 		if _, _, err := e.observeInvoice(ctx, now, c.InvoiceID, obs); err != nil {
 			return "", "", err

@@ -13,16 +13,28 @@ const (
 	// reconcileOverlap re-reads a little before the cursor: events created in the same second
 	// may be listed late. Re-reading is free, since ingestion dedupes by id.
 	reconcileOverlap = 10 * time.Minute
+	// paymentMethodChangeKept is how long a customer's payment-method change is kept for a
+	// case that opens after it: as long as Stripe lists events (30 days), the longest a
+	// failure's event can reach recoup, through a retried webhook or the reconciliation.
+	paymentMethodChangeKept = 30 * 24 * time.Hour
 )
 
 // Reconcile reads Stripe's event list since the last run and ingests any event whose webhook
 // never arrived. Events already stored are skipped by id, so overlapping runs are harmless.
+// It also forgets the payment-method changes too old to be applied to any case that opens.
 func (e *Engine) Reconcile(ctx context.Context, now time.Time) error {
+	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
+		_, err := tx.PrunePaymentMethodChanges(now.Add(-paymentMethodChangeKept))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reconcile: %w", err)
+	}
 	if e.events == nil {
 		return nil
 	}
 	since := now.Add(-e.window)
-	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
+	err = e.store.Tx(ctx, func(tx recoup.Tx) error {
 		v, err := tx.Cursor(reconcileCursor)
 		if err != nil || v == "" {
 			return err

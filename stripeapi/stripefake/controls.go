@@ -162,6 +162,36 @@ func (s *Server) CreateSubscription(p SubscriptionParams) string {
 	return id
 }
 
+// CardRefresh is what the card account updater learned from the card network about a card.
+type CardRefresh struct {
+	Last4             string // "" keeps the number
+	ExpMonth, ExpYear int    // 0 keeps the expiry
+	// Behaviour is what charging the refreshed card does from now on.
+	Behaviour Outcome
+}
+
+// RefreshCard is Stripe's card account updater changing a saved card in place: the payment
+// method keeps its id, takes the new number or expiry, and payment_method.automatically_updated
+// is sent. Stripe's real-time updater may do it at the decline itself, in the decline's second,
+// and sends its event in no particular order with the invoice's.
+func (s *Server) RefreshCard(paymentMethodID string, r CardRefresh) error {
+	return s.op(func(now int64) error {
+		pm := s.st.paymentMethods[paymentMethodID]
+		if pm == nil {
+			return fmt.Errorf("stripefake: RefreshCard: no payment method %q", paymentMethodID)
+		}
+		if r.Last4 != "" {
+			pm.last4 = r.Last4
+		}
+		if r.ExpMonth != 0 {
+			pm.expMonth, pm.expYear = r.ExpMonth, r.ExpYear
+		}
+		pm.behaviour = r.Behaviour
+		s.emit("payment_method.automatically_updated", pm.render(), nil, now, origin{})
+		return nil
+	})
+}
+
 // CardExpiring sends customer.source.expiring for the customer's card, as Stripe does at the
 // start of the month in which a saved card expires.
 func (s *Server) CardExpiring(paymentMethodID string) error {

@@ -285,3 +285,44 @@ func TestHangRequests(t *testing.T) {
 		t.Errorf("after StopHanging: %s, want 200", res.Status)
 	}
 }
+
+// The card account updater refreshes a card in place: same id, new expiry, the event Stripe
+// sends, and the card charges as the refresh says.
+func TestRefreshCardKeepsTheIDAndSendsTheUpdatersEvent(t *testing.T) {
+	fake, _ := start(t, stripefake.Options{})
+	r, err := fake.NewFailedRenewal(stripefake.RenewalParams{Decline: stripefake.CardDeclined("expired_card"),
+		Behaviour: stripefake.Declined(stripefake.CardDeclined("expired_card"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.RefreshCard(r.PaymentMethodID, stripefake.CardRefresh{ExpMonth: 4, ExpYear: 2031}); err != nil {
+		t.Fatal(err)
+	}
+	evs := fake.EventsOfType("payment_method.automatically_updated")
+	if len(evs) != 1 || evs[0].ObjectID != r.PaymentMethodID {
+		t.Fatalf("events %+v, want one payment_method.automatically_updated of %s", evs, r.PaymentMethodID)
+	}
+	var ev struct {
+		Data struct {
+			Object struct {
+				Customer string
+				Card     struct {
+					ExpMonth int `json:"exp_month"`
+					ExpYear  int `json:"exp_year"`
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(evs[0].Payload, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if o := ev.Data.Object; o.Customer != r.CustomerID || o.Card.ExpMonth != 4 || o.Card.ExpYear != 2031 {
+		t.Errorf("event's card %+v, want the customer's card expiring 4/2031", o)
+	}
+	if paid, err := fake.AutoRetry(r.InvoiceID); err != nil || !paid {
+		t.Fatalf("retry on the refreshed card: paid %v, %v", paid, err)
+	}
+	if err := fake.RefreshCard("pm_missing", stripefake.CardRefresh{}); err == nil {
+		t.Error("RefreshCard of a missing card succeeded")
+	}
+}
