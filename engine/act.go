@@ -75,8 +75,9 @@ func (e *Engine) charge(ctx context.Context, now time.Time, c recoup.Case, seq i
 			return err
 		}
 		n := cur.Attempts + 1
+		pm, card := cur.NextCard()
 		a = recoup.Attempt{CaseID: cur.ID, N: n, Source: recoup.SourceRecoup, IdempotencyKey: cur.IdempotencyKey(n),
-			PaymentMethodID: cur.NewPaymentMethodID, Status: recoup.AttemptPending, StartedAt: now}
+			PaymentMethodID: pm, Card: card, Status: recoup.AttemptPending, StartedAt: now}
 		if err := tx.InsertAttempt(&a); err != nil {
 			return fmt.Errorf("record attempt %d: %w", n, err)
 		}
@@ -87,8 +88,11 @@ func (e *Engine) charge(ctx context.Context, now time.Time, c recoup.Case, seq i
 		}
 		cur.NextAction = nil
 		summary := fmt.Sprintf("charge %d of %s sent to Stripe", n, cur.Amount)
-		if a.PaymentMethodID != "" {
-			summary += " on new payment method " + a.PaymentMethodID
+		switch {
+		case a.PaymentMethodID != "" && a.Card == recoup.CardRefreshed:
+			summary += " on card " + a.PaymentMethodID + " as the card updater refreshed it"
+		case a.PaymentMethodID != "":
+			summary += " on the customer's new card " + a.PaymentMethodID
 		}
 		if err := note(tx, &cur, now, recoup.EntryAttempt, summary, map[string]any{"n": n, "idempotency_key": a.IdempotencyKey}); err != nil {
 			return err
@@ -161,6 +165,7 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 		switch {
 		case res.Paid:
 			a.Status = recoup.AttemptSucceeded
+			a.Card = chargedCard(c, a, res.Invoice)
 		case payErr != nil:
 			a.Status = recoup.AttemptError
 			a.Decline = &recoup.Decline{Code: "api_error", Message: payErr.Error(), Category: recoup.CategoryTechnical}
@@ -194,9 +199,9 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 			if err := note(tx, &c, now, recoup.EntryAttempt, fmt.Sprintf("charge %d succeeded", a.N), a); err != nil {
 				return err
 			}
-			c.RecoveredBy = recoup.ByRecoupRetry
+			c.RecoveredBy = a.Card.RecoveredBy()
 			c.Amount = recoup.Money{Amount: max(res.Invoice.AmountPaid, c.Amount.Amount), Currency: c.Amount.Currency}
-			if err := transition(tx, &c, recoup.StateRecovered, now, fmt.Sprintf("invoice paid by recoup's charge %d", a.N)); err != nil {
+			if err := transition(tx, &c, recoup.StateRecovered, now, fmt.Sprintf("invoice paid by recoup's charge %d (%s)", a.N, cardWords[a.Card])); err != nil {
 				return err
 			}
 			if err := e.emit(tx, &c, recoup.CaseRecovered); err != nil {
@@ -208,11 +213,11 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 		case recoup.AttemptDeclined:
 			c.LastDecline = a.Decline
 			if a.PaymentMethodID != "" {
-				c.PaymentMethodID = a.PaymentMethodID
+				c.PaymentMethodID, c.CardSource = a.PaymentMethodID, a.Card
 			} else if p := res.Invoice.LastPayment; p != nil && p.PaymentMethodID != "" {
 				c.PaymentMethodID = p.PaymentMethodID
 			}
-			c.NewPaymentMethodID = ""
+			c.NewPaymentMethodID, c.NewCardSource = "", ""
 			if err := note(tx, &c, now, recoup.EntryAttempt, fmt.Sprintf("charge %d declined: %s (%s)", a.N, a.Decline.Reason(), a.Decline.Category), a); err != nil {
 				return err
 			}
@@ -232,6 +237,31 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 		}
 		return tx.UpdateCase(&c)
 	})
+}
+
+// chargedCard is the source of the card a successful charge of recoup's ran on: the one recorded
+// when the charge was made, unless the charge named no card and Stripe reports having charged
+// one other than the card that failed: a default the customer changed before recoup heard of it.
+func chargedCard(c recoup.Case, a recoup.Attempt, inv recoup.Invoice) recoup.CardSource {
+	if p := inv.LastPayment; a.PaymentMethodID == "" && p != nil && p.PaymentMethodID != "" &&
+		c.PaymentMethodID != "" && p.PaymentMethodID != c.PaymentMethodID {
+		return recoup.CardCustomer
+	}
+	if a.Card == "" {
+		// Recorded before attempts had a card source (migration 00011): the case, still
+		// retrying, names the card the charge was made on.
+		_, src := c.NextCard()
+		return src
+	}
+	return a.Card
+}
+
+// cardWords describe a charged card for the timeline.
+var cardWords = map[recoup.CardSource]string{
+	"":                   "on the card that failed",
+	recoup.CardSame:      "on the card that failed",
+	recoup.CardRefreshed: "on the card the card updater refreshed",
+	recoup.CardCustomer:  "on the customer's new card",
 }
 
 func (e *Engine) finishDetached(tx recoup.Tx, a recoup.Attempt) error {
