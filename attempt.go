@@ -46,6 +46,19 @@ func (s CardSource) RecoveredBy() RecoveredBy {
 	return ByRecoupRetry
 }
 
+// Words describe the card for people; "" for an unknown source.
+func (s CardSource) Words() string {
+	switch s {
+	case CardSame:
+		return "the card that failed"
+	case CardRefreshed:
+		return "refreshed by the card updater"
+	case CardCustomer:
+		return "the customer's new card"
+	}
+	return ""
+}
+
 // Attempt is one charge of a case's invoice. recoup's attempts are recorded, with their
 // idempotency key, before the call is made.
 type Attempt struct {

@@ -164,8 +164,11 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 		a.FinishedAt = now
 		switch {
 		case res.Paid:
-			a.Status = recoup.AttemptSucceeded
-			a.Card = chargedCard(c, a, res.Invoice)
+			earlier, err := tx.Attempts(c.ID)
+			if err != nil {
+				return err
+			}
+			a.Status, a.Card = recoup.AttemptSucceeded, chargedCard(c, a, res.Invoice, earlier)
 		case payErr != nil:
 			a.Status = recoup.AttemptError
 			a.Decline = &recoup.Decline{Code: "api_error", Message: payErr.Error(), Category: recoup.CategoryTechnical}
@@ -201,7 +204,7 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 			}
 			c.RecoveredBy = a.Card.RecoveredBy()
 			c.Amount = recoup.Money{Amount: max(res.Invoice.AmountPaid, c.Amount.Amount), Currency: c.Amount.Currency}
-			if err := transition(tx, &c, recoup.StateRecovered, now, fmt.Sprintf("invoice paid by recoup's charge %d (%s)", a.N, cardWords[a.Card])); err != nil {
+			if err := transition(tx, &c, recoup.StateRecovered, now, fmt.Sprintf("invoice paid by recoup's charge %d on %s", a.N, chargedOn(a.Card))); err != nil {
 				return err
 			}
 			if err := e.emit(tx, &c, recoup.CaseRecovered); err != nil {
@@ -240,28 +243,37 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 }
 
 // chargedCard is the source of the card a successful charge of recoup's ran on: the one recorded
-// when the charge was made, unless the charge named no card and Stripe reports having charged
-// one other than the card that failed: a default the customer changed before recoup heard of it.
-func chargedCard(c recoup.Case, a recoup.Attempt, inv recoup.Invoice) recoup.CardSource {
-	if p := inv.LastPayment; a.PaymentMethodID == "" && p != nil && p.PaymentMethodID != "" &&
-		c.PaymentMethodID != "" && p.PaymentMethodID != c.PaymentMethodID {
-		return recoup.CardCustomer
-	}
-	if a.Card == "" {
+// when the charge was made, unless the charge named no card and Stripe reports having charged a
+// card this invoice never saw (not the case's, nor any earlier attempt's): a default the customer
+// changed before recoup heard of it.
+func chargedCard(c recoup.Case, a recoup.Attempt, inv recoup.Invoice, earlier []recoup.Attempt) recoup.CardSource {
+	src := a.Card
+	if src == "" {
 		// Recorded before attempts had a card source (migration 00011): the case, still
 		// retrying, names the card the charge was made on.
-		_, src := c.NextCard()
+		_, src = c.NextCard()
+	}
+	p := inv.LastPayment
+	if a.PaymentMethodID != "" || p == nil || p.PaymentMethodID == "" || c.PaymentMethodID == "" || p.PaymentMethodID == c.PaymentMethodID {
 		return src
 	}
-	return a.Card
+	for _, e := range earlier {
+		if e.PaymentMethodID == p.PaymentMethodID {
+			return src
+		}
+	}
+	return recoup.CardCustomer
 }
 
-// cardWords describe a charged card for the timeline.
-var cardWords = map[recoup.CardSource]string{
-	"":                   "on the card that failed",
-	recoup.CardSame:      "on the card that failed",
-	recoup.CardRefreshed: "on the card the card updater refreshed",
-	recoup.CardCustomer:  "on the customer's new card",
+// chargedOn names the card a charge ran on, for the timeline.
+func chargedOn(src recoup.CardSource) string {
+	switch src {
+	case recoup.CardRefreshed:
+		return "the card the card updater refreshed"
+	case recoup.CardCustomer:
+		return "the customer's new card"
+	}
+	return "the card that failed"
 }
 
 func (e *Engine) finishDetached(tx recoup.Tx, a recoup.Attempt) error {

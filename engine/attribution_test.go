@@ -52,6 +52,13 @@ func TestRecoveryIsCreditedToTheCardCharged(t *testing.T) {
 			h.gw.defaults = map[string]string{"cus_1": "pm_new"}
 			h.advance(10 * 24 * time.Hour)
 		}, recoup.CardCustomer, recoup.ByCustomerNewCard},
+		{"the customer's card failed on the hosted page, then the card that failed passed", insufficient, func(h *harness) {
+			h.gw.defaults = map[string]string{"cus_1": "pm_old"}
+			h.gw.failedOn("in_1", "pm_other", insufficient)
+			h.ingest("evt_2", "invoice.payment_failed", "in_1", "cus_1")
+			h.runDue()
+			h.advance(5 * 24 * time.Hour)
+		}, recoup.CardSame, recoup.ByRecoupRetry},
 		{"Stripe charged a default recoup had not heard of", insufficient, func(h *harness) {
 			h.gw.defaults = map[string]string{"cus_1": "pm_other"}
 			h.advance(5 * 24 * time.Hour)

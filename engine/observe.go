@@ -248,11 +248,8 @@ func (e *Engine) recordStripeAttempt(tx recoup.Tx, c *recoup.Case, now time.Time
 	c.LastDecline = a.Decline
 	c.Amount = inv.Remaining()
 	if a.PaymentMethodID != "" {
-		switch {
-		case a.PaymentMethodID == c.NewPaymentMethodID: // the new card was tried and failed
+		if a.PaymentMethodID == c.NewPaymentMethodID { // the new card was tried and failed
 			c.CardSource, c.NewPaymentMethodID, c.NewCardSource = c.NewCardSource, "", ""
-		case c.PaymentMethodID != "" && a.PaymentMethodID != c.PaymentMethodID:
-			c.CardSource = recoup.CardCustomer // Stripe charged another default than the card that failed
 		}
 		c.PaymentMethodID = a.PaymentMethodID
 	}
@@ -272,7 +269,7 @@ func (e *Engine) recovered(tx recoup.Tx, c *recoup.Case, now time.Time, inv reco
 		a := &attempts[i]
 		if a.Source == recoup.SourceRecoup && a.Status == recoup.AttemptPending {
 			// recoup's charge went through and its outcome had not been recorded yet.
-			a.Status, a.FinishedAt, a.Card = recoup.AttemptSucceeded, now, chargedCard(*c, *a, inv)
+			a.Status, a.FinishedAt, a.Card = recoup.AttemptSucceeded, now, chargedCard(*c, *a, inv, attempts)
 			if err := tx.UpdateAttempt(a); err != nil {
 				return err
 			}
@@ -290,7 +287,7 @@ func (e *Engine) recovered(tx recoup.Tx, c *recoup.Case, now time.Time, inv reco
 		c.RecoveredBy = recoup.ByStripeRetry
 	}
 	c.Amount = recoup.Money{Amount: inv.AmountPaid, Currency: inv.Currency}
-	if err := transition(tx, c, recoup.StateRecovered, now, fmt.Sprintf("invoice paid (%s, by %s)", c.Amount, c.RecoveredBy)); err != nil {
+	if err := transition(tx, c, recoup.StateRecovered, now, fmt.Sprintf("invoice paid (%s; recovered by %s)", c.Amount, c.RecoveredBy.Words())); err != nil {
 		return err
 	}
 	return e.emit(tx, c, recoup.CaseRecovered)
