@@ -100,11 +100,6 @@ func (b RecoveredBy) Words() string {
 	return string(b)
 }
 
-// ByCustomer reports whether the customer's own action brought the money in: a new card that
-// recoup then charged, or paying the invoice themselves. The campaign page's update rate counts
-// these.
-func (b RecoveredBy) ByCustomer() bool { return b == ByCustomerNewCard || b == ByCustomerPaid }
-
 // ActionKind is the kind of a planned action.
 type ActionKind string
 

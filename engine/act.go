@@ -243,9 +243,10 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 }
 
 // chargedCard is the source of the card a successful charge of recoup's ran on: the one recorded
-// when the charge was made, unless the charge named no card and Stripe reports having charged a
-// card this invoice never saw (not the case's, nor any earlier attempt's): a default the customer
-// changed before recoup heard of it.
+// when the charge was made, unless the charge named no card and Stripe reports having charged
+// another than the card that failed last. That card's source is then the one recoup recorded
+// when it last charged it, or the card the invoice first failed on; a card the invoice never
+// saw is a default the customer changed before recoup heard of it.
 func chargedCard(c recoup.Case, a recoup.Attempt, inv recoup.Invoice, earlier []recoup.Attempt) recoup.CardSource {
 	src := a.Card
 	if src == "" {
@@ -257,12 +258,17 @@ func chargedCard(c recoup.Case, a recoup.Attempt, inv recoup.Invoice, earlier []
 	if a.PaymentMethodID != "" || p == nil || p.PaymentMethodID == "" || c.PaymentMethodID == "" || p.PaymentMethodID == c.PaymentMethodID {
 		return src
 	}
-	for _, e := range earlier {
-		if e.PaymentMethodID == p.PaymentMethodID {
-			return src
+	src = recoup.CardCustomer
+	for i, e := range earlier {
+		switch {
+		case e.PaymentMethodID != p.PaymentMethodID:
+		case e.Source == recoup.SourceRecoup && e.Card != "":
+			src = e.Card
+		case i == 0:
+			src = recoup.CardSame
 		}
 	}
-	return recoup.CardCustomer
+	return src
 }
 
 // chargedOn names the card a charge ran on, for the timeline.

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -26,33 +27,44 @@ func TestRecoveryIsCreditedToTheCardCharged(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		decline  *recoup.Decline
-		fix      func(h *harness)
+		fix      func(h *harness) // charges are scripted by each case: declined unless told
 		wantCard recoup.CardSource
 		wantBy   recoup.RecoveredBy
 	}{
 		{"a retry of the card that failed", insufficient, func(h *harness) {
+			h.gw.script("in_1", nil)
 			h.advance(5 * 24 * time.Hour)
 		}, recoup.CardSame, recoup.ByRecoupRetry},
 		{"the card updater refreshed the card that failed", expired, func(h *harness) {
+			h.gw.script("in_1", nil)
 			h.ingest("evt_2", "payment_method.automatically_updated", "pm_old", "cus_1")
 			h.runDue()
 		}, recoup.CardRefreshed, recoup.ByCardUpdater},
 		{"the customer added a new card", expired, func(h *harness) {
+			h.gw.script("in_1", nil)
 			h.ingest("evt_2", "payment_method.attached", "pm_new", "cus_1")
 			h.runDue()
 		}, recoup.CardCustomer, recoup.ByCustomerNewCard},
 		{"the customer made a new card the default", expired, func(h *harness) {
+			h.gw.script("in_1", nil)
 			h.newDefault("evt_2", "cus_1", "pm_new")
 			h.runDue()
 		}, recoup.CardCustomer, recoup.ByCustomerNewCard},
-		{"the customer's new card declined once, then passed", expired, func(h *harness) {
+		{"the customer's new default declined once, then passed", insufficient, func(h *harness) {
 			h.gw.script("in_1", insufficient, nil)
-			h.ingest("evt_2", "payment_method.attached", "pm_new", "cus_1")
-			h.runDue()
 			h.gw.defaults = map[string]string{"cus_1": "pm_new"}
+			h.newDefault("evt_2", "cus_1", "pm_new")
+			h.runDue()
 			h.advance(10 * 24 * time.Hour)
 		}, recoup.CardCustomer, recoup.ByCustomerNewCard},
+		{"the customer's added card declined, then the card that failed passed", insufficient, func(h *harness) {
+			h.gw.script("in_1", insufficient, nil)
+			h.ingest("evt_2", "payment_method.attached", "pm_new", "cus_1") // not the default
+			h.runDue()
+			h.advance(10 * 24 * time.Hour)
+		}, recoup.CardSame, recoup.ByRecoupRetry},
 		{"the customer's card failed on the hosted page, then the card that failed passed", insufficient, func(h *harness) {
+			h.gw.script("in_1", nil)
 			h.gw.defaults = map[string]string{"cus_1": "pm_old"}
 			h.gw.failedOn("in_1", "pm_other", insufficient)
 			h.ingest("evt_2", "invoice.payment_failed", "in_1", "cus_1")
@@ -60,6 +72,7 @@ func TestRecoveryIsCreditedToTheCardCharged(t *testing.T) {
 			h.advance(5 * 24 * time.Hour)
 		}, recoup.CardSame, recoup.ByRecoupRetry},
 		{"Stripe charged a default recoup had not heard of", insufficient, func(h *harness) {
+			h.gw.script("in_1", nil)
 			h.gw.defaults = map[string]string{"cus_1": "pm_other"}
 			h.advance(5 * 24 * time.Hour)
 		}, recoup.CardCustomer, recoup.ByCustomerNewCard},
@@ -67,7 +80,7 @@ func TestRecoveryIsCreditedToTheCardCharged(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, testPolicy)
 			h.gw.failRenewal("in_1", "cus_1", 4200, tc.decline)
-			h.gw.script("in_1", nil)
+			h.gw.defaults = map[string]string{"cus_1": "pm_old"}
 			h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
 			h.runDue()
 			tc.fix(h)
@@ -77,6 +90,9 @@ func TestRecoveryIsCreditedToTheCardCharged(t *testing.T) {
 			if last.Status != recoup.AttemptSucceeded || last.Card != tc.wantCard || c.RecoveredBy != tc.wantBy {
 				t.Fatalf("charge %d %s on card source %q, case recovered by %s; want card source %q, recovered by %s\n%s",
 					last.N, last.Status, last.Card, c.RecoveredBy, tc.wantCard, tc.wantBy, dump(h.timeline(c)))
+			}
+			if strings.Contains(tc.name, "declined") && len(attempts) < 2 {
+				t.Fatalf("%d charge(s): the case must decline before it passes", len(attempts))
 			}
 		})
 	}
