@@ -22,6 +22,43 @@ const (
 	AttemptError     AttemptStatus = "error"     // the call failed (Stripe 5xx, timeout) and the invoice stayed open
 )
 
+// CardSource says how the card a charge ran on came to be the case's card. It is recorded on
+// recoup's attempt when the charge is made, and decides what a successful charge is credited
+// with (RecoveredBy).
+type CardSource string
+
+// Card sources. The empty source is the card the invoice failed on (and, on an attempt, one
+// recorded before sources were: migration 00011).
+const (
+	CardSame      CardSource = "same"      // the card the invoice failed on, unchanged
+	CardRefreshed CardSource = "refreshed" // that card as the card updater refreshed it (new expiry or number)
+	CardCustomer  CardSource = "customer"  // a card the customer supplied since: a new payment method, or a new default
+)
+
+// RecoveredBy is what a successful recoup charge on a card of this source is credited with.
+func (s CardSource) RecoveredBy() RecoveredBy {
+	switch s {
+	case CardRefreshed:
+		return ByCardUpdater
+	case CardCustomer:
+		return ByCustomerNewCard
+	}
+	return ByRecoupRetry
+}
+
+// Words describe the card for people; "" for an unknown source.
+func (s CardSource) Words() string {
+	switch s {
+	case CardSame:
+		return "the card that failed"
+	case CardRefreshed:
+		return "refreshed by the card updater"
+	case CardCustomer:
+		return "the customer's new card"
+	}
+	return ""
+}
+
 // Attempt is one charge of a case's invoice. recoup's attempts are recorded, with their
 // idempotency key, before the call is made.
 type Attempt struct {
@@ -31,8 +68,10 @@ type Attempt struct {
 	Source          AttemptSource `json:"source"`
 	IdempotencyKey  string        `json:"idempotency_key,omitempty"`
 	PaymentMethodID string        `json:"payment_method_id,omitempty"`
-	Status          AttemptStatus `json:"status"`
-	Decline         *Decline      `json:"decline,omitempty"`
-	StartedAt       time.Time     `json:"started_at"`
-	FinishedAt      time.Time     `json:"finished_at,omitzero"` // zero while pending
+	// Card is how the charged card came to be the case's (recoup's attempts only).
+	Card       CardSource    `json:"card,omitempty"`
+	Status     AttemptStatus `json:"status"`
+	Decline    *Decline      `json:"decline,omitempty"`
+	StartedAt  time.Time     `json:"started_at"`
+	FinishedAt time.Time     `json:"finished_at,omitzero"` // zero while pending
 }

@@ -66,16 +66,43 @@ func (s CaseState) CanTransition(to CaseState) bool {
 	return false
 }
 
-// RecoveredBy says what brought the money in.
+// RecoveredBy says what brought the money in. recoup's own charges are told apart by the card
+// they ran on (Attempt.Card): the card that failed, the same card as the card updater refreshed
+// it, or a card the customer supplied since. A new card the customer gave is the customer's
+// recovery even though recoup's charge collected it (ByCustomerNewCard).
 type RecoveredBy string
 
 // What recovered a case.
 const (
-	ByRecoupRetry RecoveredBy = "recoup_retry" // a charge recoup made
-	ByCustomer    RecoveredBy = "customer"     // the customer paid, or changed the card and the next charge succeeded
-	ByStripe      RecoveredBy = "stripe"       // Stripe's own retry
-	ByOutOfBand   RecoveredBy = "out_of_band"  // marked paid outside Stripe
+	ByRecoupRetry     RecoveredBy = "recoup_retry"      // recoup's charge on the card that had failed
+	ByCardUpdater     RecoveredBy = "card_updater"      // recoup's charge on the failed card as the card updater refreshed it
+	ByCustomerNewCard RecoveredBy = "customer_new_card" // recoup's charge on a card the customer supplied after the failure
+	ByCustomerPaid    RecoveredBy = "customer_paid"     // the customer paid the invoice themselves (hosted page, another card)
+	ByStripeRetry     RecoveredBy = "stripe_retry"      // Stripe's own retry (observe mode, or Stripe's retries left on)
+	ByOutOfBand       RecoveredBy = "out_of_band"       // marked paid outside Stripe
 )
+
+// RecoveryMechanisms lists every mechanism, recoup's own charges first: the order of the
+// dashboard's "recovered by".
+var RecoveryMechanisms = []RecoveredBy{ByRecoupRetry, ByCardUpdater, ByCustomerNewCard, ByCustomerPaid, ByStripeRetry, ByOutOfBand}
+
+// mechanismWords are the mechanisms' names for people (dashboard, reports).
+var mechanismWords = map[RecoveredBy]string{
+	ByRecoupRetry:     "recoup's retry",
+	ByCardUpdater:     "card updater",
+	ByCustomerNewCard: "customer's new card",
+	ByCustomerPaid:    "customer paid",
+	ByStripeRetry:     "Stripe's retries",
+	ByOutOfBand:       "outside Stripe",
+}
+
+// Words names the mechanism for people; an unknown one by its identifier.
+func (b RecoveredBy) Words() string {
+	if w, ok := mechanismWords[b]; ok {
+		return w
+	}
+	return string(b)
+}
 
 // ActionKind is the kind of a planned action.
 type ActionKind string
@@ -112,8 +139,12 @@ type Case struct {
 	LastDecline     *Decline  `json:"last_decline,omitempty"`
 	// PaymentMethodID is the payment method of the last failed charge; NewPaymentMethodID is
 	// one the customer (or a card updater) supplied since, which the next retry charges.
+	// CardSource and NewCardSource say how each came to be the case's card ("": the card the
+	// invoice failed on), so that a charge on either is credited right (Attempt.Card).
 	PaymentMethodID    string      `json:"payment_method_id,omitempty"`
 	NewPaymentMethodID string      `json:"new_payment_method_id,omitempty"`
+	CardSource         CardSource  `json:"card_source,omitempty"`
+	NewCardSource      CardSource  `json:"new_card_source,omitempty"`
 	Attempts           int         `json:"attempts"`        // charges recoup has made
 	StripeAttempts     int         `json:"stripe_attempts"` // the invoice's attempt_count as last seen (all sources)
 	FirstFailedAt      time.Time   `json:"first_failed_at"`
@@ -137,6 +168,22 @@ type Case struct {
 	ReviewedBy string      `json:"reviewed_by,omitempty"`
 	// ShadowCharges counts the charges recoup would have made in observe-only mode.
 	ShadowCharges int `json:"shadow_charges,omitempty"`
+}
+
+// NextCard is the payment method recoup's next charge names ("": the customer's default, which
+// Stripe charges) and how that card came to be the case's: the new card if one was supplied
+// since the last failure, else the card that failed last.
+func (c *Case) NextCard() (paymentMethodID string, src CardSource) {
+	if c.NewPaymentMethodID != "" {
+		if c.NewCardSource == "" {
+			return c.NewPaymentMethodID, CardCustomer
+		}
+		return c.NewPaymentMethodID, c.NewCardSource
+	}
+	if c.CardSource == "" {
+		return "", CardSame
+	}
+	return "", c.CardSource
 }
 
 // ReviewState is where a final action that needs an operator's approval stands.

@@ -155,7 +155,7 @@ func (d *Dashboard) listData(f listFilter, page recoup.CasePage) map[string]any 
 	return map[string]any{
 		"Filter": f, "Cases": page.Cases, "States": recoup.CaseStates,
 		"Categories": append([]recoup.Category{recoup.CategoryUnknown}, recoup.Categories...),
-		"Mechanisms": []recoup.RecoveredBy{recoup.ByRecoupRetry, recoup.ByCustomer, recoup.ByStripe, recoup.ByOutOfBand},
+		"Mechanisms": recoup.RecoveryMechanisms,
 		"CSVURL":     d.prefix + "/cases.csv?" + f.values().Encode(),
 	}
 }

@@ -81,14 +81,6 @@ func (b bar) Width() float64 {
 	return max(1, 240*b.Frac)
 }
 
-// mechanismLabels name what recovered a case for a reader.
-var mechanismLabels = map[recoup.RecoveredBy]string{
-	recoup.ByRecoupRetry: "recoup's retries",
-	recoup.ByCustomer:    "the customer (new card, paid)",
-	recoup.ByStripe:      "Stripe's own retries",
-	recoup.ByOutOfBand:   "marked paid outside Stripe",
-}
-
 // currencyView is one currency's section of the overview.
 type currencyView struct {
 	recoup.CurrencyOverview
@@ -116,9 +108,9 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, u *viewer) 
 		v := currencyView{CurrencyOverview: c, Mechanisms: chart{Title: "Recovered by"}, Categories: chart{Title: "Recovery by decline category"},
 			LinkFailed: link("currency", c.Currency), LinkRecovered: link("currency", c.Currency, "state", string(recoup.StateRecovered)),
 			LinkActive: link("currency", c.Currency, "state", "active"), LinkLost: link("currency", c.Currency, "state", "lost")}
-		for _, by := range []recoup.RecoveredBy{recoup.ByRecoupRetry, recoup.ByCustomer, recoup.ByStripe, recoup.ByOutOfBand} {
+		for _, by := range recoup.RecoveryMechanisms {
 			t := c.ByMechanism[by]
-			v.Mechanisms.Bars = append(v.Mechanisms.Bars, bar{Label: mechanismLabels[by],
+			v.Mechanisms.Bars = append(v.Mechanisms.Bars, bar{Label: by.Words(),
 				Value: recoup.Money{Amount: t.Amount, Currency: c.Currency}.String(), Frac: frac(t.Amount, c.Recovered.Amount),
 				Href: link("currency", c.Currency, "state", string(recoup.StateRecovered), "recovered_by", string(by))})
 		}
@@ -210,7 +202,7 @@ func (d *Dashboard) overviewCSV(w http.ResponseWriter, r *http.Request, _ *viewe
 		row(c.Currency, "recovered", "", c.Recovered)
 		row(c.Currency, "in_recovery", "", c.InRecovery)
 		row(c.Currency, "lost", "", c.Lost)
-		for _, by := range []recoup.RecoveredBy{recoup.ByRecoupRetry, recoup.ByCustomer, recoup.ByStripe, recoup.ByOutOfBand} {
+		for _, by := range recoup.RecoveryMechanisms {
 			row(c.Currency, "recovered_by", string(by), c.ByMechanism[by])
 		}
 		for _, cat := range append([]recoup.Category{recoup.CategoryUnknown}, recoup.Categories...) {

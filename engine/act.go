@@ -75,8 +75,9 @@ func (e *Engine) charge(ctx context.Context, now time.Time, c recoup.Case, seq i
 			return err
 		}
 		n := cur.Attempts + 1
+		pm, card := cur.NextCard()
 		a = recoup.Attempt{CaseID: cur.ID, N: n, Source: recoup.SourceRecoup, IdempotencyKey: cur.IdempotencyKey(n),
-			PaymentMethodID: cur.NewPaymentMethodID, Status: recoup.AttemptPending, StartedAt: now}
+			PaymentMethodID: pm, Card: card, Status: recoup.AttemptPending, StartedAt: now}
 		if err := tx.InsertAttempt(&a); err != nil {
 			return fmt.Errorf("record attempt %d: %w", n, err)
 		}
@@ -87,8 +88,11 @@ func (e *Engine) charge(ctx context.Context, now time.Time, c recoup.Case, seq i
 		}
 		cur.NextAction = nil
 		summary := fmt.Sprintf("charge %d of %s sent to Stripe", n, cur.Amount)
-		if a.PaymentMethodID != "" {
-			summary += " on new payment method " + a.PaymentMethodID
+		switch {
+		case a.PaymentMethodID != "" && a.Card == recoup.CardRefreshed:
+			summary += " on card " + a.PaymentMethodID + " as the card updater refreshed it"
+		case a.PaymentMethodID != "":
+			summary += " on the customer's new card " + a.PaymentMethodID
 		}
 		if err := note(tx, &cur, now, recoup.EntryAttempt, summary, map[string]any{"n": n, "idempotency_key": a.IdempotencyKey}); err != nil {
 			return err
@@ -160,7 +164,11 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 		a.FinishedAt = now
 		switch {
 		case res.Paid:
-			a.Status = recoup.AttemptSucceeded
+			earlier, err := tx.Attempts(c.ID)
+			if err != nil {
+				return err
+			}
+			a.Status, a.Card = recoup.AttemptSucceeded, chargedCard(c, a, res.Invoice, earlier)
 		case payErr != nil:
 			a.Status = recoup.AttemptError
 			a.Decline = &recoup.Decline{Code: "api_error", Message: payErr.Error(), Category: recoup.CategoryTechnical}
@@ -194,9 +202,9 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 			if err := note(tx, &c, now, recoup.EntryAttempt, fmt.Sprintf("charge %d succeeded", a.N), a); err != nil {
 				return err
 			}
-			c.RecoveredBy = recoup.ByRecoupRetry
+			c.RecoveredBy = a.Card.RecoveredBy()
 			c.Amount = recoup.Money{Amount: max(res.Invoice.AmountPaid, c.Amount.Amount), Currency: c.Amount.Currency}
-			if err := transition(tx, &c, recoup.StateRecovered, now, fmt.Sprintf("invoice paid by recoup's charge %d", a.N)); err != nil {
+			if err := transition(tx, &c, recoup.StateRecovered, now, fmt.Sprintf("invoice paid by recoup's charge %d on %s", a.N, chargedOn(a.Card))); err != nil {
 				return err
 			}
 			if err := e.emit(tx, &c, recoup.CaseRecovered); err != nil {
@@ -208,11 +216,11 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 		case recoup.AttemptDeclined:
 			c.LastDecline = a.Decline
 			if a.PaymentMethodID != "" {
-				c.PaymentMethodID = a.PaymentMethodID
+				c.PaymentMethodID, c.CardSource = a.PaymentMethodID, a.Card
 			} else if p := res.Invoice.LastPayment; p != nil && p.PaymentMethodID != "" {
 				c.PaymentMethodID = p.PaymentMethodID
 			}
-			c.NewPaymentMethodID = ""
+			c.NewPaymentMethodID, c.NewCardSource = "", ""
 			if err := note(tx, &c, now, recoup.EntryAttempt, fmt.Sprintf("charge %d declined: %s (%s)", a.N, a.Decline.Reason(), a.Decline.Category), a); err != nil {
 				return err
 			}
@@ -232,6 +240,46 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 		}
 		return tx.UpdateCase(&c)
 	})
+}
+
+// chargedCard is the source of the card a successful charge of recoup's ran on: the one recorded
+// when the charge was made, unless the charge named no card and Stripe reports having charged
+// another than the card that failed last. That card's source is then the one recoup recorded
+// when it last charged it, or the card the invoice first failed on; a card the invoice never
+// saw is a default the customer changed before recoup heard of it.
+func chargedCard(c recoup.Case, a recoup.Attempt, inv recoup.Invoice, earlier []recoup.Attempt) recoup.CardSource {
+	src := a.Card
+	if src == "" {
+		// Recorded before attempts had a card source (migration 00011): the case, still
+		// retrying, names the card the charge was made on.
+		_, src = c.NextCard()
+	}
+	p := inv.LastPayment
+	if a.PaymentMethodID != "" || p == nil || p.PaymentMethodID == "" || c.PaymentMethodID == "" || p.PaymentMethodID == c.PaymentMethodID {
+		return src
+	}
+	src = recoup.CardCustomer
+	for i, e := range earlier {
+		switch {
+		case e.PaymentMethodID != p.PaymentMethodID:
+		case e.Source == recoup.SourceRecoup && e.Card != "":
+			src = e.Card
+		case i == 0:
+			src = recoup.CardSame
+		}
+	}
+	return src
+}
+
+// chargedOn names the card a charge ran on, for the timeline.
+func chargedOn(src recoup.CardSource) string {
+	switch src {
+	case recoup.CardRefreshed:
+		return "the card the card updater refreshed"
+	case recoup.CardCustomer:
+		return "the customer's new card"
+	}
+	return "the card that failed"
 }
 
 func (e *Engine) finishDetached(tx recoup.Tx, a recoup.Attempt) error {

@@ -187,7 +187,7 @@ func TestLifecycleEventsAreDeliveredAtLeastOnce(t *testing.T) {
 	if opened.Type != recoup.CaseOpened || opened.ID != "recoup-case-1-in_1-case.opened" || opened.Amount.Amount != 2500 {
 		t.Errorf("opened %+v", opened)
 	}
-	if rec.Type != recoup.CaseRecovered || rec.State != recoup.StateRecovered || rec.RecoveredBy != recoup.ByCustomer || !rec.OccurredAt.Equal(h.now) {
+	if rec.Type != recoup.CaseRecovered || rec.State != recoup.StateRecovered || rec.RecoveredBy != recoup.ByCustomerPaid || !rec.OccurredAt.Equal(h.now) {
 		t.Errorf("recovered %+v", rec)
 	}
 }

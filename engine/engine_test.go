@@ -123,8 +123,8 @@ func TestNewPaymentMethodRetriesAtOnce(t *testing.T) {
 	if len(h.gw.calls) != 1 || h.gw.calls[0].PaymentMethodID != "pm_new" {
 		t.Fatalf("calls %+v, want one charge on pm_new", h.gw.calls)
 	}
-	if c.RecoveredBy != recoup.ByRecoupRetry {
-		t.Fatalf("recovered by %s", c.RecoveredBy)
+	if c.RecoveredBy != recoup.ByCustomerNewCard {
+		t.Fatalf("recovered by %s, want the customer's new card", c.RecoveredBy)
 	}
 }
 
@@ -210,8 +210,8 @@ func TestPaidElsewhereRecordsWho(t *testing.T) {
 		pay  func(g *fakeGateway)
 		want recoup.RecoveredBy
 	}{
-		{"customer with a new card", func(g *fakeGateway) { g.payByCustomer("in_1", "pm_other") }, recoup.ByCustomer},
-		{"stripe retry on the same card", func(g *fakeGateway) { g.payByCustomer("in_1", "pm_old") }, recoup.ByStripe},
+		{"customer with a new card", func(g *fakeGateway) { g.payByCustomer("in_1", "pm_other") }, recoup.ByCustomerPaid},
+		{"stripe retry on the same card", func(g *fakeGateway) { g.payByCustomer("in_1", "pm_old") }, recoup.ByStripeRetry},
 		{"out of band", func(g *fakeGateway) { g.payByCustomer("in_1", ""); g.invoices["in_1"].PaidOutOfBand = true }, recoup.ByOutOfBand},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -409,7 +409,9 @@ func TestPaymentMethodNewsMustBeNew(t *testing.T) {
 	h.gw.script("in_1", nil)
 	h.ingest("evt_4", "payment_method.automatically_updated", "pm_old", "cus_1")
 	h.runDue()
-	h.wantState("in_1", recoup.StateRecovered)
+	if c := h.wantState("in_1", recoup.StateRecovered); c.RecoveredBy != recoup.ByCardUpdater {
+		t.Fatalf("recovered by %s, want the card updater", c.RecoveredBy)
+	}
 }
 
 // Found by the simulator: the customer tries another card on the hosted page and it is short of

@@ -30,6 +30,9 @@ type fakeGateway struct {
 	// cardSwitches records UseCard calls; cardSwitchErr, when set, is returned (and cleared).
 	cardSwitches  []cardSwitchCall
 	cardSwitchErr error
+	// defaults are the customers' default payment methods, which a charge naming none runs on;
+	// a customer without one is charged on the invoice's last card.
+	defaults map[string]string
 }
 
 var errUnavailable = recoup.Errorf(recoup.EUNAVAILABLE, "stripe: 500 internal error")
@@ -103,6 +106,9 @@ func (g *fakeGateway) pay(req recoup.PayRequest) (recoup.PayResult, error) {
 	pm := req.PaymentMethodID
 	if pm == "" {
 		pm = inv.LastPayment.PaymentMethodID
+		if d := g.defaults[inv.CustomerID]; d != "" {
+			pm = d
+		}
 	}
 	inv.AttemptCount++
 	inv.LastPayment = &recoup.Payment{PaymentIntentID: inv.LastPayment.PaymentIntentID, PaymentMethodID: pm, At: g.h.now}

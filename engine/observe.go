@@ -228,7 +228,11 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 		changed, replan = true, true
 	}
 	if newMethod(c, obs) {
-		if err := takeNewMethod(tx, c, now, obs, "new payment method "+obs.NewPaymentMethodID+" from the customer or the card updater"); err != nil {
+		what := "new payment method " + obs.NewPaymentMethodID + " from the customer"
+		if obs.CardRefreshed {
+			what = "card " + obs.NewPaymentMethodID + " refreshed by the card updater"
+		}
+		if err := takeNewMethod(tx, c, now, obs, what); err != nil {
 			return false, false, err
 		}
 		changed, replan = true, true
@@ -239,7 +243,10 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 // takeNewMethod makes a payment method that is news (newMethod) the one the case charges
 // next, and says so on the timeline.
 func takeNewMethod(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observation, summary string) error {
-	c.NewPaymentMethodID = obs.NewPaymentMethodID
+	c.NewPaymentMethodID, c.NewCardSource = obs.NewPaymentMethodID, recoup.CardCustomer
+	if obs.CardRefreshed {
+		c.NewCardSource = recoup.CardRefreshed
+	}
 	return note(tx, c, now, recoup.EntryEvent, summary, obs.Source)
 }
 
@@ -306,8 +313,8 @@ func (e *Engine) recordStripeAttempt(tx recoup.Tx, c *recoup.Case, now time.Time
 	c.LastDecline = a.Decline
 	c.Amount = inv.Remaining()
 	if a.PaymentMethodID != "" {
-		if a.PaymentMethodID == c.NewPaymentMethodID {
-			c.NewPaymentMethodID = "" // the new card was tried and failed
+		if a.PaymentMethodID == c.NewPaymentMethodID { // the new card was tried and failed
+			c.CardSource, c.NewPaymentMethodID, c.NewCardSource = c.NewCardSource, "", ""
 		}
 		c.PaymentMethodID = a.PaymentMethodID
 	}
@@ -322,31 +329,44 @@ func (e *Engine) recovered(tx recoup.Tx, c *recoup.Case, now time.Time, inv reco
 	if err != nil {
 		return err
 	}
-	c.RecoveredBy = recoup.ByStripe
+	c.RecoveredBy = ""
 	for i := range attempts {
 		a := &attempts[i]
 		if a.Source == recoup.SourceRecoup && a.Status == recoup.AttemptPending {
 			// recoup's charge went through and its outcome had not been recorded yet.
-			a.Status, a.FinishedAt = recoup.AttemptSucceeded, now
+			a.Status, a.FinishedAt, a.Card = recoup.AttemptSucceeded, now, chargedCard(*c, *a, inv, attempts)
 			if err := tx.UpdateAttempt(a); err != nil {
 				return err
 			}
 			e.metrics.AttemptFinished(string(recoup.AttemptSucceeded))
-			c.RecoveredBy = recoup.ByRecoupRetry
+			c.RecoveredBy = a.Card.RecoveredBy()
 		}
 	}
 	switch {
-	case c.RecoveredBy == recoup.ByRecoupRetry:
+	case c.RecoveredBy != "":
 	case inv.PaidOutOfBand:
 		c.RecoveredBy = recoup.ByOutOfBand
-	case inv.LastPayment != nil && inv.LastPayment.PaymentMethodID != "" && inv.LastPayment.PaymentMethodID != c.PaymentMethodID:
-		c.RecoveredBy = recoup.ByCustomer // paid with another card than the one that failed
+	case paidByCustomer(c, inv):
+		c.RecoveredBy = recoup.ByCustomerPaid
+	default:
+		c.RecoveredBy = recoup.ByStripeRetry
 	}
 	c.Amount = recoup.Money{Amount: inv.AmountPaid, Currency: inv.Currency}
-	if err := transition(tx, c, recoup.StateRecovered, now, fmt.Sprintf("invoice paid (%s, by %s)", c.Amount, c.RecoveredBy)); err != nil {
+	if err := transition(tx, c, recoup.StateRecovered, now, fmt.Sprintf("invoice paid (%s; recovered by %s)", c.Amount, c.RecoveredBy.Words())); err != nil {
 		return err
 	}
 	return e.emit(tx, c, recoup.CaseRecovered)
+}
+
+// paidByCustomer reports whether a payment that was not recoup's was the customer's own: with
+// another card than the one that failed, or after a decline only the customer could clear
+// (authentication, which Stripe's off-session retries cannot pass). Otherwise it was Stripe's
+// retry of the card on file.
+func paidByCustomer(c *recoup.Case, inv recoup.Invoice) bool {
+	if p := inv.LastPayment; p != nil && p.PaymentMethodID != "" && p.PaymentMethodID != c.PaymentMethodID {
+		return true
+	}
+	return c.Category == recoup.CategoryAuthentication || c.LastDecline != nil && c.LastDecline.Code == "authentication_required"
 }
 
 func (e *Engine) close(tx recoup.Tx, c *recoup.Case, now time.Time, why string) error {

@@ -140,7 +140,7 @@ func TestOperatorActions(t *testing.T) {
 		h.gw.payByCustomer("in_1", "pm_new")
 		h.ingest("evt_paid", "invoice.paid", "in_1", "cus_1")
 		h.runDue()
-		if c = h.wantState("in_1", recoup.StateRecovered); c.RecoveredBy != recoup.ByCustomer {
+		if c = h.wantState("in_1", recoup.StateRecovered); c.RecoveredBy != recoup.ByCustomerPaid {
 			t.Fatalf("recovered by %s", c.RecoveredBy)
 		}
 	})

@@ -247,7 +247,7 @@ func TestReviewWithdrawnWhenRecoveryResumes(t *testing.T) {
 	h.ingest("evt_2", "payment_method.attached", "pm_new", "cus_1")
 	h.runDue()
 	c := h.caseOf("in_big")
-	if c.Review != "" || c.State != recoup.StateRecovered || c.RecoveredBy != recoup.ByRecoupRetry {
+	if c.Review != "" || c.State != recoup.StateRecovered || c.RecoveredBy != recoup.ByCustomerNewCard {
 		t.Fatalf("review %q, state %s; timeline:\n%s", c.Review, c.State, dump(h.timeline(c)))
 	}
 }

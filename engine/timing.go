@@ -114,7 +114,11 @@ func customerHistory(tx recoup.Tx, c recoup.Case) (timing.History, error) {
 		return h, err
 	}
 	for i, pc := range past {
-		byRetry := pc.State == recoup.StateRecovered && (pc.RecoveredBy == recoup.ByRecoupRetry || pc.RecoveredBy == recoup.ByStripe)
+		// A retry of the card on file collected it: the card that failed, as it was or as the
+		// card updater refreshed it, charged by recoup or by Stripe. A new card from the
+		// customer, or the customer paying, is the customer's doing.
+		byRetry := pc.State == recoup.StateRecovered && (pc.RecoveredBy == recoup.ByRecoupRetry ||
+			pc.RecoveredBy == recoup.ByCardUpdater || pc.RecoveredBy == recoup.ByStripeRetry)
 		if i == 0 {
 			switch {
 			case byRetry:

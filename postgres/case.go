@@ -17,7 +17,8 @@ const caseColumns = `id, invoice_id, customer_id, subscription_id, customer_emai
 	state, category, last_decline, payment_method_id, new_payment_method_id, attempts,
 	stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at, next_reason,
 	plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at, resolved_at,
-	segment, review, reviewed_by, shadow_charges, customer_country, customer_region, version`
+	segment, review, reviewed_by, shadow_charges, customer_country, customer_region, card_source,
+	new_card_source, version`
 
 // scanCase reads a row of caseColumns.
 func scanCase(s scanner) (recoup.Case, error) {
@@ -34,7 +35,7 @@ func scanCase(s scanner) (recoup.Case, error) {
 		&c.NewPaymentMethodID, &c.Attempts, &c.StripeAttempts, &firstFailed, &lastAttempt,
 		&nextSeq, &nextKind, &nextAt, &nextReason, &c.PlanSeq, &c.RecoveredBy, &c.FinalAction,
 		&c.ClosedReason, &createdAt, &updatedAt, &resolvedAt, &c.Segment, &c.Review, &c.ReviewedBy,
-		&c.ShadowCharges, &c.CustomerCountry, &c.CustomerRegion, &c.Version)
+		&c.ShadowCharges, &c.CustomerCountry, &c.CustomerRegion, &c.CardSource, &c.NewCardSource, &c.Version)
 	if err != nil {
 		return recoup.Case{}, err
 	}
@@ -77,7 +78,7 @@ func caseArgs(c *recoup.Case) ([]any, error) {
 		timeArg(c.LastAttemptAt), nextSeq, nextKind, nextAt, nextReason, c.PlanSeq,
 		string(c.RecoveredBy), string(c.FinalAction), c.ClosedReason, timeArg(c.CreatedAt),
 		timeArg(c.UpdatedAt), timeArg(c.ResolvedAt), c.Segment, string(c.Review), c.ReviewedBy,
-		c.ShadowCharges, c.CustomerCountry, c.CustomerRegion}, nil
+		c.ShadowCharges, c.CustomerCountry, c.CustomerRegion, string(c.CardSource), string(c.NewCardSource)}, nil
 }
 
 // getCase reads the one case matching where (which may end in FOR UPDATE); ENOTFOUND if there
@@ -165,9 +166,10 @@ func (t *tx) CreateCase(c *recoup.Case) error {
 		category, last_decline, payment_method_id, new_payment_method_id, attempts,
 		stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at,
 		next_reason, plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at,
-		resolved_at, segment, review, reviewed_by, shadow_charges, customer_country, customer_region, version
+		resolved_at, segment, review, reviewed_by, shadow_charges, customer_country, customer_region,
+		card_source, new_card_source, version
 	) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-		$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, 1)
+		$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, 1)
 	ON CONFLICT (invoice_id) DO NOTHING
 	RETURNING id`, args...).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -193,8 +195,9 @@ func (t *tx) UpdateCase(c *recoup.Case) error {
 		next_kind = $17, next_at = $18, next_reason = $19, plan_seq = $20, recovered_by = $21,
 		final_action = $22, closed_reason = $23, created_at = $24, updated_at = $25,
 		resolved_at = $26, segment = $27, review = $28, reviewed_by = $29, shadow_charges = $30,
-		customer_country = $31, customer_region = $32, version = version + 1
-	WHERE id = $33 AND version = $34`, append(args, c.ID, c.Version)...)
+		customer_country = $31, customer_region = $32, card_source = $33, new_card_source = $34,
+		version = version + 1
+	WHERE id = $35 AND version = $36`, append(args, c.ID, c.Version)...)
 	if err != nil {
 		return wrap(err, "update case %d", c.ID)
 	}

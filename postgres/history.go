@@ -81,11 +81,11 @@ func (t *tx) InsertAttempt(a *recoup.Attempt) error {
 	}
 	// ON CONFLICT DO NOTHING, not a unique violation that would abort the transaction.
 	err = t.tx.QueryRow(t.ctx, `INSERT INTO attempts
-		(case_id, n, source, idempotency_key, payment_method_id, status, decline, started_at, finished_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		(case_id, n, source, idempotency_key, payment_method_id, card, status, decline, started_at, finished_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (case_id, source, n) DO NOTHING
 		RETURNING id`,
-		a.CaseID, a.N, string(a.Source), a.IdempotencyKey, a.PaymentMethodID, string(a.Status),
+		a.CaseID, a.N, string(a.Source), a.IdempotencyKey, a.PaymentMethodID, string(a.Card), string(a.Status),
 		decline, timeArg(a.StartedAt), timeArg(a.FinishedAt)).Scan(&a.ID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return recoup.Errorf(recoup.ECONFLICT, "insert %s attempt %d of case %d: the attempt exists", a.Source, a.N, a.CaseID)
@@ -105,8 +105,8 @@ func (t *tx) UpdateAttempt(a *recoup.Attempt) error {
 		return wrap(err, "update attempt %d", a.ID)
 	}
 	tag, err := t.tx.Exec(t.ctx,
-		`UPDATE attempts SET status = $1, decline = $2, finished_at = $3 WHERE id = $4`,
-		string(a.Status), decline, timeArg(a.FinishedAt), a.ID)
+		`UPDATE attempts SET status = $1, card = $2, decline = $3, finished_at = $4 WHERE id = $5`,
+		string(a.Status), string(a.Card), decline, timeArg(a.FinishedAt), a.ID)
 	if err != nil {
 		return wrap(err, "update attempt %d", a.ID)
 	}
@@ -127,7 +127,7 @@ func (s *Store) Attempts(ctx context.Context, caseID int64) ([]recoup.Attempt, e
 // listAttempts returns the attempts of a case in the order they were recorded.
 func listAttempts(ctx context.Context, q querier, caseID int64) ([]recoup.Attempt, error) {
 	rows, err := q.Query(ctx, `SELECT id, case_id, n, source, idempotency_key,
-		payment_method_id, status, decline, started_at, finished_at
+		payment_method_id, card, status, decline, started_at, finished_at
 		FROM attempts WHERE case_id = $1 ORDER BY id`, caseID)
 	if err != nil {
 		return nil, wrap(err, "attempts of case %d", caseID)
@@ -137,7 +137,7 @@ func listAttempts(ctx context.Context, q querier, caseID int64) ([]recoup.Attemp
 		var decline []byte
 		var started, finished *time.Time
 		err := r.Scan(&a.ID, &a.CaseID, &a.N, &a.Source, &a.IdempotencyKey,
-			&a.PaymentMethodID, &a.Status, &decline, &started, &finished)
+			&a.PaymentMethodID, &a.Card, &a.Status, &decline, &started, &finished)
 		if err != nil {
 			return a, err
 		}

@@ -144,7 +144,7 @@ func compare(ctx context.Context, store recoup.Store, c recoup.Case) (Case, bool
 	switch c.State {
 	case recoup.StateRecovered:
 		cr.PaidAt = c.ResolvedAt
-		cr.Outcome = fmt.Sprintf("paid %s by %s", day(c.ResolvedAt), c.RecoveredBy)
+		cr.Outcome = fmt.Sprintf("paid %s (%s)", day(c.ResolvedAt), c.RecoveredBy.Words())
 	case recoup.StateClosed:
 		cr.Outcome = "closed " + day(c.ResolvedAt) + ": " + c.ClosedReason
 	default:
@@ -184,9 +184,10 @@ func Write(w io.Writer, r Report) error {
 	fmt.Fprintf(&b, "observe-only report: %d cases; recoup would have charged %d times, Stripe charged %d times\n",
 		s.Cases, s.WouldCharges, s.StripeAttempts)
 	fmt.Fprintf(&b, "outcomes: %d unpaid", s.Unpaid)
-	for _, by := range []recoup.RecoveredBy{recoup.ByStripe, recoup.ByCustomer, recoup.ByOutOfBand, recoup.ByRecoupRetry} {
+	for _, by := range []recoup.RecoveredBy{recoup.ByStripeRetry, recoup.ByCustomerPaid, recoup.ByOutOfBand, recoup.ByRecoupRetry,
+		recoup.ByCardUpdater, recoup.ByCustomerNewCard} {
 		if n := s.RecoveredBy[by]; n > 0 {
-			fmt.Fprintf(&b, ", %d paid by %s", n, by)
+			fmt.Fprintf(&b, ", %d paid (%s)", n, by.Words())
 		}
 	}
 	fmt.Fprintf(&b, "; %d paid after recoup's first would-be charge\n", s.PaidAfterRecoupWouldCharge)

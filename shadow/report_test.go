@@ -75,7 +75,7 @@ func TestReport(t *testing.T) {
 	funds := &recoup.Decline{Code: "card_declined", DeclineCode: "insufficient_funds"}
 	p := engine.ObservePrefix
 	addCase(t, s, recoup.Case{InvoiceID: "in_paid", CustomerID: "cus_1", Amount: recoup.Money{Amount: 2500, Currency: "usd"},
-		State: recoup.StateRecovered, RecoveredBy: recoup.ByCustomer, Segment: "standard", ShadowCharges: 2, ResolvedAt: t0.Add(9*day + time.Hour)},
+		State: recoup.StateRecovered, RecoveredBy: recoup.ByCustomerPaid, Segment: "standard", ShadowCharges: 2, ResolvedAt: t0.Add(9*day + time.Hour)},
 		[]entry{
 			{0, recoup.EntryDecision, p + "would retry Mon 2 Mar 2026 15:00 UTC: ...", nil},
 			{time.Hour, recoup.EntryAction, p + "would charge 25.00 USD now (charge 1); not charged", map[string]any{"observe_only": true, "would": "charge", "n": 1}},
@@ -102,7 +102,7 @@ func TestReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	if r.Summary.Cases != 2 || r.Summary.WouldCharges != 3 || r.Summary.StripeAttempts != 3 || r.Summary.Unpaid != 1 ||
-		r.Summary.RecoveredBy[recoup.ByCustomer] != 1 || r.Summary.PaidAfterRecoupWouldCharge != 1 {
+		r.Summary.RecoveredBy[recoup.ByCustomerPaid] != 1 || r.Summary.PaidAfterRecoupWouldCharge != 1 {
 		t.Errorf("summary %+v", r.Summary)
 	}
 	var out bytes.Buffer

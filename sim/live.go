@@ -113,6 +113,15 @@ func (l *Live) Run(ctx context.Context) error {
 	}
 }
 
+// Summary is the run's summary so far, as `recoup simulate` reports one: what the world knows
+// happened (by_mechanism is the world's truth). Once Run has returned because the world is done,
+// every invoice is settled.
+func (l *Live) Summary() (Summary, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.s.tally.summary()
+}
+
 // act runs an operator action on the simulation's engine at the simulated time now.
 func (l *Live) act(fn func(now time.Time) error) error {
 	l.mu.Lock()

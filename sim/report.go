@@ -284,7 +284,7 @@ func categorySection(runs []Summary, groups [][]Summary, world []Summary) sectio
 }
 
 func mechanismSection(groups [][]Summary) section {
-	mechs := []Mechanism{ByRetry, ByUpdatedCard, ByCardUpdater, ByCustomerPaid}
+	mechs := []Mechanism{ByRetry, ByCardUpdater, ByCustomerNewCard, ByCustomerPaid}
 	var other []Mechanism
 	for _, g := range groups {
 		for _, r := range g {

@@ -79,15 +79,17 @@ const (
 	Unrecovered Result = "unrecovered" // still unpaid at the end of its observation window
 )
 
-// Mechanism is what brought the money in.
+// Mechanism is what brought the money in, as the world knows it. The names are recoup's own
+// (recoup.RecoveredBy), so that a run's by_mechanism reads like the dashboard's "recovered by",
+// which is what recoup recorded; the live demo's test holds the two equal.
 type Mechanism string
 
-// Mechanisms.
+// Mechanisms. A world plays no Stripe retries and no payment outside Stripe.
 const (
-	ByRetry        Mechanism = "retry"         // a charge recoup made on the card that had failed
-	ByUpdatedCard  Mechanism = "updated_card"  // a charge recoup made on a card the customer supplied
-	ByCardUpdater  Mechanism = "card_updater"  // a charge recoup made on a card the card updater refreshed
-	ByCustomerPaid Mechanism = "customer_paid" // the customer paid the invoice themselves (hosted page)
+	ByRetry           = Mechanism(recoup.ByRecoupRetry)     // a charge recoup made on the card that had failed
+	ByCustomerNewCard = Mechanism(recoup.ByCustomerNewCard) // a charge recoup made on a card the customer supplied
+	ByCardUpdater     = Mechanism(recoup.ByCardUpdater)     // a charge recoup made on a card the card updater refreshed
+	ByCustomerPaid    = Mechanism(recoup.ByCustomerPaid)    // the customer paid the invoice themselves (hosted page)
 )
 
 // retryOnly reports whether the mechanism needs nothing from the customer: recoup's charge on

@@ -33,7 +33,7 @@ func seedCases(b *testing.B, db *sqlite.DB, n int) {
 		CASE (i * 7) % 6 WHEN 0 THEN 'technical' WHEN 1 THEN 'funds' WHEN 2 THEN 'issuer_soft' WHEN 3 THEN 'customer_fix'
 			WHEN 4 THEN 'authentication' ELSE 'hard' END,
 		'', '', i % 4, i % 4, ?2 + (i * 2654435761) % ?3, 0,
-		CASE WHEN i % 10 < 6 THEN CASE i % 4 WHEN 0 THEN 'recoup_retry' WHEN 1 THEN 'customer' WHEN 2 THEN 'stripe' ELSE 'out_of_band' END ELSE '' END,
+		CASE WHEN i % 10 < 6 THEN CASE i % 4 WHEN 0 THEN 'recoup_retry' WHEN 1 THEN 'customer_paid' WHEN 2 THEN 'stripe_retry' ELSE 'out_of_band' END ELSE '' END,
 		'', '', ?2 + (i * 2654435761) % ?3, ?2 + (i * 2654435761) % ?3,
 		CASE WHEN i % 10 = 8 THEN NULL ELSE ?2 + (i * 2654435761) % ?3 + (i * 13) % 2592000000000 END, 1
 	FROM n`, n, start, year)

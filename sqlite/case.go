@@ -16,7 +16,8 @@ const caseColumns = `id, invoice_id, customer_id, subscription_id, customer_emai
 	state, category, last_decline, payment_method_id, new_payment_method_id, attempts,
 	stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at, next_reason,
 	plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at, resolved_at,
-	segment, review, reviewed_by, shadow_charges, customer_country, customer_region, version`
+	segment, review, reviewed_by, shadow_charges, customer_country, customer_region, card_source,
+	new_card_source, version`
 
 // scanCase reads a row of caseColumns.
 func scanCase(s scanner) (recoup.Case, error) {
@@ -32,7 +33,7 @@ func scanCase(s scanner) (recoup.Case, error) {
 		&c.NewPaymentMethodID, &c.Attempts, &c.StripeAttempts, &firstFailed, &lastAttempt,
 		&nextSeq, &nextKind, &nextAt, &nextReason, &c.PlanSeq, &c.RecoveredBy, &c.FinalAction,
 		&c.ClosedReason, &createdAt, &updatedAt, &resolvedAt, &c.Segment, &c.Review, &c.ReviewedBy,
-		&c.ShadowCharges, &c.CustomerCountry, &c.CustomerRegion, &c.Version)
+		&c.ShadowCharges, &c.CustomerCountry, &c.CustomerRegion, &c.CardSource, &c.NewCardSource, &c.Version)
 	if err != nil {
 		return recoup.Case{}, err
 	}
@@ -74,7 +75,7 @@ func caseArgs(c *recoup.Case) ([]any, error) {
 		timeArg(c.LastAttemptAt), nextSeq, nextKind, nextAt, nextReason, c.PlanSeq,
 		string(c.RecoveredBy), string(c.FinalAction), c.ClosedReason, timeArg(c.CreatedAt),
 		timeArg(c.UpdatedAt), timeArg(c.ResolvedAt), c.Segment, string(c.Review), c.ReviewedBy,
-		c.ShadowCharges, c.CustomerCountry, c.CustomerRegion}, nil
+		c.ShadowCharges, c.CustomerCountry, c.CustomerRegion, string(c.CardSource), string(c.NewCardSource)}, nil
 }
 
 // getCase reads the one case matching where; ENOTFOUND if there is none.
@@ -214,9 +215,10 @@ func (t *tx) CreateCase(c *recoup.Case) error {
 		category, last_decline, payment_method_id, new_payment_method_id, attempts,
 		stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at,
 		next_reason, plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at,
-		resolved_at, segment, review, reviewed_by, shadow_charges, customer_country, customer_region, version
+		resolved_at, segment, review, reviewed_by, shadow_charges, customer_country, customer_region,
+		card_source, new_card_source, version
 	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-		?, ?, ?, ?, ?, ?, 1)
+		?, ?, ?, ?, ?, ?, ?, ?, 1)
 	ON CONFLICT (invoice_id) DO NOTHING`, args...)
 	if err == nil && !inserted {
 		return recoup.Errorf(recoup.ECONFLICT, "create case for invoice %s: the invoice has a case", c.InvoiceID)
@@ -251,7 +253,8 @@ func (t *tx) UpdateCase(c *recoup.Case) error {
 		last_attempt_at = ?, next_seq = ?, next_kind = ?, next_at = ?, next_reason = ?,
 		plan_seq = ?, recovered_by = ?, final_action = ?, closed_reason = ?, created_at = ?,
 		updated_at = ?, resolved_at = ?, segment = ?, review = ?, reviewed_by = ?,
-		shadow_charges = ?, customer_country = ?, customer_region = ?, version = version + 1
+		shadow_charges = ?, customer_country = ?, customer_region = ?, card_source = ?,
+		new_card_source = ?, version = version + 1
 	WHERE id = ? AND version = ?`
 	if old, ok := t.staged[c.ID]; ok && old.Version == c.Version {
 		skip := unchangedIndexed(indexedOf(&old), c)

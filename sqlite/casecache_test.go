@@ -92,7 +92,7 @@ func TestCaseCache(t *testing.T) {
 		c := cacheTestCase("in_1")
 		mustTxCache(t, s, func(tx recoup.Tx) error { return tx.CreateCase(&c) })
 		mustTxCache(t, s, func(tx recoup.Tx) error {
-			c.State, c.RecoveredBy, c.ResolvedAt = recoup.StateRecovered, recoup.ByCustomer, c.UpdatedAt
+			c.State, c.RecoveredBy, c.ResolvedAt = recoup.StateRecovered, recoup.ByCustomerPaid, c.UpdatedAt
 			return tx.UpdateCase(&c)
 		})
 		if _, ok := db.cases.get(c.ID, 2); ok {

@@ -60,10 +60,10 @@ func (t *tx) InsertAttempt(a *recoup.Attempt) error {
 		return wrap(err, "insert attempt %d of case %d", a.N, a.CaseID)
 	}
 	id, inserted, err := insertID(t.ctx, t.q, `INSERT INTO attempts
-		(case_id, n, source, idempotency_key, payment_method_id, status, decline, started_at, finished_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(case_id, n, source, idempotency_key, payment_method_id, card, status, decline, started_at, finished_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (case_id, source, n) DO NOTHING`,
-		a.CaseID, a.N, string(a.Source), a.IdempotencyKey, a.PaymentMethodID, string(a.Status),
+		a.CaseID, a.N, string(a.Source), a.IdempotencyKey, a.PaymentMethodID, string(a.Card), string(a.Status),
 		decline, timeArg(a.StartedAt), timeArg(a.FinishedAt))
 	if err == nil && !inserted {
 		return recoup.Errorf(recoup.ECONFLICT, "insert %s attempt %d of case %d: the attempt exists", a.Source, a.N, a.CaseID)
@@ -84,8 +84,8 @@ func (t *tx) UpdateAttempt(a *recoup.Attempt) error {
 		return wrap(err, "update attempt %d", a.ID)
 	}
 	res, err := t.q.ExecContext(t.ctx,
-		`UPDATE attempts SET status = ?, decline = ?, finished_at = ? WHERE id = ?`,
-		string(a.Status), decline, timeArg(a.FinishedAt), a.ID)
+		`UPDATE attempts SET status = ?, card = ?, decline = ?, finished_at = ? WHERE id = ?`,
+		string(a.Status), string(a.Card), decline, timeArg(a.FinishedAt), a.ID)
 	if err != nil {
 		return wrap(err, "update attempt %d", a.ID)
 	}
@@ -109,7 +109,7 @@ func (s *Store) Attempts(ctx context.Context, caseID int64) ([]recoup.Attempt, e
 // case is known to exist (see listMessages).
 func listAttempts(ctx context.Context, q querier, caseID int64, exists bool) ([]recoup.Attempt, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, case_id, n, source, idempotency_key,
-		payment_method_id, status, decline, started_at, finished_at
+		payment_method_id, card, status, decline, started_at, finished_at
 		FROM attempts WHERE case_id = ? ORDER BY id`, caseID)
 	if err != nil {
 		return nil, wrap(err, "attempts of case %d", caseID)
@@ -121,7 +121,7 @@ func listAttempts(ctx context.Context, q querier, caseID int64, exists bool) ([]
 		var decline sql.NullString
 		var started, finished sql.NullInt64
 		if err := rows.Scan(&a.ID, &a.CaseID, &a.N, &a.Source, &a.IdempotencyKey,
-			&a.PaymentMethodID, &a.Status, &decline, &started, &finished); err != nil {
+			&a.PaymentMethodID, &a.Card, &a.Status, &decline, &started, &finished); err != nil {
 			return nil, wrap(err, "attempts of case %d", caseID)
 		}
 		if a.Decline, err = declineOf(decline); err != nil {

@@ -31,7 +31,7 @@ func testAnalytics(t *testing.T, s recoup.Store) {
 	day := 24 * time.Hour
 	cases := []recoup.Case{
 		analyticsCase(1, recoup.StateRecovered, recoup.CategoryFunds, recoup.ByRecoupRetry, 1000, "usd", 0, 2*time.Hour),
-		analyticsCase(2, recoup.StateRecovered, recoup.CategoryFunds, recoup.ByCustomer, 3000, "usd", time.Hour, 5*day),
+		analyticsCase(2, recoup.StateRecovered, recoup.CategoryFunds, recoup.ByCustomerPaid, 3000, "usd", time.Hour, 5*day),
 		analyticsCase(3, recoup.StateScheduled, recoup.CategoryIssuerSoft, "", 500, "usd", 2*time.Hour, 0),
 		analyticsCase(4, recoup.StateExhausted, recoup.CategoryHard, "", 700, "usd", 3*time.Hour, 30*day),
 		analyticsCase(5, recoup.StateRecovered, recoup.CategoryFunds, recoup.ByRecoupRetry, 9000, "jpy", 4*time.Hour, 40*day),
@@ -65,7 +65,7 @@ func testAnalytics(t *testing.T, s recoup.Store) {
 	wantEqual(t, "usd in recovery", recoup.Tally{Count: 1, Amount: 500}, usd.InRecovery)
 	wantEqual(t, "usd lost", recoup.Tally{Count: 1, Amount: 700}, usd.Lost)
 	wantEqual(t, "usd by mechanism", map[recoup.RecoveredBy]recoup.Tally{
-		recoup.ByRecoupRetry: {Count: 1, Amount: 1000}, recoup.ByCustomer: {Count: 1, Amount: 3000}}, usd.ByMechanism)
+		recoup.ByRecoupRetry: {Count: 1, Amount: 1000}, recoup.ByCustomerPaid: {Count: 1, Amount: 3000}}, usd.ByMechanism)
 	wantEqual(t, "usd funds", recoup.CategoryTally{Failed: recoup.Tally{Count: 2, Amount: 4000}, Recovered: recoup.Tally{Count: 2, Amount: 4000}},
 		usd.ByCategory[recoup.CategoryFunds])
 	if got := usd.RateByCount(); got != 0.5 {
@@ -86,13 +86,14 @@ func testAnalytics(t *testing.T, s recoup.Store) {
 	}
 	wantEqual(t, "usd failed over whole days", recoup.Tally{Count: 5, Amount: 5200 + 99999}, currencyOf(t, aligned, "usd").Failed)
 
-	// Updates move the counts: case 3 is paid by the customer, a failed message is resent.
+	// Updates move the counts: case 3 is paid by recoup's charge on the customer's new card, a
+	// failed message is resent.
 	mustTx(t, s, func(tx recoup.Tx) error {
 		c, err := tx.Case(cases[2].ID)
 		if err != nil {
 			return err
 		}
-		c.State, c.RecoveredBy, c.ResolvedAt = recoup.StateRecovered, recoup.ByCustomer, c.CreatedAt.Add(30*time.Hour)
+		c.State, c.RecoveredBy, c.ResolvedAt = recoup.StateRecovered, recoup.ByCustomerNewCard, c.CreatedAt.Add(30*time.Hour)
 		if err := tx.UpdateCase(&c); err != nil {
 			return err
 		}
@@ -128,7 +129,9 @@ func testAnalytics(t *testing.T, s recoup.Store) {
 		usd = currencyOf(t, o, "usd")
 		wantEqual(t, p.name+": usd recovered after the update", recoup.Tally{Count: 3, Amount: 4500}, usd.Recovered)
 		wantEqual(t, p.name+": usd in recovery after the update", recoup.Tally{}, usd.InRecovery)
-		wantEqual(t, p.name+": by the customer", recoup.Tally{Count: 2, Amount: 3500}, usd.ByMechanism[recoup.ByCustomer])
+		wantEqual(t, p.name+": by mechanism after the update", map[recoup.RecoveredBy]recoup.Tally{
+			recoup.ByRecoupRetry: {Count: 1, Amount: 1000}, recoup.ByCustomerPaid: {Count: 1, Amount: 3000},
+			recoup.ByCustomerNewCard: {Count: 1, Amount: 500}}, usd.ByMechanism)
 		ttr = nil
 		for _, b := range o.TimeToRecovery {
 			ttr = append(ttr, b.Count)

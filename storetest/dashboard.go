@@ -22,7 +22,7 @@ func testSegments(t *testing.T, s recoup.Store) {
 		seg(analyticsCase(2, recoup.StateScheduled, recoup.CategoryFunds, "", 3000, "usd", time.Hour, 0), "enterprise", recoup.ReviewPending),
 		seg(analyticsCase(3, recoup.StateExhausted, recoup.CategoryHard, "", 500, "usd", 2*time.Hour, day), "default", recoup.ReviewApproved),
 		seg(analyticsCase(4, recoup.StateScheduled, recoup.CategoryHard, "", 700, "usd", 2*day, 0), "default", recoup.ReviewPending),
-		seg(analyticsCase(5, recoup.StateRecovered, recoup.CategoryFunds, recoup.ByCustomer, 9000, "jpy", 3*day, time.Hour), "", ""),
+		seg(analyticsCase(5, recoup.StateRecovered, recoup.CategoryFunds, recoup.ByCustomerPaid, 9000, "jpy", 3*day, time.Hour), "", ""),
 	}
 	for i := range cases {
 		cases[i] = createCase(t, s, cases[i])
@@ -54,7 +54,7 @@ func testSegments(t *testing.T, s recoup.Store) {
 		if err != nil {
 			return err
 		}
-		c.Segment, c.State, c.RecoveredBy, c.ResolvedAt, c.Review = "enterprise", recoup.StateRecovered, recoup.ByCustomer, c.CreatedAt.Add(time.Hour), ""
+		c.Segment, c.State, c.RecoveredBy, c.ResolvedAt, c.Review = "enterprise", recoup.StateRecovered, recoup.ByCustomerPaid, c.CreatedAt.Add(time.Hour), ""
 		return tx.UpdateCase(&c)
 	})
 	check("updated", map[string]recoup.CategoryTally{
@@ -96,8 +96,10 @@ func testCampaignSteps(t *testing.T, s recoup.Store) {
 	}
 	hour := time.Hour
 	// Case 1: two steps sent; the customer clicks the second and pays: both steps count the
-	// update, only the second the click. Case 2: step 0 sent and clicked, never paid. Case 3:
-	// step 0 sent, paid by recoup's retry (not an update). Case 4: step 0 failed (not sent).
+	// update, only the second the click. Case 2: step 0 sent and clicked, then the customer's
+	// new card, which recoup charged, paid: an update too. Case 3: step 0 sent, paid by recoup's
+	// charge on the card the card updater refreshed (not the customer's doing). Case 4: step 0
+	// failed (not sent).
 	cases := []recoup.Case{
 		analyticsCase(1, recoup.StateScheduled, recoup.CategoryFunds, "", 1000, "usd", 0, 0),
 		analyticsCase(2, recoup.StateScheduled, recoup.CategoryFunds, "", 1000, "usd", 0, 0),
@@ -152,15 +154,16 @@ func testCampaignSteps(t *testing.T, s recoup.Store) {
 			return tx.UpdateCase(&got)
 		})
 	}
-	resolve(cases[0], recoup.ByCustomer, 27*hour)
-	resolve(cases[2], recoup.ByRecoupRetry, 3*hour)
+	resolve(cases[0], recoup.ByCustomerPaid, 27*hour)
+	resolve(cases[1], recoup.ByCustomerNewCard, 3*hour)
+	resolve(cases[2], recoup.ByCardUpdater, 3*hour)
 
 	got, err := cs.CampaignSteps(ctx, base, base.Add(48*hour))
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantEqual(t, "campaign steps", []recoup.StepStats{
-		{Template: "first", Step: 0, Sent: 3, Clicked: 1, RecoveredAfterClick: 0, Updated: 1},
+		{Template: "first", Step: 0, Sent: 3, Clicked: 1, RecoveredAfterClick: 1, Updated: 2},
 		{Template: "second", Step: 1, Sent: 1, Clicked: 1, RecoveredAfterClick: 1, Updated: 1},
 	}, got)
 	if r := got[0].ClickRate(); r != 1.0/3 {

@@ -138,7 +138,7 @@ func testHistory(t *testing.T, newStore func(t *testing.T) Harness) {
 				Decline:   &recoup.Decline{Code: "card_declined", DeclineCode: "insufficient_funds"},
 				StartedAt: base, FinishedAt: base},
 			{CaseID: c.ID, N: 1, Source: recoup.SourceRecoup, IdempotencyKey: c.IdempotencyKey(1),
-				PaymentMethodID: "pm_1", Status: recoup.AttemptPending, StartedAt: base.Add(time.Hour)},
+				PaymentMethodID: "pm_1", Card: recoup.CardRefreshed, Status: recoup.AttemptPending, StartedAt: base.Add(time.Hour)},
 			{CaseID: c.ID, N: 2, Source: recoup.SourceStripe, Status: recoup.AttemptError, StartedAt: base.Add(time.Minute)},
 		}
 		mustTx(t, s, func(tx recoup.Tx) error {
@@ -153,9 +153,10 @@ func testHistory(t *testing.T, newStore func(t *testing.T) Harness) {
 			return nil
 		})
 
-		// The pending attempt finishes: status, decline and finish time change, nothing else.
+		// The pending attempt finishes: status, card source (Stripe may report another card),
+		// decline and finish time change, nothing else.
 		done := attempts[1]
-		done.Status, done.FinishedAt = recoup.AttemptDeclined, base.Add(time.Hour+time.Second)
+		done.Status, done.FinishedAt, done.Card = recoup.AttemptDeclined, base.Add(time.Hour+time.Second), recoup.CardCustomer
 		done.Decline = &recoup.Decline{Code: "card_declined", DeclineCode: "generic_decline", OutcomeType: "blocked",
 			OutcomeReason: "previously_declined_do_not_retry", NetworkStatus: "not_sent_to_network", Category: recoup.CategoryHard}
 		mustTx(t, s, func(tx recoup.Tx) error { return tx.UpdateAttempt(&done) })

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -74,11 +75,7 @@ func (c *DemoCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// The dashboard reads the simulation's database; its operator actions go through the
-	// simulation (Live), so they run on the simulated clock and job queue.
-	store := sqlite.NewStore(db, func(context.Context, *sql.Tx, []recoup.Job) error {
-		return errors.New("the demo's dashboard store queues no jobs: operator actions go through the simulation")
-	})
+	store := demoStore(db)
 	password := rand.Text()
 	hash, err := dashboard.HashPassword(password)
 	if err != nil {
@@ -87,8 +84,7 @@ func (c *DemoCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
 	if err := demoAdmin(ctx, store, hash); err != nil {
 		return err
 	}
-	d := dashboard.New(dashboard.Config{Store: store, Access: store, Analytics: store, Operator: live, Policy: live.Engine().Policy,
-		SecureCookies: false, Now: time.Now, DataNow: live.Now, Logger: log})
+	d := demoDashboard(store, live, log)
 	srv := web.New(web.Config{Store: store, Intake: noIntake{}, Verifier: noIntake{}, Access: store, Analytics: store,
 		Dashboard: d.Handler(), Logger: log, Now: live.Now})
 	ln, err := net.Listen("tcp", c.Listen)
@@ -114,6 +110,21 @@ func (c *DemoCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	return hs.Shutdown(shutdown)
+}
+
+// demoStore is the store the demo's dashboard reads: the simulation's database. It queues no
+// jobs: the operator actions go through the simulation.
+func demoStore(db *sqlite.DB) *sqlite.Store {
+	return sqlite.NewStore(db, func(context.Context, *sql.Tx, []recoup.Job) error {
+		return errors.New("the demo's dashboard store queues no jobs: operator actions go through the simulation")
+	})
+}
+
+// demoDashboard is the demo's dashboard: it reads the simulation's database, and its operator
+// actions go through the simulation (Live), so they run on the simulated clock and job queue.
+func demoDashboard(store *sqlite.Store, live *sim.Live, log *slog.Logger) *dashboard.Dashboard {
+	return dashboard.New(dashboard.Config{Store: store, Access: store, Analytics: store, Operator: live, Policy: live.Engine().Policy,
+		SecureCookies: false, Now: time.Now, DataNow: live.Now, Logger: log})
 }
 
 // noIntake refuses webhooks: the demo's events come from its simulated world.

@@ -31,7 +31,7 @@ func TestCustomers(t *testing.T) {
 			t.Fatalf("event %+v %s", ev, ev.Payload)
 		}
 		res := pay(t, w, env, inv.id, env.now.Add(time.Minute), "")
-		if !res.Paid || env.outcomes[inv.id].By != sim.ByUpdatedCard {
+		if !res.Paid || env.outcomes[inv.id].By != sim.ByCustomerNewCard {
 			t.Fatalf("charging the new default: %+v, %+v", res, env.outcomes[inv.id])
 		}
 	})
@@ -43,7 +43,7 @@ func TestCustomers(t *testing.T) {
 				continue
 			}
 			n++
-			if o := r.env.outcomes[id]; o.By == sim.ByCustomerPaid || o.By == sim.ByUpdatedCard {
+			if o := r.env.outcomes[id]; o.By == sim.ByCustomerPaid || o.By == sim.ByCustomerNewCard {
 				t.Errorf("leaver %s recovered by %s", id, o.By)
 			}
 		}

@@ -17,7 +17,7 @@ func (inv *invoice) judge(c *card, t time.Time, p *RealisticParams) (bool, recou
 	}
 	if c.replacement {
 		if inv.newCardGood {
-			return true, recoup.Decline{}, sim.ByUpdatedCard
+			return true, recoup.Decline{}, sim.ByCustomerNewCard
 		}
 		return false, inv.buildFixed(p.BadCard, c), ""
 	}
