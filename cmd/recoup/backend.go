@@ -97,6 +97,8 @@ func openExisting(ctx context.Context, g *Globals) (*backend, error) {
 	return b, nil
 }
 
+// open opens the database url names, with its store and job queue; openSQLite opens a SQLite
+// file, creating it or not.
 func open(ctx context.Context, url string, jc jobs.Config, openSQLite func(context.Context, string) (*sqlite.DB, error)) (*backend, error) {
 	kind, err := databaseKind(url)
 	if err != nil {
