@@ -30,6 +30,7 @@ type DB struct {
 	pool     *pgxpool.Pool
 	sqlDB    *sql.DB // database/sql on top of pool, for goose
 	migrator *goose.Provider
+	name     string // database, schema, host and port, for people (Name)
 }
 
 // Open connects to the database of dsn ("postgres://user@host:5432/db?sslmode=disable", or
@@ -61,8 +62,14 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{pool: pool, sqlDB: sqlDB, migrator: migrator}, nil
+	cc := cfg.ConnConfig
+	name := fmt.Sprintf("database %q (schema %q) on %s:%d", cc.Database, schema, cc.Host, cc.Port)
+	return &DB{pool: pool, sqlDB: sqlDB, migrator: migrator, name: name}, nil
 }
+
+// Name names the database for people: its name, schema, host and port, never the user's
+// password.
+func (db *DB) Name() string { return db.name }
 
 // Pool returns the connection pool, for River's riverpgxv5 driver.
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }

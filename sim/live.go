@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/engine"
 	"github.com/recoup-hq/recoup/policy"
 	"github.com/recoup-hq/recoup/sqlite"
@@ -28,7 +29,10 @@ type LiveConfig struct {
 	// failures the world produces.
 	FailuresPerDay, Days int
 	Seed                 uint64
-	Logger               *slog.Logger
+	// IDPrefix starts the world's ids (Config.IDPrefix): a world played on a database an
+	// earlier world wrote needs one of its own.
+	IDPrefix string
+	Logger   *slog.Logger
 }
 
 // Live is a running live simulation. Its methods are safe for concurrent use: the operator
@@ -37,6 +41,7 @@ type LiveConfig struct {
 type Live struct {
 	mu        sync.Mutex
 	s         *simulation
+	store     recoup.Store // the simulation's store, jobs staged on its agenda
 	start     time.Time
 	wallStart time.Time
 	speed     float64
@@ -62,7 +67,7 @@ func NewLive(ctx context.Context, cfg LiveConfig) (*Live, error) {
 	s := &simulation{
 		ctx: context.WithoutCancel(ctx), cancel: ctx, now: cfg.Start,
 		rng:   rand.New(rand.NewPCG(cfg.Seed, 0x7265636f7570)),
-		cfg:   Config{Invoices: cfg.FailuresPerDay * cfg.Days, Start: cfg.Start, End: end, Window: window, Seed: cfg.Seed},
+		cfg:   Config{Invoices: cfg.FailuresPerDay * cfg.Days, Start: cfg.Start, End: end, Window: window, Seed: cfg.Seed, IDPrefix: cfg.IDPrefix},
 		world: world, log: log, tally: newTally(cfg.Start, months, window), onSettled: func() {},
 	}
 	store := &stagingStore{Store: sqlite.NewStore(cfg.DB, s.stage), sim: s}
@@ -71,7 +76,7 @@ func NewLive(ctx context.Context, cfg LiveConfig) (*Live, error) {
 	if err := world.Start(s); err != nil {
 		return nil, fmt.Errorf("start world %s: %w", cfg.World, err)
 	}
-	return &Live{s: s, start: cfg.Start, speed: cfg.Speed, wall: time.Now, wallStart: time.Now()}, nil
+	return &Live{s: s, store: store, start: cfg.Start, speed: cfg.Speed, wall: time.Now, wallStart: time.Now()}, nil
 }
 
 // Now is the simulated time now: the start, plus the real time since NewLive times the speed.
@@ -128,6 +133,57 @@ func (l *Live) act(fn func(now time.Time) error) error {
 	defer l.mu.Unlock()
 	l.s.now = later(l.s.now, l.Now())
 	return fn(l.s.now)
+}
+
+// unfinished are the states of a case whose recovery is not over: the world that was to pay,
+// decline or void its invoice has to be there.
+var unfinished = []recoup.CaseState{recoup.StateOpen, recoup.StateScheduled, recoup.StateRetrying,
+	recoup.StateAwaitingCustomer, recoup.StatePaused}
+
+// CloseUnfinished closes, at the simulated time, every case of the store whose recovery is not
+// over: a live simulation started on a database an earlier one wrote (a demo resumed) plays a
+// new world, in which the earlier world's invoices, customers and their hidden state do not
+// exist, so nothing would ever pay, decline or void them, and their planned actions went with
+// the earlier run. Each case's timeline says why (the note, in words), then the case closes as
+// if its invoice were voided. Exhausted cases (the final action ran) stay as they are. Call it
+// before Run; it returns how many cases it closed.
+func (l *Live) CloseUnfinished(ctx context.Context, note string) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.s.now
+	var ids []int64
+	for _, state := range unfinished {
+		for before := int64(0); ; {
+			page, err := l.store.Cases(ctx, recoup.CaseFilter{State: state, Before: before, Limit: recoup.MaxCaseLimit})
+			if err != nil {
+				return 0, fmt.Errorf("list the %s cases: %w", state, err)
+			}
+			for _, c := range page.Cases {
+				ids = append(ids, c.ID)
+			}
+			if before = page.Next; before == 0 {
+				break
+			}
+		}
+	}
+	for _, id := range ids {
+		var c recoup.Case
+		err := l.store.Tx(ctx, func(tx recoup.Tx) (err error) {
+			if c, err = tx.Case(id); err != nil {
+				return err
+			}
+			return tx.AppendTimeline(&recoup.TimelineEntry{CaseID: id, At: now, Kind: recoup.EntryEvent, Summary: note})
+		})
+		if err != nil {
+			return 0, fmt.Errorf("case %d: %w", id, err)
+		}
+		obs := engine.Observation{Invoice: recoup.Invoice{ID: c.InvoiceID, CustomerID: c.CustomerID, SubscriptionID: c.SubscriptionID,
+			Status: recoup.InvoiceVoid}, Source: engine.Source{EventType: "the simulated world restarted"}}
+		if _, err := l.s.eng.Observe(ctx, now, obs); err != nil {
+			return 0, fmt.Errorf("close case %d: %w", id, err)
+		}
+	}
+	return len(ids), nil
 }
 
 // RetryNow is engine.RetryNow at the simulated time.

@@ -137,4 +137,8 @@ type Config struct {
 	// up on it (Unrecovered).
 	Window time.Duration
 	Seed   uint64
+	// IDPrefix starts the number in every id the world makes (invoices, customers,
+	// subscriptions, payments, events), so that the ids of worlds played one after another on
+	// one store (a demo resumed on its database) never collide. Empty for a run on its own.
+	IDPrefix string
 }

@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -54,6 +56,7 @@ const readerConns = 4
 // writer connection until the context ends: don't.
 type DB struct {
 	w        *sql.DB // the writer: one connection, shared with River
+	path     string  // the file, for people (Path)
 	r        *sql.DB // read-only pool for reads outside transactions
 	migrator *goose.Provider
 	ws, rs   *stmtCache // prepared statements of the writer and of the read pool
@@ -98,6 +101,49 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	return open(ctx, dsn, base, q, displayPath(base))
+}
+
+// OpenExisting opens the SQLite database named by dsn (the forms Open takes) only if its file
+// exists: it never creates one. A missing file is an ENOTFOUND error naming its absolute path,
+// so that a command run in the wrong directory, or given a mistyped path, says so instead of
+// answering from a new, empty database. The file is opened with SQLite's mode=rw, which cannot
+// create it either, should it vanish between the check and the open. An in-memory dsn is
+// EINVALID: it holds nothing. OpenExisting does not migrate.
+func OpenExisting(ctx context.Context, dsn string) (*DB, error) {
+	base, q, err := parseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if q.Get("vfs") == "memdb" {
+		return nil, recoup.Errorf(recoup.EINVALID, "sqlite dsn %q: an in-memory database holds no data", dsn)
+	}
+	path, err := filePath(base)
+	if err != nil {
+		return nil, recoup.Errorf(recoup.EINVALID, "sqlite dsn %q: %w", dsn, err)
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	switch st, err := os.Stat(path); {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, recoup.Errorf(recoup.ENOTFOUND, "no database at %s", path)
+	case err != nil:
+		return nil, recoup.Errorf(recoup.EUNAVAILABLE, "database %s: %w", path, err)
+	case st.IsDir():
+		return nil, recoup.Errorf(recoup.EINVALID, "database %s is a directory, not a SQLite file", path)
+	}
+	// mode=rw is a URI parameter: the driver gives it to SQLite only in the file: form. A dsn's
+	// mode=ro stands: it cannot create either.
+	if q.Get("mode") != "ro" {
+		q.Set("mode", "rw")
+	}
+	return open(ctx, dsn, "file:"+(&url.URL{Path: path}).EscapedPath(), q, path)
+}
+
+// open opens the database at base (a path or a file: URI) with the dsn's parameters q; dsn
+// names it in errors and path is its file as people read it.
+func open(ctx context.Context, dsn, base string, q url.Values, path string) (*DB, error) {
 	setDefault(q, "_txlock", "immediate")
 	setPragma(q, "busy_timeout", fmt.Sprint(busyTimeoutMillis))
 	setPragma(q, "foreign_keys", "1")
@@ -131,7 +177,43 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		r.Close()
 		return nil, err
 	}
-	return &DB{w: w, r: r, migrator: migrator, ws: newStmtCache(w), rs: newStmtCache(r), cases: newCaseCache(false)}, nil
+	return &DB{w: w, r: r, path: path, migrator: migrator, ws: newStmtCache(w), rs: newStmtCache(r), cases: newCaseCache(false)}, nil
+}
+
+// Path is the database's file, absolute when it could be resolved, or ":memory:".
+func (db *DB) Path() string { return db.path }
+
+// filePath is the file a driver name (a path or a file: URI, as parseDSN returns) opens.
+func filePath(base string) (string, error) {
+	if !strings.HasPrefix(base, "file:") {
+		return base, nil
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	if u.Host != "" && u.Host != "localhost" {
+		return "", fmt.Errorf("file URI with host %q", u.Host)
+	}
+	if u.Opaque != "" { // file:relative.db
+		return url.PathUnescape(u.Opaque)
+	}
+	return u.Path, nil
+}
+
+// displayPath is the file of base as people read it, absolute when it can be resolved.
+func displayPath(base string) string {
+	if strings.HasPrefix(base, "file:/recoup-") {
+		return ":memory:"
+	}
+	p, err := filePath(base)
+	if err != nil {
+		return base
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }
 
 // OpenScratch opens (creating if needed) a SQLite file that only this DB will ever use and that
@@ -161,7 +243,7 @@ func OpenScratch(ctx context.Context, path string) (*DB, error) {
 	// Reads outside transactions share the one connection: they wait while a transaction runs,
 	// so a Tx callback must not call the Store's own reads (the engine does not).
 	cache := newStmtCache(w)
-	return &DB{w: w, r: w, migrator: migrator, ws: cache, rs: cache, scratch: true, cases: newCaseCache(true),
+	return &DB{w: w, r: w, path: path, migrator: migrator, ws: cache, rs: cache, scratch: true, cases: newCaseCache(true),
 		batch: &batch{w: w}, suppressed: suppressedSet(), resolved: resolvedSet(),
 		observations: &observationLog{}, events: &pendingEvents{m: map[string]recoup.Event{}}}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -88,6 +89,56 @@ func TestOpen(t *testing.T) {
 			if recoup.ErrorCode(err) != recoup.EINVALID {
 				t.Errorf("Open(%q): %v, want EINVALID", dsn, err)
 			}
+		}
+	})
+}
+
+// A command that reads what recoup keeps must not create a database where there is none: the
+// missing file is an error naming its absolute path, and no file appears.
+func TestOpenExisting(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, dsn := range []string{"missing.db", "sqlite:missing.db", "file:missing.db?cache=private",
+		"missing.db?_pragma=synchronous(NORMAL)", "sqlite://" + filepath.Join(dir, "missing.db")} {
+		t.Run("missing "+dsn, func(t *testing.T) {
+			db, err := sqlite.OpenExisting(t.Context(), dsn)
+			if err == nil {
+				db.Close()
+			}
+			want := filepath.Join(dir, "missing.db")
+			if recoup.ErrorCode(err) != recoup.ENOTFOUND || !strings.Contains(err.Error(), "no database at "+want) {
+				t.Fatalf("OpenExisting(%q): %v, want ENOTFOUND naming %s", dsn, err, want)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Fatalf("OpenExisting(%q) left %d files in the directory", dsn, len(entries))
+			}
+		})
+	}
+	t.Run("an existing database opens, read and write", func(t *testing.T) {
+		path := filepath.Join(dir, "kept db#%.db") // characters a file: URI must escape
+		c := createCase(t, sqlite.NewStore(openDB(t, path), nil), "in_1")
+		db, err := sqlite.OpenExisting(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if db.Path() != path {
+			t.Errorf("Path() = %q, want %q", db.Path(), path)
+		}
+		s := sqlite.NewStore(db, nil)
+		if _, err := s.Case(t.Context(), c.ID); err != nil {
+			t.Fatalf("case in the existing database: %v", err)
+		}
+		createCase(t, s, "in_2")
+	})
+	t.Run("a directory is not a database", func(t *testing.T) {
+		if _, err := sqlite.OpenExisting(t.Context(), dir); recoup.ErrorCode(err) != recoup.EINVALID {
+			t.Fatalf("OpenExisting(dir): %v, want EINVALID", err)
+		}
+	})
+	t.Run("in memory holds nothing", func(t *testing.T) {
+		if _, err := sqlite.OpenExisting(t.Context(), ":memory:"); recoup.ErrorCode(err) != recoup.EINVALID {
+			t.Fatalf("OpenExisting(:memory:): %v, want EINVALID", err)
 		}
 	})
 }

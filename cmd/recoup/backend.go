@@ -28,6 +28,7 @@ type queue interface {
 // backend is the database with its store and job queue.
 type backend struct {
 	kind    string // "sqlite" or "postgres"
+	name    string // the database for people: a SQLite file's absolute path, or PostgreSQL's database
 	store   recoup.Store
 	queue   queue
 	migrate func(ctx context.Context) error // the store's migrations
@@ -70,8 +71,35 @@ func databaseKind(url string) (string, error) {
 	return "", fmt.Errorf("DATABASE_URL scheme %q is not supported: use a SQLite file path, a sqlite: URL or a postgres:// URL", scheme)
 }
 
-// openBackend opens the database DATABASE_URL names, with its store and job queue.
+// openBackend opens the database DATABASE_URL names, with its store and job queue. A SQLite
+// file is created if missing: for the commands that set a database up (serve, migrate).
 func openBackend(ctx context.Context, url string, jc jobs.Config) (*backend, error) {
+	return open(ctx, url, jc, sqlite.Open)
+}
+
+// openExisting opens the database DATABASE_URL names for a command that works on what recoup
+// already keeps (a report, a user, a case): it creates nothing and migrates nothing. A missing
+// SQLite file, or a database whose migrations are not all applied, is an error naming the
+// database, so that a wrong working directory or a typo in DATABASE_URL is not answered as if
+// the account were empty.
+func openExisting(ctx context.Context, g *Globals) (*backend, error) {
+	b, err := open(ctx, g.DatabaseURL, jobs.Config{Clock: realClock{}, Logger: g.Logger()}, sqlite.OpenExisting)
+	if recoup.ErrorCode(err) == recoup.ENOTFOUND {
+		return nil, fmt.Errorf("%w: run `recoup migrate` or `recoup serve` first, or set DATABASE_URL", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Ready(ctx); err != nil {
+		b.close()
+		return nil, fmt.Errorf("%s is not ready (%w): run `recoup migrate` first, or set DATABASE_URL", b.name, err)
+	}
+	return b, nil
+}
+
+// open opens the database url names, with its store and job queue; openSQLite opens a SQLite
+// file, creating it or not.
+func open(ctx context.Context, url string, jc jobs.Config, openSQLite func(context.Context, string) (*sqlite.DB, error)) (*backend, error) {
 	kind, err := databaseKind(url)
 	if err != nil {
 		return nil, err
@@ -86,10 +114,14 @@ func openBackend(ctx context.Context, url string, jc jobs.Config) (*backend, err
 			db.Close()
 			return nil, fmt.Errorf("job queue: %w", err)
 		}
-		return &backend{kind: kind, store: postgres.NewStore(db, q.InsertTx), queue: q, migrate: db.Migrate, ready: db.Ready, close: db.Close,
+		return &backend{kind: kind, name: "the PostgreSQL " + db.Name(), store: postgres.NewStore(db, q.InsertTx), queue: q,
+			migrate: db.Migrate, ready: db.Ready, close: db.Close,
 			riverUI: func(log *slog.Logger) (*riverui.Handler, error) { return newRiverUI(q.Client(), log) }}, nil
 	}
-	db, err := sqlite.Open(ctx, url)
+	db, err := openSQLite(ctx, url)
+	if recoup.ErrorCode(err) == recoup.ENOTFOUND {
+		return nil, err // names the file
+	}
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: open SQLite: %w", err)
 	}
@@ -98,12 +130,13 @@ func openBackend(ctx context.Context, url string, jc jobs.Config) (*backend, err
 		db.Close()
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
-	return &backend{kind: kind, store: sqlite.NewStore(db, q.InsertTx), queue: q, migrate: db.Migrate, ready: db.Ready, close: db.Close,
+	return &backend{kind: kind, name: "the database at " + db.Path(), store: sqlite.NewStore(db, q.InsertTx), queue: q,
+		migrate: db.Migrate, ready: db.Ready, close: db.Close,
 		riverUI: func(log *slog.Logger) (*riverui.Handler, error) { return newRiverUI(q.Client(), log) }}, nil
 }
 
-// withStore opens and migrates the database DATABASE_URL names, for a command that reads or
-// writes the store once, and runs fn on it.
+// withStore opens and migrates the database DATABASE_URL names, creating it if needed, for a
+// command that sets data up (user add), and runs fn on it.
 func withStore(ctx context.Context, g *Globals, fn func(*backend) error) error {
 	b, err := openBackend(ctx, g.DatabaseURL, jobs.Config{Clock: realClock{}, Logger: g.Logger()})
 	if err != nil {
@@ -113,5 +146,15 @@ func withStore(ctx context.Context, g *Globals, fn func(*backend) error) error {
 	if err := b.Migrate(ctx); err != nil {
 		return err
 	}
+	return fn(b)
+}
+
+// withExisting runs fn on the existing, migrated database DATABASE_URL names (openExisting).
+func withExisting(ctx context.Context, g *Globals, fn func(*backend) error) error {
+	b, err := openExisting(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer b.close()
 	return fn(b)
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/recoup-hq/recoup/engine"
-	"github.com/recoup-hq/recoup/jobs"
 	"github.com/recoup-hq/recoup/stripeapi"
 )
 
@@ -44,13 +43,9 @@ func (c *caseFlags) engine(ctx context.Context, g *Globals) (*engine.Engine, fun
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := openBackend(ctx, g.DatabaseURL, jobs.Config{Clock: realClock{}, Logger: log})
+	b, err := openExisting(ctx, g)
 	if err != nil {
 		return nil, nil, err
-	}
-	if err := b.Ready(ctx); err != nil {
-		b.close()
-		return nil, nil, fmt.Errorf("database not ready (run recoup migrate): %w", err)
 	}
 	return engine.New(engine.Config{Store: b.store, Gateway: gw, Policy: pol, Logger: log}), b.close, nil
 }

@@ -28,7 +28,7 @@ type DemoCmd struct {
 	FailuresPerDay int           `name:"failures-per-day" default:"40" help:"About how many renewals fail per simulated day."`
 	World          string        `default:"realistic" help:"The simulated world: ${worlds}."`
 	Seed           uint64        `default:"1" help:"The world's seed."`
-	Dir            string        `help:"Keep the demo's SQLite database in this directory (default: a temporary one, removed on exit)."`
+	Dir            string        `help:"Keep the demo in this directory (default: a temporary one, removed on exit); run again with the same --dir to resume it."`
 	PolicyFile     string        `name:"policy" type:"existingfile" help:"A policy file (default: the built-in policy)."`
 }
 
@@ -51,6 +51,12 @@ func (c *DemoCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
 		}
 		pol = p
 	}
+	// Listen first: a busy port must not cost a kept demo a segment (openDemoDir).
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("RECOUP_LISTEN %s: %w", c.Listen, err)
+	}
+	defer ln.Close()
 	dir := c.Dir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "recoup-demo-")
@@ -60,8 +66,12 @@ func (c *DemoCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
+	st, resumed, err := openDemoDir(dir, c.World, c.Seed, time.Now().UTC().Truncate(24*time.Hour))
+	if err != nil {
+		return err
+	}
 	log := g.Logger()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "recoup-demo.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(dir, demoDBFile))
 	if err != nil {
 		return err
 	}
@@ -69,12 +79,52 @@ func (c *DemoCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	start := time.Now().UTC().Truncate(24 * time.Hour)
-	live, err := sim.NewLive(ctx, sim.LiveConfig{World: c.World, Policy: pol, DB: db, Start: start,
-		Speed: float64(24*time.Hour) / float64(c.DayEvery), FailuresPerDay: c.FailuresPerDay, Days: 3 * 365, Seed: c.Seed, Logger: log})
+	live, err := sim.NewLive(ctx, sim.LiveConfig{World: c.World, Policy: pol, DB: db, Start: st.Clock,
+		Speed: float64(24*time.Hour) / float64(c.DayEvery), FailuresPerDay: c.FailuresPerDay, Days: 3 * 365,
+		Seed: st.worldSeed(), IDPrefix: st.idPrefix(), Logger: log})
 	if err != nil {
 		return err
 	}
+	if resumed {
+		closed, err := live.CloseUnfinished(ctx, fmt.Sprintf("the demo stopped while this case was in recovery; "+
+			"it resumed with a new simulated world (part %d of the demo), in which this invoice does not exist, so it is voided", st.Segment))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "recoup demo: resuming the demo in %s at simulated day %d (%s).\n"+
+			"The simulated customers of its earlier run cannot be restored: a new simulated world (part %d of the demo) goes on from here,\n"+
+			"and %s.\n", dir, st.day(), st.Clock.Format("Mon 2 Jan 2006 15:04 MST"), st.Segment, closedCases(closed))
+	} else if c.Dir != "" {
+		fmt.Fprintf(out, "recoup demo: keeping the demo in %s; run again with --dir %s to resume it.\n", dir, dir)
+	}
+	// The clock is saved as it runs, and when the demo stops, for the next run to resume from.
+	saveClock := func() error {
+		st.Clock = live.Now()
+		return saveDemoState(dir, st)
+	}
+	stopSaving, saved := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(saved)
+		tick := time.NewTicker(max(c.DayEvery/4, 25*time.Millisecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopSaving:
+				return
+			case <-tick.C:
+				if err := saveClock(); err != nil {
+					log.Warn("demo: save the clock", "err", err)
+				}
+			}
+		}
+	}()
+	defer func() {
+		close(stopSaving)
+		<-saved
+		if err := saveClock(); err != nil {
+			log.Error("demo: save the clock", "err", err)
+		}
+	}()
 	store := demoStore(db)
 	password := rand.Text()
 	hash, err := dashboard.HashPassword(password)
@@ -87,10 +137,6 @@ func (c *DemoCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
 	d := demoDashboard(store, live, log)
 	srv := web.New(web.Config{Store: store, Intake: noIntake{}, Verifier: noIntake{}, Access: store, Analytics: store,
 		Dashboard: d.Handler(), Logger: log, Now: live.Now})
-	ln, err := net.Listen("tcp", c.Listen)
-	if err != nil {
-		return fmt.Errorf("RECOUP_LISTEN %s: %w", c.Listen, err)
-	}
 	hs := srv.HTTPServer(ln.Addr().String())
 	fmt.Fprintf(out, "recoup demo: a simulated Stripe account (world %q), a simulated day every %s, about %d failed renewals a day.\n",
 		c.World, c.DayEvery, c.FailuresPerDay)
@@ -125,6 +171,17 @@ func demoStore(db *sqlite.DB) *sqlite.Store {
 func demoDashboard(store *sqlite.Store, live *sim.Live, log *slog.Logger) *dashboard.Dashboard {
 	return dashboard.New(dashboard.Config{Store: store, Access: store, Analytics: store, Operator: live, Policy: live.Engine().Policy,
 		SecureCookies: false, Now: time.Now, DataNow: live.Now, Logger: log})
+}
+
+// closedCases says how many of the earlier world's cases a resumed demo closed.
+func closedCases(n int) string {
+	switch n {
+	case 0:
+		return "no case was still in recovery"
+	case 1:
+		return "the 1 case still in recovery was closed as voided"
+	}
+	return fmt.Sprintf("the %d cases still in recovery were closed as voided", n)
 }
 
 // noIntake refuses webhooks: the demo's events come from its simulated world.

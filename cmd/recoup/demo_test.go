@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -157,4 +161,213 @@ func TestDemoAdminOnAKeptDatabase(t *testing.T) {
 	if err != nil || u.PasswordHash != "second-hash" || u.Role != recoup.RoleAdmin {
 		t.Fatalf("demo admin %+v, %v: want the second run's password", u, err)
 	}
+}
+
+// demoRun runs `recoup demo --dir dir` until until holds of the cases in its database, then
+// stops it as Ctrl-C does, and returns what it printed.
+func demoRun(t *testing.T, dir string, until func([]recoup.Case) bool) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--dir", dir, "--listen", "127.0.0.1:0", "--day-every", "100ms",
+			"--failures-per-day", "5", "--log-level", "error"}, out, func(int) {})
+	}()
+	eventually(t, 20*time.Second, "the demo prints its address", func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("demo: %v\n%s", err, out.String())
+		default:
+		}
+		return strings.Contains(out.String(), "dashboard: http://")
+	})
+	db, err := sqlite.OpenExisting(ctx, filepath.Join(dir, demoDBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	eventually(t, 60*time.Second, "the demo opens cases", func() bool { return until(demoCases(t, db)) })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	return out.String()
+}
+
+// demoCases is every case in the demo's database.
+func demoCases(t *testing.T, db *sqlite.DB) []recoup.Case {
+	t.Helper()
+	s := sqlite.NewStore(db, nil)
+	var all []recoup.Case
+	for before := int64(0); ; {
+		page, err := s.Cases(t.Context(), recoup.CaseFilter{Before: before, Limit: recoup.MaxCaseLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, page.Cases...)
+		if before = page.Next; before == 0 {
+			return all
+		}
+	}
+}
+
+// readDemoState reads the demo's state in dir; a missing or unreadable state is an error of
+// the test, which goes on.
+func readDemoState(t *testing.T, dir string) demoState {
+	t.Helper()
+	var st demoState
+	b, err := os.ReadFile(filepath.Join(dir, demoStateFile))
+	if err == nil {
+		err = json.Unmarshal(b, &st)
+	}
+	if err != nil {
+		t.Errorf("the demo's state: %v", err)
+	}
+	return st
+}
+
+// A demo kept in --dir and run again resumes: the simulated clock goes on from where it
+// stopped, a new simulated world opens new cases (not duplicates of the first run's invoices),
+// the first run's cases still in recovery are closed with the reason on their timeline, and
+// the demo says it resumed.
+func TestDemoResumesItsDir(t *testing.T) {
+	dir := t.TempDir()
+	// The first run stops with a case in recovery, for the second to close.
+	first := demoRun(t, dir, func(cs []recoup.Case) bool {
+		return len(cs) >= 5 && slices.ContainsFunc(cs, func(c recoup.Case) bool { return c.State.Active() })
+	})
+	if !strings.Contains(first, "keeping the demo in "+dir) {
+		t.Errorf("the first run does not say where it keeps the demo:\n%s", first)
+	}
+	stopped := readDemoState(t, dir)
+	db, err := sqlite.OpenExisting(t.Context(), filepath.Join(dir, demoDBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := demoCases(t, db)
+	db.Close()
+	earlier := map[int64]bool{}
+	var last time.Time // the first run's last case opened then
+	for _, c := range before {
+		earlier[c.ID] = true
+		last = later(last, c.CreatedAt)
+	}
+	if last.After(stopped.Clock) {
+		t.Errorf("a case opened at %s, after the clock saved at the stop (%s)", last, stopped.Clock)
+	}
+
+	second := demoRun(t, dir, func(cs []recoup.Case) bool { return len(cs) >= len(before)+3 })
+	if want := "resuming the demo in " + dir + " at simulated day"; !strings.Contains(second, want) {
+		t.Fatalf("the second run does not say %q:\n%s", want, second)
+	}
+	resumed := readDemoState(t, dir)
+	if resumed.Segment != 2 || !resumed.Clock.After(stopped.Clock) || !resumed.Started.Equal(stopped.Started) {
+		t.Fatalf("state after the second run %+v, want part 2 with the clock past %s", resumed, stopped.Clock)
+	}
+	db, err = sqlite.OpenExisting(t.Context(), filepath.Join(dir, demoDBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := sqlite.NewStore(db, nil)
+	news := 0
+	for _, c := range demoCases(t, db) {
+		if !earlier[c.ID] {
+			news++
+			if c.CreatedAt.Before(later(last, stopped.Clock)) || !strings.HasPrefix(c.InvoiceID, "in_s2_") {
+				t.Errorf("new case %d (invoice %s) opened at %s: want a new world's invoice, after %s", c.ID, c.InvoiceID, c.CreatedAt, later(last, stopped.Clock))
+			}
+			continue
+		}
+		if c.State.Active() || c.State == recoup.StatePaused {
+			t.Errorf("case %d of the first run is still %s: nothing would ever move it", c.ID, c.State)
+		}
+	}
+	if news < 3 {
+		t.Fatalf("%d new cases after resuming, want at least 3", news)
+	}
+	unfinished := 0
+	for _, c := range before {
+		if !c.State.Active() && c.State != recoup.StatePaused {
+			continue
+		}
+		unfinished++
+		tl, err := s.Timeline(t.Context(), c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(fmt.Sprint(tl), "the demo stopped while this case was in recovery") {
+			t.Errorf("case %d was closed without saying why: %+v", c.ID, tl)
+		}
+	}
+	if want := closedCases(unfinished); unfinished == 0 || !strings.Contains(second, want) {
+		t.Errorf("%d cases of the first run were in recovery; the second run does not say %q:\n%s", unfinished, want, second)
+	}
+}
+
+// A directory the demo cannot resume is refused with words that say what to do, before the
+// database is touched.
+func TestDemoRefusesADirItCannotResume(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		args  []string
+		want  string
+	}{
+		{"another world", func(t *testing.T, dir string) {
+			writeDemoDir(t, dir, demoState{Format: demoStateFormat, World: "realistic", Seed: 1, Segment: 1, Started: time.Now(), Clock: time.Now()})
+		}, []string{"--world", "shifted"}, `plays world "realistic" with seed 1: run with --world realistic --seed 1 to resume it`},
+		{"another seed", func(t *testing.T, dir string) {
+			writeDemoDir(t, dir, demoState{Format: demoStateFormat, World: "realistic", Seed: 7, Segment: 1, Started: time.Now(), Clock: time.Now()})
+		}, nil, `plays world "realistic" with seed 7`},
+		{"another version", func(t *testing.T, dir string) {
+			writeDemoDir(t, dir, demoState{Format: demoStateFormat + 1, World: "realistic", Seed: 1, Segment: 1, Started: time.Now(), Clock: time.Now()})
+		}, nil, "made by another version of recoup"},
+		{"a database from an older recoup", func(t *testing.T, dir string) {
+			if err := os.WriteFile(filepath.Join(dir, demoDBFile), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, nil, "an older recoup made it, and this one cannot resume it"},
+		{"state without its database", func(t *testing.T, dir string) {
+			writeDemoDir(t, dir, demoState{Format: demoStateFormat, World: "realistic", Seed: 1, Segment: 1, Started: time.Now(), Clock: time.Now()})
+			os.Remove(filepath.Join(dir, demoDBFile))
+		}, nil, "holds the demo's state but not its database"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tc.setup(t, dir)
+			// A demo that starts instead of refusing is stopped as soon as it prints.
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			err := run(ctx, append([]string{"demo", "--dir", dir, "--listen", "127.0.0.1:0", "--log-level", "error"}, tc.args...), cancelOnWrite(cancel), func(int) {})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// writeDemoDir makes dir look like a kept demo with the state st.
+func writeDemoDir(t *testing.T, dir string, st demoState) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, demoDBFile), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := saveDemoState(dir, st); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// cancelOnWrite is a writer that calls cancel when written to.
+type cancelOnWrite func()
+
+func (c cancelOnWrite) Write(p []byte) (int, error) { c(); return len(p), nil }
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

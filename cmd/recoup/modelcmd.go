@@ -29,7 +29,7 @@ type ModelShowCmd struct {
 // Run prints the model.
 func (c *ModelShowCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
 	var m *timing.Model
-	err := withStore(ctx, g, func(b *backend) (err error) {
+	err := withExisting(ctx, g, func(b *backend) (err error) {
 		m, err = engine.LoadModel(ctx, b.store)
 		return err
 	})
@@ -97,7 +97,7 @@ func (c *ModelResetCmd) Run(ctx context.Context, g *Globals, out io.Writer) erro
 	if !c.Yes {
 		return fmt.Errorf("model reset forgets everything the model learned: run it again with --yes")
 	}
-	if err := withStore(ctx, g, func(b *backend) error { return engine.ResetModel(ctx, b.store, time.Now()) }); err != nil {
+	if err := withExisting(ctx, g, func(b *backend) error { return engine.ResetModel(ctx, b.store, time.Now()) }); err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "retry-timing model reset: decisions start again from the priors")

@@ -22,6 +22,9 @@ func TestModelCommands(t *testing.T) {
 		err := run(ctx, append(args, "--database-url", db), &out, func(int) {})
 		return out.String(), err
 	}
+	if _, err := cmd("migrate"); err != nil {
+		t.Fatal(err)
+	}
 	out, err := cmd("model", "show")
 	if err != nil || !strings.Contains(out, "0 outcomes learned") || !strings.Contains(out, "nothing learned yet") {
 		t.Fatalf("show on a new database: %v\n%s", err, out)

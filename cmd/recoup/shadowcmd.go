@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/recoup-hq/recoup/jobs"
 	"github.com/recoup-hq/recoup/shadow"
 )
 
@@ -26,14 +25,11 @@ func (c *ShadowReportCmd) Run(ctx context.Context, g *Globals, out io.Writer) er
 	if c.Limit < 1 {
 		return fmt.Errorf("--limit must be at least 1, got %d", c.Limit)
 	}
-	b, err := openBackend(ctx, g.DatabaseURL, jobs.Config{Clock: realClock{}, Logger: g.Logger()})
+	b, err := openExisting(ctx, g)
 	if err != nil {
 		return err
 	}
 	defer b.close()
-	if err := b.Ready(ctx); err != nil {
-		return fmt.Errorf("database not ready (run recoup migrate): %w", err)
-	}
 	r, err := shadow.Build(ctx, b.store, c.Limit)
 	if err != nil {
 		return err

@@ -101,7 +101,8 @@ func (c *UserAddCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return withAccess(ctx, g, func(as recoup.AccessStore) error {
+	// Adding a user may be the first thing done with a database: it is created and migrated.
+	return accessOf(ctx, g, withStore, func(as recoup.AccessStore) error {
 		u := recoup.User{Email: recoup.NormalizeEmail(c.Email), Role: recoup.Role(c.Role), PasswordHash: hash, CreatedAt: time.Now()}
 		if err := as.CreateUser(ctx, &u); err != nil {
 			return fmt.Errorf("add user: %w", err)
@@ -141,9 +142,15 @@ func (c *UserTokenCmd) Run(ctx context.Context, g *Globals, out io.Writer) error
 	})
 }
 
-// withAccess runs fn on the migrated database's access store.
+// withAccess runs fn on the access store of the existing, migrated database (openExisting):
+// listing, disabling and giving tokens to users needs the users there are.
 func withAccess(ctx context.Context, g *Globals, fn func(recoup.AccessStore) error) error {
-	return withStore(ctx, g, func(b *backend) error {
+	return accessOf(ctx, g, withExisting, fn)
+}
+
+// accessOf runs fn on the access store of the database that with opens.
+func accessOf(ctx context.Context, g *Globals, with func(context.Context, *Globals, func(*backend) error) error, fn func(recoup.AccessStore) error) error {
+	return with(ctx, g, func(b *backend) error {
 		as, ok := b.store.(recoup.AccessStore)
 		if !ok {
 			return fmt.Errorf("the %s store keeps no users", b.kind)

@@ -343,7 +343,7 @@ func drawInvoices(t *testing.T, n int, seed uint64) (*Realistic, []*invoice) {
 	var out []*invoice
 	for i := 1; i <= n; i++ {
 		t0 := year.Start.Add(time.Duration(r.Int64N(int64(year.End.Sub(year.Start))))).Truncate(time.Second)
-		out = append(out, newInvoice(i, rand.New(rand.NewPCG(r.Uint64(), r.Uint64())), t0, year.Window, &w.p, w.zones, nil))
+		out = append(out, newInvoice(i, "", rand.New(rand.NewPCG(r.Uint64(), r.Uint64())), t0, year.Window, &w.p, w.zones, nil))
 	}
 	return w, out
 }

@@ -117,11 +117,12 @@ const (
 // newInvoice draws invoice n's hidden state from its own stream r. t0 is its first failure.
 // With like, it is a later renewal of like's customer failing short of funds again: the
 // customer, card, price and pay pattern are like's; the rest is drawn afresh, in the same order.
-func newInvoice(n int, r *rand.Rand, t0 time.Time, window time.Duration, p *RealisticParams, zones map[string]*time.Location, like *invoice) *invoice {
-	tag := strconv.Itoa(n)
+// Its ids are numbered prefix followed by n (Config.IDPrefix).
+func newInvoice(n int, prefix string, r *rand.Rand, t0 time.Time, window time.Duration, p *RealisticParams, zones map[string]*time.Location, like *invoice) *invoice {
+	tag := prefix + strconv.Itoa(n)
 	inv := &invoice{
-		n: n, tag: tag, id: "in_" + tag, customer: fmt.Sprintf("cus_%d", n), sub: fmt.Sprintf("sub_%d", n),
-		email: fmt.Sprintf("cus_%d@example.test", n), t0: t0, anchor: t0, end: t0.Add(window),
+		n: n, tag: tag, id: "in_" + tag, customer: "cus_" + tag, sub: "sub_" + tag,
+		email: "cus_" + tag + "@example.test", t0: t0, anchor: t0, end: t0.Add(window),
 		status: recoup.InvoiceOpen, attempts: 1, idem: map[string]recoup.PayResult{},
 	}
 	inv.key = r.Uint64()
@@ -136,7 +137,7 @@ func newInvoice(n int, r *rand.Rand, t0 time.Time, window time.Duration, p *Real
 	inv.cat = mix.Category
 	tmpl := pick(r, mix.Templates)
 
-	c := &card{pm: fmt.Sprintf("pm_%d_1", n)}
+	c := &card{pm: "pm_" + tag + "_1"}
 	c.brand = pick(r, p.Brands)
 	if c.brand == "discover" && inv.country != "US" {
 		c.brand = "visa"

@@ -120,7 +120,7 @@ func (w *Realistic) next() {
 func (w *Realistic) arrive() {
 	w.n++
 	r := rand.New(rand.NewPCG(w.master.Uint64(), w.master.Uint64()))
-	w.open(newInvoice(w.n, r, w.env.Now(), w.window, &w.p, w.zones, nil))
+	w.open(newInvoice(w.n, w.cfg.IDPrefix, r, w.env.Now(), w.window, &w.p, w.zones, nil))
 	w.next()
 }
 
@@ -169,9 +169,9 @@ func (w *Realistic) planRenewal(inv *invoice) {
 			continue // within the invoice's window, or paid
 		}
 		r := rand.New(rand.NewPCG(inv.key, uint64(k)))
-		next := newInvoice(inv.n, r, t, w.window, &w.p, w.zones, inv)
+		next := newInvoice(inv.n, w.cfg.IDPrefix, r, t, w.window, &w.p, w.zones, inv)
 		next.renewal, next.anchor = k, inv.anchor
-		next.tag = fmt.Sprintf("%d_r%d", inv.n, k)
+		next.tag = fmt.Sprintf("%s%d_r%d", w.cfg.IDPrefix, inv.n, k)
 		next.id = "in_" + next.tag
 		w.env.At(t, func() { w.open(next) })
 		return
@@ -337,7 +337,7 @@ func (w *Realistic) emit(typ, objectID, customerID string, changed []string, pay
 		payload = []byte("{}")
 	}
 	w.env.Emit(recoup.Event{
-		ID: fmt.Sprintf("evt_%d", w.events), Type: typ, ObjectID: objectID, CustomerID: customerID,
+		ID: fmt.Sprintf("evt_%s%d", w.cfg.IDPrefix, w.events), Type: typ, ObjectID: objectID, CustomerID: customerID,
 		Changed: changed, Created: w.env.Now(), Payload: payload, Origin: recoup.OriginWebhook,
 	})
 }

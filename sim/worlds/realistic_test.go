@@ -307,3 +307,35 @@ func TestMemory(t *testing.T) {
 		t.Errorf("%d active and %d tombstones left", len(r.w.active), len(r.w.tombs))
 	}
 }
+
+// Worlds played one after another on one store (a resumed demo) are kept apart by their id
+// prefix: every id a world given one makes carries it, a returning customer's renewals too.
+func TestIDPrefix(t *testing.T) {
+	cfg := year
+	cfg.Invoices, cfg.Seed, cfg.IDPrefix = 300, 3, "s2_"
+	env := newFakeEnv(t, cfg)
+	w := NewRealisticWith(ReturningParams())
+	d := &driver{w: w, env: env, pol: fixedWithEmails, seen: map[string]bool{}, blocked: map[string]bool{}}
+	env.onEvent = d.event
+	if err := w.Start(env); err != nil {
+		t.Fatal(err)
+	}
+	env.run(func() {})
+	for _, e := range env.events {
+		if !strings.HasPrefix(e.ID, "evt_s2_") || !strings.Contains(e.ObjectID, "_s2_") || e.CustomerID != "" && !strings.HasPrefix(e.CustomerID, "cus_s2_") {
+			t.Fatalf("event %s (%s) on %s of %s: an id without the prefix", e.ID, e.Type, e.ObjectID, e.CustomerID)
+		}
+	}
+	renewals := 0
+	for _, f := range env.failures {
+		if !strings.HasPrefix(f.InvoiceID, "in_s2_") {
+			t.Fatalf("invoice %s without the prefix", f.InvoiceID)
+		}
+		if strings.Contains(f.InvoiceID, "_r") {
+			renewals++
+		}
+	}
+	if len(env.events) == 0 || renewals == 0 {
+		t.Fatalf("%d events, %d renewals: the test sees too little", len(env.events), renewals)
+	}
+}
