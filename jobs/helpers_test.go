@@ -270,8 +270,9 @@ func (w *testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// sqliteDatabase opens a SQLite file the way the sqlite store does.
-func sqliteDatabase(t *testing.T) database[*sql.Tx] {
+// sqliteFile opens a scratch SQLite file the way the sqlite store does, closed when the test
+// ends.
+func sqliteFile(t *testing.T) *sql.DB {
 	t.Helper()
 	dsn := "file:" + filepath.Join(t.TempDir(), "recoup.db") +
 		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate"
@@ -280,6 +281,13 @@ func sqliteDatabase(t *testing.T) database[*sql.Tx] {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// sqliteDatabase opens a SQLite file the way the sqlite store does.
+func sqliteDatabase(t *testing.T) database[*sql.Tx] {
+	t.Helper()
+	db := sqliteFile(t)
 	return database[*sql.Tx]{
 		newQueue: func(t *testing.T, cfg Config) *Queue[*sql.Tx] {
 			t.Helper()

@@ -1,9 +1,7 @@
 package jobs
 
 import (
-	"database/sql"
 	"encoding/json"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -45,13 +43,7 @@ func TestDefaultRescueDelayFitsTheRestartBudget(t *testing.T) {
 // the database with the default configuration.
 func TestJobLeftRunningByADeadProcessIsRescued(t *testing.T) {
 	t.Parallel()
-	dsn := "file:" + filepath.Join(t.TempDir(), "recoup.db") +
-		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqliteFile(t)
 	// The wall clock: River's rescuer measures a running job against time.Now.
 	q, err := NewSQLite(db, Config{FetchPollInterval: 50 * time.Millisecond, Logger: testLogger(t)})
 	if err != nil {

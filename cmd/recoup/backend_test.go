@@ -105,3 +105,18 @@ func TestExistingDataCommandsNeedAMigratedPostgres(t *testing.T) {
 		t.Fatalf("the commands left %d tables (%v): they must not migrate", tables, err)
 	}
 }
+
+// migratedSQLite opens a migrated SQLite database in the test's scratch directory, closed when
+// the test ends.
+func migratedSQLite(t *testing.T) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "recoup.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}

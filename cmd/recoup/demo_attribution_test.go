@@ -9,7 +9,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,7 +19,6 @@ import (
 	"github.com/recoup-hq/recoup/dashboard"
 	"github.com/recoup-hq/recoup/policy"
 	"github.com/recoup-hq/recoup/sim"
-	"github.com/recoup-hq/recoup/sqlite"
 )
 
 // The dashboard's "recovered by" and the simulator's by_mechanism agree on one demo run. The
@@ -30,14 +28,7 @@ import (
 // the customer's new card recorded as recoup's retry, as before, fails it.
 func TestDemoRecoveredByAgreesWithTheSimulator(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "demo.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedSQLite(t)
 	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	// A simulated day every 8.6 ms of real time: the run is bound by the work, not the clock.
 	live, err := sim.NewLive(ctx, sim.LiveConfig{World: "realistic", Policy: policy.Default(), DB: db, Start: start,

@@ -143,14 +143,7 @@ func TestDemo(t *testing.T) {
 // A demo run on a kept database (--dir) prints a new password: it must be the one that works.
 func TestDemoAdminOnAKeptDatabase(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "demo.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedSQLite(t)
 	store := sqlite.NewStore(db, nil)
 	for _, hash := range []string{"first-hash", "second-hash"} {
 		if err := demoAdmin(ctx, store, hash); err != nil {

@@ -20,14 +20,7 @@ func (c *fixedClock) Now() time.Time { return c.t }
 // the dashboard's policy page shows; a refused file adds nothing.
 func TestPolicyVersionsAreRecorded(t *testing.T) {
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "recoup.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedSQLite(t)
 	st := sqlite.NewStore(db, nil)
 	clock := &fixedClock{t: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
 	a := &app{backend: &backend{store: st}, clock: clock, log: slog.New(slog.DiscardHandler)}
