@@ -1,0 +1,52 @@
+package policy_test
+
+import (
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/recoup-hq/recoup/policy"
+)
+
+// FuzzParse feeds the policy parser any file an operator could write. It must not panic; a
+// file it refuses gets a *policy.Error whose problems each say something and come in the
+// file's order; a file it accepts parses again to the same version.
+func FuzzParse(f *testing.F) {
+	for _, path := range []string{"default.yaml", "../policies/examples/example.yaml", "../policies/examples/segments.yaml"} {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(src)
+	}
+	f.Add([]byte("retry:\n  hour: 25\n  strategy: modle\nunknown: 1\n"))
+	f.Add([]byte("campaign:\n  steps:\n    - after: 1d\n      template: update_crad\n"))
+	f.Add([]byte("# only a comment\n"))
+	f.Add([]byte("{}"))
+	f.Add([]byte("a: [1, 2\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		p, err := policy.Parse("fuzz.yaml", src)
+		if err == nil {
+			again, err := policy.Parse("fuzz.yaml", src)
+			if err != nil || again.Version != p.Version {
+				t.Fatalf("accepted once, then %v (version %s vs %s)", err, p.Version, again.Version)
+			}
+			return
+		}
+		var pe *policy.Error
+		if !errors.As(err, &pe) || len(pe.Problems) == 0 {
+			t.Fatalf("refused without problems: %T %v", err, err)
+		}
+		for i, pr := range pe.Problems {
+			if pr.Message == "" {
+				t.Fatalf("problem %d says nothing: %+v", i, pr)
+			}
+			if i > 0 {
+				prev := pe.Problems[i-1]
+				if pr.Line > 0 && prev.Line > 0 && (pr.Line < prev.Line || pr.Line == prev.Line && pr.Column < prev.Column) {
+					t.Fatalf("problems out of the file's order: %v then %v", prev, pr)
+				}
+			}
+		}
+	})
+}
