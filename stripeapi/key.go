@@ -132,12 +132,15 @@ func (t *keyTracker) observe(ctx context.Context, op string, err error) {
 		delete(t.denied, op)
 	}
 	_, isDenied := t.denied[op]
-	changed := prev != t.state || wasDenied != isDenied
-	snapshot := t.statusLocked()
-	t.mu.Unlock()
-	if !changed {
+	if prev == t.state && wasDenied == isDenied {
+		t.mu.Unlock()
 		return
 	}
+	// The change is logged and reported before the lock is let go: whoever sees the new state
+	// (readiness, a concurrent request) finds its log line written, and concurrent changes
+	// reach onChange in the order they were made.
+	defer t.mu.Unlock()
+	snapshot := t.statusLocked()
 	switch {
 	case snapshot.State == KeyRefused && prev != KeyRefused:
 		t.log.LogAttrs(ctx, slog.LevelError,

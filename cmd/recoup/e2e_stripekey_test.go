@@ -89,6 +89,8 @@ func TestE2EStripeRefusesTheKey(t *testing.T) {
 	p := w.start(sqliteURL(t))
 	admin := p.adminClient(w.clock.Now())
 
+	// serve checks the key before it starts its jobs and says it is serving: wait for that.
+	p.waitFor("serve to start", func() bool { return strings.Contains(logs.String(), "recoup serving") })
 	out := logs.String()
 	if !strings.Contains(out, "level=ERROR") || !strings.Contains(out, "Stripe refuses the API key") ||
 		!strings.Contains(out, "Invalid API Key provided: sk_test_…") {
