@@ -27,7 +27,9 @@ func (e *Engine) planConfirmation(tx recoup.Tx, c *recoup.Case) error {
 // confirm sends the confirmation of a recovered case, once: it is recorded as the case's
 // message of step recoup.StepConfirmation before it is sent, like a campaign step. A customer
 // who got no message about the case (the retries recovered it silently) is not told either:
-// a thank-you for a problem they never heard of would only confuse.
+// a thank-you for a problem they never heard of would only confuse. "Told" is a message the
+// channel accepted: one still on its way when the case is recovered plans the confirmation
+// again once its answer is recorded (finishMessage), so the thank-you comes after it.
 func (e *Engine) confirm(ctx context.Context, now time.Time, caseID int64) error {
 	if e.confirmation == "" {
 		return nil

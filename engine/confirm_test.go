@@ -88,3 +88,43 @@ func TestNoConfirmationForAnOpenCase(t *testing.T) {
 		}
 	}
 }
+
+// The customer pays while recoup's first message to them is on its way (the channel has it,
+// its answer is not recorded yet), and the confirmation runs meanwhile on another worker: the
+// customer was told, and is thanked.
+func TestPaymentReceivedWhileTheFirstMessageIsOnItsWay(t *testing.T) {
+	h := newHarness(t, campaignPolicy)
+	var sent []recoup.Message
+	paid := false
+	send := func(m recoup.Message) error {
+		if m.Step == 0 && !paid {
+			paid = true
+			h.gw.payByCustomer("in_1", "pm_new")
+			h.ingest("evt_2", "invoice.paid", "in_1", "cus_1")
+			h.runDue() // the paid event and the confirmation, before this send returns
+		}
+		sent = append(sent, m)
+		return nil
+	}
+	h.eng = engine.New(engine.Config{Store: h.store, Gateway: h.gw, Notifier: notifierFunc(send), Policy: h.eng.Policy(), Confirmation: "email"})
+	h.gw.failRenewal("in_1", "cus_1", 2500, expired)
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.runDue()
+	c := h.wantState("in_1", recoup.StateRecovered)
+	if !paid {
+		t.Fatal("the first message was not sent")
+	}
+	h.advance(30 * 24 * time.Hour)
+	n := 0
+	for _, m := range sent {
+		if m.Step == recoup.StepConfirmation {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("sent %d confirmations, want 1: %+v", n, sent)
+	}
+	if ms := h.messages(c); ms[len(ms)-1].Step != recoup.StepConfirmation || ms[len(ms)-1].Status != recoup.MessageSent {
+		t.Errorf("stored %+v", ms)
+	}
+}

@@ -243,6 +243,11 @@ func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Mess
 		if err := note(tx, &c, now, recoup.EntryMessage, summary, map[string]any{"step": m.Step, "channel": m.Channel, "template": m.Template, "tone": m.Tone, "status": m.Status, "generated": m.Generated}); err != nil {
 			return err
 		}
+		if m.Status == recoup.MessageSent && m.Step != recoup.StepConfirmation && c.State == recoup.StateRecovered {
+			// The case was recovered while this message was on its way: the confirmation that
+			// ran then found the customer not told yet and sent nothing. Now they are told.
+			return e.planConfirmation(tx, &c)
+		}
 		return e.planMessage(tx, &c, now, m.Step+1)
 	})
 	if err == nil && temporary {

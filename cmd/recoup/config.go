@@ -71,7 +71,7 @@ type ServeCmd struct {
 	WebhookSecret  string        `name:"stripe-webhook-secret" env:"STRIPE_WEBHOOK_SECRET" help:"Signing secret of the Stripe webhook endpoint (whsec_...); several, comma-separated, while a rolled secret is still valid."`
 	Listen         string        `name:"listen" env:"RECOUP_LISTEN" default:"127.0.0.1:8080" help:"Address to listen on."`
 	PolicyFile     string        `name:"policy" env:"RECOUP_POLICY" type:"path" help:"Policy file (YAML); the built-in default policy when empty."`
-	PolicyPoll     time.Duration `name:"policy-poll" env:"RECOUP_POLICY_POLL" default:"10s" help:"How often to check the policy file for changes and reload it (0: only on SIGHUP)."`
+	PolicyPoll     time.Duration `name:"policy-poll" env:"RECOUP_POLICY_POLL" default:"10s" help:"How often to check the policy file for changes and reload it; a change is put in force once two checks in a row read it (0: only on SIGHUP)."`
 	AdminToken     string        `name:"admin-token" env:"RECOUP_ADMIN_TOKEN" help:"Bearer token for the JSON API (/api/v1); the API refuses every request when empty."`
 	ReconcileEvery time.Duration `name:"reconcile-every" env:"RECOUP_RECONCILE_EVERY" default:"15m" help:"How often to read Stripe's event list for webhooks that never arrived (0 disables)."`
 	Workers        int           `name:"workers" env:"RECOUP_WORKERS" default:"4" help:"Concurrent jobs in this process."`

@@ -130,13 +130,7 @@ func TestE2EPersonalizedMessages(t *testing.T) {
 		t.Fatalf("day-1 email is not the template:\n%s", text)
 	}
 
-	ms, err := p.app.backend.store.Messages(t.Context(), v.Case.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ms) != 2 {
-		t.Fatalf("messages %+v", ms)
-	}
+	ms := p.waitSent(v.Case.ID, 2)
 	if m := ms[0]; !m.Generated || m.Fallback != "" || m.Model != "e2e-model" || !strings.Contains(m.Generation, "this secure page") || m.Status != recoup.MessageSent {
 		t.Errorf("day-0 message %+v, want generated and audited", m)
 	}

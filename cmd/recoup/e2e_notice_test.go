@@ -84,9 +84,8 @@ func TestE2EPaymentReceived(t *testing.T) {
 		t.Errorf("confirmation:\n%s", text)
 	}
 	v, _ := p.caseOf(r.InvoiceID)
-	ms, err := p.app.backend.store.Messages(t.Context(), v.Case.ID)
-	if err != nil || len(ms) != 2 || ms[1].Step != recoup.StepConfirmation || ms[1].Status != recoup.MessageSent {
-		t.Fatalf("messages %+v %v", ms, err)
+	if ms := p.waitSent(v.Case.ID, 2); ms[1].Step != recoup.StepConfirmation || ms[1].Status != recoup.MessageSent {
+		t.Fatalf("messages %+v", ms)
 	}
 }
 

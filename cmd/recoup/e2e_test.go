@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -217,6 +218,22 @@ func (p *process) waitState(invoiceID string, want recoup.CaseState) caseView {
 		return fmt.Sprintf("case is %s; timeline:\n%s", v.Case.State, timelineText(v.Timeline))
 	})
 	return v
+}
+
+// waitSent waits until the case has n messages recorded and none of them is still pending (the
+// channel's answer recorded), and returns them. An email reaches the mailbox before its sender
+// records the answer, so a test that checks the record waits on the record, not on the mailbox.
+func (p *process) waitSent(caseID int64, n int) []recoup.Message {
+	p.t.Helper()
+	var (
+		ms  []recoup.Message
+		err error
+	)
+	p.waitFor(fmt.Sprintf("%d messages of case %d with the channel's answer recorded", n, caseID), func() bool {
+		ms, err = p.app.backend.store.Messages(p.t.Context(), caseID)
+		return err == nil && len(ms) == n && !slices.ContainsFunc(ms, func(m recoup.Message) bool { return m.Status == recoup.MessagePending })
+	}, func() string { return fmt.Sprintf("messages %+v, error %v", ms, err) })
+	return ms
 }
 
 func sqliteURL(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "recoup.db") }

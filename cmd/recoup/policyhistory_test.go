@@ -41,7 +41,7 @@ func TestPolicyVersionsAreRecorded(t *testing.T) {
 	hup := make(chan os.Signal, 1)
 	checked := make(chan error)
 	r := &reloader{path: path, holder: h, log: a.log, checked: checked, changed: func(p *policy.Policy) { a.recordPolicy(ctx, p) }}
-	go r.run(ctx, hup, 0)
+	go r.run(ctx, hup, nil)
 	reload := func() error {
 		hup <- syscall.SIGHUP
 		return <-checked

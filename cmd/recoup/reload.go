@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -20,16 +21,27 @@ type policyHolder interface {
 	SetPolicy(*policy.Policy)
 }
 
-// reloader puts a changed policy file in force without a restart, on SIGHUP and when a poll
-// sees the file's content change (fsnotify is not among the vetted dependencies, and a poll of
+// reloader puts a changed policy file in force without a restart, on SIGHUP and when polls
+// see the file's content change (fsnotify is not among the vetted dependencies, and a poll of
 // one small file is cheap). An invalid file is refused with its problems logged, and the policy
 // in force stays; each refused content is logged once, not at every poll.
+//
+// A poll may read the file while it is being written: an editor that writes in place truncates
+// it and writes the new content in pieces, and a piece (the first lines of the new policy) is
+// often a valid policy on its own, which would then decide cases until the next poll. So a poll
+// acts only on what the poll before it read too: a content is put in force, or refused, once
+// two polls in a row (at least a second apart) read it, and a file missing at one poll only (an
+// editor moving the old file away before writing the new one) is not reported. SIGHUP is the
+// operator saying the file is ready: it acts at once.
 type reloader struct {
 	path    string
 	opts    policy.Options // what the file is checked against, as at start
 	holder  policyHolder
 	log     *slog.Logger
 	refused [sha256.Size]byte
+	// seen is the content the last poll read, and unreadable says it could not read the file.
+	seen       [sha256.Size]byte
+	unreadable bool
 	// checked, if set, receives the outcome of every check (tests wait on it instead of sleeping).
 	checked chan<- error
 	// changed, if set, is called with each policy put in force (to record its version).
@@ -39,14 +51,53 @@ type reloader struct {
 // errUnchanged reports a check that found the policy in force.
 var errUnchanged = errors.New("policy file unchanged")
 
+// errSettling reports a poll that read a content (or an absence) the poll before did not: the
+// file may be in the middle of being written, and the next poll decides.
+var errSettling = errors.New("policy file changed since the last poll: waiting for it to settle")
+
 // check loads the file and puts it in force if it is valid and differs from the policy in force.
 func (r *reloader) check() error {
 	src, err := os.ReadFile(r.path)
 	if err != nil {
-		r.log.Error("policy reload: cannot read the policy file; keeping the policy in force", "path", r.path, "error", err)
-		return err
+		r.unreadable, r.seen = true, [sha256.Size]byte{}
+		return r.unreadableFile(err)
+	}
+	r.unreadable, r.seen = false, sha256.Sum256(src)
+	return r.apply(src, r.seen)
+}
+
+// poll is check on a poll tick: it acts only on what the previous poll read too.
+func (r *reloader) poll() error {
+	src, err := os.ReadFile(r.path)
+	if err != nil {
+		was := r.unreadable
+		r.unreadable, r.seen = true, [sha256.Size]byte{}
+		if !was {
+			return errSettling
+		}
+		return r.unreadableFile(err)
 	}
 	sum := sha256.Sum256(src)
+	if cur := r.holder.Policy(); cur != nil && bytes.Equal(src, cur.Source) {
+		r.unreadable, r.seen = false, sum
+		return errUnchanged
+	}
+	if r.unreadable || sum != r.seen {
+		r.unreadable, r.seen = false, sum
+		return errSettling
+	}
+	return r.apply(src, sum)
+}
+
+// unreadableFile logs that the file cannot be read and returns err.
+func (r *reloader) unreadableFile(err error) error {
+	r.log.Error("policy reload: cannot read the policy file; keeping the policy in force", "path", r.path, "error", err)
+	return err
+}
+
+// apply puts src, the file's content, in force if it is valid and differs from the policy in
+// force.
+func (r *reloader) apply(src []byte, sum [sha256.Size]byte) error {
 	if sum == r.refused {
 		return errUnchanged // refused already and logged
 	}
@@ -76,15 +127,9 @@ func (r *reloader) check() error {
 	return nil
 }
 
-// run checks the file on every signal and every poll tick until ctx ends. every <= 0 turns
-// polling off (SIGHUP still reloads).
-func (r *reloader) run(ctx context.Context, hup <-chan os.Signal, every time.Duration) {
-	var tick <-chan time.Time
-	if every > 0 {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		tick = t.C
-	}
+// run checks the file on every signal and every poll tick until ctx ends. A nil tick turns
+// polling off (SIGHUP still reloads); tests send the ticks themselves.
+func (r *reloader) run(ctx context.Context, hup <-chan os.Signal, tick <-chan time.Time) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -92,27 +137,48 @@ func (r *reloader) run(ctx context.Context, hup <-chan os.Signal, every time.Dur
 		case <-hup:
 			r.log.Info("SIGHUP: reloading the policy file", "path", r.path)
 			r.refused = [sha256.Size]byte{} // an explicit reload reports even a known-bad file again
+			if !r.report(ctx, r.check()) {
+				return
+			}
 		case <-tick:
-		}
-		err := r.check()
-		if r.checked != nil {
-			select {
-			case r.checked <- err:
-			case <-ctx.Done():
+			if !r.report(ctx, r.poll()) {
 				return
 			}
 		}
 	}
 }
 
-// watchPolicy reloads the policy file into the engine on SIGHUP and on change, until ctx ends.
+// report sends a check's outcome to the test waiting on it, if any; false: ctx ended.
+func (r *reloader) report(ctx context.Context, err error) bool {
+	if r.checked == nil {
+		return true
+	}
+	select {
+	case r.checked <- err:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// watchPolicy reloads the policy file into the engine on SIGHUP and on change (polled every
+// every; 0: SIGHUP only), until ctx ends.
 func (a *app) watchPolicy(ctx context.Context, path string, opts policy.Options, every time.Duration) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	r := &reloader{path: path, opts: opts, holder: a.engine, log: a.log, changed: func(p *policy.Policy) { a.recordPolicy(ctx, p) }}
+	var tick <-chan time.Time
+	var ticker *time.Ticker
+	if every > 0 {
+		ticker = time.NewTicker(every)
+		tick = ticker.C
+	}
 	go func() {
 		defer signal.Stop(hup)
-		r.run(ctx, hup, every)
+		if ticker != nil {
+			defer ticker.Stop()
+		}
+		r.run(ctx, hup, tick)
 	}()
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/recoup-hq/recoup/policy"
 )
@@ -41,7 +42,7 @@ func TestReloadKeepsThePolicyOnFailure(t *testing.T) {
 	hup := make(chan os.Signal, 1)
 	checked := make(chan error)
 	r := &reloader{path: path, holder: h, log: slog.New(slog.NewTextHandler(&logs, nil)), checked: checked}
-	go r.run(t.Context(), hup, 0)
+	go r.run(t.Context(), hup, nil)
 	reload := func() error {
 		hup <- syscall.SIGHUP
 		return <-checked
@@ -82,23 +83,125 @@ func TestReloadKeepsThePolicyOnFailure(t *testing.T) {
 	}
 }
 
+// pollBy runs r with poll ticks the test sends: each call of the function it returns is one
+// poll, and returns that poll's outcome.
+func pollBy(t *testing.T, r *reloader) func() error {
+	t.Helper()
+	tick := make(chan time.Time)
+	checked := make(chan error)
+	r.checked = checked
+	go r.run(t.Context(), nil, tick)
+	return func() error {
+		tick <- time.Time{}
+		return <-checked
+	}
+}
+
+// replaceFile writes path's new content the way editors and configuration management do: to a
+// temporary file beside it, renamed over it, so that no reader sees it half-written.
+func replaceFile(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // The poll finds a change without a signal.
 func TestReloadPollsTheFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "policy.yaml")
-	os.WriteFile(path, []byte("final_action: leave_past_due\n"), 0o600)
-	p, _ := policy.Load(path)
+	replaceFile(t, path, "final_action: leave_past_due\n")
+	p, err := policy.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := &holder{p: p}
-	checked := make(chan error)
-	r := &reloader{path: path, holder: h, log: slog.New(slog.DiscardHandler), checked: checked}
-	go r.run(t.Context(), nil, 1) // every nanosecond: the test waits on checks, not on time
-	os.WriteFile(path, []byte("mode: observe\n"), 0o600)
-	for err := range checked {
-		if err == nil {
-			break
+	poll := pollBy(t, &reloader{path: path, holder: h, log: slog.New(slog.DiscardHandler)})
+	if err := poll(); !errors.Is(err, errUnchanged) || h.Policy() != p {
+		t.Fatalf("unchanged file: %v", err)
+	}
+	replaceFile(t, path, "mode: observe\n")
+	// The first poll to read the new content waits for the next to read it again.
+	if err := poll(); !errors.Is(err, errSettling) || h.Policy() != p {
+		t.Fatalf("first poll of the change: %v", err)
+	}
+	if err := poll(); err != nil || !h.Policy().Observing() {
+		t.Fatalf("the polled change is not in force: %v", err)
+	}
+	if err := poll(); !errors.Is(err, errUnchanged) {
+		t.Fatalf("the poll after the change: %v", err)
+	}
+}
+
+// An editor that writes the file in place (truncates it, then writes the new content in
+// pieces) leaves moments in which the file holds only part of the new policy, often a valid one
+// on its own: a poll must not put it in force, nor log it as refused. Neither must a poll that
+// finds the file missing for a moment (an editor that moves the old file away first) log it.
+func TestReloadPollWaitsForTheFileToSettle(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	replaceFile(t, path, "final_action: leave_past_due\n")
+	first, err := policy.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &holder{p: first}
+	var logs bytes.Buffer
+	poll := pollBy(t, &reloader{path: path, holder: h, log: slog.New(slog.NewTextHandler(&logs, nil))})
+	poll()
+
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, piece := range []string{"", "final_action: cancel_subscription\n", "mode: ob"} {
+		if _, err := f.WriteString(piece); err != nil {
+			t.Fatal(err)
+		}
+		poll()
+		if h.Policy() != first {
+			t.Fatalf("the half-written file %q was put in force", piece)
 		}
 	}
-	if !h.Policy().Observing() {
-		t.Fatal("the polled change is not in force")
+	if _, err := f.WriteString("serve\n"); err != nil {
+		t.Fatal(err)
+	}
+	poll()
+	if err := poll(); err != nil || !h.Policy().Observing() || h.Policy().FinalAction != "cancel_subscription" {
+		t.Fatalf("the written file is not in force: %v", err)
+	}
+	written := h.Policy()
+
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	poll()
+	replaceFile(t, path, "mode: observe\nfinal_action: cancel_subscription\n")
+	poll()
+	if err := poll(); err != nil || h.Policy().FinalAction != "cancel_subscription" || h.Policy() == written {
+		t.Fatalf("the file moved back is not in force: %v", err)
+	}
+	if logs.Len() > 0 && strings.Contains(logs.String(), "level=ERROR") {
+		t.Fatalf("a passing state of the file was logged:\n%s", logs.String())
+	}
+
+	// A file that stays missing, or invalid, is reported (once).
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	poll()
+	if err := poll(); err == nil || !strings.Contains(logs.String(), "cannot read the policy file") {
+		t.Fatalf("a missing file: %v\n%s", err, logs.String())
+	}
+	replaceFile(t, path, "final_action: shred\n")
+	poll()
+	poll()
+	poll()
+	if n := strings.Count(logs.String(), "policy reload refused"); n != 1 {
+		t.Fatalf("an invalid file logged %d times:\n%s", n, logs.String())
 	}
 }
 
