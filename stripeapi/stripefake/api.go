@@ -92,7 +92,7 @@ func (s *Server) payWith(q *request, in *invoice, pm *paymentMethod, o Outcome, 
 	if s.blocksRetry(pm, in.remaining(), now) {
 		o = Declined(RetryBlocked())
 	}
-	res := s.attempt(in, pm, o, now, by)
+	res := s.attempt(in, pm, o, now, by, false)
 	if res.decline != nil {
 		return declineResponse(&s.st, res, pm.id, q.id)
 	}

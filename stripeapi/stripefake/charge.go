@@ -168,7 +168,10 @@ func (st *state) chargeableMethod(in *invoice, requested string) (*paymentMethod
 // (o is a success or a decline), and records everything Stripe would: the charge, the
 // intent's status and last_payment_error, the invoice's attempt count and payment, the
 // subscription's status, and the events. now is the operation's one reading of the clock.
-func (s *Server) attempt(in *invoice, pm *paymentMethod, o Outcome, now int64, by origin) attemptResult {
+// auto says the attempt is Stripe's automatic collection: as Stripe documents attempt_count,
+// any first attempt counts, and after it only automatic retries do, not a manual /pay or the
+// customer paying on the hosted page.
+func (s *Server) attempt(in *invoice, pm *paymentMethod, o Outcome, now int64, by origin, auto bool) attemptResult {
 	st := &s.st
 	ip := st.invoicePayments[in.payments[len(in.payments)-1]]
 	pi := st.paymentIntents[ip.paymentIntent]
@@ -178,11 +181,14 @@ func (s *Server) attempt(in *invoice, pm *paymentMethod, o Outcome, now int64, b
 	}
 	st.charges[ch.id] = ch
 	pi.latestCharge = ch.id
-	prevInvoice := map[string]any{"attempt_count": in.attemptCount}
+	prevInvoice := map[string]any{}
 	if !in.attempted {
 		prevInvoice["attempted"] = false
 	}
-	in.attemptCount++
+	if auto || !in.attempted {
+		prevInvoice["attempt_count"] = in.attemptCount
+		in.attemptCount++
+	}
 	in.attempted = true
 	sub := st.subscriptions[in.subscription]
 

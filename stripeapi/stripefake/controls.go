@@ -316,7 +316,7 @@ func (s *Server) FailRenewal(invoiceID string, d Decline) error {
 		if err != nil {
 			return err
 		}
-		s.attempt(in, pm, Declined(d), now, origin{})
+		s.attempt(in, pm, Declined(d), now, origin{}, true)
 		return nil
 	})
 }
@@ -336,7 +336,7 @@ func (s *Server) AutoRetry(invoiceID string) (paid bool, err error) {
 		if s.blocksRetry(pm, in.remaining(), now) {
 			o = Declined(RetryBlocked())
 		}
-		paid = s.attempt(in, pm, o, now, origin{}).decline == nil
+		paid = s.attempt(in, pm, o, now, origin{}, true).decline == nil
 		return nil
 	})
 	return paid, err
@@ -354,7 +354,7 @@ func (s *Server) PayByCustomer(invoiceID, paymentMethodID string) error {
 		if in.status != "open" && in.status != "uncollectible" {
 			return fmt.Errorf("stripefake: invoice %s is %s", invoiceID, in.status)
 		}
-		s.attempt(in, pm, Succeed(), now, origin{})
+		s.attempt(in, pm, Succeed(), now, origin{}, false)
 		return nil
 	})
 }

@@ -189,7 +189,7 @@ func (s *Server) RunScheduledInvoices() []string {
 			if o.kind != outcomeDecline {
 				o = Succeed()
 			}
-			s.attempt(in, pm, o, now, origin{})
+			s.attempt(in, pm, o, now, origin{}, true)
 		}
 		return nil
 	})
