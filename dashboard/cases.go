@@ -256,6 +256,7 @@ func (d *Dashboard) showCase(w http.ResponseWriter, r *http.Request, u *viewer, 
 		"Replannable": c.State.Active() && c.State != recoup.StateRetrying,
 		"Resolvable":  !c.State.Terminal() && c.State != recoup.StateRetrying && c.State != recoup.StatePlanning,
 		"Paused":      c.State == recoup.StatePaused,
+		"Planning":    c.State == recoup.StatePlanning,
 		"Reviewable":  c.Review == recoup.ReviewPending,
 	})
 	return nil

@@ -427,3 +427,32 @@ func TestApproveFinalAction(t *testing.T) {
 		t.Fatalf("audit %s, want %s", got, want)
 	}
 }
+
+// A case held while its payment plan is set up offers no action, and says how to finish a
+// plan that stopped half-way.
+func TestPlanningCaseSaysHowToFinishThePlan(t *testing.T) {
+	e := newEnv(t)
+	id := e.cases[0].ID
+	if err := e.store.Tx(t.Context(), func(tx recoup.Tx) error {
+		got, err := tx.Case(id)
+		if err != nil {
+			return err
+		}
+		if !got.State.CanTransition(recoup.StatePlanning) {
+			t.Skipf("seeded case 0 is %s; the test needs one that can be held for a plan", got.State)
+		}
+		got.State, got.NextAction = recoup.StatePlanning, nil
+		return tx.UpdateCase(&got)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, body := e.as(recoup.RoleOperator).get(fmt.Sprintf("/ui/cases/%d", id))
+	if want := fmt.Sprintf("recoup case plan %d --by NAME</code> again", id); !strings.Contains(body, want) {
+		t.Fatalf("a planning case's page lacks %q:\n%s", want, body)
+	}
+	for _, action := range []string{"/retry\"", "/pause\"", "/resolve\"", "/skip-final\""} {
+		if strings.Contains(body, action) {
+			t.Errorf("a planning case offers %s", action)
+		}
+	}
+}
