@@ -55,6 +55,15 @@ type CasePage struct {
 	Next  int64  `json:"next,omitempty"`
 }
 
+// CaseDetail is a case with its whole history, as the dashboard's case page and the API's
+// case answer show it: all read in one snapshot, so that the history agrees with the case.
+type CaseDetail struct {
+	Case     Case
+	Timeline []TimelineEntry
+	Attempts []Attempt
+	Messages []Message
+}
+
 // Store keeps cases, their timelines and attempts, and the inbound events. Implementations:
 // sqlite and postgres, both held to the storetest conformance suite.
 type Store interface {
@@ -68,6 +77,11 @@ type Store interface {
 	Attempts(ctx context.Context, caseID int64) ([]Attempt, error)
 	Event(ctx context.Context, id string) (Event, error)
 	Messages(ctx context.Context, caseID int64) ([]Message, error)
+	// CaseDetail reads the case with its timeline, attempts and messages in one read-only
+	// transaction: whatever commits meanwhile, they all show the case at one moment (never a
+	// recovered case whose succeeding attempt is still pending). ENOTFOUND if there is no such
+	// case.
+	CaseDetail(ctx context.Context, id int64) (CaseDetail, error)
 	// CountCases counts cases by state, for metrics.
 	CountCases(ctx context.Context) (map[CaseState]int, error)
 	// Ready returns nil when the database answers and every migration is applied.

@@ -230,28 +230,20 @@ func (d *Dashboard) showCase(w http.ResponseWriter, r *http.Request, u *viewer, 
 		return recoup.Errorf(recoup.ENOTFOUND, "no such case")
 	}
 	ctx := r.Context()
-	c, err := d.cfg.Store.Case(ctx, id)
+	// One snapshot: the state agrees with the timeline, attempts and messages shown beside it.
+	detail, err := d.cfg.Store.CaseDetail(ctx, id)
 	if err != nil {
 		return fmt.Errorf("case %d: %w", id, err)
 	}
-	timeline, err := d.cfg.Store.Timeline(ctx, id)
-	if err != nil {
-		return fmt.Errorf("timeline of case %d: %w", id, err)
-	}
-	attempts, err := d.cfg.Store.Attempts(ctx, id)
-	if err != nil {
-		return fmt.Errorf("attempts of case %d: %w", id, err)
-	}
-	messages, err := d.cfg.Store.Messages(ctx, id)
-	if err != nil {
-		return fmt.Errorf("messages of case %d: %w", id, err)
-	}
+	c := detail.Case
+	// The audit log is read apart: an operator's action is recorded after its transaction
+	// has committed, never in it, so no snapshot would make the two agree.
 	audit, err := d.cfg.Access.Audit(ctx, recoup.AuditFilter{CaseID: id})
 	if err != nil {
 		return fmt.Errorf("audit of case %d: %w", id, err)
 	}
 	d.render(w, r, status, "case", u, map[string]any{
-		"Case": c, "Timeline": timeline, "Attempts": attempts, "Messages": messages, "Audit": audit,
+		"Case": c, "Timeline": detail.Timeline, "Attempts": detail.Attempts, "Messages": detail.Messages, "Audit": audit,
 		"CanAct": d.cfg.Operator != nil && u.User.Role.Allows(recoup.RoleOperator), "Message": msg,
 		"Replannable": c.State.Active() && c.State != recoup.StateRetrying,
 		"Resolvable":  !c.State.Terminal() && c.State != recoup.StateRetrying && c.State != recoup.StatePlanning,

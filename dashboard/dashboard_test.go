@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/dashboard"
 )
 
 // TestEveryRouteNeedsItsRole walks the dashboard's whole route table and proves that no route
@@ -453,6 +455,34 @@ func TestPlanningCaseSaysHowToFinishThePlan(t *testing.T) {
 	for _, action := range []string{"/retry\"", "/pause\"", "/resolve\"", "/skip-final\""} {
 		if strings.Contains(body, action) {
 			t.Errorf("a planning case offers %s", action)
+		}
+	}
+}
+
+// historyApart is a store whose case and history reads apart from one another fail: only
+// CaseDetail, which reads them in one snapshot, answers.
+type historyApart struct{ recoup.Store }
+
+var errApart = recoup.Errorf(recoup.EINTERNAL, "read apart from the case's snapshot")
+
+func (historyApart) Case(context.Context, int64) (recoup.Case, error) { return recoup.Case{}, errApart }
+func (historyApart) Timeline(context.Context, int64) ([]recoup.TimelineEntry, error) {
+	return nil, errApart
+}
+func (historyApart) Attempts(context.Context, int64) ([]recoup.Attempt, error) { return nil, errApart }
+func (historyApart) Messages(context.Context, int64) ([]recoup.Message, error) { return nil, errApart }
+
+// The case page reads the case and its history in one snapshot (Store.CaseDetail), so that
+// its state agrees with its timeline, attempts and messages while the engine works on it.
+func TestCasePageReadsOneSnapshot(t *testing.T) {
+	e := newEnv(t, func(cfg *dashboard.Config) { cfg.Store = historyApart{cfg.Store} })
+	status, _, body := e.as(recoup.RoleViewer).get(fmt.Sprintf("/ui/cases/%d", e.cases[0].ID))
+	if status != http.StatusOK {
+		t.Fatalf("case page: %d\n%s", status, body)
+	}
+	for _, want := range []string{"retry Fri: day 3 of the schedule", "please update your card", "insufficient_funds"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the case page does not show %q", want)
 		}
 	}
 }

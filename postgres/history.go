@@ -29,7 +29,12 @@ func (t *tx) AppendTimeline(e *recoup.TimelineEntry) error {
 }
 
 func (s *Store) Timeline(ctx context.Context, caseID int64) ([]recoup.TimelineEntry, error) {
-	rows, err := s.db.pool.Query(ctx,
+	return listTimeline(ctx, s.db.pool, caseID)
+}
+
+// listTimeline returns the timeline of a case in append order.
+func listTimeline(ctx context.Context, q querier, caseID int64) ([]recoup.TimelineEntry, error) {
+	rows, err := q.Query(ctx,
 		`SELECT id, case_id, at, kind, summary, detail FROM timeline WHERE case_id = $1 ORDER BY id`, caseID)
 	if err != nil {
 		return nil, wrap(err, "timeline of case %d", caseID)
@@ -51,7 +56,7 @@ func (s *Store) Timeline(ctx context.Context, caseID int64) ([]recoup.TimelineEn
 		return nil, wrap(err, "timeline of case %d", caseID)
 	}
 	if len(entries) == 0 {
-		if err := caseExists(ctx, s.db.pool, caseID); err != nil {
+		if err := caseExists(ctx, q, caseID); err != nil {
 			return nil, wrap(err, "timeline of case %d", caseID)
 		}
 	}

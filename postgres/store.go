@@ -18,6 +18,9 @@ type Enqueuer func(ctx context.Context, tx pgx.Tx, jobs []recoup.Job) error
 type Store struct {
 	db      *DB
 	enqueue Enqueuer
+	// afterCaseRead, set by tests only, runs inside CaseDetail between its read of the case
+	// and its reads of the history: where a write committed elsewhere must not show.
+	afterCaseRead func()
 }
 
 var _ recoup.Store = (*Store)(nil)

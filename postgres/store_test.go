@@ -18,9 +18,11 @@ func TestStore(t *testing.T) {
 	pgtest.DSN(t) // skips the suite at once when there is no database
 	storetest.Run(t, func(t *testing.T) storetest.Harness {
 		db := openDB(t)
+		s := postgres.NewStore(db, jobTable(t, db))
 		return storetest.Harness{
-			Store: postgres.NewStore(db, jobTable(t, db)),
-			Jobs:  func() []recoup.Job { return committedJobs(t, db) },
+			Store:         s,
+			Jobs:          func() []recoup.Job { return committedJobs(t, db) },
+			AfterCaseRead: func(f func()) { postgres.SetAfterCaseRead(s, f) },
 			Unmigrated: func(t *testing.T) recoup.Store {
 				db, err := postgres.Open(t.Context(), pgtest.DSN(t))
 				if err != nil {

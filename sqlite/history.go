@@ -10,7 +10,13 @@ import (
 // A case's history: its timeline entries and its charge attempts.
 
 func (s *Store) Timeline(ctx context.Context, caseID int64) ([]recoup.TimelineEntry, error) {
-	rows, err := s.db.reader().QueryContext(ctx,
+	return listTimeline(ctx, s.db.reader(), caseID, false)
+}
+
+// listTimeline returns the timeline of a case in append order. exists says the case is known
+// to exist (see listMessages).
+func listTimeline(ctx context.Context, q querier, caseID int64, exists bool) ([]recoup.TimelineEntry, error) {
+	rows, err := q.QueryContext(ctx,
 		`SELECT id, case_id, at, kind, summary, detail FROM timeline WHERE case_id = ? ORDER BY id`, caseID)
 	if err != nil {
 		return nil, wrap(err, "timeline of case %d", caseID)
@@ -30,8 +36,8 @@ func (s *Store) Timeline(ctx context.Context, caseID int64) ([]recoup.TimelineEn
 	if err := rows.Err(); err != nil {
 		return nil, wrap(err, "timeline of case %d", caseID)
 	}
-	if len(entries) == 0 {
-		if err := caseExists(ctx, s.db.reader(), caseID); err != nil {
+	if len(entries) == 0 && !exists {
+		if err := caseExists(ctx, q, caseID); err != nil {
 			return nil, wrap(err, "timeline of case %d", caseID)
 		}
 	}

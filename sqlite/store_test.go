@@ -18,9 +18,11 @@ import (
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Harness {
 		db := openDB(t, filepath.Join(t.TempDir(), "recoup.db"))
+		s := sqlite.NewStore(db, jobTable(t, db))
 		return storetest.Harness{
-			Store: sqlite.NewStore(db, jobTable(t, db)),
-			Jobs:  func() []recoup.Job { return committedJobs(t, db) },
+			Store:         s,
+			Jobs:          func() []recoup.Job { return committedJobs(t, db) },
+			AfterCaseRead: func(f func()) { sqlite.SetAfterCaseRead(s, f) },
 			Unmigrated: func(t *testing.T) recoup.Store {
 				db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "fresh.db"))
 				if err != nil {
@@ -55,6 +57,7 @@ func TestScratchStore(t *testing.T) {
 			Store:      sqlite.NewStore(db, jobs.enqueue),
 			Jobs:       jobs.committed,
 			Unmigrated: func(t *testing.T) recoup.Store { return sqlite.NewStore(open(t, "fresh.db", false), nil) },
+			Unisolated: true,
 		}
 	})
 }

@@ -26,14 +26,19 @@ type Harness struct {
 	Unmigrated func(t *testing.T) recoup.Store
 	// Unisolated says that the store's reads outside transactions share one connection with
 	// its writes and see them at once (the simulator's scratch SQLite store): the suite does
-	// not check that an analytics read keeps its snapshot.
+	// not check that an analytics read or CaseDetail keeps its snapshot.
 	Unisolated bool
+	// AfterCaseRead makes the store's CaseDetail call f between its read of the case and its
+	// reads of the case's history, where the suite commits a change from another connection.
+	// If nil, the suite does not check that CaseDetail keeps its snapshot.
+	AfterCaseRead func(f func())
 }
 
 // Run runs the conformance suite. newStore is called once per test, which may run in
 // parallel with the others; it should register its cleanup with t.Cleanup.
 func Run(t *testing.T, newStore func(t *testing.T) Harness) {
 	t.Run("Case", func(t *testing.T) { testCase(t, newStore) })
+	t.Run("CaseDetail", func(t *testing.T) { testCaseDetail(t, newStore) })
 	t.Run("Cases", func(t *testing.T) { testCases(t, newStore) })
 	t.Run("Event", func(t *testing.T) { testEvent(t, newStore) })
 	t.Run("History", func(t *testing.T) { testHistory(t, newStore) })

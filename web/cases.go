@@ -87,25 +87,17 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return recoup.Errorf(recoup.EINVALID, "id: must be a case id (a positive integer)")
 	}
-	ctx := r.Context()
-	c, err := s.store.Case(ctx, id)
+	// One snapshot: the state agrees with the timeline and attempts sent beside it.
+	d, err := s.store.CaseDetail(r.Context(), id)
 	if err != nil {
 		return fmt.Errorf("get case %d: %w", id, err) // ENOTFOUND renders as 404
 	}
-	out := caseDetail{Case: c, Timeline: []recoup.TimelineEntry{}, Attempts: []recoup.Attempt{}}
-	timeline, err := s.store.Timeline(ctx, id)
-	if err != nil {
-		return fmt.Errorf("timeline of case %d: %w", id, err)
+	out := caseDetail{Case: d.Case, Timeline: []recoup.TimelineEntry{}, Attempts: []recoup.Attempt{}}
+	if d.Timeline != nil {
+		out.Timeline = d.Timeline
 	}
-	attempts, err := s.store.Attempts(ctx, id)
-	if err != nil {
-		return fmt.Errorf("attempts of case %d: %w", id, err)
-	}
-	if timeline != nil {
-		out.Timeline = timeline
-	}
-	if attempts != nil {
-		out.Attempts = attempts
+	if d.Attempts != nil {
+		out.Attempts = d.Attempts
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -177,16 +177,16 @@ func (s *fakeStore) Case(_ context.Context, id int64) (recoup.Case, error) {
 	return recoup.Case{}, recoup.Errorf(recoup.ENOTFOUND, "case %d not found", id)
 }
 
-func (s *fakeStore) Timeline(_ context.Context, caseID int64) ([]recoup.TimelineEntry, error) {
+// CaseDetail is the fake's only read of a case's history: Timeline and Attempts are left to
+// the nil interface, so that a handler reading the history apart from the case fails.
+func (s *fakeStore) CaseDetail(ctx context.Context, id int64) (recoup.CaseDetail, error) {
+	c, err := s.Case(ctx, id)
+	if err != nil {
+		return recoup.CaseDetail{}, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.timeline[caseID], s.err
-}
-
-func (s *fakeStore) Attempts(_ context.Context, caseID int64) ([]recoup.Attempt, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.attempts[caseID], s.err
+	return recoup.CaseDetail{Case: c, Timeline: s.timeline[id], Attempts: s.attempts[id]}, nil
 }
 
 func (s *fakeStore) CountCases(context.Context) (map[recoup.CaseState]int, error) {
