@@ -106,7 +106,9 @@ func TestChargesReadDeclineAndCard(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
 	fake := stripefake.New(stripefake.Options{Now: clk.now}).Start()
 	t.Cleanup(fake.Close)
-	declined := failedRenewal(t, fake, stripefake.RenewalParams{Decline: allCodes, Brand: "mastercard", AmountDue: 4200, Currency: "eur"})
+	declined := failedRenewal(t, fake, stripefake.RenewalParams{
+		Decline: allCodes, Brand: "mastercard", Funding: "debit", CardCountry: "FR", AmountDue: 4200, Currency: "eur",
+	})
 	clk.t = clk.t.Add(time.Minute)
 	if err := fake.FailRenewal(declined.InvoiceID, stripefake.RetryBlocked()); err != nil {
 		t.Fatal(err)
@@ -125,7 +127,7 @@ func TestChargesReadDeclineAndCard(t *testing.T) {
 	for _, ch := range got {
 		if ch.CustomerID != declined.CustomerID || ch.PaymentMethodID != declined.PaymentMethodID ||
 			ch.PaymentIntentID == "" || ch.Amount != 4200 || ch.Currency != "eur" ||
-			ch.CardBrand != "mastercard" || ch.CardFunding != "credit" || ch.CardCountry != "US" {
+			ch.CardBrand != "mastercard" || ch.CardFunding != "debit" || ch.CardCountry != "FR" {
 			t.Errorf("charge %+v", ch)
 		}
 	}
@@ -136,7 +138,7 @@ func TestChargesReadDeclineAndCard(t *testing.T) {
 		Code: "card_declined", DeclineCode: "do_not_honor", AdviceCode: "try_again_later",
 		NetworkAdviceCode: "24", NetworkDeclineCode: "05", Message: "Your card was declined.",
 		OutcomeType: "issuer_declined", OutcomeReason: "do_not_honor", NetworkStatus: "declined_by_network",
-		CardBrand: "mastercard", CardFunding: "credit", CardCountry: "US",
+		CardBrand: "mastercard", CardFunding: "debit", CardCountry: "FR",
 	}
 	if issuer.Status != "failed" || issuer.Decline == nil || *issuer.Decline != want {
 		t.Errorf("issuer decline %+v\nwant %+v", issuer.Decline, want)
