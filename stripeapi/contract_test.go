@@ -105,6 +105,43 @@ func TestContract(t *testing.T) {
 			}
 		}
 	})
+	t.Run("Charges", func(t *testing.T) {
+		// stripe-mock answers a fixture list (has_more false): the request's shape (limit,
+		// created[gte], starting_after) and the decoding are what is checked.
+		for _, after := range []string{"", "ch_123"} {
+			n := 0
+			for ch, err := range c.Charges(ctx, since, after) {
+				if err != nil {
+					t.Fatalf("Charges (after %q): %v", after, err)
+				}
+				if n++; ch.ID == "" || ch.Created.IsZero() || ch.Status == "" {
+					t.Errorf("charge %+v", ch)
+				}
+			}
+			if n == 0 {
+				t.Errorf("Charges (after %q): none", after)
+			}
+		}
+	})
+	t.Run("Invoices", func(t *testing.T) {
+		n := 0
+		for inv, err := range c.Invoices(ctx, since, "in_123") {
+			if err != nil {
+				t.Fatalf("Invoices: %v", err)
+			}
+			if n++; inv.ID == "" || inv.Status == "" {
+				t.Errorf("invoice %+v", inv)
+			}
+		}
+		if n == 0 {
+			t.Error("Invoices: none")
+		}
+	})
+	t.Run("invoice payments beyond those an invoice includes", func(t *testing.T) {
+		if _, err := c.invoicePayments(ctx, "in_123"); err != nil {
+			t.Fatalf("invoicePayments: %v", err)
+		}
+	})
 	t.Run("Pay", func(t *testing.T) {
 		for _, pm := range []string{"", "pm_123"} {
 			if _, err := c.Pay(ctx, recoup.PayRequest{InvoiceID: "in_123", IdempotencyKey: "contract-pay-" + pm, PaymentMethodID: pm}); err != nil {

@@ -1,6 +1,7 @@
 package stripefake
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -35,6 +36,8 @@ type PaymentMethodParams struct {
 	Customer string
 	Brand    string // default "visa"
 	Last4    string // default "4242"
+	Funding  string // credit (default), debit, prepaid, unknown
+	Country  string // the issuing country, default "US"
 	ExpMonth int    // default 12
 	ExpYear  int    // default three years from now
 	// Behaviour is what charging the card does when no scripted outcome is queued: Succeed()
@@ -55,7 +58,7 @@ func (s *Server) CreatePaymentMethod(p PaymentMethodParams) string {
 		}
 		pm := &paymentMethod{
 			id: s.st.newID("pm"), customer: c.id, brand: p.Brand, last4: p.Last4, expMonth: p.ExpMonth,
-			expYear: p.ExpYear, created: now, seq: s.st.next(), behaviour: p.Behaviour,
+			expYear: p.ExpYear, funding: cmp.Or(p.Funding, "credit"), country: cmp.Or(p.Country, "US"), created: now, seq: s.st.next(), behaviour: p.Behaviour,
 		}
 		if pm.brand == "" {
 			pm.brand = "visa"

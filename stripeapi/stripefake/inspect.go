@@ -127,7 +127,10 @@ type RenewalParams struct {
 	AmountDue int64  // default 2000
 	Currency  string // default "usd"
 	Brand     string // default "visa"
-	Decline   Decline
+	Funding   string // the card's funding, default "credit"
+	// CardCountry is the card's issuing country, default "US" (Country is the customer's).
+	CardCountry string
+	Decline     Decline
 	// Behaviour is what charging the card does afterwards (default: succeed).
 	Behaviour Outcome
 }
@@ -148,7 +151,7 @@ func (s *Server) NewFailedRenewal(p RenewalParams) (Renewal, error) {
 	var r Renewal
 	r.CustomerID = s.CreateCustomer(CustomerParams{Email: p.Email, Country: p.Country})
 	r.PaymentMethodID = s.CreatePaymentMethod(PaymentMethodParams{Customer: r.CustomerID, Brand: p.Brand,
-		Behaviour: p.Behaviour, Default: true})
+		Funding: p.Funding, Country: p.CardCountry, Behaviour: p.Behaviour, Default: true})
 	r.SubscriptionID = s.CreateSubscription(SubscriptionParams{Customer: r.CustomerID, Currency: p.Currency})
 	r.InvoiceID = s.CreateInvoice(InvoiceParams{Customer: r.CustomerID, Subscription: r.SubscriptionID, AmountDue: p.AmountDue})
 	return r, s.FailRenewal(r.InvoiceID, p.Decline)

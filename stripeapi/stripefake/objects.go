@@ -30,6 +30,7 @@ func (c *customer) render() map[string]any {
 
 type paymentMethod struct {
 	id, customer, brand, last4 string
+	funding, country           string // card.funding, card.country (the issuer's)
 	expMonth, expYear          int
 	created, seq               int64
 	behaviour                  Outcome // what charging it does, unless a script says otherwise
@@ -41,7 +42,7 @@ func (p *paymentMethod) render() map[string]any {
 		"customer": nullable(p.customer), "livemode": false, "metadata": map[string]any{},
 		"billing_details": map[string]any{"address": nil, "email": nil, "name": nil, "phone": nil},
 		"card": map[string]any{
-			"brand": p.brand, "display_brand": p.brand, "country": "US", "funding": "credit",
+			"brand": p.brand, "display_brand": p.brand, "country": p.country, "funding": p.funding,
 			"exp_month": p.expMonth, "exp_year": p.expYear, "last4": p.last4,
 			"networks": map[string]any{"available": []string{p.brand}, "preferred": nil},
 		},
@@ -240,7 +241,7 @@ func (c *charge) render() map[string]any {
 func cardDetails(pm *paymentMethod) map[string]any {
 	return map[string]any{
 		"brand": pm.brand, "last4": pm.last4, "exp_month": pm.expMonth, "exp_year": pm.expYear,
-		"country": "US", "funding": "credit", "network": pm.brand,
+		"country": pm.country, "funding": pm.funding, "network": pm.brand,
 		"checks": map[string]any{"address_line1_check": nil, "address_postal_code_check": nil, "cvc_check": nil},
 	}
 }

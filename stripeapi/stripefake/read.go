@@ -104,6 +104,10 @@ func obj(f func() map[string]any) func() any { return func() any { return f() } 
 // list answers a list request over items (already filtered by the endpoint's own
 // parameters), applying created filters, order, pagination and expansion.
 func (st *state) list(q *request, url string, items []listItem) response {
+	if bad := badCreated(q); bad != "" {
+		return errorResponse(http.StatusBadRequest, stripeError{Type: "invalid_request_error",
+			Code: "parameter_invalid_integer", Param: bad, Message: "Invalid integer: " + q.param(bad)})
+	}
 	items = slices.DeleteFunc(items, func(it listItem) bool { return !createdMatches(q, it.created) })
 	slices.SortFunc(items, func(a, b listItem) int { // newest first
 		if c := cmp.Compare(b.created, a.created); c != 0 {
@@ -148,6 +152,21 @@ func (st *state) list(q *request, url string, items []listItem) response {
 	}
 	env := map[string]any{"object": "list", "data": data, "has_more": hasMore, "url": url}
 	return jsonResponse(st.expandAll(env, q.expand))
+}
+
+var createdParams = []string{"created", "created[gt]", "created[gte]", "created[lt]", "created[lte]"}
+
+// badCreated names the first created filter that is not an integer, as Stripe refuses it
+// (400 parameter_invalid_integer); "" if all are.
+func badCreated(q *request) string {
+	for _, k := range createdParams {
+		if s := q.param(k); s != "" {
+			if _, err := strconv.ParseInt(s, 10, 64); err != nil {
+				return k
+			}
+		}
+	}
+	return ""
 }
 
 // createdMatches applies created=, created[gt], created[gte], created[lt], created[lte].

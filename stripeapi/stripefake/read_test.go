@@ -2,6 +2,8 @@ package stripefake_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"slices"
 	"testing"
 
@@ -153,5 +155,35 @@ func TestListsPaginateBothWays(t *testing.T) {
 	slices.Reverse(want) // stripe-go yields backward pages oldest first
 	if !slices.Equal(got, want) {
 		t.Errorf("backward %v, want %v", got, want)
+	}
+}
+
+func TestListRefusesANonIntegerCreatedFilter(t *testing.T) {
+	ctx := context.Background()
+	fake, sc := start(t, stripefake.Options{})
+	if _, err := fake.NewFailedRenewal(stripefake.RenewalParams{Decline: stripefake.CardDeclined("insufficient_funds")}); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodGet, fake.URL()+"/v1/charges?created%5Bgte%5D=yesterday", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct{ Error stripe.Error }
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if e := body.Error; resp.StatusCode != http.StatusBadRequest || e.Type != stripe.ErrorTypeInvalidRequest ||
+		e.Code != "parameter_invalid_integer" || e.Param != "created[gte]" {
+		t.Fatalf("HTTP %d %+v, want 400 parameter_invalid_integer on created[gte]", resp.StatusCode, e)
+	}
+	ok := &stripe.ChargeListParams{CreatedRange: &stripe.RangeQueryParams{GreaterThanOrEqual: 1}}
+	if err := sc.V1Charges.List(ctx, ok).Err(); err != nil {
+		t.Fatalf("integer filter: %v", err)
 	}
 }
