@@ -217,8 +217,7 @@ func paymentFromCharge(ch *stripe.Charge) *recoup.Payment {
 		p.PaymentIntentID = ch.PaymentIntent.ID
 	}
 	if ch.Status == stripe.ChargeStatusFailed {
-		p.Decline = &recoup.Decline{}
-		mergeCharge(p.Decline, ch)
+		p.Decline = declineFromCharge(ch)
 	}
 	return p
 }

@@ -110,7 +110,7 @@ func TestToInvoice(t *testing.T) {
 	p := paymentFromCharge(&stripe.Charge{ID: "ch_1", Created: 30, Status: stripe.ChargeStatusFailed, PaymentMethod: "card_1",
 		FailureCode: "card_declined", Outcome: &stripe.ChargeOutcome{Type: "issuer_declined", Reason: "generic_decline"}})
 	if p.PaymentMethodID != "card_1" || p.Status != "failed" || p.Decline == nil || p.Decline.Code != "card_declined" ||
-		p.Decline.OutcomeType != "issuer_declined" {
+		p.Decline.OutcomeType != "issuer_declined" || p.Decline.DeclineCode != "generic_decline" {
 		t.Errorf("paymentFromCharge = %+v %+v", p, p.Decline)
 	}
 }
