@@ -155,3 +155,14 @@ type PlanGateway interface {
 	// invoices), an open one voided. A part already gone or void is a success.
 	CancelPlanInvoice(ctx context.Context, invoiceID, idempotencyKey string) error
 }
+
+// TakeoverGateway is the part of Stripe that takes one invoice out of Stripe's own recovery
+// and gives it back: auto_advance off stops Stripe's retries, reminder emails and automations
+// for that invoice only (docs/stripe-takeover.md); on hands it back. stripeapi.Client
+// implements it.
+type TakeoverGateway interface {
+	// SetAutoAdvance turns Stripe's automatic collection of the invoice off or on. Stripe
+	// changes it only on a draft or open invoice: for one that is paid, void or uncollectible
+	// the error carries ECONFLICT.
+	SetAutoAdvance(ctx context.Context, invoiceID string, on bool, idempotencyKey string) error
+}

@@ -3,6 +3,7 @@ package stripeapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -224,6 +225,14 @@ func TestContract(t *testing.T) {
 	t.Run("SchedulePlanInvoice", func(t *testing.T) {
 		if err := c.SchedulePlanInvoice(ctx, "in_123", time.Now().Add(time.Hour), "contract-plan-on"); err != nil {
 			t.Fatal(err)
+		}
+	})
+	t.Run("SetAutoAdvance", func(t *testing.T) {
+		// stripe-mock keeps no state: the shape of POST /v1/invoices/{id} auto_advance, both ways.
+		for _, on := range []bool{false, true} {
+			if err := c.SetAutoAdvance(ctx, "in_123", on, fmt.Sprintf("contract-auto-advance-%v", on)); err != nil {
+				t.Fatalf("auto_advance %v: %v", on, err)
+			}
 		}
 	})
 	t.Run("CancelPlanInvoice", func(t *testing.T) {

@@ -326,11 +326,16 @@ func (s *Server) FailRenewal(invoiceID string, d Decline) error {
 
 // AutoRetry is one of Stripe's own automatic retries (Smart Retries): the invoice's default
 // payment method is charged with its behaviour. It reports whether the invoice got paid.
+// Stripe does not retry an invoice whose auto_advance is off (it was taken out of Stripe's
+// automatic collection), so neither does AutoRetry: it returns an error and charges nothing.
 func (s *Server) AutoRetry(invoiceID string) (paid bool, err error) {
 	err = s.op(func(now int64) error {
 		in, pm, err := s.collectable(invoiceID)
 		if err != nil {
 			return err
+		}
+		if !in.autoAdvance {
+			return fmt.Errorf("stripefake: invoice %s has auto_advance false: Stripe does not retry it", invoiceID)
 		}
 		o := pm.behaviour
 		if o.kind != outcomeDecline {
