@@ -25,34 +25,24 @@ import (
 // HistoricalInvoice.PaymentIntentIDs (or ChargeIDs for a bare charge).
 func (c *Client) Charges(ctx context.Context, since time.Time, startingAfter string) iter.Seq2[recoup.HistoricalCharge, error] {
 	return func(yield func(recoup.HistoricalCharge, error) bool) {
-		cursor := startingAfter
-		for {
-			params := &stripe.ChargeListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true}}
+		list := func(after *string) *stripe.V1List[*stripe.Charge] {
+			params := &stripe.ChargeListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true, StartingAfter: after}}
 			if !since.IsZero() {
 				params.CreatedRange = &stripe.RangeQueryParams{GreaterThanOrEqual: since.Unix()}
 			}
-			if cursor != "" {
-				params.StartingAfter = stripe.String(cursor)
-			}
-			var page *stripe.V1List[*stripe.Charge]
-			err := c.do(ctx, "list charges", func() error {
-				page = c.sc.V1Charges.List(ctx, params)
-				return page.Err()
-			})
-			if err != nil {
-				yield(recoup.HistoricalCharge{}, mapError(err, "list charges"))
-				return
-			}
-			data := page.Data()
-			for _, ch := range data {
-				if !yield(historicalCharge(ch), nil) {
-					return
+			return c.sc.V1Charges.List(ctx, params)
+		}
+		err := pages(ctx, c, "list charges", startingAfter, list, func(ch *stripe.Charge) string { return ch.ID },
+			func(data []*stripe.Charge) bool {
+				for _, ch := range data {
+					if !yield(historicalCharge(ch), nil) {
+						return false
+					}
 				}
-			}
-			if !page.Meta().HasMore || len(data) == 0 {
-				return
-			}
-			cursor = data[len(data)-1].ID
+				return true
+			})
+		if err != nil {
+			yield(recoup.HistoricalCharge{}, mapError(err, "list charges"))
 		}
 	}
 }
@@ -96,36 +86,25 @@ func declineFromCharge(ch *stripe.Charge) *recoup.Decline {
 // with its status, how it ended and its payments' PaymentIntents. Errors as for Charges.
 func (c *Client) Invoices(ctx context.Context, since time.Time, startingAfter string) iter.Seq2[recoup.HistoricalInvoice, error] {
 	return func(yield func(recoup.HistoricalInvoice, error) bool) {
-		cursor := startingAfter
-		for {
-			params := &stripe.InvoiceListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true}}
+		list := func(after *string) *stripe.V1List[*stripe.Invoice] {
+			params := &stripe.InvoiceListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true, StartingAfter: after}}
 			if !since.IsZero() {
 				params.CreatedRange = &stripe.RangeQueryParams{GreaterThanOrEqual: since.Unix()}
 			}
 			params.AddExpand("data.payments")
-			if cursor != "" {
-				params.StartingAfter = stripe.String(cursor)
-			}
-			var page *stripe.V1List[*stripe.Invoice]
-			err := c.do(ctx, "list invoices", func() error {
-				page = c.sc.V1Invoices.List(ctx, params)
-				return page.Err()
-			})
-			if err != nil {
-				yield(recoup.HistoricalInvoice{}, mapError(err, "list invoices"))
-				return
-			}
-			data := page.Data()
+			return c.sc.V1Invoices.List(ctx, params)
+		}
+		err := pages(ctx, c, "list invoices", startingAfter, list, idOfInvoice, func(data []*stripe.Invoice) bool {
 			for _, inv := range data {
 				out, err := c.historicalInvoice(ctx, inv)
 				if !yield(out, err) || err != nil {
-					return
+					return false
 				}
 			}
-			if !page.Meta().HasMore || len(data) == 0 {
-				return
-			}
-			cursor = data[len(data)-1].ID
+			return true
+		})
+		if err != nil {
+			yield(recoup.HistoricalInvoice{}, mapError(err, "list invoices"))
 		}
 	}
 }
@@ -179,28 +158,19 @@ func (c *Client) historicalInvoice(ctx context.Context, inv *stripe.Invoice) (re
 // invoicePayments reads every payment of the invoice, newest first.
 func (c *Client) invoicePayments(ctx context.Context, invoiceID string) ([]*stripe.InvoicePayment, error) {
 	var out []*stripe.InvoicePayment
-	cursor := ""
-	for {
-		params := &stripe.InvoicePaymentListParams{
-			ListParams: stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true},
+	list := func(after *string) *stripe.V1List[*stripe.InvoicePayment] {
+		return c.sc.V1InvoicePayments.List(ctx, &stripe.InvoicePaymentListParams{
+			ListParams: stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true, StartingAfter: after},
 			Invoice:    stripe.String(invoiceID),
-		}
-		if cursor != "" {
-			params.StartingAfter = stripe.String(cursor)
-		}
-		var page *stripe.V1List[*stripe.InvoicePayment]
-		err := c.do(ctx, "list invoice payments", func() error {
-			page = c.sc.V1InvoicePayments.List(ctx, params)
-			return page.Err()
 		})
-		if err != nil {
-			return nil, paymentError(mapError(err, "list payments of invoice %s", invoiceID))
-		}
-		data := page.Data()
-		out = append(out, data...)
-		if !page.Meta().HasMore || len(data) == 0 {
-			return out, nil
-		}
-		cursor = data[len(data)-1].ID
 	}
+	err := pages(ctx, c, "list invoice payments", "", list, func(p *stripe.InvoicePayment) string { return p.ID },
+		func(data []*stripe.InvoicePayment) bool {
+			out = append(out, data...)
+			return true
+		})
+	if err != nil {
+		return nil, paymentError(mapError(err, "list payments of invoice %s", invoiceID))
+	}
+	return out, nil
 }

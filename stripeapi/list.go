@@ -132,10 +132,9 @@ func eventJSON(ev *stripe.Event) ([]byte, error) {
 // each with its LastPayment, newest first. It is the backfill of cases for failures that
 // happened before recoup was running. It stops at fn's first error and returns it.
 func (c *Client) FailedInvoices(ctx context.Context, since time.Time, fn func(recoup.Invoice) error) error {
-	cursor := ""
-	for {
+	list := func(after *string) *stripe.V1List[*stripe.Invoice] {
 		params := &stripe.InvoiceListParams{
-			ListParams:       stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true},
+			ListParams:       stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true, StartingAfter: after},
 			Status:           stripe.String(string(stripe.InvoiceStatusOpen)),
 			CollectionMethod: stripe.String(string(stripe.InvoiceCollectionMethodChargeAutomatically)),
 		}
@@ -146,34 +145,27 @@ func (c *Client) FailedInvoices(ctx context.Context, since time.Time, fn func(re
 		// The facts policy segments read, as Invoice reads them (four levels: Stripe's limit).
 		params.AddExpand("data.customer")
 		params.AddExpand("data.parent.subscription_details.subscription")
-		if cursor != "" {
-			params.StartingAfter = stripe.String(cursor)
-		}
-		var page *stripe.V1List[*stripe.Invoice]
-		err := c.do(ctx, "list invoices", func() error {
-			page = c.sc.V1Invoices.List(ctx, params)
-			return page.Err()
-		})
-		if err != nil {
-			return mapError(err, "list open invoices")
-		}
-		data := page.Data()
+		return c.sc.V1Invoices.List(ctx, params)
+	}
+	var fnErr error
+	err := pages(ctx, c, "list invoices", "", list, idOfInvoice, func(data []*stripe.Invoice) bool {
 		for _, inv := range data {
 			if !inv.Attempted || inv.Status != stripe.InvoiceStatusOpen ||
 				inv.CollectionMethod != stripe.InvoiceCollectionMethodChargeAutomatically {
 				continue
 			}
 			out := toInvoice(inv)
-			if out.LastPayment, err = c.lastPayment(ctx, inv); err != nil {
-				return err
+			if out.LastPayment, fnErr = c.lastPayment(ctx, inv); fnErr != nil {
+				return false
 			}
-			if err := fn(out); err != nil {
-				return err
+			if fnErr = fn(out); fnErr != nil {
+				return false
 			}
 		}
-		if !page.Meta().HasMore || len(data) == 0 {
-			return nil
-		}
-		cursor = data[len(data)-1].ID
+		return true
+	})
+	if err != nil {
+		return mapError(err, "list open invoices")
 	}
+	return fnErr
 }

@@ -79,25 +79,14 @@ func (c *Client) PlanParts(ctx context.Context, customerID, invoiceID string, si
 		return nil, recoup.Errorf(recoup.EINVALID, "stripe: list plan invoices: customer and invoice are required")
 	}
 	var parts []recoup.PlanPart
-	cursor := ""
-	for {
-		params := &stripe.InvoiceListParams{
-			ListParams:   stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true},
+	list := func(after *string) *stripe.V1List[*stripe.Invoice] {
+		return c.sc.V1Invoices.List(ctx, &stripe.InvoiceListParams{
+			ListParams:   stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true, StartingAfter: after},
 			Customer:     stripe.String(customerID),
 			CreatedRange: &stripe.RangeQueryParams{GreaterThanOrEqual: since.Unix()},
-		}
-		if cursor != "" {
-			params.StartingAfter = stripe.String(cursor)
-		}
-		var page *stripe.V1List[*stripe.Invoice]
-		err := c.do(ctx, "list plan invoices", func() error {
-			page = c.sc.V1Invoices.List(ctx, params)
-			return page.Err()
 		})
-		if err != nil {
-			return nil, mapError(err, "list the plan invoices of %s", invoiceID)
-		}
-		data := page.Data()
+	}
+	err := pages(ctx, c, "list plan invoices", "", list, idOfInvoice, func(data []*stripe.Invoice) bool {
 		for _, in := range data {
 			if in.Metadata[metaPlanOf] != invoiceID {
 				continue
@@ -109,10 +98,10 @@ func (c *Client) PlanParts(ctx context.Context, customerID, invoiceID string, si
 			}
 			parts = append(parts, p)
 		}
-		if !page.Meta().HasMore || len(data) == 0 {
-			break
-		}
-		cursor = data[len(data)-1].ID
+		return true
+	})
+	if err != nil {
+		return nil, mapError(err, "list the plan invoices of %s", invoiceID)
 	}
 	return parts, nil
 }

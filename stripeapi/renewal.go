@@ -17,27 +17,19 @@ func (c *Client) Renewals(ctx context.Context, customerID string) ([]recoup.Rene
 		return nil, recoup.Errorf(recoup.EINVALID, "stripe: renewals: empty customer id")
 	}
 	var subs []*stripe.Subscription
-	cursor := ""
-	for {
-		params := &stripe.SubscriptionListParams{Customer: stripe.String(customerID), ListParams: stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true}}
+	list := func(after *string) *stripe.V1List[*stripe.Subscription] {
+		params := &stripe.SubscriptionListParams{Customer: stripe.String(customerID),
+			ListParams: stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true, StartingAfter: after}}
 		params.AddExpand("data.default_payment_method")
-		if cursor != "" {
-			params.StartingAfter = stripe.String(cursor)
-		}
-		var page *stripe.V1List[*stripe.Subscription]
-		err := c.do(ctx, "list subscriptions", func() error {
-			page = c.sc.V1Subscriptions.List(ctx, params)
-			return page.Err()
+		return c.sc.V1Subscriptions.List(ctx, params)
+	}
+	err := pages(ctx, c, "list subscriptions", "", list, func(s *stripe.Subscription) string { return s.ID },
+		func(data []*stripe.Subscription) bool {
+			subs = append(subs, data...)
+			return true
 		})
-		if err != nil {
-			return nil, mapError(err, "list subscriptions of %s", customerID)
-		}
-		data := page.Data()
-		subs = append(subs, data...)
-		if !page.Meta().HasMore || len(data) == 0 {
-			break
-		}
-		cursor = data[len(data)-1].ID
+	if err != nil {
+		return nil, mapError(err, "list subscriptions of %s", customerID)
 	}
 	var fallback *stripe.PaymentMethod
 	read := false
