@@ -52,7 +52,7 @@ func (s CardSource) Words() string {
 	case CardSame:
 		return "the card that failed"
 	case CardRefreshed:
-		return "refreshed by the card updater"
+		return "the card the card updater refreshed"
 	case CardCustomer:
 		return "the customer's new card"
 	}

@@ -271,15 +271,13 @@ func chargedCard(c recoup.Case, a recoup.Attempt, inv recoup.Invoice, earlier []
 	return src
 }
 
-// chargedOn names the card a charge ran on, for the timeline.
+// chargedOn names the card a charge ran on, for the timeline: one recorded without a source
+// ran on the card that failed.
 func chargedOn(src recoup.CardSource) string {
-	switch src {
-	case recoup.CardRefreshed:
-		return "the card the card updater refreshed"
-	case recoup.CardCustomer:
-		return "the customer's new card"
+	if w := src.Words(); w != "" {
+		return w
 	}
-	return "the card that failed"
+	return recoup.CardSame.Words()
 }
 
 func (e *Engine) finishDetached(tx recoup.Tx, a recoup.Attempt) error {

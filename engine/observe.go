@@ -228,11 +228,7 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 		changed, replan = true, true
 	}
 	if newMethod(c, obs) {
-		what := "new payment method " + obs.NewPaymentMethodID + " from the customer"
-		if obs.CardRefreshed {
-			what = "card " + obs.NewPaymentMethodID + " refreshed by the card updater"
-		}
-		if err := takeNewMethod(tx, c, now, obs, what); err != nil {
+		if err := takeNewMethod(tx, c, now, obs, ""); err != nil {
 			return false, false, err
 		}
 		changed, replan = true, true
@@ -241,13 +237,15 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 }
 
 // takeNewMethod makes a payment method that is news (newMethod) the one the case charges
-// next, and says so on the timeline.
-func takeNewMethod(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observation, summary string) error {
-	c.NewPaymentMethodID, c.NewCardSource = obs.NewPaymentMethodID, recoup.CardCustomer
+// next, and says so on the timeline, with more appended to the summary.
+func takeNewMethod(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observation, more string) error {
+	pm := obs.NewPaymentMethodID
+	c.NewPaymentMethodID, c.NewCardSource = pm, recoup.CardCustomer
+	summary := "new payment method " + pm + " from the customer"
 	if obs.CardRefreshed {
-		c.NewCardSource = recoup.CardRefreshed
+		c.NewCardSource, summary = recoup.CardRefreshed, "card "+pm+" refreshed by the card updater"
 	}
-	return note(tx, c, now, recoup.EntryEvent, summary, obs.Source)
+	return note(tx, c, now, recoup.EntryEvent, summary+more, obs.Source)
 }
 
 // earlierPaymentMethod applies to a case that has just opened the customer's newest
@@ -272,12 +270,8 @@ func (e *Engine) earlierPaymentMethod(tx recoup.Tx, c *recoup.Case, now time.Tim
 	if !newMethod(c, obs) {
 		return false, nil
 	}
-	what := "new payment method " + ch.PaymentMethodID
-	if ch.Refreshed {
-		what = "card " + ch.PaymentMethodID + " refreshed by the card updater"
-	}
-	return true, takeNewMethod(tx, c, now, obs, fmt.Sprintf("%s at %s, reported before this failure was processed",
-		what, ch.At.UTC().Format(time.DateTime+" MST")))
+	return true, takeNewMethod(tx, c, now, obs, fmt.Sprintf(" at %s, reported before this failure was processed",
+		ch.At.UTC().Format(time.DateTime+" MST")))
 }
 
 // newMethod reports whether a payment-method observation brings news to the case: a card
