@@ -48,9 +48,7 @@ func chargeListRequests(fake *stripefake.Server) int {
 
 func TestChargesNewestFirstAcrossPagesAndResumable(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
-	fake := stripefake.New(stripefake.Options{Now: clk.now}).Start()
-	t.Cleanup(fake.Close)
+	fake, clk := startFakeWithClock(t)
 	failedRenewal(t, fake, stripefake.RenewalParams{}) // before the window
 	clk.t = clk.t.Add(time.Hour)
 	since := clk.t
@@ -103,9 +101,7 @@ func TestChargesNewestFirstAcrossPagesAndResumable(t *testing.T) {
 
 func TestChargesReadDeclineAndCard(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
-	fake := stripefake.New(stripefake.Options{Now: clk.now}).Start()
-	t.Cleanup(fake.Close)
+	fake, clk := startFakeWithClock(t)
 	declined := failedRenewal(t, fake, stripefake.RenewalParams{
 		Decline: allCodes, Brand: "mastercard", Funding: "debit", CardCountry: "FR", AmountDue: 4200, Currency: "eur",
 	})
@@ -154,9 +150,7 @@ func TestChargesReadDeclineAndCard(t *testing.T) {
 
 func TestChargesListingFailureMidListIsYieldedOnceAndResumable(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
-	fake := stripefake.New(stripefake.Options{Now: clk.now}).Start()
-	t.Cleanup(fake.Close)
+	fake, clk := startFakeWithClock(t)
 	chargeHistory(t, fake, clk, 5)
 	c, _ := newTestClient(t, fake, Config{MaxNetworkRetries: -1})
 	c.pageSize = 2
@@ -219,9 +213,7 @@ func TestChargesUnknownCursorIsInvalid(t *testing.T) {
 
 func TestInvoicesHistory(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
-	fake := stripefake.New(stripefake.Options{Now: clk.now}).Start()
-	t.Cleanup(fake.Close)
+	fake, clk := startFakeWithClock(t)
 	failedRenewal(t, fake, stripefake.RenewalParams{}) // before the window
 	clk.t = clk.t.Add(time.Hour)
 	since := clk.t

@@ -19,11 +19,18 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func TestEventsOldestFirstAcrossPages(t *testing.T) {
-	ctx := context.Background()
+// startFakeWithClock starts a fake Stripe on a clock the test moves, from 1 June 2026.
+func startFakeWithClock(t *testing.T) (*stripefake.Server, *clock) {
+	t.Helper()
 	clk := &clock{t: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
 	fake := stripefake.New(stripefake.Options{Now: clk.now}).Start()
 	t.Cleanup(fake.Close)
+	return fake, clk
+}
+
+func TestEventsOldestFirstAcrossPages(t *testing.T) {
+	ctx := context.Background()
+	fake, clk := startFakeWithClock(t)
 	failedRenewal(t, fake, stripefake.RenewalParams{}) // before the window
 	clk.t = clk.t.Add(time.Hour)
 	since := clk.t
@@ -120,9 +127,7 @@ func TestEventsListingFailureIsYieldedOnce(t *testing.T) {
 
 func TestFailedInvoices(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
-	fake := stripefake.New(stripefake.Options{Now: clk.now}).Start()
-	t.Cleanup(fake.Close)
+	fake, clk := startFakeWithClock(t)
 	failedRenewal(t, fake, stripefake.RenewalParams{}) // too old
 	clk.t = clk.t.Add(24 * time.Hour)
 	since := clk.t
