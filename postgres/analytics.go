@@ -17,15 +17,23 @@ var _ recoup.AnalyticsStore = (*Store)(nil)
 // ReadAnalytics runs read in one REPEATABLE READ, READ ONLY transaction: every query in it
 // sees the snapshot taken at its first statement.
 func (s *Store) ReadAnalytics(ctx context.Context, read func(recoup.AnalyticsReader) error) error {
+	return s.snapshot(ctx, "analytics read", func(q querier) error {
+		return read(analyticsReader{ctx: ctx, q: q})
+	})
+}
+
+// snapshot runs read in one REPEATABLE READ READ ONLY transaction: every query sees the
+// database as of the first. what names the read in errors.
+func (s *Store) snapshot(ctx context.Context, what string, read func(querier) error) error {
 	tx, err := s.db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return wrap(err, "begin analytics read")
+		return wrap(err, "begin %s", what)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if err := read(analyticsReader{ctx: ctx, q: tx}); err != nil {
+	if err := read(tx); err != nil {
 		return err
 	}
-	return wrapNil(tx.Commit(ctx), "end analytics read")
+	return wrapNil(tx.Commit(ctx), "end "+what)
 }
 
 // analyticsReader runs the analytics queries on one snapshot: a read transaction.

@@ -39,19 +39,29 @@ const microsPerDay = int64(24 * time.Hour / time.Microsecond)
 // scratch database the reads share the one connection with the writes and are not isolated
 // from them (batch.go's batchReader): the simulator reads and writes from one goroutine.
 func (s *Store) ReadAnalytics(ctx context.Context, read func(recoup.AnalyticsReader) error) error {
+	return s.snapshot(ctx, "analytics read", func(q querier) error {
+		return read(analyticsReader{s: s, ctx: ctx, q: q})
+	})
+}
+
+// snapshot runs read on one snapshot of the database: a read-only transaction on the read
+// pool, whose snapshot is taken at its first read and kept to its end (WAL), so it never waits
+// for the writer. On a scratch database the reads share the writer's one connection and are
+// not isolated. what names the read in errors.
+func (s *Store) snapshot(ctx context.Context, what string, read func(querier) error) error {
 	if s.db.scratch {
-		return read(analyticsReader{s: s, ctx: ctx, q: s.db.reader()})
+		return read(s.db.reader())
 	}
 	tx, err := s.db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return wrap(err, "begin analytics read")
+		return wrap(err, "begin %s", what)
 	}
 	defer tx.Rollback()
-	if err := read(analyticsReader{s: s, ctx: ctx, q: cachedTx{tx: tx, c: s.db.rs}}); err != nil {
+	if err := read(cachedTx{tx: tx, c: s.db.rs}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return wrap(err, "end analytics read")
+		return wrap(err, "end %s", what)
 	}
 	// A statement first run inside a transaction is prepared once it has ended (stmtcache.go).
 	s.db.rs.prepareWanted(ctx)

@@ -2,7 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
+	"fmt"
 
 	"github.com/recoup-hq/recoup"
 )
@@ -14,25 +14,12 @@ import (
 // none. The case comes through the case cache by the version the snapshot reads, so it is the
 // snapshot's, never a cached one newer or older. On a scratch database the reads share the
 // writer's one connection and are not isolated (see ReadAnalytics).
-func (s *Store) CaseDetail(ctx context.Context, id int64) (recoup.CaseDetail, error) {
-	if s.db.scratch {
-		return s.caseDetail(ctx, s.db.reader(), id)
-	}
-	tx, err := s.db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return recoup.CaseDetail{}, wrap(err, "begin read of case %d", id)
-	}
-	defer tx.Rollback()
-	d, err := s.caseDetail(ctx, cachedTx{tx: tx, c: s.db.rs}, id)
-	if err != nil {
-		return recoup.CaseDetail{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return recoup.CaseDetail{}, wrap(err, "end read of case %d", id)
-	}
-	// A statement first run inside a transaction is prepared once it has ended (stmtcache.go).
-	s.db.rs.prepareWanted(ctx)
-	return d, nil
+func (s *Store) CaseDetail(ctx context.Context, id int64) (d recoup.CaseDetail, err error) {
+	err = s.snapshot(ctx, fmt.Sprintf("read of case %d", id), func(q querier) error {
+		d, err = s.caseDetail(ctx, q, id)
+		return err
+	})
+	return d, err
 }
 
 // caseDetail reads the case and its history through q.
