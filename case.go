@@ -231,6 +231,12 @@ func (c *Case) IdempotencyKey(n int) string {
 	return fmt.Sprintf("recoup-case-%d-%s-attempt-%d", c.ID, c.InvoiceID, n)
 }
 
+// TakeoverKey is the idempotency key of the call that takes the case's invoice out of
+// Stripe's automatic collection.
+func (c *Case) TakeoverKey() string {
+	return fmt.Sprintf("recoup-case-%d-%s-takeover", c.ID, c.InvoiceID)
+}
+
 // FinalActionKey is the idempotency key of the case's final action.
 func (c *Case) FinalActionKey(a FinalAction) string {
 	return fmt.Sprintf("recoup-case-%d-%s-final-%s", c.ID, c.InvoiceID, a)

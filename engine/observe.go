@@ -99,7 +99,10 @@ func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed
 		if err := e.emit(tx, &c, recoup.CaseOpened); err != nil {
 			return Observed{}, err
 		}
-		if grace := e.Policy().For(c.Segment).GracePeriod; grace > 0 && e.sink != nil {
+		if err := e.planTakeover(tx, &c, now); err != nil {
+			return Observed{}, err
+		}
+		if grace := e.view(&c).GracePeriod; grace > 0 && e.sink != nil {
 			if err := tx.Enqueue(recoup.Job{Kind: recoup.JobLifecycle, CaseID: c.ID, Event: recoup.CaseGraceEnded, RunAt: c.FirstFailedAt.Add(grace)}); err != nil {
 				return Observed{}, err
 			}
@@ -210,7 +213,7 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 		// Also after another final action: nobody is asked to pay for a cancelled subscription.
 		return true, false, e.close(tx, c, now, "the subscription was cancelled")
 	}
-	if c.State == recoup.StateExhausted && !e.Policy().Observing() {
+	if c.State == recoup.StateExhausted && manages(e.view(c)) {
 		return false, false, nil // the final action ran; only payment or closure changes it now
 	}
 	if c.State == recoup.StateRetrying {

@@ -18,7 +18,7 @@ func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	p := e.Policy().For(c.Segment)
+	p := e.view(c)
 	f := facts(*c, attempts)
 	if p.Observing() {
 		f.Charges += c.ShadowCharges // the charges recoup would have made walk the schedule
