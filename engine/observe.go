@@ -84,12 +84,21 @@ func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed
 		if err != nil {
 			return Observed{}, err
 		}
+		arm, armDetail, err := e.assignArm(tx, &c, now)
+		if err != nil {
+			return Observed{}, err
+		}
 		if err := tx.CreateCase(&c); err != nil {
 			return Observed{}, fmt.Errorf("open case: %w", err)
 		}
 		opened = true
 		if err := note(tx, &c, now, recoup.EntryEvent, fmt.Sprintf("%s: payment of %s failed; case opened in %s", obs.Source, c.Amount, segmentNote(seg)), obs.Source); err != nil {
 			return Observed{}, err
+		}
+		if arm != "" {
+			if err := note(tx, &c, now, recoup.EntryDecision, arm, armDetail); err != nil {
+				return Observed{}, err
+			}
 		}
 		if why := seg["segment_rule_error"]; why != "" {
 			if err := note(tx, &c, now, recoup.EntryEvent, "a segment rule failed and was skipped: "+why, seg); err != nil {

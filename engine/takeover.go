@@ -28,7 +28,7 @@ const noTakeoverSummary = "Stripe's automatic collection of this invoice stays o
 // view is the policy as the case sees it: the policy in force, with its segment's rules and
 // its arm's overrides. A control arm's view observes.
 func (e *Engine) view(c *recoup.Case) *policy.Policy {
-	return e.Policy().For(c.Segment)
+	return e.Policy().ForCase(c.Segment, c.Arm)
 }
 
 // manages reports whether recoup acts on the case's invoice under the policy p (the case's
