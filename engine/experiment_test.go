@@ -239,3 +239,30 @@ func TestControlArmIsLeftToStripe(t *testing.T) {
 		}
 	}
 }
+
+// An ended experiment assigns no new case: the case follows the policy, and says why.
+func TestEndedExperimentAssignsNoCase(t *testing.T) {
+	h := newHarness(t, experimentPolicy([3]int{1, 1, 1}))
+	err := h.store.Tx(h.ctx, func(tx recoup.Tx) error {
+		et := tx.(recoup.ExperimentTx)
+		if err := et.StartExperiment("recoup-vs-stripe", h.now.Add(-48*time.Hour)); err != nil {
+			return err
+		}
+		return et.EndExperiment("recoup-vs-stripe", h.now.Add(-time.Hour), "ops@example.com", "recoup")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cus := customerIn(t, h.eng.Policy().Experiment, "stripe", nil)
+	h.gw.failRenewal("in_1", cus, 2500, insufficient)
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", cus)
+	h.runDue()
+	h.advance(24 * time.Hour)
+	c := h.caseOf("in_1")
+	if c.Experiment != "" || c.Arm != "" || c.Attempts == 0 {
+		t.Errorf("case in experiment %q arm %q with %d charges; want none, charged", c.Experiment, c.Arm, c.Attempts)
+	}
+	if tl := dump(h.timeline(c)); !strings.Contains(tl, "experiment recoup-vs-stripe ended on 2 Mar 2026: this case is in no arm") {
+		t.Errorf("timeline:\n%s", tl)
+	}
+}
