@@ -145,7 +145,7 @@ func TestArmOverridesChangeThePlan(t *testing.T) {
 	if day(p) != 3 || day(q) != 5 {
 		t.Errorf("second retries on day %d (recoup arm) and %d (patient arm); want 3 and 5", day(p), day(q))
 	}
-	if tl := dump(h.timeline(q)); !strings.Contains(tl, "The arm sets its own") {
+	if tl := dump(h.timeline(q)); !strings.Contains(tl, "The arm sets its own") || !strings.Contains(tl, "[segment default, arm patient, policy") {
 		t.Errorf("patient arm's timeline does not say what it overrides:\n%s", tl)
 	}
 }
