@@ -455,7 +455,7 @@ func setKeys(r *RulesFile) []string {
 
 // armRules resolves an arm's rules over the default rules and each segment's, validated as a
 // segment's are. A problem is reported once, at the arm's setting, even when it shows over more
-// than one segment.
+// than one segment; one that only a segment's rules cause names the segment.
 func (v *validator) armRules(path string, r *RulesFile, p *Policy) map[string]Rules {
 	out := map[string]Rules{}
 	resolve := func(segment string, base Rules) {
@@ -464,9 +464,14 @@ func (v *validator) armRules(path string, r *RulesFile, p *Policy) map[string]Ru
 		v.rules(path, r, &rules)
 		kept := v.problems[:n]
 		for _, pr := range v.problems[n:] {
-			if !slices.Contains(kept, pr) {
-				kept = append(kept, pr)
+			if slices.Contains(kept, pr) {
+				continue
 			}
+			if segment != DefaultSegment {
+				// Only this segment's rules make the arm's setting wrong: say which.
+				pr.Message += " (over the rules of segment " + segment + ")"
+			}
+			kept = append(kept, pr)
 		}
 		v.problems = kept
 		out[segment] = rules

@@ -381,3 +381,14 @@ func TestPromoteShippedExperiments(t *testing.T) {
 		}
 	}
 }
+
+// An arm's setting that only a segment's rules make wrong names the segment.
+func TestArmProblemOverASegmentNamesIt(t *testing.T) {
+	src := "campaign: {quiet_hours: [0, 0]}\nsegments:\n  - {name: night, when: \"true\", campaign: {quiet_hours: [21, 8]}}\nexperiment:\n  name: x\n  unit: customer\n  arms:\n    - {name: a, weight: 1}\n    - {name: b, weight: 1, campaign: {hour: 22}}\n"
+	_, err := policy.Parse("p.yaml", []byte(src))
+	want := "p.yaml:9:45: experiment.arms[1].campaign.hour: hour 22 falls in the quiet hours [21, 8]: messages would all wait until 08:00 (over the rules of segment night)"
+	var pe *policy.Error
+	if !errors.As(err, &pe) || len(pe.Problems) != 1 || pe.Problems[0].String() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+}
