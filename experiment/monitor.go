@@ -19,8 +19,8 @@ type Config struct {
 	Alpha float64
 	// TightestAt is the number of customers at which the confidence sequence is tuned to be
 	// tightest (the intrinsic time of the normal mixture). Default 5,000: the size of a
-	// modest merchant's experiment; the width is within a few percent of the best from about
-	// 1,500 to 20,000 customers, and valid at every size.
+	// modest merchant's experiment; the width is within 5% of the best from 2,000 to 20,000
+	// customers, and valid at every size.
 	TightestAt float64
 	// MinDetectable is the smallest uplift, in percentage points of the failed amount,
 	// worth detecting: when the observed uplift is smaller, the invoices still needed are
