@@ -29,8 +29,12 @@ func Compute(units []Unit, cfg Config) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	sorted := slices.Clone(units)
-	slices.SortStableFunc(sorted, func(a, b Unit) int { return cmp.Compare(a.Order, b.Order) })
+	sorted := units
+	byOrder := func(a, b Unit) int { return cmp.Compare(a.Order, b.Order) }
+	if !slices.IsSortedFunc(units, byOrder) {
+		sorted = slices.Clone(units)
+		slices.SortStableFunc(sorted, byOrder)
+	}
 	for _, u := range sorted {
 		if err := m.Add(u); err != nil {
 			return Report{}, err

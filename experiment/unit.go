@@ -69,15 +69,21 @@ type ArmFigures struct {
 // figures sums the units of each arm, in the order arms first appear in units.
 func figures(units []Unit) []ArmFigures {
 	var out []ArmFigures
+	var days [][]float64
 	index := map[string]int{}
-	days := map[string][]float64{}
+	last := -1
 	for _, u := range units {
-		i, ok := index[u.Arm]
-		if !ok {
-			i = len(out)
-			index[u.Arm] = i
-			out = append(out, ArmFigures{Name: u.Arm})
+		i := last
+		if i < 0 || out[i].Name != u.Arm {
+			var ok bool
+			if i, ok = index[u.Arm]; !ok {
+				i = len(out)
+				index[u.Arm] = i
+				out = append(out, ArmFigures{Name: u.Arm})
+				days = append(days, nil)
+			}
 		}
+		last = i
 		a := &out[i]
 		a.Customers++
 		a.Invoices += u.Invoices
@@ -87,14 +93,14 @@ func figures(units []Unit) []ArmFigures {
 		a.Attempts += u.Attempts
 		a.Messages += u.Messages
 		a.CustomersLost += u.Lost
-		days[u.Arm] = append(days[u.Arm], u.DaysToRecovery...)
+		days[i] = append(days[i], u.DaysToRecovery...)
 	}
 	for i := range out {
 		a := &out[i]
 		if a.Failed > 0 {
 			a.RecoveredPct = 100 * float64(a.Recovered) / float64(a.Failed)
 		}
-		a.MedianDaysToRecovery = median(days[a.Name])
+		a.MedianDaysToRecovery = median(days[i])
 	}
 	return out
 }
@@ -103,7 +109,7 @@ func median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
 	}
-	s := slices.Clone(xs)
+	s := xs // figures owns xs
 	slices.Sort(s)
 	n := len(s)
 	if n%2 == 1 {

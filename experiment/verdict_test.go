@@ -78,16 +78,22 @@ func TestNeededProjection(t *testing.T) {
 }
 
 // TestNeededShares: the projection uses the arms' latest shares: if the treatment gets a
-// smaller share from now on, more customers are needed.
+// share of 0.1 from now on (the control 0.9), the variance per customer roughly triples
+// (1/0.1 + 1/0.9 against 1/0.5 + 1/0.5), and so do the customers needed.
 func TestNeededShares(t *testing.T) {
 	even := monitorOf(t, 9, 2000, 0.5, 0.53, 0.5)
 	narrowed := monitorOf(t, 9, 2000, 0.5, 0.53, 0.5)
-	if err := narrowed.Add(Unit{Arm: "recoup", Share: 0.1, Failed: 3000, Recovered: 1500, Invoices: 1}); err != nil {
-		t.Fatal(err)
+	for _, u := range []Unit{
+		{Arm: "recoup", Share: 0.1, Failed: 3000, Recovered: 1500, Invoices: 1},
+		{Arm: "stripe", Share: 0.9, Failed: 3000, Recovered: 1500, Invoices: 1},
+	} {
+		if err := narrowed.Add(u); err != nil {
+			t.Fatal(err)
+		}
 	}
 	a, b := even.Uplift().Needed, narrowed.Uplift().Needed
-	if !(b.Customers > a.Customers) {
-		t.Errorf("treatment share 0.5: %d more customers; share 0.1: %d, want more", a.Customers, b.Customers)
+	if !(b.Customers > 2*a.Customers) {
+		t.Errorf("treatment share 0.5: %d more customers; share 0.1: %d, want more than twice as many", a.Customers, b.Customers)
 	}
 }
 
