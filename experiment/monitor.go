@@ -36,6 +36,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Control == "" {
 		return c, fmt.Errorf("experiment statistics: no control arm named")
 	}
+	if c.Treatment == c.Control {
+		return c, fmt.Errorf("experiment statistics: arm %q compared with itself", c.Control)
+	}
 	if c.Alpha == 0 {
 		c.Alpha = 0.05
 	}

@@ -154,6 +154,7 @@ func TestComputeRejects(t *testing.T) {
 		"share 0":          {[]Unit{{Arm: "a", Share: 0, Failed: 1}}, Config{Control: "a"}},
 		"recovered > fail": {[]Unit{{Arm: "a", Share: 1, Failed: 1, Recovered: 2}}, Config{Control: "a"}},
 		"alpha 1":          {nil, Config{Control: "a", Alpha: 1}},
+		"self":             {nil, Config{Control: "a", Treatment: "a"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := Compute(tc.units, tc.cfg); err == nil {

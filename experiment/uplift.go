@@ -1,6 +1,10 @@
 package experiment
 
-import "math"
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
 
 // Verdict is what the confidence sequence of the uplift says so far.
 type Verdict string
@@ -122,4 +126,31 @@ func (m *Monitor) needed(up Uplift, perUnit float64) Needed {
 	}
 	nd.Invoices = int64(math.Ceil(float64(nd.Customers) * perCustomer))
 	return nd
+}
+
+// Words says what Needed means, for people: nothing once a verdict is reached.
+func (n Needed) Words() string {
+	switch {
+	case n.Beyond && n.Unlikely:
+		return fmt.Sprintf("a verdict is unlikely: the uplift is under %s pp and the data do not yet say how many invoices %s pp would take", pp(n.Effect), pp(n.Effect))
+	case n.Beyond:
+		return "a verdict is out of reach at the current variance"
+	case n.Unlikely:
+		return fmt.Sprintf("a verdict is unlikely: the uplift is under %s pp; detecting %s pp would take about %s more invoices", pp(n.Effect), pp(n.Effect), count(n.Invoices))
+	case n.Invoices > 0:
+		return fmt.Sprintf("about %s more invoices for a verdict at the current uplift of %s pp", count(n.Invoices), pp(n.Effect))
+	}
+	return ""
+}
+
+// pp writes percentage points to one decimal: 2.3, 1.
+func pp(x float64) string { return strconv.FormatFloat(math.Round(x*10)/10, 'f', -1, 64) }
+
+// count writes n with thousands separators: 12,345.
+func count(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

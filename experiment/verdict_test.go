@@ -112,3 +112,20 @@ func TestNeededUnlikely(t *testing.T) {
 	}
 	t.Fatal("no A/A draw of 3,000 customers in 20 seeds had an uplift within 1 pp")
 }
+
+func TestNeededWords(t *testing.T) {
+	for _, tc := range []struct {
+		n    Needed
+		want string
+	}{
+		{Needed{Effect: 2.5}, ""},
+		{Needed{Effect: 2.4678, Customers: 900, Invoices: 1234567}, "about 1,234,567 more invoices for a verdict at the current uplift of 2.5 pp"},
+		{Needed{Effect: 1, Unlikely: true, Customers: 9000, Invoices: 12600}, "a verdict is unlikely: the uplift is under 1 pp; detecting 1 pp would take about 12,600 more invoices"},
+		{Needed{Effect: 3, Beyond: true}, "a verdict is out of reach at the current variance"},
+		{Needed{Effect: 100, Invoices: 999}, "about 999 more invoices for a verdict at the current uplift of 100 pp"},
+	} {
+		if got := tc.n.Words(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.n, got, tc.want)
+		}
+	}
+}
