@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 )
 
@@ -29,12 +30,7 @@ func Compute(units []Unit, cfg Config) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	sorted := units
-	byOrder := func(a, b Unit) int { return cmp.Compare(a.Order, b.Order) }
-	if !slices.IsSortedFunc(units, byOrder) {
-		sorted = slices.Clone(units)
-		slices.SortStableFunc(sorted, byOrder)
-	}
+	sorted := inOrder(units)
 	for _, u := range sorted {
 		if err := m.Add(u); err != nil {
 			return Report{}, err
@@ -54,4 +50,51 @@ func Compute(units []Unit, cfg Config) (Report, error) {
 		r.Arms = append(r.Arms, ArmResult{ArmFigures: f, Recovery: m.Arm(name)})
 	}
 	return r, nil
+}
+
+// inOrder returns the units in assignment order, sorting a copy only when needed.
+func inOrder(units []Unit) []Unit {
+	byOrder := func(a, b Unit) int { return cmp.Compare(a.Order, b.Order) }
+	if slices.IsSortedFunc(units, byOrder) {
+		return units
+	}
+	sorted := slices.Clone(units)
+	slices.SortStableFunc(sorted, byOrder)
+	return sorted
+}
+
+// Point is the uplift as it stood after the first Customers customers.
+type Point struct {
+	Customers, Invoices int
+	Uplift              Uplift
+}
+
+// Path returns the uplift over time, for a chart: the units in assignment order are cut into
+// points equal steps, and each point is the uplift as it stood then, as someone looking at that
+// moment would have seen it. The confidence sequence makes every point valid at once.
+func Path(units []Unit, cfg Config, points int) ([]Point, error) {
+	if points < 1 {
+		return nil, fmt.Errorf("experiment path: %d points, want at least 1", points)
+	}
+	m, err := NewMonitor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sorted := inOrder(units)
+	n := len(sorted)
+	out := make([]Point, 0, min(points, n))
+	next := 1
+	for i, u := range sorted {
+		if err := m.Add(u); err != nil {
+			return nil, err
+		}
+		if i+1 < next*n/points && i+1 < n {
+			continue
+		}
+		for next*n/points <= i+1 && next <= points {
+			next++
+		}
+		out = append(out, Point{Customers: m.n, Invoices: m.invoices, Uplift: m.Uplift()})
+	}
+	return out, nil
 }

@@ -163,3 +163,47 @@ func TestComputeRejects(t *testing.T) {
 		})
 	}
 }
+
+func TestPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	var units []Unit
+	for i := range 1000 {
+		arm := "stripe"
+		if i%2 == 1 {
+			arm = "recoup"
+		}
+		units = append(units, customer(rng, arm, 0.5, 0.5, int64(1000-i))) // given in reverse order
+	}
+	cfg := Config{Control: "stripe"}
+	path, err := Path(units, cfg, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(path) != 10 {
+		t.Fatalf("%d points, want 10", len(path))
+	}
+	for k, p := range path {
+		if p.Customers != 100*(k+1) {
+			t.Errorf("point %d after %d customers, want %d", k, p.Customers, 100*(k+1))
+		}
+	}
+	full, err := Compute(units, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := path[len(path)-1]; last.Uplift != full.Uplift || last.Invoices != full.Invoices {
+		t.Errorf("last point %+v, want the report's %+v", last.Uplift, full.Uplift)
+	}
+	// The first point holds the first 100 customers in assignment order: the last 100 given.
+	first, err := Compute(units[900:], cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path[0].Uplift != first.Uplift {
+		t.Errorf("first point %+v, want %+v", path[0].Uplift, first.Uplift)
+	}
+	// More points than customers: one per customer.
+	if few, _ := Path(units[:5], cfg, 50); len(few) != 5 {
+		t.Errorf("5 customers, 50 points asked: %d points", len(few))
+	}
+}
