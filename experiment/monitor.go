@@ -95,10 +95,11 @@ func (s *armSums) rate() float64 {
 	return s.r / s.f
 }
 
-// influence returns Σ ψ² over all n units for the arm's rate, where a unit of the arm has
-// ψ = w(R - θF)/m_F with m_F = Σ wF / n (units of other arms have ψ = 0), and the same
-// expectation e = E[(R-θF)²]/m_F² per unit of the population, for projecting the variance
-// under another share.
+// influence returns sumSq = Σ ψ² over all n units for the arm's rate, where a unit of the arm
+// has ψ = w(R - θF)/m_F with m_F = Σ wF / n (units of other arms have ψ = 0), and perUnit, the
+// estimate of E[(R-θF)²]/m_F² over the whole population (what one customer would contribute
+// were it sure to be in the arm): an arm of share π then adds perUnit/π to the variance of
+// each future customer's ψ.
 func (s *armSums) influence(n float64) (sumSq, perUnit float64) {
 	if s.f == 0 {
 		return 0, 0
