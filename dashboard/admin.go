@@ -10,6 +10,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/policy"
 )
 
 // policyHistoryLimit bounds the versions the policy page lists.
@@ -24,6 +25,7 @@ func (d *Dashboard) policyPage(w http.ResponseWriter, r *http.Request, u *viewer
 			data["Policy"] = p
 			data["Source"] = string(p.Source)
 			data["Active"] = p.Version
+			data["ArmRules"] = armRules(p)
 		}
 	}
 	if d.cfg.PolicyHistory != nil {
@@ -35,6 +37,27 @@ func (d *Dashboard) policyPage(w http.ResponseWriter, r *http.Request, u *viewer
 	}
 	d.render(w, r, http.StatusOK, "policy", u, data)
 	return nil
+}
+
+// armRule is the rules a policy arm of the experiment runs, for the policy page.
+type armRule struct {
+	Name  string
+	Rules policy.Rules
+}
+
+// armRules are the default segment's rules in each arm of the experiment that overrides any:
+// the segment's rules with the arm's settings on top (every segment takes them the same way).
+func armRules(p *policy.Policy) []armRule {
+	if p.Experiment == nil {
+		return nil
+	}
+	var out []armRule
+	for _, a := range p.Experiment.Arms {
+		if !a.Control && len(a.Overrides) > 0 {
+			out = append(out, armRule{Name: "default, in arm " + a.Name + " (the arm's settings on top)", Rules: p.ForCase(policy.DefaultSegment, a.Name).Rules})
+		}
+	}
+	return out
 }
 
 func (d *Dashboard) auditPage(w http.ResponseWriter, r *http.Request, u *viewer) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/dashboard"
 	"github.com/recoup-hq/recoup/metrics"
+	"github.com/recoup-hq/recoup/policy"
 )
 
 // listed returns the ids of the cases a case list page links to.
@@ -226,5 +227,32 @@ func TestPolicyPageShowsTheRules(t *testing.T) {
 	}
 	if p.Retry.Strategy == "model" && !strings.Contains(body, "learned (model), hours 6-21 local, window 45d") {
 		t.Errorf("policy page does not describe the learned timing:\n%s", body)
+	}
+}
+
+// The policy page shows the experiment: its name and unit, each arm with its share and what it
+// overrides, the optimize floor, the rules of an arm that overrides any, and, in mode observe,
+// that nothing is compared.
+func TestPolicyPageShowsTheExperiment(t *testing.T) {
+	src := "experiment:\n  name: tones\n  unit: customer\n  arms:\n    - {name: stripe, stripe: true, weight: 2}\n    - {name: base, weight: 1}\n    - {name: late, weight: 1, retry: {hour: 18}, campaign: {hour: 18, steps: [{day: 0, template: update_card, tone: urgent}]}}\n  optimize: {floor: 12.5}\n"
+	for _, mode := range []string{"act", "observe"} {
+		p, err := policy.Parse("p.yaml", []byte("mode: "+mode+"\n"+src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := newEnv(t, func(c *dashboard.Config) { c.Policy = func() *policy.Policy { return p } })
+		_, _, body := e.as(recoup.RoleViewer).get("/ui/policy")
+		for _, want := range []string{"<h2>Experiment: tones</h2>", "By customer: each customer falls in an arm",
+			"<td>stripe</td><td class=\"num\">50.0%</td><td>control: Stripe's own recovery",
+			"<td>base</td><td class=\"num\">25.0%</td><td>the policy as written (overrides nothing)",
+			"<td>late</td><td class=\"num\">25.0%</td><td>the policy with its own retry hour, send hour, campaign steps",
+			"each keeping at least 12.5% of all cases", "Segment: default, in arm late (the arm&#39;s settings on top)", "<td>urgent</td>"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("mode %s: policy page lacks %q", mode, want)
+			}
+		}
+		if note := strings.Contains(body, "the experiment compares nothing until mode act"); note != (mode == "observe") {
+			t.Errorf("mode %s: note that nothing is compared shown: %v", mode, note)
+		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/dashboard"
+	"github.com/recoup-hq/recoup/policy"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ with the pages as rendered")
@@ -37,25 +39,41 @@ func TestPagesGolden(t *testing.T) {
 				c = e.anonymous()
 			}
 			_, _, body := c.get(path)
-			got := csrfValue.ReplaceAllString(body, `name="csrf" value="CSRF"`)
-			file := filepath.Join("testdata", name+".html")
-			if *update {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs from %s (run with -update after a deliberate change):\n%s", path, file, firstDiff(string(want), got))
-			}
+			golden(t, name, path, body)
 		})
+	}
+	// The policy page of a policy with segments and an experiment (the annotated example).
+	t.Run("policy", func(t *testing.T) {
+		p, err := policy.LoadWith("../policies/examples/example.yaml", policy.Options{Templates: append(policy.BuiltinTemplates(), "personal_note", "account_manager_note", "account_manager_call")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := newEnv(t, func(c *dashboard.Config) { c.Policy = func() *policy.Policy { return p } })
+		_, _, body := e.as(recoup.RoleAdmin).get("/ui/policy")
+		golden(t, "policy", "/ui/policy", body)
+	})
+}
+
+// golden compares the page at path with testdata/name.html, or rewrites it under -update.
+func golden(t *testing.T, name, path, body string) {
+	t.Helper()
+	got := csrfValue.ReplaceAllString(body, `name="csrf" value="CSRF"`)
+	file := filepath.Join("testdata", name+".html")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s (run with -update after a deliberate change):\n%s", path, file, firstDiff(string(want), got))
 	}
 }
 

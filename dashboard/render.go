@@ -42,6 +42,7 @@ var funcs = template.FuncMap{
 	"allows": func(u *viewer, role string) bool { return u != nil && u.User.Role.Allows(recoup.Role(role)) },
 	"query":  func(kv ...string) template.URL { return template.URL(queryString(kv...)) },
 	"upper":  strings.ToUpper,
+	"join":   strings.Join,
 	// mechanism names what recovered a case in words.
 	"mechanism": recoup.RecoveredBy.Words,
 	// dur writes a duration as the policy file does: 30d, 4h, 15m.

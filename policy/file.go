@@ -5,11 +5,34 @@ package policy
 // carries it; the JSON Schema (docs/policy.schema.json) is held to the same list by a test.
 
 type file struct {
-	Mode      *string `yaml:"mode"`
-	Timezone  *string `yaml:"timezone"`
+	Mode       *string `yaml:"mode"`
+	Timezone   *string `yaml:"timezone"`
+	RulesFile  `yaml:",inline"`
+	Network    *network    `yaml:"network"`
+	Segments   []segment   `yaml:"segments"`
+	Experiment *experiment `yaml:"experiment"`
+}
+
+// experiment compares arms of the policy (and Stripe's own recovery) on the business's own
+// customers: see experiment.go.
+type experiment struct {
+	Name     *string   `yaml:"name"`
+	Unit     *string   `yaml:"unit"`
+	Arms     []arm     `yaml:"arms"`
+	Optimize *optimize `yaml:"optimize"`
+}
+
+// arm is one arm of an experiment: the control left to Stripe (stripe: true), or the policy
+// with the arm's rules applied on top of each segment's.
+type arm struct {
+	Name      *string  `yaml:"name"`
+	Stripe    *bool    `yaml:"stripe"`
+	Weight    *float64 `yaml:"weight"`
 	RulesFile `yaml:",inline"`
-	Network   *network  `yaml:"network"`
-	Segments  []segment `yaml:"segments"`
+}
+
+type optimize struct {
+	Floor *float64 `yaml:"floor"` // percent
 }
 
 // RulesFile is the YAML form of Rules: the settings a segment may override. It is exported only

@@ -135,6 +135,7 @@ func ParseWith(name string, src []byte, o Options) (*Policy, error) {
 	}
 	p.Version = version(src)
 	p.Source = src
+	p.file, p.name, p.opts = &f, name, o
 	return p, nil
 }
 
@@ -267,6 +268,9 @@ func (v *validator) policy(f *file) *Policy {
 		}
 	}
 	p.Segments = v.segments(f.Segments, p.Rules)
+	if f.Experiment != nil {
+		p.Experiment = v.experiment(f.Experiment, p)
+	}
 	return p
 }
 

@@ -52,6 +52,17 @@ type Policy struct {
 	Segments []Segment
 	// Source is the policy file as loaded, for display.
 	Source []byte
+	// Experiment is the file's experiment; nil when it has none.
+	Experiment *Experiment
+
+	// arm and control say which experiment arm this view (ForCase) is of.
+	arm     string
+	control bool
+	// file is the file as decoded, name its name and opts what it was checked against: what
+	// Promote writes and checks again.
+	file *file
+	name string
+	opts Options
 }
 
 // Rules are what one segment does: its retries, its campaign, how long it waits and how it ends.
@@ -170,6 +181,9 @@ func (p *Policy) For(segment string) *Policy {
 	}
 	return p
 }
+
+// Arm is the experiment arm this view (ForCase) is of; "" outside an experiment.
+func (p *Policy) Arm() string { return p.arm }
 
 // Observing reports whether the policy is in observe-only (shadow) mode.
 func (p *Policy) Observing() bool { return p.Mode == ModeObserve }

@@ -185,6 +185,10 @@ func TestExampleCoversEveryOption(t *testing.T) {
 		if rest, ok := strings.CutPrefix(k, "segments[]."); ok && rest != "name" && rest != "when" && acceptedKeys()[rest] {
 			continue
 		}
+		// An arm's rules too.
+		if rest, ok := strings.CutPrefix(k, "experiment.arms[]."); ok && rest != "name" && rest != "stripe" && rest != "weight" && acceptedKeys()[rest] {
+			continue
+		}
 		if !used[k] {
 			missing = append(missing, k)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/recoup-hq/recoup/policy"
@@ -48,5 +49,45 @@ func (c *PolicyCheckCmd) Run(out io.Writer) error {
 		tmpl = "the shipped templates and those of " + c.Templates
 	}
 	fmt.Fprintf(out, "%s: valid (version %s, mode %s, segments: %s; checked against %s)\n", c.File, p.Version, p.Mode, strings.Join(segs, ", "), tmpl)
+	if p.Experiment != nil {
+		printExperiment(out, p)
+	}
 	return nil
+}
+
+// printExperiment says in words what the policy's experiment compares: each arm with its share
+// and what it overrides, the adaptive allocation, and whether anything is compared at all.
+func printExperiment(out io.Writer, p *policy.Policy) {
+	e := p.Experiment
+	fmt.Fprintf(out, "experiment %s, by %s (a customer stays in the arm of their first failed invoice):\n", e.Name, e.Unit)
+	width := 0
+	for _, a := range e.Arms {
+		width = max(width, len(a.Name))
+	}
+	for _, a := range e.Arms {
+		fmt.Fprintf(out, "  %-*s %s  %s\n", width, a.Name, percent(a.Share), armWords(a))
+	}
+	if o := e.Optimize; o != nil {
+		fmt.Fprintf(out, "  optimize: the shares of the arms of the policy adapt to what recovers more (Thompson sampling), each keeping at least %s of all cases; the control keeps its share\n", strings.TrimSpace(percent(o.Floor)))
+	}
+	if p.Observing() {
+		fmt.Fprintln(out, "note: the policy is in mode observe, so recoup only observes in every arm: the experiment compares nothing until mode act")
+	}
+}
+
+// armWords says what an arm does.
+func armWords(a policy.Arm) string {
+	switch {
+	case a.Control:
+		return "control: Stripe's own recovery handles the invoice, recoup only observes"
+	case len(a.Overrides) == 0:
+		return "the policy as written (overrides nothing)"
+	}
+	return "the policy with its own " + strings.Join(a.Overrides, ", ")
+}
+
+// percent writes a share as a percentage, right-aligned: " 50%", "12.5%".
+func percent(share float64) string {
+	s := strconv.FormatFloat(share*100, 'f', 1, 64)
+	return fmt.Sprintf("%4s%%", strings.TrimSuffix(s, ".0"))
 }

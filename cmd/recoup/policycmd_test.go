@@ -108,3 +108,41 @@ func TestCaseCommandsRefuseWhatTheEngineRefuses(t *testing.T) {
 		t.Errorf("blank --by: %v", err)
 	}
 }
+
+// A valid policy with an experiment is summed up in words: each arm, its share and what it
+// overrides; in mode observe, a note says nothing is compared.
+func TestPolicyCheckDescribesTheExperiment(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"policy", "check", "../../policies/examples/experiment.yaml"}, &out, func(int) {}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		"experiment recoup-vs-stripe, by customer (a customer stays in the arm of their first failed invoice):\n",
+		"  stripe   50%  control: Stripe's own recovery handles the invoice, recoup only observes\n",
+		"  recoup   50%  the policy as written (overrides nothing)\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "note:") || strings.Contains(out.String(), "optimize") {
+		t.Errorf("a note or optimize for a plain experiment in mode act:\n%s", out.String())
+	}
+
+	f := filepath.Join(t.TempDir(), "obs.yaml")
+	os.WriteFile(f, []byte("mode: observe\nexperiment:\n  name: x\n  unit: customer\n  arms:\n    - {name: a, weight: 3}\n    - {name: later, weight: 1, retry: {hour: 18}, final_action: cancel_subscription}\n    - {name: c, weight: 1}\n  optimize: {floor: 5}\n"), 0o600)
+	out.Reset()
+	if err := run(t.Context(), []string{"policy", "check", f}, &out, func(int) {}); err != nil {
+		t.Fatalf("an experiment in mode observe is valid: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		"  later   20%  the policy with its own retry hour, final action\n",
+		"  a       60%  the policy as written",
+		"each keeping at least 5% of all cases",
+		"note: the policy is in mode observe, so recoup only observes in every arm: the experiment compares nothing until mode act\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
