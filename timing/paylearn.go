@@ -63,7 +63,9 @@ const (
 )
 
 // PayPrior returns the weights of the pay schedules for a customer of country (by index in
-// schedules), learned from the outcomes of charges (learnPay).
+// schedules), learned from the outcomes of charges (learnPay): the counts of all countries shrunk
+// toward the country's prior (Priors: public tables, the merchant's paydays), the country's own
+// counts shrunk toward that.
 func (m *Model) PayPrior(country string) []float64 {
 	out := make([]float64, len(schedules))
 	shared, local := m.Pay[""], m.Pay[country]
@@ -76,8 +78,9 @@ func (m *Model) PayPrior(country string) []float64 {
 			nc += v
 		}
 	}
+	base := m.priors.payBase(country)
 	for i, name := range scheduleNames {
-		g := (shared[name] + paySharedPseudo/float64(len(schedules))) / (n + paySharedPseudo)
+		g := (shared[name] + paySharedPseudo*base[i]) / (n + paySharedPseudo)
 		out[i] = g
 		if country != "" {
 			out[i] = (local[name] + payCountryPseudo*g) / (nc + payCountryPseudo)
