@@ -69,13 +69,13 @@ const (
 func (m *Model) PayPrior(country string) []float64 {
 	out := make([]float64, len(schedules))
 	shared, local := m.Pay[""], m.Pay[country]
+	// Summed in the schedules' order, not the maps': a float sum's last bits depend on its order,
+	// and a replay must decide alike.
 	n, nc := 0.0, 0.0
-	for _, v := range shared {
-		n += v
-	}
-	if country != "" {
-		for _, v := range local {
-			nc += v
+	for _, name := range scheduleNames {
+		n += shared[name]
+		if country != "" {
+			nc += local[name]
 		}
 	}
 	base := m.priors.payBase(country)

@@ -119,8 +119,8 @@ func (p Priors) payBase(country string) []float64 {
 			table = PublicPaydays[""]
 		}
 		sum := 0.0
-		for _, v := range table {
-			sum += v
+		for _, name := range scheduleNames { // in a fixed order: a replay must decide alike
+			sum += table[name]
 		}
 		for i, name := range scheduleNames {
 			out[i] = publicResidual/n + (1-publicResidual)*table[name]/sum
