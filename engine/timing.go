@@ -32,22 +32,28 @@ type learner struct {
 	folded int // observations folded since the last snapshot
 }
 
-// sync brings the model up to date with the store, inside the caller's transaction. The caller
-// holds l.mu.
-func (l *learner) sync(tx recoup.Tx, now time.Time) error {
+// sync brings the model up to date with the store, inside the caller's transaction, folded
+// from priors pr: a model or snapshot folded from other priors (the policy changed them) is
+// folded again from the first observation. The caller holds l.mu.
+func (l *learner) sync(tx recoup.Tx, now time.Time, pr timing.Priors) error {
+	if l.loaded && l.model.PriorsKey != pr.Key() {
+		l.loaded = false
+	}
 	if !l.loaded {
-		l.model, l.seen = timing.NewModel(), 0
+		l.model, l.seen = timing.NewModelWith(pr), 0
 		snap, err := tx.ModelSnapshot(ModelName)
 		switch {
 		case recoup.ErrorCode(err) == recoup.ENOTFOUND:
 		case err != nil:
 			return err
 		default:
-			m, err := timing.UnmarshalModel(snap.State)
+			m, err := timing.UnmarshalModelWith(snap.State, pr)
 			if err != nil {
 				return err
 			}
-			l.model, l.seen = m, snap.UpTo
+			if m.PriorsKey == pr.Key() {
+				l.model, l.seen = m, snap.UpTo
+			}
 		}
 		l.loaded = true
 	}
@@ -59,7 +65,7 @@ func (l *learner) sync(tx recoup.Tx, now time.Time) error {
 		for _, o := range obs {
 			switch o.Kind {
 			case recoup.ObserveReset:
-				l.model = timing.NewModel()
+				l.model = timing.NewModelWith(pr)
 			case recoup.ObserveOutcome:
 				l.model.Update(o.Features, o.Success)
 			}
@@ -183,12 +189,19 @@ func (e *Engine) timeRetry(tx recoup.Tx, c recoup.Case, attempts []recoup.Attemp
 		return d, err
 	}
 	tc := timingCase(c, attempts, messages, past, p, now.Add(time.Nanosecond))
+	pr := p.Retry.Model.Priors
 	o := timing.Options{From: d.At, Until: until, Remaining: left, Budget: p.Retry.MaxAttempts,
 		DailyDiscount: p.Retry.Model.DailyDiscount, MinProbability: p.Retry.Model.MinProbability,
-		FirstHour: p.Retry.Model.FirstHour, LastHour: p.Retry.Model.LastHour}
+		FirstHour: p.Retry.Model.FirstHour, LastHour: p.Retry.Model.LastHour,
+		Keep: func(since time.Duration) float64 { return pr.SoonKeep(string(c.Category), since) }}
+	if s, ok := d.Inputs["schedule_at"]; ok {
+		if o.Bound, err = time.Parse(time.RFC3339, s); err != nil {
+			return d, fmt.Errorf("case %d: schedule's first retry: %w", c.ID, err)
+		}
+	}
 	e.learner.mu.Lock()
 	defer e.learner.mu.Unlock()
-	if err := e.learner.sync(tx, now); err != nil {
+	if err := e.learner.sync(tx, now, pr); err != nil {
 		return d, fmt.Errorf("case %d: timing model: %w", c.ID, err)
 	}
 	// The draw depends only on the case, its plan and the time: a replay decides alike.
@@ -211,6 +224,9 @@ func (e *Engine) timeRetry(tx recoup.Tx, c recoup.Case, attempts []recoup.Attemp
 	in["p"] = strconv.FormatFloat(ch.Mean, 'f', 3, 64)
 	in["p_sampled"] = strconv.FormatFloat(ch.Sampled, 'f', 3, 64)
 	in["p_earliest"] = strconv.FormatFloat(ch.MeanFrom, 'f', 3, 64)
+	if ch.Evidence != "" {
+		in["evidence"] = ch.Evidence
+	}
 	d.At, d.Inputs = ch.At, in
 	d.Reason = fmt.Sprintf("charge %d of %d: %s", p.Retry.MaxAttempts-left+1, p.Retry.MaxAttempts, ch.Reason)
 	return d, nil
@@ -245,11 +261,16 @@ func (e *Engine) learn(tx recoup.Tx, c recoup.Case, attempts []recoup.Attempt, a
 		Features: timing.Observed(tc, a.StartedAt), Success: a.Status == recoup.AttemptSucceeded, At: a.FinishedAt})
 }
 
-// LoadModel returns the retry-timing model as the store holds it: its latest snapshot with
-// every later observation folded in.
+// LoadModel returns the retry-timing model as the store holds it, folded from the public
+// priors: its latest snapshot with every later observation folded in.
 func LoadModel(ctx context.Context, store recoup.Store) (*timing.Model, error) {
+	return LoadModelWith(ctx, store, timing.PublicPriors())
+}
+
+// LoadModelWith is LoadModel folded from priors pr (a policy's retry.model.priors).
+func LoadModelWith(ctx context.Context, store recoup.Store, pr timing.Priors) (*timing.Model, error) {
 	var l learner
-	err := store.Tx(ctx, func(tx recoup.Tx) error { return l.sync(tx, time.Time{}) })
+	err := store.Tx(ctx, func(tx recoup.Tx) error { return l.sync(tx, time.Time{}, pr) })
 	if err != nil {
 		return nil, fmt.Errorf("load timing model: %w", err)
 	}

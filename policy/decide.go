@@ -91,16 +91,13 @@ func (p *Policy) Decide(f Facts, now time.Time) recoup.Decision {
 		p = &q
 	}
 	if p.Retry.Strategy == StrategyModel {
-		return p.modelRetry(f, k, now, in, windowEnd, final, waitOrFinal)
+		return p.modelRetry(f, k, verdict, now, in, windowEnd, final, waitOrFinal)
 	}
 	if k >= len(p.Retry.Days) {
 		return final(fmt.Sprintf("retry schedule exhausted after %d charges", k))
 	}
 	slot := p.slot(c, k)
-	at := p.notTooSoon(c, later(slot, now))
-	if verdict.Wait > 0 && !c.LastAttemptAt.IsZero() {
-		at = later(at, c.LastAttemptAt.Add(verdict.Wait))
-	}
+	at := p.scheduleAt(c, k, verdict, now)
 	if end := c.FirstFailedAt.Add(p.Retry.MaxDuration); p.Retry.MaxDuration > 0 && at.After(end) {
 		return final(fmt.Sprintf("the next charge (%s) would fall after max_duration %s", at.In(p.Location).Format("Jan 2 15:04"), days(p.Retry.MaxDuration)))
 	}
@@ -171,6 +168,16 @@ func (p *Policy) slot(c recoup.Case, k int) time.Time {
 	at := p.atHour(c.FirstFailedAt, p.Retry.Days[k])
 	if k > 0 && !c.LastAttemptAt.IsZero() {
 		at = later(at, p.atHour(c.LastAttemptAt, p.Retry.Days[k]-p.Retry.Days[k-1]))
+	}
+	return at
+}
+
+// scheduleAt is when the schedule strategy makes the k-th (0-based) retry: its slot, or later to
+// keep min_gap after the latest charge and the issuer's advised wait.
+func (p *Policy) scheduleAt(c recoup.Case, k int, v decline.Verdict, now time.Time) time.Time {
+	at := p.notTooSoon(c, later(p.slot(c, k), now))
+	if v.Wait > 0 && !c.LastAttemptAt.IsZero() {
+		at = later(at, c.LastAttemptAt.Add(v.Wait))
 	}
 	return at
 }

@@ -2,10 +2,14 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/decline"
+	"github.com/recoup-hq/recoup/timing"
 )
 
 // Retry strategies.
@@ -22,18 +26,79 @@ type ModelSettings struct {
 	MinProbability float64
 	// FirstHour and LastHour bound the customer's local hours at which retries are made.
 	FirstHour, LastHour int
+	// Priors are what the timing model believes before any outcome (retry.model.priors): the
+	// public ones unless turned off, and the merchant's own paydays.
+	Priors timing.Priors
 }
 
 // DefaultModelWindow is how far after the first failure the model strategy looks when
 // retry.max_duration is not set: a whole monthly pay cycle.
 const DefaultModelWindow = 30 * 24 * time.Hour
 
-var defaultModel = ModelSettings{DailyDiscount: 0.97, MinProbability: 0.05, FirstHour: 6, LastHour: 21}
+var defaultModel = ModelSettings{DailyDiscount: 0.97, MinProbability: 0.05, FirstHour: 6, LastHour: 21, Priors: timing.PublicPriors()}
 
 type model struct {
 	DailyDiscount  *float64 `yaml:"daily_discount"`
 	MinProbability *float64 `yaml:"min_probability"`
 	Hours          []int    `yaml:"hours"`
+	Priors         *priors  `yaml:"priors"`
+}
+
+// priors are retry.model.priors.
+type priors struct {
+	// Public false turns the public priors off: every timing feature starts neutral.
+	Public *bool `yaml:"public"`
+	// Paydays are the merchant's customers' pay schedules, for every country;
+	// PaydaysByCountry for one country (ISO 3166-1 alpha-2).
+	Paydays          []string            `yaml:"paydays"`
+	PaydaysByCountry map[string][]string `yaml:"paydays_by_country"`
+}
+
+// priors validates retry.model.priors. Only the top-level policy has them: every segment shares
+// one timing model.
+func (v *validator) priors(base string, in *priors, out *timing.Priors) {
+	if base != "$.retry.model.priors" {
+		v.fail(base, "priors are set once, at retry.model.priors: all segments share one timing model")
+		return
+	}
+	if in.Public != nil {
+		out.Public = *in.Public
+	}
+	names := func(path string, list []string) []string {
+		if len(list) == 0 {
+			v.fail(path, "list at least one pay schedule, e.g. [day:1, last_business_day, weekly:fri]")
+		}
+		var ok []string
+		for i, n := range list {
+			if _, err := timing.ParseSchedule(n); err != nil {
+				v.fail(fmt.Sprintf("%s[%d]", path, i), "%v", err)
+				continue
+			}
+			ok = append(ok, strings.ToLower(strings.TrimSpace(n)))
+		}
+		return ok
+	}
+	pay := map[string][]string{}
+	if in.Paydays != nil {
+		pay[""] = names(base+".paydays", in.Paydays)
+	}
+	for _, c := range slices.Sorted(func(yield func(string) bool) {
+		for c := range in.PaydaysByCountry {
+			if !yield(c) {
+				return
+			}
+		}
+	}) {
+		path := base + ".paydays_by_country." + c
+		if len(c) != 2 || strings.ToUpper(c) != c {
+			v.fail(path, "a country is two upper-case letters (ISO 3166-1 alpha-2), e.g. GB, got %q", c)
+			continue
+		}
+		pay[c] = names(path, in.PaydaysByCountry[c])
+	}
+	if len(pay) > 0 {
+		out.Paydays = pay
+	}
 }
 
 func (v *validator) timing(base string, r *retry, out *Retry) {
@@ -75,6 +140,9 @@ func (v *validator) timing(base string, r *retry, out *Retry) {
 				out.Model.FirstHour, out.Model.LastHour = m.Hours[0], m.Hours[1]
 			}
 		}
+		if m.Priors != nil {
+			v.priors(base+".model.priors", m.Priors, &out.Model.Priors)
+		}
 	}
 }
 
@@ -95,7 +163,7 @@ func (p *Policy) rapid(f Facts, k int, now time.Time, in map[string]string) reco
 // window (the earliest time its rules allow, the end of retry.max_duration) and the budget; the
 // engine's timing model chooses the time in it (Inputs "strategy" = "model"), or decides no time
 // is worth a charge.
-func (p *Policy) modelRetry(f Facts, k int, now time.Time, in map[string]string, windowEnd time.Time, final, waitOrFinal func(string) recoup.Decision) recoup.Decision {
+func (p *Policy) modelRetry(f Facts, k int, verdict decline.Verdict, now time.Time, in map[string]string, windowEnd time.Time, final, waitOrFinal func(string) recoup.Decision) recoup.Decision {
 	c := f.Case
 	window := p.Retry.MaxDuration
 	if window <= 0 {
@@ -119,6 +187,11 @@ func (p *Policy) modelRetry(f Facts, k int, now time.Time, in map[string]string,
 	in["strategy"] = StrategyModel
 	in["until"] = until.UTC().Format(time.RFC3339)
 	in["budget_left"] = strconv.Itoa(p.Retry.MaxAttempts - k)
+	if k == 0 && len(p.Retry.Days) > 0 {
+		// Where the fixed schedule would make the first retry: without evidence for a later
+		// time, the timing model makes it no later (docs/retry-timing.md, "Cold start").
+		in["schedule_at"] = p.scheduleAt(c, 0, verdict, now).UTC().Format(time.RFC3339)
+	}
 	return recoup.Decision{Kind: recoup.DecideRetry, At: at, Inputs: in,
 		Reason: fmt.Sprintf("charge %d of %d at the time the timing model finds most likely to succeed before %s", k+1, p.Retry.MaxAttempts,
 			until.In(p.Location).Format("Mon 2 Jan"))}

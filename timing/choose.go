@@ -26,6 +26,12 @@ type Options struct {
 	// FirstHour and LastHour bound the customer's local hours at which candidates are made
 	// (LastHour included).
 	FirstHour, LastHour int
+	// Bound is the latest time a retry is placed without evidence for a later one (the fixed
+	// schedule's, for a first retry; zero: none): see Model.Evidence.
+	Bound time.Time
+	// Keep is the priors' share of a card's later chances a retry keeps (Priors.SoonKeep); nil:
+	// every retry keeps them all.
+	Keep func(since time.Duration) float64
 }
 
 // Choice is a chosen retry time, with what it was chosen from.
@@ -38,6 +44,8 @@ type Choice struct {
 	Candidates              int
 	Features                []string // At's features, which the outcome teaches the model
 	Reason                  string
+	// Evidence words why the retry is later than Options.Bound ("" when it is not).
+	Evidence string
 }
 
 // Candidates returns the times considered for a retry in [o.From, o.Until]: From itself, then
@@ -84,7 +92,7 @@ func eachCandidate(c Case, o Options, fn func(t time.Time, day, hour int)) {
 // discounted by the days it waits, among those whose sampled probability reaches
 // MinProbability. rng drives the sampling; the same seed gives the same choice.
 func Choose(m *Model, rng *rand.Rand, c Case, o Options) Choice {
-	return choose(m, m.Sampler(rng), c, o)
+	return bounded(m, rng, c, o, choose(m, m.Sampler(rng), c, o))
 }
 
 // score is the sampled and the expected part of a candidate's score that some of its features
@@ -147,7 +155,11 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 			return
 		}
 		bestScore = sc.sampled
-		if u := p * math.Exp(logDiscount*t.Sub(o.From).Hours()/24); u > bestU {
+		u := p * math.Exp(logDiscount*t.Sub(o.From).Hours()/24)
+		if o.Keep != nil && !c.LastAttempt.IsZero() {
+			u *= o.Keep(t.Sub(c.LastAttempt))
+		}
+		if u > bestU {
 			best, bestU, bestP = t, u, p
 		}
 	})

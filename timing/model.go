@@ -33,6 +33,9 @@ type Model struct {
 	// cases seen so far, by their belief after their latest charge (learnPay); PayPrior is made
 	// from it.
 	Pay map[string]map[string]float64 `json:"pay,omitempty"`
+	// PriorsKey names the priors the model was folded from (Priors.Key).
+	PriorsKey string `json:"priors,omitempty"`
+	priors    Priors
 }
 
 // Weight is the belief about one feature's weight: a normal distribution.
@@ -56,10 +59,20 @@ var priorRates = map[recoup.Category]float64{
 // an unseen case predicts its category's prior rate.
 const typicalActive = 24
 
-// NewModel returns a model that knows only its priors.
-func NewModel() *Model {
-	return &Model{Beta: 1, PriorVar: 0.05, Weights: map[string]Weight{}}
+// NewModel returns a model that knows only the public priors.
+func NewModel() *Model { return NewModelWith(PublicPriors()) }
+
+// NewModelWith returns a model that knows only priors p.
+func NewModelWith(p Priors) *Model {
+	return &Model{Beta: 1, PriorVar: 0.05, Weights: map[string]Weight{}, PriorsKey: p.Key(), priors: p}
 }
+
+// Priors returns the priors the model starts from.
+func (m *Model) Priors() Priors { return m.priors }
+
+// scale is the spread of the score of a typical retry: a prior shift of x in probit is a shift
+// of x·scale in the weights.
+func (m *Model) scale() float64 { return math.Sqrt(m.Beta*m.Beta + typicalActive*m.PriorVar) }
 
 // prior is the belief about a feature never updated.
 func (m *Model) prior(f string) Weight {
@@ -68,8 +81,10 @@ func (m *Model) prior(f string) Weight {
 		if !known {
 			rate = priorRates[recoup.CategoryUnknown]
 		}
-		scale := math.Sqrt(m.Beta*m.Beta + typicalActive*m.PriorVar)
-		return Weight{Mean: probit(rate) * scale, Var: m.PriorVar}
+		return Weight{Mean: probit(rate) * m.scale(), Var: m.PriorVar}
+	}
+	if mean, ok := m.priors.featurePrior(f, m.scale()); ok {
+		return Weight{Mean: mean, Var: m.PriorVar}
 	}
 	if strings.Contains(f, "|new_") {
 		// Many are active at once: each starts less uncertain, so that together they do not
@@ -193,9 +208,14 @@ func (s *Sampler) sum(fs []string) float64 {
 // Marshal encodes the model for the store.
 func (m *Model) Marshal() ([]byte, error) { return json.Marshal(m) }
 
-// UnmarshalModel decodes a stored model.
-func UnmarshalModel(b []byte) (*Model, error) {
-	m := NewModel()
+// UnmarshalModel decodes a stored model folded from the public priors.
+func UnmarshalModel(b []byte) (*Model, error) { return UnmarshalModelWith(b, PublicPriors()) }
+
+// UnmarshalModelWith decodes a stored model whose unseen features have priors p. The stored
+// PriorsKey says which priors it was folded from: a caller with other priors folds again.
+func UnmarshalModelWith(b []byte, p Priors) (*Model, error) {
+	m := NewModelWith(p)
+	m.PriorsKey = ""
 	if err := json.Unmarshal(b, m); err != nil {
 		return nil, fmt.Errorf("decode timing model: %w", err)
 	}

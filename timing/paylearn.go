@@ -63,21 +63,24 @@ const (
 )
 
 // PayPrior returns the weights of the pay schedules for a customer of country (by index in
-// schedules), learned from the outcomes of charges (learnPay).
+// schedules), learned from the outcomes of charges (learnPay): the counts of all countries shrunk
+// toward the country's prior (Priors: public tables, the merchant's paydays), the country's own
+// counts shrunk toward that.
 func (m *Model) PayPrior(country string) []float64 {
 	out := make([]float64, len(schedules))
 	shared, local := m.Pay[""], m.Pay[country]
+	// Summed in the schedules' order, not the maps': a float sum's last bits depend on its order,
+	// and a replay must decide alike.
 	n, nc := 0.0, 0.0
-	for _, v := range shared {
-		n += v
-	}
-	if country != "" {
-		for _, v := range local {
-			nc += v
+	for _, name := range scheduleNames {
+		n += shared[name]
+		if country != "" {
+			nc += local[name]
 		}
 	}
+	base := m.priors.payBase(country)
 	for i, name := range scheduleNames {
-		g := (shared[name] + paySharedPseudo/float64(len(schedules))) / (n + paySharedPseudo)
+		g := (shared[name] + paySharedPseudo*base[i]) / (n + paySharedPseudo)
 		out[i] = g
 		if country != "" {
 			out[i] = (local[name] + payCountryPseudo*g) / (nc + payCountryPseudo)

@@ -38,7 +38,7 @@ func (c *ModelShowCmd) Run(ctx context.Context, g *Globals, out io.Writer) error
 	}
 	fmt.Fprintf(out, "retry-timing model: %d outcomes learned (Bayesian probit, beta %.2f, prior variance %.3f)\n", m.Updates, m.Beta, m.PriorVar)
 	if m.Updates == 0 {
-		fmt.Fprintln(out, "nothing learned yet: decisions use the priors (each category's public base rate, timing neutral)")
+		fmt.Fprintln(out, "nothing learned yet: decisions use the public priors (docs/retry-timing.md, Cold start), or those of the policy's retry.model.priors, and no first retry goes later than the fixed schedule's")
 		return nil
 	}
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)

@@ -50,7 +50,9 @@ func TestModelCommands(t *testing.T) {
 	}
 	b.close()
 	out, err = cmd("model", "show")
-	if err != nil || !strings.Contains(out, "pay schedules") || !strings.Contains(out, "\nGB ") || !strings.Contains(out, "day:29") {
+	// One case moves little against the public prior (GB: the last business day, which the 29th
+	// of May 2026 is), so the schedule that explains it leads.
+	if err != nil || !strings.Contains(out, "pay schedules") || !strings.Contains(out, "\nGB ") || !strings.Contains(out, "last_business_day") {
 		t.Fatalf("show after a funds success in GB lacks its pay schedules: %v\n%s", err, out)
 	}
 	out, err = cmd("model", "show", "--filter", "since_15th")

@@ -1,0 +1,145 @@
+package timing
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// boundCase is a funds case whose fixed schedule would retry the day after the failure.
+func boundCase(t *testing.T) (Case, Options) {
+	t.Helper()
+	c := Case{Category: recoup.CategoryFunds, Code: "insufficient_funds", Loc: time.UTC, Cal: CalendarFor("US"), Country: "US",
+		FirstFailed: time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)}
+	from := c.FirstFailed.Add(24 * time.Hour)
+	return c, Options{From: from, Until: c.FirstFailed.Add(45 * 24 * time.Hour), Remaining: 6, Budget: 6,
+		DailyDiscount: 0.97, MinProbability: 0.05, FirstHour: 6, LastHour: 21, Bound: from}
+}
+
+// Without evidence, the first retry comes no later than the bound (the fixed schedule's), for
+// every draw of an untrained model; without the bound, the same draws place it days later.
+func TestColdStartBoundHoldsWithoutEvidence(t *testing.T) {
+	c, o := boundCase(t)
+	m := NewModel()
+	c.PayPrior = m.PayPrior(c.Country)
+	free := o
+	free.Bound = time.Time{}
+	var later int
+	for seed := range uint64(200) {
+		if ch := Choose(m, rand.New(rand.NewPCG(seed, 1)), c, free); ch.Retry && ch.At.After(o.From) {
+			later++
+		}
+		ch := Choose(m, rand.New(rand.NewPCG(seed, 1)), c, o)
+		if !ch.Retry || ch.At.After(o.Bound) {
+			t.Fatalf("draw %d: retry %v at %s, after the schedule's %s: %s", seed, ch.Retry, ch.At, o.Bound, ch.Reason)
+		}
+		if ch.Evidence != "" {
+			t.Fatalf("draw %d: an untrained model cites evidence %q", seed, ch.Evidence)
+		}
+	}
+	if later < 100 {
+		t.Errorf("without the bound only %d of 200 draws go later than the schedule: the test shows nothing", later)
+	}
+}
+
+// With evidence (outcomes that say retries 4-7 days after a funds failure pass and those of the
+// next day do not), the model may go later than the schedule, and its reason says why.
+func TestColdStartBoundGivesWayToEvidence(t *testing.T) {
+	c, o := boundCase(t)
+	m := NewModel()
+	rng := rand.New(rand.NewPCG(11, 12))
+	for i := range 400 {
+		day := 1 + i%2*4 // day 1 or day 5 after the failure
+		at := c.FirstFailed.Add(time.Duration(day)*24*time.Hour + time.Duration(rng.IntN(8))*time.Hour)
+		m.Update(Features(c, at), day == 5 && rng.Float64() < 0.5)
+	}
+	c.PayPrior = m.PayPrior(c.Country)
+	var later int
+	for seed := range uint64(50) {
+		ch := Choose(m, rand.New(rand.NewPCG(seed, 2)), c, o)
+		if !ch.Retry || !ch.At.After(o.Bound) {
+			continue
+		}
+		later++
+		if ch.Evidence == "" || !strings.Contains(ch.Reason, "later than the fixed schedule's") || !strings.Contains(ch.Reason, "outcomes of funds retries at since failure") {
+			t.Fatalf("draw %d: later than the schedule without citing its evidence: %s", seed, ch.Reason)
+		}
+	}
+	if later < 40 {
+		t.Errorf("only %d of 50 draws go later than the schedule, with 200 outcomes saying day 5 passes and day 1 does not", later)
+	}
+}
+
+// The public pay schedules: a US customer starts paid on Fridays more than on the 10th, a
+// British one on the last business day; the merchant's paydays lead; neutral priors are flat.
+func TestPublicPaySchedulePriors(t *testing.T) {
+	m := NewModel()
+	us, gb := m.PayPrior("US"), m.PayPrior("GB")
+	if us[weeklyIndex[time.Friday]] < 5*us[dayIndex[10]] {
+		t.Errorf("US: weekly Friday %.3f, the 10th %.3f: want Fridays well ahead", us[weeklyIndex[time.Friday]], us[dayIndex[10]])
+	}
+	if gb[lastIndex] < 5*gb[weeklyIndex[time.Tuesday]] {
+		t.Errorf("GB: last business day %.3f, weekly Tuesday %.3f", gb[lastIndex], gb[weeklyIndex[time.Tuesday]])
+	}
+	own := NewModelWith(Priors{Public: true, Paydays: map[string][]string{"US": {"day:10"}}}).PayPrior("US")
+	if own[dayIndex[10]] < 0.5 {
+		t.Errorf("the merchant's payday the 10th holds %.2f of the US prior, want at least 0.5", own[dayIndex[10]])
+	}
+	flat := NewModelWith(Priors{}).PayPrior("US")
+	if flat[weeklyIndex[time.Friday]] != flat[dayIndex[10]] {
+		t.Errorf("neutral priors: Friday %.3f, the 10th %.3f, want equal", flat[weeklyIndex[time.Friday]], flat[dayIndex[10]])
+	}
+	if NewModelWith(Priors{}).PriorsKey == m.PriorsKey {
+		t.Error("public and neutral priors share a key: a model folded from one would be used for the other")
+	}
+}
+
+// Approval by local hour and money on paydays: before any outcome, a retry at 03:00 is less
+// likely than at 09:00, and a funds retry on a day the pay belief expects money more likely than
+// on one it does not; neutral priors see no difference.
+func TestPublicFeaturePriors(t *testing.T) {
+	for _, tc := range []struct {
+		priors Priors
+		differ bool
+	}{{PublicPriors(), true}, {Priors{}, false}} {
+		m := NewModelWith(tc.priors)
+		night := m.Predict([]string{"bias", "cat:issuer_soft", "issuer_soft|hour:3"})
+		morning := m.Predict([]string{"bias", "cat:issuer_soft", "issuer_soft|hour:9"})
+		dry := m.Predict([]string{"bias", "cat:funds", "funds|paymix:0"})
+		payday := m.Predict([]string{"bias", "cat:funds", "funds|paymix:40-50%"})
+		if got := night < morning && dry < payday; got != tc.differ {
+			t.Errorf("public %v: 03:00 %.3f vs 09:00 %.3f, no money %.3f vs payday %.3f", tc.priors.Public, night, morning, dry, payday)
+		}
+	}
+}
+
+// A generic decline is not retried within hours when a day later is nearly as likely: the
+// retry's cost to the card's later chances counts.
+func TestRapidRetryOfAGenericDeclineCosts(t *testing.T) {
+	m := NewModel()
+	c := Case{Category: recoup.CategoryIssuerSoft, Code: "generic_decline", Loc: time.UTC, FirstFailed: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	c.LastAttempt = c.FirstFailed
+	o := Options{From: c.FirstFailed.Add(time.Hour), Until: c.FirstFailed.Add(3 * 24 * time.Hour), Remaining: 6, Budget: 6,
+		DailyDiscount: 0.97, MinProbability: 0.01, FirstHour: 6, LastHour: 21}
+	pr := PublicPriors()
+	soon := func(keep bool) int {
+		q := o
+		if keep {
+			q.Keep = func(d time.Duration) float64 { return pr.SoonKeep(string(c.Category), d) }
+		}
+		n := 0
+		for seed := range uint64(200) {
+			if ch := Choose(m, rand.New(rand.NewPCG(seed, 3)), c, q); ch.Retry && ch.At.Sub(c.LastAttempt) < 6*time.Hour {
+				n++
+			}
+		}
+		return n
+	}
+	with, without := soon(true), soon(false)
+	if with >= without || without == 0 {
+		t.Errorf("retries within 6 hours of a generic decline: %d of 200 with its cost, %d without", with, without)
+	}
+}
