@@ -137,6 +137,14 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	// this check, before the first job meets it.
 	a.checkStripeKey(ctx)
 	a.watchStripeKey(ctx)
+	// The file's experiment may have ended with an arm promoted (by an operator, while
+	// recoup was stopped or from another process): new cases then follow the promoted policy.
+	p, note, perr := a.inForce(ctx, a.policy)
+	if perr != nil {
+		ln.Close()
+		return fmt.Errorf("the policy in force: %w", perr)
+	}
+	a.engine.SetPolicy(p)
 	if err := a.backend.queue.Start(ctx, a.engine); err != nil {
 		ln.Close()
 		return fmt.Errorf("start job queue: %w", err)
@@ -145,12 +153,12 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 		return fmt.Errorf("start River UI: %w", err)
 	}
-	a.recordPolicy(ctx, a.engine.Policy())
+	a.recordPolicy(ctx, p, note)
 	hs := a.web.HTTPServer(ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	a.log.Info("recoup serving", "listen", ln.Addr().String(), "database", a.backend.kind,
-		"policy_version", a.policy.Version, "final_action", string(a.policy.FinalAction), "policy_mode", string(a.policy.Mode))
+		"policy_version", p.Version, "final_action", string(p.FinalAction), "policy_mode", string(p.Mode))
 
 	var err error
 	select {
