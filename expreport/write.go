@@ -80,8 +80,12 @@ func Write(w io.Writer, r *Report) error {
 	ew.printf("\n")
 	if up := r.Uplift; up != nil {
 		ew.printf("Uplift of %s over %s: %s pp of the failed amount\n", up.Treatment, up.Baseline, signed(up.Value))
-		ew.printf("  interval valid however often it is read (confidence sequence, %g%%): %s pp\n", 100*(1-r.Alpha), Span(up.Low, up.High, up.Ready))
-		ew.printf("  classical interval (valid for one look at a size fixed in advance): %s pp\n", Span(up.FixedLow, up.FixedHigh, up.Ready))
+		unit := " pp"
+		if !up.Ready {
+			unit = ""
+		}
+		ew.printf("  interval valid however often it is read (confidence sequence, %g%%): %s%s\n", 100*(1-r.Alpha), Span(up.Low, up.High, up.Ready), unit)
+		ew.printf("  classical interval (valid for one look at a size fixed in advance): %s%s\n", Span(up.FixedLow, up.FixedHigh, up.Ready), unit)
 		ew.printf("Verdict: %s.\n", up.Verdict)
 		if up.Needed != "" {
 			ew.printf("Still needed: %s.\n", up.Needed)
