@@ -11,8 +11,10 @@ import (
 
 	"riverqueue.com/riverui"
 
+	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/dashboard"
 	"github.com/recoup-hq/recoup/engine"
+	"github.com/recoup-hq/recoup/expreport"
 	"github.com/recoup-hq/recoup/jobs"
 	"github.com/recoup-hq/recoup/metrics"
 	"github.com/recoup-hq/recoup/policy"
@@ -111,10 +113,14 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 		return nil, err
 	}
 	a.riverUI = dash.riverUI
+	var reports web.ExperimentReports
+	if er, ok := b.store.(recoup.ExperimentResults); ok {
+		reports = expreport.Reader{Store: er, Policy: a.engine.Policy}
+	}
 	a.web = web.New(web.Config{
 		Store: b.store, Intake: a.engine, Verifier: &stripeapi.WebhookVerifier{Secrets: c.webhookSecrets()},
 		AdminToken: c.AdminToken, Metrics: a.metrics, Now: clock.Now, Logger: log, Ready: a.ready, Links: cm.links,
-		Access: dash.access, Analytics: dash.analytics, Dashboard: dash.dashboard.Handler(),
+		Access: dash.access, Analytics: dash.analytics, Experiments: reports, Dashboard: dash.dashboard.Handler(),
 	})
 	return a, nil
 }
