@@ -222,9 +222,9 @@ func Assemble(e recoup.Experiment, cases []recoup.ExperimentCase, setup Setup, o
 	if baseline == "" && len(arms) > 0 {
 		baseline = arms[0]
 	}
-	r.AttemptsNote = "attempts are recoup's charges after the first failure"
+	r.AttemptsNote = "Attempts are recoup's charges after the first failure"
 	if setup.Control != "" {
-		r.AttemptsNote = fmt.Sprintf("attempts are recoup's charges after the first failure; in the control arm %s, Stripe's own retries (the invoice's attempt count as last seen, less the first failure); messages are recoup's only (Stripe's own emails are not seen)", setup.Control)
+		r.AttemptsNote = fmt.Sprintf("Attempts are recoup's charges after the first failure; in the control arm %s, Stripe's own retries (the invoice's attempt count as last seen, less the first failure); messages are recoup's only (Stripe's own emails are not seen)", setup.Control)
 	}
 
 	// The units: every customer assigned before the first one still in progress.
