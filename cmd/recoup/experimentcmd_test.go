@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/expreport"
+	"github.com/recoup-hq/recoup/policy"
 	"github.com/recoup-hq/recoup/sqlite"
 )
 
@@ -170,5 +173,59 @@ func TestExperimentCommands(t *testing.T) {
 	versions, err := st.PolicyVersions(t.Context(), 5)
 	if err != nil || len(versions) != 1 || versions[0].Note != "arm recoup of experiment recoup-vs-stripe promoted by ops@example.com" {
 		t.Errorf("policy history: %+v, %v", versions, err)
+	}
+}
+
+// An experiment ended with an arm promoted from another process (recoup experiment end) is
+// put in force by serve's next poll of the unchanged policy file, and recorded in the policy
+// history with its note; a restart finds it too (inForce at start).
+func TestServePutsAPromotedArmInForce(t *testing.T) {
+	ctx := t.Context()
+	db := migratedSQLite(t)
+	st := sqlite.NewStore(db, nil)
+	clock := &fixedClock{t: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
+	file, err := loadPolicy(examplePolicy, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &app{backend: &backend{store: st}, clock: clock, log: slog.New(slog.DiscardHandler), policy: file}
+	h := &holder{p: file}
+	r := &reloader{path: examplePolicy, holder: h, log: a.log, file: file,
+		changed: func(p *policy.Policy, note string) { a.recordPolicy(ctx, p, note) },
+		inForce: func(f *policy.Policy) (*policy.Policy, string, error) { return a.inForce(ctx, f) }}
+	poll := pollBy(t, r)
+	if err := poll(); !errors.Is(err, errUnchanged) || h.Policy() != file {
+		t.Fatalf("before the end: %v", err)
+	}
+	err = st.Tx(ctx, func(tx recoup.Tx) error {
+		if err := tx.(recoup.ExperimentTx).StartExperiment("recoup-vs-stripe", clock.t); err != nil {
+			return err
+		}
+		return tx.(recoup.ExperimentTx).EndExperiment("recoup-vs-stripe", clock.t, "ops@example.com", "stripe")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := poll(); err != nil {
+		t.Fatalf("poll after the end: %v", err)
+	}
+	want, err := file.Promote("stripe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := h.Policy()
+	if got.Version != want.Version || !got.Observing() {
+		t.Fatalf("in force: %s (observing %v), want the promoted control's %s in mode observe", got.Version, got.Observing(), want.Version)
+	}
+	if err := poll(); !errors.Is(err, errUnchanged) || h.Policy() != got {
+		t.Errorf("a later poll: %v", err)
+	}
+	versions, err := st.PolicyVersions(ctx, 5)
+	if err != nil || len(versions) != 1 || versions[0].Version != want.Version || versions[0].Note != "arm stripe of experiment recoup-vs-stripe promoted by ops@example.com" {
+		t.Errorf("history: %+v, %v", versions, err)
+	}
+	again, note, err := a.inForce(ctx, file) // as serve does at start
+	if err != nil || again.Version != want.Version || note == "" {
+		t.Errorf("at start: %v %q %v", again.Version, note, err)
 	}
 }
