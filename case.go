@@ -168,6 +168,13 @@ type Case struct {
 	ReviewedBy string      `json:"reviewed_by,omitempty"`
 	// ShadowCharges counts the charges recoup would have made in observe-only mode.
 	ShadowCharges int `json:"shadow_charges,omitempty"`
+	// Experiment and Arm are the policy experiment and the arm the case was assigned to when
+	// it opened ("": none); like the segment, they hold for the case's whole life.
+	Experiment string `json:"experiment,omitempty"`
+	Arm        string `json:"arm,omitempty"`
+	// TakenOverAt is when recoup took the invoice out of Stripe's automatic collection
+	// (auto_advance false); zero while Stripe's own recovery still runs on it.
+	TakenOverAt time.Time `json:"taken_over_at,omitzero"`
 }
 
 // NextCard is the payment method recoup's next charge names ("": the customer's default, which
@@ -224,6 +231,12 @@ func (c *Case) IdempotencyKey(n int) string {
 	return fmt.Sprintf("recoup-case-%d-%s-attempt-%d", c.ID, c.InvoiceID, n)
 }
 
+// TakeoverKey is the idempotency key of the call that takes the case's invoice out of
+// Stripe's automatic collection.
+func (c *Case) TakeoverKey() string {
+	return fmt.Sprintf("recoup-case-%d-%s-takeover", c.ID, c.InvoiceID)
+}
+
 // FinalActionKey is the idempotency key of the case's final action.
 func (c *Case) FinalActionKey(a FinalAction) string {
 	return fmt.Sprintf("recoup-case-%d-%s-final-%s", c.ID, c.InvoiceID, a)
@@ -237,6 +250,9 @@ func (c *Case) Validate() error {
 	}
 	if !c.State.Valid() {
 		return Errorf(EINVALID, "case has an unknown state %q", c.State)
+	}
+	if c.Arm != "" && c.Experiment == "" {
+		return Errorf(EINVALID, "case is in arm %q of no experiment", c.Arm)
 	}
 	return nil
 }

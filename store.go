@@ -23,6 +23,9 @@ const (
 	// JobCardExpiring: CustomerID: check the customer's renewals and send the card expiring
 	// notices due, at the customer's local send hour (planned when the event came at night).
 	JobCardExpiring JobKind = "card_expiring"
+	// JobTakeover: CaseID: take the case's invoice out of Stripe's automatic collection
+	// (auto_advance false) before recoup acts on it, when recoup manages the case.
+	JobTakeover JobKind = "takeover"
 )
 
 // Job is a unit of deferred work, enqueued inside a store transaction so that it exists if and

@@ -31,7 +31,7 @@ func (e *Engine) Act(ctx context.Context, now time.Time, caseID int64, seq int) 
 		err = e.resumeCharge(ctx, now, c)
 	case c.NextAction == nil || c.NextAction.Seq != seq:
 		return nil // replaced by a newer plan, or the case is resolved
-	case c.NextAction.Kind == recoup.ActionRetry && e.Policy().Observing():
+	case c.NextAction.Kind == recoup.ActionRetry && e.view(&c).Observing():
 		err = e.shadowCharge(ctx, now, c, seq)
 	case c.NextAction.Kind == recoup.ActionRetry:
 		err = e.charge(ctx, now, c, seq)
@@ -66,6 +66,11 @@ func (e *Engine) checkOpen(ctx context.Context, now time.Time, c recoup.Case) (r
 // charge records attempt n before calling Stripe, then calls it and records the outcome.
 func (e *Engine) charge(ctx context.Context, now time.Time, c recoup.Case, seq int) error {
 	if _, open, err := e.checkOpen(ctx, now, c); err != nil || !open {
+		return err
+	}
+	// Stripe's own retries stop before recoup's first charge (a case opened in observe mode
+	// whose policy now acts, or whose takeover job has not run yet).
+	if ok, err := e.takeOver(ctx, now, c); err != nil || !ok {
 		return err
 	}
 	var a recoup.Attempt
@@ -235,7 +240,7 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 				return err
 			}
 		}
-		if err := e.learn(tx, was, before, a, e.Policy()); err != nil {
+		if err := e.learn(tx, was, before, a, e.view(&was)); err != nil {
 			return err
 		}
 		return tx.UpdateCase(&c)
@@ -299,7 +304,7 @@ func (e *Engine) final(ctx context.Context, now time.Time, c recoup.Case, seq in
 	if _, open, err := e.checkOpen(ctx, now, c); err != nil || !open {
 		return err
 	}
-	p := e.Policy().For(c.Segment)
+	p := e.view(&c)
 	action := p.FinalAction
 	if hold := c.FirstFailedAt.Add(p.FinalAfter); p.FinalAfter > 0 && now.Before(hold) {
 		return e.holdFinal(ctx, now, c, seq, hold, p)
@@ -311,6 +316,9 @@ func (e *Engine) final(ctx context.Context, now time.Time, c recoup.Case, seq in
 		if wait, err := e.holdForReview(ctx, now, c, seq, action); err != nil || wait {
 			return err
 		}
+	}
+	if ok, err := e.takeOver(ctx, now, c); err != nil || !ok {
+		return err
 	}
 	if err := e.runFinal(ctx, c, action); err != nil {
 		return fmt.Errorf("final action %s: %w", action, err)

@@ -62,5 +62,5 @@ func (e *Engine) confirm(ctx context.Context, now time.Time, caseID int64) error
 	if err != nil || !send {
 		return err
 	}
-	return e.deliver(ctx, now, e.Policy().For(c.Segment).Observing(), m)
+	return e.deliver(ctx, now, e.view(&c).Observing(), m)
 }

@@ -161,6 +161,8 @@ func (h *harness) run(j recoup.Job) error {
 		return h.eng.SwitchCard(h.ctx, h.now, j.CaseID)
 	case recoup.JobCardExpiring:
 		return h.eng.CardExpiringNotices(h.ctx, h.now, j.CustomerID)
+	case recoup.JobTakeover:
+		return h.eng.TakeOver(h.ctx, h.now, j.CaseID)
 	}
 	return fmt.Errorf("unknown job kind %q", j.Kind)
 }

@@ -20,7 +20,7 @@ var errNoChannel = recoup.ErrNoChannel
 // the step after it is due as well: a case that starts late (backfill, downtime) gets the
 // latest due step, not the whole backlog at once.
 func (e *Engine) planMessage(tx recoup.Tx, c *recoup.Case, now time.Time, from int) error {
-	p := e.Policy().For(c.Segment)
+	p := e.view(c)
 	loc, _ := customerClock(*c, p)
 	steps := p.Campaign.Steps
 	for i := from; i < len(steps); i++ {
@@ -61,7 +61,7 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 	if !messaging(c.State) {
 		return nil
 	}
-	p := e.Policy().For(c.Segment)
+	p := e.view(&c)
 	if step >= len(p.Campaign.Steps) {
 		return nil // the policy changed and has fewer steps now
 	}
@@ -76,6 +76,10 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 	}
 	inv, open, err := e.checkOpen(ctx, now, c)
 	if err != nil || !open {
+		return err
+	}
+	// recoup's message goes out only once Stripe's own reminders for the invoice are off.
+	if ok, err := e.takeOver(ctx, now, c); err != nil || !ok {
 		return err
 	}
 	cus, err := e.customer(ctx, c)

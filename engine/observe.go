@@ -84,12 +84,21 @@ func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed
 		if err != nil {
 			return Observed{}, err
 		}
+		arm, armDetail, err := e.assignArm(tx, &c, now)
+		if err != nil {
+			return Observed{}, err
+		}
 		if err := tx.CreateCase(&c); err != nil {
 			return Observed{}, fmt.Errorf("open case: %w", err)
 		}
 		opened = true
 		if err := note(tx, &c, now, recoup.EntryEvent, fmt.Sprintf("%s: payment of %s failed; case opened in %s", obs.Source, c.Amount, segmentNote(seg)), obs.Source); err != nil {
 			return Observed{}, err
+		}
+		if arm != "" {
+			if err := note(tx, &c, now, recoup.EntryDecision, arm, armDetail); err != nil {
+				return Observed{}, err
+			}
 		}
 		if why := seg["segment_rule_error"]; why != "" {
 			if err := note(tx, &c, now, recoup.EntryEvent, "a segment rule failed and was skipped: "+why, seg); err != nil {
@@ -99,7 +108,10 @@ func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed
 		if err := e.emit(tx, &c, recoup.CaseOpened); err != nil {
 			return Observed{}, err
 		}
-		if grace := e.Policy().For(c.Segment).GracePeriod; grace > 0 && e.sink != nil {
+		if err := e.planTakeover(tx, &c, now); err != nil {
+			return Observed{}, err
+		}
+		if grace := e.view(&c).GracePeriod; grace > 0 && e.sink != nil {
 			if err := tx.Enqueue(recoup.Job{Kind: recoup.JobLifecycle, CaseID: c.ID, Event: recoup.CaseGraceEnded, RunAt: c.FirstFailedAt.Add(grace)}); err != nil {
 				return Observed{}, err
 			}
@@ -210,7 +222,7 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 		// Also after another final action: nobody is asked to pay for a cancelled subscription.
 		return true, false, e.close(tx, c, now, "the subscription was cancelled")
 	}
-	if c.State == recoup.StateExhausted && !e.Policy().Observing() {
+	if c.State == recoup.StateExhausted && manages(e.view(c)) {
 		return false, false, nil // the final action ran; only payment or closure changes it now
 	}
 	if c.State == recoup.StateRetrying {

@@ -26,7 +26,7 @@ func (e *Engine) RetryNow(ctx context.Context, now time.Time, caseID int64, who 
 		if err != nil {
 			return err
 		}
-		p := e.Policy()
+		p := e.view(c)
 		ledger, brand := cardLedger(*c, attempts)
 		at, rule, ok := decline.Guard(ledger, brand, c.Amount.Amount, now, p.Network)
 		switch {
@@ -51,7 +51,7 @@ func (e *Engine) SkipToFinal(ctx context.Context, now time.Time, caseID int64, w
 		if err := mayReplan(c); err != nil {
 			return err
 		}
-		p := e.Policy()
+		p := e.view(c)
 		reason := fmt.Sprintf("operator %s skipped to the final action (%s)", who, p.FinalAction)
 		if c.State == recoup.StateOpen {
 			if err := transition(tx, c, recoup.StateScheduled, now, reason); err != nil {

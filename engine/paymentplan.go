@@ -52,7 +52,7 @@ func (e *Engine) StartPaymentPlan(ctx context.Context, now time.Time, caseID int
 	if err != nil {
 		return nil, fmt.Errorf("payment plan for case %d: %w", caseID, err)
 	}
-	p := e.Policy().For(c.Segment)
+	p := e.view(&c)
 	if p.Observing() {
 		return nil, recoup.Errorf(recoup.ECONFLICT, "payment plan for case %d: the policy is in observe-only mode", caseID)
 	}

@@ -51,7 +51,7 @@ type Personalization struct {
 // be written (recordMessage records that).
 func (e *Engine) personalize(ctx context.Context, now time.Time, c recoup.Case, inv recoup.Invoice, cus recoup.Customer, step int, st policy.Step) (*Personalization, error) {
 	rw, ok := e.renderer.(Rewriter)
-	if e.personalizer == nil || !ok || e.notifier == nil || e.Policy().For(c.Segment).Observing() {
+	if e.personalizer == nil || !ok || e.notifier == nil || e.view(&c).Observing() {
 		return nil, nil
 	}
 	msgs, err := e.store.Messages(ctx, c.ID)

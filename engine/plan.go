@@ -18,13 +18,16 @@ func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	p := e.Policy().For(c.Segment)
+	p := e.view(c)
 	f := facts(*c, attempts)
 	if p.Observing() {
 		f.Charges += c.ShadowCharges // the charges recoup would have made walk the schedule
 	}
 	c.Category = f.Verdict.Category
 	d := p.Decide(f, now)
+	if arm := p.Arm(); arm != "" && d.Inputs != nil {
+		d.Inputs["arm"] = arm
+	}
 	if d.Kind == recoup.DecideRetry && d.Inputs["strategy"] == policy.StrategyModel {
 		if d, err = e.timeRetry(tx, *c, attempts, d, p, now); err != nil {
 			return err
@@ -79,7 +82,11 @@ func decisionSummary(d recoup.Decision, p *policy.Policy) string {
 	default:
 		s = string(d.FinalAction) + " " + at + ": " + d.Reason
 	}
-	s += " [segment " + p.Segment + ", policy " + p.Version + "]"
+	if arm := p.Arm(); arm != "" {
+		s += " [segment " + p.Segment + ", arm " + arm + ", policy " + p.Version + "]"
+	} else {
+		s += " [segment " + p.Segment + ", policy " + p.Version + "]"
+	}
 	if p.Observing() {
 		return ObservePrefix + "would " + s
 	}

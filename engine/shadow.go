@@ -53,7 +53,7 @@ func (e *Engine) shadowFinal(ctx context.Context, now time.Time, c recoup.Case, 
 			return err
 		}
 		if err := note(tx, &cur, now, recoup.EntryAction, fmt.Sprintf("%swould run the final action %s now; nothing done", ObservePrefix, action),
-			map[string]any{"observe_only": true, "would": "final_action", "final_action": string(action), "segment": cur.Segment, "policy_version": e.Policy().Version}); err != nil {
+			map[string]any{"observe_only": true, "would": "final_action", "final_action": string(action), "segment": cur.Segment, "policy_version": e.Policy().Version, "arm": cur.Arm}); err != nil {
 			return err
 		}
 		if err := transition(tx, &cur, recoup.StateExhausted, now, ObservePrefix+"recovery would have given up: "+cur.NextAction.Reason); err != nil {

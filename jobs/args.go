@@ -128,6 +128,19 @@ func (cardExpiringArgs) InsertOpts() river.InsertOpts {
 	}}}
 }
 
+// takeoverArgs are the River arguments of a recoup.JobTakeover job.
+type takeoverArgs struct {
+	CaseID int64 `json:"case_id" river:"unique"`
+}
+
+func (takeoverArgs) Kind() string { return string(recoup.JobTakeover) }
+
+// InsertOpts makes the case the unique key: an invoice is taken over once; the case's
+// TakenOverAt and the call's idempotency key cover a re-run.
+func (takeoverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
 // reconcileArgs are the (empty) River arguments of the periodic reconciliation.
 type reconcileArgs struct{}
 
@@ -212,6 +225,11 @@ func argsOf(j recoup.Job) (river.JobArgs, error) {
 			return nil, recoup.Errorf(recoup.EINVALID, "jobs: %s job without a customer", j.Kind)
 		}
 		return cardExpiringArgs{CustomerID: j.CustomerID}, nil
+	case recoup.JobTakeover:
+		if j.CaseID <= 0 {
+			return nil, recoup.Errorf(recoup.EINVALID, "jobs: %s job for case %d: the case must be positive", j.Kind, j.CaseID)
+		}
+		return takeoverArgs{CaseID: j.CaseID}, nil
 	}
 	return nil, recoup.Errorf(recoup.EINVALID, "jobs: unknown job kind %q", j.Kind)
 }

@@ -33,6 +33,12 @@ type CardSwitchHandler interface {
 	SwitchCard(ctx context.Context, now time.Time, caseID int64) error
 }
 
+// TakeoverHandler is implemented by a Handler that takes a case's invoice out of Stripe's
+// automatic collection (the engine).
+type TakeoverHandler interface {
+	TakeOver(ctx context.Context, now time.Time, caseID int64) error
+}
+
 // CardExpiringHandler is implemented by a Handler that sends card expiring notices at a
 // planned time (the engine).
 type CardExpiringHandler interface {

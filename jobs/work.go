@@ -73,6 +73,15 @@ func (r *runner) workers() *river.Workers {
 			return nh.CardExpiringNotices(ctx, now, job.Args.CustomerID)
 		})
 	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, job *river.Job[takeoverArgs]) error {
+		return r.run(job.JobRow, func(h Handler, now time.Time) error {
+			th, ok := h.(TakeoverHandler)
+			if !ok {
+				return recoup.Errorf(recoup.EINVALID, "jobs: the handler takes no invoice over")
+			}
+			return th.TakeOver(ctx, now, job.Args.CaseID)
+		})
+	}))
 	river.AddWorker(w, &reconcileWorker{r: r})
 	return w
 }

@@ -305,6 +305,8 @@ func (s *simulation) runJob(it *item) {
 		err = s.eng.SwitchCard(s.ctx, s.now, j.CaseID)
 	case recoup.JobCardExpiring:
 		err = s.eng.CardExpiringNotices(s.ctx, s.now, j.CustomerID)
+	case recoup.JobTakeover:
+		err = s.eng.TakeOver(s.ctx, s.now, j.CaseID)
 	default:
 		err = recoup.Errorf(recoup.EINVALID, "unknown job kind %q", j.Kind)
 	}

@@ -17,7 +17,7 @@ const caseColumns = `id, invoice_id, customer_id, subscription_id, customer_emai
 	stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at, next_reason,
 	plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at, resolved_at,
 	segment, review, reviewed_by, shadow_charges, customer_country, customer_region, card_source,
-	new_card_source, version`
+	new_card_source, experiment, arm, taken_over_at, version`
 
 // scanCase reads a row of caseColumns.
 func scanCase(s scanner) (recoup.Case, error) {
@@ -27,13 +27,15 @@ func scanCase(s scanner) (recoup.Case, error) {
 		nextSeq                          sql.NullInt64
 		firstFailed, lastAttempt, nextAt sql.NullInt64
 		createdAt, updatedAt, resolvedAt sql.NullInt64
+		takenOverAt                      sql.NullInt64
 	)
 	err := s.Scan(&c.ID, &c.InvoiceID, &c.CustomerID, &c.SubscriptionID, &c.CustomerEmail,
 		&c.Amount.Amount, &c.Amount.Currency, &c.State, &c.Category, &decline, &c.PaymentMethodID,
 		&c.NewPaymentMethodID, &c.Attempts, &c.StripeAttempts, &firstFailed, &lastAttempt,
 		&nextSeq, &nextKind, &nextAt, &nextReason, &c.PlanSeq, &c.RecoveredBy, &c.FinalAction,
 		&c.ClosedReason, &createdAt, &updatedAt, &resolvedAt, &c.Segment, &c.Review, &c.ReviewedBy,
-		&c.ShadowCharges, &c.CustomerCountry, &c.CustomerRegion, &c.CardSource, &c.NewCardSource, &c.Version)
+		&c.ShadowCharges, &c.CustomerCountry, &c.CustomerRegion, &c.CardSource, &c.NewCardSource,
+		&c.Experiment, &c.Arm, &takenOverAt, &c.Version)
 	if err != nil {
 		return recoup.Case{}, err
 	}
@@ -53,6 +55,7 @@ func scanCase(s scanner) (recoup.Case, error) {
 	c.CreatedAt = timeOf(createdAt)
 	c.UpdatedAt = timeOf(updatedAt)
 	c.ResolvedAt = timeOf(resolvedAt)
+	c.TakenOverAt = timeOf(takenOverAt)
 	return c, nil
 }
 
@@ -75,7 +78,8 @@ func caseArgs(c *recoup.Case) ([]any, error) {
 		timeArg(c.LastAttemptAt), nextSeq, nextKind, nextAt, nextReason, c.PlanSeq,
 		string(c.RecoveredBy), string(c.FinalAction), c.ClosedReason, timeArg(c.CreatedAt),
 		timeArg(c.UpdatedAt), timeArg(c.ResolvedAt), c.Segment, string(c.Review), c.ReviewedBy,
-		c.ShadowCharges, c.CustomerCountry, c.CustomerRegion, string(c.CardSource), string(c.NewCardSource)}, nil
+		c.ShadowCharges, c.CustomerCountry, c.CustomerRegion, string(c.CardSource), string(c.NewCardSource),
+		c.Experiment, c.Arm, timeArg(c.TakenOverAt)}, nil
 }
 
 // getCase reads the one case matching where; ENOTFOUND if there is none.
@@ -216,9 +220,9 @@ func (t *tx) CreateCase(c *recoup.Case) error {
 		stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at,
 		next_reason, plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at,
 		resolved_at, segment, review, reviewed_by, shadow_charges, customer_country, customer_region,
-		card_source, new_card_source, version
+		card_source, new_card_source, experiment, arm, taken_over_at, version
 	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-		?, ?, ?, ?, ?, ?, ?, ?, 1)
+		?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 	ON CONFLICT (invoice_id) DO NOTHING`, args...)
 	if err == nil && !inserted {
 		return recoup.Errorf(recoup.ECONFLICT, "create case for invoice %s: the invoice has a case", c.InvoiceID)
@@ -254,7 +258,7 @@ func (t *tx) UpdateCase(c *recoup.Case) error {
 		plan_seq = ?, recovered_by = ?, final_action = ?, closed_reason = ?, created_at = ?,
 		updated_at = ?, resolved_at = ?, segment = ?, review = ?, reviewed_by = ?,
 		shadow_charges = ?, customer_country = ?, customer_region = ?, card_source = ?,
-		new_card_source = ?, version = version + 1
+		new_card_source = ?, experiment = ?, arm = ?, taken_over_at = ?, version = version + 1
 	WHERE id = ? AND version = ?`
 	if old, ok := t.staged[c.ID]; ok && old.Version == c.Version {
 		skip := unchangedIndexed(indexedOf(&old), c)

@@ -159,6 +159,7 @@ func storedCase(c *recoup.Case) (recoup.Case, error) {
 	}
 	s.FirstFailedAt, s.LastAttemptAt = storedTime(c.FirstFailedAt), storedTime(c.LastAttemptAt)
 	s.CreatedAt, s.UpdatedAt, s.ResolvedAt = storedTime(c.CreatedAt), storedTime(c.UpdatedAt), storedTime(c.ResolvedAt)
+	s.TakenOverAt = storedTime(c.TakenOverAt)
 	if a := c.NextAction; a != nil {
 		s.NextAction = &recoup.Action{Seq: a.Seq, Kind: a.Kind, At: storedTime(a.At), Reason: a.Reason}
 	}

@@ -164,9 +164,10 @@ func testCase(t *testing.T, newStore func(t *testing.T) Harness) {
 		t.Parallel()
 		s := newStore(t).Store
 		for name, c := range map[string]recoup.Case{
-			"no invoice":    {State: recoup.StateOpen},
-			"unknown state": {InvoiceID: "in_bad", State: "limbo"},
-			"an ID already": {ID: 7, InvoiceID: "in_bad", State: recoup.StateOpen},
+			"no invoice":              {State: recoup.StateOpen},
+			"unknown state":           {InvoiceID: "in_bad", State: "limbo"},
+			"an ID already":           {ID: 7, InvoiceID: "in_bad", State: recoup.StateOpen},
+			"an arm of no experiment": {InvoiceID: "in_bad", State: recoup.StateOpen, Arm: "recoup"},
 		} {
 			err := s.Tx(t.Context(), func(tx recoup.Tx) error { return tx.CreateCase(&c) })
 			if recoup.ErrorCode(err) != recoup.EINVALID {

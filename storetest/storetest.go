@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Harness) {
 	t.Run("CaseDetail", func(t *testing.T) { testCaseDetail(t, newStore) })
 	t.Run("Cases", func(t *testing.T) { testCases(t, newStore) })
 	t.Run("Event", func(t *testing.T) { testEvent(t, newStore) })
+	t.Run("Experiments", func(t *testing.T) { testExperiments(t, newStore) })
 	t.Run("History", func(t *testing.T) { testHistory(t, newStore) })
 	t.Run("Messages", func(t *testing.T) { testMessages(t, newStore) })
 	t.Run("LLMUsage", func(t *testing.T) { testLLMUsage(t, newStore) })
@@ -70,6 +71,7 @@ func storedCase(c recoup.Case) recoup.Case {
 	c.CreatedAt = stored(c.CreatedAt)
 	c.UpdatedAt = stored(c.UpdatedAt)
 	c.ResolvedAt = stored(c.ResolvedAt)
+	c.TakenOverAt = stored(c.TakenOverAt)
 	if c.NextAction != nil {
 		a := *c.NextAction
 		a.At = stored(a.At)
@@ -115,6 +117,9 @@ func fullCase(invoiceID string) recoup.Case {
 		Review:             recoup.ReviewApproved,
 		ReviewedBy:         "ops@example.com",
 		ShadowCharges:      2,
+		Experiment:         "recoup-vs-stripe",
+		Arm:                "recoup",
+		TakenOverAt:        base.Add(2 * time.Minute),
 	}
 }
 

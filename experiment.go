@@ -1,0 +1,62 @@
+package recoup
+
+import "time"
+
+// An experiment of the policy file splits the customers between arms (policy.Experiment): a
+// case records its arm when it opens, before any action, and keeps it. The store keeps each
+// customer's first assignment, so the customer's later invoices land in the same arm whatever
+// the weights become, and each experiment's state: an ended experiment assigns no new case.
+
+// Assignment is a customer's arm in an experiment.
+type Assignment struct {
+	Experiment string    `json:"experiment"`
+	CustomerID string    `json:"customer_id"`
+	Arm        string    `json:"arm"`
+	Share      float64   `json:"share"` // the arm's probability when the customer was assigned, 0 < Share <= 1
+	AssignedAt time.Time `json:"assigned_at"`
+}
+
+// Validate reports an EINVALID error for an assignment the store cannot keep.
+func (a *Assignment) Validate() error {
+	switch {
+	case a.Experiment == "" || a.CustomerID == "" || a.Arm == "":
+		return Errorf(EINVALID, "an assignment needs an experiment, a customer and an arm")
+	case !(a.Share > 0 && a.Share <= 1):
+		return Errorf(EINVALID, "assignment of %s to arm %s: share %v is not a probability above 0", a.CustomerID, a.Arm, a.Share)
+	case a.AssignedAt.IsZero():
+		return Errorf(EINVALID, "assignment of %s to arm %s has no time", a.CustomerID, a.Arm)
+	}
+	return nil
+}
+
+// Experiment is an experiment's state in the store: known from its first assignment, ended
+// when an operator ends it (and maybe promotes an arm).
+type Experiment struct {
+	Name        string    `json:"name"`
+	StartedAt   time.Time `json:"started_at"`
+	EndedAt     time.Time `json:"ended_at,omitzero"`
+	EndedBy     string    `json:"ended_by,omitempty"`
+	PromotedArm string    `json:"promoted_arm,omitempty"`
+}
+
+// Ended reports whether the experiment is over: it assigns no new case.
+func (e Experiment) Ended() bool { return !e.EndedAt.IsZero() }
+
+// ExperimentTx keeps the experiments' assignments and states inside a store transaction, so
+// that a case records its arm in the transaction that opens it. The sqlite and postgres
+// transactions implement it; storetest.Run specifies it.
+type ExperimentTx interface {
+	// Assignment returns the customer's assignment in the experiment; ENOTFOUND if none.
+	Assignment(experiment, customerID string) (Assignment, error)
+	// InsertAssignment records a; ECONFLICT if the customer has an assignment in the
+	// experiment already, which stands.
+	InsertAssignment(a *Assignment) error
+	// Experiment returns the experiment's state; ENOTFOUND if it is not known.
+	Experiment(name string) (Experiment, error)
+	// StartExperiment records the experiment as started at the time unless it is known;
+	// recording it again changes nothing and is not an error.
+	StartExperiment(name string, at time.Time) error
+	// EndExperiment records the experiment's end, by whom, and the arm promoted ("": none);
+	// ENOTFOUND if it is not known, ECONFLICT if it has ended already (the first end stands).
+	EndExperiment(name string, at time.Time, by, promotedArm string) error
+}

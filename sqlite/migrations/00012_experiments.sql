@@ -1,0 +1,35 @@
+-- Experiments (issue 17). A case records the policy experiment and the arm it was assigned to
+-- when it opened, and when recoup took its invoice out of Stripe's automatic collection
+-- (auto_advance false). A customer's first assignment in an experiment holds for all their
+-- later invoices, whatever the weights become; share is the arm's probability when the
+-- customer was assigned (for weighting under an adaptive allocation). An experiment is known
+-- from its first assignment; an ended one assigns no new case.
+
+-- +goose Up
+ALTER TABLE cases ADD COLUMN experiment TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN arm TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN taken_over_at INTEGER;
+
+CREATE TABLE experiment_assignments (
+    experiment  TEXT    NOT NULL,
+    customer_id TEXT    NOT NULL,
+    arm         TEXT    NOT NULL,
+    share       REAL    NOT NULL,
+    assigned_at INTEGER NOT NULL,
+    PRIMARY KEY (experiment, customer_id)
+) STRICT;
+
+CREATE TABLE experiments (
+    name         TEXT    NOT NULL PRIMARY KEY,
+    started_at   INTEGER NOT NULL,
+    ended_at     INTEGER,
+    ended_by     TEXT    NOT NULL DEFAULT '',
+    promoted_arm TEXT    NOT NULL DEFAULT ''
+) STRICT;
+
+-- +goose Down
+DROP TABLE experiments;
+DROP TABLE experiment_assignments;
+ALTER TABLE cases DROP COLUMN taken_over_at;
+ALTER TABLE cases DROP COLUMN arm;
+ALTER TABLE cases DROP COLUMN experiment;

@@ -1,0 +1,149 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// experimentTx returns the transaction's experiment methods, failing the test if the store
+// has none: both shipped stores implement recoup.ExperimentTx.
+func experimentTx(t *testing.T, tx recoup.Tx) recoup.ExperimentTx {
+	t.Helper()
+	et, ok := tx.(recoup.ExperimentTx)
+	if !ok {
+		t.Fatalf("%T does not implement recoup.ExperimentTx", tx)
+	}
+	return et
+}
+
+func testExperiments(t *testing.T, newStore func(t *testing.T) Harness) {
+	t.Run("a customer's first assignment stands", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		first := recoup.Assignment{Experiment: "recoup-vs-stripe", CustomerID: "cus_exp", Arm: "stripe", Share: 0.5, AssignedAt: base}
+		mustTx(t, s, func(tx recoup.Tx) error {
+			et := experimentTx(t, tx)
+			if _, err := et.Assignment("recoup-vs-stripe", "cus_exp"); !recoup.IsNotFound(err) {
+				t.Errorf("Assignment before any: %v, want ENOTFOUND", err)
+			}
+			if err := et.InsertAssignment(&first); err != nil {
+				return err
+			}
+			// The weights changed: a second assignment of the customer is refused, and the
+			// transaction goes on.
+			again := recoup.Assignment{Experiment: "recoup-vs-stripe", CustomerID: "cus_exp", Arm: "recoup", Share: 0.9, AssignedAt: base.Add(time.Hour)}
+			wantCode(t, et.InsertAssignment(&again), recoup.ECONFLICT)
+			return tx.SetCursor("after_conflict", "ok")
+		})
+		wantCursor(t, s, "after_conflict", "ok")
+		mustTx(t, s, func(tx recoup.Tx) error {
+			et := experimentTx(t, tx)
+			got, err := et.Assignment("recoup-vs-stripe", "cus_exp")
+			if err != nil {
+				return err
+			}
+			want := first
+			want.AssignedAt = stored(base)
+			wantEqual(t, "Tx.Assignment", want, got)
+			// Per experiment and customer.
+			for _, k := range [][2]string{{"aa", "cus_exp"}, {"recoup-vs-stripe", "cus_other"}} {
+				if _, err := et.Assignment(k[0], k[1]); !recoup.IsNotFound(err) {
+					t.Errorf("Assignment(%s, %s): %v, want ENOTFOUND", k[0], k[1], err)
+				}
+			}
+			// The same customer in another experiment is another assignment.
+			return et.InsertAssignment(&recoup.Assignment{Experiment: "aa", CustomerID: "cus_exp", Arm: "a", Share: 1, AssignedAt: base})
+		})
+	})
+
+	t.Run("an assignment rolled back is not kept", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		err := s.Tx(t.Context(), func(tx recoup.Tx) error {
+			if err := experimentTx(t, tx).InsertAssignment(&recoup.Assignment{Experiment: "x", CustomerID: "cus_rb", Arm: "a", Share: 0.5, AssignedAt: base}); err != nil {
+				return err
+			}
+			return errRollback
+		})
+		if err != errRollback {
+			t.Fatalf("Tx: %v", err)
+		}
+		mustTx(t, s, func(tx recoup.Tx) error {
+			if _, err := experimentTx(t, tx).Assignment("x", "cus_rb"); !recoup.IsNotFound(err) {
+				t.Errorf("Assignment after a rollback: %v, want ENOTFOUND", err)
+			}
+			return nil
+		})
+	})
+
+	t.Run("an invalid assignment is refused", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		for name, a := range map[string]recoup.Assignment{
+			"no experiment": {CustomerID: "c", Arm: "a", Share: 0.5, AssignedAt: base},
+			"no customer":   {Experiment: "x", Arm: "a", Share: 0.5, AssignedAt: base},
+			"no arm":        {Experiment: "x", CustomerID: "c", Share: 0.5, AssignedAt: base},
+			"share 0":       {Experiment: "x", CustomerID: "c", Arm: "a", AssignedAt: base},
+			"share above 1": {Experiment: "x", CustomerID: "c", Arm: "a", Share: 1.5, AssignedAt: base},
+			"no time":       {Experiment: "x", CustomerID: "c", Arm: "a", Share: 0.5},
+		} {
+			err := s.Tx(t.Context(), func(tx recoup.Tx) error { return experimentTx(t, tx).InsertAssignment(&a) })
+			if recoup.ErrorCode(err) != recoup.EINVALID {
+				t.Errorf("%s: want EINVALID, got %v", name, err)
+			}
+		}
+	})
+
+	t.Run("an experiment starts once and ends once", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		mustTx(t, s, func(tx recoup.Tx) error {
+			et := experimentTx(t, tx)
+			if _, err := et.Experiment("recoup-vs-stripe"); !recoup.IsNotFound(err) {
+				t.Errorf("Experiment before its start: %v, want ENOTFOUND", err)
+			}
+			wantCode(t, et.EndExperiment("recoup-vs-stripe", base, "ops@example.com", ""), recoup.ENOTFOUND)
+			if err := et.StartExperiment("recoup-vs-stripe", base); err != nil {
+				return err
+			}
+			// Starting again (a later case, another process) changes nothing.
+			return et.StartExperiment("recoup-vs-stripe", base.Add(time.Hour))
+		})
+		mustTx(t, s, func(tx recoup.Tx) error {
+			got, err := experimentTx(t, tx).Experiment("recoup-vs-stripe")
+			if err != nil {
+				return err
+			}
+			wantEqual(t, "started experiment", recoup.Experiment{Name: "recoup-vs-stripe", StartedAt: stored(base)}, got)
+			if got.Ended() {
+				t.Error("a started experiment reads as ended")
+			}
+			return nil
+		})
+		mustTx(t, s, func(tx recoup.Tx) error {
+			et := experimentTx(t, tx)
+			if err := et.EndExperiment("recoup-vs-stripe", base.Add(48*time.Hour), "ops@example.com", "recoup"); err != nil {
+				return err
+			}
+			wantCode(t, et.EndExperiment("recoup-vs-stripe", base.Add(72*time.Hour), "someone@example.com", "stripe"), recoup.ECONFLICT)
+			return tx.SetCursor("after_conflict", "ok")
+		})
+		wantCursor(t, s, "after_conflict", "ok")
+		mustTx(t, s, func(tx recoup.Tx) error {
+			got, err := experimentTx(t, tx).Experiment("recoup-vs-stripe")
+			if err != nil {
+				return err
+			}
+			wantEqual(t, "ended experiment", recoup.Experiment{Name: "recoup-vs-stripe", StartedAt: stored(base),
+				EndedAt: stored(base.Add(48 * time.Hour)), EndedBy: "ops@example.com", PromotedArm: "recoup"}, got)
+			if !got.Ended() {
+				t.Error("an ended experiment reads as running")
+			}
+			return nil
+		})
+		err := s.Tx(t.Context(), func(tx recoup.Tx) error { return experimentTx(t, tx).StartExperiment("", base) })
+		wantCode(t, err, recoup.EINVALID)
+	})
+}
