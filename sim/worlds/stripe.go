@@ -265,8 +265,13 @@ func (w *Realistic) stripeRetry(id string, gen int) {
 	}
 	c := inv.cards[inv.def]
 	if len(w.p.Networks.before(c, w.env.Now())) > 0 {
-		// Stripe blocks a retry the networks would count as excessive (docs/declines.md).
-		w.stripePlan(inv)
+		// Stripe blocks a retry the networks would count as excessive (docs/declines.md), and
+		// tries again a day later.
+		inv.stripeGen++
+		if t, ok := w.stripeNext(inv, w.env.Now().Add(stripeGapSoft)); ok {
+			gen := inv.stripeGen
+			w.env.At(t, func() { w.stripeRetry(id, gen) })
+		}
 		return
 	}
 	inv.stripeTries++
