@@ -116,7 +116,8 @@ func historyObservations(inv recoup.PastInvoice, past timing.History, p *policy.
 		}
 		attempts = append(attempts, a)
 		if a.Status == recoup.AttemptDeclined && ch.PaymentMethodID == c.PaymentMethodID {
-			c.LastDecline = a.Decline
+			// The case's category follows its latest decline, as planning sets it (facts).
+			c.LastDecline, c.Category = a.Decline, a.Decline.Category
 		}
 		c.LastAttemptAt = later(c.LastAttemptAt, a.StartedAt)
 	}

@@ -287,3 +287,47 @@ func TestImportRefusedKeySaysSo(t *testing.T) {
 		t.Errorf("error %q does not say what was being done", err)
 	}
 }
+
+func TestReimportLearnsOnlyTheNewAttemptsOfAnInvoiceStillOpen(t *testing.T) {
+	a := newAccount(t, 2)
+	funds := stripefake.Declined(stripefake.CardDeclined("insufficient_funds"))
+	r, err := a.fake.NewFailedRenewal(stripefake.RenewalParams{Decline: stripefake.CardDeclined("insufficient_funds"), Behaviour: funds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.clk.t = a.clk.t.Add(72 * time.Hour)
+	if _, err := a.fake.AutoRetry(r.InvoiceID); err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(t)
+	_, err = a.importer(s, a.client(t, stripeapi.Config{})).Run(context.Background(), a.since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := learned(observations(t, s))
+
+	// The open invoice's card passes Stripe's next retry; the import runs again.
+	a.clk.t = a.clk.t.Add(96 * time.Hour)
+	if err := a.fake.SetPaymentMethodBehaviour(r.PaymentMethodID, stripefake.Succeed()); err != nil {
+		t.Fatal(err)
+	}
+	if paid, err := a.fake.AutoRetry(r.InvoiceID); err != nil || !paid {
+		t.Fatalf("retry: paid %v, %v", paid, err)
+	}
+	a.clk.t = a.clk.t.Add(time.Hour)
+	second, err := a.importer(s, a.client(t, stripeapi.Config{})).Run(context.Background(), a.since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := learned(observations(t, s))
+	if second.Charges != 1 || second.Observations != 1 || len(after) != len(before)+1 {
+		t.Fatalf("re-import stored %d charges and taught %d outcomes (%d -> %d observations), want the one new retry",
+			second.Charges, second.Observations, len(before), len(after))
+	}
+	if d := diffLines(before, after[:len(before)]); d != "" {
+		t.Errorf("the earlier observations changed:\n%s", d)
+	}
+	if !strings.HasPrefix(after[len(after)-1], "history ") || !strings.Contains(after[len(after)-1], " paid ") {
+		t.Errorf("the new observation is %q, want the paid retry from history", after[len(after)-1])
+	}
+}
