@@ -152,9 +152,9 @@ func (t *tx) pastInvoices(query string, args ...any) ([]recoup.PastInvoice, erro
 }
 
 func (t *tx) UnlearnedHistory(limit int) ([]recoup.PastInvoice, error) {
-	out, err := t.pastInvoices(`SELECT `+pastInvoiceColumns+` FROM history_invoices WHERE id IN
+	out, err := t.pastInvoices(`SELECT ` + pastInvoiceColumns + ` FROM history_invoices WHERE id IN
 		(SELECT invoice_id FROM history_charges WHERE learned = 0 AND invoice_id <> '')
-		ORDER BY first_failed_at, id LIMIT `+strconv.Itoa(limit))
+		ORDER BY first_failed_at, id LIMIT ` + strconv.Itoa(limit))
 	if err != nil {
 		return nil, wrap(err, "past invoices to learn from")
 	}

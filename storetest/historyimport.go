@@ -41,7 +41,10 @@ func testHistoryImport(t *testing.T, newStore func(t *testing.T) Harness) {
 			t.Errorf("added %d then %d charges, want 3 then the 2 new ones", added, again)
 		}
 		var got []recoup.HistoryCharge
-		mustTx(t, s, func(tx recoup.Tx) (err error) { got, err = tx.HistoryCharges([]string{"pi_1"}, []string{"ch_9"}); return err })
+		mustTx(t, s, func(tx recoup.Tx) (err error) {
+			got, err = tx.HistoryCharges([]string{"pi_1"}, []string{"ch_9"})
+			return err
+		})
 		var want []recoup.HistoryCharge
 		for _, i := range []int{2, 3, 1, 0} { // oldest first, then by ID
 			ch := chs[i]
