@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/recoup-hq/recoup"
@@ -74,13 +76,11 @@ func PastInvoiceOf(inv recoup.HistoricalInvoice, charges []recoup.HistoryCharge)
 	return p, true
 }
 
+// sortCharges orders charges oldest first, then by ID (Stripe's times are whole seconds).
 func sortCharges(chs []recoup.HistoryCharge) {
-	for i := 1; i < len(chs); i++ { // insertion sort: an invoice has a handful of charges
-		for j := i; j > 0 && (chs[j].Created.Before(chs[j-1].Created) ||
-			chs[j].Created.Equal(chs[j-1].Created) && chs[j].ID < chs[j-1].ID); j-- {
-			chs[j], chs[j-1] = chs[j-1], chs[j]
-		}
-	}
+	slices.SortFunc(chs, func(a, b recoup.HistoryCharge) int {
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	})
 }
 
 // HistoryObservations are the outcomes the timing model learns from a past invoice: each
@@ -131,16 +131,9 @@ func historyDecline(ch recoup.HistoryCharge) *recoup.Decline {
 		return nil
 	}
 	d := *ch.Decline
-	d.CardBrand, d.CardFunding, d.CardCountry = or(d.CardBrand, ch.CardBrand), or(d.CardFunding, ch.CardFunding), or(d.CardCountry, ch.CardCountry)
+	d.CardBrand, d.CardFunding, d.CardCountry = cmp.Or(d.CardBrand, ch.CardBrand), cmp.Or(d.CardFunding, ch.CardFunding), cmp.Or(d.CardCountry, ch.CardCountry)
 	d.Category = decline.Classify(&d).Category
 	return &d
-}
-
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // historyAttempt is a past charge as an attempt of the case: Stripe's, since recoup made none.

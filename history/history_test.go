@@ -182,6 +182,15 @@ func TestImportReadsEveryPageAndLearnsEachRetry(t *testing.T) {
 	if len(seen) < 8 {
 		t.Errorf("%d progress reports, want one per page (several pages of 3)", len(seen))
 	}
+	lists := map[string]int{}
+	for _, r := range a.fake.Requests() {
+		if r.Method == "GET" {
+			lists[r.Path]++
+		}
+	}
+	if lists["/v1/charges"] < 8 || lists["/v1/invoices"] < 3 {
+		t.Errorf("list requests %v, want 24 charges and 8 invoices read 3 a page", lists)
+	}
 }
 
 func TestImportResumesAfterAKillAndAddsNothingTwice(t *testing.T) {
