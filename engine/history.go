@@ -192,7 +192,7 @@ func LearnHistory(ctx context.Context, store recoup.Store, p *policy.Policy, now
 		n, more := 0, false
 		err := store.Tx(ctx, func(tx recoup.Tx) error {
 			n = 0
-			if err := l.sync(tx, now); err != nil {
+			if err := l.sync(tx, now, p.Retry.Model.Priors); err != nil {
 				return fmt.Errorf("timing model: %w", err)
 			}
 			invs, err := tx.UnlearnedHistory(historyBatch)
