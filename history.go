@@ -51,3 +51,61 @@ type HistoricalInvoice struct {
 	// ChargeIDs are the invoice's payments made by a bare charge (older invoices).
 	ChargeIDs []string
 }
+
+// HistoryCharge is a charge the history import keeps: the charge as Stripe listed it, the
+// invoice it was joined to ("" until then) and whether the timing model learned its outcome.
+type HistoryCharge struct {
+	HistoricalCharge
+	InvoiceID string
+	Learned   bool
+}
+
+// How a past invoice ended (PastInvoice.Ended).
+const (
+	PastPaidByRetry    = "paid_by_retry"    // a retry of the card that failed collected it
+	PastPaidByCustomer = "paid_by_customer" // the customer paid: another card, or outside Stripe
+	PastUnpaid         = "unpaid"           // voided or marked uncollectible
+)
+
+// PastInvoice is an invoice of the account's past whose payment failed, as the history import
+// keeps it: enough for the timing model and the customer's history, and no personal data
+// beyond Stripe's customer ID (no email, name or address).
+type PastInvoice struct {
+	ID         string
+	CustomerID string
+	// Country is the failed card's issuing country: the import reads no address.
+	Country       string
+	Amount        int64 // due, in the currency's minor unit
+	Currency      string
+	Category      Category // of the first failure
+	FirstFailedAt time.Time
+	// Ended is how the invoice ended: one of the Past constants, or "" while it is open.
+	Ended   string
+	EndedAt time.Time
+	// Attempts are the invoice's charges, oldest first (filled when read with them).
+	Attempts []HistoryCharge
+}
+
+// History import phases (HistoryImport.Phase), in order.
+const (
+	ImportCharges  = "charges"  // listing the charges
+	ImportInvoices = "invoices" // listing the invoices and joining their charges
+	ImportLearn    = "learn"    // teaching the model the outcomes, oldest invoice first
+	ImportDone     = "done"
+)
+
+// HistoryImport is one run of the history import and its checkpoint: where each listing
+// stopped (the last ID committed), so that a killed import resumes after it.
+type HistoryImport struct {
+	ID            int64
+	Since         time.Time
+	Phase         string
+	ChargesAfter  string
+	InvoicesAfter string
+	Charges       int // charges stored
+	Invoices      int // failed invoices stored
+	Observations  int // outcomes taught to the timing model
+	StartedAt     time.Time
+	UpdatedAt     time.Time
+	FinishedAt    time.Time
+}

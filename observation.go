@@ -21,7 +21,17 @@ type Observation struct {
 	Features []string        `json:"features,omitempty"`
 	Success  bool            `json:"success"`
 	At       time.Time       `json:"at"`
+	// Source is where the outcome came from: recoup's own charge (ObservedRecoup, the
+	// default), Stripe's attempt seen live, or the imported history.
+	Source string `json:"source,omitempty"`
 }
+
+// Observation sources (Observation.Source).
+const (
+	ObservedRecoup  = "recoup"
+	ObservedStripe  = "stripe"
+	ObservedHistory = "history"
+)
 
 // ModelSnapshot is a model's state after folding every observation up to UpTo, so that a
 // process starting later need not fold them all again.

@@ -142,6 +142,29 @@ type Tx interface {
 	AddObservation(o *Observation) error
 	// Observations returns up to limit observations of the model with IDs above after, by ID.
 	Observations(model string, after int64, limit int) ([]Observation, error)
+
+	// AddHistoryCharges stores the charges the history import read; a charge already stored
+	// is left as it is. It returns how many were new.
+	AddHistoryCharges(chs []HistoricalCharge) (int, error)
+	// HistoryCharges returns the stored charges of the PaymentIntents or with the IDs, oldest
+	// first.
+	HistoryCharges(paymentIntentIDs, chargeIDs []string) ([]HistoryCharge, error)
+	// SaveHistoryInvoice stores the failed invoice (replacing how it ended) and joins its
+	// Attempts (by charge ID) to it.
+	SaveHistoryInvoice(inv PastInvoice) error
+	// UnlearnedHistory returns up to limit stored invoices with a charge whose outcome the model
+	// has not learned, the earliest failure first, each with all its charges.
+	UnlearnedHistory(limit int) ([]PastInvoice, error)
+	// MarkHistoryLearned records that the model learned the outcomes of the charges.
+	MarkHistoryLearned(chargeIDs []string) error
+	// PastInvoices returns up to limit of the customer's stored invoices that ended before the
+	// time, the latest ended first, without their charges.
+	PastInvoices(customerID string, before time.Time, limit int) ([]PastInvoice, error)
+	// HistoryImport returns the latest history import; ENOTFOUND if there was none.
+	HistoryImport() (HistoryImport, error)
+	// SaveHistoryImport stores the import's checkpoint, setting its ID when it is new.
+	SaveHistoryImport(h *HistoryImport) error
+
 	// ModelSnapshot returns the model's latest snapshot; ENOTFOUND if there is none.
 	ModelSnapshot(model string) (ModelSnapshot, error)
 	// SaveModelSnapshot stores s unless a snapshot of the model up to a later observation exists.

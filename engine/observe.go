@@ -128,7 +128,8 @@ func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed
 	if c.State.Terminal() {
 		return Observed{CaseID: c.ID, State: c.State, Note: "case already " + string(c.State)}, nil
 	}
-	changed, replan, err := e.apply(tx, &c, now, obs)
+	var lessons []lesson
+	changed, replan, err := e.apply(tx, &c, now, obs, &lessons)
 	if err != nil {
 		return Observed{}, err
 	}
@@ -153,6 +154,12 @@ func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed
 	if changed {
 		if err := tx.UpdateCase(&c); err != nil {
 			return Observed{}, fmt.Errorf("save case %d: %w", c.ID, err)
+		}
+	}
+	// Last in the transaction, after the planning's sync of the model (see learn).
+	for _, l := range lessons {
+		if err := e.learn(tx, l.c, l.attempts, l.a, e.Policy()); err != nil {
+			return Observed{}, err
 		}
 	}
 	return Observed{CaseID: c.ID, State: c.State}, nil
@@ -197,7 +204,9 @@ func paymentTime(inv recoup.Invoice, eventCreated, now time.Time) time.Time {
 
 // apply brings the case in line with the invoice. It reports whether the case changed and
 // whether the next action must be planned again.
-func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observation) (changed, replan bool, err error) {
+//
+// The outcomes of Stripe's attempts it saw, which the timing model learns, go to lessons.
+func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observation, lessons *[]lesson) (changed, replan bool, err error) {
 	inv := obs.Invoice
 	switch inv.Status {
 	case recoup.InvoicePaid:
@@ -206,7 +215,7 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 			// (closed as replaced, or recovered if Stripe refused its settlement).
 			return false, false, nil
 		}
-		return true, false, e.recovered(tx, c, now, inv, obs.Source)
+		return true, false, e.recovered(tx, c, now, inv, obs.Source, lessons)
 	case recoup.InvoiceVoid:
 		return true, false, e.close(tx, c, now, "the invoice was voided")
 	case recoup.InvoiceUncollectible:
@@ -230,7 +239,7 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 		return false, false, nil
 	}
 	if inv.AttemptCount > c.StripeAttempts {
-		if err := e.recordStripeAttempt(tx, c, now, inv, obs.EventCreated); err != nil {
+		if err := e.recordStripeAttempt(tx, c, now, inv, obs.EventCreated, lessons); err != nil {
 			return false, false, err
 		}
 		changed, replan = true, true
@@ -300,10 +309,43 @@ func newMethod(c *recoup.Case, obs Observation) bool {
 	return obs.EventCreated.IsZero() || !obs.EventCreated.Before(c.FirstFailedAt.Truncate(time.Second))
 }
 
+// lesson is the outcome of a charge for the timing model to learn: the charge and the case as
+// it stood before it (see learn).
+type lesson struct {
+	c        recoup.Case
+	attempts []recoup.Attempt
+	a        recoup.Attempt
+}
+
+// ownCharge is how close in time a charge Stripe reports must be to one of recoup's own for
+// the two to be taken for one: recoup's charge raises the invoice's attempt count too, and its
+// failure event may arrive after its outcome was recorded without the count.
+const ownCharge = 10 * time.Minute
+
+// stripeLesson returns, for an attempt of Stripe's at the time at, what the timing model learns
+// from it (source stripe): nothing for the case's first failure (no retry yet), nor for a
+// charge of recoup's own (learned where recoup made it).
+func stripeLesson(c recoup.Case, attempts []recoup.Attempt, a recoup.Attempt) []lesson {
+	if c.LastDecline == nil {
+		return nil
+	}
+	for _, o := range attempts {
+		if o.Source == recoup.SourceRecoup && (o.Status == recoup.AttemptPending || a.StartedAt.Sub(o.StartedAt).Abs() < ownCharge) {
+			return nil
+		}
+	}
+	return []lesson{{c: c, attempts: attempts, a: a}}
+}
+
 // recordStripeAttempt records the invoice's latest failed attempt, made by Stripe or seen for
-// the first time, and makes its decline the case's.
-func (e *Engine) recordStripeAttempt(tx recoup.Tx, c *recoup.Case, now time.Time, inv recoup.Invoice, eventCreated time.Time) error {
+// the first time, and makes its decline the case's. A retry of Stripe's is a lesson.
+func (e *Engine) recordStripeAttempt(tx recoup.Tx, c *recoup.Case, now time.Time, inv recoup.Invoice, eventCreated time.Time, lessons *[]lesson) error {
 	at := paymentTime(inv, eventCreated, now)
+	before, err := tx.Attempts(c.ID)
+	if err != nil {
+		return err
+	}
+	was := *c
 	a := recoup.Attempt{CaseID: c.ID, N: inv.AttemptCount, Source: recoup.SourceStripe, Status: recoup.AttemptDeclined, StartedAt: at, FinishedAt: at}
 	if p := inv.LastPayment; p != nil {
 		a.PaymentMethodID, a.Decline = p.PaymentMethodID, p.Decline
@@ -312,7 +354,10 @@ func (e *Engine) recordStripeAttempt(tx recoup.Tx, c *recoup.Case, now time.Time
 		a.Decline = &recoup.Decline{Message: "Stripe reported no decline details"}
 	}
 	a.Decline.Category = decline.Classify(a.Decline).Category
-	if err := tx.InsertAttempt(&a); err != nil && recoup.ErrorCode(err) != recoup.ECONFLICT {
+	switch err := tx.InsertAttempt(&a); {
+	case err == nil:
+		*lessons = append(*lessons, stripeLesson(was, before, a)...)
+	case recoup.ErrorCode(err) != recoup.ECONFLICT:
 		return fmt.Errorf("record Stripe attempt: %w", err)
 	}
 	c.StripeAttempts = inv.AttemptCount
@@ -329,12 +374,14 @@ func (e *Engine) recordStripeAttempt(tx recoup.Tx, c *recoup.Case, now time.Time
 		fmt.Sprintf("Stripe attempt %d declined: %s (%s)", a.N, a.Decline.Reason(), a.Decline.Category), a)
 }
 
-// recovered marks the case paid and says by what.
-func (e *Engine) recovered(tx recoup.Tx, c *recoup.Case, now time.Time, inv recoup.Invoice, src Source) error {
+// recovered marks the case paid and says by what. A payment by Stripe's retry is a lesson
+// (nil lessons: not learned).
+func (e *Engine) recovered(tx recoup.Tx, c *recoup.Case, now time.Time, inv recoup.Invoice, src Source, lessons *[]lesson) error {
 	attempts, err := tx.Attempts(c.ID)
 	if err != nil {
 		return err
 	}
+	was := *c
 	c.RecoveredBy = ""
 	for i := range attempts {
 		a := &attempts[i]
@@ -356,6 +403,14 @@ func (e *Engine) recovered(tx recoup.Tx, c *recoup.Case, now time.Time, inv reco
 		c.RecoveredBy = recoup.ByCustomerPaid
 	default:
 		c.RecoveredBy = recoup.ByStripeRetry
+		if lessons != nil {
+			at := paymentTime(inv, time.Time{}, now)
+			a := recoup.Attempt{CaseID: c.ID, Source: recoup.SourceStripe, Status: recoup.AttemptSucceeded, StartedAt: at, FinishedAt: at}
+			if p := inv.LastPayment; p != nil {
+				a.PaymentMethodID = p.PaymentMethodID
+			}
+			*lessons = append(*lessons, stripeLesson(was, attempts, a)...)
+		}
 	}
 	c.Amount = recoup.Money{Amount: inv.AmountPaid, Currency: inv.Currency}
 	if err := transition(tx, c, recoup.StateRecovered, now, fmt.Sprintf("invoice paid (%s; recovered by %s)", c.Amount, c.RecoveredBy.Words())); err != nil {

@@ -348,7 +348,7 @@ func (r *planRun) giveUp(ctx context.Context, c recoup.Case, inv recoup.Invoice,
 			src := Source{EventType: "invoice check during a payment plan"}
 			switch inv.Status {
 			case recoup.InvoicePaid:
-				err = r.e.recovered(tx, &cur, r.now, inv, src)
+				err = r.e.recovered(tx, &cur, r.now, inv, src, nil)
 			default:
 				err = r.e.close(tx, &cur, r.now, "the invoice was voided")
 			}

@@ -268,3 +268,18 @@ func TestWinBackStepAfterTheFinalAction(t *testing.T) {
 		t.Fatalf("win-back not sent: %+v", h.notes.sent)
 	}
 }
+
+// In observe mode a new payment method is charged at once, on paper: the would-be charge uses
+// the news up as a declined charge would, instead of planning "at once" on it again forever.
+func TestObserveOnlyNewCardOnce(t *testing.T) {
+	h := newHarness(t, observePolicy)
+	h.gw.failRenewal("in_1", "cus_1", 2000, insufficient)
+	h.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	h.advance(time.Hour)
+	h.newDefault("evt_2", "cus_1", "pm_new")
+	h.advance(time.Hour) // runDue fails the test if jobs keep enqueuing jobs
+	c := h.caseOf("in_1")
+	if c.ShadowCharges != 2 || c.NewPaymentMethodID != "" || c.Attempts != 0 {
+		t.Fatalf("would-be charges %d, new card %q, charges %d; want 2 (day 0 and the new card), none, 0; timeline:\n%s", c.ShadowCharges, c.NewPaymentMethodID, c.Attempts, dump(h.timeline(c)))
+	}
+}

@@ -33,6 +33,10 @@ func (e *Engine) shadowCharge(ctx context.Context, now time.Time, c recoup.Case,
 		}
 		cur.ShadowCharges++
 		cur.NextAction = nil
+		// A charge on a new payment method would have been made on it: like a real one that
+		// declined, it uses the news up, or the plan would retry "at once" on it forever. The
+		// case keeps the card Stripe last charged, which tells who paid.
+		cur.NewPaymentMethodID, cur.NewCardSource = "", ""
 		if err := note(tx, &cur, now, recoup.EntryAction, fmt.Sprintf("%swould charge %s now (charge %d); not charged", ObservePrefix, cur.Amount, cur.ShadowCharges),
 			map[string]any{"observe_only": true, "would": "charge", "n": cur.ShadowCharges}); err != nil {
 			return err

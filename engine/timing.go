@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -109,34 +110,47 @@ func customerCountry(c recoup.Case) (country, region string) {
 // pastCases is how many of the customer's earlier cases the timing model looks at.
 const pastCases = 12
 
-// customerHistory reads what the customer's cases resolved before c's failure say about it.
+// customerHistory reads what the customer's cases resolved before c's failure say about it:
+// recoup's own cases and the invoices of the imported history (package history), the latest
+// pastCases of them together.
 func customerHistory(tx recoup.Tx, c recoup.Case) (timing.History, error) {
 	var h timing.History
 	if c.CustomerID == "" {
 		return h, nil
 	}
-	past, err := tx.PastCases(c.CustomerID, c.FirstFailedAt, pastCases)
+	cases, err := tx.PastCases(c.CustomerID, c.FirstFailedAt, pastCases)
 	if err != nil {
 		return h, err
 	}
-	for i, pc := range past {
+	imported, err := importedPast(tx, c.CustomerID, c.FirstFailedAt)
+	if err != nil {
+		return h, err
+	}
+	past := make([]pastCase, 0, len(cases)+len(imported))
+	for _, pc := range cases {
 		// A retry of the card on file collected it: the card that failed, as it was or as the
 		// card updater refreshed it, charged by recoup or by Stripe. A new card from the
 		// customer, or the customer paying, is the customer's doing.
 		byRetry := pc.State == recoup.StateRecovered && (pc.RecoveredBy == recoup.ByRecoupRetry ||
 			pc.RecoveredBy == recoup.ByCardUpdater || pc.RecoveredBy == recoup.ByStripeRetry)
-		if i == 0 {
-			switch {
-			case byRetry:
-				h.Last = timing.PastPaidByRetry
-			case pc.State == recoup.StateRecovered:
-				h.Last = timing.PastPaidByCustomer
-			default:
-				h.Last = timing.PastUnpaid
-			}
+		last := timing.PastUnpaid
+		switch {
+		case byRetry:
+			last = timing.PastPaidByRetry
+		case pc.State == recoup.StateRecovered:
+			last = timing.PastPaidByCustomer
 		}
-		if byRetry && pc.Category == recoup.CategoryFunds {
-			h.Paid = append(h.Paid, pc.ResolvedAt)
+		past = append(past, pastCase{at: pc.ResolvedAt, last: last, category: pc.Category})
+	}
+	past = append(past, imported...)
+	// The latest first, as each list is; cases before imported invoices at the same time.
+	slices.SortStableFunc(past, func(a, b pastCase) int { return b.at.Compare(a.at) })
+	for i, pc := range past[:min(len(past), pastCases)] {
+		if i == 0 {
+			h.Last = pc.last
+		}
+		if pc.last == timing.PastPaidByRetry && pc.category == recoup.CategoryFunds {
+			h.Paid = append(h.Paid, pc.at)
 		}
 	}
 	return h, nil
@@ -232,7 +246,8 @@ func (e *Engine) timeRetry(tx recoup.Tx, c recoup.Case, attempts []recoup.Attemp
 	return d, nil
 }
 
-// learn teaches the model the outcome of recoup's charge a of the case c, as the case stood
+// learn teaches the model the outcome of the charge a of the case c (recoup's, or Stripe's
+// seen live: source stripe), as the case stood
 // before the charge: only a charge of the card that failed, which reached the issuer (a charge
 // of a new card says nothing about when the old one passes, and one Stripe never sent to the
 // network, such as its own block of an excessive retry, nothing about when the issuer says yes).
@@ -257,7 +272,11 @@ func (e *Engine) learn(tx recoup.Tx, c recoup.Case, attempts []recoup.Attempt, a
 		tc.PayPrior = e.learner.model.PayPrior(tc.Country)
 	}
 	e.learner.mu.Unlock()
-	return tx.AddObservation(&recoup.Observation{Model: ModelName, Kind: recoup.ObserveOutcome,
+	source := recoup.ObservedRecoup
+	if a.Source == recoup.SourceStripe {
+		source = recoup.ObservedStripe
+	}
+	return tx.AddObservation(&recoup.Observation{Model: ModelName, Kind: recoup.ObserveOutcome, Source: source,
 		Features: timing.Observed(tc, a.StartedAt), Success: a.Status == recoup.AttemptSucceeded, At: a.FinishedAt})
 }
 

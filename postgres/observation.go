@@ -16,6 +16,13 @@ func (t *tx) AddObservation(o *recoup.Observation) error {
 	if o.Model == "" || (o.Kind != recoup.ObserveOutcome && o.Kind != recoup.ObserveReset) {
 		return recoup.Errorf(recoup.EINVALID, "add observation: model %q, kind %q", o.Model, o.Kind)
 	}
+	switch o.Source {
+	case "":
+		o.Source = recoup.ObservedRecoup
+	case recoup.ObservedRecoup, recoup.ObservedStripe, recoup.ObservedHistory:
+	default:
+		return recoup.Errorf(recoup.EINVALID, "add observation of %s: unknown source %q", o.Model, o.Source)
+	}
 	fs := o.Features
 	if fs == nil {
 		fs = []string{}
@@ -26,8 +33,8 @@ func (t *tx) AddObservation(o *recoup.Observation) error {
 	if _, err := t.tx.Exec(t.ctx, `SELECT pg_advisory_xact_lock(hashtextextended('recoup_model:' || $1, 0))`, o.Model); err != nil {
 		return wrap(err, "lock model %s", o.Model)
 	}
-	err := t.tx.QueryRow(t.ctx, `INSERT INTO model_observations (model, kind, features, success, at)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`, o.Model, string(o.Kind), fs, o.Success, timeArg(o.At)).Scan(&o.ID)
+	err := t.tx.QueryRow(t.ctx, `INSERT INTO model_observations (model, kind, features, success, at, source)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, o.Model, string(o.Kind), fs, o.Success, timeArg(o.At), o.Source).Scan(&o.ID)
 	if err != nil {
 		return wrap(err, "add observation of %s", o.Model)
 	}
@@ -35,7 +42,7 @@ func (t *tx) AddObservation(o *recoup.Observation) error {
 }
 
 func (t *tx) Observations(model string, after int64, limit int) ([]recoup.Observation, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT id, kind, features, success, at FROM model_observations
+	rows, err := t.tx.Query(t.ctx, `SELECT id, kind, features, success, at, source FROM model_observations
 		WHERE model = $1 AND id > $2 ORDER BY id LIMIT $3`, model, after, limit)
 	if err != nil {
 		return nil, wrap(err, "observations of %s", model)
@@ -46,7 +53,7 @@ func (t *tx) Observations(model string, after int64, limit int) ([]recoup.Observ
 			kind string
 			at   *time.Time
 		)
-		if err := r.Scan(&o.ID, &kind, &o.Features, &o.Success, &at); err != nil {
+		if err := r.Scan(&o.ID, &kind, &o.Features, &o.Success, &at, &o.Source); err != nil {
 			return o, err
 		}
 		o.Kind, o.At = recoup.ObservationKind(kind), timeOf(at)

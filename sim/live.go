@@ -32,7 +32,9 @@ type LiveConfig struct {
 	// IDPrefix starts the world's ids (Config.IDPrefix): a world played on a database an
 	// earlier world wrote needs one of its own.
 	IDPrefix string
-	Logger   *slog.Logger
+	// StripeRecovery makes the world play Stripe's own recovery (Config.StripeRecovery).
+	StripeRecovery bool
+	Logger         *slog.Logger
 }
 
 // Live is a running live simulation. Its methods are safe for concurrent use: the operator
@@ -67,11 +69,11 @@ func NewLive(ctx context.Context, cfg LiveConfig) (*Live, error) {
 	s := &simulation{
 		ctx: context.WithoutCancel(ctx), cancel: ctx, now: cfg.Start,
 		rng:   rand.New(rand.NewPCG(cfg.Seed, 0x7265636f7570)),
-		cfg:   Config{Invoices: cfg.FailuresPerDay * cfg.Days, Start: cfg.Start, End: end, Window: window, Seed: cfg.Seed, IDPrefix: cfg.IDPrefix},
+		cfg:   Config{Invoices: cfg.FailuresPerDay * cfg.Days, Start: cfg.Start, End: end, Window: window, Seed: cfg.Seed, IDPrefix: cfg.IDPrefix, StripeRecovery: cfg.StripeRecovery},
 		world: world, log: log, tally: newTally(cfg.Start, months, window), onSettled: func() {},
 	}
 	store := &stagingStore{Store: sqlite.NewStore(cfg.DB, s.stage), sim: s}
-	s.eng = engine.New(engine.Config{Store: store, Gateway: countingGateway{World: world, sim: s},
+	s.eng = engine.New(engine.Config{Store: store, Gateway: gatewayOf(world, s),
 		Notifier: countingNotifier{World: world, sim: s}, Policy: cfg.Policy, Logger: log})
 	if err := world.Start(s); err != nil {
 		return nil, fmt.Errorf("start world %s: %w", cfg.World, err)

@@ -38,6 +38,9 @@ type Run struct {
 	// Window is how long each invoice is followed after its first failure.
 	Window time.Duration
 	Seed   uint64
+	// StripeRecovery makes the world play Stripe's own recovery (Config.StripeRecovery) for
+	// the invoices whose automatic collection is on.
+	StripeRecovery bool
 	// Dir holds the run's SQLite database (a file, so that memory does not grow with the
 	// cases). It must exist; the caller removes it.
 	Dir string
@@ -142,7 +145,7 @@ func (r Run) shard(ctx context.Context, k, invoices int, seed uint64, progress f
 		cancel: ctx,
 		now:    r.Start,
 		rng:    rand.New(rand.NewPCG(seed, 0x7265636f7570)), // "recoup"
-		cfg:    Config{Invoices: invoices, Start: r.Start, End: end, Window: r.Window, Seed: seed},
+		cfg:    Config{Invoices: invoices, Start: r.Start, End: end, Window: r.Window, Seed: seed, StripeRecovery: r.StripeRecovery},
 		world:  world,
 		log:    log,
 		tally:  newTally(r.Start, r.Months, r.Window),
@@ -155,7 +158,7 @@ func (r Run) shard(ctx context.Context, k, invoices int, seed uint64, progress f
 	store := &stagingStore{Store: sqlite.NewStore(db, s.stage), sim: s}
 	s.eng = engine.New(engine.Config{
 		Store:    store,
-		Gateway:  countingGateway{World: world, sim: s},
+		Gateway:  gatewayOf(world, s),
 		Notifier: countingNotifier{World: world, sim: s},
 		Policy:   r.Policy,
 		Logger:   log,
@@ -250,6 +253,10 @@ func (s *simulation) Violation(v Violation) {
 	s.log.Debug("network rule broken", "invoice", v.InvoiceID, "rule", v.Rule, "at", s.now)
 	s.tally.violation(v)
 }
+
+func (s *simulation) StripeAttempt(invoiceID string, paid bool) { s.tally.stripeAttempt(paid) }
+
+func (s *simulation) StripeEmail(invoiceID string) { s.tally.stripeEmails++ }
 
 // stage receives the jobs of a store transaction right before it commits.
 func (s *simulation) stage(_ context.Context, _ *sql.Tx, jobs []recoup.Job) error {
@@ -358,6 +365,27 @@ func (g countingGateway) Pay(ctx context.Context, req recoup.PayRequest) (recoup
 		g.sim.tally.attempt(inv, res.Paid)
 	}
 	return res, err
+}
+
+// takeoverGateway is countingGateway for a world that also plays Stripe's per-invoice switch of
+// automatic collection, so that the engine finds recoup.TakeoverGateway on its gateway.
+type takeoverGateway struct {
+	countingGateway
+	takeover recoup.TakeoverGateway
+}
+
+func (g takeoverGateway) SetAutoAdvance(ctx context.Context, invoiceID string, on bool, idempotencyKey string) error {
+	return g.takeover.SetAutoAdvance(ctx, invoiceID, on, idempotencyKey)
+}
+
+// gatewayOf is the engine's gateway to the world: counting its charges, and with the optional
+// ports the world implements.
+func gatewayOf(world World, s *simulation) recoup.Gateway {
+	g := countingGateway{World: world, sim: s}
+	if t, ok := world.(recoup.TakeoverGateway); ok {
+		return takeoverGateway{countingGateway: g, takeover: t}
+	}
+	return g
 }
 
 // countingNotifier counts the messages the engine sends.

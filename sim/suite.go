@@ -17,6 +17,9 @@ import (
 type NamedPolicy struct {
 	Name   string
 	Policy *policy.Policy
+	// StripeRecovery: the world plays Stripe's own recovery in this policy's runs
+	// (Run.StripeRecovery).
+	StripeRecovery bool
 }
 
 // LoadPolicies loads policy files, naming each by its file name without extension.
@@ -79,7 +82,7 @@ func (s Suite) Run(ctx context.Context) ([]Summary, error) {
 		for k, seed := range s.Seeds {
 			idx := i*len(s.Seeds) + k
 			run := Run{World: s.World, PolicyName: p.Name, Policy: p.Policy, Invoices: s.Invoices, Start: s.Start,
-				Months: s.Months, Window: s.Window, Seed: seed, Dir: s.Dir, Shards: s.Shards, Slots: slots}
+				Months: s.Months, Window: s.Window, Seed: seed, StripeRecovery: p.StripeRecovery, Dir: s.Dir, Shards: s.Shards, Slots: slots}
 			if s.Progress != nil {
 				run.Progress = func() { progress.Lock(); s.Progress(); progress.Unlock() }
 			}

@@ -27,6 +27,14 @@ type Summary struct {
 	AttemptsPerRecovery float64 `json:"attempts_per_recovery"`
 	RetrySuccessRate    float64 `json:"retry_success_rate"`
 
+	// With Stripe's own recovery played (Run.StripeRecovery): StripeAttempts counts Stripe's
+	// automatic retries (not in Attempts), StripeRetrySuccessRate the percentage of them that
+	// collected the invoice, StripeEmails Stripe's failed-payment emails (not in MessagesSent).
+	// Absent when Stripe's recovery is off.
+	StripeAttempts         int     `json:"stripe_attempts,omitempty"`
+	StripeRetrySuccessRate float64 `json:"stripe_retry_success_rate,omitempty"`
+	StripeEmails           int     `json:"stripe_emails,omitempty"`
+
 	MessagesSent        int     `json:"messages_sent"`
 	MessagesPerRecovery float64 `json:"messages_per_recovery"`
 
@@ -40,8 +48,8 @@ type Summary struct {
 	CustomersLostToMessaging int            `json:"customers_lost_to_messaging"`
 
 	// The oracle: what the best compliant policy could have collected, in all and by retries
-	// alone, and this policy's share of it. The retry-only part is what recoup's charges
-	// collected without the customer: mechanisms retry and card_updater.
+	// alone, and this policy's share of it. The retry-only part is what charges collected
+	// without the customer: mechanisms retry, card_updater and stripe_retry.
 	OracleRecoveredAmountPct      float64 `json:"oracle_recovered_amount_pct"`
 	RatioToOracle                 float64 `json:"ratio_to_oracle"`
 	RetryRecoveredAmountPct       float64 `json:"retry_recovered_amount_pct"`

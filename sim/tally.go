@@ -20,23 +20,25 @@ type tally struct {
 
 	open map[string]*openInvoice
 
-	failedCount, recoveredCount int
-	failedAmount, recovered     int64
-	attempts, charged, messages int
-	jobErrors, unsettled        int
-	violations                  int
-	violationRules              map[string]int
-	fees                        int64
-	lostToMessaging             int
-	oracleBeaten                int
-	oracleAmount, oracleRetry   int64
-	retryAmount                 int64
-	outcomes                    map[Result]int
-	mechanisms                  map[Mechanism]*mechanismAcc
-	categories                  map[recoup.Category]*categoryAcc
-	monthly                     []monthAcc
-	byDay                       []int64 // recovered amount by whole days since the first failure
-	byHour                      []int   // recovered invoices by whole hours since the first failure
+	failedCount, recoveredCount   int
+	failedAmount, recovered       int64
+	attempts, charged, messages   int
+	stripeAttempts, stripeCharged int
+	stripeEmails                  int
+	jobErrors, unsettled          int
+	violations                    int
+	violationRules                map[string]int
+	fees                          int64
+	lostToMessaging               int
+	oracleBeaten                  int
+	oracleAmount, oracleRetry     int64
+	retryAmount                   int64
+	outcomes                      map[Result]int
+	mechanisms                    map[Mechanism]*mechanismAcc
+	categories                    map[recoup.Category]*categoryAcc
+	monthly                       []monthAcc
+	byDay                         []int64 // recovered amount by whole days since the first failure
+	byHour                        []int   // recovered invoices by whole hours since the first failure
 }
 
 type openInvoice struct {
@@ -196,6 +198,14 @@ func (t *tally) message(inv *openInvoice) {
 	}
 }
 
+// stripeAttempt counts an automatic retry Stripe made: not one of recoup's attempts.
+func (t *tally) stripeAttempt(paid bool) {
+	t.stripeAttempts++
+	if paid {
+		t.stripeCharged++
+	}
+}
+
 func (t *tally) violation(v Violation) {
 	t.violations++
 	t.violationRules[v.Rule]++
@@ -254,6 +264,9 @@ func (t *tally) summary() (Summary, error) {
 		Attempts:                      t.attempts,
 		AttemptsPerRecovery:           ratio(int64(t.attempts), int64(t.recoveredCount)),
 		RetrySuccessRate:              pct(int64(t.charged), int64(t.attempts)),
+		StripeAttempts:                t.stripeAttempts,
+		StripeRetrySuccessRate:        pct(int64(t.stripeCharged), int64(t.stripeAttempts)),
+		StripeEmails:                  t.stripeEmails,
 		MessagesSent:                  t.messages,
 		MessagesPerRecovery:           ratio(int64(t.messages), int64(t.recoveredCount)),
 		MedianDaysToRecovery:          t.quantileDays(0.5),
@@ -355,6 +368,9 @@ func (t *tally) merge(o *tally) error {
 	t.attempts += o.attempts
 	t.charged += o.charged
 	t.messages += o.messages
+	t.stripeAttempts += o.stripeAttempts
+	t.stripeCharged += o.stripeCharged
+	t.stripeEmails += o.stripeEmails
 	t.jobErrors += o.jobErrors
 	t.unsettled += o.unsettled
 	t.violations += o.violations

@@ -11,7 +11,8 @@ import (
 //
 // The engine reaches a world only through the ports it implements (recoup.Gateway: read an
 // invoice, pay it, cancel a subscription, mark an invoice uncollectible; recoup.Notifier: deliver
-// a message) and through the Stripe events the world emits with Env.Emit. It sees only what
+// a message; optionally recoup.TakeoverGateway: turn Stripe's automatic collection of one
+// invoice off or on) and through the Stripe events the world emits with Env.Emit. It sees only what
 // Stripe would show it: invoices, their latest payment with its decline, advice and network
 // codes, card brand, funding and country, amounts, customer email and country, timestamps. A
 // world's hidden state (balances, paydays, the customer's mood) stays inside it.
@@ -25,7 +26,9 @@ import (
 //   - Env.Resolved exactly once per invoice, when its fate is sealed (paid, lost, or given up at
 //     the end of its observation window), with the oracle's verdict for it;
 //   - Env.Violation for every charge that broke a card-network rule, as the network would count
-//     it, whatever the engine believes.
+//     it, whatever the engine believes (Stripe's own retries included);
+//   - with Config.StripeRecovery, Env.StripeAttempt for every automatic retry Stripe makes and
+//     Env.StripeEmail for every failed-payment email Stripe sends.
 //
 // Worlds are registered by name with Register, usually from an init function in the world's
 // own file.
@@ -57,6 +60,10 @@ type Env interface {
 	Resolved(o Outcome)
 	// Violation records a charge that broke a card-network rule.
 	Violation(v Violation)
+	// StripeAttempt records an automatic retry Stripe made (Config.StripeRecovery), paid or not.
+	StripeAttempt(invoiceID string, paid bool)
+	// StripeEmail records a failed-payment email Stripe sent (Config.StripeRecovery).
+	StripeEmail(invoiceID string)
 }
 
 // Failure is an invoice whose renewal payment failed: the denominator of every rate.
@@ -84,17 +91,19 @@ const (
 // which is what recoup recorded; the live demo's test holds the two equal.
 type Mechanism string
 
-// Mechanisms. A world plays no Stripe retries and no payment outside Stripe.
+// Mechanisms. A world plays no payment outside Stripe; it plays Stripe's own retries only with
+// Config.StripeRecovery.
 const (
 	ByRetry           = Mechanism(recoup.ByRecoupRetry)     // a charge recoup made on the card that had failed
 	ByCustomerNewCard = Mechanism(recoup.ByCustomerNewCard) // a charge recoup made on a card the customer supplied
 	ByCardUpdater     = Mechanism(recoup.ByCardUpdater)     // a charge recoup made on a card the card updater refreshed
-	ByCustomerPaid    = Mechanism(recoup.ByCustomerPaid)    // the customer paid the invoice themselves (hosted page)
+	ByCustomerPaid    = Mechanism(recoup.ByCustomerPaid)    // the customer paid the invoice themselves (hosted page), or Stripe's retry charged the card they supplied
+	ByStripeRetry     = Mechanism(recoup.ByStripeRetry)     // Stripe's own retry of the card that failed, or of that card refreshed by the card updater
 )
 
-// retryOnly reports whether the mechanism needs nothing from the customer: recoup's charge on
-// the card that failed, or on the card the updater refreshed.
-func (m Mechanism) retryOnly() bool { return m == ByRetry || m == ByCardUpdater }
+// retryOnly reports whether the mechanism needs nothing from the customer: a charge (recoup's
+// or Stripe's) on the card that failed, or on the card the updater refreshed.
+func (m Mechanism) retryOnly() bool { return m == ByRetry || m == ByCardUpdater || m == ByStripeRetry }
 
 // Outcome is an invoice's fate.
 type Outcome struct {
@@ -141,4 +150,9 @@ type Config struct {
 	// subscriptions, payments, events), so that the ids of worlds played one after another on
 	// one store (a demo resumed on its database) never collide. Empty for a run on its own.
 	IDPrefix string
+	// StripeRecovery: the account keeps Stripe's own recovery on (Smart Retries, and "send
+	// emails when card payments fail"), and the world plays it for every invoice whose
+	// automatic collection (auto_advance) is on. Off: Stripe neither retries nor emails, as in
+	// the set-up the README recommends (docs/simulator.md, "Stripe's own recovery").
+	StripeRecovery bool
 }

@@ -16,12 +16,19 @@ func (t *tx) AddObservation(o *recoup.Observation) error {
 	if o.Model == "" || (o.Kind != recoup.ObserveOutcome && o.Kind != recoup.ObserveReset) {
 		return recoup.Errorf(recoup.EINVALID, "add observation: model %q, kind %q", o.Model, o.Kind)
 	}
+	switch o.Source {
+	case "":
+		o.Source = recoup.ObservedRecoup
+	case recoup.ObservedRecoup, recoup.ObservedStripe, recoup.ObservedHistory:
+	default:
+		return recoup.Errorf(recoup.EINVALID, "add observation of %s: unknown source %q", o.Model, o.Source)
+	}
 	fs, err := json.Marshal(nonNil(o.Features))
 	if err != nil {
 		return recoup.Errorf(recoup.EINVALID, "add observation of %s: %w", o.Model, err)
 	}
-	id, _, err := insertID(t.ctx, t.q, `INSERT INTO model_observations (model, kind, features, success, at)
-		VALUES (?, ?, ?, ?, ?)`, o.Model, string(o.Kind), string(fs), o.Success, timeArg(o.At))
+	id, _, err := insertID(t.ctx, t.q, `INSERT INTO model_observations (model, kind, features, success, at, source)
+		VALUES (?, ?, ?, ?, ?, ?)`, o.Model, string(o.Kind), string(fs), o.Success, timeArg(o.At), o.Source)
 	if err != nil {
 		return wrap(err, "add observation of %s", o.Model)
 	}
@@ -47,7 +54,7 @@ func (t *tx) Observations(model string, after int64, limit int) ([]recoup.Observ
 		}
 	}
 	// The limit is written into the statement (see PastCases).
-	rows, err := t.q.QueryContext(t.ctx, `SELECT id, kind, features, success, at FROM model_observations
+	rows, err := t.q.QueryContext(t.ctx, `SELECT id, kind, features, success, at, source FROM model_observations
 		WHERE model = ? AND id > ? ORDER BY id LIMIT `+strconv.Itoa(limit), model, after)
 	if err != nil {
 		return nil, wrap(err, "observations of %s", model)
@@ -60,7 +67,7 @@ func (t *tx) Observations(model string, after int64, limit int) ([]recoup.Observ
 			kind, fs string
 			at       sql.NullInt64
 		)
-		if err := rows.Scan(&o.ID, &kind, &fs, &o.Success, &at); err != nil {
+		if err := rows.Scan(&o.ID, &kind, &fs, &o.Success, &at, &o.Source); err != nil {
 			return nil, wrap(err, "observations of %s", model)
 		}
 		o.Kind, o.At = recoup.ObservationKind(kind), timeOf(at)

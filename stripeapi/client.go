@@ -44,6 +44,9 @@ type Config struct {
 	// RetryMaxDelay). Defaults 500ms and 10s.
 	RetryBaseDelay time.Duration
 	RetryMaxDelay  time.Duration
+	// PageSize is how many objects a listing asks for per request; 0 selects Stripe's
+	// maximum, 100 (a test reads several pages of a few objects).
+	PageSize int
 	// HTTPClient is copied, never modified; nil selects a client with an 80s timeout.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
@@ -140,7 +143,7 @@ func New(cfg Config) (*Client, error) {
 		maxRetries: cfg.MaxNetworkRetries,
 		baseDelay:  cfg.RetryBaseDelay,
 		maxDelay:   cfg.RetryMaxDelay,
-		pageSize:   defaultPageSize,
+		pageSize:   pageSizeOr(cfg.PageSize),
 		sleep:      sleepContext,
 		onError:    onError,
 		key:        newKeyTracker(time.Now, logger, cfg.OnKeyChange),
@@ -172,4 +175,11 @@ func unixTime(sec int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(sec, 0).UTC()
+}
+
+func pageSizeOr(n int) int64 {
+	if n <= 0 || n > defaultPageSize {
+		return defaultPageSize
+	}
+	return int64(n)
 }

@@ -26,6 +26,7 @@ type CLI struct {
 	Case       CaseCmd       `cmd:"" help:"Operator actions on a case: approve a final action, start a payment plan."`
 	Simulate   SimulateCmd   `cmd:"" help:"Run policies through a simulated world of failed payments and write an evaluation report."`
 	Model      ModelCmd      `cmd:"" help:"Inspect or reset the learned retry-timing model."`
+	History    HistoryCmd    `cmd:"" help:"Learn from the account's past: import its failed invoices and Stripe's retries of them."`
 	User       UserCmd       `cmd:"" help:"Manage the dashboard's users and their API tokens."`
 }
 

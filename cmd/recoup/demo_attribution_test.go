@@ -27,12 +27,40 @@ import (
 // it, so the two must be equal, mechanism by mechanism, in invoices and in amount: a charge on
 // the customer's new card recorded as recoup's retry, as before, fails it.
 func TestDemoRecoveredByAgreesWithTheSimulator(t *testing.T) {
+	truth := recoveredByAgrees(t, policy.Default(), false)
+	// The run must exercise the distinction: recoup's retries and the customers' new cards.
+	if truth[sim.ByRetry].invoices == 0 || truth[sim.ByCustomerNewCard].invoices == 0 {
+		t.Fatalf("the run recovered %+v: too small to tell recoup's retries from the customers' new cards", truth)
+	}
+}
+
+// With recoup observing and Stripe's own recovery played by the world, what recoup records of
+// Stripe's retries (recovered by stripe_retry) agrees with the world too.
+func TestDemoRecoveredByStripeAgreesWithTheSimulator(t *testing.T) {
+	observe := policy.Default()
+	observe.Mode = policy.ModeObserve
+	truth := recoveredByAgrees(t, observe, true)
+	if truth[sim.ByStripeRetry].invoices == 0 || truth[sim.ByRetry].invoices != 0 {
+		t.Fatalf("the run recovered %+v: want Stripe's retries, and no charge of recoup's", truth)
+	}
+}
+
+// figure is what one mechanism recovered: invoices and amount, as the dashboard words it.
+type figure struct {
+	invoices int
+	amount   string
+}
+
+// recoveredByAgrees runs a demo and checks that the dashboard's "recovered by" equals the
+// simulator's by_mechanism; it returns the simulator's.
+func recoveredByAgrees(t *testing.T, pol *policy.Policy, stripeRecovery bool) map[sim.Mechanism]figure {
+	t.Helper()
 	ctx := context.Background()
 	db := migratedSQLite(t)
 	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	// A simulated day every 8.6 ms of real time: the run is bound by the work, not the clock.
-	live, err := sim.NewLive(ctx, sim.LiveConfig{World: "realistic", Policy: policy.Default(), DB: db, Start: start,
-		Speed: 1e7, FailuresPerDay: 30, Days: 5, Seed: 7})
+	live, err := sim.NewLive(ctx, sim.LiveConfig{World: "realistic", Policy: pol, DB: db, Start: start,
+		Speed: 1e7, FailuresPerDay: 30, Days: 5, Seed: 7, StripeRecovery: stripeRecovery})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,10 +107,6 @@ func TestDemoRecoveredByAgreesWithTheSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type figure struct {
-		invoices int
-		amount   string
-	}
 	shown := map[sim.Mechanism]figure{}
 	for _, r := range rows[1:] { // from, to, currency, measure, key, count, amount
 		if r[3] != "recovered_by" {
@@ -107,9 +131,6 @@ func TestDemoRecoveredByAgreesWithTheSimulator(t *testing.T) {
 				by, got.invoices, got.amount, want.invoices, want.amount)
 		}
 	}
-	// The run must exercise the distinction: recoup's retries and the customers' new cards.
-	if truth[sim.ByRetry].invoices == 0 || truth[sim.ByCustomerNewCard].invoices == 0 {
-		t.Fatalf("the run recovered %+v: too small to tell recoup's retries from the customers' new cards", truth)
-	}
 	t.Logf("recovered by (dashboard = simulator): %+v", truth)
+	return truth
 }

@@ -33,6 +33,9 @@ type SimulateCmd struct {
 	Parallel int      `default:"0" help:"Parts executed at once (0: one per CPU); it does not change the results."`
 	Out      string   `default:"report" help:"Directory for summary.json, report.md, report.html and the charts."`
 	Quiet    bool     `help:"No progress bar."`
+	// StripeRecovery forces Stripe's own recovery on for every policy; a policy in observe mode
+	// always has it (recoup only watches, so Stripe's retries and emails are what recovers).
+	StripeRecovery bool `name:"stripe-recovery" help:"Keep Stripe's own recovery on (Smart Retries and its failed-payment emails) for act policies too; policies in observe mode always have it."`
 }
 
 // Run runs the simulation and writes the report.
@@ -103,6 +106,9 @@ func (c *SimulateCmd) suite() (sim.Suite, error) {
 		if pols, err = sim.LoadPolicies(paths); err != nil {
 			return sim.Suite{}, err
 		}
+	}
+	for i := range pols {
+		pols[i].StripeRecovery = c.StripeRecovery || pols[i].Policy.Observing()
 	}
 	window, err := policy.ParseDuration(c.Window)
 	if err != nil {

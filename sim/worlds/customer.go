@@ -22,6 +22,13 @@ func (w *Realistic) Send(_ context.Context, m recoup.Message) error {
 	if m.Channel == "email" && inv.bounces {
 		return recoup.Errorf(recoup.EINVALID, "hard bounce: %s does not exist", inv.email)
 	}
+	w.deliver(inv, m)
+	return nil
+}
+
+// deliver is a message reaching the customer of an active invoice (recoup's, or Stripe's
+// failed-payment email): it persuades, annoys, and may make them act or cancel.
+func (w *Realistic) deliver(inv *invoice, m recoup.Message) {
 	now := w.env.Now()
 	mp := &w.p.Messages
 	k, dup := len(inv.messages), 0
@@ -50,14 +57,13 @@ func (w *Realistic) Send(_ context.Context, m recoup.Message) error {
 
 	if inv.uniform(streamCancel, uint64(len(inv.messages))) < w.p.Customer.cancelChance(inv.annoyance, inv.tolerance) {
 		w.cancelByCustomer(inv, true)
-		return nil
+		return
 	}
 	if !inv.leaver && !inv.willAct && !inv.acted && inv.w < inv.persuasion {
 		inv.willAct = true
 		id := inv.id
 		w.env.At(inv.awake(now.Add(inv.reply), &w.p), func() { w.act(id) })
 	}
-	return nil
 }
 
 // effect is the persuasion of the (k+1)-th message.
@@ -131,6 +137,7 @@ func (w *Realistic) act(id string) {
 	payload := fmt.Sprintf(`{"data":{"object":{"id":%q,"object":"customer","invoice_settings":{"default_payment_method":%q}},`+
 		`"previous_attributes":{"invoice_settings":{"default_payment_method":%q}}}}`, inv.customer, c.pm, inv.cards[0].pm)
 	w.emit("customer.updated", inv.customer, inv.customer, []string{"invoice_settings.default_payment_method"}, []byte(payload))
+	w.stripeNewCard(inv)
 }
 
 // hostedPayment is the customer paying the invoice on Stripe's hosted page with card c.
@@ -166,5 +173,6 @@ func (w *Realistic) leave(id string) { w.live(id) }
 func (w *Realistic) refresh(id string) {
 	if inv := w.live(id); inv != nil {
 		w.emit("payment_method.automatically_updated", inv.cards[0].pm, inv.customer, nil, nil)
+		w.stripeNewCard(inv)
 	}
 }

@@ -30,6 +30,8 @@ type fakeEnv struct {
 	outcomes map[string]sim.Outcome
 	order    []string // invoice ids in order of resolution
 	viol     []sim.Violation
+
+	stripeTries, stripeEmails []stripeTry
 }
 
 func newFakeEnv(t testing.TB, cfg sim.Config) *fakeEnv {
@@ -61,6 +63,19 @@ func (e *fakeEnv) Resolved(o sim.Outcome) {
 	e.order = append(e.order, o.InvoiceID)
 }
 func (e *fakeEnv) Violation(v sim.Violation) { e.viol = append(e.viol, v) }
+func (e *fakeEnv) StripeAttempt(id string, paid bool) {
+	e.stripeTries = append(e.stripeTries, stripeTry{id, e.now, paid})
+}
+func (e *fakeEnv) StripeEmail(id string) {
+	e.stripeEmails = append(e.stripeEmails, stripeTry{id, e.now, false})
+}
+
+// stripeTry is an automatic retry (or email) of Stripe's the world reported.
+type stripeTry struct {
+	invoice string
+	at      time.Time
+	paid    bool
+}
 
 // run runs happenings until the queue is empty, calling each(now) after every one.
 func (e *fakeEnv) run(each func()) {

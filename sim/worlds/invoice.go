@@ -86,6 +86,12 @@ type invoice struct {
 	persuasion float64
 	willAct    bool // a message won the customer; the action is scheduled
 	acted      bool
+
+	// Stripe's own recovery (Config.StripeRecovery; stripe.go).
+	manual      bool // auto_advance false: Stripe neither retries nor emails
+	stripeTries int  // Stripe's automatic retries so far
+	stripeGen   int  // numbers Stripe's scheduled retry; a newer plan or auto_advance off cancels it
+	stripeEnded bool // Stripe's retry period is over
 }
 
 // card is a payment method and the network's record of charges on it.
@@ -112,6 +118,7 @@ const (
 	streamCycle  = 2 // per payday: is the cycle funded
 	streamCancel = 3 // per message: does an annoyed customer cancel
 	streamReturn = 4 // once: does the customer's renewal fail again when their money is not there
+	streamStripe = 5 // per Stripe retry: the minute Stripe picks within its morning window
 )
 
 // newInvoice draws invoice n's hidden state from its own stream r. t0 is its first failure.

@@ -43,6 +43,9 @@ type RealisticParams struct {
 	DefaultWindow time.Duration
 	// Tombstone is how long a resolved invoice still answers reads before it is forgotten.
 	Tombstone time.Duration
+	// StripeEnd is Stripe's end-of-retries setting when the world plays Stripe's recovery
+	// (sim.Config.StripeRecovery); empty means StripeEndCancel.
+	StripeEnd StripeEnd
 }
 
 // mixOf returns the decline mix of the category (empty if the world has none).
@@ -413,6 +416,7 @@ func DefaultRealisticParams() RealisticParams {
 		BadCard:       DeclineTemplate{Code: "card_declined", DeclineCode: "insufficient_funds", AdviceCode: "try_again_later", Visa: "51", Mastercard: "51", MAC: noMAC},
 		DefaultWindow: 30 * day,
 		Tombstone:     3 * day,
+		StripeEnd:     StripeEndCancel,
 	}
 }
 

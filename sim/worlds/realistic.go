@@ -146,6 +146,7 @@ func (w *Realistic) open(inv *invoice) {
 		}
 	}
 	w.planRenewal(inv)
+	w.stripeFailed(inv)
 }
 
 // planRenewal schedules the next failure of a returning customer short of funds: the first
