@@ -27,8 +27,15 @@ func experimentEnv(t *testing.T) (*env, *policy.Policy, *[]*policy.Policy) {
 		c.Policy = func() *policy.Policy { return holder }
 		c.SetPolicy = func(np *policy.Policy) { holder = np; set = append(set, np) }
 	})
+	seedExperiment(t, e)
+	return e, p, &set
+}
+
+// seedExperiment stores the 60 customers of the experiment recoup-vs-stripe.
+func seedExperiment(t *testing.T, e *env) {
+	t.Helper()
 	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	err = e.store.Tx(t.Context(), func(tx recoup.Tx) error {
+	err := e.store.Tx(t.Context(), func(tx recoup.Tx) error {
 		et := tx.(recoup.ExperimentTx)
 		if err := et.StartExperiment("recoup-vs-stripe", start); err != nil {
 			return err
@@ -66,7 +73,6 @@ func experimentEnv(t *testing.T) (*env, *policy.Policy, *[]*policy.Policy) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e, p, &set
 }
 
 func TestExperimentPage(t *testing.T) {
