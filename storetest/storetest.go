@@ -122,6 +122,7 @@ func fullCase(invoiceID string) recoup.Case {
 		Experiment:         "recoup-vs-stripe",
 		Arm:                "recoup",
 		TakenOverAt:        base.Add(2 * time.Minute),
+		TakeoverRound:      2,
 	}
 }
 
