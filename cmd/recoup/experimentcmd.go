@@ -164,6 +164,9 @@ func (c *ExperimentEndCmd) Run(ctx context.Context, g *Globals, out io.Writer) e
 	now := time.Now()
 	ended, err := expreport.End(ctx, b.store, pol, now, c.Name, c.By, c.Promote)
 	auditExperimentEnd(ctx, b.store, now, c.Name, c.By, c.Promote, "from the command line", err)
+	if err != nil && c.Promote != "" && c.PolicyFile == "" && recoup.ErrorCode(err) == recoup.EINVALID {
+		return fmt.Errorf("%w: give the policy file with --policy (or RECOUP_POLICY)", err)
+	}
 	if err != nil {
 		return err
 	}
