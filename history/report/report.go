@@ -276,7 +276,9 @@ func Build(hist recoup.HistoryRecord, o Options) Report {
 	for _, a := range amounts {
 		r.Amounts = append(r.Amounts, *a)
 	}
-	slices.SortFunc(r.Amounts, func(a, b Amounts) int { return cmp.Or(cmp.Compare(b.Failed, a.Failed), cmp.Compare(a.Currency, b.Currency)) })
+	slices.SortFunc(r.Amounts, func(a, b Amounts) int {
+		return cmp.Or(cmp.Compare(b.Failed, a.Failed), cmp.Compare(a.Currency, b.Currency))
+	})
 
 	r.Recovery = recovery(recoveredDays, retryCurve, anyCurve, r.Invoices)
 	r.Breaches = Breaches(hist.Charges)
