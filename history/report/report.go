@@ -122,7 +122,7 @@ type Report struct {
 	// NeverRecovered are the codes of at least NeverMin invoices none of which was recovered,
 	// by any means.
 	NeverRecovered []Group   `json:"never_recovered"`
-	ByRetry        []Bucket  `json:"by_retry_number"`
+	ByRetryNumber  []Bucket  `json:"by_retry_number"`
 	ByHour         []Bucket  `json:"by_local_hour"`
 	ByWeekday      []Bucket  `json:"by_local_weekday"`
 	ByDaysSince    []Bucket  `json:"by_days_since_failure"`
@@ -189,9 +189,9 @@ func Build(hist recoup.HistoryRecord, o Options) Report {
 	categories := map[string]*Group{}
 	codes := map[string]*Group{}
 	amounts := map[string]*Amounts{}
-	r.ByRetry = make([]Bucket, len(retryLabels))
+	r.ByRetryNumber = make([]Bucket, len(retryLabels))
 	for i, l := range retryLabels {
-		r.ByRetry[i].Label = l
+		r.ByRetryNumber[i].Label = l
 	}
 	r.ByDaysSince = make([]Bucket, len(daySpans))
 	for i, s := range daySpans {
@@ -247,7 +247,7 @@ func Build(hist recoup.HistoryRecord, o Options) Report {
 			at := local(ch, inv.Country)
 			cat.Retries.add(passed)
 			cd.Retries.add(passed)
-			r.ByRetry[min(retry-2, len(retryLabels)-1)].Retries.add(passed)
+			r.ByRetryNumber[min(retry-2, len(retryLabels)-1)].Retries.add(passed)
 			r.ByHour[at.Hour()].Retries.add(passed)
 			r.ByWeekday[weekdayIndex(at.Weekday())].Retries.add(passed)
 			since := ch.Created.Sub(inv.FirstFailedAt)

@@ -95,7 +95,7 @@ func TestBuild(t *testing.T) {
 		{Key: "do_not_honor", Label: "do not honor", Outcomes: Outcomes{Invoices: 1, Open: 1}},
 	})
 	check("never recovered", r.NeverRecovered, []Group{stolen})
-	check("by retry number", r.ByRetry[:3], []Bucket{
+	check("by retry number", r.ByRetryNumber[:3], []Bucket{
 		{Label: "1st retry", Retries: Rate{K: 1, N: 3}}, // a2 failed, b2 passed, c2 failed
 		{Label: "2nd retry", Retries: Rate{K: 1, N: 1}}, // a3
 		{Label: "3rd retry"},
