@@ -7,6 +7,8 @@ package report
 
 import (
 	"cmp"
+	"encoding/json"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -26,6 +28,15 @@ type Options struct {
 type Rate struct {
 	K int `json:"k"`
 	N int `json:"n"`
+}
+
+// MarshalJSON writes the rate with its percent, to two decimals.
+func (r Rate) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		K   int     `json:"k"`
+		N   int     `json:"n"`
+		Pct float64 `json:"pct"`
+	}{r.K, r.N, math.Round(r.Pct()*100) / 100})
 }
 
 // Pct is the rate in percent, 0 when there is nothing to count.
