@@ -24,9 +24,10 @@ var visa20 = time.Date(2025, 5, 25, 0, 0, 0, 0, time.UTC)
 // recommended budget of 8 retries is a recommendation, not a network rule, and is not counted.
 // The counts start with the charges given: a card's charges before them are not seen.
 func Breaches(charges []recoup.HistoryCharge) []Breach {
-	cards := map[string][]recoup.HistoryCharge{}
+	// Each card's charges by index: a charge is large, and most cards have few.
+	cards := map[string][]int{}
 	var keys []string
-	for _, ch := range charges {
+	for i, ch := range charges {
 		if ch.Status == "pending" {
 			continue
 		}
@@ -34,16 +35,17 @@ func Breaches(charges []recoup.HistoryCharge) []Breach {
 		if cards[k] == nil {
 			keys = append(keys, k)
 		}
-		cards[k] = append(cards[k], ch)
+		cards[k] = append(cards[k], i)
 	}
 	out := []Breach{}
 	for _, k := range keys {
-		chs := cards[k]
-		slices.SortStableFunc(chs, func(a, b recoup.HistoryCharge) int {
-			return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.ID, b.ID))
+		idx := cards[k]
+		slices.SortStableFunc(idx, func(a, b int) int {
+			return cmp.Or(charges[a].Created.Compare(charges[b].Created), strings.Compare(charges[a].ID, charges[b].ID))
 		})
 		var ledger []decline.LedgerEntry
-		for _, ch := range chs {
+		for _, i := range idx {
+			ch := &charges[i]
 			if len(ledger) > 0 {
 				limits := decline.Limits{VisaReattempts30d: decline.DefaultVisaReattempts30d, CaseBudget: math.MaxInt}
 				if !ch.Created.Before(visa20) {
