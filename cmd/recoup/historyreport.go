@@ -69,9 +69,6 @@ func (c *HistoryReportCmd) run(ctx context.Context, g *Globals, out io.Writer, n
 	if err != nil {
 		return fmt.Errorf("history report: %w", err)
 	}
-	if h.Import.Since.After(from) {
-		from = h.Import.Since // nothing earlier was imported
-	}
 	r := report.Build(h, report.Options{From: from, To: to, Zone: pol.Location})
 
 	w := out

@@ -103,7 +103,14 @@ const title = "What happened to the failed payments"
 
 func subtitle(r Report) string {
 	s := "From " + date(r.From) + " to " + date(r.To) + " (UTC), from the history imported on " +
-		r.ImportedAt.UTC().Format("2 January 2006 at 15:04 UTC") + " by recoup history import."
+		r.ImportedAt.UTC().Format("2 January 2006 at 15:04 UTC") + " by recoup history import"
+	if !r.ImportSince.IsZero() {
+		s += ", which read everything created since " + date(r.ImportSince)
+	}
+	s += "."
+	if r.ImportSince.After(r.From) {
+		s += " The period starts earlier: its first days hold only what an earlier import read."
+	}
 	if !r.ImportDone {
 		s += " That import has not finished: the figures cover what it had read."
 	}

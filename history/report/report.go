@@ -122,6 +122,9 @@ type Report struct {
 	From       time.Time `json:"from"`
 	To         time.Time `json:"to"`
 	ImportedAt time.Time `json:"imported_at"` // when the latest import last saved
+	// ImportSince is the start of the latest import's period: nothing created before it was
+	// read by that import (an earlier import may have read further back).
+	ImportSince time.Time `json:"import_since"`
 	// ImportDone is false while the latest import has not finished: the figures are partial.
 	ImportDone bool `json:"import_done"`
 	// Charges are all charges of the period and how many failed.
@@ -172,7 +175,7 @@ const (
 // Build reports on the history hist (from the store's ReadHistory).
 func Build(hist recoup.HistoryRecord, o Options) Report {
 	zone := cmp.Or(o.Zone, time.UTC)
-	r := Report{From: o.From, To: o.To, ImportedAt: hist.Import.UpdatedAt, ImportDone: hist.Import.Phase == recoup.ImportDone,
+	r := Report{From: o.From, To: o.To, ImportedAt: hist.Import.UpdatedAt, ImportSince: hist.Import.Since, ImportDone: hist.Import.Phase == recoup.ImportDone,
 		Amounts: []Amounts{}, NeverRecovered: []Group{}, Breaches: []Breach{}, BreachRules: []Counted{},
 		CanTell: CanTell, CannotTell: CannotTell}
 	local := func(ch recoup.HistoryCharge, country string) time.Time {

@@ -54,7 +54,7 @@ func sample() recoup.HistoryRecord {
 		all = append(all, chs...)
 	}
 	return recoup.HistoryRecord{
-		Import: recoup.HistoryImport{Phase: recoup.ImportDone, UpdatedAt: t0.Add(40 * day)},
+		Import: recoup.HistoryImport{Phase: recoup.ImportDone, Since: t0.Add(-300 * day), UpdatedAt: t0.Add(40 * day)},
 		Invoices: []recoup.PastInvoice{
 			inv("in_a", recoup.CategoryFunds, a, recoup.PastPaidByRetry, t0.Add(3*day)),
 			inv("in_c", recoup.CategoryHard, c, recoup.PastUnpaid, t0.Add(30*day)),
