@@ -195,7 +195,7 @@ func groupRow(name string, g Group) []string {
 
 func byCategory(r Report) section {
 	s := section{ID: "category", Title: "By decline category",
-		Text: []string{"Each failed invoice by the category of its first failure (docs/declines.md). \"Retries that passed\" counts the charges after the first failure."},
+		Text: []string{"Each failed invoice by the category of its first failure (docs/declines.md). \"Retries that passed\" counts the later charges of the card that failed (a charge of a new card is the customer's payment)."},
 		Head: append([]string{"category"}, groupHead...)}
 	var labels []string
 	paid, retried := svgchart.Series{Name: "paid in the end"}, svgchart.Series{Name: "by a retry"}
@@ -262,7 +262,7 @@ func nanIfEmpty(r Rate) float64 {
 func byRetry(r Report) section {
 	head, rows, ss := retryRows(r.ByRetryNumber, false)
 	return section{ID: "retry", Title: "By retry number",
-		Text: []string{"The charges after each invoice's first failure, by their rank: the 1st retry is the second charge. Later retries are made only on the invoices earlier ones did not recover."},
+		Text: []string{"The later charges of the card that failed each invoice's first charge, by their rank. Later retries are made only on the invoices earlier ones did not recover."},
 		Head: append([]string{"retry"}, head...), Rows: rows,
 		Chart: svgchart.Bar("Retries that passed, by retry number", "% of retries", labelsOf(r.ByRetryNumber), ss)}
 }
@@ -270,7 +270,7 @@ func byRetry(r Report) section {
 func byHour(r Report) section {
 	head, rows, ss := retryRows(r.ByHour, true)
 	return section{ID: "hour", Title: "By the customer's local hour",
-		Text: []string{"Every charge of the period and every retry, by the hour in the customer's time zone (from the card's issuing country, else the policy's zone). Stripe chose these hours."},
+		Text: []string{"Every charge of the period and every retry of a failed card, by the hour in the customer's time zone (from the card's issuing country, else the policy's zone). Stripe chose these hours."},
 		Head: append([]string{"local hour"}, head...), Rows: rows,
 		Chart: svgchart.Line("Charges failed and retries passed, by local hour", "local hour", "%", labelsOf(r.ByHour), ss)}
 }

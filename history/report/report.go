@@ -52,7 +52,7 @@ type Group struct {
 	Key   string `json:"key"`   // the category or code as Stripe and recoup name it
 	Label string `json:"label"` // in words
 	Outcomes
-	// Retries are the charges after the first failure, and how many passed.
+	// Retries are the later charges of the card that failed first, and how many passed.
 	Retries Rate `json:"retries"`
 }
 
@@ -98,7 +98,8 @@ type Bucket struct {
 	// Charges: every charge of the period at that hour or weekday and how many failed
 	// (empty by retry number and by days since the failure).
 	Charges Rate `json:"charges"`
-	// Retries: the charges after a first failure and how many passed.
+	// Retries: the later charges of the card that failed an invoice's first charge, and how
+	// many passed.
 	Retries Rate `json:"retries"`
 }
 
@@ -248,13 +249,16 @@ func Build(hist recoup.HistoryRecord, o Options) Report {
 			}
 		}
 
+		// The retries are the later charges of the card that failed: a charge of another card
+		// is the customer's payment, counted in how the invoice ended.
+		chs := firstFailureOn(inv.Attempts)
 		retry := 0
-		for _, ch := range firstFailureOn(inv.Attempts) {
-			if ch.Status == "pending" {
+		for i, ch := range chs {
+			if ch.Status == "pending" || ch.PaymentMethodID != chs[0].PaymentMethodID {
 				continue
 			}
 			retry++
-			if retry == 1 {
+			if i == 0 {
 				continue // the first failure itself
 			}
 			passed := ch.Status == "succeeded"
