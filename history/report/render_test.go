@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ with the reports as rendered")
@@ -113,5 +114,23 @@ func TestEmptyPeriod(t *testing.T) {
 	}
 	if err := HTML(&b, r); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A period that starts before the latest import's says its first days hold only what an
+// earlier import read.
+func TestPeriodBeforeTheImport(t *testing.T) {
+	h := sample()
+	for _, tc := range []struct {
+		from time.Time
+		warn bool
+	}{{h.Import.Since.Add(-day), true}, {h.Import.Since, false}} {
+		var b bytes.Buffer
+		if err := Markdown(&b, Build(h, Options{From: tc.from, To: t0.Add(50 * day)})); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(b.String(), "The period starts earlier"); got != tc.warn {
+			t.Errorf("from %v, import since %v: warned %v, want %v", tc.from, h.Import.Since, got, tc.warn)
+		}
 	}
 }
