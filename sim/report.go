@@ -210,7 +210,7 @@ func buildReport(runs []Summary, aggs []PolicyAggregate, diffs []Difference, bas
 
 	var curves []series
 	for _, g := range groups {
-		curves = append(curves, series{g[0].Policy, meanCurve(g)})
+		curves = append(curves, series{Name: g[0].Policy, Values: meanCurve(g)})
 	}
 	rep.Sections = append(rep.Sections, section{Heading: "Recovery over time",
 		Notes: []string{"Share of the failed amount collected within a number of days of the first failure, mean over seeds."},
