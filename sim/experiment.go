@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/recoup-hq/recoup/experiment"
@@ -263,4 +265,149 @@ func dailyPeeks(units []shardUnit, cfg experiment.Config, start time.Time) (peek
 func ptr(x float64) *float64 {
 	v := round(x, 3)
 	return &v
+}
+
+// ExperimentWords says the experiment block in one sentence, for people.
+func ExperimentWords(x ExperimentResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "experiment %s:", x.Name)
+	for i, a := range x.Arms {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, " %s recovered %s%% of the amount of %s invoices", a.Name, num(a.RecoveredAmountPct, 1), num(float64(a.Invoices), 0))
+	}
+	fmt.Fprintf(&b, "; %s minus %s: %s pp", x.Treatment, x.Control, signed(x.UpliftPP, 1))
+	if x.UpliftCILow != nil {
+		fmt.Fprintf(&b, " (95%% interval valid under continuous monitoring %s to %s; fixed-n %s to %s)",
+			signed(*x.UpliftCILow, 1), signed(*x.UpliftCIHigh, 1), signed(*x.UpliftFixedCILow, 1), signed(*x.UpliftFixedCIHi, 1))
+	}
+	fmt.Fprintf(&b, ": %s", x.Verdict)
+	if x.StillNeeded != "" {
+		fmt.Fprintf(&b, " (%s)", x.StillNeeded)
+	}
+	if x.Peeks > 0 {
+		fmt.Fprintf(&b, "; looked at daily (%d looks), the interval %s, the fixed-n interval %s",
+			x.Peeks, excludedWords(x.ExcludedZeroAtAnyPeek), excludedWords(x.FixedExcludedZeroAtAnyPeek))
+	}
+	return b.String()
+}
+
+func excludedWords(excluded bool) string {
+	if excluded {
+		return "excluded 0 at some look"
+	}
+	return "never excluded 0"
+}
+
+// ExperimentAggregate is a policy's experiment over the seeds it ran.
+type ExperimentAggregate struct {
+	Name string `json:"name"`
+	Runs int    `json:"runs"`
+	// UpliftPP is the mean of the runs' uplifts with its Student-t interval over seeds;
+	// UpliftMin and UpliftMax their range.
+	UpliftPP  Estimate `json:"uplift_pp"`
+	UpliftMin float64  `json:"uplift_min"`
+	UpliftMax float64  `json:"uplift_max"`
+	// Runs whose confidence sequence held 0 at the end, and at every daily look; the same for
+	// the fixed-n interval. For an A/A experiment these are the runs without a false alarm.
+	HoldsZeroAtEnd          int `json:"holds_zero_at_end"`
+	HoldsZeroAtEveryPeek    int `json:"holds_zero_at_every_peek"`
+	FixedHoldsZeroAtEnd     int `json:"fixed_holds_zero_at_end"`
+	FixedHoldsZeroEveryPeek int `json:"fixed_holds_zero_at_every_peek"`
+	CILowAboveZero          int `json:"ci_low_above_zero"` // runs whose interval is entirely above 0
+}
+
+// aggregateExperiment sums the experiment blocks of one policy's runs; nil when none has one.
+func aggregateExperiment(runs []Summary) *ExperimentAggregate {
+	var a *ExperimentAggregate
+	var ups []float64
+	holds := func(lo, hi *float64) bool { return lo == nil || (*lo <= 0 && 0 <= *hi) }
+	for _, r := range runs {
+		x := r.Experiment
+		if x == nil {
+			continue
+		}
+		if a == nil {
+			a = &ExperimentAggregate{Name: x.Name, UpliftMin: x.UpliftPP, UpliftMax: x.UpliftPP}
+		}
+		a.Runs++
+		ups = append(ups, x.UpliftPP)
+		a.UpliftMin, a.UpliftMax = min(a.UpliftMin, x.UpliftPP), max(a.UpliftMax, x.UpliftPP)
+		if holds(x.UpliftCILow, x.UpliftCIHigh) {
+			a.HoldsZeroAtEnd++
+		}
+		if holds(x.UpliftCILow, x.UpliftCIHigh) && !x.ExcludedZeroAtAnyPeek {
+			a.HoldsZeroAtEveryPeek++
+		}
+		if holds(x.UpliftFixedCILow, x.UpliftFixedCIHi) {
+			a.FixedHoldsZeroAtEnd++
+		}
+		if holds(x.UpliftFixedCILow, x.UpliftFixedCIHi) && !x.FixedExcludedZeroAtAnyPeek {
+			a.FixedHoldsZeroEveryPeek++
+		}
+		if x.UpliftCILow != nil && *x.UpliftCILow > 0 {
+			a.CILowAboveZero++
+		}
+	}
+	if a != nil {
+		a.UpliftPP = estimate(ups)
+	}
+	return a
+}
+
+// experimentSection is the report's section on the policies' experiments: each run's arms and
+// uplift, and over several seeds the uplift's mean and range and how often the intervals held 0.
+// nil when no run has an experiment.
+func experimentSection(runs []Summary, aggs []PolicyAggregate) *section {
+	t := &table{Header: []string{"Policy", "Seed", "Experiment", "Arms: recovered amount % [interval]", "Uplift (pp)",
+		"Interval (always valid)", "Fixed-n interval", "Verdict", "Daily looks", "Excluded 0 at a look (always valid / fixed-n)"}}
+	for _, r := range runs {
+		x := r.Experiment
+		if x == nil {
+			continue
+		}
+		var arms []string
+		for _, a := range x.Arms {
+			arms = append(arms, a.Name+" "+num(a.RecoveredAmountPct, 1)+" "+bracket(a.CILow, a.CIHigh, false))
+		}
+		t.Rows = append(t.Rows, []string{r.Policy, strconv.FormatUint(r.Seed, 10), x.Name, strings.Join(arms, "; "),
+			signed(x.UpliftPP, 2), bracket(x.UpliftCILow, x.UpliftCIHigh, true), bracket(x.UpliftFixedCILow, x.UpliftFixedCIHi, true),
+			x.Verdict, strconv.Itoa(x.Peeks), yesNo(x.ExcludedZeroAtAnyPeek) + " / " + yesNo(x.FixedExcludedZeroAtAnyPeek)})
+	}
+	if len(t.Rows) == 0 {
+		return nil
+	}
+	notes := []string{
+		"Customers are split between the arms of the policy's experiment; the uplift is the first arm other than the control minus the control, in percentage points of the failed amount, per customer (all of a customer's invoices in one arm). The control is the arm left to Stripe (the world plays Stripe's own recovery for it), or the first arm when none is (A/A).",
+		"The interval is the 95% confidence sequence of package experiment, valid however often it is looked at; the fixed-n interval is valid only looked at once. Daily looks: at the end of each simulated day, the customers assigned by then with their final outcomes (the simulator knows them; a merchant would wait for the cases to close).",
+	}
+	for _, a := range aggs {
+		x := a.Experiment
+		if x == nil || x.Runs < 2 {
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("%s over %d seeds: uplift %s pp on average (%s to %s); the interval held 0 at the end in %d runs and at every daily look in %d; the fixed-n interval at the end in %d and at every daily look in %d; entirely above 0 in %d.",
+			a.Policy, x.Runs, signed(x.UpliftPP.Mean, 2), signed(x.UpliftMin, 2), signed(x.UpliftMax, 2),
+			x.HoldsZeroAtEnd, x.HoldsZeroAtEveryPeek, x.FixedHoldsZeroAtEnd, x.FixedHoldsZeroEveryPeek, x.CILowAboveZero))
+	}
+	return &section{Heading: "Experiment", Notes: notes, Table: t}
+}
+
+func bracket(lo, hi *float64, sign bool) string {
+	if lo == nil || hi == nil {
+		return "— (fewer than 20 customers in an arm)"
+	}
+	f := num
+	if sign {
+		f = signed
+	}
+	return "[" + f(*lo, 2) + ", " + f(*hi, 2) + "]"
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
