@@ -208,6 +208,10 @@ func buildReport(runs []Summary, aggs []PolicyAggregate, diffs []Difference, bas
 		}, Table: t})
 	}
 
+	if s := experimentSection(runs, aggs); s != nil {
+		rep.Sections = append(rep.Sections, *s)
+	}
+
 	var curves []series
 	for _, g := range groups {
 		curves = append(curves, series{Name: g[0].Policy, Values: meanCurve(g)})
