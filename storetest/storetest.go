@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Harness) {
 	t.Run("ExperimentResults", func(t *testing.T) { testExperimentResults(t, newStore) })
 	t.Run("History", func(t *testing.T) { testHistory(t, newStore) })
 	t.Run("HistoryImport", func(t *testing.T) { testHistoryImport(t, newStore) })
+	t.Run("HistoryRead", func(t *testing.T) { testHistoryRead(t, newStore) })
 	t.Run("Messages", func(t *testing.T) { testMessages(t, newStore) })
 	t.Run("LLMUsage", func(t *testing.T) { testLLMUsage(t, newStore) })
 	t.Run("Notices", func(t *testing.T) { testNotices(t, newStore) })

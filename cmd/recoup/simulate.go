@@ -86,6 +86,14 @@ func (c *SimulateCmd) Run(ctx context.Context, out io.Writer) error {
 	for _, s := range runs {
 		fmt.Fprintf(out, "  %-20s seed %-4d recovered %5.1f%% of the amount, %5.1f%% of invoices; %.2f attempts/recovery; %d violations\n",
 			s.Policy, s.Seed, s.RecoveredAmountPct, s.RecoveredCountPct, s.AttemptsPerRecovery, s.NetworkViolations)
+		if x := s.Experiment; x != nil {
+			fmt.Fprintf(out, "  %-20s          %s\n", "", sim.ExperimentWords(*x))
+		}
+	}
+	for _, p := range suite.Policies {
+		if x := p.Policy.Experiment; x != nil && !p.StripeRecovery && slices.ContainsFunc(x.Arms, func(a policy.Arm) bool { return a.Control }) {
+			fmt.Fprintf(out, "Policy %s has a control arm left to Stripe: the world played Stripe's own recovery (Smart Retries and its emails) in its runs, as the merchant keeps Stripe's settings on for the control; recoup took each invoice of its other arms out of it.\n", p.Name)
+		}
 	}
 	return nil
 }
