@@ -1,6 +1,9 @@
 package recoup
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // An experiment of the policy file splits the customers between arms (policy.Experiment): a
 // case records its arm when it opens, before any action, and keeps it. The store keeps each
@@ -59,4 +62,57 @@ type ExperimentTx interface {
 	// EndExperiment records the experiment's end, by whom, and the arm promoted ("": none);
 	// ENOTFOUND if it is not known, ECONFLICT if it has ended already (the first end stands).
 	EndExperiment(name string, at time.Time, by, promotedArm string) error
+}
+
+// ExperimentCase is one case of an experiment as the results read it: the customer's
+// assignment beside the case's outcome.
+type ExperimentCase struct {
+	CustomerID string    `json:"customer_id"`
+	Arm        string    `json:"arm"`
+	Share      float64   `json:"share"`
+	AssignedAt time.Time `json:"assigned_at"`
+
+	CaseID         int64       `json:"case_id"`
+	Amount         Money       `json:"amount"` // the invoice's amount due (the amount paid, once recovered)
+	State          CaseState   `json:"state"`
+	Attempts       int         `json:"attempts"`        // charges recoup made
+	StripeAttempts int         `json:"stripe_attempts"` // the invoice's attempt count as last seen, the first failure included
+	Messages       int         `json:"messages"`        // campaign messages sent (confirmations not counted)
+	FirstFailedAt  time.Time   `json:"first_failed_at"`
+	ResolvedAt     time.Time   `json:"resolved_at,omitzero"`
+	FinalAction    FinalAction `json:"final_action,omitempty"`
+	ClosedReason   string      `json:"closed_reason,omitempty"`
+}
+
+// ExperimentResults reads what an experiment's report needs. The sqlite and postgres stores
+// implement it; storetest.Run specifies it.
+type ExperimentResults interface {
+	// Experiments lists the experiments the store knows, the most recently started first.
+	Experiments(ctx context.Context) ([]Experiment, error)
+	// ExperimentCases returns the experiment's state and every case that carries it, each
+	// with its customer's assignment, in assignment order (assigned_at, then customer, then
+	// case), all read from one snapshot; ENOTFOUND if the experiment is not known.
+	ExperimentCases(ctx context.Context, name string) (Experiment, []ExperimentCase, error)
+}
+
+// ClosedSubscriptionCancelled is the closed reason of a case whose subscription was cancelled
+// outside recoup (by the customer, the merchant, or Stripe's own end of its retries).
+const ClosedSubscriptionCancelled = "the subscription was cancelled"
+
+// Lost reports whether the case ended its subscription: recoup's final action cancelled it,
+// or it was cancelled outside recoup while the invoice was unpaid.
+func (c ExperimentCase) Lost() bool {
+	switch {
+	case c.State == StateExhausted:
+		return c.FinalAction == FinalCancelSubscription || c.FinalAction == FinalCancelAtPeriodEnd
+	case c.State == StateClosed:
+		return c.ClosedReason == ClosedSubscriptionCancelled
+	}
+	return false
+}
+
+// Resolved reports whether the case's outcome is final: recovered, closed, or exhausted (its
+// final action ran).
+func (c ExperimentCase) Resolved() bool {
+	return c.State.Terminal() || c.State == StateExhausted
 }

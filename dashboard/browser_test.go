@@ -156,6 +156,12 @@ func TestBrowser(t *testing.T) {
 	shot("07b-campaigns")
 	step("the operations page", chromedp.Click(chromedp.CSS(`nav a[href="/ui/operations"]`)), chromedp.WaitVisible(chromedp.CSS(`.facts`)))
 	shot("08-operations")
+	seedExperiment(t, e)
+	step("the experiment page", chromedp.Navigate(base+"/experiment"), chromedp.WaitVisible(chromedp.CSS(`svg polyline.line`)))
+	if got := text("main"); !strings.Contains(got, "Uplift of recoup over stripe") || !strings.Contains(got, "Verdict:") {
+		t.Fatalf("the experiment page does not show the uplift and verdict:\n%s", got)
+	}
+	shot("08b-experiment")
 
 	step("a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`.tiles`)))
 	shot("09-overview-phone")

@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/expreport"
 	"github.com/recoup-hq/recoup/policy"
 	"github.com/recoup-hq/recoup/web"
 )
@@ -56,6 +57,11 @@ type Config struct {
 	// means Store's own, if it implements them (the sqlite and postgres stores do).
 	Campaigns     recoup.CampaignStore
 	PolicyHistory recoup.PolicyHistory
+	// Experiments feeds the experiment page; nil means the Store's reports (when it implements
+	// recoup.ExperimentResults) with the arms of Policy. SetPolicy, when set, puts the policy of
+	// an arm an admin promotes in force for new cases (engine.Engine.SetPolicy).
+	Experiments Experiments
+	SetPolicy   func(*policy.Policy)
 	// Metrics, when set, feeds the operations page (rejected webhooks, Stripe errors).
 	Metrics prometheus.Gatherer
 	// StripeKey, when set, tells the operations page whether Stripe accepts the API key.
@@ -120,6 +126,9 @@ func New(cfg Config) *Dashboard {
 	if cfg.PolicyHistory == nil {
 		cfg.PolicyHistory, _ = cfg.Store.(recoup.PolicyHistory)
 	}
+	if er, ok := cfg.Store.(recoup.ExperimentResults); ok && cfg.Experiments == nil {
+		cfg.Experiments = expreport.Reader{Store: er, Policy: cfg.Policy}
+	}
 	d := &Dashboard{cfg: cfg, prefix: strings.TrimSuffix(cfg.Prefix, "/"), now: cfg.Now, log: cfg.Logger}
 	if d.prefix == "" {
 		d.prefix = "/ui"
@@ -166,6 +175,9 @@ func (d *Dashboard) routeTable() []route {
 		{"POST", "/cases/{id}/resume", recoup.RoleOperator, d.actResume, false},
 		{"GET", "/campaigns", recoup.RoleViewer, d.campaignsPage, false},
 		{"GET", "/policy", recoup.RoleViewer, d.policyPage, false},
+		{"GET", "/experiment", recoup.RoleViewer, d.experimentPage, false},
+		{"GET", "/experiment.csv", recoup.RoleViewer, d.experimentCSV, false},
+		{"POST", "/experiment/end", recoup.RoleAdmin, d.endExperiment, false},
 		{"GET", "/audit", recoup.RoleAdmin, d.auditPage, false},
 		{"GET", "/operations", recoup.RoleAdmin, d.operationsPage, false},
 	}

@@ -28,6 +28,7 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 		"POST /ui/logout": recoup.RoleViewer, "GET /ui/{$}": recoup.RoleViewer, "GET /ui/cases": recoup.RoleViewer, "GET /ui/overview.csv": recoup.RoleViewer,
 		"POST /ui/cases/search": recoup.RoleViewer, "GET /ui/cases.csv": recoup.RoleViewer, "GET /ui/cases/{id}": recoup.RoleViewer,
 		"GET /ui/policy": recoup.RoleViewer, "GET /ui/campaigns": recoup.RoleViewer,
+		"GET /ui/experiment": recoup.RoleViewer, "GET /ui/experiment.csv": recoup.RoleViewer, "POST /ui/experiment/end": recoup.RoleAdmin,
 		"POST /ui/cases/{id}/retry": recoup.RoleOperator, "POST /ui/cases/{id}/skip-final": recoup.RoleOperator,
 		"POST /ui/cases/{id}/approve": recoup.RoleOperator,
 		"POST /ui/cases/{id}/resolve": recoup.RoleOperator, "POST /ui/cases/{id}/pause": recoup.RoleOperator,

@@ -165,7 +165,7 @@ func (e *env) seed() {
 		version, source string
 		at              time.Time
 	}{{"0ld0ld0ld0ld", "mode: observe\n", e.now.Add(-30 * day)}, {p.Version, string(p.Source), e.now.Add(-day)}} {
-		if err := e.store.RecordPolicyVersion(context.Background(), v.version, v.source, v.at); err != nil {
+		if err := e.store.RecordPolicyVersion(context.Background(), v.version, v.source, "", v.at); err != nil {
 			e.t.Fatal(err)
 		}
 	}

@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/expreport"
 )
 
 // page is a parsed page template: the layout plus the page's own "content".
 type page struct{ t *template.Template }
 
 // pageNames are the templates under templates/, each rendered inside layout.html.
-var pageNames = []string{"login", "error", "overview", "cases", "case", "policy", "audit", "operations", "campaigns"}
+var pageNames = []string{"login", "error", "overview", "cases", "case", "policy", "audit", "operations", "campaigns", "experiment"}
 
 var funcs = template.FuncMap{
 	"money": func(amount int64, currency string) string {
@@ -76,6 +77,22 @@ var funcs = template.FuncMap{
 		return fmt.Sprintf("%d invoices", n)
 	},
 	"add": func(a int, b float64) float64 { return float64(a) + b },
+	// pctpoint writes a number already in percent (or days) to one decimal.
+	"pctpoint": expreport.Pct,
+	"span":     expreport.Span,
+	"capital": func(s string) string {
+		if s == "" {
+			return s
+		}
+		return strings.ToUpper(s[:1]) + s[1:]
+	},
+	"level": func(alpha float64) float64 { return 100 * (1 - alpha) },
+	"signed": func(x float64) string {
+		if x > 0 {
+			return "+" + expreport.Pct(x)
+		}
+		return expreport.Pct(x)
+	},
 }
 
 // queryString encodes key, value pairs as a query string, leaving out empty values.
@@ -104,7 +121,9 @@ type layoutData struct {
 	User   *viewer
 	CSRF   string
 	Active string // the page, for the navigation
-	Data   any
+	// Experiment shows the experiment page in the navigation.
+	Experiment bool
+	Data       any
 }
 
 // render executes the page into a buffer first, so a template error becomes a clean 500
@@ -113,6 +132,7 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, n
 	ld := layoutData{Prefix: d.prefix, User: u, Active: name, Data: data}
 	if u != nil {
 		ld.CSRF = u.Session.CSRFToken
+		ld.Experiment = d.hasExperiment(r.Context())
 	}
 	var b bytes.Buffer
 	if err := d.pages[name].t.ExecuteTemplate(&b, "layout", ld); err != nil {

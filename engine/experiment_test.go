@@ -8,6 +8,7 @@ import (
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/engine"
+	"github.com/recoup-hq/recoup/expreport"
 	"github.com/recoup-hq/recoup/policy"
 	"github.com/recoup-hq/recoup/stripeapi"
 	"github.com/recoup-hq/recoup/stripeapi/stripefake"
@@ -264,5 +265,40 @@ func TestEndedExperimentAssignsNoCase(t *testing.T) {
 	}
 	if tl := dump(h.timeline(c)); !strings.Contains(tl, "experiment recoup-vs-stripe ended on 2 Mar 2026: this case is in no arm") {
 		t.Errorf("timeline:\n%s", tl)
+	}
+}
+
+// After an operator ends the experiment and promotes an arm (expreport.End, as the CLI and the
+// dashboard do), the next case takes no arm and follows the promoted arm's rules, while the
+// cases already in an arm keep theirs: the control's is still left to Stripe.
+func TestPromotedArmRulesTheNextCase(t *testing.T) {
+	h := newHarness(t, experimentPolicy([3]int{1, 1, 1}))
+	x := h.eng.Policy().Experiment
+	control := customerIn(t, x, "stripe", nil)
+	h.gw.failRenewal("in_control", control, 2500, insufficient)
+	h.ingest("evt_1", "invoice.payment_failed", "in_control", control)
+	h.runDue()
+
+	ended, err := expreport.End(h.ctx, h.store, h.eng.Policy(), h.now, "recoup-vs-stripe", "ops@example.com", "patient")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.eng.SetPolicy(ended.Promoted)
+
+	next := customerIn(t, x, "stripe", map[string]bool{control: true}) // the hash would make it a control
+	h.gw.failRenewal("in_next", next, 2500, insufficient)
+	h.ingest("evt_2", "invoice.payment_failed", "in_next", next)
+	h.runDue()
+	h.advance(24 * time.Hour)
+	c := h.caseOf("in_next")
+	if c.Experiment != "" || c.Arm != "" || c.Attempts == 0 || c.NextAction == nil {
+		t.Fatalf("next case: experiment %q arm %q, %d charges, next %+v; want no arm, charged, planned", c.Experiment, c.Arm, c.Attempts, c.NextAction)
+	}
+	if day := int(c.NextAction.At.Sub(c.FirstFailedAt.Truncate(24*time.Hour)).Hours() / 24); day != 5 {
+		t.Errorf("next case's second retry on day %d; want 5, the promoted arm's schedule", day)
+	}
+	old := h.caseOf("in_control")
+	if old.Arm != "stripe" || old.Attempts != 0 || !old.TakenOverAt.IsZero() {
+		t.Errorf("the control case before the end: arm %q, %d charges, taken over at %v; want stripe, left to Stripe", old.Arm, old.Attempts, old.TakenOverAt)
 	}
 }

@@ -229,7 +229,7 @@ func (e *Engine) apply(tx recoup.Tx, c *recoup.Case, now time.Time, obs Observat
 			return false, false, nil // our own final action
 		}
 		// Also after another final action: nobody is asked to pay for a cancelled subscription.
-		return true, false, e.close(tx, c, now, "the subscription was cancelled")
+		return true, false, e.close(tx, c, now, recoup.ClosedSubscriptionCancelled)
 	}
 	if c.State == recoup.StateExhausted && manages(e.view(c)) {
 		return false, false, nil // the final action ran; only payment or closure changes it now

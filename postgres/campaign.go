@@ -70,21 +70,22 @@ func (s *Store) CampaignSteps(ctx context.Context, from, to time.Time) ([]recoup
 	return out, nil
 }
 
-func (s *Store) RecordPolicyVersion(ctx context.Context, version, source string, at time.Time) error {
+func (s *Store) RecordPolicyVersion(ctx context.Context, version, source, note string, at time.Time) error {
 	if version == "" {
 		return recoup.Errorf(recoup.EINVALID, "record policy version: no version")
 	}
-	_, err := s.db.pool.Exec(ctx, `INSERT INTO policy_versions (version, source, first_seen_at, last_activated_at)
-		VALUES ($1, $2, $3, $3) ON CONFLICT (version)
-		DO UPDATE SET last_activated_at = greatest(policy_versions.last_activated_at, excluded.last_activated_at)`,
-		version, source, at)
+	_, err := s.db.pool.Exec(ctx, `INSERT INTO policy_versions (version, source, first_seen_at, last_activated_at, note)
+		VALUES ($1, $2, $3, $3, $4) ON CONFLICT (version)
+		DO UPDATE SET last_activated_at = greatest(policy_versions.last_activated_at, excluded.last_activated_at),
+			note = CASE WHEN excluded.note <> '' THEN excluded.note ELSE policy_versions.note END`,
+		version, source, at, note)
 	return wrapNil(err, "record policy version")
 }
 
 func scanPolicyVersion(r scanner) (recoup.PolicyVersion, error) {
 	var v recoup.PolicyVersion
 	var first, last *time.Time
-	err := r.Scan(&v.Version, &v.Source, &first, &last)
+	err := r.Scan(&v.Version, &v.Source, &first, &last, &v.Note)
 	v.FirstSeenAt, v.LastActivatedAt = timeOf(first), timeOf(last)
 	return v, err
 }
@@ -93,7 +94,7 @@ func (s *Store) PolicyVersions(ctx context.Context, limit int) ([]recoup.PolicyV
 	if limit < 1 {
 		return nil, recoup.Errorf(recoup.EINVALID, "policy versions: limit %d is not positive", limit)
 	}
-	rows, err := s.db.pool.Query(ctx, `SELECT version, source, first_seen_at, last_activated_at FROM policy_versions
+	rows, err := s.db.pool.Query(ctx, `SELECT version, source, first_seen_at, last_activated_at, note FROM policy_versions
 		ORDER BY last_activated_at DESC, version LIMIT $1`, limit)
 	if err != nil {
 		return nil, wrap(err, "policy versions")

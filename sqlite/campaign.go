@@ -60,13 +60,14 @@ func (s *Store) CampaignSteps(ctx context.Context, from, to time.Time) ([]recoup
 	return out, nil
 }
 
-func (s *Store) RecordPolicyVersion(ctx context.Context, version, source string, at time.Time) error {
+func (s *Store) RecordPolicyVersion(ctx context.Context, version, source, note string, at time.Time) error {
 	if version == "" {
 		return recoup.Errorf(recoup.EINVALID, "record policy version: no version")
 	}
-	_, err := s.writer().ExecContext(ctx, `INSERT INTO policy_versions (version, source, first_seen_at, last_activated_at)
-		VALUES (?, ?, ?, ?) ON CONFLICT (version) DO UPDATE SET last_activated_at = max(last_activated_at, excluded.last_activated_at)`,
-		version, source, at.UnixMicro(), at.UnixMicro())
+	_, err := s.writer().ExecContext(ctx, `INSERT INTO policy_versions (version, source, first_seen_at, last_activated_at, note)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (version) DO UPDATE SET last_activated_at = max(last_activated_at, excluded.last_activated_at),
+			note = CASE WHEN excluded.note <> '' THEN excluded.note ELSE policy_versions.note END`,
+		version, source, at.UnixMicro(), at.UnixMicro(), note)
 	return wrap2(err, "record policy version")
 }
 
@@ -78,13 +79,13 @@ func (s *Store) PolicyVersions(ctx context.Context, limit int) ([]recoup.PolicyV
 	err := scanRows(ctx, s.db.reader(), func(rows *sql.Rows) error {
 		var v recoup.PolicyVersion
 		var first, last sql.NullInt64
-		if err := rows.Scan(&v.Version, &v.Source, &first, &last); err != nil {
+		if err := rows.Scan(&v.Version, &v.Source, &first, &last, &v.Note); err != nil {
 			return err
 		}
 		v.FirstSeenAt, v.LastActivatedAt = timeOf(first), timeOf(last)
 		out = append(out, v)
 		return nil
-	}, `SELECT version, source, first_seen_at, last_activated_at FROM policy_versions
+	}, `SELECT version, source, first_seen_at, last_activated_at, note FROM policy_versions
 		ORDER BY last_activated_at DESC, version LIMIT ?`, limit)
 	if err != nil {
 		return nil, wrap(err, "policy versions")

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -185,9 +186,9 @@ func testPolicyVersions(t *testing.T, s recoup.Store) {
 	if !ok {
 		t.Fatalf("%T does not implement recoup.PolicyHistory", s)
 	}
-	record := func(version, source string, at time.Duration) {
+	record := func(version, source string, at time.Duration, note ...string) {
 		t.Helper()
-		if err := ph.RecordPolicyVersion(ctx, version, source, base.Add(at)); err != nil {
+		if err := ph.RecordPolicyVersion(ctx, version, source, strings.Join(note, ""), base.Add(at)); err != nil {
 			t.Fatalf("RecordPolicyVersion(%s): %v", version, err)
 		}
 	}
@@ -195,19 +196,24 @@ func testPolicyVersions(t *testing.T, s recoup.Store) {
 	record("v2", "mode: observe\n", time.Hour)
 	record("v1", "mode: live\n", 2*time.Hour)       // back to the first
 	record("v2", "mode: observe\n", 30*time.Minute) // an older report does not move it back
+	// A promoted arm's policy says so; put in force again without a note, it keeps it.
+	const promoted = "arm recoup of experiment recoup-vs-stripe promoted by ops@example.com"
+	record("v3", "mode: act\n", 3*time.Hour, promoted)
+	record("v3", "mode: act\n", 4*time.Hour)
 	got, err := ph.PolicyVersions(ctx, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantEqual(t, "policy versions", []recoup.PolicyVersion{
+		{Version: "v3", Source: "mode: act\n", FirstSeenAt: stored(base.Add(3 * time.Hour)), LastActivatedAt: stored(base.Add(4 * time.Hour)), Note: promoted},
 		{Version: "v1", Source: "mode: live\n", FirstSeenAt: stored(base), LastActivatedAt: stored(base.Add(2 * time.Hour))},
 		{Version: "v2", Source: "mode: observe\n", FirstSeenAt: stored(base.Add(time.Hour)), LastActivatedAt: stored(base.Add(time.Hour))},
 	}, got)
 	one, err := ph.PolicyVersions(ctx, 1)
-	if err != nil || len(one) != 1 || one[0].Version != "v1" {
-		t.Fatalf("PolicyVersions(1): want v1 only, got %+v, %v", one, err)
+	if err != nil || len(one) != 1 || one[0].Version != "v3" {
+		t.Fatalf("PolicyVersions(1): want v3 only, got %+v, %v", one, err)
 	}
-	wantCode(t, ph.RecordPolicyVersion(ctx, "", "x", base), recoup.EINVALID)
+	wantCode(t, ph.RecordPolicyVersion(ctx, "", "x", "", base), recoup.EINVALID)
 	_, err = ph.PolicyVersions(ctx, 0)
 	wantCode(t, err, recoup.EINVALID)
 }

@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Harness) {
 	t.Run("Cases", func(t *testing.T) { testCases(t, newStore) })
 	t.Run("Event", func(t *testing.T) { testEvent(t, newStore) })
 	t.Run("Experiments", func(t *testing.T) { testExperiments(t, newStore) })
+	t.Run("ExperimentResults", func(t *testing.T) { testExperimentResults(t, newStore) })
 	t.Run("History", func(t *testing.T) { testHistory(t, newStore) })
 	t.Run("HistoryImport", func(t *testing.T) { testHistoryImport(t, newStore) })
 	t.Run("HistoryRead", func(t *testing.T) { testHistoryRead(t, newStore) })

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/expreport"
 	"github.com/recoup-hq/recoup/sqlite"
 )
 
@@ -28,7 +29,7 @@ func accessEnv(t *testing.T) (*env, *sqlite.Store) {
 		t.Fatal(err)
 	}
 	st := sqlite.NewStore(db, nil)
-	return newEnv(t, func(c *Config) { c.Access, c.Analytics = st, st }), st
+	return newEnv(t, func(c *Config) { c.Access, c.Analytics, c.Experiments = st, st, expreport.Reader{Store: st} }), st
 }
 
 // userToken creates a user of the role with an API token and returns the token.

@@ -60,6 +60,8 @@ type Config struct {
 	Access recoup.AccessStore
 	// Analytics, when set, serves GET /api/v1/analytics/overview.
 	Analytics recoup.AnalyticsStore
+	// Experiments, when set, serves GET /api/v1/experiments/{name}.
+	Experiments ExperimentReports
 	// Dashboard, when set, is served under /ui/ (dashboard.Dashboard.Handler, built with the
 	// prefix "/ui"), and / redirects to it. It does its own authentication.
 	Dashboard http.Handler
@@ -79,9 +81,10 @@ type Server struct {
 	links    *LinksConfig
 
 	// Optional parts: user API tokens, the analytics API, the dashboard.
-	access    recoup.AccessStore
-	analytics recoup.AnalyticsStore
-	dashboard http.Handler
+	access      recoup.AccessStore
+	analytics   recoup.AnalyticsStore
+	experiments ExperimentReports
+	dashboard   http.Handler
 	// tokenHash is the SHA-256 of the admin token, nil when there is none. Comparing hashes
 	// keeps the comparison constant-time regardless of the presented token's length.
 	tokenHash []byte
@@ -112,9 +115,10 @@ func New(cfg Config) *Server {
 		ready:    cfg.Ready,
 		links:    cfg.Links,
 
-		access:    cfg.Access,
-		analytics: cfg.Analytics,
-		dashboard: cfg.Dashboard,
+		access:      cfg.Access,
+		analytics:   cfg.Analytics,
+		experiments: cfg.Experiments,
+		dashboard:   cfg.Dashboard,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -165,6 +169,10 @@ func (s *Server) routes() http.Handler {
 		if _, ok := s.analytics.(recoup.CampaignStore); ok {
 			s.apiRoute(api, "GET /api/v1/analytics/campaigns", s.analyticsCampaigns)
 		}
+	}
+
+	if s.experiments != nil {
+		s.apiRoute(api, "GET /api/v1/experiments/{name}", s.experimentReport)
 	}
 
 	mux := http.NewServeMux()

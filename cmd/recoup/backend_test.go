@@ -18,6 +18,9 @@ import (
 // or not migrated, each must say which database it looked at and change nothing.
 var existingDataCommands = [][]string{
 	{"shadow", "report"},
+	{"experiment", "list"},
+	{"experiment", "report"},
+	{"experiment", "end", "recoup-vs-stripe", "--by", "ops@example.com"},
 	{"model", "show"},
 	{"model", "reset", "--yes"},
 	{"user", "list"},

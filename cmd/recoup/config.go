@@ -16,17 +16,18 @@ import (
 type CLI struct {
 	Globals
 
-	Demo     DemoCmd     `cmd:"" help:"Try recoup without a Stripe account: a simulated Stripe world in accelerated time, with the dashboard."`
-	Serve    ServeCmd    `cmd:"" help:"Run the service: Stripe webhooks in, recovery cases, retries out."`
-	Migrate  MigrateCmd  `cmd:"" help:"Apply the database migrations (serve also applies them on start)."`
-	Backfill BackfillCmd `cmd:"" help:"Import the invoices already open and failed in the Stripe account."`
-	Policy   PolicyCmd   `cmd:"" help:"Work with policy files."`
-	Shadow   ShadowCmd   `cmd:"" help:"Observe-only (shadow) mode reports."`
-	Case     CaseCmd     `cmd:"" help:"Operator actions on a case: approve a final action, start a payment plan."`
-	Simulate SimulateCmd `cmd:"" help:"Run policies through a simulated world of failed payments and write an evaluation report."`
-	Model    ModelCmd    `cmd:"" help:"Inspect or reset the learned retry-timing model."`
-	History  HistoryCmd  `cmd:"" help:"Learn from the account's past: import its failed invoices and Stripe's retries of them."`
-	User     UserCmd     `cmd:"" help:"Manage the dashboard's users and their API tokens."`
+	Demo       DemoCmd       `cmd:"" help:"Try recoup without a Stripe account: a simulated Stripe world in accelerated time, with the dashboard."`
+	Serve      ServeCmd      `cmd:"" help:"Run the service: Stripe webhooks in, recovery cases, retries out."`
+	Migrate    MigrateCmd    `cmd:"" help:"Apply the database migrations (serve also applies them on start)."`
+	Backfill   BackfillCmd   `cmd:"" help:"Import the invoices already open and failed in the Stripe account."`
+	Policy     PolicyCmd     `cmd:"" help:"Work with policy files."`
+	Shadow     ShadowCmd     `cmd:"" help:"Observe-only (shadow) mode reports."`
+	Experiment ExperimentCmd `cmd:"" help:"The experiments of the policy file: list, report, end and promote."`
+	Case       CaseCmd       `cmd:"" help:"Operator actions on a case: approve a final action, start a payment plan."`
+	Simulate   SimulateCmd   `cmd:"" help:"Run policies through a simulated world of failed payments and write an evaluation report."`
+	Model      ModelCmd      `cmd:"" help:"Inspect or reset the learned retry-timing model."`
+	History    HistoryCmd    `cmd:"" help:"Learn from the account's past: import its failed invoices and Stripe's retries of them."`
+	User       UserCmd       `cmd:"" help:"Manage the dashboard's users and their API tokens."`
 }
 
 // Globals are the settings every command shares.

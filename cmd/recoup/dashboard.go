@@ -37,7 +37,7 @@ func newDashboard(b *backend, eng *engine.Engine, m *metrics.Metrics, stripeKey 
 		return dashboardParts{}, err
 	}
 	d := dashboard.New(dashboard.Config{
-		Store: b.store, Access: access, Analytics: analytics, Operator: eng, Policy: eng.Policy,
+		Store: b.store, Access: access, Analytics: analytics, Operator: eng, Policy: eng.Policy, SetPolicy: eng.SetPolicy,
 		Metrics: m.Registry(), RiverUI: ui, SecureCookies: !loopback(listen), Now: clock.Now, Logger: log,
 		StripeKey: stripeKey,
 	})

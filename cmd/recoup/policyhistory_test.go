@@ -36,11 +36,11 @@ func TestPolicyVersionsAreRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.recordPolicy(ctx, first) // as serve does at start
+	a.recordPolicy(ctx, first, "") // as serve does at start
 	h := &holder{p: first}
 	hup := make(chan os.Signal, 1)
 	checked := make(chan error)
-	r := &reloader{path: path, holder: h, log: a.log, checked: checked, changed: func(p *policy.Policy) { a.recordPolicy(ctx, p) }}
+	r := &reloader{path: path, holder: h, log: a.log, checked: checked, changed: func(p *policy.Policy, note string) { a.recordPolicy(ctx, p, note) }}
 	go r.run(ctx, hup, nil)
 	reload := func() error {
 		hup <- syscall.SIGHUP

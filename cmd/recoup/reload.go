@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/expreport"
 	"github.com/recoup-hq/recoup/policy"
 )
 
@@ -44,8 +45,17 @@ type reloader struct {
 	unreadable bool
 	// checked, if set, receives the outcome of every check (tests wait on it instead of sleeping).
 	checked chan<- error
-	// changed, if set, is called with each policy put in force (to record its version).
-	changed func(*policy.Policy)
+	// changed, if set, is called with each policy put in force and the note the history keeps
+	// of it (to record its version).
+	changed func(p *policy.Policy, note string)
+	// file is the policy file as last put in force; the holder may hold another policy made
+	// from it (inForce).
+	file *policy.Policy
+	// inForce, if set, gives the policy new cases follow from the file's: the promoted one
+	// once an operator has ended the file's experiment with an arm promoted (expreport.InForce
+	// over the store's experiments). Every poll asks it again, so an end recorded by another
+	// process (recoup experiment end) is put in force within a poll.
+	inForce func(file *policy.Policy) (*policy.Policy, string, error)
 }
 
 // errUnchanged reports a check that found the policy in force.
@@ -78,9 +88,13 @@ func (r *reloader) poll() error {
 		return r.unreadableFile(err)
 	}
 	sum := sha256.Sum256(src)
-	if cur := r.holder.Policy(); cur != nil && bytes.Equal(src, cur.Source) {
+	file := r.file
+	if file == nil {
+		file = r.holder.Policy()
+	}
+	if file != nil && bytes.Equal(src, file.Source) {
 		r.unreadable, r.seen = false, sum
-		return errUnchanged
+		return r.put(file)
 	}
 	if r.unreadable || sum != r.seen {
 		r.unreadable, r.seen = false, sum
@@ -114,16 +128,34 @@ func (r *reloader) apply(src []byte, sum [sha256.Size]byte) error {
 			"policy_version", r.holder.Policy().Version, "error", err)
 		return err
 	}
+	return r.put(p)
+}
+
+// put puts in force the policy the file p gives (inForce), unless it is in force already.
+func (r *reloader) put(file *policy.Policy) error {
+	p, note := file, ""
+	if r.inForce != nil {
+		var err error
+		if p, note, err = r.inForce(file); err != nil {
+			r.log.Error("policy reload: cannot tell whether the file's experiment has ended with an arm promoted; keeping the policy in force",
+				"path", r.path, "error", err)
+			return err
+		}
+	}
+	r.file = file
 	cur := r.holder.Policy()
 	if p.Version == cur.Version {
 		return errUnchanged
 	}
 	r.holder.SetPolicy(p)
 	if r.changed != nil {
-		r.changed(p)
+		r.changed(p, note)
 	}
-	r.log.Info("policy reloaded", "path", r.path, "from_version", cur.Version, "policy_version", p.Version,
-		"mode", string(p.Mode), "segments", len(p.Segments))
+	args := []any{"path", r.path, "from_version", cur.Version, "policy_version", p.Version, "mode", string(p.Mode), "segments", len(p.Segments)}
+	if note != "" {
+		args = append(args, "note", note)
+	}
+	r.log.Info("policy reloaded", args...)
 	return nil
 }
 
@@ -166,7 +198,9 @@ func (r *reloader) report(ctx context.Context, err error) bool {
 func (a *app) watchPolicy(ctx context.Context, path string, opts policy.Options, every time.Duration) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	r := &reloader{path: path, opts: opts, holder: a.engine, log: a.log, changed: func(p *policy.Policy) { a.recordPolicy(ctx, p) }}
+	r := &reloader{path: path, opts: opts, holder: a.engine, log: a.log, file: a.policy,
+		changed: func(p *policy.Policy, note string) { a.recordPolicy(ctx, p, note) },
+		inForce: func(file *policy.Policy) (*policy.Policy, string, error) { return a.inForce(ctx, file) }}
 	var tick <-chan time.Time
 	var ticker *time.Ticker
 	if every > 0 {
@@ -182,14 +216,29 @@ func (a *app) watchPolicy(ctx context.Context, path string, opts policy.Options,
 	}()
 }
 
+// inForce returns the policy new cases follow given the policy file: the promoted one once
+// the file's experiment has ended with an arm promoted (expreport.InForce).
+func (a *app) inForce(ctx context.Context, file *policy.Policy) (*policy.Policy, string, error) {
+	er, ok := a.backend.store.(recoup.ExperimentResults)
+	if !ok || file == nil || file.Experiment == nil {
+		return file, "", nil
+	}
+	known, err := er.Experiments(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return expreport.InForce(file, known)
+}
+
 // recordPolicy adds the policy put in force to the history the dashboard's policy page shows,
-// when the store keeps one. A failure is logged: the policy runs all the same.
-func (a *app) recordPolicy(ctx context.Context, p *policy.Policy) {
+// with its note (where it came from, if not the file as written), when the store keeps one.
+// A failure is logged: the policy runs all the same.
+func (a *app) recordPolicy(ctx context.Context, p *policy.Policy, note string) {
 	h, ok := a.backend.store.(recoup.PolicyHistory)
 	if !ok || p == nil {
 		return
 	}
-	if err := h.RecordPolicyVersion(ctx, p.Version, string(p.Source), a.clock.Now()); err != nil {
+	if err := h.RecordPolicyVersion(ctx, p.Version, string(p.Source), note, a.clock.Now()); err != nil {
 		a.log.Warn("record the policy version", "policy_version", p.Version, "error", err)
 	}
 }

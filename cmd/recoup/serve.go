@@ -11,8 +11,10 @@ import (
 
 	"riverqueue.com/riverui"
 
+	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/dashboard"
 	"github.com/recoup-hq/recoup/engine"
+	"github.com/recoup-hq/recoup/expreport"
 	"github.com/recoup-hq/recoup/jobs"
 	"github.com/recoup-hq/recoup/metrics"
 	"github.com/recoup-hq/recoup/policy"
@@ -111,10 +113,14 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 		return nil, err
 	}
 	a.riverUI = dash.riverUI
+	var reports web.ExperimentReports
+	if er, ok := b.store.(recoup.ExperimentResults); ok {
+		reports = expreport.Reader{Store: er, Policy: a.engine.Policy}
+	}
 	a.web = web.New(web.Config{
 		Store: b.store, Intake: a.engine, Verifier: &stripeapi.WebhookVerifier{Secrets: c.webhookSecrets()},
 		AdminToken: c.AdminToken, Metrics: a.metrics, Now: clock.Now, Logger: log, Ready: a.ready, Links: cm.links,
-		Access: dash.access, Analytics: dash.analytics, Dashboard: dash.dashboard.Handler(),
+		Access: dash.access, Analytics: dash.analytics, Experiments: reports, Dashboard: dash.dashboard.Handler(),
 	})
 	return a, nil
 }
@@ -137,6 +143,14 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	// this check, before the first job meets it.
 	a.checkStripeKey(ctx)
 	a.watchStripeKey(ctx)
+	// The file's experiment may have ended with an arm promoted (by an operator, while
+	// recoup was stopped or from another process): new cases then follow the promoted policy.
+	p, note, perr := a.inForce(ctx, a.policy)
+	if perr != nil {
+		ln.Close()
+		return fmt.Errorf("the policy in force: %w", perr)
+	}
+	a.engine.SetPolicy(p)
 	if err := a.backend.queue.Start(ctx, a.engine); err != nil {
 		ln.Close()
 		return fmt.Errorf("start job queue: %w", err)
@@ -145,12 +159,12 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 		return fmt.Errorf("start River UI: %w", err)
 	}
-	a.recordPolicy(ctx, a.engine.Policy())
+	a.recordPolicy(ctx, p, note)
 	hs := a.web.HTTPServer(ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	a.log.Info("recoup serving", "listen", ln.Addr().String(), "database", a.backend.kind,
-		"policy_version", a.policy.Version, "final_action", string(a.policy.FinalAction), "policy_mode", string(a.policy.Mode))
+		"policy_version", p.Version, "final_action", string(p.FinalAction), "policy_mode", string(p.Mode))
 
 	var err error
 	select {
