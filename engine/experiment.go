@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -70,6 +72,9 @@ func (e *Engine) assignArm(tx recoup.Tx, c *recoup.Case, now time.Time) (summary
 			}
 			shares, learned = opt.shares, opt.words(x)
 			optShares, optResolved = opt.shares, opt.resolved
+			if e.log.Enabled(context.Background(), slog.LevelDebug) {
+				e.log.Debug("optimize", "experiment", x.Name, "customer", c.CustomerID, "shares", opt.shares, "resolved", opt.resolved)
+			}
 		}
 		arm := x.Assign(c.CustomerID, shares)
 		a = recoup.Assignment{Experiment: x.Name, CustomerID: c.CustomerID, Arm: arm.Name, Share: shares[slices.IndexFunc(x.Arms, func(b policy.Arm) bool { return b.Name == arm.Name })], AssignedAt: now}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/recoup-hq/recoup"
 )
@@ -209,5 +210,71 @@ func TestOptimizeKeepsFloorsAndControlShare(t *testing.T) {
 	later := openFor(t, h, "c", newcomers)
 	if s := later[newcomers[0]].shares; s[1] < 0.39 {
 		t.Errorf("after the results turned to gentle, a new customer's shares are %v; want gentle near 40%%", s)
+	}
+}
+
+// Arms may differ in their send hour, and the quiet hours still hold after it: a step due at an
+// arm's hour goes out at that hour, and one whose hour has passed goes out now unless now is
+// quiet, in which case it waits for the morning, whatever the arm.
+func TestOptimizedSendHoursKeepQuietHours(t *testing.T) {
+	h := newHarness(t, testPolicy+`campaign:
+  hour: 9
+  quiet_hours: [21, 8]
+  steps:
+    - {day: 0, template: reminder, tone: gentle}
+experiment:
+  name: hours
+  unit: customer
+  optimize: {floor: 20}
+  arms:
+    - {name: morning, weight: 1}
+    - {name: evening, weight: 1, campaign: {hour: 20}}
+`)
+	day := h.now.Truncate(24 * time.Hour) // 2 Mar 2026, 00:00 UTC; the harness starts at 14:00
+	open := func(prefix string) map[string]time.Time {
+		out := map[string]time.Time{}
+		for i := range 12 {
+			inv, cus := fmt.Sprintf("in_%s_%d", prefix, i), fmt.Sprintf("cus_%s_%d", prefix, i)
+			h.gw.failRenewal(inv, cus, 2500, insufficient)
+			h.ingest("evt_"+inv, "invoice.payment_failed", inv, cus)
+		}
+		h.runDue()
+		for i := range 12 {
+			c := h.caseOf(fmt.Sprintf("in_%s_%d", prefix, i))
+			for _, m := range h.notes.sent { // sent at once: the step's time had passed
+				if m.CaseID == c.ID {
+					out[c.Arm+"/"+c.InvoiceID] = h.now
+				}
+			}
+			for _, j := range h.pending() {
+				if j.Kind == recoup.JobMessage && j.CaseID == c.ID {
+					if _, dup := out[c.Arm+"/"+c.InvoiceID]; dup {
+						t.Fatalf("two message jobs for %s", c.InvoiceID)
+					}
+					out[c.Arm+"/"+c.InvoiceID] = j.RunAt
+				}
+			}
+		}
+		return out
+	}
+	seen := map[string]bool{}
+	for key, at := range open("afternoon") { // 14:00 UTC
+		arm, _, _ := strings.Cut(key, "/")
+		seen[arm] = true
+		want := map[string]time.Time{"morning": h.now, "evening": day.Add(20 * time.Hour)}[arm]
+		if !at.Equal(want) {
+			t.Errorf("%s: message at %s, want %s", key, at, want)
+		}
+	}
+	h.advance(8*time.Hour + 30*time.Minute) // 22:30 UTC: quiet
+	for key, at := range open("night") {
+		arm, _, _ := strings.Cut(key, "/")
+		seen[arm+" at night"] = true
+		if want := day.Add(32 * time.Hour); !at.Equal(want) {
+			t.Errorf("%s: message at %s, want %s (the end of the quiet hours)", key, at, want)
+		}
+	}
+	if len(seen) != 4 {
+		t.Errorf("arms seen: %v; want both arms in the afternoon and at night", seen)
 	}
 }
