@@ -62,6 +62,21 @@ type ExperimentTx interface {
 	// EndExperiment records the experiment's end, by whom, and the arm promoted ("": none);
 	// ENOTFOUND if it is not known, ECONFLICT if it has ended already (the first end stands).
 	EndExperiment(name string, at time.Time, by, promotedArm string) error
+	// ArmOutcomes returns, for each arm of the experiment with a resolved case (recovered,
+	// exhausted or closed), how many of its cases are resolved and how many of those were
+	// recovered, in arm-name order. Cases still open are not counted: their outcome is not
+	// known yet. It is one aggregate over an index, read when a new customer is assigned
+	// under optimize.
+	ArmOutcomes(experiment string) ([]ArmOutcome, error)
+}
+
+// ArmOutcome is what an arm's resolved cases came to so far: the rewards optimize learns from.
+type ArmOutcome struct {
+	Arm string `json:"arm"`
+	// Resolved counts the arm's cases that are recovered, exhausted or closed.
+	Resolved int `json:"resolved"`
+	// Recovered counts those whose invoice was paid (the whole amount: an invoice is paid or not).
+	Recovered int `json:"recovered"`
 }
 
 // ExperimentCase is one case of an experiment as the results read it: the customer's

@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,9 +58,26 @@ func (e *Engine) assignArm(tx recoup.Tx, c *recoup.Case, now time.Time) (summary
 	}
 	a, err := et.Assignment(x.Name, c.CustomerID)
 	earlier := err == nil
+	var (
+		learned     string
+		optShares   []float64
+		optResolved int
+	)
 	if recoup.IsNotFound(err) {
-		arm := x.Assign(c.CustomerID, nil)
-		a = recoup.Assignment{Experiment: x.Name, CustomerID: c.CustomerID, Arm: arm.Name, Share: arm.Share, AssignedAt: now}
+		shares := x.Shares()
+		if x.Optimize != nil {
+			opt, err := optimizedShares(et, x, c.CustomerID)
+			if err != nil {
+				return "", nil, err
+			}
+			shares, learned = opt.shares, opt.words(x)
+			optShares, optResolved = opt.shares, opt.resolved
+			if e.log.Enabled(context.Background(), slog.LevelDebug) {
+				e.log.Debug("optimize", "experiment", x.Name, "customer", c.CustomerID, "shares", opt.shares, "resolved", opt.resolved)
+			}
+		}
+		arm := x.Assign(c.CustomerID, shares)
+		a = recoup.Assignment{Experiment: x.Name, CustomerID: c.CustomerID, Arm: arm.Name, Share: shares[slices.IndexFunc(x.Arms, func(b policy.Arm) bool { return b.Name == arm.Name })], AssignedAt: now}
 		err = et.InsertAssignment(&a)
 		if recoup.ErrorCode(err) == recoup.ECONFLICT {
 			// Another case of the customer was assigned meanwhile (another process): its arm stands.
@@ -69,13 +89,23 @@ func (e *Engine) assignArm(tx recoup.Tx, c *recoup.Case, now time.Time) (summary
 		return "", nil, fmt.Errorf("arm of customer %s in experiment %s: %w", c.CustomerID, x.Name, err)
 	}
 	c.Experiment, c.Arm = x.Name, a.Arm
-	return armWords(x, a.Arm, a.Share, a.AssignedAt, earlier, now), armDetail(x, a.Arm, a.Share, a.AssignedAt, earlier), nil
+	words, detail := armWords(x, a.Arm, a.Share, a.AssignedAt, earlier, now), armDetail(x, a.Arm, a.Share, a.AssignedAt, earlier)
+	if learned != "" && !earlier {
+		words += ". " + learned
+		detail["optimize_shares"] = optShares
+		detail["optimize_resolved"] = optResolved
+	}
+	return words, detail, nil
 }
 
 // armWords says which arm a case is in and why, for its timeline.
 func armWords(x *policy.Experiment, arm string, share float64, assignedAt time.Time, earlier bool, now time.Time) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "in arm %s of experiment %s: customers are split %s by a hash of their id; ", arm, x.Name, split(x))
+	if x.Optimize != nil {
+		fmt.Fprintf(&b, "in arm %s of experiment %s: customers are split by a hash of their id over shares that optimize adapts to the arms' results; ", arm, x.Name)
+	} else {
+		fmt.Fprintf(&b, "in arm %s of experiment %s: customers are split %s by a hash of their id; ", arm, x.Name, split(x))
+	}
 	if earlier {
 		fmt.Fprintf(&b, "this customer was assigned on %s, when the arm had %s of them, and stays in it",
 			assignedAt.UTC().Format("2 Jan 2006"), percent(share))

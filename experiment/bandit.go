@@ -6,15 +6,16 @@ import (
 	"math/rand/v2"
 )
 
-// Rewards are the rewards of one policy arm so far: for every resolved customer, the
-// recovered amount divided by the failed amount (a number from 0 to 1).
+// Rewards are the rewards of one policy arm so far: for every resolved unit, the recovered
+// amount divided by the failed amount (a number from 0 to 1). The engine's unit is the resolved
+// invoice, whose reward is 1 if it was paid and 0 if not (docs/experiments.md).
 type Rewards struct {
 	Arm        string
 	N          int
 	Sum, SumSq float64
 }
 
-// Add records one resolved customer's reward.
+// Add records one resolved unit's reward.
 func (r *Rewards) Add(x float64) {
 	r.N++
 	r.Sum += x

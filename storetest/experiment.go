@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -145,5 +146,45 @@ func testExperiments(t *testing.T, newStore func(t *testing.T) Harness) {
 		})
 		err := s.Tx(t.Context(), func(tx recoup.Tx) error { return experimentTx(t, tx).StartExperiment("", base) })
 		wantCode(t, err, recoup.EINVALID)
+	})
+
+	t.Run("the arms' outcomes count resolved cases only", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		mustTx(t, s, func(tx recoup.Tx) error {
+			got, err := experimentTx(t, tx).ArmOutcomes("tones")
+			if err != nil || len(got) != 0 {
+				t.Errorf("outcomes of an experiment with no case: %v, %v; want none", got, err)
+			}
+			return nil
+		})
+		n := 0
+		add := func(experiment, arm string, state recoup.CaseState) {
+			n++
+			c := minimalCase(fmt.Sprintf("in_out_%d", n), fmt.Sprintf("cus_out_%d", n))
+			c.Experiment, c.Arm, c.State = experiment, arm, state
+			createCase(t, s, c)
+		}
+		for range 3 {
+			add("tones", "gentle", recoup.StateRecovered)
+		}
+		add("tones", "gentle", recoup.StateExhausted)
+		add("tones", "gentle", recoup.StateScheduled) // not resolved yet
+		add("tones", "firm", recoup.StateClosed)
+		add("tones", "firm", recoup.StateRecovered)
+		add("tones", "firm", recoup.StateAwaitingCustomer)
+		add("other", "gentle", recoup.StateRecovered) // another experiment
+		add("", "", recoup.StateRecovered)            // no experiment
+		mustTx(t, s, func(tx recoup.Tx) error {
+			got, err := experimentTx(t, tx).ArmOutcomes("tones")
+			if err != nil {
+				return err
+			}
+			wantEqual(t, "ArmOutcomes", []recoup.ArmOutcome{
+				{Arm: "firm", Resolved: 2, Recovered: 1},
+				{Arm: "gentle", Resolved: 4, Recovered: 3},
+			}, got)
+			return nil
+		})
 	})
 }
