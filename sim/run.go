@@ -21,6 +21,7 @@ import (
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/engine"
+	"github.com/recoup-hq/recoup/history"
 	"github.com/recoup-hq/recoup/policy"
 	"github.com/recoup-hq/recoup/sqlite"
 )
@@ -41,6 +42,11 @@ type Run struct {
 	// StripeRecovery makes the world play Stripe's own recovery (Config.StripeRecovery) for
 	// the invoices whose automatic collection is on.
 	StripeRecovery bool
+	// History, if positive, makes the world play that long a past before Start (the same
+	// failures per month, Stripe's own recovery handling them, from a random stream of its own:
+	// the run's own failures are the same with or without it), which recoup imports through its
+	// history import, reading the world's Stripe listings, before the first failure.
+	History time.Duration
 	// Dir holds the run's SQLite database (a file, so that memory does not grow with the
 	// cases). It must exist; the caller removes it.
 	Dir string
@@ -163,6 +169,11 @@ func (r Run) shard(ctx context.Context, k, invoices int, seed uint64, progress f
 		Policy:   r.Policy,
 		Logger:   log,
 	})
+	if r.History > 0 {
+		if s.tally.history, err = r.importPast(ctx, store, s.cfg); err != nil {
+			return nil, err
+		}
+	}
 	if err := world.Start(s); err != nil {
 		return nil, fmt.Errorf("start world %s: %w", r.World, err)
 	}
@@ -175,6 +186,23 @@ func (r Run) shard(ctx context.Context, k, invoices int, seed uint64, progress f
 	return s.tally, nil
 }
 
+// importPast has the world play the past before the run and imports Stripe's record of it
+// into the store with the history import, as a merchant does on the day they install recoup.
+func (r Run) importPast(ctx context.Context, store recoup.Store, cfg Config) (*HistoryStat, error) {
+	ledger, err := PlayPast(ctx, r.World, cfg, r.History)
+	if err != nil {
+		return nil, err
+	}
+	im := &history.Importer{Store: store, Stripe: ledger, Policy: r.Policy, Now: func() time.Time { return r.Start }}
+	p, err := im.Run(context.WithoutCancel(ctx), r.Start.Add(-r.History))
+	if err != nil {
+		return nil, fmt.Errorf("import the past: %w", err)
+	}
+	st := &HistoryStat{Days: int(r.History / (24 * time.Hour)), Invoices: p.Invoices, Charges: p.Charges, Observations: p.Observations}
+	st.ListedCharges, st.ListedInvoices = ledger.Counts()
+	return st, nil
+}
+
 func (r Run) validate() error {
 	switch {
 	case r.Policy == nil:
@@ -185,6 +213,8 @@ func (r Run) validate() error {
 		return fmt.Errorf("simulate: months must be positive, got %d", r.Months)
 	case r.Window < 24*time.Hour:
 		return fmt.Errorf("simulate: the observation window must be at least a day, got %s", r.Window)
+	case r.History < 0:
+		return fmt.Errorf("simulate: the history must not be negative, got %s", r.History)
 	case r.Dir == "":
 		return fmt.Errorf("simulate: no directory for the run's database")
 	}
