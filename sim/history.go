@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/history"
+	"github.com/recoup-hq/recoup/policy"
 )
 
 // The year before a run (Run.History): the world plays the failures of the period before Start
@@ -168,6 +170,25 @@ func PlayPast(ctx context.Context, world string, cfg Config, span time.Duration)
 		it.fn()
 	}
 	return l, nil
+}
+
+// ImportPast has the world play the span before cfg.Start (PlayPast) and imports Stripe's
+// record of it into the store with the history import (package history, the code `recoup
+// history import` runs), dated cfg.Start: as a merchant does on the day they install recoup,
+// before the first failure recoup handles.
+func ImportPast(ctx context.Context, store recoup.Store, world string, cfg Config, span time.Duration, p *policy.Policy) (*HistoryStat, error) {
+	ledger, err := PlayPast(ctx, world, cfg, span)
+	if err != nil {
+		return nil, err
+	}
+	im := &history.Importer{Store: store, Stripe: ledger, Policy: p, Now: func() time.Time { return cfg.Start }}
+	res, err := im.Run(context.WithoutCancel(ctx), cfg.Start.Add(-span))
+	if err != nil {
+		return nil, fmt.Errorf("import the past: %w", err)
+	}
+	st := &HistoryStat{Days: int(span / (24 * time.Hour)), Invoices: res.Invoices, Charges: res.Charges, Observations: res.Observations}
+	st.ListedCharges, st.ListedInvoices = ledger.Counts()
+	return st, nil
 }
 
 // pastEnv is the Env of a world playing the past: nobody but Stripe handles its failures, and

@@ -21,7 +21,6 @@ import (
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/engine"
-	"github.com/recoup-hq/recoup/history"
 	"github.com/recoup-hq/recoup/policy"
 	"github.com/recoup-hq/recoup/sqlite"
 )
@@ -170,7 +169,7 @@ func (r Run) shard(ctx context.Context, k, invoices int, seed uint64, progress f
 		Logger:   log,
 	})
 	if r.History > 0 {
-		if s.tally.history, err = r.importPast(ctx, store, s.cfg); err != nil {
+		if s.tally.history, err = ImportPast(ctx, store, r.World, s.cfg, r.History, r.Policy); err != nil {
 			return nil, err
 		}
 	}
@@ -184,23 +183,6 @@ func (r Run) shard(ctx context.Context, k, invoices int, seed uint64, progress f
 		return nil, err
 	}
 	return s.tally, nil
-}
-
-// importPast has the world play the past before the run and imports Stripe's record of it
-// into the store with the history import, as a merchant does on the day they install recoup.
-func (r Run) importPast(ctx context.Context, store recoup.Store, cfg Config) (*HistoryStat, error) {
-	ledger, err := PlayPast(ctx, r.World, cfg, r.History)
-	if err != nil {
-		return nil, err
-	}
-	im := &history.Importer{Store: store, Stripe: ledger, Policy: r.Policy, Now: func() time.Time { return r.Start }}
-	p, err := im.Run(context.WithoutCancel(ctx), r.Start.Add(-r.History))
-	if err != nil {
-		return nil, fmt.Errorf("import the past: %w", err)
-	}
-	st := &HistoryStat{Days: int(r.History / (24 * time.Hour)), Invoices: p.Invoices, Charges: p.Charges, Observations: p.Observations}
-	st.ListedCharges, st.ListedInvoices = ledger.Counts()
-	return st, nil
 }
 
 func (r Run) validate() error {

@@ -87,6 +87,10 @@ func (c *SimulateCmd) Run(ctx context.Context, out io.Writer) error {
 	for _, s := range runs {
 		fmt.Fprintf(out, "  %-20s seed %-4d recovered %5.1f%% of the amount, %5.1f%% of invoices; %.2f attempts/recovery; %d violations\n",
 			s.Policy, s.Seed, s.RecoveredAmountPct, s.RecoveredCountPct, s.AttemptsPerRecovery, s.NetworkViolations)
+		if h := s.History; h != nil {
+			fmt.Fprintf(out, "  %-20s          first imported %d days of past: %d failed invoices, %d charges, %d outcomes learned\n",
+				"", h.Days, h.Invoices, h.Charges, h.Observations)
+		}
 	}
 	return nil
 }
