@@ -175,6 +175,10 @@ type Case struct {
 	// TakenOverAt is when recoup took the invoice out of Stripe's automatic collection
 	// (auto_advance false); zero while Stripe's own recovery still runs on it.
 	TakenOverAt time.Time `json:"taken_over_at,omitzero"`
+	// TakeoverRound counts the times recoup gave the invoice back to Stripe's automatic
+	// collection (it stopped managing the case); it numbers the idempotency keys of the next
+	// takeover and give-back.
+	TakeoverRound int `json:"takeover_round,omitempty"`
 }
 
 // NextCard is the payment method recoup's next charge names ("": the customer's default, which
@@ -232,9 +236,19 @@ func (c *Case) IdempotencyKey(n int) string {
 }
 
 // TakeoverKey is the idempotency key of the call that takes the case's invoice out of
-// Stripe's automatic collection.
+// Stripe's automatic collection. After a give-back (TakeoverRound > 0) it names the round, so
+// that taking the invoice over again is a new request and not Stripe's replay of the first.
 func (c *Case) TakeoverKey() string {
+	if c.TakeoverRound > 0 {
+		return fmt.Sprintf("recoup-case-%d-%s-takeover-%d", c.ID, c.InvoiceID, c.TakeoverRound)
+	}
 	return fmt.Sprintf("recoup-case-%d-%s-takeover", c.ID, c.InvoiceID)
+}
+
+// GiveBackKey is the idempotency key of the call that gives the case's invoice back to
+// Stripe's automatic collection, once per round.
+func (c *Case) GiveBackKey() string {
+	return fmt.Sprintf("recoup-case-%d-%s-giveback-%d", c.ID, c.InvoiceID, c.TakeoverRound)
 }
 
 // FinalActionKey is the idempotency key of the case's final action.

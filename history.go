@@ -124,3 +124,24 @@ type HistoryImport struct {
 	UpdatedAt     time.Time
 	FinishedAt    time.Time
 }
+
+// HistoryRecord is what the history import stored about a period, read on one snapshot of
+// the store: the material of the history report.
+type HistoryRecord struct {
+	// Import is the latest history import.
+	Import HistoryImport
+	// Invoices are the failed invoices whose first failure lies in the period, the earliest
+	// first failure first, each with its charges (Attempts, oldest first, also those after
+	// the period's end).
+	Invoices []PastInvoice
+	// Charges are every stored charge created in the period, of any invoice or none (first-try
+	// successes too), oldest first: the cards' ledgers the network rules count over.
+	Charges []HistoryCharge
+}
+
+// HistoryReader reads the imported history for reports.
+type HistoryReader interface {
+	// ReadHistory reads the history of the period [from, to) on one snapshot of the store;
+	// ENOTFOUND if no history import ever ran.
+	ReadHistory(ctx context.Context, from, to time.Time) (HistoryRecord, error)
+}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,7 +22,8 @@ const (
 
 // Reconcile reads Stripe's event list since the last run and ingests any event whose webhook
 // never arrived. Events already stored are skipped by id, so overlapping runs are harmless.
-// It also forgets the payment-method changes too old to be applied to any case that opens.
+// It also forgets the payment-method changes too old to be applied to any case that opens,
+// and gives back to Stripe the invoices recoup took over and no longer manages.
 func (e *Engine) Reconcile(ctx context.Context, now time.Time) error {
 	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
 		_, err := tx.PrunePaymentMethodChanges(now.Add(-paymentMethodChangeKept))
@@ -30,8 +32,11 @@ func (e *Engine) Reconcile(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)
 	}
+	// Invoices recoup took over and no longer manages go back to Stripe (takeover.go). A
+	// failure is reported with the run's result, after the events are read.
+	sweepErr := e.giveBackSweep(ctx, now)
 	if e.events == nil {
-		return nil
+		return sweepErr
 	}
 	since := now.Add(-e.window)
 	err = e.store.Tx(ctx, func(tx recoup.Tx) error {
@@ -69,7 +74,8 @@ func (e *Engine) Reconcile(ctx context.Context, now time.Time) error {
 	if found > 0 {
 		e.log.Info("reconcile: ingested events whose webhooks never arrived", "count", found)
 	}
-	return e.store.Tx(ctx, func(tx recoup.Tx) error {
+	err = e.store.Tx(ctx, func(tx recoup.Tx) error {
 		return tx.SetCursor(reconcileCursor, newest.UTC().Format(time.RFC3339Nano))
 	})
+	return errors.Join(err, sweepErr)
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -111,4 +112,129 @@ func (e *Engine) takeOver(ctx context.Context, now time.Time, c recoup.Case) (bo
 		return false, fmt.Errorf("record the takeover of case %d: %w", c.ID, err)
 	}
 	return true, nil
+}
+
+// Giving an invoice back. A case recoup took over that it no longer manages (the policy in
+// force moved to observe mode, or an experiment's control arm was promoted) would otherwise be
+// left with nobody collecting it: recoup only observes, and Stripe's automatic collection is
+// off. So recoup turns it on again (auto_advance true) for every such case still open to
+// recovery, once per policy version: the periodic reconciliation sweeps the open cases when
+// the policy in force is not the one it last swept for. A case recoup gave back and manages
+// again (the policy moved back to act) is taken over again, under a new idempotency key
+// (Case.TakeoverRound). Exhausted cases stay as recoup's final action left them.
+
+// giveBackSummary is the timeline's words for a give-back.
+const giveBackSummary = "Gave this invoice back to Stripe: recoup no longer manages it under the policy in force, so Stripe's automatic collection (its retries and reminders) is on again"
+
+// giveBackCursor names the stored policy version whose give-back sweep is complete.
+const giveBackCursor = "takeover.given_back_for_policy"
+
+// needsGiveBack reports whether the case's invoice is to be handed back to Stripe: recoup took
+// it over, no longer manages it under p (the case's view), and the case is still open to
+// recovery (not resolved, exhausted or being replaced by a payment plan).
+func needsGiveBack(c *recoup.Case, p *policy.Policy) bool {
+	return !manages(p) && !c.TakenOverAt.IsZero() && !c.State.Terminal() &&
+		c.State != recoup.StateExhausted && c.State != recoup.StatePlanning
+}
+
+// giveBack hands the case's invoice back to Stripe if it needs it, and records it on the case.
+// Safe to repeat: the call carries the round's key, and a round already recorded is left alone.
+// An invoice that ended meanwhile (ECONFLICT) is read again and observed.
+func (e *Engine) giveBack(ctx context.Context, now time.Time, c recoup.Case) error {
+	tg, ok := e.gw.(recoup.TakeoverGateway)
+	if !ok || !needsGiveBack(&c, e.view(&c)) {
+		return nil
+	}
+	key := c.GiveBackKey()
+	err := tg.SetAutoAdvance(ctx, c.InvoiceID, true, key)
+	if recoup.ErrorCode(err) == recoup.ECONFLICT {
+		inv, rerr := e.gw.Invoice(ctx, c.InvoiceID)
+		if rerr != nil {
+			return fmt.Errorf("give invoice %s back to Stripe: %w (and the invoice could not be read: %v)", c.InvoiceID, err, rerr)
+		}
+		_, err := e.Observe(ctx, now, Observation{Invoice: inv, Source: Source{EventType: "invoice check after Stripe refused the give-back"}})
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("give invoice %s of case %d back to Stripe: %w", c.InvoiceID, c.ID, err)
+	}
+	err = e.store.Tx(ctx, func(tx recoup.Tx) error {
+		cur, err := tx.Case(c.ID)
+		if err != nil {
+			return err
+		}
+		if cur.TakenOverAt.IsZero() || cur.TakeoverRound != c.TakeoverRound {
+			return nil // another run recorded it
+		}
+		cur.TakenOverAt = time.Time{}
+		cur.TakeoverRound++
+		if err := note(tx, &cur, now, recoup.EntryAction, giveBackSummary,
+			map[string]any{"auto_advance": true, "idempotency_key": key, "policy_version": e.view(&cur).Version}); err != nil {
+			return err
+		}
+		return tx.UpdateCase(&cur)
+	})
+	if err != nil {
+		return fmt.Errorf("record the give-back of case %d: %w", c.ID, err)
+	}
+	return nil
+}
+
+// giveBackStates are the states of the cases a give-back sweep reads: those still open to
+// recovery. A case retrying (a charge of recoup's in flight) is left for the next sweep.
+var giveBackStates = []recoup.CaseState{recoup.StateOpen, recoup.StateScheduled, recoup.StateRetrying,
+	recoup.StateAwaitingCustomer, recoup.StatePaused}
+
+// giveBackSweep gives back every open case's invoice that recoup took over and no longer
+// manages, once per policy version in force: it records the version when every such case is
+// done, and a later run tries again otherwise.
+func (e *Engine) giveBackSweep(ctx context.Context, now time.Time) error {
+	if _, ok := e.gw.(recoup.TakeoverGateway); !ok {
+		return nil
+	}
+	version := e.Policy().Version
+	done := false
+	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
+		v, err := tx.Cursor(giveBackCursor)
+		done = v == version
+		return err
+	})
+	if err != nil || done {
+		return err
+	}
+	var errs []error
+	pending := 0
+	for _, state := range giveBackStates {
+		f := recoup.CaseFilter{State: state, Limit: recoup.MaxCaseLimit}
+		for {
+			page, err := e.store.Cases(ctx, f)
+			if err != nil {
+				return fmt.Errorf("give back: list %s cases: %w", state, err)
+			}
+			for _, c := range page.Cases {
+				if !needsGiveBack(&c, e.view(&c)) {
+					continue
+				}
+				if c.State == recoup.StateRetrying {
+					pending++
+					continue
+				}
+				if err := e.giveBack(ctx, now, c); err != nil {
+					errs = append(errs, err)
+				}
+			}
+			if page.Next == 0 {
+				break
+			}
+			f.Before = page.Next
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("give back invoices recoup no longer manages: %w", errors.Join(errs...))
+	}
+	if pending > 0 {
+		e.log.Info("give back: cases with a charge in flight wait for the next reconciliation", "count", pending)
+		return nil
+	}
+	return e.store.Tx(ctx, func(tx recoup.Tx) error { return tx.SetCursor(giveBackCursor, version) })
 }

@@ -268,3 +268,61 @@ func TestNoTakeoverWithoutTheGateway(t *testing.T) {
 		t.Errorf("%d notes that collection stays on, want 1:\n%s", n, dump(h.timeline(c)))
 	}
 }
+
+// A case recoup took over and no longer manages (the policy moved to observe mode) is given
+// back to Stripe by the next reconciliation, once; taken over again when the policy acts once
+// more, under a new key, so that Stripe does not merely replay the first takeover.
+func TestGiveBackWhenRecoupNoLongerManages(t *testing.T) {
+	w := newTakeoverWorld(t, actPolicy)
+	w.runDue()
+	c := w.wantState(w.r.InvoiceID, recoup.StateScheduled)
+	if c.TakenOverAt.IsZero() {
+		t.Fatal("the case was not taken over")
+	}
+	testTemplates := policy.Options{Templates: append(policy.BuiltinTemplates(), "reminder")}
+	observe, err := policy.ParseWith("observe.yaml", []byte("mode: observe\n"+actPolicy), testTemplates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.eng.SetPolicy(observe)
+	for range 2 { // the second run finds the sweep done for this policy
+		if err := w.eng.Reconcile(context.Background(), w.now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if snap, _ := w.fake.Invoice(w.r.InvoiceID); !snap.AutoAdvance {
+		t.Fatal("the invoice recoup no longer manages still has auto_advance off: nobody collects it")
+	}
+	c = w.caseOf(w.r.InvoiceID)
+	if !c.TakenOverAt.IsZero() || c.TakeoverRound != 1 {
+		t.Fatalf("after the give-back: taken over at %v, round %d", c.TakenOverAt, c.TakeoverRound)
+	}
+	if n := countSummary(w.timeline(c), "Gave this invoice back to Stripe"); n != 1 {
+		t.Fatalf("%d give-back entries, want 1:\n%s", n, dump(w.timeline(c)))
+	}
+	updates, _ := w.takeovers()
+	if len(updates) != 2 || updates[1].IdempotencyKey == updates[0].IdempotencyKey {
+		t.Fatalf("auto_advance requests %+v: want the takeover and one give-back, with their own keys", updates)
+	}
+	if _, err := w.fake.AutoRetry(w.r.InvoiceID); err != nil {
+		t.Errorf("Stripe cannot retry the invoice given back to it: %v", err)
+	}
+
+	act, err := policy.ParseWith("act.yaml", []byte(actPolicy), testTemplates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.eng.SetPolicy(act)
+	w.advance(4 * 24 * time.Hour)
+	c = w.caseOf(w.r.InvoiceID)
+	if c.TakenOverAt.IsZero() {
+		t.Fatal("recoup manages the case again but did not take it over again")
+	}
+	if snap, _ := w.fake.Invoice(w.r.InvoiceID); snap.AutoAdvance {
+		t.Fatal("the invoice taken over again still has auto_advance on")
+	}
+	updates, _ = w.takeovers()
+	if len(updates) != 3 || updates[2].IdempotencyKey != c.TakeoverKey() || updates[2].IdempotencyKey == updates[0].IdempotencyKey {
+		t.Fatalf("auto_advance requests %+v: want a second takeover under the round's own key %s", updates, c.TakeoverKey())
+	}
+}

@@ -212,9 +212,13 @@ func buildReport(runs []Summary, aggs []PolicyAggregate, diffs []Difference, bas
 		}, Table: t})
 	}
 
+	if s := experimentSection(runs, aggs); s != nil {
+		rep.Sections = append(rep.Sections, *s)
+	}
+
 	var curves []series
 	for _, g := range groups {
-		curves = append(curves, series{g[0].Policy, meanCurve(g)})
+		curves = append(curves, series{Name: g[0].Policy, Values: meanCurve(g)})
 	}
 	rep.Sections = append(rep.Sections, section{Heading: "Recovery over time",
 		Notes: []string{"Share of the failed amount collected within a number of days of the first failure, mean over seeds."},

@@ -72,6 +72,8 @@ func (r Run) Execute(ctx context.Context) (Summary, error) {
 	}
 	k := max(r.Shards, 1)
 	tallies := make([]*tally, k)
+	units := make([][]shardUnit, k)
+	outside := make([]int, k)
 	errs := make([]error, k)
 	progress := r.Progress
 	if progress != nil && k > 1 {
@@ -91,7 +93,7 @@ func (r Run) Execute(ctx context.Context) (Summary, error) {
 				r.Slots <- struct{}{}
 				defer func() { <-r.Slots }()
 			}
-			tallies[i], errs[i] = r.shard(ctx, i, n, shardSeed(r.Seed, i), progress)
+			tallies[i], units[i], outside[i], errs[i] = r.shard(ctx, i, n, shardSeed(r.Seed, i), progress)
 		}()
 	}
 	wg.Wait()
@@ -109,18 +111,35 @@ func (r Run) Execute(ctx context.Context) (Summary, error) {
 		return Summary{}, err
 	}
 	sum.Policy, sum.PolicyVersion, sum.World, sum.Seed = r.PolicyName, r.Policy.Version, r.World, r.Seed
+	sum.StripeRecovery = r.stripeRecovery()
+	if x := r.Policy.Experiment; x != nil {
+		var all int
+		for _, n := range outside {
+			all += n
+		}
+		if sum.Experiment, err = measureExperiment(x, units, all, r.Start, t.major); err != nil {
+			return Summary{}, err
+		}
+	}
 	return sum, nil
 }
+
+// stripeRecovery reports whether the world plays Stripe's own recovery: when asked, and always
+// when the policy's experiment leaves an arm to Stripe (the merchant keeps Stripe's settings
+// on for the control, and recoup takes each managed invoice out of them).
+func (r Run) stripeRecovery() bool { return r.StripeRecovery || hasStripeControl(r.Policy) }
 
 // shardSeed derives shard i's seed; shard 0 uses the run's seed, so one shard is the plain run.
 func shardSeed(seed uint64, i int) uint64 { return seed + uint64(i)*0x9e3779b97f4a7c15 }
 
 // shard runs one independent part of the run: its own world (with its share of the invoices
 // and its own seed), store and engine.
-func (r Run) shard(ctx context.Context, k, invoices int, seed uint64, progress func()) (*tally, error) {
+// With an experiment in the policy, it also returns the experiment's customers in the shard and
+// how many of its invoices are in no arm.
+func (r Run) shard(ctx context.Context, k, invoices int, seed uint64, progress func()) (*tally, []shardUnit, int, error) {
 	world, err := NewWorld(r.World)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	log := r.Logger
 	if log == nil {
@@ -131,14 +150,14 @@ func (r Run) shard(ctx context.Context, k, invoices int, seed uint64, progress f
 	path := filepath.Join(r.Dir, fmt.Sprintf("sim-%s-%d-%d.db", r.PolicyName, r.Seed, k))
 	db, err := sqlite.OpenScratch(ctx, path)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	defer func() {
 		db.Close()
 		os.Remove(path) // a run's store holds hundreds of MB; many runs share the directory
 	}()
 	if err := db.Migrate(ctx); err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	end := r.Start.AddDate(0, r.Months, 0)
 	s := &simulation{
@@ -150,7 +169,7 @@ func (r Run) shard(ctx context.Context, k, invoices int, seed uint64, progress f
 		cancel: ctx,
 		now:    r.Start,
 		rng:    rand.New(rand.NewPCG(seed, 0x7265636f7570)), // "recoup"
-		cfg:    Config{Invoices: invoices, Start: r.Start, End: end, Window: r.Window, Seed: seed, StripeRecovery: r.StripeRecovery},
+		cfg:    Config{Invoices: invoices, Start: r.Start, End: end, Window: r.Window, Seed: seed, StripeRecovery: r.stripeRecovery()},
 		world:  world,
 		log:    log,
 		tally:  newTally(r.Start, r.Months, r.Window),
@@ -170,19 +189,29 @@ func (r Run) shard(ctx context.Context, k, invoices int, seed uint64, progress f
 	})
 	if r.History > 0 {
 		if s.tally.history, err = ImportPast(ctx, store, r.World, s.cfg, r.History, r.Policy); err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
 	}
+	if r.Policy.Experiment != nil {
+		s.tally.keepSettled()
+	}
 	if err := world.Start(s); err != nil {
-		return nil, fmt.Errorf("start world %s: %w", r.World, err)
+		return nil, nil, 0, fmt.Errorf("start world %s: %w", r.World, err)
 	}
 	// Nothing a world schedules matters after every invoice's window has passed; the margin
 	// lets late engine jobs (stale plans) drain.
 	horizon := end.Add(r.Window + 7*24*time.Hour)
 	if err := s.loop(horizon); err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
-	return s.tally, nil
+	if r.Policy.Experiment == nil {
+		return s.tally, nil, 0, nil
+	}
+	units, outside, err := shardUnits(ctx, db.SQL(), r.Policy.Experiment.Name, s.tally, k)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return s.tally, units, outside, nil
 }
 
 func (r Run) validate() error {

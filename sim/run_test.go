@@ -15,15 +15,19 @@ import (
 
 func init() {
 	sim.Register("test-payday", func() sim.World { return &paydayWorld{} })
+	sim.Register("test-payday-even", func() sim.World { return &paydayWorld{evenPays: true} })
 }
 
 // paydayWorld is the smallest useful world: every customer is short of funds until two days
 // after the failure, then any charge succeeds. Half the customers pay by themselves on day 10 if
 // still unpaid, so the customer route shows too.
 type paydayWorld struct {
-	env  sim.Env
-	invs map[string]*paydayInvoice
-	seq  int
+	// evenPays: the customers of the even invoices pay by themselves, not a random half
+	// (test-payday-even, whose every outcome is known in advance).
+	evenPays bool
+	env      sim.Env
+	invs     map[string]*paydayInvoice
+	seq      int
 }
 
 type paydayInvoice struct {
@@ -48,7 +52,11 @@ func (w *paydayWorld) fail(i int) {
 	now := w.env.Now()
 	id := fmt.Sprintf("in_%d", i)
 	d := &recoup.Decline{Code: "card_declined", DeclineCode: "insufficient_funds", CardBrand: "visa"}
-	p := &paydayInvoice{failed: now, results: map[string]recoup.PayResult{}, selfPay: w.env.Rand().IntN(2) == 0, inv: recoup.Invoice{
+	selfPay := w.env.Rand().IntN(2) == 0
+	if w.evenPays {
+		selfPay = i%2 == 0
+	}
+	p := &paydayInvoice{failed: now, results: map[string]recoup.PayResult{}, selfPay: selfPay, inv: recoup.Invoice{
 		ID: id, CustomerID: "cus_" + id, SubscriptionID: "sub_" + id, Status: recoup.InvoiceOpen, AmountDue: 1000 + int64(i),
 		AmountRemaining: 1000 + int64(i), Currency: "usd", AttemptCount: 1, Attempted: true, CollectionMethod: "charge_automatically",
 		LastPayment: &recoup.Payment{PaymentMethodID: "pm_" + id, Status: "requires_payment_method", Decline: d, At: now},

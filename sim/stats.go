@@ -61,6 +61,8 @@ type PolicyAggregate struct {
 	OracleRecoveredAmountPct Estimate `json:"oracle_recovered_amount_pct"`
 	RatioToOracle            Estimate `json:"ratio_to_oracle"`
 	RatioToOracleRetry       Estimate `json:"ratio_to_oracle_retry"`
+	// Experiment sums the runs' experiment blocks (absent when the policy has none).
+	Experiment *ExperimentAggregate `json:"experiment,omitempty"`
 }
 
 // Aggregate groups runs by policy, in the order each policy first appears, and estimates each
@@ -96,6 +98,7 @@ func Aggregate(runs []Summary) []PolicyAggregate {
 		a.OracleRecoveredAmountPct = est(func(s Summary) float64 { return s.OracleRecoveredAmountPct })
 		a.RatioToOracle = est(func(s Summary) float64 { return s.RatioToOracle })
 		a.RatioToOracleRetry = est(func(s Summary) float64 { return s.RatioToOracleRetry })
+		a.Experiment = aggregateExperiment(g)
 		out = append(out, a)
 	}
 	return out

@@ -34,6 +34,9 @@ type Summary struct {
 	StripeAttempts         int     `json:"stripe_attempts,omitempty"`
 	StripeRetrySuccessRate float64 `json:"stripe_retry_success_rate,omitempty"`
 	StripeEmails           int     `json:"stripe_emails,omitempty"`
+	// StripeRecovery: the world played Stripe's own recovery, because it was asked
+	// (Run.StripeRecovery) or because the policy's experiment has a control arm left to Stripe.
+	StripeRecovery bool `json:"stripe_recovery,omitempty"`
 
 	// History is the account's past the run imported before its first failure (Run.History);
 	// absent without.
@@ -76,6 +79,8 @@ type Summary struct {
 	// Monthly is the recovery of the invoices that first failed in each month of the run, in
 	// order: the learning curve of a policy that learns.
 	Monthly []MonthStat `json:"monthly"`
+	// Experiment is the policy's experiment measured on this run (absent without one).
+	Experiment *ExperimentResult `json:"experiment,omitempty"`
 }
 
 // MechanismStat is what one mechanism collected.

@@ -19,6 +19,9 @@ type tally struct {
 	currency string
 
 	open map[string]*openInvoice
+	// settled keeps every settled invoice, with its outcome, when the run has an experiment
+	// (keepSettled): the experiment's units are built from them at the end. Nil otherwise.
+	settled map[string]*openInvoice
 
 	failedCount, recoveredCount   int
 	failedAmount, recovered       int64
@@ -46,6 +49,7 @@ type openInvoice struct {
 	resolved           bool // the world has settled it (a charge may do so inside the call)
 	f                  Failure
 	attempts, messages int
+	outcome            Outcome // once resolved
 }
 
 type mechanismAcc struct {
@@ -115,6 +119,10 @@ func (t *tally) resolved(o Outcome) error {
 	}
 	delete(t.open, o.InvoiceID)
 	inv.resolved = true
+	inv.outcome = o
+	if t.settled != nil {
+		t.settled[o.InvoiceID] = inv
+	}
 	f := inv.f
 	cat := t.category(f.Category)
 	cat.attempts += inv.attempts
@@ -245,17 +253,23 @@ func (t *tally) month(at time.Time) *monthAcc {
 	return &t.monthly[i]
 }
 
+// major turns minor units of the run's currency into major units.
+func (t *tally) major(minor int64) float64 {
+	if recoup.IsZeroDecimal(t.currency) {
+		return float64(minor)
+	}
+	return round(float64(minor)/100, 2)
+}
+
+// keepSettled makes the tally keep every settled invoice (for an experiment's units).
+func (t *tally) keepSettled() { t.settled = map[string]*openInvoice{} }
+
 // summary turns the tally into the run's summary (without the run's identity).
 func (t *tally) summary() (Summary, error) {
 	if t.failedCount == 0 {
 		return Summary{}, fmt.Errorf("the world produced no failed invoices")
 	}
-	major := func(minor int64) float64 {
-		if recoup.IsZeroDecimal(t.currency) {
-			return float64(minor)
-		}
-		return round(float64(minor)/100, 2)
-	}
+	major := t.major
 	s := Summary{
 		Months: t.months, Currency: t.currency,
 		FailedInvoices: t.failedCount, FailedAmount: major(t.failedAmount),

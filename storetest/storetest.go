@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Harness) {
 	t.Run("Experiments", func(t *testing.T) { testExperiments(t, newStore) })
 	t.Run("History", func(t *testing.T) { testHistory(t, newStore) })
 	t.Run("HistoryImport", func(t *testing.T) { testHistoryImport(t, newStore) })
+	t.Run("HistoryRead", func(t *testing.T) { testHistoryRead(t, newStore) })
 	t.Run("Messages", func(t *testing.T) { testMessages(t, newStore) })
 	t.Run("LLMUsage", func(t *testing.T) { testLLMUsage(t, newStore) })
 	t.Run("Notices", func(t *testing.T) { testNotices(t, newStore) })
@@ -121,6 +122,7 @@ func fullCase(invoiceID string) recoup.Case {
 		Experiment:         "recoup-vs-stripe",
 		Arm:                "recoup",
 		TakenOverAt:        base.Add(2 * time.Minute),
+		TakeoverRound:      2,
 	}
 }
 

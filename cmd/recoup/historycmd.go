@@ -20,6 +20,7 @@ import (
 // HistoryCmd learns from the account's past.
 type HistoryCmd struct {
 	Import HistoryImportCmd `cmd:"" help:"Import the failed invoices and the payment attempts of the period; the timing model learns from them (docs/history.md)."`
+	Report HistoryReportCmd `cmd:"" help:"Report what happened to the imported failed payments: recovery by decline, retry, hour, weekday and days since the failure; money lost; network rule breaches (docs/history.md)."`
 }
 
 // HistoryImportCmd imports the account's history.
@@ -35,9 +36,9 @@ func (c *HistoryImportCmd) Run(ctx context.Context, g *Globals, out io.Writer) e
 	if err := c.StripeFlags.validate(); err != nil {
 		return err
 	}
-	period, err := policy.ParseDuration(c.Since)
-	if err != nil || period <= 0 || period > 400*24*time.Hour {
-		return fmt.Errorf("--since %q: give a duration such as 365d or 90d (at most 400d)", c.Since)
+	period, err := parsePeriod(c.Since)
+	if err != nil {
+		return err
 	}
 	pol, err := loadPolicy(c.PolicyFile, c.Templates)
 	if err != nil {
@@ -74,6 +75,15 @@ func (c *HistoryImportCmd) Run(ctx context.Context, g *Globals, out io.Writer) e
 	fmt.Fprintf(out, "history import: %s since %s; the timing model learned %s outcome(s) of retries\n",
 		importedWords(res), res.Since.Format(time.DateOnly), grouped(res.Observations))
 	return nil
+}
+
+// parsePeriod reads --since: a duration such as 365d, at most 400d.
+func parsePeriod(since string) (time.Duration, error) {
+	period, err := policy.ParseDuration(since)
+	if err != nil || period <= 0 || period > 400*24*time.Hour {
+		return 0, fmt.Errorf("--since %q: give a duration such as 365d or 90d (at most 400d)", since)
+	}
+	return period, nil
 }
 
 // importError says what stopped the import, and that running it again resumes it.

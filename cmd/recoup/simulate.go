@@ -91,6 +91,14 @@ func (c *SimulateCmd) Run(ctx context.Context, out io.Writer) error {
 			fmt.Fprintf(out, "  %-20s          first imported %d days of past: %d failed invoices, %d charges, %d outcomes learned\n",
 				"", h.Days, h.Invoices, h.Charges, h.Observations)
 		}
+		if x := s.Experiment; x != nil {
+			fmt.Fprintf(out, "  %-20s          %s\n", "", sim.ExperimentWords(*x))
+		}
+	}
+	for _, p := range suite.Policies {
+		if x := p.Policy.Experiment; x != nil && !p.StripeRecovery && slices.ContainsFunc(x.Arms, func(a policy.Arm) bool { return a.Control }) {
+			fmt.Fprintf(out, "Policy %s has a control arm left to Stripe: the world played Stripe's own recovery (Smart Retries and its emails) in its runs, as the merchant keeps Stripe's settings on for the control; recoup took each invoice of its other arms out of it.\n", p.Name)
+		}
 	}
 	return nil
 }

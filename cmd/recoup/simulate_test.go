@@ -49,6 +49,53 @@ func TestSimulateCommand(t *testing.T) {
 	}
 }
 
+// A policy with an experiment against Stripe: the run plays Stripe's recovery for the control,
+// says so, and reports the experiment in summary.json, the report and the output.
+func TestSimulateExperiment(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "report")
+	var stdout bytes.Buffer
+	err := run(t.Context(), []string{"simulate", "--world", "realistic", "-p", "../../policies/examples/experiment.yaml",
+		"--invoices", "300", "--months", "2", "--seed", "7", "--out", out, "--quiet"}, &stdout, func(int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"played Stripe's own recovery", "experiment recoup-vs-stripe: stripe recovered", "recoup minus stripe"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs []struct {
+		StripeRecovery bool                       `json:"stripe_recovery"`
+		Experiment     map[string]json.RawMessage `json:"experiment"`
+	}
+	if err := json.Unmarshal(b, &runs); err != nil || len(runs) != 1 || !runs[0].StripeRecovery {
+		t.Fatalf("summary.json: %+v, %v", runs, err)
+	}
+	for _, key := range []string{"name", "arms", "uplift_pp", "uplift_ci_low", "uplift_ci_high", "verdict", "peeks",
+		"excluded_zero_at_any_peek", "fixed_excluded_zero_at_any_peek"} {
+		if _, ok := runs[0].Experiment[key]; !ok {
+			t.Errorf("summary.json's experiment has no %q", key)
+		}
+	}
+	var arms []map[string]any
+	if err := json.Unmarshal(runs[0].Experiment["arms"], &arms); err != nil || len(arms) != 2 {
+		t.Fatalf("arms: %s", runs[0].Experiment["arms"])
+	}
+	for _, key := range []string{"name", "invoices", "recovered_amount_pct", "ci_low", "ci_high"} {
+		if _, ok := arms[0][key]; !ok {
+			t.Errorf("an arm has no %q", key)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil || !strings.Contains(string(md), "## Experiment") || !strings.Contains(string(md), "recoup-vs-stripe") {
+		t.Errorf("report.md has no experiment section (%v)", err)
+	}
+}
+
 // --history imports the world's past before the first failure, and says so; a malformed one is
 // refused.
 func TestSimulateWithHistory(t *testing.T) {
