@@ -2,8 +2,20 @@ package recoup
 
 import (
 	"context"
+	"iter"
 	"time"
 )
+
+// HistorySource is where a history import reads the account's past: Stripe's listings of
+// charges and of invoices created at or after since (everything when since is zero), newest
+// first, resumable after the ID startingAfter ("" starts at the newest). A listing failure is
+// yielded once as the error and ends the sequence; an unknown startingAfter is EINVALID.
+// stripeapi.Client implements it against Stripe; the simulator's worlds implement it for the
+// year they played before a run, so that both are imported through the same code.
+type HistorySource interface {
+	Charges(ctx context.Context, since time.Time, startingAfter string) iter.Seq2[HistoricalCharge, error]
+	Invoices(ctx context.Context, since time.Time, startingAfter string) iter.Seq2[HistoricalInvoice, error]
+}
 
 // HistoricalCharge is one payment attempt from the account's past, as Stripe's charge list
 // shows it: the raw material of a history import, which learns from how past declines ended.

@@ -9,7 +9,6 @@ package history
 import (
 	"context"
 	"fmt"
-	"iter"
 	"time"
 
 	"github.com/recoup-hq/recoup"
@@ -18,11 +17,9 @@ import (
 )
 
 // Stripe is what the import reads of Stripe: its listings of charges and invoices, newest
-// first, resumable after an ID (stripeapi.Client).
-type Stripe interface {
-	Charges(ctx context.Context, since time.Time, startingAfter string) iter.Seq2[recoup.HistoricalCharge, error]
-	Invoices(ctx context.Context, since time.Time, startingAfter string) iter.Seq2[recoup.HistoricalInvoice, error]
-}
+// first, resumable after an ID (recoup.HistorySource: stripeapi.Client, or a simulated world's
+// past).
+type Stripe = recoup.HistorySource
 
 // Progress is where an import stands.
 type Progress struct {

@@ -195,6 +195,10 @@ func buildReport(runs []Summary, aggs []PolicyAggregate, diffs []Difference, bas
 	rep.Sections = append(rep.Sections, section{Heading: "Policies", Notes: []string{note,
 		"Rates are over all failed invoices. Attempts are recoup's charges; the oracle is the most any policy obeying the card-network rules could have collected."}, Table: main})
 
+	if h := historySection(groups); h != nil {
+		rep.Sections = append(rep.Sections, *h)
+	}
+
 	if baseline != "" {
 		t := &table{Header: []string{"Policy", "Seeds", "Δ recovered amount (pp)", "Δ recovered count (pp)",
 			"Δ attempts / recovery", "Recovered amount ratio", "Verdict"}}
@@ -225,6 +229,32 @@ func buildReport(runs []Summary, aggs []PolicyAggregate, diffs []Difference, bas
 	rep.Sections = append(rep.Sections, mechanismSection(groups))
 	rep.Sections = append(rep.Sections, monthlySection(groups, world))
 	return rep
+}
+
+// historySection says what past each policy's runs imported before their first failure
+// (Run.History); nil when none did.
+func historySection(groups [][]Summary) *section {
+	t := &table{Header: []string{"Policy", "Days of past", "Failed invoices imported", "Charges imported", "Outcomes learned"}}
+	for _, g := range groups {
+		var n, inv, ch, obs, days int
+		for _, r := range g {
+			if r.History != nil {
+				n++
+				inv, ch, obs, days = inv+r.History.Invoices, ch+r.History.Charges, obs+r.History.Observations, r.History.Days
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		per := func(x int) string { return num(float64(x)/float64(n), 0) }
+		t.Rows = append(t.Rows, []string{g[0].Policy, strconv.Itoa(days), per(inv), per(ch), per(obs)})
+	}
+	if len(t.Rows) == 0 {
+		return nil
+	}
+	return &section{Heading: "The account's past", Notes: []string{
+		"Before its first failure, each run imported the past the world played before the simulated period (the same failures per month, handled by Stripe's own recovery alone) with the history import, reading the world's Stripe listings of charges and invoices. Means per run.",
+	}, Table: t}
 }
 
 func categorySection(runs []Summary, groups [][]Summary, world []Summary) section {

@@ -323,3 +323,21 @@ func TestReportBareRuns(t *testing.T) {
 		t.Errorf("report.md lacks policy b's row:\n%s", md)
 	}
 }
+
+// A run that imported the account's past says so, with what it imported; one that did not has
+// no such section.
+func TestReportSaysThePastImported(t *testing.T) {
+	runs := reportRuns("recoup", "fixed")
+	if md := readReportFile(t, writeReport(t, runs, "fixed"), "report.md"); strings.Contains(md, "The account's past") {
+		t.Fatalf("a report without history speaks of the past:\n%s", md)
+	}
+	for i := range runs {
+		if runs[i].Policy == "recoup" {
+			runs[i].History = &HistoryStat{Days: 365, ListedInvoices: 1210, ListedCharges: 5528, Invoices: 1210, Charges: 5528, Observations: 4000 + int(runs[i].Seed)}
+		}
+	}
+	md := readReportFile(t, writeReport(t, runs, "fixed"), "report.md")
+	if !strings.Contains(md, "The account's past") || !strings.Contains(md, "| recoup | 365 | 1,210 | 5,528 | 4,002 |") {
+		t.Fatalf("report:\n%s", md)
+	}
+}

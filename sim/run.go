@@ -41,6 +41,11 @@ type Run struct {
 	// StripeRecovery makes the world play Stripe's own recovery (Config.StripeRecovery) for
 	// the invoices whose automatic collection is on.
 	StripeRecovery bool
+	// History, if positive, makes the world play that long a past before Start (the same
+	// failures per month, Stripe's own recovery handling them, from a random stream of its own:
+	// the run's own failures are the same with or without it), which recoup imports through its
+	// history import, reading the world's Stripe listings, before the first failure.
+	History time.Duration
 	// Dir holds the run's SQLite database (a file, so that memory does not grow with the
 	// cases). It must exist; the caller removes it.
 	Dir string
@@ -182,6 +187,11 @@ func (r Run) shard(ctx context.Context, k, invoices int, seed uint64, progress f
 		Policy:   r.Policy,
 		Logger:   log,
 	})
+	if r.History > 0 {
+		if s.tally.history, err = ImportPast(ctx, store, r.World, s.cfg, r.History, r.Policy); err != nil {
+			return nil, nil, 0, err
+		}
+	}
 	if r.Policy.Experiment != nil {
 		s.tally.keepSettled()
 	}
@@ -214,6 +224,8 @@ func (r Run) validate() error {
 		return fmt.Errorf("simulate: months must be positive, got %d", r.Months)
 	case r.Window < 24*time.Hour:
 		return fmt.Errorf("simulate: the observation window must be at least a day, got %s", r.Window)
+	case r.History < 0:
+		return fmt.Errorf("simulate: the history must not be negative, got %s", r.History)
 	case r.Dir == "":
 		return fmt.Errorf("simulate: no directory for the run's database")
 	}

@@ -64,7 +64,23 @@ func TestSimulatorRunsTheProductionEngine(t *testing.T) {
 	if slices.Contains(sim, mod+"decline") {
 		t.Errorf("package sim imports the decline classifier: decisions must come from the engine")
 	}
-	for _, p := range []string{"engine", "policy", "decline", "sqlite", "postgres"} {
+	// The world's past reaches recoup only through Stripe's listings, read by the history
+	// import's own code: the simulator has no import code of its own.
+	if !slices.Contains(sim, mod+"history") {
+		t.Errorf("package sim does not import the history import: the world's past must be imported by it")
+	}
+	for _, f := range src {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, call := range []string{".AddHistoryCharges(", ".SaveHistoryInvoice(", ".AddObservation(", "LearnHistory(", "PastInvoiceOf("} {
+			if !strings.HasSuffix(f, "_test.go") && strings.Contains(string(b), call) {
+				t.Errorf("%s calls %s: the past must go through the history import", f, call)
+			}
+		}
+	}
+	for _, p := range []string{"engine", "policy", "decline", "sqlite", "postgres", "history"} {
 		if slices.Contains(imports(t, "worlds"), mod+p) {
 			t.Errorf("package sim/worlds imports %s: worlds may use only the root ports and sim", p)
 		}

@@ -51,6 +51,8 @@ type Suite struct {
 	Start    time.Time
 	Months   int
 	Window   time.Duration
+	// History, if positive, has every run import that long a past first (Run.History).
+	History time.Duration
 	// Shards splits each run into independent parallel parts (see Run.Shards).
 	Shards int
 	// Parallel is how many shards execute at once (each is single-threaded); 0 means the
@@ -82,7 +84,7 @@ func (s Suite) Run(ctx context.Context) ([]Summary, error) {
 		for k, seed := range s.Seeds {
 			idx := i*len(s.Seeds) + k
 			run := Run{World: s.World, PolicyName: p.Name, Policy: p.Policy, Invoices: s.Invoices, Start: s.Start,
-				Months: s.Months, Window: s.Window, Seed: seed, StripeRecovery: p.StripeRecovery, Dir: s.Dir, Shards: s.Shards, Slots: slots}
+				Months: s.Months, Window: s.Window, Seed: seed, StripeRecovery: p.StripeRecovery, History: s.History, Dir: s.Dir, Shards: s.Shards, Slots: slots}
 			if s.Progress != nil {
 				run.Progress = func() { progress.Lock(); s.Progress(); progress.Unlock() }
 			}

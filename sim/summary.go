@@ -38,6 +38,10 @@ type Summary struct {
 	// (Run.StripeRecovery) or because the policy's experiment has a control arm left to Stripe.
 	StripeRecovery bool `json:"stripe_recovery,omitempty"`
 
+	// History is the account's past the run imported before its first failure (Run.History);
+	// absent without.
+	History *HistoryStat `json:"history,omitempty"`
+
 	MessagesSent        int     `json:"messages_sent"`
 	MessagesPerRecovery float64 `json:"messages_per_recovery"`
 
@@ -107,4 +111,27 @@ type MonthStat struct {
 	// Attempts are recoup's charges of these invoices, RetrySuccessRate the share that paid.
 	Attempts         int     `json:"attempts"`
 	RetrySuccessRate float64 `json:"retry_success_rate"`
+}
+
+// HistoryStat is the past a run imported before its first failure: the world played the Days
+// before the run with Stripe's own recovery alone, and recoup's history import read Stripe's
+// listings of it.
+type HistoryStat struct {
+	Days int `json:"days"`
+	// ListedInvoices and ListedCharges are what the listings held; Invoices and Charges what the
+	// import stored (the failed invoices, every charge), Observations the outcomes the timing
+	// model learned from them.
+	ListedInvoices int `json:"listed_invoices"`
+	ListedCharges  int `json:"listed_charges"`
+	Invoices       int `json:"invoices"`
+	Charges        int `json:"charges"`
+	Observations   int `json:"observations"`
+}
+
+func (h *HistoryStat) add(o HistoryStat) {
+	h.ListedInvoices += o.ListedInvoices
+	h.ListedCharges += o.ListedCharges
+	h.Invoices += o.Invoices
+	h.Charges += o.Charges
+	h.Observations += o.Observations
 }

@@ -28,6 +28,7 @@ type tally struct {
 	attempts, charged, messages   int
 	stripeAttempts, stripeCharged int
 	stripeEmails                  int
+	history                       *HistoryStat // the year before the run, imported (Run.History)
 	jobErrors, unsettled          int
 	violations                    int
 	violationRules                map[string]int
@@ -281,6 +282,7 @@ func (t *tally) summary() (Summary, error) {
 		StripeAttempts:                t.stripeAttempts,
 		StripeRetrySuccessRate:        pct(int64(t.stripeCharged), int64(t.stripeAttempts)),
 		StripeEmails:                  t.stripeEmails,
+		History:                       t.history,
 		MessagesSent:                  t.messages,
 		MessagesPerRecovery:           ratio(int64(t.messages), int64(t.recoveredCount)),
 		MedianDaysToRecovery:          t.quantileDays(0.5),
@@ -385,6 +387,12 @@ func (t *tally) merge(o *tally) error {
 	t.stripeAttempts += o.stripeAttempts
 	t.stripeCharged += o.stripeCharged
 	t.stripeEmails += o.stripeEmails
+	if o.history != nil {
+		if t.history == nil {
+			t.history = &HistoryStat{Days: o.history.Days}
+		}
+		t.history.add(*o.history)
+	}
 	t.jobErrors += o.jobErrors
 	t.unsettled += o.unsettled
 	t.violations += o.violations

@@ -174,3 +174,5 @@ func (c *Client) invoicePayments(ctx context.Context, invoiceID string) ([]*stri
 	}
 	return out, nil
 }
+
+var _ recoup.HistorySource = (*Client)(nil)

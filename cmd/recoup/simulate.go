@@ -33,6 +33,7 @@ type SimulateCmd struct {
 	Parallel int      `default:"0" help:"Parts executed at once (0: one per CPU); it does not change the results."`
 	Out      string   `default:"report" help:"Directory for summary.json, report.md, report.html and the charts."`
 	Quiet    bool     `help:"No progress bar."`
+	History  string   `help:"Have the world play this long a past before the simulated period (e.g. 365d), handled by Stripe's own recovery, and import it with the history import before the first failure."`
 	// StripeRecovery forces Stripe's own recovery on for every policy; a policy in observe mode
 	// always has it (recoup only watches, so Stripe's retries and emails are what recovers).
 	StripeRecovery bool `name:"stripe-recovery" help:"Keep Stripe's own recovery on (Smart Retries and its failed-payment emails) for act policies too; policies in observe mode always have it."`
@@ -86,6 +87,10 @@ func (c *SimulateCmd) Run(ctx context.Context, out io.Writer) error {
 	for _, s := range runs {
 		fmt.Fprintf(out, "  %-20s seed %-4d recovered %5.1f%% of the amount, %5.1f%% of invoices; %.2f attempts/recovery; %d violations\n",
 			s.Policy, s.Seed, s.RecoveredAmountPct, s.RecoveredCountPct, s.AttemptsPerRecovery, s.NetworkViolations)
+		if h := s.History; h != nil {
+			fmt.Fprintf(out, "  %-20s          first imported %d days of past: %d failed invoices, %d charges, %d outcomes learned\n",
+				"", h.Days, h.Invoices, h.Charges, h.Observations)
+		}
 		if x := s.Experiment; x != nil {
 			fmt.Fprintf(out, "  %-20s          %s\n", "", sim.ExperimentWords(*x))
 		}
@@ -138,12 +143,21 @@ func (c *SimulateCmd) suite() (sim.Suite, error) {
 	case window < 24*time.Hour || window > 365*24*time.Hour:
 		return sim.Suite{}, fmt.Errorf("--window must be between 1d and 365d, got %s", c.Window)
 	}
+	var past time.Duration
+	if c.History != "" {
+		if past, err = policy.ParseDuration(c.History); err != nil {
+			return sim.Suite{}, fmt.Errorf("--history: %w", err)
+		}
+		if past < 24*time.Hour || past > 5*365*24*time.Hour {
+			return sim.Suite{}, fmt.Errorf("--history must be between 1d and 1825d, got %s", c.History)
+		}
+	}
 	seeds := make([]uint64, c.Seeds)
 	for i := range seeds {
 		seeds[i] = c.Seed + uint64(i)
 	}
 	return sim.Suite{World: c.World, Policies: pols, Seeds: seeds, Invoices: c.Invoices, Start: start, Months: c.Months,
-		Window: window, Shards: c.Shards, Parallel: c.Parallel}, nil
+		Window: window, History: past, Shards: c.Shards, Parallel: c.Parallel}, nil
 }
 
 func (c *SimulateCmd) baseline(pols []sim.NamedPolicy) string {

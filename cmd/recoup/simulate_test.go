@@ -95,3 +95,43 @@ func TestSimulateExperiment(t *testing.T) {
 		t.Errorf("report.md has no experiment section (%v)", err)
 	}
 }
+
+// --history imports the world's past before the first failure, and says so; a malformed one is
+// refused.
+func TestSimulateWithHistory(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "report")
+	var stdout bytes.Buffer
+	err := run(t.Context(), []string{"simulate", "-p", "../../policies/recoup.yaml", "--invoices", "100", "--months", "1",
+		"--window", "20d", "--history", "60d", "--out", out, "--quiet"}, &stdout, func(int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs []struct {
+		History *struct {
+			Days         int `json:"days"`
+			Invoices     int `json:"invoices"`
+			Observations int `json:"observations"`
+		} `json:"history"`
+	}
+	if err := json.Unmarshal(b, &runs); err != nil || len(runs) != 1 || runs[0].History == nil {
+		t.Fatalf("summary.json: %s, %v", b[:min(len(b), 300)], err)
+	}
+	if h := runs[0].History; h.Days != 60 || h.Invoices == 0 || h.Observations == 0 {
+		t.Fatalf("history %+v", *h)
+	}
+	if !strings.Contains(stdout.String(), "days of past") {
+		t.Errorf("stdout: %s", stdout.String())
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "report.md"))
+	if !strings.Contains(string(md), "The account's past") {
+		t.Errorf("report.md says nothing of the past")
+	}
+	err = run(t.Context(), []string{"simulate", "--history", "yesterday", "--out", out, "--quiet"}, &stdout, func(int) {})
+	if err == nil || !strings.Contains(err.Error(), "--history") {
+		t.Fatalf("err = %v", err)
+	}
+}

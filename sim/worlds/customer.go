@@ -149,11 +149,13 @@ func (w *Realistic) hostedPayment(inv *invoice, c *card, ok bool) {
 		d := inv.buildFixed(w.p.BadCard, c)
 		c.declines = append(c.declines, now)
 		inv.last = &recoup.Payment{PaymentIntentID: inv.piID(), PaymentMethodID: c.pm, Status: paymentStatus(d), Decline: &d, At: now}
+		w.recordCharge(inv, c)
 		w.emit("invoice.payment_failed", inv.id, inv.customer, nil, nil)
 		return
 	}
 	inv.status, inv.paidAt = recoup.InvoicePaid, now
 	inv.last = &recoup.Payment{PaymentIntentID: inv.piID(), PaymentMethodID: c.pm, Status: "succeeded", At: now}
+	w.recordCharge(inv, c)
 	w.resolve(inv, sim.Recovered, sim.ByCustomerPaid, false)
 	w.emit("invoice.paid", inv.id, inv.customer, nil, nil)
 }

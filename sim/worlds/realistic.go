@@ -47,6 +47,7 @@ type Realistic struct {
 
 	active map[string]*invoice
 	tombs  map[string]*tombstone
+	ledger *sim.Ledger // Stripe's record of what the world plays, if kept (RecordTo)
 }
 
 // tombstone is what remains of a resolved invoice: what Stripe shows, and the idempotent
@@ -130,6 +131,7 @@ func (w *Realistic) open(inv *invoice) {
 	now := inv.t0
 	w.active[inv.id] = inv
 	w.env.Failed(sim.Failure{InvoiceID: inv.id, Amount: recoup.Money{Amount: inv.amount, Currency: "usd"}, Category: inv.cat, At: now})
+	w.recordCharge(inv, inv.cards[0])
 	w.emit("invoice.payment_failed", inv.id, inv.customer, nil, nil)
 	if inv.last.Status == "requires_action" {
 		w.emit("invoice.payment_action_required", inv.id, inv.customer, nil, nil)
@@ -273,12 +275,14 @@ func (w *Realistic) charge(inv *invoice, c *card) (recoup.PayResult, sim.Mechani
 	if ok {
 		inv.status, inv.paidAt = recoup.InvoicePaid, now
 		inv.last = &recoup.Payment{PaymentIntentID: inv.piID(), PaymentMethodID: c.pm, Status: "succeeded", At: now}
+		w.recordCharge(inv, c)
 		return recoup.PayResult{Paid: true, Invoice: inv.view()}, by
 	}
 	for _, b := range w.p.Networks.declined(c, now, d) {
 		w.env.Violation(sim.Violation{InvoiceID: inv.id, Rule: b.rule, Fee: b.fee})
 	}
 	inv.last = &recoup.Payment{PaymentIntentID: inv.piID(), PaymentMethodID: c.pm, Status: paymentStatus(d), Decline: clone(&d), At: now}
+	w.recordCharge(inv, c)
 	return recoup.PayResult{Decline: clone(&d), Invoice: inv.view()}, ""
 }
 
@@ -324,6 +328,7 @@ func (w *Realistic) resolve(inv *invoice, res sim.Result, by sim.Mechanism, lost
 	if res == sim.Recovered {
 		o.By, o.Amount = by, inv.amount
 	}
+	w.recordInvoice(inv)
 	delete(w.active, inv.id)
 	w.tombs[inv.id] = &tombstone{view: inv.view(), idem: inv.idem}
 	id := inv.id
