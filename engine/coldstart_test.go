@@ -20,6 +20,8 @@ retry:
   hour: 10
   max_attempts: 6
   min_gap: 1d
+  model:
+    first_retry_bound: true
 `
 
 // firstRetryDecision returns the case's planned retry and the reason of the decision behind it.
