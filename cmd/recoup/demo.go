@@ -141,13 +141,27 @@ func (c *DemoCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
 	fmt.Fprintf(out, "recoup demo: a simulated Stripe account (world %q), a simulated day every %s, about %d failed renewals a day.\n",
 		c.World, c.DayEvery, c.FailuresPerDay)
 	fmt.Fprintf(out, "dashboard: http://%s/ui/\nlogin:     %s\npassword:  %s\n(Ctrl-C stops the demo)\n", ln.Addr(), demoUser, password)
-	errc := make(chan error, 2)
-	go func() { errc <- hs.Serve(ln) }()
-	go func() { errc <- live.Run(ctx) }()
+	served, ran := make(chan error, 1), make(chan error, 1)
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	go func() { served <- hs.Serve(ln) }()
+	go func() { ran <- live.Run(runCtx) }()
 	select {
 	case <-ctx.Done():
-	case err := <-errc:
+		// The simulation ends the step it is in before the clock is saved and the database
+		// closes: a step still writing then would leave a case the saved state does not know.
+		<-ran
+	case err := <-served:
 		if err != nil && !errors.Is(err, net.ErrClosed) {
+			hs.Close()
+			stopRun()
+			<-ran
+			return err
+		}
+		<-ctx.Done()
+		<-ran
+	case err := <-ran:
+		if err != nil {
 			hs.Close()
 			return err
 		}
