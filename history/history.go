@@ -9,6 +9,7 @@ package history
 import (
 	"context"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/recoup-hq/recoup"
@@ -122,62 +123,36 @@ func (im *Importer) begin(ctx context.Context, since time.Time) (h recoup.Histor
 
 // charges stores the charges page by page, each page with the checkpoint.
 func (im *Importer) charges(ctx context.Context, h *recoup.HistoryImport, resumed bool) error {
-	var page []recoup.HistoricalCharge
-	flush := func(done bool) error {
-		next := *h
-		if len(page) > 0 {
-			next.ChargesAfter = page[len(page)-1].ID
-		}
-		if done {
-			next.Phase = recoup.ImportInvoices
-		}
-		err := im.Store.Tx(ctx, func(tx recoup.Tx) error {
+	return importPages(ctx, im, h, resumed, "charges", im.Stripe.Charges(ctx, h.Since, h.ChargesAfter),
+		func(next *recoup.HistoryImport, page []recoup.HistoricalCharge, done bool) {
+			if len(page) > 0 {
+				next.ChargesAfter = page[len(page)-1].ID
+			}
+			if done {
+				next.Phase = recoup.ImportInvoices
+			}
+		},
+		func(tx recoup.Tx, next *recoup.HistoryImport, page []recoup.HistoricalCharge) error {
 			n, err := tx.AddHistoryCharges(page)
-			if err != nil {
-				return err
-			}
 			next.Charges += n
-			next.UpdatedAt = im.now()
-			return tx.SaveHistoryImport(&next)
+			return err
 		})
-		if err != nil {
-			return fmt.Errorf("store charges: %w", err)
-		}
-		*h, page = next, page[:0]
-		im.report(*h, resumed)
-		return nil
-	}
-	for ch, err := range im.Stripe.Charges(ctx, h.Since, h.ChargesAfter) {
-		if err != nil {
-			return fmt.Errorf("read charges from Stripe: %w", err)
-		}
-		page = append(page, ch)
-		if len(page) == im.pageSize() {
-			if err := flush(false); err != nil {
-				return err
-			}
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return flush(true)
 }
 
 // invoices stores the failed invoices page by page, joined to their charges, each page with
 // the checkpoint. An invoice recoup has a case for is left out: recoup learned from it as it
 // happened, its own charges and Stripe's.
 func (im *Importer) invoices(ctx context.Context, h *recoup.HistoryImport, resumed bool) error {
-	var page []recoup.HistoricalInvoice
-	flush := func(done bool) error {
-		next := *h
-		if len(page) > 0 {
-			next.InvoicesAfter = page[len(page)-1].ID
-		}
-		if done {
-			next.Phase = recoup.ImportLearn
-		}
-		err := im.Store.Tx(ctx, func(tx recoup.Tx) error {
+	return importPages(ctx, im, h, resumed, "invoices", im.Stripe.Invoices(ctx, h.Since, h.InvoicesAfter),
+		func(next *recoup.HistoryImport, page []recoup.HistoricalInvoice, done bool) {
+			if len(page) > 0 {
+				next.InvoicesAfter = page[len(page)-1].ID
+			}
+			if done {
+				next.Phase = recoup.ImportLearn
+			}
+		},
+		func(tx recoup.Tx, next *recoup.HistoryImport, page []recoup.HistoricalInvoice) error {
 			for _, inv := range page {
 				stored, err := storeInvoice(tx, inv)
 				if err != nil {
@@ -187,21 +162,39 @@ func (im *Importer) invoices(ctx context.Context, h *recoup.HistoryImport, resum
 					next.Invoices++
 				}
 			}
+			return nil
+		})
+}
+
+// importPages reads one listing from Stripe and stores it a page at a time: each page in one
+// transaction with the checkpoint that advance moves past it (and, after the last page, to
+// the next phase), so that a killed import resumes after the last page stored.
+func importPages[T any](ctx context.Context, im *Importer, h *recoup.HistoryImport, resumed bool, what string,
+	list iter.Seq2[T, error], advance func(next *recoup.HistoryImport, page []T, done bool),
+	store func(tx recoup.Tx, next *recoup.HistoryImport, page []T) error) error {
+	var page []T
+	flush := func(done bool) error {
+		next := *h
+		advance(&next, page, done)
+		err := im.Store.Tx(ctx, func(tx recoup.Tx) error {
+			if err := store(tx, &next, page); err != nil {
+				return err
+			}
 			next.UpdatedAt = im.now()
 			return tx.SaveHistoryImport(&next)
 		})
 		if err != nil {
-			return fmt.Errorf("store invoices: %w", err)
+			return fmt.Errorf("store %s: %w", what, err)
 		}
 		*h, page = next, page[:0]
 		im.report(*h, resumed)
 		return nil
 	}
-	for inv, err := range im.Stripe.Invoices(ctx, h.Since, h.InvoicesAfter) {
+	for x, err := range list {
 		if err != nil {
-			return fmt.Errorf("read invoices from Stripe: %w", err)
+			return fmt.Errorf("read %s from Stripe: %w", what, err)
 		}
-		page = append(page, inv)
+		page = append(page, x)
 		if len(page) == im.pageSize() {
 			if err := flush(false); err != nil {
 				return err

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/internal/svgchart"
 )
 
 // WriteReport writes the results of runs of several policies on one world to dir:
@@ -464,24 +465,7 @@ func seedList(seeds []uint64) string {
 }
 
 // num formats v with dec decimals and thousands separators: 12345.678 → "12,345.68".
-func num(v float64, dec int) string {
-	s := strconv.FormatFloat(math.Abs(v), 'f', dec, 64)
-	whole, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	if v < 0 && strings.Trim(s, "0.") != "" {
-		b.WriteByte('-')
-	}
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if frac != "" {
-		b.WriteString("." + frac)
-	}
-	return b.String()
-}
+func num(v float64, dec int) string { return svgchart.Num(v, dec) }
 
 // signed is num with a "+" on positive values.
 func signed(v float64, dec int) string {

@@ -71,7 +71,7 @@ func Line(title, xLabel, yLabel string, xLabels []string, ss []Series) template.
 		if n <= 24 { // few points: mark them, so a single month still shows
 			for j, v := range s.Values {
 				if !math.IsNaN(v) {
-					fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"><title>%s: %s%%</title></circle>`+"\n", x(j), y(v), colour, esc(s.Name), num(v, 1))
+					fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"><title>%s: %s%%</title></circle>`+"\n", x(j), y(v), colour, esc(s.Name), Num(v, 1))
 				}
 			}
 		}
@@ -95,7 +95,7 @@ func Bar(title, yLabel string, groups []string, ss []Series) template.HTML {
 			top := y(v)
 			fmt.Fprintf(&b, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s, %s: %s%%</title></rect>`+"\n",
 				padLeft+float64(g)*gw+gw*0.1+float64(i)*bw, top, max(bw-1, 1), padTop+plotH-top, palette[i%len(palette)],
-				esc(s.Name), esc(groups[g]), num(v, 1))
+				esc(s.Name), esc(groups[g]), Num(v, 1))
 		}
 	}
 	b.WriteString("</svg>\n")
@@ -199,8 +199,8 @@ func esc(s string) string {
 	return b.String()
 }
 
-// num formats v with dec decimals and thousands separators: 12345.678 → "12,345.68".
-func num(v float64, dec int) string {
+// Num formats v with dec decimals and thousands separators: 12345.678 → "12,345.68".
+func Num(v float64, dec int) string {
 	s := strconv.FormatFloat(math.Abs(v), 'f', dec, 64)
 	whole, frac, _ := strings.Cut(s, ".")
 	var b strings.Builder
