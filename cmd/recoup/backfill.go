@@ -12,7 +12,6 @@ import (
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/engine"
 	"github.com/recoup-hq/recoup/jobs"
-	"github.com/recoup-hq/recoup/policy"
 	"github.com/recoup-hq/recoup/stripeapi"
 )
 
@@ -30,9 +29,9 @@ func (c *BackfillCmd) Run(ctx context.Context, g *Globals, out io.Writer) error 
 	if err := c.StripeFlags.validate(); err != nil {
 		return err
 	}
-	since, err := policy.ParseDuration(c.Since)
-	if err != nil || since <= 0 || since > 400*24*time.Hour {
-		return fmt.Errorf("--since %q: give a duration such as 30d or 72h", c.Since)
+	since, err := parsePeriod(c.Since)
+	if err != nil {
+		return err
 	}
 	pol, err := loadPolicy(c.PolicyFile, c.Templates)
 	if err != nil {
