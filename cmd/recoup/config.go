@@ -30,6 +30,7 @@ type CLI struct {
 	User       UserCmd       `cmd:"" help:"Manage the dashboard's users and their API tokens."`
 	Backup     BackupCmd     `cmd:"" help:"Copy the SQLite database to a file while recoup runs (PostgreSQL: use pg_dump)."`
 	Version    VersionCmd    `cmd:"" help:"Print the version, commit and build date."`
+	Health     HealthCmd     `cmd:"" name:"healthcheck" help:"Exit 0 when the recoup serve at RECOUP_LISTEN is ready (the container's health check)."`
 
 	ShowVersion versionFlag `name:"version" help:"Print the version, commit and build date, and exit."`
 }
