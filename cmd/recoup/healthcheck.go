@@ -16,7 +16,8 @@ type HealthCmd struct {
 	Timeout time.Duration `name:"timeout" default:"4s" help:"How long to wait for the answer."`
 }
 
-// Run succeeds when GET /readyz answers 200: the database answers and every migration is applied.
+// Run succeeds when GET /readyz answers 200: the database answers, every migration is applied
+// and Stripe does not refuse the key.
 func (c *HealthCmd) Run(ctx context.Context, out io.Writer) error {
 	host, port, err := net.SplitHostPort(c.Listen)
 	if err != nil {
