@@ -11,9 +11,11 @@ import (
 	"github.com/alecthomas/kong"
 )
 
-// buildDate is the build's date, set by scripts/build-static through
-// -ldflags "-X main.buildDate=..."; empty in a plain `go build`, where the commit's date stands.
-var buildDate string
+// buildDate and buildCommit are set by scripts/build-static through -ldflags "-X main.buildDate=...
+// -X main.buildCommit=...". In a plain `go build` they are empty: the commit's date stands for the
+// build date, and the commit is the one the go command stamps (absent when it does not stamp,
+// e.g. with GOFLAGS=-buildvcs=false).
+var buildDate, buildCommit string
 
 // VersionCmd prints the version.
 type VersionCmd struct{}
@@ -27,13 +29,13 @@ func (c *VersionCmd) Run(out io.Writer) error {
 // versionText is the version, commit and build date of this binary.
 func versionText() string {
 	bi, _ := debug.ReadBuildInfo()
-	return formatVersion(bi, buildDate)
+	return formatVersion(bi, buildDate, buildCommit)
 }
 
 // formatVersion says the module version (a tag with `go install ...@vX.Y.Z`, "(devel)" for a
 // build in a checkout), the commit with "modified" when the tree had changes, and the build's
 // date (date, or the commit's time stamped by the go command).
-func formatVersion(bi *debug.BuildInfo, date string) string {
+func formatVersion(bi *debug.BuildInfo, date, linkedCommit string) string {
 	version, commit, commitTime, modified := "unknown", "unknown", "", false
 	if bi != nil {
 		if bi.Main.Version != "" {
@@ -49,6 +51,9 @@ func formatVersion(bi *debug.BuildInfo, date string) string {
 				modified = s.Value == "true"
 			}
 		}
+	}
+	if commit == "unknown" && linkedCommit != "" {
+		commit = linkedCommit
 	}
 	if modified {
 		commit += " (modified)"

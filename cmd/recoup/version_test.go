@@ -32,17 +32,25 @@ func TestFormatVersion(t *testing.T) {
 	bi := &debug.BuildInfo{Main: debug.Module{Path: "github.com/recoup-hq/recoup", Version: "v1.4.0"},
 		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "0d1c49d2f"}, {Key: "vcs.time", Value: "2026-12-01T10:00:00Z"},
 			{Key: "vcs.modified", Value: "true"}}}
-	got := formatVersion(bi, "")
+	got := formatVersion(bi, "", "")
 	for _, want := range []string{"recoup v1.4.0\n", "commit  0d1c49d2f (modified)\n", "from the commit of 2026-12-01T10:00:00Z", "go      go1."} {
 		if !strings.Contains(got, want) {
 			t.Errorf("version lacks %q:\n%s", want, got)
 		}
 	}
-	if got := formatVersion(bi, "2026-12-06T12:00:00Z"); !strings.Contains(got, "built   2026-12-06T12:00:00Z\n") {
+	if got := formatVersion(bi, "2026-12-06T12:00:00Z", ""); !strings.Contains(got, "built   2026-12-06T12:00:00Z\n") {
 		t.Errorf("the build date given at link time is not shown:\n%s", got)
 	}
-	if got := formatVersion(nil, ""); !strings.Contains(got, "recoup unknown") {
+	if got := formatVersion(nil, "", ""); !strings.Contains(got, "recoup unknown") {
 		t.Errorf("no build info:\n%s", got)
+	}
+	// Without the go command's stamp, the commit the build script linked in stands.
+	unstamped := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}
+	if got := formatVersion(unstamped, "", "abc123 (modified)"); !strings.Contains(got, "commit  abc123 (modified)\n") {
+		t.Errorf("linked commit not shown:\n%s", got)
+	}
+	if got := formatVersion(bi, "", "other"); !strings.Contains(got, "commit  0d1c49d2f (modified)\n") {
+		t.Errorf("the stamped commit must win over a linked one:\n%s", got)
 	}
 }
 
