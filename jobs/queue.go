@@ -57,7 +57,7 @@ func newQueue[TTx any](driver riverdriver.Driver[TTx], cfg Config) (*Queue[TTx],
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new River client: %w", err)
 	}
-	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: cfg.Logger})
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: migrationLogger(cfg.Logger)})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new River migrator: %w", err)
 	}

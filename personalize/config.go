@@ -34,7 +34,7 @@ type Config struct {
 	APIKeyEnv string // the environment variable holding the key, e.g. RECOUP_LLM_API_KEY
 
 	Timeout         time.Duration // one call, retries included; default 15s, at most 2m
-	MaxRetries      int           // the SDK's retries on 429/5xx/connection errors; default 0, at most 5
+	MaxRetries      int           // retries on 429/5xx/connection errors; default 0, at most 5
 	MaxOutputTokens int64         // the answer's maximum length in tokens; default 1024
 
 	MonthlyCallCap int64   // calls per calendar month (UTC); default 1000
@@ -159,7 +159,7 @@ func (c Config) checkBaseURL() error {
 	case c.Provider == ProviderOpenAI && !strings.HasSuffix(u.Path, "/v1/"):
 		return fmt.Errorf("%q must end in /v1/ for the OpenAI-compatible API", c.BaseURL)
 	case c.Provider == ProviderAnthropic && strings.HasSuffix(u.Path, "/v1/"):
-		return fmt.Errorf("%q must not end in /v1/: the SDK adds v1/messages itself", c.BaseURL)
+		return fmt.Errorf("%q must not end in /v1/: v1/messages is added to it", c.BaseURL)
 	}
 	return nil
 }

@@ -17,9 +17,10 @@
 // # Providers
 //
 // Anthropic (Messages API) and OpenAI (chat completions; also self-hosted servers that speak
-// it, through a base URL ending in /v1/) use the official SDKs. Credentials and base URL come
-// only from the Config: neither SDK reads anything from the environment here. Every call has
-// a timeout and, by default, no retry.
+// it, through a base URL ending in /v1/) are thin clients of the documented HTTP APIs (the
+// vendors' SDKs added 61 MB to the binary). Credentials and base URL come only from the
+// Config: nothing is read from the environment. Every call has a timeout and, by default, no
+// retry.
 //
 // # Guardrails
 //

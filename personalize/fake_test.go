@@ -95,6 +95,7 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if status != http.StatusOK {
+		w.Header().Set("Retry-After", "0") // retry at once: tests do not wait out a backoff
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, `{"type":"error","error":{"type":"api_error","message":"internal server error"}}`)
 		return

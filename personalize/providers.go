@@ -4,12 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-
-	"github.com/anthropics/anthropic-sdk-go/v2"
-	aoption "github.com/anthropics/anthropic-sdk-go/v2/option"
-	"github.com/openai/openai-go/v3"
-	ooption "github.com/openai/openai-go/v3/option"
-	"github.com/openai/openai-go/v3/shared"
 )
 
 // Provider turns a Request into a Draft by asking a language model. On an error the Draft may
@@ -19,10 +13,17 @@ type Provider interface {
 	Generate(ctx context.Context, r Request) (Draft, error)
 }
 
-// Anthropic is a Provider over Anthropic's Messages API (POST {base}/v1/messages), through the
-// official SDK.
+// AnthropicVersion is the version of the Messages API the Anthropic provider speaks (the
+// anthropic-version header). The request and response fields used here are the same in every
+// version since.
+const AnthropicVersion = "2023-06-01"
+
+// Anthropic is a Provider over Anthropic's Messages API (POST {base}v1/messages), a thin
+// client of the documented HTTP API: one JSON request, one JSON answer, no streaming.
 type Anthropic struct {
-	client    anthropic.Client
+	api       apiClient
+	url       string
+	key       string
 	model     string
 	maxTokens int64
 	limits    Limits
@@ -31,33 +32,53 @@ type Anthropic struct {
 var _ Provider = (*Anthropic)(nil)
 
 // NewAnthropic returns an Anthropic provider for a validated Config. Everything comes from the
-// Config: the SDK is told to read nothing from the environment (ANTHROPIC_API_KEY,
-// ANTHROPIC_BASE_URL, profiles on disk, custom headers) and to send no OpenTelemetry spans,
-// which could otherwise carry the prompt.
+// Config: nothing is read from the environment (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ...),
+// and no telemetry is sent that could carry the prompt.
 func NewAnthropic(c Config) *Anthropic {
-	opts := []aoption.RequestOption{
-		aoption.WithoutEnvironmentDefaults(),
-		aoption.WithBaseURL(c.BaseURL),
-		aoption.WithHTTPClient(httpClient(c)),
-		aoption.WithMaxRetries(c.MaxRetries),
-		aoption.WithRequestTimeout(c.Timeout),
-		aoption.WithoutOpenTelemetry(),
-	}
-	if c.APIKey != "" {
-		opts = append(opts, aoption.WithAPIKey(c.APIKey))
-	}
-	return &Anthropic{client: anthropic.NewClient(opts...), model: c.Model, maxTokens: c.MaxOutputTokens, limits: c.limits()}
+	return &Anthropic{api: newAPIClient("anthropic", c), url: c.BaseURL + "v1/messages", key: c.APIKey,
+		model: c.Model, maxTokens: c.MaxOutputTokens, limits: c.limits()}
+}
+
+// anthropicRequest is the body of POST /v1/messages: exactly these fields are sent.
+type anthropicRequest struct {
+	Model     string             `json:"model"`
+	MaxTokens int64              `json:"max_tokens"`
+	System    string             `json:"system"`
+	Messages  []anthropicMessage `json:"messages"`
+}
+
+type anthropicMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// anthropicResponse holds the fields of a message that recoup reads.
+type anthropicResponse struct {
+	Model   string `json:"model"`
+	Content []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	} `json:"content"`
+	Usage struct {
+		InputTokens              int64 `json:"input_tokens"`
+		OutputTokens             int64 `json:"output_tokens"`
+		CacheCreationInputTokens int64 `json:"cache_creation_input_tokens"`
+		CacheReadInputTokens     int64 `json:"cache_read_input_tokens"`
+	} `json:"usage"`
 }
 
 // Generate asks the model for one message.
 func (p *Anthropic) Generate(ctx context.Context, r Request) (Draft, error) {
 	pr := buildPrompt(r, p.limits)
-	msg, err := p.client.Messages.New(ctx, anthropic.MessageNewParams{
-		Model:     anthropic.Model(p.model),
-		MaxTokens: p.maxTokens,
-		System:    []anthropic.TextBlockParam{{Text: pr.System}},
-		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(pr.User))},
-	})
+	h := http.Header{"Anthropic-Version": {AnthropicVersion}}
+	if p.key != "" {
+		h.Set("X-Api-Key", p.key)
+	}
+	var msg anthropicResponse
+	err := p.api.post(ctx, p.url, h, anthropicRequest{
+		Model: p.model, MaxTokens: p.maxTokens, System: pr.System,
+		Messages: []anthropicMessage{{Role: "user", Content: pr.User}},
+	}, &msg)
 	if err != nil {
 		return Draft{}, err
 	}
@@ -69,7 +90,7 @@ func (p *Anthropic) Generate(ctx context.Context, r Request) (Draft, error) {
 	}
 	d := Draft{
 		Raw:          raw.String(),
-		Model:        string(msg.Model),
+		Model:        msg.Model,
 		InputTokens:  msg.Usage.InputTokens + msg.Usage.CacheCreationInputTokens + msg.Usage.CacheReadInputTokens,
 		OutputTokens: msg.Usage.OutputTokens,
 	}
@@ -77,11 +98,13 @@ func (p *Anthropic) Generate(ctx context.Context, r Request) (Draft, error) {
 	return d, err
 }
 
-// OpenAI is a Provider over the chat completions API (POST {base}/chat/completions, the base
-// ending in /v1/), through OpenAI's official SDK. Self-hosted servers that speak this API
-// (vLLM, Ollama, llama.cpp's server, LiteLLM, ...) work through their /v1/ base URL.
+// OpenAI is a Provider over the chat completions API (POST {base}chat/completions, the base
+// ending in /v1/), a thin client of the documented HTTP API. Self-hosted servers that speak
+// this API (vLLM, Ollama, llama.cpp's server, LiteLLM, ...) work through their /v1/ base URL.
 type OpenAI struct {
-	chat      openai.ChatCompletionService
+	api       apiClient
+	url       string
+	key       string
 	model     string
 	maxTokens int64
 	limits    Limits
@@ -89,31 +112,53 @@ type OpenAI struct {
 
 var _ Provider = (*OpenAI)(nil)
 
-// NewOpenAI returns an OpenAI-compatible provider for a validated Config. The SDK's client
-// constructor reads OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID and more from the
-// environment and offers no public way to stop it, so the chat completions service is built
-// directly from explicit options instead: nothing comes from the environment.
+// NewOpenAI returns an OpenAI-compatible provider for a validated Config. Nothing comes from
+// the environment (OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, ...). Without a key (a
+// self-hosted server) no Authorization header is sent.
 func NewOpenAI(c Config) *OpenAI {
-	opts := []ooption.RequestOption{
-		ooption.WithBaseURL(c.BaseURL),
-		ooption.WithHTTPClient(httpClient(c)),
-		ooption.WithMaxRetries(c.MaxRetries),
-		ooption.WithRequestTimeout(c.Timeout),
-	}
-	if c.APIKey != "" {
-		opts = append(opts, ooption.WithAPIKey(c.APIKey))
-	}
-	return &OpenAI{chat: openai.NewChatCompletionService(opts...), model: c.Model, maxTokens: c.MaxOutputTokens, limits: c.limits()}
+	return &OpenAI{api: newAPIClient("openai", c), url: c.BaseURL + "chat/completions", key: c.APIKey,
+		model: c.Model, maxTokens: c.MaxOutputTokens, limits: c.limits()}
+}
+
+// openAIRequest is the body of POST /v1/chat/completions: exactly these fields are sent.
+type openAIRequest struct {
+	Model               string          `json:"model"`
+	Messages            []openAIMessage `json:"messages"`
+	MaxCompletionTokens int64           `json:"max_completion_tokens"`
+}
+
+type openAIMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// openAIResponse holds the fields of a chat completion that recoup reads.
+type openAIResponse struct {
+	Model   string `json:"model"`
+	Choices []struct {
+		Message struct {
+			Content string `json:"content"`
+		} `json:"message"`
+	} `json:"choices"`
+	Usage struct {
+		PromptTokens     int64 `json:"prompt_tokens"`
+		CompletionTokens int64 `json:"completion_tokens"`
+	} `json:"usage"`
 }
 
 // Generate asks the model for one message.
 func (p *OpenAI) Generate(ctx context.Context, r Request) (Draft, error) {
 	pr := buildPrompt(r, p.limits)
-	resp, err := p.chat.New(ctx, openai.ChatCompletionNewParams{
-		Model:               shared.ChatModel(p.model),
-		Messages:            []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(pr.System), openai.UserMessage(pr.User)},
-		MaxCompletionTokens: openai.Int(p.maxTokens),
-	})
+	h := http.Header{}
+	if p.key != "" {
+		h.Set("Authorization", "Bearer "+p.key)
+	}
+	var resp openAIResponse
+	err := p.api.post(ctx, p.url, h, openAIRequest{
+		Model:               p.model,
+		Messages:            []openAIMessage{{Role: "system", Content: pr.System}, {Role: "user", Content: pr.User}},
+		MaxCompletionTokens: p.maxTokens,
+	}, &resp)
 	if err != nil {
 		return Draft{}, err
 	}
@@ -124,8 +169,3 @@ func (p *OpenAI) Generate(ctx context.Context, r Request) (Draft, error) {
 	d.Subject, d.Body, err = parseDraft(d.Raw)
 	return d, err
 }
-
-// httpClient is the providers' own HTTP client, so that nothing shared with the rest of the
-// process (http.DefaultClient) is used or changed. Its timeout is a backstop per request; the
-// Personalizer's context bounds the whole call, retries included.
-func httpClient(c Config) *http.Client { return &http.Client{Timeout: c.Timeout} }

@@ -127,8 +127,13 @@ func TestProvidersIgnoreTheEnvironment(t *testing.T) {
 				t.Fatalf("not generated (calls to the configured base URL: %d): %s %s", f.calls(), res.Fallback, res.Reason)
 			}
 			h := f.lastHeader()
-			if got := h.Get("Authorization"); got != "Bearer sk-test-config-key" {
-				t.Errorf("Authorization = %q, want the configured key", got)
+			// Each API's documented authentication: x-api-key for Anthropic, a bearer token for OpenAI.
+			keyHeader, want := "Authorization", "Bearer sk-test-config-key"
+			if prov == ProviderAnthropic {
+				keyHeader, want = "X-Api-Key", "sk-test-config-key"
+			}
+			if got := h.Get(keyHeader); got != want {
+				t.Errorf("%s = %q, want the configured key", keyHeader, got)
 			}
 			for name, vs := range h {
 				for _, v := range vs {

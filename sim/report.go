@@ -165,6 +165,9 @@ func buildReport(runs []Summary, aggs []PolicyAggregate, diffs []Difference, bas
 			beaten = append(beaten, fmt.Sprintf("Policy %s with seed %d collected %d invoices the oracle called uncollectable: the world's oracle is wrong.", r.Policy, r.Seed, r.OracleBeaten))
 		}
 	}
+	if w := seedsWarning(aggs); w != "" {
+		beaten = append(beaten, w)
+	}
 	if beaten != nil {
 		rep.Sections = append(rep.Sections, section{Heading: "Checks", Notes: beaten})
 	}
@@ -218,18 +221,63 @@ func buildReport(runs []Summary, aggs []PolicyAggregate, diffs []Difference, bas
 	}
 
 	var curves []series
+	plotted := false
 	for _, g := range groups {
 		curves = append(curves, series{Name: g[0].Policy, Values: meanCurve(g)})
+		plotted = plotted || len(curves[len(curves)-1].Values) > 0
 	}
-	rep.Sections = append(rep.Sections, section{Heading: "Recovery over time",
-		Notes: []string{"Share of the failed amount collected within a number of days of the first failure, mean over seeds."},
-		Chart: &chart{File: "recovery-curve.svg", Alt: "Recovered amount % by days since first failure",
-			SVG: lineChart("Recovered amount by days since first failure", "days since first failure", "% of failed amount", nil, curves)}})
+	if plotted {
+		rep.Sections = append(rep.Sections, section{Heading: "Recovery over time",
+			Notes: []string{"Share of the failed amount collected within a number of days of the first failure, mean over seeds."},
+			Chart: &chart{File: "recovery-curve.svg", Alt: "Recovered amount % by days since first failure",
+				SVG: lineChart("Recovered amount by days since first failure", "days since first failure", "% of failed amount", nil, curves)}})
+	}
 
-	rep.Sections = append(rep.Sections, categorySection(runs, groups, world))
-	rep.Sections = append(rep.Sections, mechanismSection(groups))
-	rep.Sections = append(rep.Sections, monthlySection(groups, world))
+	// Sections whose table would hold no figure (runs without categories, mechanisms or
+	// months) are left out, with their charts.
+	for _, s := range []section{categorySection(runs, groups, world), mechanismSection(groups), monthlySection(groups, world)} {
+		if s.Table.hasData() {
+			rep.Sections = append(rep.Sections, s)
+		}
+	}
 	return rep
+}
+
+// fewSeeds is how many seeds a policy needs before its 95% intervals say much: with n seeds the
+// interval's half-width is t(0.975, n-1)·s/√n, and t is 12.7 for 2 seeds, 4.3 for 3 and 3.2
+// for 4, against 2.8 for 5 and 2.0 for 30; few seeds also estimate s itself poorly.
+const fewSeeds = 5
+
+// seedsWarning warns when the report prints intervals over fewer than fewSeeds seeds; "" when
+// it prints none (one seed) or all rest on enough.
+func seedsWarning(aggs []PolicyAggregate) string {
+	least := 0
+	for _, a := range aggs {
+		if n := len(a.Seeds); n > 1 && (least == 0 || n < least) {
+			least = n
+		}
+	}
+	if least == 0 || least >= fewSeeds {
+		return ""
+	}
+	return fmt.Sprintf("Too few seeds for the intervals: %d seeds give a 95%% interval %.1f times the standard error wide on each side (Student t, %d degrees of freedom), and a poor estimate of the spread itself. Read them as rough; run at least %d seeds (--seeds %d) before trusting a difference.",
+		least, studentTQuantile(0.975, float64(least-1)), least-1, fewSeeds, fewSeeds)
+}
+
+// hasData reports whether a table has a figure: a cell beyond the row names that is not empty
+// or a dash.
+func (t *table) hasData() bool {
+	if t == nil {
+		return false
+	}
+	for _, r := range t.Rows {
+		for _, c := range r[1:] {
+			if c != "" && c != "—" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // historySection says what past each policy's runs imported before their first failure
@@ -321,8 +369,10 @@ func categorySection(runs []Summary, groups [][]Summary, world []Summary) sectio
 func mechanismSection(groups [][]Summary) section {
 	mechs := []Mechanism{ByRetry, ByCardUpdater, ByCustomerNewCard, ByCustomerPaid}
 	var other []Mechanism
+	recovered := false
 	for _, g := range groups {
 		for _, r := range g {
+			recovered = recovered || len(r.ByMechanism) > 0
 			for m := range r.ByMechanism {
 				if !slices.Contains(mechs, m) && !slices.Contains(other, m) {
 					other = append(other, m)
@@ -332,6 +382,10 @@ func mechanismSection(groups [][]Summary) section {
 	}
 	slices.Sort(other)
 	mechs = append(mechs, other...)
+	heading := "By mechanism"
+	if !recovered {
+		return section{Heading: heading, Table: &table{}} // nothing recovered by any mechanism: left out
+	}
 	t := &table{Header: []string{"Policy"}}
 	for _, m := range mechs {
 		t.Header = append(t.Header, string(m)+" %")
@@ -345,7 +399,7 @@ func mechanismSection(groups [][]Summary) section {
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	return section{Heading: "By mechanism",
+	return section{Heading: heading,
 		Notes: []string{"What brought the money in, as % of the failed amount, mean over seeds."}, Table: t}
 }
 

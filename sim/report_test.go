@@ -313,14 +313,46 @@ func parseSVG(t *testing.T, svg string) (map[string]int, string) {
 }
 
 func TestReportBareRuns(t *testing.T) {
-	// No categories, mechanisms, curve or months: the report still renders, charts empty.
+	// No categories, mechanisms, curve or months: the report still renders, without the
+	// sections (tables and charts) that would be empty.
 	runs := []Summary{{Policy: "a", World: "w", Seed: 1}, {Policy: "b", World: "w", Seed: 1}}
 	dir := writeReport(t, runs, "a")
-	for _, svg := range []string{"recovery-curve.svg", "categories.svg", "monthly.svg"} {
-		parseSVG(t, readReportFile(t, dir, svg))
-	}
-	if md := readReportFile(t, dir, "report.md"); !strings.Contains(md, "| b | 0.0 |") {
+	md := readReportFile(t, dir, "report.md")
+	if !strings.Contains(md, "| b | 0.0 |") {
 		t.Errorf("report.md lacks policy b's row:\n%s", md)
+	}
+	page := readReportFile(t, dir, "report.html")
+	for _, heading := range []string{"Recovery over time", "By decline category", "By mechanism", "By month"} {
+		if strings.Contains(md, "## "+heading) || strings.Contains(page, "<h2>"+heading) {
+			t.Errorf("the report shows the empty section %q:\n%s", heading, md)
+		}
+	}
+	for _, svg := range []string{"recovery-curve.svg", "categories.svg", "monthly.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, svg)); err == nil {
+			t.Errorf("%s written for an empty chart", svg)
+		}
+	}
+}
+
+// Intervals over fewer than five seeds come with a warning; one seed (no interval) and five
+// or more do not.
+func TestReportWarnsOfFewSeeds(t *testing.T) {
+	runsOver := func(seeds int) []Summary {
+		var runs []Summary
+		for s := range seeds {
+			runs = append(runs, reportRun("fixed", uint64(s+1), 40+float64(s)), reportRun("smart", uint64(s+1), 43+float64(s%3)))
+		}
+		return runs
+	}
+	for _, tt := range []struct {
+		seeds int
+		want  string
+	}{{1, ""}, {2, "2 seeds give a 95% interval 12.7 times"}, {3, "3 seeds give a 95% interval 4.3 times"}, {4, "--seeds 5"}, {5, ""}, {8, ""}} {
+		md := readReportFile(t, writeReport(t, runsOver(tt.seeds), "fixed"), "report.md")
+		got := strings.Contains(md, "Too few seeds")
+		if got != (tt.want != "") || !strings.Contains(md, tt.want) {
+			t.Errorf("%d seeds: warning = %v, want %q:\n%s", tt.seeds, got, tt.want, md[:min(len(md), 600)])
+		}
 	}
 }
 

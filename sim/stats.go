@@ -1,10 +1,6 @@
 package sim
 
-import (
-	"math"
-
-	"gonum.org/v1/gonum/stat/distuv"
-)
+import "math"
 
 // Estimate is a mean over seeds with its 95% confidence interval: mean ± t(0.975, N-1)·s/√N,
 // Student's t with N-1 degrees of freedom. With one seed there is no spread to measure, so the
@@ -35,7 +31,7 @@ func estimate(xs []float64) Estimate {
 		ss += (x - mean) * (x - mean)
 	}
 	sd := math.Sqrt(ss / float64(n-1))
-	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Quantile(0.975)
+	t := studentTQuantile(0.975, float64(n-1))
 	half := t * sd / math.Sqrt(float64(n))
 	return Estimate{Mean: mean, Low: mean - half, High: mean + half, N: n}
 }

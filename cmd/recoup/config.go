@@ -28,6 +28,11 @@ type CLI struct {
 	Model      ModelCmd      `cmd:"" help:"Inspect or reset the learned retry-timing model."`
 	History    HistoryCmd    `cmd:"" help:"Learn from the account's past: import its failed invoices and Stripe's retries of them."`
 	User       UserCmd       `cmd:"" help:"Manage the dashboard's users and their API tokens."`
+	Backup     BackupCmd     `cmd:"" help:"Copy the SQLite database to a file while recoup runs (PostgreSQL: use pg_dump)."`
+	Version    VersionCmd    `cmd:"" help:"Print the version, commit and build date."`
+	Health     HealthCmd     `cmd:"" name:"healthcheck" help:"Exit 0 when the recoup serve at RECOUP_LISTEN is ready (the container's health check)."`
+
+	ShowVersion versionFlag `name:"version" help:"Print the version, commit and build date, and exit."`
 }
 
 // Globals are the settings every command shares.

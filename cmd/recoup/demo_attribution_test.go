@@ -27,6 +27,7 @@ import (
 // it, so the two must be equal, mechanism by mechanism, in invoices and in amount: a charge on
 // the customer's new card recorded as recoup's retry, as before, fails it.
 func TestDemoRecoveredByAgreesWithTheSimulator(t *testing.T) {
+	slow(t)
 	truth := recoveredByAgrees(t, policy.Default(), false)
 	// The run must exercise the distinction: recoup's retries and the customers' new cards.
 	if truth[sim.ByRetry].invoices == 0 || truth[sim.ByCustomerNewCard].invoices == 0 {
@@ -37,6 +38,7 @@ func TestDemoRecoveredByAgreesWithTheSimulator(t *testing.T) {
 // With recoup observing and Stripe's own recovery played by the world, what recoup records of
 // Stripe's retries (recovered by stripe_retry) agrees with the world too.
 func TestDemoRecoveredByStripeAgreesWithTheSimulator(t *testing.T) {
+	slow(t)
 	observe := policy.Default()
 	observe.Mode = policy.ModeObserve
 	truth := recoveredByAgrees(t, observe, true)

@@ -115,6 +115,7 @@ func textPart(t *testing.T, raw []byte) (mail.Header, string) {
 // customer, the day-1 step goes to the merchant's webhook, and the case's lifecycle events
 // arrive signed.
 func TestE2ECustomerMessages(t *testing.T) {
+	slow(t)
 	mb := &smtpCapture{}
 	srv := smtp.NewServer(mb)
 	srv.Domain, srv.AllowInsecureAuth = "localhost", true

@@ -80,6 +80,7 @@ func (w *world) startChild(dbURL string) (*exec.Cmd, string) {
 // delay is shortened here to seconds (jobs.TestDefaultRescueDelayFitsTheRestartBudget holds
 // the default to the three-minute promise).
 func TestE2EKilledProcessLosesNoAcknowledgedEvent(t *testing.T) {
+	slow(t)
 	w := newWorld(t)
 	db := sqliteURL(t)
 	child, url := w.startChild(db)

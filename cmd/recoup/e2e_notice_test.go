@@ -92,6 +92,7 @@ func TestE2EPaymentReceived(t *testing.T) {
 // recoup serve with RECOUP_INVOICE_REMINDER_DAYS: an invoice sent to be paid gets its reminders
 // before and on the due date, and none after the customer paid.
 func TestE2EInvoiceReminders(t *testing.T) {
+	slow(t)
 	mb, addr := startSMTP(t)
 	w := newWorld(t)
 	w.clock.advanceTo(nextNoon(w.clock.Now()))

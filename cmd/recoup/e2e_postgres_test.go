@@ -15,6 +15,7 @@ import (
 // jobs. Every invoice is charged exactly once per attempt key, and when the first process stops,
 // the second does all the remaining, due work.
 func TestE2ETwoProcessesOnePostgres(t *testing.T) {
+	slow(t)
 	dsn := pgtest.DSN(t)
 	w := newWorld(t)
 	b := w.start(dsn)

@@ -21,7 +21,7 @@ type LLMFlags struct {
 	LLMModel           string        `name:"llm-model" env:"RECOUP_LLM_MODEL" help:"The model's name as the API knows it."`
 	LLMAPIKeyEnv       string        `name:"llm-api-key-env" env:"RECOUP_LLM_API_KEY_ENV" help:"Name of the environment variable holding the model API's key, e.g. RECOUP_LLM_API_KEY."`
 	LLMTimeout         time.Duration `name:"llm-timeout" env:"RECOUP_LLM_TIMEOUT" help:"One model call, retries included (default 15s, at most 2m); past it the template is sent."`
-	LLMMaxRetries      int           `name:"llm-max-retries" env:"RECOUP_LLM_MAX_RETRIES" help:"The SDK's retries on 429, 5xx and connection errors (0-5)."`
+	LLMMaxRetries      int           `name:"llm-max-retries" env:"RECOUP_LLM_MAX_RETRIES" help:"Retries on 429, 5xx and connection errors (0-5)."`
 	LLMMaxOutputTokens int64         `name:"llm-max-output-tokens" env:"RECOUP_LLM_MAX_OUTPUT_TOKENS" help:"Length bound of the model's answer in tokens (default 1024)."`
 	LLMCallCap         int64         `name:"llm-monthly-call-cap" env:"RECOUP_LLM_MONTHLY_CALL_CAP" help:"Model calls per calendar month, UTC (default 1000)."`
 	LLMCostCap         float64       `name:"llm-monthly-cost-cap" env:"RECOUP_LLM_MONTHLY_COST_CAP" help:"Model cost per month in the prices' unit; 0: none."`

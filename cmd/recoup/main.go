@@ -29,10 +29,14 @@ func main() {
 // run parses args (flags and environment) and runs the chosen command.
 func run(ctx context.Context, args []string, stdout io.Writer, exit func(int)) error {
 	var cli CLI
+	if len(args) == 0 {
+		args = []string{"--help"} // no command: say what there is
+	}
 	parser, err := kong.New(&cli,
 		kong.Name("recoup"),
 		kong.Description("Recover failed Stripe subscription payments. Every flag can also be set by the environment variable shown beside it."),
 		kong.UsageOnError(),
+		kong.Help(helpPrinter),
 		kong.Writers(stdout, os.Stderr),
 		kong.Exit(exit),
 		kong.BindTo(ctx, (*context.Context)(nil)),

@@ -11,6 +11,7 @@ import (
 
 // The README's simulate command, small: two shipped policies side by side write the report.
 func TestSimulateCommand(t *testing.T) {
+	slow(t)
 	out := filepath.Join(t.TempDir(), "report")
 	var stdout bytes.Buffer
 	err := run(t.Context(), []string{"simulate", "--world", "realistic", "--compare", "../../policies/recoup.yaml",
@@ -52,6 +53,7 @@ func TestSimulateCommand(t *testing.T) {
 // A policy with an experiment against Stripe: the run plays Stripe's recovery for the control,
 // says so, and reports the experiment in summary.json, the report and the output.
 func TestSimulateExperiment(t *testing.T) {
+	slow(t)
 	out := filepath.Join(t.TempDir(), "report")
 	var stdout bytes.Buffer
 	err := run(t.Context(), []string{"simulate", "--world", "realistic", "-p", "../../policies/examples/experiment.yaml",
