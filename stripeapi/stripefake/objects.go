@@ -60,7 +60,8 @@ type subscription struct {
 	id, customer, status, defaultPM, collectionMethod, currency, latestInvoice string
 	created, seq, canceledAt                                                   int64
 	cancelReason                                                               string
-	periodEnd, unitAmount                                                      int64 // the one item's, when periodEnd is set
+	periodEnd, unitAmount                                                      int64  // the one item's, when periodEnd is set
+	pauseBehavior                                                              string // pause_collection.behavior; "" when not paused
 }
 
 func (s *subscription) render() map[string]any {
@@ -72,7 +73,7 @@ func (s *subscription) render() map[string]any {
 		"canceled_at": nullableTime(s.canceledAt), "ended_at": nullableTime(s.canceledAt),
 		"cancellation_details": map[string]any{"comment": nil, "feedback": nil, "reason": nullable(s.cancelReason)},
 		"latest_invoice":       nullable(s.latestInvoice), "livemode": false, "metadata": map[string]any{},
-		"pause_collection": nil,
+		"pause_collection": s.renderPause(),
 		"items": map[string]any{"object": "list", "data": s.renderItems(), "has_more": false,
 			"url": "/v1/subscription_items?subscription=" + s.id},
 	}
