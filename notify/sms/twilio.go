@@ -142,7 +142,9 @@ var recipientCodes = []int{
 }
 
 // OptedOut reports whether err is Twilio's refusal of a number that texted STOP (21610).
-func OptedOut(err error) bool { return err != nil && strings.Contains(err.Error(), "twilio error 21610") }
+func OptedOut(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "twilio error 21610")
+}
 
 // SendReceipt sends m.Text to m.To and returns Twilio's message id and its cost.
 func (t *Twilio) SendReceipt(ctx context.Context, m recoup.Message) (recoup.Receipt, error) {
