@@ -40,6 +40,8 @@ type LinksConfig struct {
 	Support string
 	// Offers, optional, lets the card update page propose the policy's offers (offers.go).
 	Offers *OffersConfig
+	// SMS, optional, receives the STOP and START texted back to the sms channel (sms.go).
+	SMS *SMSInbound
 }
 
 //go:embed pages/customer.html
@@ -65,6 +67,7 @@ func (s *Server) linkRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /unsubscribe/{token}", s.customer(s.unsubscribe))
 	s.noticeRoutes(mux)
 	s.offerRoutes(mux)
+	s.smsRoutes(mux)
 }
 
 // customer adapts a customer page handler: the error it returns becomes a plain page.

@@ -3,9 +3,11 @@
 // auth with the account SID and auth token), and the check of Twilio's signed inbound webhooks
 // (X-Twilio-Signature) by which people text STOP and START.
 //
-// Twilio's official Go library (github.com/twilio/twilio-go) is generated for every Twilio
-// product: measured here, it adds about 10 MB to a binary that sends one message (see
-// docs/messages.md), for one documented call. This client is a hundred lines of net/http.
+// Twilio's official Go library (github.com/twilio/twilio-go v1.31.0) was measured for this
+// one call: a program that sends one message with it is 9.84 MB against 8.55 MB for the same
+// request over net/http (+1.29 MB, go1.26.8 linux/amd64), and it links in golang/mock and
+// pkg/errors, both archived. This client is the documented request over net/http instead; see
+// docs/messages.md.
 package sms
 
 import (
