@@ -2,8 +2,14 @@ package recoup
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrOptedOut is wrapped by an SMS channel's refusal of a number that opted out at the
+// provider (Twilio's 21610: the person texted STOP there). The engine then stores the number's
+// refusal, which a later START lifts, rather than a permanent suppression of the customer.
+var ErrOptedOut = errors.New("the recipient opted out of texts")
 
 // SMS is a message channel like email ("sms" in a campaign step): its address is the Stripe
 // customer's phone, and it needs the customer's consent, which is stored per phone number.

@@ -246,7 +246,7 @@ func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Mess
 		case code == recoup.EINVALID:
 			m.Status, m.Error = recoup.MessageFailed, sendErr.Error()
 			summary = fmt.Sprintf("message %d (%s) failed for good: %v", m.Step, m.Template, sendErr)
-			if err := e.bounced(tx, &c, now, m, sendErr); err != nil {
+			if err := e.refusedForGood(tx, &c, now, m, sendErr); err != nil {
 				return err
 			}
 		default:

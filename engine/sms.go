@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,6 +37,21 @@ func smsBlocked(tx recoup.Tx, cus recoup.Customer, m recoup.Message) (string, er
 		return "no consent to texts: the Stripe customer's metadata recoup_sms_consent is not yes", nil
 	}
 	return "", nil
+}
+
+// refusedForGood records a channel's permanent refusal: a text to a number that opted out at
+// the provider stores the number's refusal (a later START lifts it); any other refusal is a
+// bounce, which suppresses the channel for the customer.
+func (e *Engine) refusedForGood(tx recoup.Tx, c *recoup.Case, now time.Time, m recoup.Message, sendErr error) error {
+	sc, ok := tx.(recoup.SMSConsents)
+	if m.Channel != "sms" || m.To == "" || !ok || !errors.Is(sendErr, recoup.ErrOptedOut) {
+		return e.bounced(tx, c, now, m, sendErr)
+	}
+	if err := sc.PutSMSConsent(&recoup.SMSConsent{Phone: m.To, CustomerID: c.CustomerID, Consented: false, Source: recoup.ConsentStop, UpdatedAt: now}); err != nil {
+		return err
+	}
+	return note(tx, c, now, recoup.EntryMessage, "the customer's number opted out of texts at the provider: later sms steps are skipped until they text START",
+		map[string]any{"channel": m.Channel, "reason": sendErr.Error()})
 }
 
 // send hands m to the notifier, with its receipt when the channel gives one.

@@ -160,3 +160,33 @@ func TestSMSTwilioFailures(t *testing.T) {
 		t.Errorf("%d texts sent to a refused number", n)
 	}
 }
+
+// A number that opted out at Twilio (21610) is stored as opted out, not suppressed for good: a
+// START texted later lets the next text go.
+func TestSMSOptedOutAtTwilio(t *testing.T) {
+	w := newSMSWorld(t, recoup.Customer{ID: "cus_1", Phone: "+15551234567", SMSConsent: true})
+	w.fake.FailNext(twiliofake.Failure{Status: 400, Code: 21610, Message: "Attempt to send to unsubscribed recipient"})
+	w.ingest("evt_1", "invoice.payment_failed", "in_1", "cus_1")
+	w.advance(20 * time.Hour)
+	ms := w.messages(w.caseOf("in_1"))
+	if len(ms) != 1 || ms[0].Status != recoup.MessageFailed {
+		t.Fatalf("messages %+v", ms)
+	}
+	if err := w.store.Tx(w.ctx, func(tx recoup.Tx) error {
+		if _, err := tx.Suppression("cus_1", "sms"); !recoup.IsNotFound(err) {
+			t.Errorf("suppressed for good: %v", err)
+		}
+		c, err := tx.(recoup.SMSConsents).SMSConsent("+15551234567")
+		if err != nil || c.Consented || c.CustomerID != "cus_1" {
+			t.Errorf("consent %+v %v", c, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.consent(recoup.SMSConsent{Phone: "+15551234567", Consented: true, Source: recoup.ConsentStart, UpdatedAt: w.now})
+	w.advance(2 * 24 * time.Hour) // the day-2 step
+	if n := len(w.fake.Messages()); n != 1 {
+		t.Errorf("%d texts after START, want the day-2 one", n)
+	}
+}

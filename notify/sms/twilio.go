@@ -205,6 +205,8 @@ func refusal(resp *http.Response, body []byte) error {
 		return recoup.Errorf(recoup.EUNAVAILABLE, "%s", what)
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return recoup.Errorf(recoup.EUNAUTHORIZED, "%s: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN", what)
+	case te.Code == 21610:
+		return recoup.Errorf(recoup.EINVALID, "%s: %w", what, recoup.ErrOptedOut)
 	case slices.Contains(recipientCodes, te.Code):
 		return recoup.Errorf(recoup.EINVALID, "%s", what)
 	}

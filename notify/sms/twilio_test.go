@@ -2,6 +2,7 @@ package sms_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -95,8 +96,8 @@ func TestTwilioFailures(t *testing.T) {
 			if strings.Contains(err.Error(), testToken) {
 				t.Errorf("the error shows the token: %v", err)
 			}
-			if sms.OptedOut(err) != (tt.f.Code == 21610) {
-				t.Errorf("OptedOut = %v", sms.OptedOut(err))
+			if errors.Is(err, recoup.ErrOptedOut) != (tt.f.Code == 21610) {
+				t.Errorf("errors.Is(err, ErrOptedOut) = %v", errors.Is(err, recoup.ErrOptedOut))
 			}
 			// The next send goes through.
 			if err := tw.Send(context.Background(), msg("hello")); err != nil {
