@@ -125,4 +125,45 @@ func TestE2EOffersAndSMS(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+
+	// Another customer looks at a cheaper plan in Stripe's portal, then pauses.
+	r2, err := w.fake.NewFailedRenewal(stripefake.RenewalParams{Email: "grace@example.com", Phone: "+15557654321", AmountDue: 100_000,
+		Metadata: map[string]string{"recoup_sms_consent": "yes"}, Decline: stripefake.CardDeclined("stolen_card")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor("the second text", func() bool { return len(tw.Messages()) == 2 })
+	link = regexp.MustCompile(`http://127\.0\.0\.1:1(/u/[A-Za-z0-9_-]+)`).FindStringSubmatch(tw.Messages()[1].Body)
+	resp, err = client.Get(p.url + link[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	tokens := map[string]string{}
+	for _, m := range regexp.MustCompile(`name="offer" value="([a-z_]+)">\s*<input type="hidden" name="form_token" value="([A-Za-z0-9_-]+)">`).FindAllSubmatch(page, -1) {
+		tokens[string(m[1])] = string(m[2])
+	}
+	resp, err = client.PostForm(p.url+link[1]+"/offer", url.Values{"offer": {"cheaper_plan"}, "form_token": {tokens["cheaper_plan"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	sessions := w.fake.PortalSessions()
+	if resp.StatusCode != http.StatusSeeOther || len(sessions) != 1 || sessions[0].Flow != "subscription_update" || sessions[0].Subscription != r2.SubscriptionID {
+		t.Fatalf("cheaper plan: %d, sessions %+v", resp.StatusCode, sessions)
+	}
+	resp, err = client.PostForm(p.url+link[1]+"/offer", url.Values{"offer": {"pause"}, "form_token": {tokens["pause"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || w.fake.PauseCollection(r2.SubscriptionID) != "void" {
+		t.Fatalf("pause: %d, pause_collection %q", resp.StatusCode, w.fake.PauseCollection(r2.SubscriptionID))
+	}
+	p.waitState(r2.InvoiceID, recoup.StatePaused)
+	counts, err = store.(recoup.OfferStore).OfferCounts(t.Context(), from, w.clock.Now().Add(time.Hour))
+	if err != nil || len(counts) != 3 {
+		t.Errorf("offer counts %+v %v", counts, err)
+	}
 }
