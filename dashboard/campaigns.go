@@ -25,6 +25,9 @@ func (d *Dashboard) campaignsPage(w http.ResponseWriter, r *http.Request, u *vie
 	}
 	data["Steps"] = steps
 	data["Available"] = true
+	if err := d.campaignExtras(r, p, data); err != nil {
+		return err
+	}
 	d.render(w, r, http.StatusOK, "campaigns", u, data)
 	return nil
 }

@@ -31,7 +31,7 @@ func (e *Engine) planMessage(tx recoup.Tx, c *recoup.Case, now time.Time, from i
 		if next := nextApplying(steps, i, c.Category); next >= 0 && !p.StepAt(c.FirstFailedAt, steps[next], loc).After(now) {
 			continue
 		}
-		return tx.Enqueue(recoup.Job{Kind: recoup.JobMessage, CaseID: c.ID, Seq: i, RunAt: p.OutsideQuietHours(later(at, now), loc)})
+		return tx.Enqueue(recoup.Job{Kind: recoup.JobMessage, CaseID: c.ID, Seq: i, RunAt: p.OutsideQuietHoursOn(steps[i].Channel, later(at, now), loc)})
 	}
 	return nil
 }
@@ -71,8 +71,8 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 	}
 	// A job retried after a channel error may come due at night: run it again in the
 	// morning (the same job: a new one for the same step would be a duplicate of this one).
-	if loc, _ := customerClock(c, p); p.OutsideQuietHours(now, loc).After(now) {
-		return &recoup.RunLater{At: p.OutsideQuietHours(now, loc)}
+	if loc, _ := customerClock(c, p); p.OutsideQuietHoursOn(st.Channel, now, loc).After(now) {
+		return &recoup.RunLater{At: p.OutsideQuietHoursOn(st.Channel, now, loc)}
 	}
 	inv, open, err := e.checkOpen(ctx, now, c)
 	if err != nil || !open {
@@ -86,9 +86,11 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 	if err != nil {
 		return fmt.Errorf("message %d of case %d: %w", step, caseID, err)
 	}
-	gen, err := e.personalize(ctx, now, c, inv, cus, step, st)
-	if err != nil {
-		return err
+	var gen *Personalization
+	if st.Channel != "sms" { // a text is the template's few words and its link
+		if gen, err = e.personalize(ctx, now, c, inv, cus, step, st); err != nil {
+			return err
+		}
 	}
 	m, send, err := e.recordMessage(ctx, now, caseID, step, st, inv, cus, gen, messaging)
 	if err != nil || !send {
@@ -99,16 +101,19 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 
 // deliver hands a recorded message to its channel and records the answer.
 func (e *Engine) deliver(ctx context.Context, now time.Time, observing bool, m recoup.Message) error {
-	var sendErr error
+	var (
+		sendErr error
+		receipt recoup.Receipt
+	)
 	switch {
 	case observing:
 		sendErr = errObserveOnly
 	case e.notifier == nil:
 		sendErr = errNoChannel
 	default:
-		sendErr = e.notifier.Send(ctx, m)
+		receipt, sendErr = e.send(ctx, m)
 	}
-	return e.finishMessage(ctx, now, m, sendErr)
+	return e.finishMessage(ctx, now, m, sendErr, receipt)
 }
 
 // messaging reports whether a case in state s still gets messages: while it is being recovered
@@ -155,6 +160,9 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 			// The channel refused it last time: try again, unless the customer has since
 			// become unreachable (an unsubscribe meanwhile).
 			why, err := e.unreachable(tx, c, old)
+			if err == nil && why == "" {
+				why, err = smsBlocked(tx, cus, old)
+			}
 			if err != nil || why == "" {
 				m, send = old, err == nil
 				return err
@@ -181,6 +189,11 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 		default:
 			if why, err = e.unreachable(tx, c, m); err != nil {
 				return err
+			}
+			if why == "" {
+				if why, err = smsBlocked(tx, cus, m); err != nil {
+					return err
+				}
 			}
 			if why != "" {
 				// Recorded as skipped, so the step is done and the campaign moves on.
@@ -212,7 +225,7 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 
 // finishMessage records the channel's answer and plans the next step. A temporary error is
 // recorded on the pending message and returned, so the job is retried.
-func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Message, sendErr error) error {
+func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Message, sendErr error, receipt recoup.Receipt) error {
 	temporary := false
 	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
 		c, err := tx.Case(m.CaseID)
@@ -233,7 +246,7 @@ func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Mess
 		case code == recoup.EINVALID:
 			m.Status, m.Error = recoup.MessageFailed, sendErr.Error()
 			summary = fmt.Sprintf("message %d (%s) failed for good: %v", m.Step, m.Template, sendErr)
-			if err := e.bounced(tx, &c, now, m, sendErr); err != nil {
+			if err := e.refusedForGood(tx, &c, now, m, sendErr); err != nil {
 				return err
 			}
 		default:
@@ -243,6 +256,11 @@ func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Mess
 		}
 		if err := tx.UpdateMessage(&m); err != nil {
 			return err
+		}
+		if m.Status == recoup.MessageSent {
+			if err := recordCost(tx, m, receipt, now); err != nil {
+				return err
+			}
 		}
 		if err := note(tx, &c, now, recoup.EntryMessage, summary, map[string]any{"step": m.Step, "channel": m.Channel, "template": m.Template, "tone": m.Tone, "status": m.Status, "generated": m.Generated}); err != nil {
 			return err

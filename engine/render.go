@@ -76,6 +76,9 @@ type Content struct {
 // model's words when a Personalization generated them.
 func (e *Engine) render(c recoup.Case, inv recoup.Invoice, cus recoup.Customer, step int, st policy.Step, now time.Time, p *Personalization) (recoup.Message, error) {
 	m := placeholder(c, step, st, now)
+	if st.Channel == "sms" {
+		m.To, m.Subject = cus.Phone, "" // a text has no subject; its words come from the renderer
+	}
 	if e.renderer == nil {
 		return m, nil
 	}
@@ -85,6 +88,9 @@ func (e *Engine) render(c recoup.Case, inv recoup.Invoice, cus recoup.Customer, 
 		return m, fmt.Errorf("render message %d (%s, %s) of case %d: %w", step, st.Template, st.Tone, c.ID, err)
 	}
 	m.Subject, m.Text, m.HTML = out.Subject, out.Text, out.HTML
+	if st.Channel == "sms" {
+		return m, nil // the text is the template's, short and with its link: never a model's
+	}
 	e.applyPersonalization(&m, d, p)
 	return m, nil
 }

@@ -43,3 +43,16 @@ func (r *Router) Send(ctx context.Context, m recoup.Message) error {
 	}
 	return n.Send(ctx, m)
 }
+
+// SendReceipt delivers m over its channel and returns the channel's receipt, when the channel
+// gives one (SMS: the provider's id and the cost); other channels give an empty receipt.
+func (r *Router) SendReceipt(ctx context.Context, m recoup.Message) (recoup.Receipt, error) {
+	n, ok := r.channels[m.Channel]
+	if !ok {
+		return recoup.Receipt{}, r.Send(ctx, m)
+	}
+	if rn, ok := n.(recoup.ReceiptNotifier); ok {
+		return rn.SendReceipt(ctx, m)
+	}
+	return recoup.Receipt{}, n.Send(ctx, m)
+}

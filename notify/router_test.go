@@ -52,3 +52,24 @@ func TestRouter(t *testing.T) {
 		t.Errorf("email got %d, webhook got %d; want 1 each", len(email.got), len(hook.got))
 	}
 }
+
+// receipter is a channel that tells what a message cost.
+type receipter struct{ recorder }
+
+func (r *receipter) SendReceipt(ctx context.Context, m recoup.Message) (recoup.Receipt, error) {
+	return recoup.Receipt{ProviderID: "SM1", CostMicros: 8300, Currency: "USD"}, r.Send(ctx, m)
+}
+
+func TestRouterReceipts(t *testing.T) {
+	email, sms := &recorder{}, &receipter{}
+	r := notify.NewRouter(map[string]recoup.Notifier{"email": email, "sms": sms})
+	if got, err := r.SendReceipt(context.Background(), recoup.Message{Channel: "sms"}); err != nil || got.CostMicros != 8300 || len(sms.got) != 1 {
+		t.Errorf("sms: %+v %v", got, err)
+	}
+	if got, err := r.SendReceipt(context.Background(), recoup.Message{Channel: "email"}); err != nil || got != (recoup.Receipt{}) || len(email.got) != 1 {
+		t.Errorf("email: %+v %v", got, err)
+	}
+	if _, err := r.SendReceipt(context.Background(), recoup.Message{Channel: "fax"}); !errors.Is(err, recoup.ErrNoChannel) {
+		t.Errorf("fax: %v", err)
+	}
+}

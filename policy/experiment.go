@@ -264,6 +264,7 @@ var overrideWords = map[string]string{
 	"campaign.quiet_hours":    "quiet hours",
 	"campaign.steps":          "campaign steps",
 	"payment_plan":            "payment plan",
+	"offers":                  "offers on the card update page",
 }
 
 // overrideKeys lists the keys r sets, "retry" and "campaign" by their own keys ("retry.hour").

@@ -47,6 +47,7 @@ type RulesFile struct {
 	Declines     *declines    `yaml:"declines"`
 	Campaign     *campaign    `yaml:"campaign"`
 	PaymentPlan  *paymentPlan `yaml:"payment_plan"`
+	Offers       []string     `yaml:"offers"`
 }
 
 type paymentPlan struct {

@@ -308,6 +308,7 @@ func (v *validator) rules(path string, r *RulesFile, out *Rules) {
 	if pp := r.PaymentPlan; pp != nil {
 		out.PaymentPlan = v.paymentPlan(path+".payment_plan", pp)
 	}
+	v.offers(path, r, out)
 }
 
 // paymentPlan validates a payment plan; parts: 0 turns an inherited plan off.
@@ -404,7 +405,7 @@ func validCode(s string) bool {
 }
 
 // channels are the message channels a campaign step may use.
-var channels = []string{"email", "webhook"}
+var channels = []string{"email", "sms", "webhook"}
 
 func (v *validator) campaign(base string, c *campaign, out *Campaign) {
 	hourOK, quietOK := true, true

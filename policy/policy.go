@@ -85,6 +85,10 @@ type Rules struct {
 	Campaign     Campaign
 	// PaymentPlan, when set, lets an operator replace an unpaid invoice by a plan of parts.
 	PaymentPlan *PaymentPlan
+	// Offers are what the card update page proposes besides a new card (pay now, payment
+	// plan, cheaper plan, pause), in the page's order; empty: the page goes straight to the
+	// card update, as before offers existed.
+	Offers []recoup.Offer
 }
 
 // PaymentPlan splits an unpaid invoice into Parts invoices, Every apart, for invoices of at
@@ -153,7 +157,7 @@ type Campaign struct {
 type Step struct {
 	// Day is the step's offset in days after the first failure (0: the day of the failure).
 	Day      int
-	Channel  string // email or webhook
+	Channel  string // email, sms or webhook
 	Template string
 	Tone     string
 	// Categories limits the step to cases in these categories; empty: every case.

@@ -163,6 +163,12 @@ func TestContract(t *testing.T) {
 			}
 		}
 	})
+	t.Run("SubscriptionUpdateURL", func(t *testing.T) {
+		u, err := c.SubscriptionUpdateURL(ctx, "cus_123", "sub_123", "https://example.com/thanks")
+		if err != nil || u == "" {
+			t.Fatalf("SubscriptionUpdateURL: %q %v", u, err)
+		}
+	})
 	t.Run("HostedInvoiceURL", func(t *testing.T) {
 		// stripe-mock's fixture invoice has no hosted page: the request's shape is what is
 		// checked, and the answer decoded to "no hosted page" rather than a transport error.

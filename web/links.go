@@ -38,6 +38,10 @@ type LinksConfig struct {
 	// Company and Support (an email address) brand the pages.
 	Company string
 	Support string
+	// Offers, optional, lets the card update page propose the policy's offers (offers.go).
+	Offers *OffersConfig
+	// SMS, optional, receives the STOP and START texted back to the sms channel (sms.go).
+	SMS *SMSInbound
 }
 
 //go:embed pages/customer.html
@@ -62,6 +66,8 @@ func (s *Server) linkRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /unsubscribe/{token}", s.customer(s.confirmUnsubscribe))
 	mux.Handle("POST /unsubscribe/{token}", s.customer(s.unsubscribe))
 	s.noticeRoutes(mux)
+	s.offerRoutes(mux)
+	s.smsRoutes(mux)
 }
 
 // customer adapts a customer page handler: the error it returns becomes a plain page.
@@ -126,6 +132,11 @@ func (s *Server) openUpdateLink(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	auth := c.Category == recoup.CategoryAuthentication || (c.LastDecline != nil && c.LastDecline.Code == "authentication_required")
+	if !auth {
+		if shown, err := s.showOffers(w, r, c); shown || err != nil {
+			return err // the offers page, with the card update as one choice
+		}
+	}
 	var to, where string
 	if auth {
 		to, err = s.links.Portal.HostedInvoiceURL(r.Context(), c.InvoiceID)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/mail"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -40,9 +41,12 @@ type CommsFlags struct {
 	BrandAccent  string `name:"brand-accent" env:"RECOUP_BRAND_ACCENT" help:"Button colour in emails, #rrggbb."`
 	BrandSupport string `name:"brand-support-email" env:"RECOUP_BRAND_SUPPORT_EMAIL" help:"Support address shown in messages and used as Reply-To."`
 
-	Confirmation bool  `name:"confirmation" env:"RECOUP_CONFIRMATION" help:"Email a 'payment received' message once when a case is recovered, to customers recoup wrote to about it. Needs email."`
-	CardExpiring bool  `name:"card-expiry-notices" env:"RECOUP_CARD_EXPIRY_NOTICES" help:"Email a notice when the card a subscription's next renewal charges expires before it (pre-dunning; events customer.source.expiring and invoice.upcoming). Needs email."`
-	ReminderDays []int `name:"invoice-reminder-days" env:"RECOUP_INVOICE_REMINDER_DAYS" sep:"," help:"Remind customers of invoices sent to be paid (collection_method send_invoice) on these days relative to the due date, e.g. -3,0,3,7 (event invoice.finalized). Empty: none. Needs email."`
+	Confirmation  bool   `name:"confirmation" env:"RECOUP_CONFIRMATION" help:"Email a 'payment received' message once when a case is recovered, to customers recoup wrote to about it. Needs email."`
+	CardExpiring  bool   `name:"card-expiry-notices" env:"RECOUP_CARD_EXPIRY_NOTICES" help:"Email a notice when the card a subscription's next renewal charges expires before it (pre-dunning; events customer.source.expiring and invoice.upcoming). Needs email."`
+	SMSFrom       string `name:"sms-from" env:"RECOUP_SMS_FROM" help:"Sender of customer texts (the sms channel): a Twilio number in E.164 or a Messaging Service SID (MG...). Credentials come from TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_AUTH_TOKEN_FILE) in the environment only."`
+	SMSPrice      string `name:"sms-price" env:"RECOUP_SMS_PRICE" help:"Price of one SMS segment, counted per text on the campaigns page, e.g. '0.0083 USD'."`
+	TwilioAPIBase string `name:"twilio-api-base" env:"TWILIO_API_BASE" hidden:"" help:"Twilio's API base URL (tests)."`
+	ReminderDays  []int  `name:"invoice-reminder-days" env:"RECOUP_INVOICE_REMINDER_DAYS" sep:"," help:"Remind customers of invoices sent to be paid (collection_method send_invoice) on these days relative to the due date, e.g. -3,0,3,7 (event invoice.finalized). Empty: none. Needs email."`
 }
 
 // comms is the wired customer-communication parts; a nil field is not configured.
@@ -167,6 +171,14 @@ func (f *CommsFlags) build(pol *policy.Policy, portal web.Portal, clock func() t
 		}
 		channels["webhook"] = hook
 		out.sink = hook
+	}
+	tw, inbound, err := f.smsChannel(os.LookupEnv, f.PublicURL)
+	if err != nil {
+		return out, fmt.Errorf("sms: %w", err)
+	}
+	if tw != nil {
+		channels["sms"] = tw
+		out.links.SMS = inbound
 	}
 	if len(channels) > 0 {
 		out.notifier = notify.NewRouter(channels)

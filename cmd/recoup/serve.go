@@ -113,6 +113,9 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 		return nil, err
 	}
 	a.riverUI = dash.riverUI
+	if cm.links != nil {
+		cm.links.Offers = &web.OffersConfig{Engine: a.engine, Portal: gw} // shown where the policy has offers
+	}
 	var reports web.ExperimentReports
 	if er, ok := b.store.(recoup.ExperimentResults); ok {
 		reports = expreport.Reader{Store: er, Policy: a.engine.Policy}

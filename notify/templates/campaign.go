@@ -47,6 +47,9 @@ func (c *Campaign) Render(d engine.Draft) (engine.Content, error) {
 	if err != nil {
 		return engine.Content{}, err
 	}
+	if d.Channel == "sms" {
+		return c.smsText(d, update), nil
+	}
 	in := c.input(d)
 	in.UpdateURL, in.UnsubscribeURL = update, unsub
 	out, err := c.Set.Render(in)

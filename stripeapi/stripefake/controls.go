@@ -16,13 +16,17 @@ type CustomerParams struct {
 	Email   string
 	Name    string
 	Country string // customer address country, e.g. "US"; "" for no address
+	Phone   string // E.164; "" for none
+	// Metadata is the customer's metadata (e.g. recoup_sms_consent: "yes").
+	Metadata map[string]string
 }
 
 // CreateCustomer creates a customer (event customer.created) and returns its id.
 func (s *Server) CreateCustomer(p CustomerParams) string {
 	var id string
 	s.op(func(now int64) error {
-		c := &customer{id: s.st.newID("cus"), email: p.Email, name: p.Name, country: p.Country, created: now, seq: s.st.next()}
+		c := &customer{id: s.st.newID("cus"), email: p.Email, name: p.Name, country: p.Country, created: now, seq: s.st.next(),
+			phone: p.Phone, metadata: p.Metadata}
 		s.st.customers[c.id] = c
 		s.emit("customer.created", c.render(), nil, now, origin{})
 		id = c.id

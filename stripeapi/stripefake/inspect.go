@@ -123,6 +123,8 @@ func (s *Server) PayCalls(idempotencyKey string) int {
 // RenewalParams describes a failed subscription renewal to set up with NewFailedRenewal.
 type RenewalParams struct {
 	Email     string
+	Phone     string            // the customer's, E.164; "" for none
+	Metadata  map[string]string // the customer's
 	Country   string
 	AmountDue int64  // default 2000
 	Currency  string // default "usd"
@@ -149,7 +151,7 @@ func (s *Server) NewFailedRenewal(p RenewalParams) (Renewal, error) {
 		p.AmountDue = 2000
 	}
 	var r Renewal
-	r.CustomerID = s.CreateCustomer(CustomerParams{Email: p.Email, Country: p.Country})
+	r.CustomerID = s.CreateCustomer(CustomerParams{Email: p.Email, Country: p.Country, Phone: p.Phone, Metadata: p.Metadata})
 	r.PaymentMethodID = s.CreatePaymentMethod(PaymentMethodParams{Customer: r.CustomerID, Brand: p.Brand,
 		Funding: p.Funding, Country: p.CardCountry, Behaviour: p.Behaviour, Default: true})
 	r.SubscriptionID = s.CreateSubscription(SubscriptionParams{Customer: r.CustomerID, Currency: p.Currency})

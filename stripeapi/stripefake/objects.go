@@ -11,17 +11,24 @@ type customer struct {
 	id, email, name, country string
 	created, seq             int64
 	defaultPM                string
+	phone                    string
+	metadata                 map[string]string
 }
 
 func (c *customer) render() map[string]any {
 	var address any
+	metadata := map[string]any{}
+	for k, v := range c.metadata {
+		metadata[k] = v
+	}
 	if c.country != "" {
 		address = map[string]any{"city": nil, "country": c.country, "line1": nil, "line2": nil, "postal_code": nil, "state": nil}
 	}
 	return map[string]any{
 		"id": c.id, "object": "customer", "address": address, "balance": 0, "created": c.created,
 		"currency": "usd", "default_source": nil, "delinquent": false, "description": nil,
-		"email": nullable(c.email), "name": nullable(c.name), "livemode": false, "metadata": map[string]any{},
+		"email": nullable(c.email), "name": nullable(c.name), "livemode": false, "metadata": metadata,
+		"phone": nullable(c.phone),
 		"invoice_settings": map[string]any{
 			"custom_fields": nil, "default_payment_method": nullable(c.defaultPM), "footer": nil, "rendering_options": nil,
 		},
@@ -53,7 +60,8 @@ type subscription struct {
 	id, customer, status, defaultPM, collectionMethod, currency, latestInvoice string
 	created, seq, canceledAt                                                   int64
 	cancelReason                                                               string
-	periodEnd, unitAmount                                                      int64 // the one item's, when periodEnd is set
+	periodEnd, unitAmount                                                      int64  // the one item's, when periodEnd is set
+	pauseBehavior                                                              string // pause_collection.behavior; "" when not paused
 }
 
 func (s *subscription) render() map[string]any {
@@ -65,7 +73,7 @@ func (s *subscription) render() map[string]any {
 		"canceled_at": nullableTime(s.canceledAt), "ended_at": nullableTime(s.canceledAt),
 		"cancellation_details": map[string]any{"comment": nil, "feedback": nil, "reason": nullable(s.cancelReason)},
 		"latest_invoice":       nullable(s.latestInvoice), "livemode": false, "metadata": map[string]any{},
-		"pause_collection": nil,
+		"pause_collection": s.renderPause(),
 		"items": map[string]any{"object": "list", "data": s.renderItems(), "has_more": false,
 			"url": "/v1/subscription_items?subscription=" + s.id},
 	}

@@ -14,11 +14,24 @@ func (s *Server) portalSession(q *request) response {
 		return notFound("customer", cus)
 	}
 	flow := q.param("flow_data[type]")
-	if flow != "" && flow != "payment_method_update" {
-		return invalid("stripefake supports only flow_data[type]=payment_method_update, got %q", flow)
+	var sub string
+	switch flow {
+	case "", "payment_method_update":
+	case "subscription_update":
+		sub = q.param("flow_data[subscription_update][subscription]")
+		switch s := st.subscriptions[sub]; {
+		case sub == "":
+			return invalid("Missing required param: flow_data[subscription_update][subscription].")
+		case s == nil || s.customer != cus:
+			return notFound("subscription", sub)
+		case s.status == "canceled":
+			return invalid("The subscription %s is canceled and cannot be updated.", sub)
+		}
+	default:
+		return invalid("stripefake supports only flow_data[type] payment_method_update and subscription_update, got %q", flow)
 	}
 	id := st.newID("bps")
-	st.portalSessions = append(st.portalSessions, PortalSession{ID: id, Customer: cus, Flow: flow, ReturnURL: q.param("return_url")})
+	st.portalSessions = append(st.portalSessions, PortalSession{ID: id, Customer: cus, Flow: flow, Subscription: sub, ReturnURL: q.param("return_url")})
 	var ret any
 	if r := q.param("return_url"); r != "" {
 		ret = r
@@ -33,6 +46,7 @@ func (s *Server) portalSession(q *request) response {
 // PortalSession is a Billing Portal session created through the fake.
 type PortalSession struct {
 	ID, Customer, Flow, ReturnURL string
+	Subscription                  string // the subscription_update flow's
 }
 
 // PortalSessions returns the Billing Portal sessions created so far.
