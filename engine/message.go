@@ -157,6 +157,9 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 			why, err := e.unreachable(tx, c, old)
 			if err != nil || why == "" {
 				m, send = old, err == nil
+				if err == nil {
+					err = e.relink(&m, e.draft(c, inv, cus, step, st, now))
+				}
 				return err
 			}
 			old.Status, old.Error = recoup.MessageSkipped, why
