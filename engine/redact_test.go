@@ -63,3 +63,21 @@ func TestMessagesAreStoredRedactedAndSentLive(t *testing.T) {
 		t.Errorf("after the send the store holds %+v", got)
 	}
 }
+
+// An event of a type recoup does not handle is stored without its payload: it is of no use,
+// and it is personal data (docs/privacy.md).
+func TestIgnoredEventIsStoredWithoutPayload(t *testing.T) {
+	h := newHarness(t, campaignPolicy)
+	ev := &recoup.Event{ID: "evt_unhandled", Type: "customer.tax_id.created", ObjectID: "cus_1", CustomerID: "cus_1", Created: h.now,
+		Origin: recoup.OriginWebhook, Payload: []byte(`{"id":"evt_unhandled","data":{"object":{"value":"DE123456789"}}}`)}
+	if _, err := h.eng.Ingest(h.ctx, h.now, ev); err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.store.Event(h.ctx, "evt_unhandled")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != recoup.EventIgnored || len(got.Payload) != 0 {
+		t.Errorf("stored %s with payload %q", got.Status, got.Payload)
+	}
+}
