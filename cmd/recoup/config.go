@@ -28,6 +28,7 @@ type CLI struct {
 	Model      ModelCmd      `cmd:"" help:"Inspect or reset the learned retry-timing model."`
 	History    HistoryCmd    `cmd:"" help:"Learn from the account's past: import its failed invoices and Stripe's retries of them."`
 	User       UserCmd       `cmd:"" help:"Manage the dashboard's users and their API tokens."`
+	Customer   CustomerCmd   `cmd:"" help:"A customer's data requests: export or erase what recoup stores about them (docs/privacy.md)."`
 }
 
 // Globals are the settings every command shares.
@@ -70,6 +71,7 @@ type ServeCmd struct {
 	StripeFlags
 	CommsFlags
 	LLMFlags
+	RetentionFlags
 	WebhookSecret  string        `name:"stripe-webhook-secret" env:"STRIPE_WEBHOOK_SECRET" help:"Signing secret of the Stripe webhook endpoint (whsec_...); several, comma-separated, while a rolled secret is still valid."`
 	Listen         string        `name:"listen" env:"RECOUP_LISTEN" default:"127.0.0.1:8080" help:"Address to listen on."`
 	PolicyFile     string        `name:"policy" env:"RECOUP_POLICY" type:"path" help:"Policy file (YAML); the built-in default policy when empty."`
@@ -105,6 +107,9 @@ func (c *ServeCmd) validate() (*policy.Policy, error) {
 	}
 	if c.Workers < 1 || c.Workers > 100 {
 		return nil, fmt.Errorf("RECOUP_WORKERS must be 1-100, got %d", c.Workers)
+	}
+	if err := c.RetentionFlags.validate(); err != nil {
+		return nil, err
 	}
 	if err := c.CommsFlags.validate(); err != nil {
 		return nil, err
