@@ -1,8 +1,11 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -136,6 +139,36 @@ func TestLinkClicksSessionsAndStripeBudget(t *testing.T) {
 		}
 		if i == 2 {
 			wantPage(t, w, http.StatusServiceUnavailable, "try again")
+		}
+	}
+}
+
+// Every customer link page sends a Content-Security-Policy that loads nothing and allows the
+// page's own inline style only by its hash.
+func TestLinkPagesSendCSP(t *testing.T) {
+	e := newLinkEnv(t)
+	c := e.newCase(t, "in_csp", recoup.StateRecovered, recoup.CategoryFunds)
+	for _, path := range []string{
+		"/u/" + e.token(t, updatelink.Update, c.ID, testNow.Add(time.Hour)),
+		"/u/not-a-token",
+		"/u/done",
+		"/unsubscribe/" + e.token(t, updatelink.Unsubscribe, c.ID, testNow.Add(time.Hour)),
+		"/n/not-a-token",
+	} {
+		w := e.do("GET", path, "")
+		csp := w.Header().Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("GET %s: Content-Security-Policy %q lacks %s", path, csp, want)
+			}
+		}
+		style := regexp.MustCompile(`(?s)<style>(.*?)</style>`).FindStringSubmatch(w.Body.String())
+		if style == nil {
+			t.Fatalf("GET %s: no style in\n%s", path, w.Body.String())
+		}
+		h := sha256.Sum256([]byte(style[1]))
+		if !strings.Contains(csp, "style-src 'sha256-"+base64.StdEncoding.EncodeToString(h[:])+"'") {
+			t.Errorf("GET %s: the policy %q does not allow the page's style", path, csp)
 		}
 	}
 }

@@ -73,6 +73,7 @@ func (s *Server) customer(h handlerFunc) http.Handler {
 		// The URL holds the token: no cache keeps it, no Referer carries it on (the
 		// middleware already sends no-referrer).
 		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Security-Policy", customerCSP)
 		if err := h(w, r); err != nil {
 			s.customerError(w, r, err)
 		}
