@@ -86,6 +86,14 @@ func TestLinkLimitsPerTokenAndAddress(t *testing.T) {
 		}
 		wantPage(t, e.from("GET", "/u/"+tok, "198.51.100.9"), http.StatusTooManyRequests, "try again in a minute")
 	})
+	t.Run("not per address behind a local proxy", func(t *testing.T) {
+		for i := range 7 {
+			other := e.token(t, updatelink.Update, c.ID, testNow.Add(time.Hour))
+			if w := e.from("GET", "/u/"+other, "127.0.0.1"); w.Code != http.StatusSeeOther {
+				t.Fatalf("request %d through a local proxy: status %d", i+1, w.Code)
+			}
+		}
+	})
 	t.Run("per address, whatever the token", func(t *testing.T) {
 		for i := range 7 {
 			want := http.StatusSeeOther
