@@ -43,6 +43,7 @@ func (e *Engine) Ingest(ctx context.Context, now time.Time, ev *recoup.Event) (b
 	if !handled(ev.Type) {
 		ev.Status = recoup.EventIgnored
 		ev.Note = "event type not handled"
+		ev.Payload = nil // of no use to recoup, and personal data: not kept (docs/privacy.md)
 	}
 	var inserted bool
 	err := e.store.Tx(ctx, func(tx recoup.Tx) error {

@@ -165,6 +165,9 @@ func (e *Engine) recordMessage(ctx context.Context, now time.Time, caseID int64,
 			}
 			if err != nil || why == "" {
 				m, send = old, err == nil
+				if err == nil {
+					err = e.relink(&m, e.draft(c, inv, cus, step, st, now))
+				}
 				return err
 			}
 			old.Status, old.Error = recoup.MessageSkipped, why

@@ -85,7 +85,11 @@ func (e *Engine) sendNotice(ctx context.Context, now time.Time, n recoup.Notice,
 	if e.notifier == nil {
 		sendErr = errNoChannel
 	} else {
-		sendErr = e.notifier.Send(ctx, n.Message())
+		m := n.Message()
+		d.NoticeID, d.Now = n.ID, now
+		if sendErr = e.relink(&m, d); sendErr == nil {
+			sendErr = e.notifier.Send(ctx, m)
+		}
 	}
 	temporary := false
 	err = e.store.Tx(ctx, func(tx recoup.Tx) error {

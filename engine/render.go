@@ -7,6 +7,7 @@ import (
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/policy"
+	"github.com/recoup-hq/recoup/updatelink"
 )
 
 // Renderer writes the words of a campaign message. It is a pure function of the draft (the
@@ -16,6 +17,31 @@ import (
 // other error fails the job, which is retried. notify/templates implements it.
 type Renderer interface {
 	Render(d Draft) (Content, error)
+}
+
+// Linker, implemented by a Renderer that puts links in messages (notify/templates), issues a
+// draft's live card update and unsubscribe links. A message is stored with its links
+// redacted (updatelink.Redact); a stored message sent again (a retry after a channel error)
+// gets fresh links from it in place of the markers.
+type Linker interface {
+	LiveLinks(d Draft) (update, unsubscribe string, err error)
+}
+
+// relink restores the live links of a stored message about to be sent again. d names the case
+// or notice and the time; without a Linker the message is sent as stored.
+func (e *Engine) relink(m *recoup.Message, d Draft) error {
+	l, ok := e.renderer.(Linker)
+	if !ok || !(updatelink.Redacted(m.Subject) || updatelink.Redacted(m.Text) || updatelink.Redacted(m.HTML)) {
+		return nil
+	}
+	update, unsub, err := l.LiveLinks(d)
+	if err != nil {
+		return fmt.Errorf("links of message %d of case %d: %w", m.Step, m.CaseID, err)
+	}
+	m.Subject = updatelink.Restore(m.Subject, update, unsub)
+	m.Text = updatelink.Restore(m.Text, update, unsub)
+	m.HTML = updatelink.Restore(m.HTML, update, unsub)
+	return nil
 }
 
 // Customers reads a customer from Stripe. stripeapi.Client implements it.

@@ -64,7 +64,9 @@ func (t *tx) SetEventStatus(id string, status recoup.EventStatus, note string, a
 		return recoup.Errorf(recoup.EINVALID, "set status of event %s: empty status", id)
 	}
 	tag, err := t.tx.Exec(t.ctx,
-		`UPDATE events SET status = $1, note = $2, processed_at = $3 WHERE id = $4`,
+		// An ignored event's payload is of no use to recoup: it is not kept (docs/privacy.md).
+		`UPDATE events SET status = $1, note = $2, processed_at = $3,
+		payload = CASE WHEN $1 = 'ignored' THEN ''::bytea ELSE payload END WHERE id = $4`,
 		string(status), note, timeArg(at), id)
 	if err != nil {
 		return wrap(err, "set status of event %s", id)

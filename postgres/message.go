@@ -8,9 +8,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/updatelink"
 )
 
-// The messages sent to customers, at most one per case and campaign step.
+// The messages sent to customers, at most one per case and campaign step. Subject, text and
+// HTML are stored with the customer's live links replaced by markers (updatelink.Redact): whoever
+// reads the table must not be able to use them.
 
 func (t *tx) InsertMessage(m *recoup.Message) error {
 	if err := m.Validate(); err != nil {
@@ -24,8 +27,8 @@ func (t *tx) InsertMessage(m *recoup.Message) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 		ON CONFLICT (case_id, step) DO NOTHING
 		RETURNING id`,
-		m.CaseID, m.InvoiceID, m.CustomerID, m.Step, m.Channel, m.Template, m.Tone, m.To, m.Subject,
-		m.Text, m.HTML, string(m.Status), m.Error, timeArg(m.CreatedAt), timeArg(m.SentAt),
+		m.CaseID, m.InvoiceID, m.CustomerID, m.Step, m.Channel, m.Template, m.Tone, m.To, updatelink.Redact(m.Subject),
+		updatelink.Redact(m.Text), updatelink.Redact(m.HTML), string(m.Status), m.Error, timeArg(m.CreatedAt), timeArg(m.SentAt),
 		m.Generated, m.Fallback, m.FallbackReason, m.Generation, m.Model).Scan(&m.ID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return recoup.Errorf(recoup.ECONFLICT, "insert message %d of case %d: the message exists", m.Step, m.CaseID)
@@ -48,7 +51,7 @@ func (t *tx) UpdateMessage(m *recoup.Message) error {
 	tag, err := t.tx.Exec(t.ctx, `UPDATE messages
 		SET recipient = $1, subject = $2, body = $3, html = $4, status = $5, error = $6, sent_at = $7
 		WHERE id = $8`,
-		m.To, m.Subject, m.Text, m.HTML, string(m.Status), m.Error, timeArg(m.SentAt), m.ID)
+		m.To, updatelink.Redact(m.Subject), updatelink.Redact(m.Text), updatelink.Redact(m.HTML), string(m.Status), m.Error, timeArg(m.SentAt), m.ID)
 	if err != nil {
 		return wrap(err, "update message %d", m.ID)
 	}

@@ -7,9 +7,11 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/updatelink"
 )
 
-// Notices: messages to customers outside any case, at most one per kind and key.
+// Notices: messages to customers outside any case, at most one per kind and key, stored with
+// their links redacted as messages are.
 
 func (t *tx) InsertNotice(n *recoup.Notice) error {
 	if err := n.Validate(); err != nil {
@@ -23,7 +25,7 @@ func (t *tx) InsertNotice(n *recoup.Notice) error {
 		ON CONFLICT (kind, key) DO NOTHING
 		RETURNING id`,
 		n.Kind, n.Key, n.CustomerID, n.SubscriptionID, n.InvoiceID, n.PaymentMethodID, timeArg(n.DueAt), n.Channel,
-		n.To, n.Subject, n.Text, n.HTML, string(n.Status), n.Error, timeArg(n.CreatedAt), timeArg(n.SentAt)).Scan(&n.ID)
+		n.To, updatelink.Redact(n.Subject), updatelink.Redact(n.Text), updatelink.Redact(n.HTML), string(n.Status), n.Error, timeArg(n.CreatedAt), timeArg(n.SentAt)).Scan(&n.ID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return recoup.Errorf(recoup.ECONFLICT, "insert notice %s %s: the notice exists", n.Kind, n.Key)
 	}
@@ -41,7 +43,7 @@ func (t *tx) UpdateNotice(n *recoup.Notice) error {
 	tag, err := t.tx.Exec(t.ctx, `UPDATE notices
 		SET recipient = $1, subject = $2, body = $3, html = $4, status = $5, error = $6, sent_at = $7
 		WHERE id = $8`,
-		n.To, n.Subject, n.Text, n.HTML, string(n.Status), n.Error, timeArg(n.SentAt), n.ID)
+		n.To, updatelink.Redact(n.Subject), updatelink.Redact(n.Text), updatelink.Redact(n.HTML), string(n.Status), n.Error, timeArg(n.SentAt), n.ID)
 	if err != nil {
 		return wrap(err, "update notice %d", n.ID)
 	}

@@ -5,9 +5,12 @@ import (
 	"database/sql"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/updatelink"
 )
 
-// The messages sent to customers, at most one per case and campaign step.
+// The messages sent to customers, at most one per case and campaign step. Subject, text and
+// HTML are stored with the customer's live links replaced by markers (updatelink.Redact): whoever
+// reads the table must not be able to use them.
 
 func (t *tx) InsertMessage(m *recoup.Message) error {
 	if err := m.Validate(); err != nil {
@@ -21,8 +24,8 @@ func (t *tx) InsertMessage(m *recoup.Message) error {
 		generated, fallback, fallback_reason, generation, model)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (case_id, step) DO NOTHING`,
-		m.CaseID, m.InvoiceID, m.CustomerID, m.Step, m.Channel, m.Template, m.Tone, m.To, m.Subject,
-		m.Text, m.HTML, string(m.Status), m.Error, timeArg(m.CreatedAt), timeArg(m.SentAt),
+		m.CaseID, m.InvoiceID, m.CustomerID, m.Step, m.Channel, m.Template, m.Tone, m.To, updatelink.Redact(m.Subject),
+		updatelink.Redact(m.Text), updatelink.Redact(m.HTML), string(m.Status), m.Error, timeArg(m.CreatedAt), timeArg(m.SentAt),
 		m.Generated, m.Fallback, m.FallbackReason, m.Generation, m.Model)
 	if err == nil && !inserted {
 		return recoup.Errorf(recoup.ECONFLICT, "insert message %d of case %d: the message exists", m.Step, m.CaseID)
@@ -46,7 +49,7 @@ func (t *tx) UpdateMessage(m *recoup.Message) error {
 	res, err := t.q.ExecContext(t.ctx, `UPDATE messages
 		SET recipient = ?, subject = ?, body = ?, html = ?, status = ?, error = ?, sent_at = ?
 		WHERE id = ?`,
-		m.To, m.Subject, m.Text, m.HTML, string(m.Status), m.Error, timeArg(m.SentAt), m.ID)
+		m.To, updatelink.Redact(m.Subject), updatelink.Redact(m.Text), updatelink.Redact(m.HTML), string(m.Status), m.Error, timeArg(m.SentAt), m.ID)
 	if err != nil {
 		return wrap(err, "update message %d", m.ID)
 	}

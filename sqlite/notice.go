@@ -5,9 +5,11 @@ import (
 	"errors"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/updatelink"
 )
 
-// Notices: messages to customers outside any case, at most one per kind and key.
+// Notices: messages to customers outside any case, at most one per kind and key, stored with
+// their links redacted as messages are.
 
 func (t *tx) InsertNotice(n *recoup.Notice) error {
 	if err := n.Validate(); err != nil {
@@ -21,7 +23,7 @@ func (t *tx) InsertNotice(n *recoup.Notice) error {
 		ON CONFLICT (kind, key) DO NOTHING
 		RETURNING id`,
 		n.Kind, n.Key, n.CustomerID, n.SubscriptionID, n.InvoiceID, n.PaymentMethodID, timeArg(n.DueAt), n.Channel,
-		n.To, n.Subject, n.Text, n.HTML, string(n.Status), n.Error, timeArg(n.CreatedAt), timeArg(n.SentAt)).Scan(&n.ID)
+		n.To, updatelink.Redact(n.Subject), updatelink.Redact(n.Text), updatelink.Redact(n.HTML), string(n.Status), n.Error, timeArg(n.CreatedAt), timeArg(n.SentAt)).Scan(&n.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return recoup.Errorf(recoup.ECONFLICT, "insert notice %s %s: the notice exists", n.Kind, n.Key)
 	}
@@ -39,7 +41,7 @@ func (t *tx) UpdateNotice(n *recoup.Notice) error {
 	res, err := t.q.ExecContext(t.ctx, `UPDATE notices
 		SET recipient = ?, subject = ?, body = ?, html = ?, status = ?, error = ?, sent_at = ?
 		WHERE id = ?`,
-		n.To, n.Subject, n.Text, n.HTML, string(n.Status), n.Error, timeArg(n.SentAt), n.ID)
+		n.To, updatelink.Redact(n.Subject), updatelink.Redact(n.Text), updatelink.Redact(n.HTML), string(n.Status), n.Error, timeArg(n.SentAt), n.ID)
 	if err != nil {
 		return wrap(err, "update notice %d", n.ID)
 	}

@@ -153,6 +153,11 @@ func open(ctx context.Context, dsn, base string, q url.Values, path string) (*DB
 	setPragma(rq, "query_only", "1")
 	setPragma(q, "journal_mode", "WAL")
 
+	if q.Get("vfs") != "memdb" && path != ":memory:" {
+		if err := createPrivate(base); err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", dsn, err)
+		}
+	}
 	w, err := openWriter(ctx, dsn, base+"?"+q.Encode())
 	if err != nil {
 		return nil, err
@@ -182,6 +187,25 @@ func open(ctx context.Context, dsn, base string, q url.Values, path string) (*DB
 
 // Path is the database's file, absolute when it could be resolved, or ":memory:".
 func (db *DB) Path() string { return db.path }
+
+// createPrivate creates the database file of base, if it does not exist, readable and writable
+// by its owner only: it holds customers' personal data, and SQLite would create it with the
+// process's umask (commonly 0644, readable by every local user). SQLite gives the WAL and
+// shared-memory files the database file's mode. An existing file is left as it is.
+func createPrivate(base string) error {
+	p, err := filePath(base)
+	if err != nil || p == "" || p == ":memory:" {
+		return nil // SQLite reports what it cannot open
+	}
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
 
 // filePath is the file a driver name (a path or a file: URI, as parseDSN returns) opens.
 func filePath(base string) (string, error) {
@@ -231,6 +255,9 @@ func OpenScratch(ctx context.Context, path string) (*DB, error) {
 	setPragma(q, "synchronous", "OFF")
 	setPragma(q, "cache_size", "-16000")
 	setPragma(q, "temp_store", "MEMORY")
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	w, err := openWriter(ctx, path, "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, err

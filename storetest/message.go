@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -60,6 +61,66 @@ func testMessages(t *testing.T, newStore func(t *testing.T) Harness) {
 				return err
 			}
 			wantEqual(t, "Tx.Messages", want, got)
+			return nil
+		})
+	})
+
+	t.Run("messages and notices are stored with their links redacted", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		c := createCase(t, s, minimalCase("in_msglink", "cus_1"))
+		const (
+			update = "https://pay.example.com/u/AQF1AAAAAAAAAAcAAAAAaeX1gFq0dGVzdG5vbmNlX19fX19fXw"
+			unsub  = "https://pay.example.com/unsubscribe/AQF4AAAAAAAAAAcAAAAAaeX1gFq0dGVzdG5vbmNlX19fX19fXw"
+		)
+		live := "Update your card: " + update + "\n\nStop these emails: " + unsub
+		html := `<a href="` + update + `">Update</a> <a href="` + unsub + `">Stop</a>`
+		m := recoup.Message{CaseID: c.ID, Step: 0, Channel: "email", Status: recoup.MessagePending, CreatedAt: base,
+			Subject: "Your card", Text: live, HTML: html}
+		n := fullNotice("cus_1/pm_link/2026-04-13")
+		n.Text, n.HTML = live, html
+		mustTx(t, s, func(tx recoup.Tx) error {
+			if err := tx.InsertMessage(&m); err != nil {
+				return err
+			}
+			return tx.InsertNotice(&n)
+		})
+		if m.Text != live {
+			t.Error("InsertMessage changed the caller's message: the channel must get the live links")
+		}
+		check := func(what, text, html string) {
+			t.Helper()
+			for _, leak := range []string{update, unsub, "/u/", "/unsubscribe/"} {
+				if strings.Contains(text+html, leak) {
+					t.Errorf("%s is stored with %q:\n%s\n%s", what, leak, text, html)
+				}
+			}
+			if text != "Update your card: [card update link]\n\nStop these emails: [unsubscribe link]" {
+				t.Errorf("%s text stored as %q: which link it carried is lost", what, text)
+			}
+		}
+		got, err := s.Messages(t.Context(), c.ID)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("messages %v, %v", got, err)
+		}
+		check("the inserted message", got[0].Text, got[0].HTML)
+		m.Status, m.SentAt = recoup.MessageSent, base.Add(time.Minute)
+		mustTx(t, s, func(tx recoup.Tx) error {
+			if err := tx.UpdateMessage(&m); err != nil {
+				return err
+			}
+			return tx.UpdateNotice(&n)
+		})
+		if got, err = s.Messages(t.Context(), c.ID); err != nil {
+			t.Fatal(err)
+		}
+		check("the updated message", got[0].Text, got[0].HTML)
+		mustTx(t, s, func(tx recoup.Tx) error {
+			got, err := tx.Notice(n.ID)
+			if err != nil {
+				return err
+			}
+			check("the notice", got.Text, got.HTML)
 			return nil
 		})
 	})

@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Harness) {
 	t.Run("Notices", func(t *testing.T) { testNotices(t, newStore) })
 	t.Run("Observations", func(t *testing.T) { testObservations(t, newStore) })
 	t.Run("PaymentMethodChanges", func(t *testing.T) { testPaymentMethodChanges(t, newStore) })
+	t.Run("PersonalData", func(t *testing.T) { testPersonalData(t, newStore) })
 	t.Run("Suppressions", func(t *testing.T) { testSuppressions(t, newStore) })
 	t.Run("CustomerPaths", func(t *testing.T) { testCustomerPaths(t, newStore) })
 	t.Run("Tx", func(t *testing.T) { testTx(t, newStore) })

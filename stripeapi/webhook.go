@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/recoup-hq/recoup"
@@ -16,8 +18,26 @@ type WebhookVerifier struct {
 	// Secrets are the endpoint's signing secrets (whsec_...). When a secret is rolled, Stripe
 	// keeps signing with the old one too for up to 24 hours: list both until then.
 	Secrets []string
-	// Tolerance is how old a signature's timestamp may be; 0 means Stripe's default, 300s.
+	// Tolerance is how old a signature's timestamp may be, and how far in the future; 0 means
+	// Stripe's default, 300s.
 	Tolerance time.Duration
+	// Now is the clock the future bound is checked against; nil means time.Now. (stripe-go
+	// checks the past bound on its own clock.)
+	Now func() time.Time
+}
+
+// signedAt is the t= of a Stripe-Signature header; ok is false when there is none to read.
+func signedAt(header string) (time.Time, bool) {
+	for _, part := range strings.Split(header, ",") {
+		if v, found := strings.CutPrefix(strings.TrimSpace(part), "t="); found {
+			sec, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return time.Time{}, false
+			}
+			return time.Unix(sec, 0), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // Verify checks sigHeader (the Stripe-Signature header) against the raw request body, before
@@ -46,6 +66,9 @@ func (v WebhookVerifier) Verify(payload []byte, sigHeader string) (recoup.Event,
 		_, err := webhook.ConstructEventWithOptions(payload, sigHeader, secret, opts)
 		switch {
 		case err == nil:
+			if err := v.notFuture(sigHeader, opts.Tolerance); err != nil {
+				return recoup.Event{}, err
+			}
 			return ParseEvent(payload, recoup.OriginWebhook)
 		case errors.Is(err, webhook.ErrNoValidSignature):
 			continue // try the next secret
@@ -61,10 +84,32 @@ func (v WebhookVerifier) Verify(payload []byte, sigHeader string) (recoup.Event,
 			// sentinel errors above; any other error means the signature matched and the body
 			// failed to decode. ParseEvent gives the precise reason, or accepts a body that
 			// only stripe-go's typed decoding refused.
+			if err := v.notFuture(sigHeader, opts.Tolerance); err != nil {
+				return recoup.Event{}, err
+			}
 			return ParseEvent(payload, recoup.OriginWebhook)
 		}
 	}
 	return recoup.Event{}, recoup.Errorf(recoup.EUNAUTHORIZED, "stripe webhook: no signature matches a configured secret")
+}
+
+// notFuture refuses a signature dated further in the future than the tolerance: stripe-go
+// bounds only the past, and a delivery signed ahead of time (a leaked secret, a signer's clock
+// far off) would otherwise stay replayable for as long as its date is ahead.
+func (v WebhookVerifier) notFuture(sigHeader string, tolerance time.Duration) error {
+	at, ok := signedAt(sigHeader)
+	if !ok {
+		return recoup.Errorf(recoup.EUNAUTHORIZED, "stripe webhook: malformed Stripe-Signature header")
+	}
+	now := time.Now
+	if v.Now != nil {
+		now = v.Now
+	}
+	if at.Sub(now()) > tolerance {
+		return recoup.Errorf(recoup.EUNAUTHORIZED,
+			"stripe webhook: signature timestamp is more than the %s tolerance in the future (forged, or clocks disagree)", tolerance)
+	}
+	return nil
 }
 
 // rawEvent is the part of a Stripe event that recoup routes on. It is decoded on its own,

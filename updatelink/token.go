@@ -1,7 +1,10 @@
 // Package updatelink makes and checks the links recoup puts in customer messages: the one-click
-// card update link (/u/<token>) and the unsubscribe link (/unsubscribe/<token>). A token is
-// signed with HMAC-SHA256 and names only a case, the link's purpose, an expiry and a random
-// nonce: no personal data travels in the URL, and the token alone is the credential.
+// card update link (/u/<token>) and the unsubscribe link (/unsubscribe/<token>). A token names
+// only a case (or a notice), the link's purpose and an expiry, sealed with AES-256-GCM under a
+// key derived from the link secret: no personal data travels in the URL, the token alone is
+// the credential, and it is opaque: whoever holds it cannot read which case, nor when it
+// expires, nor forge or alter one (version 2, below). Tokens of version 1, which were signed
+// with HMAC-SHA256 but readable, are still accepted until they expire.
 //
 // What a token does not prove, the server checks against the store when it is used: a token
 // for a case that is no longer collectible (recovered or closed) is refused as a replay, since
@@ -11,6 +14,8 @@
 package updatelink
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -62,11 +67,26 @@ var (
 // MinSecretBytes is the shortest signing secret accepted.
 const MinSecretBytes = 32
 
+// The token formats, before URL-safe base64 without padding. Version 2 (issued):
+//
+//	byte 0       version (2), authenticated but not encrypted
+//	bytes 1-12   GCM nonce, random
+//	bytes 13-29  sealed: purpose (1), case or notice id (8, big endian), expiry (8, Unix seconds)
+//	bytes 30-45  GCM tag
+//
+// 46 bytes, 62 characters. Version 1 (accepted until expiry, no longer issued): version (1),
+// purpose (1), id (8), expiry (8), nonce (8), HMAC-SHA256 of those truncated to 16 bytes: 42
+// bytes, 56 characters.
 const (
-	version  = 1
-	bodyLen  = 1 + 1 + 8 + 8 + 8 // version, purpose, case id, expiry, nonce
-	macLen   = 16                // HMAC-SHA256 truncated to 128 bits: unforgeable, shorter URLs
-	tokenLen = bodyLen + macLen
+	version1  = 1
+	body1Len  = 1 + 1 + 8 + 8 + 8 // version, purpose, case id, expiry, nonce
+	macLen    = 16                // HMAC-SHA256 truncated to 128 bits: unforgeable, shorter URLs
+	token1Len = body1Len + macLen
+
+	version2  = 2
+	nonce2Len = 12
+	plain2Len = 1 + 8 + 8 // purpose, id, expiry
+	token2Len = 1 + nonce2Len + plain2Len + 16
 )
 
 // Claims is what a valid token says.
@@ -74,24 +94,36 @@ type Claims struct {
 	Purpose Purpose
 	CaseID  int64 // the case; for the Notice purposes, the notice's id
 	Expires time.Time
-	Nonce   uint64
+	Nonce   uint64 // random, from the token: two tokens for the same link differ
 }
 
 // Signer issues and verifies tokens with one secret.
 type Signer struct {
-	key  []byte
+	key  []byte      // HMAC key of version 1
+	aead cipher.AEAD // AES-256-GCM of version 2
 	rand io.Reader
 }
 
-// NewSigner returns a Signer keyed by secret (at least MinSecretBytes). A key derived per use
-// keeps these tokens from ever verifying as anything else signed with the same secret.
+// NewSigner returns a Signer keyed by secret (at least MinSecretBytes). Keys derived per use
+// keep these tokens from ever verifying as anything else made with the same secret.
 func NewSigner(secret []byte) (*Signer, error) {
 	if len(secret) < MinSecretBytes {
 		return nil, recoup.Errorf(recoup.EINVALID, "updatelink: the link signing secret must be at least %d bytes", MinSecretBytes)
 	}
-	h := hmac.New(sha256.New, secret)
-	h.Write([]byte("recoup customer link v1"))
-	return &Signer{key: h.Sum(nil), rand: rand.Reader}, nil
+	derive := func(label string) []byte {
+		h := hmac.New(sha256.New, secret)
+		h.Write([]byte(label))
+		return h.Sum(nil)
+	}
+	block, err := aes.NewCipher(derive("recoup customer link v2 AES-256-GCM"))
+	if err != nil {
+		return nil, recoup.Errorf(recoup.EINTERNAL, "updatelink: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, recoup.Errorf(recoup.EINTERNAL, "updatelink: %w", err)
+	}
+	return &Signer{key: derive("recoup customer link v1"), aead: aead, rand: rand.Reader}, nil
 }
 
 // Issue returns a token for purpose p on the case, valid until expires.
@@ -99,14 +131,16 @@ func (s *Signer) Issue(p Purpose, caseID int64, expires time.Time) (string, erro
 	if caseID <= 0 {
 		return "", recoup.Errorf(recoup.EINVALID, "updatelink: no case")
 	}
-	b := make([]byte, bodyLen, tokenLen)
-	b[0], b[1] = version, byte(p)
-	binary.BigEndian.PutUint64(b[2:], uint64(caseID))
-	binary.BigEndian.PutUint64(b[10:], uint64(expires.Unix()))
-	if _, err := io.ReadFull(s.rand, b[18:26]); err != nil {
+	b := make([]byte, 1+nonce2Len, token2Len)
+	b[0] = version2
+	if _, err := io.ReadFull(s.rand, b[1:1+nonce2Len]); err != nil {
 		return "", recoup.Errorf(recoup.EINTERNAL, "updatelink: nonce: %w", err)
 	}
-	b = append(b, s.mac(b)...)
+	var plain [plain2Len]byte
+	plain[0] = byte(p)
+	binary.BigEndian.PutUint64(plain[1:], uint64(caseID))
+	binary.BigEndian.PutUint64(plain[9:], uint64(expires.Unix()))
+	b = s.aead.Seal(b, b[1:1+nonce2Len], plain[:], b[:1])
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
@@ -116,21 +150,57 @@ func (s *Signer) mac(body []byte) []byte {
 	return h.Sum(nil)[:macLen]
 }
 
+// decode reads a token's bytes strictly: only the URL-safe alphabet, no padding, no white
+// space (the standard decoder skips CR and LF), and no unused bits set, so that one token has
+// exactly one spelling.
+func decode(token string) ([]byte, bool) {
+	if len(token) != base64.RawURLEncoding.EncodedLen(token1Len) && len(token) != base64.RawURLEncoding.EncodedLen(token2Len) {
+		return nil, false
+	}
+	for i := 0; i < len(token); i++ {
+		c := token[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return nil, false
+		}
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	return b, err == nil
+}
+
 // Verify checks a token for purpose p at now. Its errors wrap ErrInvalid or ErrExpired and
 // carry recoup.EUNAUTHORIZED.
 func (s *Signer) Verify(token string, p Purpose, now time.Time) (Claims, error) {
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(b) != tokenLen || b[0] != version {
-		return Claims{}, recoup.Errorf(recoup.EUNAUTHORIZED, "updatelink: %w", ErrInvalid)
+	invalid := recoup.Errorf(recoup.EUNAUTHORIZED, "updatelink: %w", ErrInvalid)
+	b, ok := decode(token)
+	if !ok {
+		return Claims{}, invalid
 	}
-	if !hmac.Equal(b[bodyLen:], s.mac(b[:bodyLen])) {
-		return Claims{}, recoup.Errorf(recoup.EUNAUTHORIZED, "updatelink: %w", ErrInvalid)
-	}
-	c := Claims{
-		Purpose: Purpose(b[1]),
-		CaseID:  int64(binary.BigEndian.Uint64(b[2:])),
-		Expires: time.Unix(int64(binary.BigEndian.Uint64(b[10:])), 0).UTC(),
-		Nonce:   binary.BigEndian.Uint64(b[18:]),
+	var c Claims
+	switch {
+	case len(b) == token2Len && b[0] == version2:
+		nonce := b[1 : 1+nonce2Len]
+		plain, err := s.aead.Open(nil, nonce, b[1+nonce2Len:], b[:1])
+		if err != nil || len(plain) != plain2Len {
+			return Claims{}, invalid
+		}
+		c = Claims{
+			Purpose: Purpose(plain[0]),
+			CaseID:  int64(binary.BigEndian.Uint64(plain[1:])),
+			Expires: time.Unix(int64(binary.BigEndian.Uint64(plain[9:])), 0).UTC(),
+			Nonce:   binary.BigEndian.Uint64(nonce),
+		}
+	case len(b) == token1Len && b[0] == version1:
+		if !hmac.Equal(b[body1Len:], s.mac(b[:body1Len])) {
+			return Claims{}, invalid
+		}
+		c = Claims{
+			Purpose: Purpose(b[1]),
+			CaseID:  int64(binary.BigEndian.Uint64(b[2:])),
+			Expires: time.Unix(int64(binary.BigEndian.Uint64(b[10:])), 0).UTC(),
+			Nonce:   binary.BigEndian.Uint64(b[18:]),
+		}
+	default:
+		return Claims{}, invalid
 	}
 	if c.Purpose != p || c.CaseID <= 0 {
 		return Claims{}, recoup.Errorf(recoup.EUNAUTHORIZED, "updatelink: %w (a %s link used for %s)", ErrInvalid, c.Purpose, p)

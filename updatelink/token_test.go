@@ -1,7 +1,9 @@
 package updatelink
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -154,5 +156,74 @@ func TestNoticeLinks(t *testing.T) {
 				t.Errorf("a %s token verified for %s: %v", tc.purpose, p, err)
 			}
 		}
+	}
+}
+
+// A token must not tell whoever holds it which case it opens (ids are sequential: the next
+// customer's is one more) nor when it expires.
+func TestTokenIsOpaque(t *testing.T) {
+	s := signer(t)
+	exp := now.Add(time.Hour)
+	tok, err := s.Issue(Update, 42, exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id, at [8]byte
+	binary.BigEndian.PutUint64(id[:], 42)
+	binary.BigEndian.PutUint64(at[:], uint64(exp.Unix()))
+	if bytes.Contains(raw, id[:]) || bytes.Contains(raw, at[:]) || bytes.Contains(raw, at[4:]) {
+		t.Errorf("token %q shows the case id or the expiry: % x", tok, raw)
+	}
+}
+
+// One token has one spelling: the decoder that skips CR and LF, or ignores unused bits, would
+// accept several.
+func TestTokenStrictSpelling(t *testing.T) {
+	s := signer(t)
+	tok, err := s.Issue(Update, 42, now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", tok[len(tok)-1])
+	sibling := tok[:len(tok)-1] + string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[last^1])
+	for name, spelling := range map[string]string{
+		"a line feed inside":       tok[:20] + "\n" + tok[20:],
+		"a carriage return inside": tok[:20] + "\r" + tok[20:],
+		"CR LF at the end":         tok + "\r\n",
+		"padding":                  tok + "==",
+		"unused bits set":          sibling,
+		"standard alphabet":        strings.NewReplacer("-", "+", "_", "/").Replace(tok),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if spelling == tok {
+				t.Skip("the token has no character this spelling changes")
+			}
+			if _, err := s.Verify(spelling, Update, now); !errors.Is(err, ErrInvalid) {
+				t.Errorf("Verify(%q) = %v, want ErrInvalid", spelling, err)
+			}
+		})
+	}
+}
+
+// Links sent before version 2 keep working until they expire: a customer may still use an
+// unsubscribe link of last year's email.
+func TestVersion1TokensStillVerify(t *testing.T) {
+	s := signer(t)
+	b := make([]byte, body1Len)
+	b[0], b[1] = version1, byte(Unsubscribe)
+	binary.BigEndian.PutUint64(b[2:], 42)
+	binary.BigEndian.PutUint64(b[10:], uint64(now.Add(time.Hour).Unix()))
+	binary.BigEndian.PutUint64(b[18:], 7)
+	tok := base64.RawURLEncoding.EncodeToString(append(b, s.mac(b)...))
+	c, err := s.Verify(tok, Unsubscribe, now)
+	if err != nil || c.CaseID != 42 || c.Nonce != 7 {
+		t.Fatalf("claims %+v, %v", c, err)
+	}
+	if _, err := s.Verify(tok, Update, now); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a version 1 token for another purpose: %v", err)
 	}
 }

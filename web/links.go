@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"time"
@@ -42,6 +43,8 @@ type LinksConfig struct {
 	Offers *OffersConfig
 	// SMS, optional, receives the STOP and START texted back to the sms channel (sms.go).
 	SMS *SMSInbound
+	// Limits bound what replaying a link costs (linkguard.go); zero fields take defaults.
+	Limits LinkLimits
 }
 
 //go:embed pages/customer.html
@@ -76,6 +79,7 @@ func (s *Server) customer(h handlerFunc) http.Handler {
 		// The URL holds the token: no cache keeps it, no Referer carries it on (the
 		// middleware already sends no-referrer).
 		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Security-Policy", customerCSP)
 		if err := h(w, r); err != nil {
 			s.customerError(w, r, err)
 		}
@@ -84,6 +88,12 @@ func (s *Server) customer(h handlerFunc) http.Handler {
 
 func (s *Server) customerError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
+	case errors.Is(err, errLinkTooMany):
+		s.showPage(w, http.StatusTooManyRequests, page{Title: "Please wait a moment",
+			Message: "This link was opened many times in a short while. Please try again in a minute."})
+	case errors.Is(err, errLinkBudget):
+		s.showPage(w, http.StatusServiceUnavailable, page{Title: "Please try again in a few minutes",
+			Message: "We could not open the payment page just now. Nothing has been charged. Please try the link again shortly."})
 	case errors.Is(err, updatelink.ErrExpired):
 		s.showPage(w, http.StatusGone, page{Title: "This link has expired",
 			Message: "For your security, links in our emails stop working after a while. Please use the link in our most recent email, or contact us."})
@@ -115,8 +125,13 @@ func (s *Server) linkCase(r *http.Request, p updatelink.Purpose) (recoup.Case, e
 
 // openUpdateLink records the click and redirects to Stripe: the invoice's hosted page when the
 // bank wants the customer to authenticate, the Billing Portal's card update otherwise. A link
-// whose case is paid or closed is a replay: its job is done, and it says so.
+// whose case is paid or closed is a replay: its job is done, and it says so. A HEAD does
+// nothing, and replays are bounded (guardLink, linkPortal; a click is recorded once an
+// interval).
 func (s *Server) openUpdateLink(w http.ResponseWriter, r *http.Request) error {
+	if ok, err := s.guardLink(w, r, updatelink.Update); !ok {
+		return err
+	}
 	c, err := s.linkCase(r, updatelink.Update)
 	if err != nil {
 		return err
@@ -139,16 +154,24 @@ func (s *Server) openUpdateLink(w http.ResponseWriter, r *http.Request) error {
 	}
 	var to, where string
 	if auth {
-		to, err = s.links.Portal.HostedInvoiceURL(r.Context(), c.InvoiceID)
 		where = "the invoice page to authenticate the payment"
+		to, err = s.linkPortal(fmt.Sprint("case ", c.ID), where, func() (string, error) {
+			return s.links.Portal.HostedInvoiceURL(r.Context(), c.InvoiceID)
+		})
 	} else {
-		to, err = s.links.Portal.PaymentUpdateURL(r.Context(), c.CustomerID, s.returnURL())
 		where = "Stripe's card update page"
+		to, err = s.linkPortal(fmt.Sprint("case ", c.ID), where, func() (string, error) {
+			return s.links.Portal.PaymentUpdateURL(r.Context(), c.CustomerID, s.returnURL())
+		})
 	}
 	if err != nil {
 		return err
 	}
 	now := s.now()
+	if !s.linkGuard.click(now, r.PathValue("token")) {
+		http.Redirect(w, r, to, http.StatusSeeOther) // recorded already, a moment ago
+		return nil
+	}
 	if err := s.store.Tx(r.Context(), func(tx recoup.Tx) error {
 		if err := appendEntry(tx, c.ID, now, recoup.EntryEvent, "the customer opened the card update link: sent to "+where,
 			map[string]any{"link": "update", "authentication": auth}); err != nil {

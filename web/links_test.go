@@ -166,6 +166,8 @@ func TestUpdateLinkRefusals(t *testing.T) {
 	}{
 		{"tampered", "/u/" + tampered, http.StatusBadRequest, "not valid"},
 		{"truncated", "/u/" + good[:20], http.StatusBadRequest, "not valid"},
+		{"with CR LF inside", "/u/" + good[:20] + "%0D%0A" + good[20:], http.StatusBadRequest, "not valid"},
+		{"with a line feed at the end", "/u/" + good + "%0A", http.StatusBadRequest, "not valid"},
 		{"expired", "/u/" + e.token(t, updatelink.Update, open.ID, testNow), http.StatusGone, "expired"},
 		{"an unsubscribe token", "/u/" + e.token(t, updatelink.Unsubscribe, open.ID, testNow.Add(time.Hour)), http.StatusBadRequest, "not valid"},
 		{"a case that does not exist", "/u/" + e.token(t, updatelink.Update, 999, testNow.Add(time.Hour)), http.StatusBadRequest, "not valid"},

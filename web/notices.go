@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/recoup-hq/recoup"
@@ -36,16 +37,19 @@ func (s *Server) linkNotice(r *http.Request, p updatelink.Purpose) (recoup.Notic
 // openNoticeLink redirects to Stripe: the hosted invoice page for an invoice reminder, the
 // Billing Portal's card update for a card expiring. It can be opened again while it lives.
 func (s *Server) openNoticeLink(w http.ResponseWriter, r *http.Request) error {
+	if ok, err := s.guardLink(w, r, updatelink.NoticeUpdate); !ok {
+		return err
+	}
 	n, err := s.linkNotice(r, updatelink.NoticeUpdate)
 	if err != nil {
 		return err
 	}
-	var to string
-	if n.Kind == recoup.NoticeInvoiceDue {
-		to, err = s.links.Portal.HostedInvoiceURL(r.Context(), n.InvoiceID)
-	} else {
-		to, err = s.links.Portal.PaymentUpdateURL(r.Context(), n.CustomerID, s.returnURL())
-	}
+	to, err := s.linkPortal(fmt.Sprint("notice ", n.ID), string(n.Kind), func() (string, error) {
+		if n.Kind == recoup.NoticeInvoiceDue {
+			return s.links.Portal.HostedInvoiceURL(r.Context(), n.InvoiceID)
+		}
+		return s.links.Portal.PaymentUpdateURL(r.Context(), n.CustomerID, s.returnURL())
+	})
 	if err != nil {
 		return err
 	}

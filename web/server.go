@@ -79,6 +79,8 @@ type Server struct {
 	maxBody  int64
 	ready    func(ctx context.Context) error
 	links    *LinksConfig
+	// linkGuard bounds replays of the customer links (linkguard.go); set with links.
+	linkGuard *linkGuard
 
 	// Optional parts: user API tokens, the analytics API, the dashboard.
 	access      recoup.AccessStore
@@ -122,6 +124,9 @@ func New(cfg Config) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.links != nil {
+		s.linkGuard = newLinkGuard(s.links.Limits)
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

@@ -31,6 +31,7 @@ type CLI struct {
 	Backup     BackupCmd     `cmd:"" help:"Copy the SQLite database to a file while recoup runs (PostgreSQL: use pg_dump)."`
 	Version    VersionCmd    `cmd:"" help:"Print the version, commit and build date."`
 	Health     HealthCmd     `cmd:"" name:"healthcheck" help:"Exit 0 when the recoup serve at RECOUP_LISTEN is ready (the container's health check)."`
+	Customer   CustomerCmd   `cmd:"" help:"A customer's data requests: export or erase what recoup stores about them (docs/privacy.md)."`
 
 	ShowVersion versionFlag `name:"version" help:"Print the version, commit and build date, and exit."`
 }
@@ -75,6 +76,7 @@ type ServeCmd struct {
 	StripeFlags
 	CommsFlags
 	LLMFlags
+	RetentionFlags
 	WebhookSecret  string        `name:"stripe-webhook-secret" env:"STRIPE_WEBHOOK_SECRET" help:"Signing secret of the Stripe webhook endpoint (whsec_...); several, comma-separated, while a rolled secret is still valid."`
 	Listen         string        `name:"listen" env:"RECOUP_LISTEN" default:"127.0.0.1:8080" help:"Address to listen on."`
 	PolicyFile     string        `name:"policy" env:"RECOUP_POLICY" type:"path" help:"Policy file (YAML); the built-in default policy when empty."`
@@ -110,6 +112,9 @@ func (c *ServeCmd) validate() (*policy.Policy, error) {
 	}
 	if c.Workers < 1 || c.Workers > 100 {
 		return nil, fmt.Errorf("RECOUP_WORKERS must be 1-100, got %d", c.Workers)
+	}
+	if err := c.RetentionFlags.validate(); err != nil {
+		return nil, err
 	}
 	if err := c.CommsFlags.validate(); err != nil {
 		return nil, err

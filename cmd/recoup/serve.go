@@ -64,11 +64,13 @@ type app struct {
 	clock   jobs.Clock
 	log     *slog.Logger
 	riverUI *riverui.Handler // River's job queue UI, mounted by the dashboard; started by serve
+	// retentionDays is RECOUP_RETENTION_DAYS: serve empties older payloads and texts.
+	retentionDays int
 }
 
 // newApp opens the database, applies migrations and wires the parts; serve starts it.
 func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy, clock jobs.Clock, log *slog.Logger) (*app, error) {
-	a := &app{policy: pol, clock: clock, log: log}
+	a := &app{policy: pol, clock: clock, log: log, retentionDays: c.RetentionDays}
 	// Failed Stripe requests and the key's state feed the metrics (the operations page);
 	// a.metrics is set below, before any request, and counting on a nil Metrics does nothing.
 	gw, err := stripeapi.New(stripeapi.Config{SecretKey: c.SecretKey, APIBase: c.APIBase, RateLimit: c.RateLimit, Logger: log,
@@ -163,6 +165,8 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("start River UI: %w", err)
 	}
 	a.recordPolicy(ctx, p, note)
+	pd, _ := a.backend.store.(recoup.PersonalDataStore)
+	keepRetention(ctx, pd, a.retentionDays, a.clock.Now, a.log)
 	hs := a.web.HTTPServer(ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

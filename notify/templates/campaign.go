@@ -39,11 +39,14 @@ func firstName(full string) string {
 	return f[0]
 }
 
-var _ engine.Renderer = (*Campaign)(nil)
+var (
+	_ engine.Renderer = (*Campaign)(nil)
+	_ engine.Linker   = (*Campaign)(nil)
+)
 
 // Render writes the message of the draft.
 func (c *Campaign) Render(d engine.Draft) (engine.Content, error) {
-	update, unsub, err := c.links(d)
+	update, unsub, err := c.LiveLinks(d)
 	if err != nil {
 		return engine.Content{}, err
 	}
@@ -62,9 +65,10 @@ func (c *Campaign) Render(d engine.Draft) (engine.Content, error) {
 	return engine.Content{Subject: out.Subject, Text: out.Text, HTML: out.HTML}, nil
 }
 
-// links signs the draft's card update (or invoice) link and unsubscribe link: a case's, or a
-// notice's for a message outside any case.
-func (c *Campaign) links(d engine.Draft) (update, unsub string, err error) {
+// LiveLinks signs the draft's card update (or invoice) link and unsubscribe link: a case's, or
+// a notice's for a message outside any case. The engine uses it to put live links back in a
+// stored (redacted) message it sends again.
+func (c *Campaign) LiveLinks(d engine.Draft) (update, unsub string, err error) {
 	if d.NoticeID != 0 {
 		if update, err = c.Links.NoticeUpdateURL(d.NoticeID, d.Now); err == nil {
 			unsub, err = c.Links.NoticeUnsubscribeURL(d.NoticeID, d.Now)

@@ -56,7 +56,7 @@ const linkLineMax = 60
 // label and the link, is left out: the layout's button (email) or link line (text) carries the
 // link. A link inside a sentence stays there, as the real link.
 func (c *Campaign) Compose(d engine.Draft, subject, body string) (engine.Content, error) {
-	update, unsub, err := c.links(d)
+	update, unsub, err := c.LiveLinks(d)
 	if err != nil {
 		return engine.Content{}, err
 	}
