@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -76,6 +77,12 @@ type Config struct {
 	SecureCookies bool
 	// SessionTTL is how long a login lasts; 0 means 12 hours.
 	SessionTTL time.Duration
+	// MaxConcurrentLogins bounds the password checks running at once (each holds 19 MiB);
+	// 0 means DefaultMaxConcurrentLogins. A login finding none free for 2 seconds gets 503.
+	MaxConcurrentLogins int
+	// TrustedProxies are the peers whose X-Forwarded-For is believed: the login limits then
+	// count the client address it names. Empty: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// DataNow is the time the data is in: overview periods, operator actions, the intake's
@@ -92,7 +99,10 @@ type Dashboard struct {
 	dataNow func() time.Time
 	log     *slog.Logger
 	pages   map[string]*page
-	limiter *limiter
+	limiter *loginLimiter
+	// checks holds one token per password check running (loginguard.go).
+	checks        chan struct{}
+	checkPassword func(hash, password string) bool
 	routes  []route
 	handler http.Handler
 }
@@ -147,7 +157,12 @@ func New(cfg Config) *Dashboard {
 		d.cfg.SessionTTL = 12 * time.Hour
 	}
 	d.pages = mustParsePages()
-	d.limiter = newLimiter()
+	d.limiter = newLoginLimiter()
+	if d.cfg.MaxConcurrentLogins <= 0 {
+		d.cfg.MaxConcurrentLogins = DefaultMaxConcurrentLogins
+	}
+	d.checks = make(chan struct{}, d.cfg.MaxConcurrentLogins)
+	d.checkPassword = CheckPassword
 	d.routes = d.routeTable()
 	d.handler = d.build()
 	return d

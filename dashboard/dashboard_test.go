@@ -182,7 +182,7 @@ func TestLoginRateLimit(t *testing.T) {
 	t.Run("per account", func(t *testing.T) {
 		e := newEnv(t)
 		for i := range 5 {
-			// From a new address each time: only the account's limit applies.
+			// From one address: the account is locked for it.
 			if status, _ := e.anonymous().login("operator@example.com", fmt.Sprintf("wrong password %d", i)); status != http.StatusUnauthorized {
 				t.Fatalf("attempt %d: want 401, got %d", i+1, status)
 			}
