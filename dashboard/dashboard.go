@@ -103,8 +103,8 @@ type Dashboard struct {
 	// checks holds one token per password check running (loginguard.go).
 	checks        chan struct{}
 	checkPassword func(hash, password string) bool
-	routes  []route
-	handler http.Handler
+	routes        []route
+	handler       http.Handler
 }
 
 // route is one registered pattern and the least role it needs; "" is public.
