@@ -4,8 +4,8 @@
 // without a full reload.
 //
 // Access: users sign in with an email and a password (argon2id); the session lives in the store
-// and the browser holds only a random cookie (HttpOnly, SameSite=Strict, Secure unless served
-// on loopback http). Every POST carries the session's CSRF token. Each route names the least
+// and the browser holds only a random cookie (HttpOnly, SameSite=Strict, and Secure with the
+// __Host- prefix when Config.SecureCookies says the browser comes over https). Every POST carries the session's CSRF token. Each route names the least
 // role it needs in one table (routes), which the tests walk to prove that no route answers a
 // user without that role.
 //

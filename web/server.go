@@ -62,6 +62,9 @@ type Config struct {
 	Analytics recoup.AnalyticsStore
 	// Experiments, when set, serves GET /api/v1/experiments/{name}.
 	Experiments ExperimentReports
+	// HSTS adds Strict-Transport-Security to every response: set it when browsers reach the
+	// service over https (an https public URL), never on plain http.
+	HSTS bool
 	// Dashboard, when set, is served under /ui/ (dashboard.Dashboard.Handler, built with the
 	// prefix "/ui"), and / redirects to it. It does its own authentication.
 	Dashboard http.Handler
@@ -85,6 +88,7 @@ type Server struct {
 	analytics   recoup.AnalyticsStore
 	experiments ExperimentReports
 	dashboard   http.Handler
+	hsts        bool
 	// tokenHash is the SHA-256 of the admin token, nil when there is none. Comparing hashes
 	// keeps the comparison constant-time regardless of the presented token's length.
 	tokenHash []byte
@@ -119,6 +123,7 @@ func New(cfg Config) *Server {
 		analytics:   cfg.Analytics,
 		experiments: cfg.Experiments,
 		dashboard:   cfg.Dashboard,
+		hsts:        cfg.HSTS,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -189,7 +194,7 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("/ui/", s.dashboard)
 		mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusSeeOther))
 	}
-	return s.logRequests(securityHeaders(mux))
+	return s.logRequests(securityHeaders(mux, s.hsts))
 }
 
 // apiRoute registers an authenticated API route on api.

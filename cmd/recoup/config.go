@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/recoup-hq/recoup/dashboard"
 	"github.com/recoup-hq/recoup/notify/templates"
 	"github.com/recoup-hq/recoup/policy"
 )
@@ -78,6 +79,10 @@ type ServeCmd struct {
 	ReconcileEvery time.Duration `name:"reconcile-every" env:"RECOUP_RECONCILE_EVERY" default:"15m" help:"How often to read Stripe's event list for webhooks that never arrived (0 disables)."`
 	Workers        int           `name:"workers" env:"RECOUP_WORKERS" default:"4" help:"Concurrent jobs in this process."`
 
+	SecureCookies    string `name:"secure-cookies" env:"RECOUP_SECURE_COOKIES" enum:"auto,on,off" default:"auto" help:"Mark the dashboard's cookies Secure (with the __Host- prefix) and send HSTS: on, off, or auto (Secure when RECOUP_PUBLIC_URL is https or recoup listens on a non-loopback address; HSTS when RECOUP_PUBLIC_URL is https)."`
+	TrustedProxies   string `name:"trusted-proxies" env:"RECOUP_TRUSTED_PROXIES" help:"Addresses or CIDR prefixes of the reverse proxies in front of recoup, comma-separated: only from them is X-Forwarded-For believed (the login limits count the client it names)."`
+	LoginConcurrency int    `name:"login-concurrency" env:"RECOUP_LOGIN_CONCURRENCY" default:"4" help:"Most dashboard password checks running at once (each holds 19 MiB); a login finding none free for 2 seconds is answered 503."`
+
 	// jobTimeout and rescueAfter replace the job queue's defaults (a minute, two minutes);
 	// only tests set them, to see a killed process's jobs rescued in seconds. They are not
 	// flags: the defaults are what every handler is written for.
@@ -106,6 +111,12 @@ func (c *ServeCmd) validate() (*policy.Policy, error) {
 	if c.Workers < 1 || c.Workers > 100 {
 		return nil, fmt.Errorf("RECOUP_WORKERS must be 1-100, got %d", c.Workers)
 	}
+	if _, err := dashboard.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("RECOUP_TRUSTED_PROXIES: %w", err)
+	}
+	if c.LoginConcurrency < 1 || c.LoginConcurrency > 64 {
+		return nil, fmt.Errorf("RECOUP_LOGIN_CONCURRENCY must be 1-64, got %d", c.LoginConcurrency)
+	}
 	if err := c.CommsFlags.validate(); err != nil {
 		return nil, err
 	}
@@ -113,6 +124,20 @@ func (c *ServeCmd) validate() (*policy.Policy, error) {
 		return nil, err
 	}
 	return loadPolicy(c.PolicyFile, c.Templates)
+}
+
+// secureCookies reports whether the dashboard's cookies are Secure, and hsts whether responses
+// carry Strict-Transport-Security: the browser reaches recoup over https, which an https
+// public URL says even when recoup listens on loopback behind a TLS-terminating proxy.
+func (c *ServeCmd) secureCookies() (secure, hsts bool) {
+	https := strings.HasPrefix(c.PublicURL, "https://")
+	switch c.SecureCookies {
+	case "on":
+		return true, true
+	case "off":
+		return false, false
+	}
+	return https || !loopback(c.Listen), https
 }
 
 func (c *ServeCmd) webhookSecrets() []string {

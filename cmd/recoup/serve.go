@@ -107,7 +107,7 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 	log.Info("message personalization", c.LLMFlags.describe()...)
 	a.engine = engine.New(engine.Config{Store: b.store, Gateway: gw, Policy: pol, Events: gw, Metrics: a.metrics, Logger: log,
 		Notifier: cm.notifier, Renderer: cm.renderer, Customers: gw, Lifecycle: cm.sink, Personalizer: pz, Confirmation: cm.confirmation, Notices: cm.notices})
-	dash, err := newDashboard(b, a.engine, a.metrics, func() dashboard.StripeKey { return dashboardKey(gw.KeyStatus()) }, clock, c.Listen, log)
+	dash, err := newDashboard(b, a.engine, a.metrics, func() dashboard.StripeKey { return dashboardKey(gw.KeyStatus()) }, clock, c, log)
 	if err != nil {
 		b.close()
 		return nil, err
@@ -117,10 +117,12 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 	if er, ok := b.store.(recoup.ExperimentResults); ok {
 		reports = expreport.Reader{Store: er, Policy: a.engine.Policy}
 	}
+	_, hsts := c.secureCookies()
 	a.web = web.New(web.Config{
 		Store: b.store, Intake: a.engine, Verifier: &stripeapi.WebhookVerifier{Secrets: c.webhookSecrets()},
 		AdminToken: c.AdminToken, Metrics: a.metrics, Now: clock.Now, Logger: log, Ready: a.ready, Links: cm.links,
 		Access: dash.access, Analytics: dash.analytics, Experiments: reports, Dashboard: dash.dashboard.Handler(),
+		HSTS: hsts,
 	})
 	return a, nil
 }
