@@ -22,17 +22,24 @@ import (
 // in messages, the templates and the branding. Every one is optional: without a channel,
 // campaign steps are recorded as skipped, as before.
 type CommsFlags struct {
-	SMTPURL      string `name:"smtp-url" env:"RECOUP_SMTP_URL" help:"SMTP server for customer email: smtp://user:pass@host:587 (STARTTLS required) or smtps://user:pass@host:465. Empty: no email."`
+	// SMTPURL is the SMTP server for customer email, with its password:
+	// smtp://user:pass@host:587 (STARTTLS required) or smtps://user:pass@host:465. Empty: no email.
+	SMTPURL      string `kong:"-" secret:"RECOUP_SMTP_URL"`
+	OldSMTPURL   string `name:"smtp-url" hidden:"" removed:"RECOUP_SMTP_URL"`
 	SMTPInsecure bool   `name:"smtp-insecure" env:"RECOUP_SMTP_INSECURE" help:"Send email without TLS when the server offers none. For a local test server only."`
 	EmailFrom    string `name:"email-from" env:"RECOUP_EMAIL_FROM" help:"Sender of customer email, e.g. 'Acme Billing <billing@acme.com>'."`
 	Unsubscribe  string `name:"unsubscribe-mailto" env:"RECOUP_UNSUBSCRIBE_MAILTO" help:"Optional address offered in List-Unsubscribe beside the one-click link."`
 
-	PublicURL       string `name:"public-url" env:"RECOUP_PUBLIC_URL" help:"Public base URL of this service (https://pay.example.com): the card update and unsubscribe links point here."`
-	LinkSecret      string `name:"link-secret" env:"RECOUP_LINK_SECRET" help:"Secret (32+ random characters) that signs the links in messages. Required with email."`
+	PublicURL string `name:"public-url" env:"RECOUP_PUBLIC_URL" help:"Public base URL of this service (https://pay.example.com): the card update and unsubscribe links point here."`
+	// LinkSecret signs the links in messages (32+ random characters); required with email.
+	LinkSecret      string `kong:"-" secret:"RECOUP_LINK_SECRET"`
+	OldLinkSecret   string `name:"link-secret" hidden:"" removed:"RECOUP_LINK_SECRET"`
 	PortalReturnURL string `name:"portal-return-url" env:"RECOUP_PORTAL_RETURN_URL" help:"Where Stripe's portal sends the customer after updating their card; default: a thank-you page of this service."`
 
-	OutgoingWebhookURL    string `name:"outgoing-webhook-url" env:"RECOUP_OUTGOING_WEBHOOK_URL" help:"Your app's URL for recoup's signed webhooks: webhook-channel messages and case lifecycle events. Empty: none."`
-	OutgoingWebhookSecret string `name:"outgoing-webhook-secret" env:"RECOUP_OUTGOING_WEBHOOK_SECRET" help:"Secret (16+ characters) that signs the outgoing webhooks (Recoup-Signature)."`
+	OutgoingWebhookURL string `name:"outgoing-webhook-url" env:"RECOUP_OUTGOING_WEBHOOK_URL" help:"Your app's URL for recoup's signed webhooks: webhook-channel messages and case lifecycle events. Empty: none."`
+	// OutgoingWebhookSecret signs the outgoing webhooks (Recoup-Signature); 16+ characters.
+	OutgoingWebhookSecret    string `kong:"-" secret:"RECOUP_OUTGOING_WEBHOOK_SECRET"`
+	OldOutgoingWebhookSecret string `name:"outgoing-webhook-secret" hidden:"" removed:"RECOUP_OUTGOING_WEBHOOK_SECRET"`
 
 	Templates    string `name:"templates" env:"RECOUP_TEMPLATES" type:"path" help:"Directory of template overrides and extra locales (see docs/messages.md); empty: the built-in English templates."`
 	BrandName    string `name:"brand-name" env:"RECOUP_BRAND_NAME" help:"Company name shown in customer messages. Required with email."`

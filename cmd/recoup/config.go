@@ -46,9 +46,11 @@ func (g *Globals) Logger() *slog.Logger {
 
 // StripeFlags are the settings of the Stripe API client.
 type StripeFlags struct {
-	SecretKey string  `name:"stripe-secret-key" env:"STRIPE_SECRET_KEY" help:"Stripe secret or restricted API key (sk_... or rk_...)."`
-	APIBase   string  `name:"stripe-api-base" env:"STRIPE_API_BASE" help:"Override Stripe's API base URL (for stripe-mock or a fake)."`
-	RateLimit float64 `name:"stripe-rate-limit" env:"RECOUP_STRIPE_RATE_LIMIT" default:"20" help:"Most Stripe API requests per second (Stripe allows 25 per endpoint)."`
+	// SecretKey is the Stripe secret or restricted API key (sk_... or rk_...).
+	SecretKey    string  `kong:"-" secret:"STRIPE_SECRET_KEY"`
+	OldSecretKey string  `name:"stripe-secret-key" hidden:"" removed:"STRIPE_SECRET_KEY"`
+	APIBase      string  `name:"stripe-api-base" env:"STRIPE_API_BASE" help:"Override Stripe's API base URL (for stripe-mock or a fake)."`
+	RateLimit    float64 `name:"stripe-rate-limit" env:"RECOUP_STRIPE_RATE_LIMIT" default:"20" help:"Most Stripe API requests per second (Stripe allows 25 per endpoint)."`
 }
 
 func (s *StripeFlags) validate() error {
@@ -71,11 +73,17 @@ type ServeCmd struct {
 	StripeFlags
 	CommsFlags
 	LLMFlags
-	WebhookSecret  string        `name:"stripe-webhook-secret" env:"STRIPE_WEBHOOK_SECRET" help:"Signing secret of the Stripe webhook endpoint (whsec_...); several, comma-separated, while a rolled secret is still valid."`
-	Listen         string        `name:"listen" env:"RECOUP_LISTEN" default:"127.0.0.1:8080" help:"Address to listen on."`
-	PolicyFile     string        `name:"policy" env:"RECOUP_POLICY" type:"path" help:"Policy file (YAML); the built-in default policy when empty."`
-	PolicyPoll     time.Duration `name:"policy-poll" env:"RECOUP_POLICY_POLL" default:"10s" help:"How often to check the policy file for changes and reload it; a change is put in force once two checks in a row read it (0: only on SIGHUP)."`
-	AdminToken     string        `name:"admin-token" env:"RECOUP_ADMIN_TOKEN" help:"Bearer token for the JSON API (/api/v1); the API refuses every request when empty."`
+	// WebhookSecret is the signing secret of the Stripe webhook endpoint (whsec_...); several,
+	// comma-separated, while a rolled secret is still valid.
+	WebhookSecret    string        `kong:"-" secret:"STRIPE_WEBHOOK_SECRET"`
+	OldWebhookSecret string        `name:"stripe-webhook-secret" hidden:"" removed:"STRIPE_WEBHOOK_SECRET"`
+	Listen           string        `name:"listen" env:"RECOUP_LISTEN" default:"127.0.0.1:8080" help:"Address to listen on."`
+	PolicyFile       string        `name:"policy" env:"RECOUP_POLICY" type:"path" help:"Policy file (YAML); the built-in default policy when empty."`
+	PolicyPoll       time.Duration `name:"policy-poll" env:"RECOUP_POLICY_POLL" default:"10s" help:"How often to check the policy file for changes and reload it; a change is put in force once two checks in a row read it (0: only on SIGHUP)."`
+	// AdminToken is the bearer token of the JSON API (/api/v1); the API refuses every request
+	// when it is empty (unless users have their own tokens).
+	AdminToken     string        `kong:"-" secret:"RECOUP_ADMIN_TOKEN"`
+	OldAdminToken  string        `name:"admin-token" hidden:"" removed:"RECOUP_ADMIN_TOKEN"`
 	ReconcileEvery time.Duration `name:"reconcile-every" env:"RECOUP_RECONCILE_EVERY" default:"15m" help:"How often to read Stripe's event list for webhooks that never arrived (0 disables)."`
 	Workers        int           `name:"workers" env:"RECOUP_WORKERS" default:"4" help:"Concurrent jobs in this process."`
 
