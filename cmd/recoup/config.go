@@ -87,6 +87,10 @@ type ServeCmd struct {
 	ReconcileEvery time.Duration `name:"reconcile-every" env:"RECOUP_RECONCILE_EVERY" default:"15m" help:"How often to read Stripe's event list for webhooks that never arrived (0 disables)."`
 	Workers        int           `name:"workers" env:"RECOUP_WORKERS" default:"4" help:"Concurrent jobs in this process."`
 
+	// MetricsToken is the bearer token GET /metrics asks for.
+	MetricsToken  string `kong:"-" secret:"RECOUP_METRICS_TOKEN"`
+	MetricsListen string `name:"metrics-listen" env:"RECOUP_METRICS_LISTEN" help:"Serve GET /metrics on this separate address (e.g. 127.0.0.1:9090) instead of the public listener. Without it and without RECOUP_METRICS_TOKEN, /metrics is not served."`
+
 	SecureCookies    string `name:"secure-cookies" env:"RECOUP_SECURE_COOKIES" enum:"auto,on,off" default:"auto" help:"Mark the dashboard's cookies Secure (with the __Host- prefix) and send HSTS: on, off, or auto (Secure when RECOUP_PUBLIC_URL is https or recoup listens on a non-loopback address; HSTS when RECOUP_PUBLIC_URL is https)."`
 	TrustedProxies   string `name:"trusted-proxies" env:"RECOUP_TRUSTED_PROXIES" help:"Addresses or CIDR prefixes of the reverse proxies in front of recoup, comma-separated: only from them is X-Forwarded-For believed (the login limits count the client it names)."`
 	LoginConcurrency int    `name:"login-concurrency" env:"RECOUP_LOGIN_CONCURRENCY" default:"4" help:"Most dashboard password checks running at once (each holds 19 MiB); a login finding none free for 2 seconds is answered 503."`
@@ -118,6 +122,14 @@ func (c *ServeCmd) validate() (*policy.Policy, error) {
 	}
 	if c.Workers < 1 || c.Workers > 100 {
 		return nil, fmt.Errorf("RECOUP_WORKERS must be 1-100, got %d", c.Workers)
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			return nil, fmt.Errorf("RECOUP_METRICS_LISTEN %q is not a host:port address: %v", c.MetricsListen, err)
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return nil, fmt.Errorf("RECOUP_METRICS_TOKEN is too short: use at least 16 random characters")
 	}
 	if _, err := dashboard.ParseTrustedProxies(c.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("RECOUP_TRUSTED_PROXIES: %w", err)

@@ -47,3 +47,47 @@ func TestSecureCookiesBehindTLSProxy(t *testing.T) {
 		})
 	}
 }
+
+const e2eMetricsToken = "e2e-metrics-token-0123456789"
+
+// bearer is a transport that sends its token with every request.
+type bearer string
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+string(b))
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// Issue 19 item 7: /metrics is not on the public listener unless it asks for a token; a
+// separate listener serves it.
+func TestMetricsListener(t *testing.T) {
+	w := newWorld(t)
+	status := func(c *http.Client, url string) int {
+		t.Helper()
+		res, err := c.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	p := w.start(sqliteURL(t))
+	if s := status(http.DefaultClient, p.url+"/metrics"); s != http.StatusNotFound {
+		t.Errorf("no metrics setting: GET /metrics on the public listener = %d, want 404", s)
+	}
+	p = w.start(sqliteURL(t), func(c *ServeCmd) { c.MetricsToken = e2eMetricsToken })
+	if s := status(http.DefaultClient, p.url+"/metrics"); s != http.StatusUnauthorized {
+		t.Errorf("with a token, asked without it: %d, want 401", s)
+	}
+	if s := status(&http.Client{Transport: bearer(e2eMetricsToken)}, p.url+"/metrics"); s != http.StatusOK {
+		t.Errorf("with the token: %d, want 200", s)
+	}
+	p = w.start(sqliteURL(t), func(c *ServeCmd) { c.MetricsListen = "127.0.0.1:0" })
+	if s := status(http.DefaultClient, p.url+"/metrics"); s != http.StatusNotFound {
+		t.Errorf("with a metrics listener: GET /metrics on the public listener = %d, want 404", s)
+	}
+	if s := status(http.DefaultClient, "http://"+p.app.metricsLn.Addr().String()+"/metrics"); s != http.StatusOK {
+		t.Errorf("GET /metrics on the metrics listener = %d, want 200", s)
+	}
+}
