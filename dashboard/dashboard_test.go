@@ -487,3 +487,14 @@ func TestCasePageReadsOneSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// Issue 19 item 13: the overview refuses a period it cannot report on with a clear 400.
+func TestOverviewPeriodBounds(t *testing.T) {
+	e := newEnv(t)
+	c := e.as(recoup.RoleViewer)
+	for _, path := range []string{"/ui/?from=2026-01-01&to=9999-12-31", "/ui/overview.csv?from=2026-01-01&to=9999-12-31"} {
+		if status, _, body := c.get(path); status != http.StatusBadRequest || !strings.Contains(body, "2999-12-31") {
+			t.Errorf("%s: %d, want 400 naming the bounds", path, status)
+		}
+	}
+}

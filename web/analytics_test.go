@@ -194,3 +194,17 @@ func TestAnalyticsCampaignsAPI(t *testing.T) {
 		t.Errorf("bad dates: status %d, want 400", rec.Code)
 	}
 }
+
+// Issue 19 item 13: a period outside the years recoup can report on is a clear 400, not a
+// failure to write the answer (a year-10000 end).
+func TestAnalyticsPeriodBounds(t *testing.T) {
+	e, _ := accessEnv(t)
+	for _, path := range []string{"/api/v1/analytics/overview", "/api/v1/analytics/campaigns"} {
+		for _, q := range []string{"?from=2026-01-01&to=9999-12-31", "?from=0001-01-01&to=2026-01-01"} {
+			rec := e.get(path+q, testToken)
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "2999-12-31") {
+				t.Errorf("%s%s: %d %s, want 400 naming the bounds", path, q, rec.Code, rec.Body)
+			}
+		}
+	}
+}

@@ -73,12 +73,14 @@ type Client struct {
 
 // New validates cfg and returns a Client.
 func New(cfg Config) (*Client, error) {
+	// The URL may carry a token (in its path, query or user info): errors show no more of it
+	// than its scheme and host (Redact).
 	u, err := url.Parse(cfg.URL)
 	if err != nil || u.Host == "" {
-		return nil, recoup.Errorf(recoup.EINVALID, "webhook: URL %q is not an absolute URL", cfg.URL)
+		return nil, recoup.Errorf(recoup.EINVALID, "webhook: the URL (%s) is not an absolute URL", Redact(cfg.URL))
 	}
 	if u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname())) {
-		return nil, recoup.Errorf(recoup.EINVALID, "webhook: URL must be https (http only on a loopback host), got %q", u.Scheme+"://"+u.Host)
+		return nil, recoup.Errorf(recoup.EINVALID, "webhook: URL must be https (http only on a loopback host), got %s", Redact(cfg.URL))
 	}
 	if len(cfg.Secret) < 16 {
 		return nil, recoup.Errorf(recoup.EINVALID, "webhook: the signing secret must be at least 16 bytes")
@@ -171,7 +173,10 @@ func (c *Client) post(ctx context.Context, id, typ string, data any) error {
 	req.Header.Set(SignatureHeader, Sign(c.secret, now, body))
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		// The URL is the merchant's configuration, not a secret, but the error is enough.
+		// The client's error quotes the whole URL, which may carry a token: keep its cause.
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = fmt.Errorf("%s %s: %w", ue.Op, Redact(c.url), ue.Err)
+		}
 		return recoup.Errorf(recoup.EUNAVAILABLE, "webhook: deliver %s %s: %w", typ, id, err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
@@ -241,4 +246,19 @@ func Verify(secret []byte, header string, body []byte, now time.Time, tolerance 
 		}
 	}
 	return fmt.Errorf("%w: no v1 signature matches", ErrSignature)
+}
+
+// Redact returns what of a webhook URL may be shown in errors and logs: its scheme and host,
+// with "/…" when it has more (a path, a query or user info may hold a token), or a placeholder
+// when it cannot even be parsed.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || strings.ContainsAny(u.Host, " \t\r\n") {
+		return "not shown: it may hold a token"
+	}
+	out := u.Scheme + "://" + u.Host
+	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		out += "/…"
+	}
+	return out
 }
