@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -59,6 +60,9 @@ func (d *Dashboard) viewerOf(r *http.Request) (*viewer, error) {
 		return nil, recoup.Errorf(recoup.EUNAUTHORIZED, "your session has ended; please sign in again")
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := d.touch(r, &s); err != nil {
 		return nil, err
 	}
 	u, err := d.cfg.Access.User(r.Context(), s.UserID)
@@ -166,7 +170,7 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request, _ *viewer) err
 	if err != nil {
 		return err
 	}
-	s := recoup.Session{IDHash: hashSecret(secret), UserID: u.ID, CSRFToken: csrf, CreatedAt: now, ExpiresAt: now.Add(d.cfg.SessionTTL)}
+	s := recoup.Session{IDHash: hashSecret(secret), UserID: u.ID, CSRFToken: csrf, CreatedAt: now, ExpiresAt: now.Add(d.cfg.IdleTimeout)}
 	if err := d.cfg.Access.CreateSession(r.Context(), s); err != nil {
 		return err
 	}
@@ -178,6 +182,41 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request, _ *viewer) err
 	http.SetCookie(w, d.cookie(d.loginCSRFCookie(), "", -1))
 	d.audit(r, &viewer{User: u}, "login", 0, "ok", "")
 	http.Redirect(w, r, d.prefix+"/", http.StatusSeeOther)
+	return nil
+}
+
+// touch slides the session's expiry on use: it ends IdleTimeout after its last use, and
+// SessionTTL after the login at the latest. The store is written at most once a minute per
+// session, not on every request.
+func (d *Dashboard) touch(r *http.Request, s *recoup.Session) error {
+	now := d.now()
+	next := now.Add(d.cfg.IdleTimeout)
+	if end := s.CreatedAt.Add(d.cfg.SessionTTL); !s.CreatedAt.IsZero() && next.After(end) {
+		next = end
+	}
+	if next.Sub(s.ExpiresAt) < time.Minute {
+		return nil
+	}
+	err := d.cfg.Access.ExtendSession(r.Context(), s.IDHash, next)
+	if recoup.IsNotFound(err) {
+		return recoup.Errorf(recoup.EUNAUTHORIZED, "your session has ended; please sign in again")
+	}
+	if err != nil {
+		return err
+	}
+	s.ExpiresAt = next
+	return nil
+}
+
+// logoutEverywhere ends every session of the user, this one included.
+func (d *Dashboard) logoutEverywhere(w http.ResponseWriter, r *http.Request, u *viewer) error {
+	n, err := d.cfg.Access.DeleteUserSessions(r.Context(), u.User.ID)
+	if err != nil {
+		return err
+	}
+	d.audit(r, u, "logout_everywhere", 0, "ok", fmt.Sprintf("%d sessions ended", n))
+	http.SetCookie(w, d.cookie(d.cookieName(), "", -1))
+	http.Redirect(w, r, d.prefix+"/login", http.StatusSeeOther)
 	return nil
 }
 

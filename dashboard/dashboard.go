@@ -75,8 +75,10 @@ type Config struct {
 	// SecureCookies marks cookies Secure. Set it whenever the dashboard is served over HTTPS,
 	// which is everywhere but loopback http.
 	SecureCookies bool
-	// SessionTTL is how long a login lasts; 0 means 12 hours.
+	// SessionTTL is how long a login lasts at most; 0 means 12 hours.
 	SessionTTL time.Duration
+	// IdleTimeout ends a session not used for this long; 0 means 1 hour (at most SessionTTL).
+	IdleTimeout time.Duration
 	// MaxConcurrentLogins bounds the password checks running at once (each holds 19 MiB);
 	// 0 means DefaultMaxConcurrentLogins. A login finding none free for 2 seconds gets 503.
 	MaxConcurrentLogins int
@@ -156,6 +158,10 @@ func New(cfg Config) *Dashboard {
 	if d.cfg.SessionTTL <= 0 {
 		d.cfg.SessionTTL = 12 * time.Hour
 	}
+	if d.cfg.IdleTimeout <= 0 {
+		d.cfg.IdleTimeout = time.Hour
+	}
+	d.cfg.IdleTimeout = min(d.cfg.IdleTimeout, d.cfg.SessionTTL)
 	d.pages = mustParsePages()
 	d.limiter = newLoginLimiter()
 	if d.cfg.MaxConcurrentLogins <= 0 {
@@ -176,6 +182,7 @@ func (d *Dashboard) routeTable() []route {
 		{"POST", "/login", "", d.login, false},
 		{"GET", "/static/{file}", "", d.static, false},
 		{"POST", "/logout", recoup.RoleViewer, d.logout, false},
+		{"POST", "/logout-everywhere", recoup.RoleViewer, d.logoutEverywhere, false},
 		{"GET", "/{$}", recoup.RoleViewer, d.overview, false},
 		{"GET", "/overview.csv", recoup.RoleViewer, d.overviewCSV, false},
 		{"GET", "/cases", recoup.RoleViewer, d.cases, false},

@@ -25,7 +25,7 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 	// be a deliberate change here too.
 	want := map[string]recoup.Role{
 		"GET /ui/login": "", "POST /ui/login": "", "GET /ui/static/{file}": "",
-		"POST /ui/logout": recoup.RoleViewer, "GET /ui/{$}": recoup.RoleViewer, "GET /ui/cases": recoup.RoleViewer, "GET /ui/overview.csv": recoup.RoleViewer,
+		"POST /ui/logout": recoup.RoleViewer, "POST /ui/logout-everywhere": recoup.RoleViewer, "GET /ui/{$}": recoup.RoleViewer, "GET /ui/cases": recoup.RoleViewer, "GET /ui/overview.csv": recoup.RoleViewer,
 		"POST /ui/cases/search": recoup.RoleViewer, "GET /ui/cases.csv": recoup.RoleViewer, "GET /ui/cases/{id}": recoup.RoleViewer,
 		"GET /ui/policy": recoup.RoleViewer, "GET /ui/campaigns": recoup.RoleViewer,
 		"GET /ui/experiment": recoup.RoleViewer, "GET /ui/experiment.csv": recoup.RoleViewer, "POST /ui/experiment/end": recoup.RoleAdmin,
@@ -70,7 +70,7 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 				switch {
 				case !allowed && status != http.StatusForbidden:
 					t.Errorf("%s: want 403 for a route that needs %s, got %d", role, rt.Role, status)
-				case allowed && (status == http.StatusForbidden || status == http.StatusUnauthorized || loc == "/ui/login" && !strings.HasSuffix(rt.Path, "/logout")):
+				case allowed && (status == http.StatusForbidden || status == http.StatusUnauthorized || loc == "/ui/login" && !strings.HasSuffix(rt.Path, "/logout") && !strings.HasSuffix(rt.Path, "/logout-everywhere")):
 					t.Errorf("%s: refused a route that needs %s: %d %q\n%s", role, rt.Role, status, loc, body)
 				case allowed && status >= 500:
 					t.Errorf("%s: %d\n%s", role, status, body)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/dashboard"
 )
 
@@ -186,5 +187,43 @@ func TestTrustedProxyClientAddress(t *testing.T) {
 	}
 	if s := e.loginFrom("192.0.2.50:1000", "203.0.113.200", "operator@example.com", password); s != http.StatusTooManyRequests {
 		t.Fatalf("a forged X-Forwarded-For from an untrusted peer: want 429, got %d", s)
+	}
+}
+
+// Issue 19 item 5: a session unused for the idle timeout ends; used, it lasts until the
+// session's lifetime; "sign out everywhere" ends the user's other sessions too.
+func TestSessionIdleTimeoutAndSignOutEverywhere(t *testing.T) {
+	e := newEnv(t, func(c *dashboard.Config) { c.IdleTimeout = 30 * time.Minute; c.SessionTTL = 2 * time.Hour })
+	signIn := func() *client {
+		t.Helper()
+		c := e.anonymous()
+		if status, _ := c.login("viewer@example.com", password); status != http.StatusSeeOther {
+			t.Fatalf("login: %d", status)
+		}
+		return c
+	}
+	c := signIn()
+	for range 4 { // used every 25 minutes: still signed in after 100 minutes
+		e.advance(25 * time.Minute)
+		if status, _, _ := c.get("/ui/cases"); status != http.StatusOK {
+			t.Fatalf("a session in use: %d, want 200", status)
+		}
+	}
+	e.advance(25 * time.Minute) // past the session's lifetime of 2 hours
+	if status, loc, _ := c.get("/ui/cases"); status != http.StatusSeeOther || loc != "/ui/login" {
+		t.Fatalf("after the session's lifetime: %d %q, want the login page", status, loc)
+	}
+	idle := signIn()
+	e.advance(31 * time.Minute)
+	if status, loc, _ := idle.get("/ui/cases"); status != http.StatusSeeOther || loc != "/ui/login" {
+		t.Fatalf("after 31 idle minutes: %d %q, want the login page", status, loc)
+	}
+
+	laptop, phone := e.as(recoup.RoleOperator), e.as(recoup.RoleOperator)
+	if status, loc, _ := phone.post("/ui/logout-everywhere", nil); status != http.StatusSeeOther || loc != "/ui/login" {
+		t.Fatalf("sign out everywhere: %d %q", status, loc)
+	}
+	if status, loc, _ := laptop.get("/ui/cases"); status != http.StatusSeeOther || loc != "/ui/login" {
+		t.Fatalf("the other browser after sign out everywhere: %d %q, want the login page", status, loc)
 	}
 }

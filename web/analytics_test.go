@@ -208,3 +208,24 @@ func TestAnalyticsPeriodBounds(t *testing.T) {
 		}
 	}
 }
+
+// Issue 19 item 5: an API token past its expiry opens nothing.
+func TestAPIRefusesExpiredTokens(t *testing.T) {
+	e, st := accessEnv(t)
+	u := recoup.User{Email: "ci@example.com", Role: recoup.RoleViewer, PasswordHash: "unused"}
+	if err := st.CreateUser(t.Context(), &u); err != nil {
+		t.Fatal(err)
+	}
+	for token, expires := range map[string]time.Time{"rcp_expired": testNow, "rcp_valid": testNow.Add(time.Hour)} {
+		h := sha256.Sum256([]byte(token))
+		if err := st.CreateAPIToken(t.Context(), &recoup.APIToken{UserID: u.ID, Name: token, Hash: hex.EncodeToString(h[:]), ExpiresAt: expires}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rec := e.get("/api/v1/cases", "rcp_expired"); rec.Code != http.StatusUnauthorized {
+		t.Errorf("an expired token: %d, want 401", rec.Code)
+	}
+	if rec := e.get("/api/v1/cases", "rcp_valid"); rec.Code != http.StatusOK {
+		t.Errorf("a token before its expiry: %d, want 200", rec.Code)
+	}
+}

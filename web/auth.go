@@ -49,6 +49,9 @@ func (s *Server) authorized(r *http.Request) bool {
 		}
 		return false
 	}
+	if !t.Valid(s.now()) {
+		return false
+	}
 	u, err := s.access.User(r.Context(), t.UserID)
 	return err == nil && !u.Disabled && u.Role.Allows(recoup.RoleViewer)
 }

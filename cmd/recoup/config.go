@@ -91,9 +91,10 @@ type ServeCmd struct {
 	MetricsToken  string `kong:"-" secret:"RECOUP_METRICS_TOKEN"`
 	MetricsListen string `name:"metrics-listen" env:"RECOUP_METRICS_LISTEN" help:"Serve GET /metrics on this separate address (e.g. 127.0.0.1:9090) instead of the public listener. Without it and without RECOUP_METRICS_TOKEN, /metrics is not served."`
 
-	SecureCookies    string `name:"secure-cookies" env:"RECOUP_SECURE_COOKIES" enum:"auto,on,off" default:"auto" help:"Mark the dashboard's cookies Secure (with the __Host- prefix) and send HSTS: on, off, or auto (Secure when RECOUP_PUBLIC_URL is https or recoup listens on a non-loopback address; HSTS when RECOUP_PUBLIC_URL is https)."`
-	TrustedProxies   string `name:"trusted-proxies" env:"RECOUP_TRUSTED_PROXIES" help:"Addresses or CIDR prefixes of the reverse proxies in front of recoup, comma-separated: only from them is X-Forwarded-For believed (the login limits count the client it names)."`
-	LoginConcurrency int    `name:"login-concurrency" env:"RECOUP_LOGIN_CONCURRENCY" default:"4" help:"Most dashboard password checks running at once (each holds 19 MiB); a login finding none free for 2 seconds is answered 503."`
+	SecureCookies    string        `name:"secure-cookies" env:"RECOUP_SECURE_COOKIES" enum:"auto,on,off" default:"auto" help:"Mark the dashboard's cookies Secure (with the __Host- prefix) and send HSTS: on, off, or auto (Secure when RECOUP_PUBLIC_URL is https or recoup listens on a non-loopback address; HSTS when RECOUP_PUBLIC_URL is https)."`
+	TrustedProxies   string        `name:"trusted-proxies" env:"RECOUP_TRUSTED_PROXIES" help:"Addresses or CIDR prefixes of the reverse proxies in front of recoup, comma-separated: only from them is X-Forwarded-For believed (the login limits count the client it names)."`
+	LoginConcurrency int           `name:"login-concurrency" env:"RECOUP_LOGIN_CONCURRENCY" default:"4" help:"Most dashboard password checks running at once (each holds 19 MiB); a login finding none free for 2 seconds is answered 503."`
+	SessionIdle      time.Duration `name:"session-idle-timeout" env:"RECOUP_SESSION_IDLE_TIMEOUT" default:"1h" help:"A dashboard session not used for this long ends (a session lasts 12 hours at most)."`
 
 	// jobTimeout and rescueAfter replace the job queue's defaults (a minute, two minutes);
 	// only tests set them, to see a killed process's jobs rescued in seconds. They are not
@@ -133,6 +134,9 @@ func (c *ServeCmd) validate() (*policy.Policy, error) {
 	}
 	if _, err := dashboard.ParseTrustedProxies(c.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("RECOUP_TRUSTED_PROXIES: %w", err)
+	}
+	if c.SessionIdle < time.Minute || c.SessionIdle > 12*time.Hour {
+		return nil, fmt.Errorf("RECOUP_SESSION_IDLE_TIMEOUT must be from 1m to 12h, got %s", c.SessionIdle)
 	}
 	if c.LoginConcurrency < 1 || c.LoginConcurrency > 64 {
 		return nil, fmt.Errorf("RECOUP_LOGIN_CONCURRENCY must be 1-64, got %d", c.LoginConcurrency)
