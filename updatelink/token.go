@@ -77,21 +77,50 @@ type Claims struct {
 	Nonce   uint64
 }
 
-// Signer issues and verifies tokens with one secret.
+// Signer issues tokens with its current key and verifies them with any of its keys. Each token
+// names its key (an id 0-15 in the high half of its version byte; id 0 is the only key of
+// tokens made before keys had ids), so the secret can be rolled: a new key signs, the old ones
+// still verify the links already sent until they expire.
 type Signer struct {
-	key  []byte
-	rand io.Reader
+	keys    map[byte][]byte
+	current byte
+	rand    io.Reader
 }
 
-// NewSigner returns a Signer keyed by secret (at least MinSecretBytes). A key derived per use
-// keeps these tokens from ever verifying as anything else signed with the same secret.
-func NewSigner(secret []byte) (*Signer, error) {
-	if len(secret) < MinSecretBytes {
-		return nil, recoup.Errorf(recoup.EINVALID, "updatelink: the link signing secret must be at least %d bytes", MinSecretBytes)
+// Key is one link signing secret and its id (0-15).
+type Key struct {
+	ID     int
+	Secret []byte
+}
+
+// MaxKeyID is the largest key id a token can name.
+const MaxKeyID = 15
+
+// NewSigner returns a Signer with the one key secret (id 0, at least MinSecretBytes).
+func NewSigner(secret []byte) (*Signer, error) { return NewKeyedSigner([]Key{{0, secret}}) }
+
+// NewKeyedSigner returns a Signer that issues with keys[0] and verifies with all of them. A key
+// derived per use keeps these tokens from ever verifying as anything else signed with the same
+// secret.
+func NewKeyedSigner(keys []Key) (*Signer, error) {
+	if len(keys) == 0 {
+		return nil, recoup.Errorf(recoup.EINVALID, "updatelink: no link signing secret")
 	}
-	h := hmac.New(sha256.New, secret)
-	h.Write([]byte("recoup customer link v1"))
-	return &Signer{key: h.Sum(nil), rand: rand.Reader}, nil
+	s := &Signer{keys: map[byte][]byte{}, current: byte(keys[0].ID), rand: rand.Reader}
+	for _, k := range keys {
+		switch _, dup := s.keys[byte(k.ID)]; {
+		case len(k.Secret) < MinSecretBytes:
+			return nil, recoup.Errorf(recoup.EINVALID, "updatelink: the link signing secret must be at least %d bytes", MinSecretBytes)
+		case k.ID < 0 || k.ID > MaxKeyID:
+			return nil, recoup.Errorf(recoup.EINVALID, "updatelink: key id %d is not 0-%d", k.ID, MaxKeyID)
+		case dup:
+			return nil, recoup.Errorf(recoup.EINVALID, "updatelink: key id %d appears twice", k.ID)
+		}
+		h := hmac.New(sha256.New, k.Secret)
+		h.Write([]byte("recoup customer link v1"))
+		s.keys[byte(k.ID)] = h.Sum(nil)
+	}
+	return s, nil
 }
 
 // Issue returns a token for purpose p on the case, valid until expires.
@@ -100,18 +129,18 @@ func (s *Signer) Issue(p Purpose, caseID int64, expires time.Time) (string, erro
 		return "", recoup.Errorf(recoup.EINVALID, "updatelink: no case")
 	}
 	b := make([]byte, bodyLen, tokenLen)
-	b[0], b[1] = version, byte(p)
+	b[0], b[1] = version|s.current<<4, byte(p)
 	binary.BigEndian.PutUint64(b[2:], uint64(caseID))
 	binary.BigEndian.PutUint64(b[10:], uint64(expires.Unix()))
 	if _, err := io.ReadFull(s.rand, b[18:26]); err != nil {
 		return "", recoup.Errorf(recoup.EINTERNAL, "updatelink: nonce: %w", err)
 	}
-	b = append(b, s.mac(b)...)
+	b = append(b, mac(s.keys[s.current], b)...)
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-func (s *Signer) mac(body []byte) []byte {
-	h := hmac.New(sha256.New, s.key)
+func mac(key, body []byte) []byte {
+	h := hmac.New(sha256.New, key)
 	h.Write(body)
 	return h.Sum(nil)[:macLen]
 }
@@ -120,10 +149,11 @@ func (s *Signer) mac(body []byte) []byte {
 // carry recoup.EUNAUTHORIZED.
 func (s *Signer) Verify(token string, p Purpose, now time.Time) (Claims, error) {
 	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(b) != tokenLen || b[0] != version {
+	if err != nil || len(b) != tokenLen || b[0]&0x0f != version {
 		return Claims{}, recoup.Errorf(recoup.EUNAUTHORIZED, "updatelink: %w", ErrInvalid)
 	}
-	if !hmac.Equal(b[bodyLen:], s.mac(b[:bodyLen])) {
+	key, ok := s.keys[b[0]>>4]
+	if !ok || !hmac.Equal(b[bodyLen:], mac(key, b[:bodyLen])) {
 		return Claims{}, recoup.Errorf(recoup.EUNAUTHORIZED, "updatelink: %w", ErrInvalid)
 	}
 	c := Claims{

@@ -84,8 +84,8 @@ func (f *CommsFlags) validate() error {
 		if f.PublicURL == "" || f.LinkSecret == "" {
 			return fmt.Errorf("RECOUP_PUBLIC_URL and RECOUP_LINK_SECRET go together")
 		}
-		if len(f.LinkSecret) < updatelink.MinSecretBytes {
-			return fmt.Errorf("RECOUP_LINK_SECRET is too short: use at least %d random characters", updatelink.MinSecretBytes)
+		if _, err := f.linkSigner(); err != nil {
+			return err
 		}
 		if !strings.HasPrefix(f.PublicURL, "https://") && !strings.HasPrefix(f.PublicURL, "http://127.0.0.1") && !strings.HasPrefix(f.PublicURL, "http://localhost") {
 			return fmt.Errorf("RECOUP_PUBLIC_URL must be an https URL, got %q", f.PublicURL)
@@ -111,6 +111,32 @@ func (f *CommsFlags) validate() error {
 	return nil
 }
 
+// linkSigner is the signer of RECOUP_LINK_SECRET: one secret, or "ID:SECRET,..." while it is
+// rolled (the first signs new links, all verify). Its errors never include a secret.
+func (f *CommsFlags) linkSigner() (*updatelink.Signer, error) {
+	var keys []updatelink.Key
+	for _, k := range keyedSecrets(f.LinkSecret) {
+		if len(k.secret) < updatelink.MinSecretBytes {
+			return nil, fmt.Errorf("RECOUP_LINK_SECRET is too short (key %d): use at least %d random characters", k.id, updatelink.MinSecretBytes)
+		}
+		keys = append(keys, updatelink.Key{ID: k.id, Secret: []byte(k.secret)})
+	}
+	s, err := updatelink.NewKeyedSigner(keys)
+	if err != nil {
+		return nil, fmt.Errorf("RECOUP_LINK_SECRET: %w", err)
+	}
+	return s, nil
+}
+
+// webhookKeys are the keys of RECOUP_OUTGOING_WEBHOOK_SECRET, one secret or "ID:SECRET,...".
+func (f *CommsFlags) webhookKeys() []webhook.Key {
+	var keys []webhook.Key
+	for _, k := range keyedSecrets(f.OutgoingWebhookSecret) {
+		keys = append(keys, webhook.Key{ID: k.id, Secret: k.secret})
+	}
+	return keys
+}
+
 // build wires the channels, the renderer and the link pages. portal is Stripe, for the pages.
 func (f *CommsFlags) build(pol *policy.Policy, portal web.Portal, clock func() time.Time) (comms, error) {
 	var out comms
@@ -120,9 +146,9 @@ func (f *CommsFlags) build(pol *policy.Policy, portal web.Portal, clock func() t
 	channels := map[string]recoup.Notifier{}
 	var links *updatelink.Links
 	if f.LinkSecret != "" {
-		signer, err := updatelink.NewSigner([]byte(f.LinkSecret))
+		signer, err := f.linkSigner()
 		if err != nil {
-			return out, fmt.Errorf("RECOUP_LINK_SECRET: %w", err)
+			return out, err
 		}
 		if links, err = updatelink.NewLinks(f.PublicURL, signer, 0, 0); err != nil {
 			return out, fmt.Errorf("RECOUP_PUBLIC_URL: %w", err)
@@ -159,7 +185,7 @@ func (f *CommsFlags) build(pol *policy.Policy, portal web.Portal, clock func() t
 			InvoiceDueDays: slices.Compact(slices.Sorted(slices.Values(f.ReminderDays)))}
 	}
 	if f.OutgoingWebhookURL != "" {
-		cfg := webhook.Config{URL: f.OutgoingWebhookURL, Secret: f.OutgoingWebhookSecret, Now: clock}
+		cfg := webhook.Config{URL: f.OutgoingWebhookURL, Keys: f.webhookKeys(), Now: clock}
 		if links != nil {
 			cfg.UpdateURL = func(m recoup.Message) (string, error) {
 				if m.NoticeID != 0 {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -89,3 +91,30 @@ func (c *ServeCmd) Help() string {
 
 // Help lists backfill's secret (kong.HelpProvider).
 func (c *BackfillCmd) Help() string { return secretsHelp("STRIPE_SECRET_KEY") }
+
+// keyedSecret is one of several secrets of a setting that can be rolled.
+type keyedSecret struct {
+	id     int
+	secret string
+}
+
+var keyedEntry = regexp.MustCompile(`^([0-9]{1,2}):(.+)$`)
+
+// keyedSecrets reads a rollable secret: "ID:SECRET,ID:SECRET,..." (the first signs, all are
+// accepted), or one plain secret, which is key 0. A value is a list only if every
+// comma-separated entry has the ID: prefix, so a plain secret holding a comma stays whole.
+func keyedSecrets(s string) []keyedSecret {
+	if s == "" {
+		return nil
+	}
+	var out []keyedSecret
+	for _, e := range strings.Split(s, ",") {
+		m := keyedEntry.FindStringSubmatch(strings.TrimSpace(e))
+		if m == nil {
+			return []keyedSecret{{0, s}}
+		}
+		id, _ := strconv.Atoi(m[1])
+		out = append(out, keyedSecret{id, m[2]})
+	}
+	return out
+}

@@ -5,8 +5,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/recoup-hq/recoup/policy"
+	"github.com/recoup-hq/recoup/updatelink"
 )
 
 // Issue 19 item 6: secrets come from the environment or a *_FILE, never from a flag, which
@@ -51,4 +56,40 @@ func TestSecretsOnlyFromEnvironment(t *testing.T) {
 			t.Fatalf("serve --help:\n%s", out.String())
 		}
 	})
+}
+
+// Issue 19 item 5: RECOUP_LINK_SECRET and RECOUP_OUTGOING_WEBHOOK_SECRET take several keys
+// while one is rolled; links sent under the old single secret keep working.
+func TestRollableSecrets(t *testing.T) {
+	for in, want := range map[string][]keyedSecret{
+		"plain-secret":              {{0, "plain-secret"}},
+		"with,a:comma":              {{0, "with,a:comma"}},
+		"2:new-secret, 1:old:colon": {{2, "new-secret"}, {1, "old:colon"}},
+	} {
+		if got := keyedSecrets(in); !slices.Equal(got, want) {
+			t.Errorf("keyedSecrets(%q) = %v, want %v", in, got, want)
+		}
+	}
+	old := "the-old-link-secret-of-32-characters!"
+	before, err := updatelink.NewSigner([]byte(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := before.Issue(updatelink.Update, 5, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fullComms()
+	f.LinkSecret = "1:the-new-link-secret-of-32-characters!,0:" + old
+	cm, err := f.build(policy.Default(), nopPortal{}, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cm.links.Signer.Verify(sent, updatelink.Update, time.Now()); err != nil {
+		t.Fatalf("a link sent under the old secret after the roll: %v", err)
+	}
+	f.LinkSecret = "1:short," + "0:" + old
+	if err := f.validate(); err == nil || !strings.Contains(err.Error(), "key 1") || strings.Contains(err.Error(), "short") && strings.Contains(err.Error(), "1:short") {
+		t.Fatalf("a short key: %v", err)
+	}
 }

@@ -1,7 +1,10 @@
 package webhook_test
 
 import (
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -42,5 +45,34 @@ func TestErrorsDoNotShowTheURLsToken(t *testing.T) {
 	err = c.Send(t.Context(), recoup.Message{CaseID: 1, Channel: "webhook", Text: "hi"})
 	if err == nil || strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("delivery error %v: want the cause, without the token", err)
+	}
+}
+
+// Issue 19 item 5: the outgoing webhook secret can be rolled: each delivery is signed with
+// every configured key, and names them, so a receiver holding either secret accepts it.
+func TestRollTheWebhookSecret(t *testing.T) {
+	type got struct{ sig, keys string }
+	deliveries := make(chan got, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		for _, s := range []string{"the-new-secret-0123456789", "the-old-secret-0123456789"} {
+			if err := webhook.Verify([]byte(s), r.Header.Get(webhook.SignatureHeader), b, time.Now(), 0); err != nil {
+				t.Errorf("a receiver with %s: %v", s, err)
+			}
+		}
+		deliveries <- got{r.Header.Get(webhook.SignatureHeader), r.Header.Get(webhook.KeysHeader)}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := webhook.New(webhook.Config{URL: srv.URL, Now: time.Now, Keys: []webhook.Key{
+		{ID: 2, Secret: "the-new-secret-0123456789"}, {ID: 1, Secret: "the-old-secret-0123456789"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send(t.Context(), recoup.Message{CaseID: 1, Channel: "webhook", Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	d := <-deliveries
+	if d.keys != "2,1" || strings.Count(d.sig, "v1=") != 2 {
+		t.Fatalf("signature %q keys %q: want two v1 values for keys 2,1", d.sig, d.keys)
 	}
 }

@@ -37,6 +37,9 @@ import (
 const (
 	SignatureHeader = "Recoup-Signature"
 	IDHeader        = "Recoup-Event-Id"
+	// KeysHeader names the keys of the signature's v1 values, in their order (e.g. "2,1"), so
+	// that a receiver holding several secrets while one is rolled knows which to check.
+	KeysHeader = "Recoup-Signature-Keys"
 )
 
 // MessageType is the envelope type of a campaign message.
@@ -49,8 +52,11 @@ const DefaultTolerance = 5 * time.Minute
 type Config struct {
 	// URL receives the POSTs. It must be https, except on a loopback host (tests, a sidecar).
 	URL string
-	// Secret keys the signatures; at least 16 bytes.
+	// Secret keys the signatures; at least 16 bytes. It is key 0, unless Keys is set.
 	Secret string
+	// Keys, when set, replace Secret: every delivery carries one v1 signature per key, in
+	// this order, so that the receiver may move from one secret to the next without a gap.
+	Keys []Key
 	// Timeout bounds one delivery; default 10s.
 	Timeout time.Duration
 	// HTTPClient is copied, never modified; nil selects a default one.
@@ -62,10 +68,16 @@ type Config struct {
 	UpdateURL func(m recoup.Message) (string, error)
 }
 
+// Key is one signing secret and its id.
+type Key struct {
+	ID     int
+	Secret string
+}
+
 // Client posts signed webhooks. It is safe for concurrent use.
 type Client struct {
 	url       string
-	secret    []byte
+	keys      []Key
 	hc        http.Client
 	now       func() time.Time
 	updateURL func(m recoup.Message) (string, error)
@@ -82,10 +94,21 @@ func New(cfg Config) (*Client, error) {
 	if u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname())) {
 		return nil, recoup.Errorf(recoup.EINVALID, "webhook: URL must be https (http only on a loopback host), got %s", Redact(cfg.URL))
 	}
-	if len(cfg.Secret) < 16 {
-		return nil, recoup.Errorf(recoup.EINVALID, "webhook: the signing secret must be at least 16 bytes")
+	keys := cfg.Keys
+	if len(keys) == 0 {
+		keys = []Key{{ID: 0, Secret: cfg.Secret}}
 	}
-	c := &Client{url: cfg.URL, secret: []byte(cfg.Secret), now: cfg.Now, updateURL: cfg.UpdateURL}
+	seen := map[int]bool{}
+	for _, k := range keys {
+		if len(k.Secret) < 16 {
+			return nil, recoup.Errorf(recoup.EINVALID, "webhook: the signing secret must be at least 16 bytes")
+		}
+		if seen[k.ID] || k.ID < 0 {
+			return nil, recoup.Errorf(recoup.EINVALID, "webhook: key id %d appears twice or is negative", k.ID)
+		}
+		seen[k.ID] = true
+	}
+	c := &Client{url: cfg.URL, keys: keys, now: cfg.Now, updateURL: cfg.UpdateURL}
 	if cfg.HTTPClient != nil {
 		c.hc = *cfg.HTTPClient
 	}
@@ -170,7 +193,17 @@ func (c *Client) post(ctx context.Context, id, typ string, data any) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "recoup-webhook/1")
 	req.Header.Set(IDHeader, id)
-	req.Header.Set(SignatureHeader, Sign(c.secret, now, body))
+	sig, ids := "", make([]string, len(c.keys))
+	for i, k := range c.keys {
+		if i == 0 {
+			sig = Sign([]byte(k.Secret), now, body)
+		} else {
+			sig += ",v1=" + hex.EncodeToString(mac([]byte(k.Secret), strconv.FormatInt(now.Unix(), 10), body))
+		}
+		ids[i] = strconv.Itoa(k.ID)
+	}
+	req.Header.Set(SignatureHeader, sig)
+	req.Header.Set(KeysHeader, strings.Join(ids, ","))
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		// The client's error quotes the whole URL, which may carry a token: keep its cause.
