@@ -76,7 +76,12 @@ type APIToken struct {
 	Name      string    `json:"name"`
 	Hash      string    `json:"-"` // hex SHA-256 of the token
 	CreatedAt time.Time `json:"created_at"`
+	// ExpiresAt is when the token stops opening the API; zero: never.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
+
+// Valid reports whether the token opens the API at now.
+func (t APIToken) Valid(now time.Time) bool { return t.ExpiresAt.IsZero() || now.Before(t.ExpiresAt) }
 
 // AuditEntry records one operator action (or a refused attempt at one): who, when, what, on
 // which case.
@@ -120,11 +125,20 @@ type AccessStore interface {
 	DeleteSession(ctx context.Context, idHash string) error
 	// DeleteExpiredSessions removes the sessions expired at now and says how many.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+	// ExtendSession moves a session's expiry (the idle timeout slides it); ENOTFOUND if the
+	// session is gone.
+	ExtendSession(ctx context.Context, idHash string, expires time.Time) error
+	// DeleteUserSessions signs a user out everywhere and says how many sessions ended.
+	DeleteUserSessions(ctx context.Context, userID int64) (int, error)
 
 	// CreateAPIToken inserts t, setting its ID; ECONFLICT if the hash exists.
 	CreateAPIToken(ctx context.Context, t *APIToken) error
-	// APITokenByHash returns the token; ENOTFOUND if there is none.
+	// APITokenByHash returns the token, expired or not; ENOTFOUND if there is none.
 	APITokenByHash(ctx context.Context, hash string) (APIToken, error)
+	// APITokens lists a user's tokens, oldest first.
+	APITokens(ctx context.Context, userID int64) ([]APIToken, error)
+	// DeleteAPIToken revokes a token; ENOTFOUND if there is none.
+	DeleteAPIToken(ctx context.Context, id int64) error
 
 	// AppendAudit inserts e, setting its ID.
 	AppendAudit(ctx context.Context, e *AuditEntry) error

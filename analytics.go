@@ -74,6 +74,25 @@ type Overview struct {
 	Messages       map[MessageStatus]int64 `json:"messages"` // messages created in the period, by status
 }
 
+// The days a reporting period may span: before the first, recoup kept nothing; after the
+// last, a period's end (the day after it) would not even have a four-digit year.
+var (
+	FirstReportDay = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	LastReportDay  = time.Date(2999, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
+// CheckReportDays reports an EINVALID error unless from and to (both included) are days in
+// order between FirstReportDay and LastReportDay.
+func CheckReportDays(from, to time.Time) error {
+	if from.Before(FirstReportDay) || to.After(LastReportDay) {
+		return Errorf(EINVALID, "the period must lie between %s and %s", FirstReportDay.Format(time.DateOnly), LastReportDay.Format(time.DateOnly))
+	}
+	if to.Before(from) {
+		return Errorf(EINVALID, "the period's first day comes after its last")
+	}
+	return nil
+}
+
 // NewOverview returns an empty overview of [from, to), for a store to fill with AddCases,
 // AddRecoveries and AddMessages.
 func NewOverview(from, to time.Time) Overview {

@@ -4,9 +4,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"net"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/recoup-hq/recoup"
@@ -61,6 +62,9 @@ func (d *Dashboard) viewerOf(r *http.Request) (*viewer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := d.touch(r, &s); err != nil {
+		return nil, err
+	}
 	u, err := d.cfg.Access.User(r.Context(), s.UserID)
 	if recoup.IsNotFound(err) || (err == nil && u.Disabled) {
 		return nil, recoup.Errorf(recoup.EUNAUTHORIZED, "this account is disabled")
@@ -100,17 +104,6 @@ func checkSameOrigin(r *http.Request) error {
 	return &httpError{http.StatusForbidden, "this request did not come from this dashboard"}
 }
 
-// clientIP is the address the login limit counts: the TCP peer. X-Forwarded-For is not
-// trusted, since any client can set it; behind a proxy every login counts against the proxy's
-// address, which is stricter, not weaker.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 func (d *Dashboard) loginPage(w http.ResponseWriter, r *http.Request, _ *viewer) error {
 	if u, err := d.viewerOf(r); err == nil && u != nil {
 		http.Redirect(w, r, d.prefix+"/", http.StatusSeeOther)
@@ -139,27 +132,36 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request, _ *viewer) err
 		return d.showLogin(w, r, http.StatusForbidden, "The form has expired. Please try again.")
 	}
 	email := recoup.NormalizeEmail(r.PostFormValue("email"))
-	ipKey, userKey := "ip:"+clientIP(r), "user:"+email
-	if !d.limiter.allowed(ipKey, loginsPerIP, now) || !d.limiter.allowed(userKey, failuresPerUser, now) {
-		w.Header().Set("Retry-After", "900")
-		return d.showLogin(w, r, http.StatusTooManyRequests, "Too many attempts. Please wait 15 minutes and try again.")
+	ip := d.clientIP(r)
+	// Each check allocates argon2id's memory (19 MiB): only a few run at once, and a login
+	// that finds them all busy for a moment is refused before anything is recorded or hashed.
+	release, ok := d.acquireCheck(r)
+	if !ok {
+		w.Header().Set("Retry-After", "5")
+		return d.showLogin(w, r, http.StatusServiceUnavailable, "The sign-in service is busy. Please try again in a few seconds.")
 	}
-	d.limiter.add(ipKey, now)
+	if ok, wait := d.limiter.reserve(email, ip, now); !ok {
+		release()
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+1)))
+		return d.showLogin(w, r, http.StatusTooManyRequests, waitMessage(wait))
+	}
 	u, err := d.cfg.Access.UserByEmail(r.Context(), email)
 	if err != nil && !recoup.IsNotFound(err) {
+		release()
 		return err
 	}
 	hash := u.PasswordHash
 	if err != nil {
 		hash = dummyHash
 	}
-	if !CheckPassword(hash, r.PostFormValue("password")) || err != nil || u.Disabled {
-		d.limiter.add(userKey, now)
+	match := d.checkPassword(hash, r.PostFormValue("password"))
+	release()
+	if !match || err != nil || u.Disabled {
 		// Logged without the email: it may be a customer's address typed in the wrong box.
-		d.log.InfoContext(r.Context(), "dashboard login failed", "ip", clientIP(r))
+		d.log.InfoContext(r.Context(), "dashboard login failed", "ip", ip)
 		return d.showLogin(w, r, http.StatusUnauthorized, "Wrong email or password.")
 	}
-	d.limiter.reset(userKey)
+	d.limiter.succeeded(email, ip, now)
 	secret, err := NewSecret(32)
 	if err != nil {
 		return err
@@ -168,7 +170,7 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request, _ *viewer) err
 	if err != nil {
 		return err
 	}
-	s := recoup.Session{IDHash: hashSecret(secret), UserID: u.ID, CSRFToken: csrf, CreatedAt: now, ExpiresAt: now.Add(d.cfg.SessionTTL)}
+	s := recoup.Session{IDHash: hashSecret(secret), UserID: u.ID, CSRFToken: csrf, CreatedAt: now, ExpiresAt: now.Add(d.cfg.IdleTimeout)}
 	if err := d.cfg.Access.CreateSession(r.Context(), s); err != nil {
 		return err
 	}
@@ -180,6 +182,41 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request, _ *viewer) err
 	http.SetCookie(w, d.cookie(d.loginCSRFCookie(), "", -1))
 	d.audit(r, &viewer{User: u}, "login", 0, "ok", "")
 	http.Redirect(w, r, d.prefix+"/", http.StatusSeeOther)
+	return nil
+}
+
+// touch slides the session's expiry on use: it ends IdleTimeout after its last use, and
+// SessionTTL after the login at the latest. The store is written at most once a minute per
+// session, not on every request.
+func (d *Dashboard) touch(r *http.Request, s *recoup.Session) error {
+	now := d.now()
+	next := now.Add(d.cfg.IdleTimeout)
+	if end := s.CreatedAt.Add(d.cfg.SessionTTL); !s.CreatedAt.IsZero() && next.After(end) {
+		next = end
+	}
+	if next.Sub(s.ExpiresAt) < time.Minute {
+		return nil
+	}
+	err := d.cfg.Access.ExtendSession(r.Context(), s.IDHash, next)
+	if recoup.IsNotFound(err) {
+		return recoup.Errorf(recoup.EUNAUTHORIZED, "your session has ended; please sign in again")
+	}
+	if err != nil {
+		return err
+	}
+	s.ExpiresAt = next
+	return nil
+}
+
+// logoutEverywhere ends every session of the user, this one included.
+func (d *Dashboard) logoutEverywhere(w http.ResponseWriter, r *http.Request, u *viewer) error {
+	n, err := d.cfg.Access.DeleteUserSessions(r.Context(), u.User.ID)
+	if err != nil {
+		return err
+	}
+	d.audit(r, u, "logout_everywhere", 0, "ok", fmt.Sprintf("%d sessions ended", n))
+	http.SetCookie(w, d.cookie(d.cookieName(), "", -1))
+	http.Redirect(w, r, d.prefix+"/login", http.StatusSeeOther)
 	return nil
 }
 

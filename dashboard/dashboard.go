@@ -4,8 +4,8 @@
 // without a full reload.
 //
 // Access: users sign in with an email and a password (argon2id); the session lives in the store
-// and the browser holds only a random cookie (HttpOnly, SameSite=Strict, Secure unless served
-// on loopback http). Every POST carries the session's CSRF token. Each route names the least
+// and the browser holds only a random cookie (HttpOnly, SameSite=Strict, and Secure with the
+// __Host- prefix when Config.SecureCookies says the browser comes over https). Every POST carries the session's CSRF token. Each route names the least
 // role it needs in one table (routes), which the tests walk to prove that no route answers a
 // user without that role.
 //
@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -74,8 +75,16 @@ type Config struct {
 	// SecureCookies marks cookies Secure. Set it whenever the dashboard is served over HTTPS,
 	// which is everywhere but loopback http.
 	SecureCookies bool
-	// SessionTTL is how long a login lasts; 0 means 12 hours.
+	// SessionTTL is how long a login lasts at most; 0 means 12 hours.
 	SessionTTL time.Duration
+	// IdleTimeout ends a session not used for this long; 0 means 1 hour (at most SessionTTL).
+	IdleTimeout time.Duration
+	// MaxConcurrentLogins bounds the password checks running at once (each holds 19 MiB);
+	// 0 means DefaultMaxConcurrentLogins. A login finding none free for 2 seconds gets 503.
+	MaxConcurrentLogins int
+	// TrustedProxies are the peers whose X-Forwarded-For is believed: the login limits then
+	// count the client address it names. Empty: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// DataNow is the time the data is in: overview periods, operator actions, the intake's
@@ -92,9 +101,12 @@ type Dashboard struct {
 	dataNow func() time.Time
 	log     *slog.Logger
 	pages   map[string]*page
-	limiter *limiter
-	routes  []route
-	handler http.Handler
+	limiter *loginLimiter
+	// checks holds one token per password check running (loginguard.go).
+	checks        chan struct{}
+	checkPassword func(hash, password string) bool
+	routes        []route
+	handler       http.Handler
 }
 
 // route is one registered pattern and the least role it needs; "" is public.
@@ -146,8 +158,17 @@ func New(cfg Config) *Dashboard {
 	if d.cfg.SessionTTL <= 0 {
 		d.cfg.SessionTTL = 12 * time.Hour
 	}
+	if d.cfg.IdleTimeout <= 0 {
+		d.cfg.IdleTimeout = time.Hour
+	}
+	d.cfg.IdleTimeout = min(d.cfg.IdleTimeout, d.cfg.SessionTTL)
 	d.pages = mustParsePages()
-	d.limiter = newLimiter()
+	d.limiter = newLoginLimiter()
+	if d.cfg.MaxConcurrentLogins <= 0 {
+		d.cfg.MaxConcurrentLogins = DefaultMaxConcurrentLogins
+	}
+	d.checks = make(chan struct{}, d.cfg.MaxConcurrentLogins)
+	d.checkPassword = CheckPassword
 	d.routes = d.routeTable()
 	d.handler = d.build()
 	return d
@@ -161,6 +182,7 @@ func (d *Dashboard) routeTable() []route {
 		{"POST", "/login", "", d.login, false},
 		{"GET", "/static/{file}", "", d.static, false},
 		{"POST", "/logout", recoup.RoleViewer, d.logout, false},
+		{"POST", "/logout-everywhere", recoup.RoleViewer, d.logoutEverywhere, false},
 		{"GET", "/{$}", recoup.RoleViewer, d.overview, false},
 		{"GET", "/overview.csv", recoup.RoleViewer, d.overviewCSV, false},
 		{"GET", "/cases", recoup.RoleViewer, d.cases, false},

@@ -25,7 +25,7 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 	// be a deliberate change here too.
 	want := map[string]recoup.Role{
 		"GET /ui/login": "", "POST /ui/login": "", "GET /ui/static/{file}": "",
-		"POST /ui/logout": recoup.RoleViewer, "GET /ui/{$}": recoup.RoleViewer, "GET /ui/cases": recoup.RoleViewer, "GET /ui/overview.csv": recoup.RoleViewer,
+		"POST /ui/logout": recoup.RoleViewer, "POST /ui/logout-everywhere": recoup.RoleViewer, "GET /ui/{$}": recoup.RoleViewer, "GET /ui/cases": recoup.RoleViewer, "GET /ui/overview.csv": recoup.RoleViewer,
 		"POST /ui/cases/search": recoup.RoleViewer, "GET /ui/cases.csv": recoup.RoleViewer, "GET /ui/cases/{id}": recoup.RoleViewer,
 		"GET /ui/policy": recoup.RoleViewer, "GET /ui/campaigns": recoup.RoleViewer,
 		"GET /ui/experiment": recoup.RoleViewer, "GET /ui/experiment.csv": recoup.RoleViewer, "POST /ui/experiment/end": recoup.RoleAdmin,
@@ -70,7 +70,7 @@ func TestEveryRouteNeedsItsRole(t *testing.T) {
 				switch {
 				case !allowed && status != http.StatusForbidden:
 					t.Errorf("%s: want 403 for a route that needs %s, got %d", role, rt.Role, status)
-				case allowed && (status == http.StatusForbidden || status == http.StatusUnauthorized || loc == "/ui/login" && !strings.HasSuffix(rt.Path, "/logout")):
+				case allowed && (status == http.StatusForbidden || status == http.StatusUnauthorized || loc == "/ui/login" && !strings.HasSuffix(rt.Path, "/logout") && !strings.HasSuffix(rt.Path, "/logout-everywhere")):
 					t.Errorf("%s: refused a route that needs %s: %d %q\n%s", role, rt.Role, status, loc, body)
 				case allowed && status >= 500:
 					t.Errorf("%s: %d\n%s", role, status, body)
@@ -182,7 +182,7 @@ func TestLoginRateLimit(t *testing.T) {
 	t.Run("per account", func(t *testing.T) {
 		e := newEnv(t)
 		for i := range 5 {
-			// From a new address each time: only the account's limit applies.
+			// From one address: the account is locked for it.
 			if status, _ := e.anonymous().login("operator@example.com", fmt.Sprintf("wrong password %d", i)); status != http.StatusUnauthorized {
 				t.Fatalf("attempt %d: want 401, got %d", i+1, status)
 			}
@@ -484,6 +484,17 @@ func TestCasePageReadsOneSnapshot(t *testing.T) {
 	for _, want := range []string{"retry Fri: day 3 of the schedule", "please update your card", "insufficient_funds"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the case page does not show %q", want)
+		}
+	}
+}
+
+// Issue 19 item 13: the overview refuses a period it cannot report on with a clear 400.
+func TestOverviewPeriodBounds(t *testing.T) {
+	e := newEnv(t)
+	c := e.as(recoup.RoleViewer)
+	for _, path := range []string{"/ui/?from=2026-01-01&to=9999-12-31", "/ui/overview.csv?from=2026-01-01&to=9999-12-31"} {
+		if status, _, body := c.get(path); status != http.StatusBadRequest || !strings.Contains(body, "2999-12-31") {
+			t.Errorf("%s: %d, want 400 naming the bounds", path, status)
 		}
 	}
 }

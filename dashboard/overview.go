@@ -39,6 +39,9 @@ func parsePeriod(r *http.Request, now time.Time) (period, error) {
 		if err1 != nil || err2 != nil || to.Before(from) {
 			return period{}, recoup.Errorf(recoup.EINVALID, "the period needs from and to dates (YYYY-MM-DD), from first")
 		}
+		if err := recoup.CheckReportDays(from, to); err != nil {
+			return period{}, err
+		}
 		return period{From: from, To: to}, nil
 	}
 	days := 30

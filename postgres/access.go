@@ -130,23 +130,23 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *recoup.APIToken) error {
 	if t.Hash == "" || t.UserID == 0 {
 		return recoup.Errorf(recoup.EINVALID, "create API token: hash and user are required")
 	}
-	err := s.db.pool.QueryRow(ctx, `INSERT INTO api_tokens (user_id, name, hash, created_at)
-		VALUES ($1, $2, $3, $4) RETURNING id`, t.UserID, t.Name, t.Hash, timeArg(t.CreatedAt)).Scan(&t.ID)
+	err := s.db.pool.QueryRow(ctx, `INSERT INTO api_tokens (user_id, name, hash, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`, t.UserID, t.Name, t.Hash, timeArg(t.CreatedAt), timeArg(t.ExpiresAt)).Scan(&t.ID)
 	return wrapNil(err, "create API token")
 }
 
 func (s *Store) APITokenByHash(ctx context.Context, hash string) (recoup.APIToken, error) {
 	t := recoup.APIToken{Hash: hash}
-	var created *time.Time
-	err := s.db.pool.QueryRow(ctx, `SELECT id, user_id, name, created_at FROM api_tokens WHERE hash = $1`, hash).
-		Scan(&t.ID, &t.UserID, &t.Name, &created)
+	var created, expires *time.Time
+	err := s.db.pool.QueryRow(ctx, `SELECT id, user_id, name, created_at, expires_at FROM api_tokens WHERE hash = $1`, hash).
+		Scan(&t.ID, &t.UserID, &t.Name, &created, &expires)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return recoup.APIToken{}, recoup.Errorf(recoup.ENOTFOUND, "no such API token")
 	}
 	if err != nil {
 		return recoup.APIToken{}, wrap(err, "read API token")
 	}
-	t.CreatedAt = timeOf(created)
+	t.CreatedAt, t.ExpiresAt = timeOf(created), timeOf(expires)
 	return t, nil
 }
 

@@ -281,7 +281,9 @@ func pageLimit(f recoup.CaseFilter) (int, error) {
 }
 
 func (s *Store) CountCases(ctx context.Context) (map[recoup.CaseState]int, error) {
-	rows, err := s.db.pool.Query(ctx, `SELECT state, count(*) FROM cases GROUP BY state`)
+	// From the rollup the triggers keep (a row per day, currency, state, category and
+	// recovery): a scrape does not count every case.
+	rows, err := s.db.pool.Query(ctx, `SELECT state, sum(cases)::bigint FROM case_rollup GROUP BY state`)
 	if err != nil {
 		return nil, wrap(err, "count cases")
 	}

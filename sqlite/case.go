@@ -344,7 +344,14 @@ func pageLimit(f recoup.CaseFilter) (int, error) {
 }
 
 func (s *Store) CountCases(ctx context.Context) (map[recoup.CaseState]int, error) {
-	rows, err := s.db.reader().QueryContext(ctx, `SELECT state, count(*) FROM cases GROUP BY state`)
+	// From the rollup the triggers keep (a row per day, currency, state, category and
+	// recovery): a scrape does not count every case.
+	// A scratch database keeps no rollups (analytics.go): the simulator counts the rows.
+	q := `SELECT state, sum(cases) FROM case_rollup GROUP BY state`
+	if s.db.scratch {
+		q = `SELECT state, count(*) FROM cases GROUP BY state`
+	}
+	rows, err := s.db.reader().QueryContext(ctx, q)
 	if err != nil {
 		return nil, wrap(err, "count cases")
 	}

@@ -22,6 +22,7 @@ func RunAccess(t *testing.T, newStore func(t *testing.T) Harness) {
 	t.Run("Sessions", func(t *testing.T) { _, s := open(t); testSessions(t, s) })
 	t.Run("APITokens", func(t *testing.T) { _, s := open(t); testAPITokens(t, s) })
 	t.Run("Audit", func(t *testing.T) { _, s := open(t); testAudit(t, s) })
+	t.Run("Credentials", func(t *testing.T) { _, s := open(t); testCredentials(t, s) })
 	t.Run("Analytics", func(t *testing.T) { s, _ := open(t); testAnalytics(t, s) })
 	t.Run("Segments", func(t *testing.T) { s, _ := open(t); testSegments(t, s) })
 	t.Run("CampaignSteps", func(t *testing.T) { s, _ := open(t); testCampaignSteps(t, s) })

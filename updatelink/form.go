@@ -20,8 +20,8 @@ const FormTTL = 2 * time.Hour
 
 const formMacLen = 16
 
-func (s *Signer) formMAC(linkToken, action string, issued uint64) []byte {
-	h := hmac.New(sha256.New, s.key)
+func formMAC(key []byte, linkToken, action string, issued uint64) []byte {
+	h := hmac.New(sha256.New, key)
 	h.Write([]byte("recoup link form v1\x00"))
 	h.Write([]byte(linkToken))
 	h.Write([]byte{0})
@@ -37,7 +37,7 @@ func (s *Signer) formMAC(linkToken, action string, issued uint64) []byte {
 func (s *Signer) FormToken(linkToken, action string, now time.Time) string {
 	issued := uint64(now.Unix())
 	b := binary.BigEndian.AppendUint64(nil, issued)
-	b = append(b, s.formMAC(linkToken, action, issued)...)
+	b = append(b, formMAC(s.keys[s.current].mac, linkToken, action, issued)...)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -53,5 +53,11 @@ func (s *Signer) CheckFormToken(linkToken, action, token string, now time.Time) 
 	if int64(issued) < 0 || !now.Before(at.Add(FormTTL)) || at.After(now.Add(time.Minute)) {
 		return false
 	}
-	return hmac.Equal(b[8:], s.formMAC(linkToken, action, issued))
+	// Any key the signer holds: a form served just before the secret was rolled still posts.
+	for _, k := range s.keys {
+		if hmac.Equal(b[8:], formMAC(k.mac, linkToken, action, issued)) {
+			return true
+		}
+	}
+	return false
 }

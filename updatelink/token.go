@@ -69,12 +69,13 @@ const MinSecretBytes = 32
 
 // The token formats, before URL-safe base64 without padding. Version 2 (issued):
 //
-//	byte 0       version (2), authenticated but not encrypted
+//	byte 0       version (2) in the low half, the key id (0-15) in the high half;
+//	             authenticated but not encrypted
 //	bytes 1-12   GCM nonce, random
 //	bytes 13-29  sealed: purpose (1), case or notice id (8, big endian), expiry (8, Unix seconds)
 //	bytes 30-45  GCM tag
 //
-// 46 bytes, 62 characters. Version 1 (accepted until expiry, no longer issued): version (1),
+// 46 bytes, 62 characters. Version 1 (accepted until expiry, no longer issued): version (1) and key id,
 // purpose (1), id (8), expiry (8), nonce (8), HMAC-SHA256 of those truncated to 16 bytes: 42
 // bytes, 56 characters.
 const (
@@ -97,33 +98,68 @@ type Claims struct {
 	Nonce   uint64 // random, from the token: two tokens for the same link differ
 }
 
-// Signer issues and verifies tokens with one secret.
+// Signer issues tokens with its current key and verifies them with any of its keys. Each token
+// names its key (an id 0-15 in the high half of its version byte, authenticated with the rest;
+// id 0 is the only key of tokens made before keys had ids), so the secret can be rolled: a new
+// key signs, the old ones still verify the links already sent until they expire.
 type Signer struct {
-	key  []byte      // HMAC key of version 1
-	aead cipher.AEAD // AES-256-GCM of version 2
-	rand io.Reader
+	keys    map[byte]signerKey
+	current byte
+	rand    io.Reader
 }
 
-// NewSigner returns a Signer keyed by secret (at least MinSecretBytes). Keys derived per use
-// keep these tokens from ever verifying as anything else made with the same secret.
-func NewSigner(secret []byte) (*Signer, error) {
-	if len(secret) < MinSecretBytes {
-		return nil, recoup.Errorf(recoup.EINVALID, "updatelink: the link signing secret must be at least %d bytes", MinSecretBytes)
+// signerKey is what one secret derives: the HMAC key of version 1 and the AES-256-GCM of
+// version 2.
+type signerKey struct {
+	mac  []byte
+	aead cipher.AEAD
+}
+
+// Key is one link signing secret and its id (0-15).
+type Key struct {
+	ID     int
+	Secret []byte
+}
+
+// MaxKeyID is the largest key id a token can name.
+const MaxKeyID = 15
+
+// NewSigner returns a Signer with the one key secret (id 0, at least MinSecretBytes).
+func NewSigner(secret []byte) (*Signer, error) { return NewKeyedSigner([]Key{{0, secret}}) }
+
+// NewKeyedSigner returns a Signer that issues with keys[0] and verifies with all of them. Keys
+// derived per use keep these tokens from ever verifying as anything else made with the same
+// secret.
+func NewKeyedSigner(keys []Key) (*Signer, error) {
+	if len(keys) == 0 {
+		return nil, recoup.Errorf(recoup.EINVALID, "updatelink: no link signing secret")
 	}
-	derive := func(label string) []byte {
-		h := hmac.New(sha256.New, secret)
-		h.Write([]byte(label))
-		return h.Sum(nil)
+	s := &Signer{keys: map[byte]signerKey{}, current: byte(keys[0].ID), rand: rand.Reader}
+	for _, k := range keys {
+		switch _, dup := s.keys[byte(k.ID)]; {
+		case len(k.Secret) < MinSecretBytes:
+			return nil, recoup.Errorf(recoup.EINVALID, "updatelink: the link signing secret must be at least %d bytes", MinSecretBytes)
+		case k.ID < 0 || k.ID > MaxKeyID:
+			return nil, recoup.Errorf(recoup.EINVALID, "updatelink: key id %d is not 0-%d", k.ID, MaxKeyID)
+		case dup:
+			return nil, recoup.Errorf(recoup.EINVALID, "updatelink: key id %d appears twice", k.ID)
+		}
+		derive := func(label string) []byte {
+			h := hmac.New(sha256.New, k.Secret)
+			h.Write([]byte(label))
+			return h.Sum(nil)
+		}
+		block, err := aes.NewCipher(derive("recoup customer link v2 AES-256-GCM"))
+		if err != nil {
+			return nil, recoup.Errorf(recoup.EINTERNAL, "updatelink: %w", err)
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, recoup.Errorf(recoup.EINTERNAL, "updatelink: %w", err)
+		}
+		s.keys[byte(k.ID)] = signerKey{mac: derive("recoup customer link v1"), aead: aead}
 	}
-	block, err := aes.NewCipher(derive("recoup customer link v2 AES-256-GCM"))
-	if err != nil {
-		return nil, recoup.Errorf(recoup.EINTERNAL, "updatelink: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, recoup.Errorf(recoup.EINTERNAL, "updatelink: %w", err)
-	}
-	return &Signer{key: derive("recoup customer link v1"), aead: aead, rand: rand.Reader}, nil
+	return s, nil
 }
 
 // Issue returns a token for purpose p on the case, valid until expires.
@@ -132,7 +168,7 @@ func (s *Signer) Issue(p Purpose, caseID int64, expires time.Time) (string, erro
 		return "", recoup.Errorf(recoup.EINVALID, "updatelink: no case")
 	}
 	b := make([]byte, 1+nonce2Len, token2Len)
-	b[0] = version2
+	b[0] = version2 | s.current<<4
 	if _, err := io.ReadFull(s.rand, b[1:1+nonce2Len]); err != nil {
 		return "", recoup.Errorf(recoup.EINTERNAL, "updatelink: nonce: %w", err)
 	}
@@ -140,12 +176,12 @@ func (s *Signer) Issue(p Purpose, caseID int64, expires time.Time) (string, erro
 	plain[0] = byte(p)
 	binary.BigEndian.PutUint64(plain[1:], uint64(caseID))
 	binary.BigEndian.PutUint64(plain[9:], uint64(expires.Unix()))
-	b = s.aead.Seal(b, b[1:1+nonce2Len], plain[:], b[:1])
+	b = s.keys[s.current].aead.Seal(b, b[1:1+nonce2Len], plain[:], b[:1])
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-func (s *Signer) mac(body []byte) []byte {
-	h := hmac.New(sha256.New, s.key)
+func mac(key, body []byte) []byte {
+	h := hmac.New(sha256.New, key)
 	h.Write(body)
 	return h.Sum(nil)[:macLen]
 }
@@ -175,11 +211,15 @@ func (s *Signer) Verify(token string, p Purpose, now time.Time) (Claims, error) 
 	if !ok {
 		return Claims{}, invalid
 	}
+	key, known := s.keys[b[0]>>4]
+	if !known {
+		return Claims{}, invalid
+	}
 	var c Claims
 	switch {
-	case len(b) == token2Len && b[0] == version2:
+	case len(b) == token2Len && b[0]&0x0f == version2:
 		nonce := b[1 : 1+nonce2Len]
-		plain, err := s.aead.Open(nil, nonce, b[1+nonce2Len:], b[:1])
+		plain, err := key.aead.Open(nil, nonce, b[1+nonce2Len:], b[:1])
 		if err != nil || len(plain) != plain2Len {
 			return Claims{}, invalid
 		}
@@ -189,8 +229,8 @@ func (s *Signer) Verify(token string, p Purpose, now time.Time) (Claims, error) 
 			Expires: time.Unix(int64(binary.BigEndian.Uint64(plain[9:])), 0).UTC(),
 			Nonce:   binary.BigEndian.Uint64(nonce),
 		}
-	case len(b) == token1Len && b[0] == version1:
-		if !hmac.Equal(b[body1Len:], s.mac(b[:body1Len])) {
+	case len(b) == token1Len && b[0]&0x0f == version1:
+		if !hmac.Equal(b[body1Len:], mac(key.mac, b[:body1Len])) {
 			return Claims{}, invalid
 		}
 		c = Claims{

@@ -218,7 +218,7 @@ func TestVersion1TokensStillVerify(t *testing.T) {
 	binary.BigEndian.PutUint64(b[2:], 42)
 	binary.BigEndian.PutUint64(b[10:], uint64(now.Add(time.Hour).Unix()))
 	binary.BigEndian.PutUint64(b[18:], 7)
-	tok := base64.RawURLEncoding.EncodeToString(append(b, s.mac(b)...))
+	tok := base64.RawURLEncoding.EncodeToString(append(b, mac(s.keys[0].mac, b)...))
 	c, err := s.Verify(tok, Unsubscribe, now)
 	if err != nil || c.CaseID != 42 || c.Nonce != 7 {
 		t.Fatalf("claims %+v, %v", c, err)

@@ -54,6 +54,9 @@ func (s *Server) apiPeriod(r *http.Request) (from, end time.Time, err error) {
 		if err1 != nil || err2 != nil || to.Before(from) {
 			return from, to, recoup.Errorf(recoup.EINVALID, "from, to: both must be dates (YYYY-MM-DD), from first")
 		}
+		if err := recoup.CheckReportDays(from, to); err != nil {
+			return from, to, fmt.Errorf("from, to: %w", err)
+		}
 	}
 	return from, to.AddDate(0, 0, 1), nil
 }

@@ -194,3 +194,38 @@ func TestAnalyticsCampaignsAPI(t *testing.T) {
 		t.Errorf("bad dates: status %d, want 400", rec.Code)
 	}
 }
+
+// Issue 19 item 13: a period outside the years recoup can report on is a clear 400, not a
+// failure to write the answer (a year-10000 end).
+func TestAnalyticsPeriodBounds(t *testing.T) {
+	e, _ := accessEnv(t)
+	for _, path := range []string{"/api/v1/analytics/overview", "/api/v1/analytics/campaigns"} {
+		for _, q := range []string{"?from=2026-01-01&to=9999-12-31", "?from=0001-01-01&to=2026-01-01"} {
+			rec := e.get(path+q, testToken)
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "2999-12-31") {
+				t.Errorf("%s%s: %d %s, want 400 naming the bounds", path, q, rec.Code, rec.Body)
+			}
+		}
+	}
+}
+
+// Issue 19 item 5: an API token past its expiry opens nothing.
+func TestAPIRefusesExpiredTokens(t *testing.T) {
+	e, st := accessEnv(t)
+	u := recoup.User{Email: "ci@example.com", Role: recoup.RoleViewer, PasswordHash: "unused"}
+	if err := st.CreateUser(t.Context(), &u); err != nil {
+		t.Fatal(err)
+	}
+	for token, expires := range map[string]time.Time{"rcp_expired": testNow, "rcp_valid": testNow.Add(time.Hour)} {
+		h := sha256.Sum256([]byte(token))
+		if err := st.CreateAPIToken(t.Context(), &recoup.APIToken{UserID: u.ID, Name: token, Hash: hex.EncodeToString(h[:]), ExpiresAt: expires}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rec := e.get("/api/v1/cases", "rcp_expired"); rec.Code != http.StatusUnauthorized {
+		t.Errorf("an expired token: %d, want 401", rec.Code)
+	}
+	if rec := e.get("/api/v1/cases", "rcp_valid"); rec.Code != http.StatusOK {
+		t.Errorf("a token before its expiry: %d, want 200", rec.Code)
+	}
+}

@@ -49,6 +49,31 @@ func (s *Server) authorized(r *http.Request) bool {
 		}
 		return false
 	}
+	if !t.Valid(s.now()) {
+		return false
+	}
 	u, err := s.access.User(r.Context(), t.UserID)
 	return err == nil && !u.Disabled && u.Role.Allows(recoup.RoleViewer)
+}
+
+// MetricsHandler serves the Prometheus exposition, behind Config.MetricsToken when it is set;
+// nil when the server has no metrics. It is Handler's /metrics, or a separate listener's.
+func (s *Server) MetricsHandler() http.Handler {
+	if s.metrics == nil {
+		return nil
+	}
+	next := s.metrics.Handler()
+	if s.metricsToken == nil {
+		return next
+	}
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+		if !ok || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], s.metricsToken) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			return recoup.Errorf(recoup.EUNAUTHORIZED, "the metrics token is required")
+		}
+		next.ServeHTTP(w, r)
+		return nil
+	})
 }

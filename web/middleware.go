@@ -7,9 +7,13 @@ import (
 )
 
 // securityHeaders sets the headers every response carries. The API adds Cache-Control itself.
-func securityHeaders(next http.Handler) http.Handler {
+// With hsts, browsers are told to use https only for a year (the service is reached over https).
+func securityHeaders(next http.Handler, hsts bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if hsts {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")

@@ -44,6 +44,12 @@ type Config struct {
 	AdminToken string
 	// Metrics may be nil: nothing is counted and /metrics is not served.
 	Metrics *metrics.Metrics
+	// MetricsToken, when set, is the bearer token /metrics asks for: the exposition names
+	// what the service does and how much, which is not for everyone who can reach it.
+	MetricsToken string
+	// MetricsElsewhere keeps /metrics off Handler: it is served on a separate listener
+	// (MetricsHandler), or not at all.
+	MetricsElsewhere bool
 	// Now is the clock; nil means time.Now. Only this edge reads it and hands `now` inward.
 	Now func() time.Time
 	// Logger nil discards logs.
@@ -62,6 +68,9 @@ type Config struct {
 	Analytics recoup.AnalyticsStore
 	// Experiments, when set, serves GET /api/v1/experiments/{name}.
 	Experiments ExperimentReports
+	// HSTS adds Strict-Transport-Security to every response: set it when browsers reach the
+	// service over https (an https public URL), never on plain http.
+	HSTS bool
 	// Dashboard, when set, is served under /ui/ (dashboard.Dashboard.Handler, built with the
 	// prefix "/ui"), and / redirects to it. It does its own authentication.
 	Dashboard http.Handler
@@ -87,6 +96,10 @@ type Server struct {
 	analytics   recoup.AnalyticsStore
 	experiments ExperimentReports
 	dashboard   http.Handler
+	hsts        bool
+	// metricsToken is the SHA-256 of Config.MetricsToken, nil when there is none.
+	metricsToken     []byte
+	metricsElsewhere bool
 	// tokenHash is the SHA-256 of the admin token, nil when there is none. Comparing hashes
 	// keeps the comparison constant-time regardless of the presented token's length.
 	tokenHash []byte
@@ -121,6 +134,13 @@ func New(cfg Config) *Server {
 		analytics:   cfg.Analytics,
 		experiments: cfg.Experiments,
 		dashboard:   cfg.Dashboard,
+		hsts:        cfg.HSTS,
+
+		metricsElsewhere: cfg.MetricsElsewhere,
+	}
+	if cfg.MetricsToken != "" {
+		h := sha256.Sum256([]byte(cfg.MetricsToken))
+		s.metricsToken = h[:]
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -185,8 +205,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/webhooks/stripe", s.handle(s.webhookWrongMethod))
 	mux.Handle("GET /healthz", s.handle(s.healthz))
 	mux.Handle("GET /readyz", s.handle(s.readyz))
-	if s.metrics != nil {
-		mux.Handle("GET /metrics", s.metrics.Handler())
+	if s.metrics != nil && !s.metricsElsewhere {
+		mux.Handle("GET /metrics", s.MetricsHandler())
 	}
 	mux.Handle("/api/", s.handle(s.authenticate(api)))
 	s.linkRoutes(mux)
@@ -194,7 +214,7 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("/ui/", s.dashboard)
 		mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusSeeOther))
 	}
-	return s.logRequests(securityHeaders(mux))
+	return s.logRequests(securityHeaders(mux, s.hsts))
 }
 
 // apiRoute registers an authenticated API route on api.

@@ -26,13 +26,14 @@ var existingDataCommands = [][]string{
 	{"user", "list"},
 	{"user", "disable", "--email", "ada@example.com"},
 	{"user", "token", "--email", "ada@example.com"},
-	{"case", "approve", "1", "--by", "ops@example.com", "--stripe-secret-key", "sk_test_123"},
-	{"case", "plan", "1", "--by", "ops@example.com", "--stripe-secret-key", "sk_test_123"},
+	{"case", "approve", "1", "--by", "ops@example.com"},
+	{"case", "plan", "1", "--by", "ops@example.com"},
 }
 
 // In a directory without a database (the wrong working directory, a mistyped DATABASE_URL),
 // a command that reads is an error naming the absolute path, and creates no file.
 func TestExistingDataCommandsNeedADatabase(t *testing.T) {
+	t.Setenv("STRIPE_SECRET_KEY", "sk_test_123") // the case commands need one
 	for _, args := range existingDataCommands {
 		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
 			dir := t.TempDir()
@@ -53,6 +54,7 @@ func TestExistingDataCommandsNeedADatabase(t *testing.T) {
 // On a SQLite file that is not migrated, a command that reads says so and names the file, and
 // migrates nothing.
 func TestExistingDataCommandsNeedAMigratedSQLite(t *testing.T) {
+	t.Setenv("STRIPE_SECRET_KEY", "sk_test_123") // the case commands need one
 	for _, args := range existingDataCommands {
 		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "empty.db")
@@ -81,6 +83,7 @@ func TestExistingDataCommandsNeedAMigratedSQLite(t *testing.T) {
 // On a PostgreSQL schema that is not migrated, a command that reads names the database (never
 // the password) and migrates nothing.
 func TestExistingDataCommandsNeedAMigratedPostgres(t *testing.T) {
+	t.Setenv("STRIPE_SECRET_KEY", "sk_test_123") // the case commands need one
 	dsn := pgtest.DSN(t)
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {

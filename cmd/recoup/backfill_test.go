@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/stripeapi/stripefake"
@@ -63,7 +64,8 @@ func TestDatabaseKind(t *testing.T) {
 }
 
 func TestServeConfigErrorsNameTheSetting(t *testing.T) {
-	ok := ServeCmd{StripeFlags: StripeFlags{SecretKey: "sk_test_x", RateLimit: 20}, WebhookSecret: "whsec_x", Listen: "127.0.0.1:8080", Workers: 4}
+	ok := ServeCmd{StripeFlags: StripeFlags{SecretKey: "sk_test_x", RateLimit: 20}, WebhookSecret: "whsec_x", Listen: "127.0.0.1:8080", Workers: 4,
+		LoginConcurrency: 4, SessionIdle: time.Hour}
 	for _, tc := range []struct {
 		name string
 		edit func(c *ServeCmd)
@@ -77,6 +79,11 @@ func TestServeConfigErrorsNameTheSetting(t *testing.T) {
 		{"bad base", func(c *ServeCmd) { c.APIBase = "localhost:12111" }, "STRIPE_API_BASE"},
 		{"missing policy", func(c *ServeCmd) { c.PolicyFile = "/nonexistent/policy.yaml" }, "RECOUP_POLICY"},
 		{"fast reconcile", func(c *ServeCmd) { c.ReconcileEvery = 1 }, "RECOUP_RECONCILE_EVERY"},
+		{"bad proxy", func(c *ServeCmd) { c.TrustedProxies = "10.0.0.0/8, proxy.local" }, "RECOUP_TRUSTED_PROXIES"},
+		{"no login checks", func(c *ServeCmd) { c.LoginConcurrency = 0 }, "RECOUP_LOGIN_CONCURRENCY"},
+		{"short idle timeout", func(c *ServeCmd) { c.SessionIdle = time.Second }, "RECOUP_SESSION_IDLE_TIMEOUT"},
+		{"bad metrics listen", func(c *ServeCmd) { c.MetricsListen = "9090" }, "RECOUP_METRICS_LISTEN"},
+		{"short metrics token", func(c *ServeCmd) { c.MetricsToken = "abc" }, "RECOUP_METRICS_TOKEN"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := ok

@@ -23,17 +23,24 @@ import (
 // in messages, the templates and the branding. Every one is optional: without a channel,
 // campaign steps are recorded as skipped, as before.
 type CommsFlags struct {
-	SMTPURL      string `name:"smtp-url" env:"RECOUP_SMTP_URL" help:"SMTP server for customer email: smtp://user:pass@host:587 (STARTTLS required) or smtps://user:pass@host:465. Empty: no email."`
+	// SMTPURL is the SMTP server for customer email, with its password:
+	// smtp://user:pass@host:587 (STARTTLS required) or smtps://user:pass@host:465. Empty: no email.
+	SMTPURL      string `kong:"-" secret:"RECOUP_SMTP_URL"`
+	OldSMTPURL   string `name:"smtp-url" hidden:"" removed:"RECOUP_SMTP_URL"`
 	SMTPInsecure bool   `name:"smtp-insecure" env:"RECOUP_SMTP_INSECURE" help:"Send email without TLS when the server offers none. For a local test server only."`
 	EmailFrom    string `name:"email-from" env:"RECOUP_EMAIL_FROM" help:"Sender of customer email, e.g. 'Acme Billing <billing@acme.com>'."`
 	Unsubscribe  string `name:"unsubscribe-mailto" env:"RECOUP_UNSUBSCRIBE_MAILTO" help:"Optional address offered in List-Unsubscribe beside the one-click link."`
 
-	PublicURL       string `name:"public-url" env:"RECOUP_PUBLIC_URL" help:"Public base URL of this service (https://pay.example.com): the card update and unsubscribe links point here."`
-	LinkSecret      string `name:"link-secret" env:"RECOUP_LINK_SECRET" help:"Secret (32+ random characters) that signs the links in messages. Required with email."`
+	PublicURL string `name:"public-url" env:"RECOUP_PUBLIC_URL" help:"Public base URL of this service (https://pay.example.com): the card update and unsubscribe links point here."`
+	// LinkSecret signs the links in messages (32+ random characters); required with email.
+	LinkSecret      string `kong:"-" secret:"RECOUP_LINK_SECRET"`
+	OldLinkSecret   string `name:"link-secret" hidden:"" removed:"RECOUP_LINK_SECRET"`
 	PortalReturnURL string `name:"portal-return-url" env:"RECOUP_PORTAL_RETURN_URL" help:"Where Stripe's portal sends the customer after updating their card; default: a thank-you page of this service."`
 
-	OutgoingWebhookURL    string `name:"outgoing-webhook-url" env:"RECOUP_OUTGOING_WEBHOOK_URL" help:"Your app's URL for recoup's signed webhooks: webhook-channel messages and case lifecycle events. Empty: none."`
-	OutgoingWebhookSecret string `name:"outgoing-webhook-secret" env:"RECOUP_OUTGOING_WEBHOOK_SECRET" help:"Secret (16+ characters) that signs the outgoing webhooks (Recoup-Signature)."`
+	OutgoingWebhookURL string `name:"outgoing-webhook-url" env:"RECOUP_OUTGOING_WEBHOOK_URL" help:"Your app's URL for recoup's signed webhooks: webhook-channel messages and case lifecycle events. Empty: none."`
+	// OutgoingWebhookSecret signs the outgoing webhooks (Recoup-Signature); 16+ characters.
+	OutgoingWebhookSecret    string `kong:"-" secret:"RECOUP_OUTGOING_WEBHOOK_SECRET"`
+	OldOutgoingWebhookSecret string `name:"outgoing-webhook-secret" hidden:"" removed:"RECOUP_OUTGOING_WEBHOOK_SECRET"`
 
 	Templates    string `name:"templates" env:"RECOUP_TEMPLATES" type:"path" help:"Directory of template overrides and extra locales (see docs/messages.md); empty: the built-in English templates."`
 	BrandName    string `name:"brand-name" env:"RECOUP_BRAND_NAME" help:"Company name shown in customer messages. Required with email."`
@@ -81,8 +88,8 @@ func (f *CommsFlags) validate() error {
 		if f.PublicURL == "" || f.LinkSecret == "" {
 			return fmt.Errorf("RECOUP_PUBLIC_URL and RECOUP_LINK_SECRET go together")
 		}
-		if len(f.LinkSecret) < updatelink.MinSecretBytes {
-			return fmt.Errorf("RECOUP_LINK_SECRET is too short: use at least %d random characters", updatelink.MinSecretBytes)
+		if _, err := f.linkSigner(); err != nil {
+			return err
 		}
 		if !strings.HasPrefix(f.PublicURL, "https://") && !strings.HasPrefix(f.PublicURL, "http://127.0.0.1") && !strings.HasPrefix(f.PublicURL, "http://localhost") {
 			return fmt.Errorf("RECOUP_PUBLIC_URL must be an https URL, got %q", f.PublicURL)
@@ -108,6 +115,32 @@ func (f *CommsFlags) validate() error {
 	return nil
 }
 
+// linkSigner is the signer of RECOUP_LINK_SECRET: one secret, or "ID:SECRET,..." while it is
+// rolled (the first signs new links, all verify). Its errors never include a secret.
+func (f *CommsFlags) linkSigner() (*updatelink.Signer, error) {
+	var keys []updatelink.Key
+	for _, k := range keyedSecrets(f.LinkSecret) {
+		if len(k.secret) < updatelink.MinSecretBytes {
+			return nil, fmt.Errorf("RECOUP_LINK_SECRET is too short (key %d): use at least %d random characters", k.id, updatelink.MinSecretBytes)
+		}
+		keys = append(keys, updatelink.Key{ID: k.id, Secret: []byte(k.secret)})
+	}
+	s, err := updatelink.NewKeyedSigner(keys)
+	if err != nil {
+		return nil, fmt.Errorf("RECOUP_LINK_SECRET: %w", err)
+	}
+	return s, nil
+}
+
+// webhookKeys are the keys of RECOUP_OUTGOING_WEBHOOK_SECRET, one secret or "ID:SECRET,...".
+func (f *CommsFlags) webhookKeys() []webhook.Key {
+	var keys []webhook.Key
+	for _, k := range keyedSecrets(f.OutgoingWebhookSecret) {
+		keys = append(keys, webhook.Key{ID: k.id, Secret: k.secret})
+	}
+	return keys
+}
+
 // build wires the channels, the renderer and the link pages. portal is Stripe, for the pages.
 func (f *CommsFlags) build(pol *policy.Policy, portal web.Portal, clock func() time.Time) (comms, error) {
 	var out comms
@@ -117,9 +150,9 @@ func (f *CommsFlags) build(pol *policy.Policy, portal web.Portal, clock func() t
 	channels := map[string]recoup.Notifier{}
 	var links *updatelink.Links
 	if f.LinkSecret != "" {
-		signer, err := updatelink.NewSigner([]byte(f.LinkSecret))
+		signer, err := f.linkSigner()
 		if err != nil {
-			return out, fmt.Errorf("RECOUP_LINK_SECRET: %w", err)
+			return out, err
 		}
 		if links, err = updatelink.NewLinks(f.PublicURL, signer, 0, 0); err != nil {
 			return out, fmt.Errorf("RECOUP_PUBLIC_URL: %w", err)
@@ -156,7 +189,7 @@ func (f *CommsFlags) build(pol *policy.Policy, portal web.Portal, clock func() t
 			InvoiceDueDays: slices.Compact(slices.Sorted(slices.Values(f.ReminderDays)))}
 	}
 	if f.OutgoingWebhookURL != "" {
-		cfg := webhook.Config{URL: f.OutgoingWebhookURL, Secret: f.OutgoingWebhookSecret, Now: clock}
+		cfg := webhook.Config{URL: f.OutgoingWebhookURL, Keys: f.webhookKeys(), Now: clock}
 		if links != nil {
 			cfg.UpdateURL = func(m recoup.Message) (string, error) {
 				if m.NoticeID != 0 {

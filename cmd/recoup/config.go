@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/recoup-hq/recoup/dashboard"
 	"github.com/recoup-hq/recoup/notify/templates"
 	"github.com/recoup-hq/recoup/policy"
 )
@@ -51,9 +52,11 @@ func (g *Globals) Logger() *slog.Logger {
 
 // StripeFlags are the settings of the Stripe API client.
 type StripeFlags struct {
-	SecretKey string  `name:"stripe-secret-key" env:"STRIPE_SECRET_KEY" help:"Stripe secret or restricted API key (sk_... or rk_...)."`
-	APIBase   string  `name:"stripe-api-base" env:"STRIPE_API_BASE" help:"Override Stripe's API base URL (for stripe-mock or a fake)."`
-	RateLimit float64 `name:"stripe-rate-limit" env:"RECOUP_STRIPE_RATE_LIMIT" default:"20" help:"Most Stripe API requests per second (Stripe allows 25 per endpoint)."`
+	// SecretKey is the Stripe secret or restricted API key (sk_... or rk_...).
+	SecretKey    string  `kong:"-" secret:"STRIPE_SECRET_KEY"`
+	OldSecretKey string  `name:"stripe-secret-key" hidden:"" removed:"STRIPE_SECRET_KEY"`
+	APIBase      string  `name:"stripe-api-base" env:"STRIPE_API_BASE" help:"Override Stripe's API base URL (for stripe-mock or a fake)."`
+	RateLimit    float64 `name:"stripe-rate-limit" env:"RECOUP_STRIPE_RATE_LIMIT" default:"20" help:"Most Stripe API requests per second (Stripe allows 25 per endpoint)."`
 }
 
 func (s *StripeFlags) validate() error {
@@ -77,13 +80,28 @@ type ServeCmd struct {
 	CommsFlags
 	LLMFlags
 	RetentionFlags
-	WebhookSecret  string        `name:"stripe-webhook-secret" env:"STRIPE_WEBHOOK_SECRET" help:"Signing secret of the Stripe webhook endpoint (whsec_...); several, comma-separated, while a rolled secret is still valid."`
-	Listen         string        `name:"listen" env:"RECOUP_LISTEN" default:"127.0.0.1:8080" help:"Address to listen on."`
-	PolicyFile     string        `name:"policy" env:"RECOUP_POLICY" type:"path" help:"Policy file (YAML); the built-in default policy when empty."`
-	PolicyPoll     time.Duration `name:"policy-poll" env:"RECOUP_POLICY_POLL" default:"10s" help:"How often to check the policy file for changes and reload it; a change is put in force once two checks in a row read it (0: only on SIGHUP)."`
-	AdminToken     string        `name:"admin-token" env:"RECOUP_ADMIN_TOKEN" help:"Bearer token for the JSON API (/api/v1); the API refuses every request when empty."`
+	// WebhookSecret is the signing secret of the Stripe webhook endpoint (whsec_...); several,
+	// comma-separated, while a rolled secret is still valid.
+	WebhookSecret    string        `kong:"-" secret:"STRIPE_WEBHOOK_SECRET"`
+	OldWebhookSecret string        `name:"stripe-webhook-secret" hidden:"" removed:"STRIPE_WEBHOOK_SECRET"`
+	Listen           string        `name:"listen" env:"RECOUP_LISTEN" default:"127.0.0.1:8080" help:"Address to listen on."`
+	PolicyFile       string        `name:"policy" env:"RECOUP_POLICY" type:"path" help:"Policy file (YAML); the built-in default policy when empty."`
+	PolicyPoll       time.Duration `name:"policy-poll" env:"RECOUP_POLICY_POLL" default:"10s" help:"How often to check the policy file for changes and reload it; a change is put in force once two checks in a row read it (0: only on SIGHUP)."`
+	// AdminToken is the bearer token of the JSON API (/api/v1); the API refuses every request
+	// when it is empty (unless users have their own tokens).
+	AdminToken     string        `kong:"-" secret:"RECOUP_ADMIN_TOKEN"`
+	OldAdminToken  string        `name:"admin-token" hidden:"" removed:"RECOUP_ADMIN_TOKEN"`
 	ReconcileEvery time.Duration `name:"reconcile-every" env:"RECOUP_RECONCILE_EVERY" default:"15m" help:"How often to read Stripe's event list for webhooks that never arrived (0 disables)."`
 	Workers        int           `name:"workers" env:"RECOUP_WORKERS" default:"4" help:"Concurrent jobs in this process."`
+
+	// MetricsToken is the bearer token GET /metrics asks for.
+	MetricsToken  string `kong:"-" secret:"RECOUP_METRICS_TOKEN"`
+	MetricsListen string `name:"metrics-listen" env:"RECOUP_METRICS_LISTEN" help:"Serve GET /metrics on this separate address (e.g. 127.0.0.1:9090) instead of the public listener. Without it and without RECOUP_METRICS_TOKEN, /metrics is not served."`
+
+	SecureCookies    string        `name:"secure-cookies" env:"RECOUP_SECURE_COOKIES" enum:"auto,on,off" default:"auto" help:"Mark the dashboard's cookies Secure (with the __Host- prefix) and send HSTS: on, off, or auto (Secure when RECOUP_PUBLIC_URL is https or recoup listens on a non-loopback address; HSTS when RECOUP_PUBLIC_URL is https)."`
+	TrustedProxies   string        `name:"trusted-proxies" env:"RECOUP_TRUSTED_PROXIES" help:"Addresses or CIDR prefixes of the reverse proxies in front of recoup, comma-separated: only from them is X-Forwarded-For believed (the login limits count the client it names)."`
+	LoginConcurrency int           `name:"login-concurrency" env:"RECOUP_LOGIN_CONCURRENCY" default:"4" help:"Most dashboard password checks running at once (each holds 19 MiB); a login finding none free for 2 seconds is answered 503."`
+	SessionIdle      time.Duration `name:"session-idle-timeout" env:"RECOUP_SESSION_IDLE_TIMEOUT" default:"1h" help:"A dashboard session not used for this long ends (a session lasts 12 hours at most)."`
 
 	// jobTimeout and rescueAfter replace the job queue's defaults (a minute, two minutes);
 	// only tests set them, to see a killed process's jobs rescued in seconds. They are not
@@ -116,6 +134,23 @@ func (c *ServeCmd) validate() (*policy.Policy, error) {
 	if err := c.RetentionFlags.validate(); err != nil {
 		return nil, err
 	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			return nil, fmt.Errorf("RECOUP_METRICS_LISTEN %q is not a host:port address: %v", c.MetricsListen, err)
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return nil, fmt.Errorf("RECOUP_METRICS_TOKEN is too short: use at least 16 random characters")
+	}
+	if _, err := dashboard.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("RECOUP_TRUSTED_PROXIES: %w", err)
+	}
+	if c.SessionIdle < time.Minute || c.SessionIdle > 12*time.Hour {
+		return nil, fmt.Errorf("RECOUP_SESSION_IDLE_TIMEOUT must be from 1m to 12h, got %s", c.SessionIdle)
+	}
+	if c.LoginConcurrency < 1 || c.LoginConcurrency > 64 {
+		return nil, fmt.Errorf("RECOUP_LOGIN_CONCURRENCY must be 1-64, got %d", c.LoginConcurrency)
+	}
 	if err := c.CommsFlags.validate(); err != nil {
 		return nil, err
 	}
@@ -123,6 +158,20 @@ func (c *ServeCmd) validate() (*policy.Policy, error) {
 		return nil, err
 	}
 	return loadPolicy(c.PolicyFile, c.Templates)
+}
+
+// secureCookies reports whether the dashboard's cookies are Secure, and hsts whether responses
+// carry Strict-Transport-Security: the browser reaches recoup over https, which an https
+// public URL says even when recoup listens on loopback behind a TLS-terminating proxy.
+func (c *ServeCmd) secureCookies() (secure, hsts bool) {
+	https := strings.HasPrefix(c.PublicURL, "https://")
+	switch c.SecureCookies {
+	case "on":
+		return true, true
+	case "off":
+		return false, false
+	}
+	return https || !loopback(c.Listen), https
 }
 
 func (c *ServeCmd) webhookSecrets() []string {

@@ -23,14 +23,18 @@ type dashboardParts struct {
 	riverUI   *riverui.Handler
 }
 
-// newDashboard builds the dashboard on the store. Its cookies are Secure unless recoup
-// listens on loopback, where it is reached over plain http (a browser on the same machine,
-// or a TLS-terminating proxy in front of it).
-func newDashboard(b *backend, eng *engine.Engine, m *metrics.Metrics, stripeKey func() dashboard.StripeKey, clock jobs.Clock, listen string, log *slog.Logger) (dashboardParts, error) {
+// newDashboard builds the dashboard on the store, with c's cookie and login settings
+// (ServeCmd.secureCookies).
+func newDashboard(b *backend, eng *engine.Engine, m *metrics.Metrics, stripeKey func() dashboard.StripeKey, clock jobs.Clock, c *ServeCmd, log *slog.Logger) (dashboardParts, error) {
 	access, ok1 := b.store.(recoup.AccessStore)
 	analytics, ok2 := b.store.(recoup.AnalyticsStore)
 	if !ok1 || !ok2 {
 		return dashboardParts{}, fmt.Errorf("the store %T does not support the dashboard", b.store)
+	}
+	secure, _ := c.secureCookies()
+	proxies, err := dashboard.ParseTrustedProxies(c.TrustedProxies)
+	if err != nil {
+		return dashboardParts{}, fmt.Errorf("RECOUP_TRUSTED_PROXIES: %w", err)
 	}
 	ui, err := b.riverUI(log)
 	if err != nil {
@@ -38,8 +42,9 @@ func newDashboard(b *backend, eng *engine.Engine, m *metrics.Metrics, stripeKey 
 	}
 	d := dashboard.New(dashboard.Config{
 		Store: b.store, Access: access, Analytics: analytics, Operator: eng, Policy: eng.Policy, SetPolicy: eng.SetPolicy,
-		Metrics: m.Registry(), RiverUI: ui, SecureCookies: !loopback(listen), Now: clock.Now, Logger: log,
-		StripeKey: stripeKey,
+		Metrics: m.Registry(), RiverUI: ui, SecureCookies: secure, Now: clock.Now, Logger: log,
+		StripeKey: stripeKey, TrustedProxies: proxies, MaxConcurrentLogins: c.LoginConcurrency,
+		IdleTimeout: c.SessionIdle,
 	})
 	return dashboardParts{access: access, analytics: analytics, dashboard: d, riverUI: ui}, nil
 }

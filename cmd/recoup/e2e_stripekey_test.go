@@ -86,7 +86,8 @@ func TestE2EStripeRefusesTheKey(t *testing.T) {
 	logs := &lockedBuffer{}
 	w.logs = logs
 	w.fake.RefuseKey(true)
-	p := w.start(sqliteURL(t))
+	p := w.start(sqliteURL(t), func(c *ServeCmd) { c.MetricsToken = e2eMetricsToken })
+	scraper := &http.Client{Transport: bearer(e2eMetricsToken)}
 	admin := p.adminClient(w.clock.Now())
 
 	// serve checks the key before it starts its jobs and says it is serving: wait for that.
@@ -100,7 +101,7 @@ func TestE2EStripeRefusesTheKey(t *testing.T) {
 	if status != http.StatusServiceUnavailable || !strings.Contains(body, "Stripe refuses the API key") {
 		t.Errorf("/readyz = %d %q, want 503 saying Stripe refuses the key", status, body)
 	}
-	_, metrics := p.get(nil, "/metrics")
+	_, metrics := p.get(scraper, "/metrics")
 	for _, want := range []string{"recoup_stripe_key_refused 1", `recoup_stripe_errors_total{kind="authentication"} 1`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)
@@ -129,7 +130,7 @@ func TestE2EStripeRefusesTheKey(t *testing.T) {
 	if status, body := p.get(nil, "/readyz"); status != http.StatusOK {
 		t.Errorf("/readyz after the key is accepted = %d %q, want 200", status, body)
 	}
-	if _, metrics := p.get(nil, "/metrics"); !strings.Contains(metrics, "recoup_stripe_key_refused 0") {
+	if _, metrics := p.get(scraper, "/metrics"); !strings.Contains(metrics, "recoup_stripe_key_refused 0") {
 		t.Error("/metrics still says the key is refused")
 	}
 	if _, page := p.get(admin, "/ui/operations"); !strings.Contains(page, "Stripe accepts the API key") {

@@ -50,5 +50,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, exit func(int)) e
 	if err != nil {
 		return err
 	}
+	if err := loadSecrets(&cli, os.Getenv); err != nil {
+		return err
+	}
 	return kctx.Run(&cli.Globals)
 }

@@ -66,6 +66,8 @@ type app struct {
 	riverUI *riverui.Handler // River's job queue UI, mounted by the dashboard; started by serve
 	// retentionDays is RECOUP_RETENTION_DAYS: serve empties older payloads and texts.
 	retentionDays int
+	// metricsLn, when RECOUP_METRICS_LISTEN is set, is where serve answers GET /metrics.
+	metricsLn net.Listener
 }
 
 // newApp opens the database, applies migrations and wires the parts; serve starts it.
@@ -109,7 +111,7 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 	log.Info("message personalization", c.LLMFlags.describe()...)
 	a.engine = engine.New(engine.Config{Store: b.store, Gateway: gw, Policy: pol, Events: gw, Metrics: a.metrics, Logger: log,
 		Notifier: cm.notifier, Renderer: cm.renderer, Customers: gw, Lifecycle: cm.sink, Personalizer: pz, Confirmation: cm.confirmation, Notices: cm.notices})
-	dash, err := newDashboard(b, a.engine, a.metrics, func() dashboard.StripeKey { return dashboardKey(gw.KeyStatus()) }, clock, c.Listen, log)
+	dash, err := newDashboard(b, a.engine, a.metrics, func() dashboard.StripeKey { return dashboardKey(gw.KeyStatus()) }, clock, c, log)
 	if err != nil {
 		b.close()
 		return nil, err
@@ -122,15 +124,31 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 	if er, ok := b.store.(recoup.ExperimentResults); ok {
 		reports = expreport.Reader{Store: er, Policy: a.engine.Policy}
 	}
+	_, hsts := c.secureCookies()
 	a.web = web.New(web.Config{
 		Store: b.store, Intake: a.engine, Verifier: &stripeapi.WebhookVerifier{Secrets: c.webhookSecrets()},
 		AdminToken: c.AdminToken, Metrics: a.metrics, Now: clock.Now, Logger: log, Ready: a.ready, Links: cm.links,
 		Access: dash.access, Analytics: dash.analytics, Experiments: reports, Dashboard: dash.dashboard.Handler(),
+		HSTS: hsts, MetricsToken: c.MetricsToken, MetricsElsewhere: c.MetricsListen != "" || c.MetricsToken == "",
 	})
+	switch {
+	case c.MetricsListen != "":
+		if a.metricsLn, err = net.Listen("tcp", c.MetricsListen); err != nil {
+			b.close()
+			return nil, fmt.Errorf("RECOUP_METRICS_LISTEN %s: %w", c.MetricsListen, err)
+		}
+	case c.MetricsToken == "":
+		log.Info("GET /metrics is not served: set RECOUP_METRICS_LISTEN (a separate address) or RECOUP_METRICS_TOKEN")
+	}
 	return a, nil
 }
 
-func (a *app) close() { a.backend.close() }
+func (a *app) close() {
+	if a.metricsLn != nil {
+		a.metricsLn.Close()
+	}
+	a.backend.close()
+}
 
 // ready reports whether the service can do its work: the database answers, every migration
 // is applied, and Stripe does not refuse the key.
@@ -168,8 +186,17 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	pd, _ := a.backend.store.(recoup.PersonalDataStore)
 	keepRetention(ctx, pd, a.retentionDays, a.clock.Now, a.log)
 	hs := a.web.HTTPServer(ln.Addr().String())
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
+	var ms *http.Server
+	if a.metricsLn != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.web.MetricsHandler())
+		ms = a.web.HTTPServer(a.metricsLn.Addr().String())
+		ms.Handler = mux
+		go func() { errc <- ms.Serve(a.metricsLn) }()
+		a.log.Info("metrics serving", "listen", a.metricsLn.Addr().String())
+	}
 	a.log.Info("recoup serving", "listen", ln.Addr().String(), "database", a.backend.kind,
 		"policy_version", p.Version, "final_action", string(p.FinalAction), "policy_mode", string(p.Mode))
 
@@ -182,6 +209,11 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	if e := hs.Shutdown(shutdown); e != nil && err == nil {
 		err = e
+	}
+	if ms != nil {
+		if e := ms.Shutdown(shutdown); e != nil && err == nil {
+			err = e
+		}
 	}
 	if e := a.backend.queue.Stop(shutdown); e != nil && err == nil {
 		err = e

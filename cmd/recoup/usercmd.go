@@ -19,6 +19,11 @@ type UserCmd struct {
 	List    UserListCmd    `cmd:"" help:"List the users, their roles and whether they are disabled."`
 	Disable UserDisableCmd `cmd:"" help:"Disable a user (or enable again with --enable): a disabled user's sessions and tokens stop working at once."`
 	Token   UserTokenCmd   `cmd:"" help:"Create an API token for a user; it is printed once."`
+	Passwd  UserPasswdCmd  `cmd:"" help:"Set a user's password (generated, or from standard input); their sessions end."`
+	Signout UserSignoutCmd `cmd:"" help:"Sign a user out of every browser."`
+	Tokens  UserTokensCmd  `cmd:"" help:"List a user's API tokens (never the tokens themselves)."`
+
+	RevokeToken UserRevokeTokenCmd `cmd:"" name:"revoke-token" help:"Revoke an API token by the number recoup user tokens shows."`
 }
 
 // UserListCmd lists the users.
@@ -119,6 +124,10 @@ func (c *UserAddCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
 type UserTokenCmd struct {
 	Email string `name:"email" required:"" help:"The user the token acts as."`
 	Name  string `name:"name" default:"api" help:"A name to tell the user's tokens apart."`
+	// Expires is how long the token works; 0: until revoked.
+	Expires time.Duration `name:"expires" default:"2160h" help:"How long the token works (default 90 days, 2160h); 0: until revoked."`
+
+	now func() time.Time // time.Now unless a test sets it
 }
 
 // Run creates the token and prints it once; only its hash is stored.
@@ -133,7 +142,17 @@ func (c *UserTokenCmd) Run(ctx context.Context, g *Globals, out io.Writer) error
 			return err
 		}
 		token := "rcp_" + secret
-		t := recoup.APIToken{UserID: u.ID, Name: c.Name, Hash: dashboard.HashSecret(token), CreatedAt: time.Now()}
+		now := time.Now()
+		if c.now != nil {
+			now = c.now()
+		}
+		t := recoup.APIToken{UserID: u.ID, Name: c.Name, Hash: dashboard.HashSecret(token), CreatedAt: now}
+		if c.Expires < 0 {
+			return fmt.Errorf("--expires must be 0 (until revoked) or a duration, got %s", c.Expires)
+		}
+		if c.Expires > 0 {
+			t.ExpiresAt = now.Add(c.Expires)
+		}
 		if err := as.CreateAPIToken(ctx, &t); err != nil {
 			return fmt.Errorf("create token: %w", err)
 		}

@@ -37,6 +37,9 @@ import (
 const (
 	SignatureHeader = "Recoup-Signature"
 	IDHeader        = "Recoup-Event-Id"
+	// KeysHeader names the keys of the signature's v1 values, in their order (e.g. "2,1"), so
+	// that a receiver holding several secrets while one is rolled knows which to check.
+	KeysHeader = "Recoup-Signature-Keys"
 )
 
 // MessageType is the envelope type of a campaign message.
@@ -49,8 +52,11 @@ const DefaultTolerance = 5 * time.Minute
 type Config struct {
 	// URL receives the POSTs. It must be https, except on a loopback host (tests, a sidecar).
 	URL string
-	// Secret keys the signatures; at least 16 bytes.
+	// Secret keys the signatures; at least 16 bytes. It is key 0, unless Keys is set.
 	Secret string
+	// Keys, when set, replace Secret: every delivery carries one v1 signature per key, in
+	// this order, so that the receiver may move from one secret to the next without a gap.
+	Keys []Key
 	// Timeout bounds one delivery; default 10s.
 	Timeout time.Duration
 	// HTTPClient is copied, never modified; nil selects a default one.
@@ -62,10 +68,16 @@ type Config struct {
 	UpdateURL func(m recoup.Message) (string, error)
 }
 
+// Key is one signing secret and its id.
+type Key struct {
+	ID     int
+	Secret string
+}
+
 // Client posts signed webhooks. It is safe for concurrent use.
 type Client struct {
 	url       string
-	secret    []byte
+	keys      []Key
 	hc        http.Client
 	now       func() time.Time
 	updateURL func(m recoup.Message) (string, error)
@@ -73,17 +85,30 @@ type Client struct {
 
 // New validates cfg and returns a Client.
 func New(cfg Config) (*Client, error) {
+	// The URL may carry a token (in its path, query or user info): errors show no more of it
+	// than its scheme and host (Redact).
 	u, err := url.Parse(cfg.URL)
 	if err != nil || u.Host == "" {
-		return nil, recoup.Errorf(recoup.EINVALID, "webhook: URL %q is not an absolute URL", cfg.URL)
+		return nil, recoup.Errorf(recoup.EINVALID, "webhook: the URL (%s) is not an absolute URL", Redact(cfg.URL))
 	}
 	if u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname())) {
-		return nil, recoup.Errorf(recoup.EINVALID, "webhook: URL must be https (http only on a loopback host), got %q", u.Scheme+"://"+u.Host)
+		return nil, recoup.Errorf(recoup.EINVALID, "webhook: URL must be https (http only on a loopback host), got %s", Redact(cfg.URL))
 	}
-	if len(cfg.Secret) < 16 {
-		return nil, recoup.Errorf(recoup.EINVALID, "webhook: the signing secret must be at least 16 bytes")
+	keys := cfg.Keys
+	if len(keys) == 0 {
+		keys = []Key{{ID: 0, Secret: cfg.Secret}}
 	}
-	c := &Client{url: cfg.URL, secret: []byte(cfg.Secret), now: cfg.Now, updateURL: cfg.UpdateURL}
+	seen := map[int]bool{}
+	for _, k := range keys {
+		if len(k.Secret) < 16 {
+			return nil, recoup.Errorf(recoup.EINVALID, "webhook: the signing secret must be at least 16 bytes")
+		}
+		if seen[k.ID] || k.ID < 0 {
+			return nil, recoup.Errorf(recoup.EINVALID, "webhook: key id %d appears twice or is negative", k.ID)
+		}
+		seen[k.ID] = true
+	}
+	c := &Client{url: cfg.URL, keys: keys, now: cfg.Now, updateURL: cfg.UpdateURL}
 	if cfg.HTTPClient != nil {
 		c.hc = *cfg.HTTPClient
 	}
@@ -168,10 +193,23 @@ func (c *Client) post(ctx context.Context, id, typ string, data any) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "recoup-webhook/1")
 	req.Header.Set(IDHeader, id)
-	req.Header.Set(SignatureHeader, Sign(c.secret, now, body))
+	sig, ids := "", make([]string, len(c.keys))
+	for i, k := range c.keys {
+		if i == 0 {
+			sig = Sign([]byte(k.Secret), now, body)
+		} else {
+			sig += ",v1=" + hex.EncodeToString(mac([]byte(k.Secret), strconv.FormatInt(now.Unix(), 10), body))
+		}
+		ids[i] = strconv.Itoa(k.ID)
+	}
+	req.Header.Set(SignatureHeader, sig)
+	req.Header.Set(KeysHeader, strings.Join(ids, ","))
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		// The URL is the merchant's configuration, not a secret, but the error is enough.
+		// The client's error quotes the whole URL, which may carry a token: keep its cause.
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = fmt.Errorf("%s %s: %w", ue.Op, Redact(c.url), ue.Err)
+		}
 		return recoup.Errorf(recoup.EUNAVAILABLE, "webhook: deliver %s %s: %w", typ, id, err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
@@ -241,4 +279,19 @@ func Verify(secret []byte, header string, body []byte, now time.Time, tolerance 
 		}
 	}
 	return fmt.Errorf("%w: no v1 signature matches", ErrSignature)
+}
+
+// Redact returns what of a webhook URL may be shown in errors and logs: its scheme and host,
+// with "/…" when it has more (a path, a query or user info may hold a token), or a placeholder
+// when it cannot even be parsed.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || strings.ContainsAny(u.Host, " \t\r\n") {
+		return "not shown: it may hold a token"
+	}
+	out := u.Scheme + "://" + u.Host
+	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		out += "/…"
+	}
+	return out
 }
