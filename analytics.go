@@ -182,6 +182,9 @@ type CaseQuery struct {
 	ReviewPending bool      // only the cases whose final action waits for an operator's approval
 	Before        int64     // keyset cursor
 	Limit         int       // 1..MaxCaseLimit; 0 means 50
+	// CountUpTo, when above 0, also counts the matching cases (on every page, whatever
+	// Before) up to this many, into CasePage.Total: a bound keeps the count cheap.
+	CountUpTo int
 }
 
 // Validate reports an EINVALID error for a query no store can run.
@@ -195,6 +198,8 @@ func (q CaseQuery) Validate() error {
 		return Errorf(EINVALID, "negative cursor %d", q.Before)
 	case q.MinAmount < 0 || q.MaxAmount < 0:
 		return Errorf(EINVALID, "negative amount bound")
+	case q.CountUpTo < 0:
+		return Errorf(EINVALID, "negative count bound %d", q.CountUpTo)
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/text/language"
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/expreport"
@@ -82,6 +84,9 @@ type Config struct {
 	// lag. nil means Now. Only a simulation (recoup demo) sets it apart.
 	DataNow func() time.Time
 	Logger  *slog.Logger
+	// Locale is how amounts and numbers are written (a BCP 47 tag such as "en-US" or
+	// "de-CH"); "" means "en-US".
+	Locale string
 }
 
 // Dashboard serves the pages. It is safe for concurrent use.
@@ -95,6 +100,7 @@ type Dashboard struct {
 	limiter *limiter
 	routes  []route
 	handler http.Handler
+	money   moneyFormat
 }
 
 // route is one registered pattern and the least role it needs; "" is public.
@@ -146,7 +152,16 @@ func New(cfg Config) *Dashboard {
 	if d.cfg.SessionTTL <= 0 {
 		d.cfg.SessionTTL = 12 * time.Hour
 	}
-	d.pages = mustParsePages()
+	tag := language.AmericanEnglish
+	if cfg.Locale != "" {
+		t, err := language.Parse(cfg.Locale)
+		if err != nil {
+			panic(fmt.Sprintf("dashboard.New: Config.Locale %q: %v", cfg.Locale, err))
+		}
+		tag = t
+	}
+	d.money = newMoneyFormat(tag)
+	d.pages = mustParsePages(template.FuncMap{"money": d.money.format})
 	d.limiter = newLimiter()
 	d.routes = d.routeTable()
 	d.handler = d.build()

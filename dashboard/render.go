@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,10 +22,26 @@ type page struct{ t *template.Template }
 var pageNames = []string{"login", "error", "overview", "cases", "case", "policy", "audit", "operations", "campaigns", "experiment"}
 
 var funcs = template.FuncMap{
+	// money is replaced per dashboard by its locale's (Dashboard.money).
 	"money": func(amount int64, currency string) string {
 		return recoup.Money{Amount: amount, Currency: currency}.String()
 	},
-	"pct": func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
+	"state":      func(s recoup.CaseState) string { return words(stateWords, s) },
+	"category":   func(c recoup.Category) string { return words(categoryWords, c) },
+	"categories": func(cs []recoup.Category) string { return wordList(categoryWords, cs) },
+	"final":      func(a recoup.FinalAction) string { return words(finalActionWords, a) },
+	"action":     func(a recoup.ActionKind) string { return words(actionWords, a) },
+	"entry":      func(k recoup.EntryKind) string { return words(entryWords, k) },
+	"msgstatus":  func(s recoup.MessageStatus) string { return words(messageStatusWords, s) },
+	"ints": func(ns []int) string {
+		out := make([]string, len(ns))
+		for i, n := range ns {
+			out[i] = strconv.Itoa(n)
+		}
+		return strings.Join(out, ", ")
+	},
+	"hour": func(h int) string { return fmt.Sprintf("%02d:00", h) },
+	"pct":  func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
 	"time": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"
@@ -106,10 +123,12 @@ func queryString(kv ...string) string {
 	return v.Encode()
 }
 
-func mustParsePages() map[string]*page {
+// mustParsePages parses every page with funcs, and over them the dashboard's own (its locale's
+// money).
+func mustParsePages(own template.FuncMap) map[string]*page {
 	pages := make(map[string]*page, len(pageNames))
 	for _, name := range pageNames {
-		t := template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+		t := template.Must(template.New(name).Funcs(funcs).Funcs(own).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 		pages[name] = &page{t: t}
 	}
 	return pages

@@ -181,6 +181,22 @@ func testAnalytics(t *testing.T, s recoup.Store) {
 	}
 	_, err = as.SearchCases(ctx, recoup.CaseQuery{States: []recoup.CaseState{"nope"}})
 	wantCode(t, err, recoup.EINVALID)
+	// The count is of every page, whatever the cursor, and stops at its bound.
+	for _, tc := range []struct {
+		name string
+		q    recoup.CaseQuery
+		want int64
+	}{
+		{"count of a filter", recoup.CaseQuery{States: []recoup.CaseState{recoup.StateRecovered}, Limit: 2, CountUpTo: 100}, 5},
+		{"count past the cursor", recoup.CaseQuery{Before: id(5), Limit: 1, CountUpTo: 100}, 7},
+		{"count bounded", recoup.CaseQuery{CountUpTo: 3}, 3},
+		{"no count asked", recoup.CaseQuery{}, 0},
+	} {
+		page, err := as.SearchCases(ctx, tc.q)
+		if err != nil || page.Total != tc.want {
+			t.Fatalf("%s: want total %d, got %d (%v)", tc.name, tc.want, page.Total, err)
+		}
+	}
 
 	st, err := as.Intake(ctx)
 	if err != nil || !st.LastReceivedAt.IsZero() {
