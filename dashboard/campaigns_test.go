@@ -221,13 +221,13 @@ func TestPolicyPageShowsTheRules(t *testing.T) {
 	e := newEnv(t)
 	_, _, body := e.as(recoup.RoleViewer).get("/ui/policy")
 	p := e.engine.Policy()
-	for _, want := range []string{"As the engine runs it", "Mode</dt><dd>" + string(p.Mode), "Segment: default",
+	for _, want := range []string{"As the engine runs it", "Mode</dt><dd>" + string(p.Mode) + ":", "Segment: default",
 		"Charges at most</dt><dd>" + fmt.Sprint(p.Retry.MaxAttempts), "<td>" + p.Campaign.Steps[0].Template + "</td>", "<td>" + p.Campaign.Steps[0].Tone + "</td>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("policy page lacks %q", want)
 		}
 	}
-	if p.Retry.Strategy == "model" && !strings.Contains(body, "learned (model), hours 6-21 local, window 45d") {
+	if p.Retry.Strategy == "model" && !strings.Contains(body, "learned by the timing model, between 06:00 and 21:00 the customer's time, within 45d of the first failure") {
 		t.Errorf("policy page does not describe the learned timing:\n%s", body)
 	}
 }

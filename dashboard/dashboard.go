@@ -350,6 +350,8 @@ func (d *Dashboard) static(w http.ResponseWriter, r *http.Request, _ *viewer) er
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	case strings.HasSuffix(name, ".js"):
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	case strings.HasSuffix(name, ".svg"):
+		w.Header().Set("Content-Type", "image/svg+xml")
 	}
 	w.Header().Set("Cache-Control", "public, max-age=86400")
 	_, _ = w.Write(b)

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
@@ -95,4 +96,42 @@ func mustTag(t *testing.T, s string) language.Tag {
 		t.Fatal(err)
 	}
 	return tag
+}
+
+func TestTrendWeeks(t *testing.T) {
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	for _, tc := range []struct {
+		from, to    string
+		n           int
+		first, last string
+	}{
+		{"2026-05-14", "2026-05-20", 8, "2026-03-30", "2026-05-18"}, // a week: at least eight
+		{"2025-05-21", "2026-05-20", 53, "2025-05-19", "2026-05-18"},
+		{"2020-01-01", "2026-05-20", 53, "2025-05-19", "2026-05-18"}, // bounded: the latest
+	} {
+		ws := trendWeeks(period{From: day(tc.from), To: day(tc.to)})
+		if len(ws) != tc.n || ws[0].Format(time.DateOnly) != tc.first || ws[len(ws)-1].Format(time.DateOnly) != tc.last {
+			t.Errorf("%s..%s: want %d weeks %s..%s, got %d %v..%v", tc.from, tc.to, tc.n, tc.first, tc.last, len(ws), ws[0], ws[len(ws)-1])
+		}
+	}
+}
+
+func TestCohortRateWaitsForTheWholeWeek(t *testing.T) {
+	start := time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
+	o := recoup.NewOverview(start, start.AddDate(0, 0, 7))
+	o.AddCases(recoup.OverviewRow{Currency: "usd", State: recoup.StateRecovered, Count: 3, Amount: 300})
+	o.AddCases(recoup.OverviewRow{Currency: "usd", State: recoup.StateExhausted, Count: 1, Amount: 100})
+	o.AddRecoveries(30, 1)  // 1-3 days
+	o.AddRecoveries(200, 2) // 1-2 weeks
+	w := week{Start: start, Overview: o}
+	// All the week's cases are 7 days old on the Monday a week after the week ends.
+	if got := cohortRate(w, 7, start.AddDate(0, 0, 13)); !math.IsNaN(got) {
+		t.Errorf("7 days, a day early: want no figure, got %v", got)
+	}
+	if got := cohortRate(w, 7, start.AddDate(0, 0, 14)); got != 25 {
+		t.Errorf("7 days: want 25%%, got %v", got)
+	}
+	if got := cohortRate(w, 14, start.AddDate(0, 0, 21)); got != 75 {
+		t.Errorf("14 days: want 75%%, got %v", got)
+	}
 }
