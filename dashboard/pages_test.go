@@ -62,7 +62,7 @@ func TestOverviewTrends(t *testing.T) {
 	for _, want := range []string{
 		"Failed and recovered invoices per week", "Money at risk and recovered", "Recovery rate by week of first failure",
 		`<a href="/ui/cases?currency=usd&amp;from=2026-04-27&amp;to=2026-05-03"><title>Week of 27 Apr 2026: $12.00 failed: $0.00 recovered, $0.00 at risk, $12.00 lost</title>`,
-		"<title>Week of 27 Apr 2026: 1 invoice failed; 7 days: 0%; 14 days: 0%; 28 days: not yet</title>",
+		"<title>Week of 27 Apr 2026: 1 invoice failed; 7 days: 0%; 14 days: 0%; 30 days: not yet</title>",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the overview lacks %q", want)

@@ -15,10 +15,9 @@ import (
 // that week, all read in one snapshot, so the weeks add up to the period's figures and cost
 // what the overview costs per day (rollups), never a scan of the cases.
 
-// cohortDays are the ages at which the cohort chart reads each week's recovery: bounds of the
-// store's time-to-recovery buckets (its rollups keep no finer time), so 28 days stands for
-// a month.
-var cohortDays = []int{7, 14, 28}
+// cohortDays are the ages at which the cohort chart reads each week's recovery: each is a
+// bound of the time-to-recovery buckets (recoup.Overview.TimeToRecovery).
+var cohortDays = []int{7, 14, 30}
 
 // maxTrendWeeks bounds a trend: a year and a week.
 const maxTrendWeeks = 53
@@ -153,7 +152,7 @@ func (d *Dashboard) currencyTrends(cur string, weeks []week) []trendChart {
 	}
 }
 
-// cohortTrend is the recovery rate of each week's cases after 7, 14 and 28 days (every
+// cohortTrend is the recovery rate of each week's cases after 7, 14 and 30 days (every
 // currency, by count). A week shows a rate only once all its cases are that old.
 func cohortTrend(weeks []week, now time.Time) trendChart {
 	labels := make([]string, len(weeks))
@@ -176,7 +175,7 @@ func cohortTrend(weeks []week, now time.Time) trendChart {
 		}
 	}
 	return trendChart{Title: "Recovery rate by week of first failure",
-		Note:   "share of each week's failed invoices recovered within 7, 14 and 28 days; a week shows once all its invoices are that old",
+		Note:   "share of each week's failed invoices recovered within 7, 14 and 30 days; a week shows once all its invoices are that old",
 		Legend: legend(ss), SVG: lines(labels, ss, tips, 100, func(v float64) string { return fmt.Sprintf("%.0f%%", v) })}
 }
 

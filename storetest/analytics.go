@@ -231,3 +231,30 @@ func currencyOf(t *testing.T, o recoup.Overview, currency string) recoup.Currenc
 	t.Fatalf("no %s in the overview: %+v", currency, o.Currencies)
 	return recoup.CurrencyOverview{}
 }
+
+// testRecoveryBuckets checks the time-to-recovery buckets around their bounds, read from the
+// rollups (whole days) and from the rows (the hours at a period's edges) alike; the overview's
+// cohort chart reads recoveries within 7, 14 and 30 days from them.
+func testRecoveryBuckets(t *testing.T, s recoup.Store) {
+	as := s.(recoup.AnalyticsStore)
+	day := 24 * time.Hour
+	for i, after := range []time.Duration{7*day - time.Minute, 7 * day, 27 * day, 29 * day, 30 * day, 31 * day} {
+		createCase(t, s, analyticsCase(100+i, recoup.StateRecovered, recoup.CategoryFunds, recoup.ByRecoupRetry, 100, "usd", time.Hour, after))
+	}
+	midnight := base.UTC().Truncate(day)
+	for _, p := range []struct {
+		name     string
+		from, to time.Time
+	}{{"whole days", midnight, midnight.Add(day)}, {"edges", base, base.Add(day)}} {
+		o, err := as.Overview(t.Context(), p.from, p.to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, b := range o.TimeToRecovery {
+			got = append(got, b.Count)
+		}
+		// < 1 day, 1-3 days, 3-7 days, 1-2 weeks, 2 weeks-30 days, > 30 days
+		wantEqual(t, p.name+": buckets", []int64{0, 0, 1, 1, 2, 2}, got)
+	}
+}
