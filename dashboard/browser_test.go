@@ -135,7 +135,7 @@ func TestBrowser(t *testing.T) {
 	shot("05-case-after-retry")
 
 	step("open the audit log", chromedp.Click(chromedp.CSS(`nav a[href="/ui/audit"]`)), chromedp.WaitVisible(chromedp.CSS(`table.audit`)))
-	if got := text("table.audit"); !strings.Contains(got, "retry_now") || !strings.Contains(got, "admin@example.com") || !strings.Contains(got, fmt.Sprintf("#%d", e.cases[0].ID)) {
+	if got := text("table.audit"); !strings.Contains(got, "retry now") || !strings.Contains(got, "admin@example.com") || !strings.Contains(got, fmt.Sprintf("#%d", e.cases[0].ID)) {
 		t.Fatalf("audit log does not record the retry:\n%s", got)
 	}
 	entries, err := e.store.Audit(context.Background(), recoup.AuditFilter{CaseID: e.cases[0].ID})

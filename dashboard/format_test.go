@@ -52,6 +52,14 @@ func TestCaseTimelineShowsEachPlanOnce(t *testing.T) {
 	}
 }
 
+func TestTimelineNamesTheFinalActionInWords(t *testing.T) {
+	d, _ := json.Marshal(recoup.Decision{Kind: recoup.DecideFinal, FinalAction: recoup.FinalLeavePastDue, Reason: "no retry left"})
+	got := caseTimeline([]recoup.TimelineEntry{{Kind: recoup.EntryDecision, Summary: "leave_past_due Mon 2 Jan 2026 10:00 UTC: no retry left", Detail: d}})
+	if want := "leave the subscription past due, Mon 2 Jan 2026 10:00 UTC: no retry left"; len(got) != 1 || got[0].Summary != want {
+		t.Errorf("want %q, got %+v", want, got)
+	}
+}
+
 func TestMoneyFormat(t *testing.T) {
 	for _, tc := range []struct {
 		locale   string

@@ -33,6 +33,7 @@ var funcs = template.FuncMap{
 	"action":     func(a recoup.ActionKind) string { return words(actionWords, a) },
 	"entry":      func(k recoup.EntryKind) string { return words(entryWords, k) },
 	"msgstatus":  func(s recoup.MessageStatus) string { return words(messageStatusWords, s) },
+	"audit":      func(a string) string { return words(auditWords, a) },
 	"ints": func(ns []int) string {
 		out := make([]string, len(ns))
 		for i, n := range ns {

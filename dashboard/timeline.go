@@ -29,6 +29,9 @@ func caseTimeline(entries []recoup.TimelineEntry) []timelineItem {
 	out := make([]timelineItem, 0, len(entries))
 	for i := 0; i < len(entries); i++ {
 		e := entries[i]
+		if e.Kind == recoup.EntryDecision {
+			e.Summary = finalInWords(e)
+		}
 		if e.Kind != recoup.EntryState {
 			out = append(out, timelineItem{TimelineEntry: e})
 			continue
@@ -41,7 +44,9 @@ func caseTimeline(entries []recoup.TimelineEntry) []timelineItem {
 		change := words(stateWords, sd.From) + " → " + words(stateWords, sd.To)
 		_, why, _ := strings.Cut(e.Summary, ": ")
 		if i+1 < len(entries) && samePlan(e, entries[i+1], why) {
-			out = append(out, timelineItem{TimelineEntry: entries[i+1], Change: change})
+			d := entries[i+1]
+			d.Summary = finalInWords(d)
+			out = append(out, timelineItem{TimelineEntry: d, Change: change})
 			i++
 			continue
 		}
@@ -72,4 +77,17 @@ func samePlan(s, d recoup.TimelineEntry, why string) bool {
 		return dec.Reason == why
 	}
 	return strings.Contains(d.Summary, why)
+}
+
+// finalInWords names the final action a decision plans in words: the engine's summary starts
+// with its identifier ("leave_past_due Mon 2 Jan 2026 10:00 UTC: ...").
+func finalInWords(e recoup.TimelineEntry) string {
+	var d recoup.Decision
+	if json.Unmarshal(e.Detail, &d) != nil || d.Kind != recoup.DecideFinal || d.FinalAction == "" {
+		return e.Summary
+	}
+	if rest, ok := strings.CutPrefix(e.Summary, string(d.FinalAction)+" "); ok {
+		return words(finalActionWords, d.FinalAction) + ", " + rest
+	}
+	return e.Summary
 }

@@ -66,6 +66,19 @@ var messageStatusWords = map[recoup.MessageStatus]string{
 	recoup.MessagePending: "waiting to be sent",
 }
 
+// auditWords are the audit log's actions (dashboard/actions.go, auth.go, experiment.go, and
+// `recoup experiment end`).
+var auditWords = map[string]string{
+	"retry_now":            "retry now",
+	"skip_to_final":        "skip to the final action",
+	"pause":                "pause",
+	"resume":               "resume",
+	"mark_resolved":        "mark resolved outside Stripe",
+	"approve_final_action": "approve the final action",
+	"login":                "sign in",
+	"end_experiment":       "end the experiment",
+}
+
 // words names v from m, or spells an unknown identifier with spaces.
 func words[K ~string](m map[K]string, v K) string {
 	if w, ok := m[v]; ok {
