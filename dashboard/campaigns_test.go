@@ -227,7 +227,7 @@ func TestPolicyPageShowsTheRules(t *testing.T) {
 			t.Errorf("policy page lacks %q", want)
 		}
 	}
-	if p.Retry.Strategy == "model" && !strings.Contains(body, "learned by the timing model, between 06:00 and 21:00 the customer's time, within 45d of the first failure") {
+	if p.Retry.Strategy == "model" && !strings.Contains(body, "learned by the timing model, between 06:00 and 21:00 the customer's time, within 45 days of the first failure") {
 		t.Errorf("policy page does not describe the learned timing:\n%s", body)
 	}
 }

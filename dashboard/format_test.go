@@ -60,6 +60,15 @@ func TestTimelineNamesTheFinalActionInWords(t *testing.T) {
 	}
 }
 
+func TestDurationsInWords(t *testing.T) {
+	for d, want := range map[time.Duration]string{45 * 24 * time.Hour: "45 days", 24 * time.Hour: "1 day", 4 * time.Hour: "4 hours",
+		15 * time.Minute: "15 minutes", 90 * time.Minute: "90 minutes", 0: "0s"} {
+		if got := durWords(d); got != want {
+			t.Errorf("%v: want %q, got %q", d, want, got)
+		}
+	}
+}
+
 func TestMoneyFormat(t *testing.T) {
 	for _, tc := range []struct {
 		locale   string

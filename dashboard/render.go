@@ -64,17 +64,12 @@ var funcs = template.FuncMap{
 	"join":   strings.Join,
 	// mechanism names what recovered a case in words.
 	"mechanism": recoup.RecoveredBy.Words,
-	// dur writes a duration as the policy file does: 30d, 4h, 15m.
-	"dur": func(d time.Duration) string {
-		if d > 0 && d%(24*time.Hour) == 0 {
-			return fmt.Sprintf("%dd", d/(24*time.Hour))
-		}
-		return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
-	},
+	// dur writes a duration in words: "45 days", "4 hours", "15 minutes".
+	"dur": durWords,
 	"durs": func(ds []time.Duration) string {
 		out := make([]string, len(ds))
 		for i, d := range ds {
-			out[i] = strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
+			out[i] = durWords(d)
 		}
 		return strings.Join(out, ", ")
 	},
@@ -163,4 +158,20 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, n
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(b.Bytes())
+}
+
+// durWords writes d in the largest unit that divides it: "45 days", "1 hour", "90 seconds".
+func durWords(d time.Duration) string {
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
+		if d >= u.d && d%u.d == 0 {
+			if n := d / u.d; n != 1 {
+				return fmt.Sprintf("%d %ss", n, u.name)
+			}
+			return "1 " + u.name
+		}
+	}
+	return d.String()
 }
