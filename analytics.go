@@ -58,10 +58,12 @@ type RecoveryBucket struct {
 	Count    int64  `json:"count"`
 }
 
-// recoveryBuckets are the time-to-recovery buckets, in hours.
+// recoveryBuckets are the time-to-recovery buckets, in hours. The stores' rollups keep finer
+// bounds (migration 00019 adds 720 beside 672): a rollup row counts in the bucket its lower
+// bound falls in.
 var recoveryBuckets = []RecoveryBucket{
 	{Label: "< 1 day", MaxHours: 24}, {Label: "1-3 days", MaxHours: 72}, {Label: "3-7 days", MaxHours: 168},
-	{Label: "1-2 weeks", MaxHours: 336}, {Label: "2-4 weeks", MaxHours: 672}, {Label: "> 4 weeks"},
+	{Label: "1-2 weeks", MaxHours: 336}, {Label: "2 weeks-30 days", MaxHours: 720}, {Label: "> 30 days"},
 }
 
 // Overview is what happened to the cases opened in [From, To): the dashboard's first page and
@@ -201,6 +203,9 @@ type CaseQuery struct {
 	ReviewPending bool      // only the cases whose final action waits for an operator's approval
 	Before        int64     // keyset cursor
 	Limit         int       // 1..MaxCaseLimit; 0 means 50
+	// CountUpTo, when above 0, also counts the matching cases (on every page, whatever
+	// Before) up to this many, into CasePage.Total: a bound keeps the count cheap.
+	CountUpTo int
 }
 
 // Validate reports an EINVALID error for a query no store can run.
@@ -214,6 +219,8 @@ func (q CaseQuery) Validate() error {
 		return Errorf(EINVALID, "negative cursor %d", q.Before)
 	case q.MinAmount < 0 || q.MaxAmount < 0:
 		return Errorf(EINVALID, "negative amount bound")
+	case q.CountUpTo < 0:
+		return Errorf(EINVALID, "negative count bound %d", q.CountUpTo)
 	}
 	return nil
 }

@@ -56,6 +56,9 @@ type CaseFilter struct {
 type CasePage struct {
 	Cases []Case `json:"cases"`
 	Next  int64  `json:"next,omitempty"`
+	// Total is the number of cases the query matches on every page, counted up to the
+	// query's CountUpTo (Total == CountUpTo: that many or more); 0 when it did not ask.
+	Total int64 `json:"total,omitempty"`
 }
 
 // CaseDetail is a case with its whole history, as the dashboard's case page and the API's

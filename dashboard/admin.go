@@ -10,6 +10,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/decline"
 	"github.com/recoup-hq/recoup/policy"
 )
 
@@ -26,6 +27,14 @@ func (d *Dashboard) policyPage(w http.ResponseWriter, r *http.Request, u *viewer
 			data["Source"] = string(p.Source)
 			data["Active"] = p.Version
 			data["ArmRules"] = armRules(p)
+			lim := p.Network
+			data["VisaCap"], data["CaseBudget"] = decline.DefaultVisaReattempts30d, decline.DefaultCaseBudget
+			if lim.VisaReattempts30d > 0 {
+				data["VisaCap"] = min(lim.VisaReattempts30d, decline.MaxVisaReattempts30d)
+			}
+			if lim.CaseBudget > 0 {
+				data["CaseBudget"] = lim.CaseBudget
+			}
 		}
 	}
 	if d.cfg.PolicyHistory != nil {

@@ -58,7 +58,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 900))
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(alloc)
 	defer cancel()
@@ -99,13 +99,13 @@ func TestBrowser(t *testing.T) {
 	base := e.srv.URL + "/ui"
 
 	step("open the login page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`input[name="email"]`)))
-	shot("01-login")
+	shot("login-laptop")
 	step("log in",
 		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "admin@example.com"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password),
 		chromedp.Submit(chromedp.CSS(`input[name="password"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.tiles`)))
-	if got := text(".currency"); !strings.Contains(got, "86.00 USD") || !strings.Contains(got, "25.00 USD") {
+	if got := text(".currency .tiles"); !strings.Contains(got, "$86.00") || !strings.Contains(got, "$25.00") {
 		t.Fatalf("overview does not show the failed and recovered amounts:\n%s", got)
 	}
 	shot("02-overview")
@@ -138,7 +138,7 @@ func TestBrowser(t *testing.T) {
 	shot("05-case-after-retry")
 
 	step("open the audit log", chromedp.Click(chromedp.CSS(`nav a[href="/ui/audit"]`)), chromedp.WaitVisible(chromedp.CSS(`table.audit`)))
-	if got := text("table.audit"); !strings.Contains(got, "retry_now") || !strings.Contains(got, "admin@example.com") || !strings.Contains(got, fmt.Sprintf("#%d", e.cases[0].ID)) {
+	if got := text("table.audit"); !strings.Contains(got, "retry now") || !strings.Contains(got, "admin@example.com") || !strings.Contains(got, fmt.Sprintf("#%d", e.cases[0].ID)) {
 		t.Fatalf("audit log does not record the retry:\n%s", got)
 	}
 	entries, err := e.store.Audit(context.Background(), recoup.AuditFilter{CaseID: e.cases[0].ID})
@@ -166,9 +166,55 @@ func TestBrowser(t *testing.T) {
 	}
 	shot("08b-experiment")
 
-	step("a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`.tiles`)))
-	shot("09-overview-phone")
-	step("a case on a phone", chromedp.Navigate(fmt.Sprintf("%s/cases/%d", base, e.cases[0].ID)), chromedp.WaitVisible(chromedp.CSS(`.timeline`)))
-	shot("10-case-phone")
+	// Every page at both sizes: nothing wider than the screen (a phone scrolls a chart's
+	// own box sideways, never the page), and readable text in the charts.
+	pages := []struct{ name, path, ready string }{
+		{"login", "/login", `input[name="email"]`},
+		{"overview", "/", `.tiles`},
+		{"cases", "/cases", `table.cases`},
+		{"case", fmt.Sprintf("/cases/%d", e.cases[0].ID), `.timeline`},
+		{"campaigns", "/campaigns", `table.steps`},
+		{"policy", "/policy", `table.versions`},
+		{"experiment", "/experiment", `svg polyline.line`},
+		{"audit", "/audit", `table.audit`},
+		{"operations", "/operations", `.facts`},
+		{"not-found", "/nope", `main`},
+	}
+	for _, size := range []struct {
+		name string
+		w, h int64
+		opts []chromedp.EmulateViewportOption
+	}{{"laptop", 1400, 900, nil}, {"phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile}}} {
+		step("a "+size.name, chromedp.EmulateViewport(size.w, size.h, size.opts...))
+		for _, pg := range pages {
+			if pg.name == "login" {
+				continue // signed in; the login page's shot is 01-login
+			}
+			step(pg.name+" on a "+size.name, chromedp.Navigate(base+pg.path), chromedp.WaitVisible(chromedp.CSS(pg.ready)))
+			wide, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))
+			if err != nil || wide > 0 {
+				t.Errorf("%s on a %s: the page is %d px wider than the screen (%v)", pg.name, size.name, wide, err)
+			}
+			if pg.name == "cases" {
+				// Every column of the list is on the screen: none is cut off in a scrolled box.
+				cut, err := chromedp.Run(ctx, chromedp.Evaluate[int](`[...document.querySelectorAll('table.cases tbody tr:first-child td')].filter(td => td.getBoundingClientRect().right > window.innerWidth + 1).length`))
+				if err != nil || cut > 0 {
+					t.Errorf("the case list on a %s cuts %d columns off the screen (%v)", size.name, cut, err)
+				}
+			}
+			shot(pg.name + "-" + size.name)
+		}
+		step("the overview on a "+size.name, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`svg.trend`)))
+		// The smallest text of the charts, as rendered: bar labels and trend axes.
+		small, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`Math.min(
+			...[...document.querySelectorAll('.bars .label, .bars .value')].map(e => parseFloat(getComputedStyle(e).fontSize)),
+			...[...document.querySelectorAll('svg.trend text')].map(e => { const s = e.ownerSVGElement;
+				return parseFloat(getComputedStyle(e).fontSize) * s.getBoundingClientRect().width / s.viewBox.baseVal.width }))`))
+		if err != nil || small < 10 {
+			t.Errorf("overview on a %s: chart text renders at %.1f px, want at least 10 (%v)", size.name, small, err)
+		}
+	}
+	step("sign out on a phone", chromedp.Click(chromedp.CSS(`form.logout button`)), chromedp.WaitVisible(chromedp.CSS(`input[name="email"]`)))
+	shot("login-phone")
 	t.Logf("screenshots in %s", dir)
 }

@@ -6,11 +6,13 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/policy"
 )
 
 // stateGroups are the state filters beyond single states: the overview's "in recovery" and
@@ -115,11 +117,13 @@ func (d *Dashboard) cases(w http.ResponseWriter, r *http.Request, u *viewer) err
 	if err != nil {
 		return err
 	}
+	q.CountUpTo = countLimit
 	page, err := d.cfg.Analytics.SearchCases(r.Context(), q)
 	if err != nil {
 		return fmt.Errorf("list cases: %w", err)
 	}
 	data := d.listData(f, page)
+	data["Currencies"], data["Segments"] = d.knownValues(r, f)
 	if page.Next != 0 {
 		v := f.values()
 		v.Set("before", strconv.FormatInt(page.Next, 10))
@@ -145,14 +149,49 @@ func (d *Dashboard) searchByEmail(w http.ResponseWriter, r *http.Request, u *vie
 		return fmt.Errorf("search cases by email: %w", err)
 	}
 	data := d.listData(listFilter{}, page)
+	data["Currencies"], data["Segments"] = d.knownValues(r, listFilter{})
 	data["Email"] = email
 	data["Truncated"] = page.Next != 0
 	d.render(w, r, http.StatusOK, "cases", u, data)
 	return nil
 }
 
+// countLimit bounds the case list's count: past it the page says "more than".
+const countLimit = 10_000
+
+// knownValues are the choices of the list's currency and segment selects: the currencies of
+// the last year's cases (from the overview's rollups) and the policy's segments, each with
+// the filter's own value if it is not among them.
+func (d *Dashboard) knownValues(r *http.Request, f listFilter) (currencies, segments []string) {
+	now := d.dataNow()
+	if o, err := d.cfg.Analytics.Overview(r.Context(), now.AddDate(-1, 0, 0), now.Add(time.Hour)); err == nil {
+		for _, c := range o.Currencies {
+			currencies = append(currencies, c.Currency)
+		}
+	} else {
+		d.log.WarnContext(r.Context(), "case list: known currencies", "error", err.Error())
+	}
+	slices.Sort(currencies)
+	if f.Currency != "" && !slices.Contains(currencies, f.Currency) {
+		currencies = append(currencies, f.Currency)
+	}
+	if d.cfg.Policy != nil {
+		if p := d.cfg.Policy(); p != nil {
+			segments = append(segments, policy.DefaultSegment)
+			for _, s := range p.Segments {
+				segments = append(segments, s.Name)
+			}
+		}
+	}
+	if f.Segment != "" && !slices.Contains(segments, f.Segment) {
+		segments = append(segments, f.Segment)
+	}
+	return currencies, segments
+}
+
 func (d *Dashboard) listData(f listFilter, page recoup.CasePage) map[string]any {
 	return map[string]any{
+		"Total": page.Total, "CountLimit": int64(countLimit), "Shown": len(page.Cases),
 		"Filter": f, "Cases": page.Cases, "States": recoup.CaseStates,
 		"Categories": append([]recoup.Category{recoup.CategoryUnknown}, recoup.Categories...),
 		"Mechanisms": recoup.RecoveryMechanisms,
@@ -243,7 +282,7 @@ func (d *Dashboard) showCase(w http.ResponseWriter, r *http.Request, u *viewer, 
 		return fmt.Errorf("audit of case %d: %w", id, err)
 	}
 	d.render(w, r, status, "case", u, map[string]any{
-		"Case": c, "Timeline": detail.Timeline, "Attempts": detail.Attempts, "Messages": detail.Messages, "Audit": audit,
+		"Case": c, "Timeline": caseTimeline(detail.Timeline), "Attempts": detail.Attempts, "Messages": detail.Messages, "Audit": audit,
 		"CanAct": d.cfg.Operator != nil && u.User.Role.Allows(recoup.RoleOperator), "Message": msg,
 		"Replannable": c.State.Active() && c.State != recoup.StateRetrying,
 		"Resolvable":  !c.State.Terminal() && c.State != recoup.StateRetrying && c.State != recoup.StatePlanning,

@@ -18,6 +18,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -26,6 +27,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/text/language"
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/expreport"
@@ -91,6 +93,9 @@ type Config struct {
 	// lag. nil means Now. Only a simulation (recoup demo) sets it apart.
 	DataNow func() time.Time
 	Logger  *slog.Logger
+	// Locale is how amounts and numbers are written (a BCP 47 tag such as "en-US" or
+	// "de-CH"); "" means "en-US".
+	Locale string
 }
 
 // Dashboard serves the pages. It is safe for concurrent use.
@@ -107,6 +112,7 @@ type Dashboard struct {
 	checkPassword func(hash, password string) bool
 	routes        []route
 	handler       http.Handler
+	money         moneyFormat
 }
 
 // route is one registered pattern and the least role it needs; "" is public.
@@ -162,7 +168,16 @@ func New(cfg Config) *Dashboard {
 		d.cfg.IdleTimeout = time.Hour
 	}
 	d.cfg.IdleTimeout = min(d.cfg.IdleTimeout, d.cfg.SessionTTL)
-	d.pages = mustParsePages()
+	tag := language.AmericanEnglish
+	if cfg.Locale != "" {
+		t, err := language.Parse(cfg.Locale)
+		if err != nil {
+			panic(fmt.Sprintf("dashboard.New: Config.Locale %q: %v", cfg.Locale, err))
+		}
+		tag = t
+	}
+	d.money = newMoneyFormat(tag)
+	d.pages = mustParsePages(template.FuncMap{"money": d.money.format})
 	d.limiter = newLoginLimiter()
 	if d.cfg.MaxConcurrentLogins <= 0 {
 		d.cfg.MaxConcurrentLogins = DefaultMaxConcurrentLogins
@@ -357,6 +372,8 @@ func (d *Dashboard) static(w http.ResponseWriter, r *http.Request, _ *viewer) er
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	case strings.HasSuffix(name, ".js"):
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	case strings.HasSuffix(name, ".svg"):
+		w.Header().Set("Content-Type", "image/svg+xml")
 	}
 	w.Header().Set("Cache-Control", "public, max-age=86400")
 	_, _ = w.Write(b)

@@ -63,25 +63,20 @@ type bar struct {
 	Href         string
 }
 
-// chart is a horizontal bar chart, drawn as inline SVG by the template: it needs no script and
-// prints as it shows.
+// chart is a horizontal bar chart. Its labels and values are HTML text, at the page's font
+// size; only the bars are SVG (a rect's width is an attribute, which the content security
+// policy allows where an inline style would not be).
 type chart struct {
 	Title string
 	Bars  []bar
 }
 
-// Height is the SVG's height for the template.
-func (c chart) Height() int { return 28*len(c.Bars) + 4 }
-
-// Y is the top of bar i.
-func (c chart) Y(i int) int { return 28*i + 2 }
-
-// Width is bar's length in the 240-unit plot area, at least 1 so that a non-zero value shows.
-func (b bar) Width() float64 {
+// Pct is the bar's length in percent of the plot, at least 0.5 so that a non-zero value shows.
+func (b bar) Pct() float64 {
 	if b.Frac <= 0 {
 		return 0
 	}
-	return max(1, 240*b.Frac)
+	return max(0.5, 100*min(b.Frac, 1))
 }
 
 // currencyView is one currency's section of the overview.
@@ -92,6 +87,8 @@ type currencyView struct {
 	Segments   chart
 	// Links to the case lists behind the numbers.
 	LinkFailed, LinkRecovered, LinkActive, LinkLost string
+	// Trends are the currency's weekly charts.
+	Trends []trendChart
 }
 
 func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, u *viewer) error {
@@ -106,6 +103,10 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, u *viewer) 
 	link := func(kv ...string) string {
 		return d.prefix + "/cases?" + queryString(append([]string{"from", p.FromDate(), "to", p.ToDate()}, kv...)...)
 	}
+	weeks, err := d.readWeeks(r.Context(), trendWeeks(p))
+	if err != nil {
+		return err
+	}
 	var views []currencyView
 	for _, c := range o.Currencies {
 		v := currencyView{CurrencyOverview: c, Mechanisms: chart{Title: "Recovered by"}, Categories: chart{Title: "Recovery by decline category"},
@@ -114,7 +115,7 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, u *viewer) 
 		for _, by := range recoup.RecoveryMechanisms {
 			t := c.ByMechanism[by]
 			v.Mechanisms.Bars = append(v.Mechanisms.Bars, bar{Label: by.Words(),
-				Value: recoup.Money{Amount: t.Amount, Currency: c.Currency}.String(), Frac: frac(t.Amount, c.Recovered.Amount),
+				Value: d.money.format(t.Amount, c.Currency), Frac: frac(t.Amount, c.Recovered.Amount),
 				Href: link("currency", c.Currency, "state", string(recoup.StateRecovered), "recovered_by", string(by))})
 		}
 		for _, cat := range append([]recoup.Category{recoup.CategoryUnknown}, recoup.Categories...) {
@@ -122,11 +123,12 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, u *viewer) 
 			if !ok {
 				continue
 			}
-			v.Categories.Bars = append(v.Categories.Bars, bar{Label: string(cat),
+			v.Categories.Bars = append(v.Categories.Bars, bar{Label: words(categoryWords, cat),
 				Value: fmt.Sprintf("%d of %d (%.0f%%)", t.Recovered.Count, t.Failed.Count, 100*frac(t.Recovered.Count, t.Failed.Count)),
 				Frac:  frac(t.Recovered.Count, t.Failed.Count), Href: link("currency", c.Currency, "category", string(cat))})
 		}
 		v.Segments = segmentChart(c, link)
+		v.Trends = d.currencyTrends(c.Currency, weeks)
 		views = append(views, v)
 	}
 	ttr := chart{Title: "Time to recovery"}
@@ -141,9 +143,15 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, u *viewer) 
 	for _, n := range o.Messages {
 		sent += n
 	}
+	msgs := chart{Title: "Messages to customers"}
+	for _, st := range []recoup.MessageStatus{recoup.MessageSent, recoup.MessagePending, recoup.MessageSkipped, recoup.MessageFailed} {
+		if n := o.Messages[st]; n > 0 {
+			msgs.Bars = append(msgs.Bars, bar{Label: words(messageStatusWords, st), Value: strconv.FormatInt(n, 10), Frac: frac(n, sent)})
+		}
+	}
 	d.render(w, r, http.StatusOK, "overview", u, map[string]any{
 		"Period": p, "Periods": periods, "Currencies": views, "TimeToRecovery": ttr,
-		"Messages": o.Messages, "MessagesTotal": sent,
+		"Messages": msgs, "MessagesTotal": sent, "Cohorts": cohortTrend(weeks, d.dataNow()),
 	})
 	return nil
 }

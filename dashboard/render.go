@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,10 +22,27 @@ type page struct{ t *template.Template }
 var pageNames = []string{"login", "error", "overview", "cases", "case", "policy", "audit", "operations", "campaigns", "experiment"}
 
 var funcs = template.FuncMap{
+	// money is replaced per dashboard by its locale's (Dashboard.money).
 	"money": func(amount int64, currency string) string {
 		return recoup.Money{Amount: amount, Currency: currency}.String()
 	},
-	"pct": func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
+	"state":      func(s recoup.CaseState) string { return words(stateWords, s) },
+	"category":   func(c recoup.Category) string { return words(categoryWords, c) },
+	"categories": func(cs []recoup.Category) string { return wordList(categoryWords, cs) },
+	"final":      func(a recoup.FinalAction) string { return words(finalActionWords, a) },
+	"action":     func(a recoup.ActionKind) string { return words(actionWords, a) },
+	"entry":      func(k recoup.EntryKind) string { return words(entryWords, k) },
+	"msgstatus":  func(s recoup.MessageStatus) string { return words(messageStatusWords, s) },
+	"audit":      func(a string) string { return words(auditWords, a) },
+	"ints": func(ns []int) string {
+		out := make([]string, len(ns))
+		for i, n := range ns {
+			out[i] = strconv.Itoa(n)
+		}
+		return strings.Join(out, ", ")
+	},
+	"hour": func(h int) string { return fmt.Sprintf("%02d:00", h) },
+	"pct":  func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
 	"time": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"
@@ -46,17 +64,12 @@ var funcs = template.FuncMap{
 	"join":   strings.Join,
 	// mechanism names what recovered a case in words.
 	"mechanism": recoup.RecoveredBy.Words,
-	// dur writes a duration as the policy file does: 30d, 4h, 15m.
-	"dur": func(d time.Duration) string {
-		if d > 0 && d%(24*time.Hour) == 0 {
-			return fmt.Sprintf("%dd", d/(24*time.Hour))
-		}
-		return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
-	},
+	// dur writes a duration in words: "45 days", "4 hours", "15 minutes".
+	"dur": durWords,
 	"durs": func(ds []time.Duration) string {
 		out := make([]string, len(ds))
 		for i, d := range ds {
-			out[i] = strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
+			out[i] = durWords(d)
 		}
 		return strings.Join(out, ", ")
 	},
@@ -106,10 +119,12 @@ func queryString(kv ...string) string {
 	return v.Encode()
 }
 
-func mustParsePages() map[string]*page {
+// mustParsePages parses every page with funcs, and over them the dashboard's own (its locale's
+// money).
+func mustParsePages(own template.FuncMap) map[string]*page {
 	pages := make(map[string]*page, len(pageNames))
 	for _, name := range pageNames {
-		t := template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+		t := template.Must(template.New(name).Funcs(funcs).Funcs(own).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 		pages[name] = &page{t: t}
 	}
 	return pages
@@ -143,4 +158,20 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, n
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(b.Bytes())
+}
+
+// durWords writes d in the largest unit that divides it: "45 days", "1 hour", "90 seconds".
+func durWords(d time.Duration) string {
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
+		if d >= u.d && d%u.d == 0 {
+			if n := d / u.d; n != 1 {
+				return fmt.Sprintf("%d %ss", n, u.name)
+			}
+			return "1 " + u.name
+		}
+	}
+	return d.String()
 }

@@ -214,3 +214,4 @@ func (e *pastEnv) Resolved(Outcome)           {}
 func (e *pastEnv) Violation(Violation)        {}
 func (e *pastEnv) StripeAttempt(string, bool) {}
 func (e *pastEnv) StripeEmail(string)         {}
+func (e *pastEnv) Clicked(recoup.Message)     {}

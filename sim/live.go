@@ -35,6 +35,10 @@ type LiveConfig struct {
 	// StripeRecovery makes the world play Stripe's own recovery (Config.StripeRecovery).
 	StripeRecovery bool
 	Logger         *slog.Logger
+	// OnClick, when set, is called when a simulated customer opens the card update link of
+	// recoup's message m, at the click's simulated time, inside the simulation's step: the
+	// demo opens the real link (web's /u/{token}) there. It must not call back into Live.
+	OnClick func(m recoup.Message)
 }
 
 // Live is a running live simulation. Its methods are safe for concurrent use: the operator
@@ -71,6 +75,7 @@ func NewLive(ctx context.Context, cfg LiveConfig) (*Live, error) {
 		rng:   rand.New(rand.NewPCG(cfg.Seed, 0x7265636f7570)),
 		cfg:   Config{Invoices: cfg.FailuresPerDay * cfg.Days, Start: cfg.Start, End: end, Window: window, Seed: cfg.Seed, IDPrefix: cfg.IDPrefix, StripeRecovery: cfg.StripeRecovery},
 		world: world, log: log, tally: newTally(cfg.Start, months, window), onSettled: func() {},
+		onClick: cfg.OnClick,
 	}
 	store := &stagingStore{Store: sqlite.NewStore(cfg.DB, s.stage), sim: s}
 	s.eng = engine.New(engine.Config{Store: store, Gateway: gatewayOf(world, s),

@@ -247,11 +247,21 @@ type simulation struct {
 	staged    []recoup.Job
 	onSettled func()
 	err       error // the first failure of a world callback into the simulation
+	// onClick, when set, follows a customer's click on a message's link (LiveConfig.OnClick).
+	onClick func(m recoup.Message)
 }
 
 var _ Env = (*simulation)(nil)
 
-func (s *simulation) Now() time.Time   { return s.now }
+func (s *simulation) Now() time.Time { return s.now }
+
+// Clicked follows the customer's click on the link of message m (a live simulation opens the
+// link for real); a batch run does nothing with it.
+func (s *simulation) Clicked(m recoup.Message) {
+	if s.onClick != nil {
+		s.onClick(m)
+	}
+}
 func (s *simulation) Rand() *rand.Rand { return s.rng }
 func (s *simulation) Config() Config   { return s.cfg }
 

@@ -64,6 +64,8 @@ type Env interface {
 	StripeAttempt(invoiceID string, paid bool)
 	// StripeEmail records a failed-payment email Stripe sent (Config.StripeRecovery).
 	StripeEmail(invoiceID string)
+	// Clicked records that the customer opened the card update link of recoup's message m.
+	Clicked(m recoup.Message)
 }
 
 // Failure is an invoice whose renewal payment failed: the denominator of every rate.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -272,6 +273,17 @@ func (s *Store) SearchCases(ctx context.Context, q recoup.CaseQuery) (recoup.Cas
 		// The literal, not an argument, lets the planner use the partial index cases_review.
 		where = append(where, `review = '`+string(recoup.ReviewPending)+`'`)
 	}
+	var total int64
+	if q.CountUpTo > 0 {
+		count := `SELECT count(*) FROM (SELECT 1 FROM cases`
+		if len(where) > 0 {
+			count += ` WHERE ` + strings.Join(where, ` AND `)
+		}
+		count += ` LIMIT ?)`
+		if err := s.db.reader().QueryRowContext(ctx, count, append(slices.Clone(args), q.CountUpTo)...).Scan(&total); err != nil {
+			return recoup.CasePage{}, wrap(err, "count cases")
+		}
+	}
 	if q.Before != 0 {
 		add(`id < ?`, q.Before)
 	}
@@ -284,7 +296,7 @@ func (s *Store) SearchCases(ctx context.Context, q recoup.CaseQuery) (recoup.Cas
 	if err != nil {
 		return recoup.CasePage{}, wrap(err, "search cases")
 	}
-	page := recoup.CasePage{Cases: cases}
+	page := recoup.CasePage{Cases: cases, Total: total}
 	if len(cases) > limit {
 		page.Cases = cases[:limit]
 		page.Next = cases[limit-1].ID

@@ -24,6 +24,7 @@ func RunAccess(t *testing.T, newStore func(t *testing.T) Harness) {
 	t.Run("Audit", func(t *testing.T) { _, s := open(t); testAudit(t, s) })
 	t.Run("Credentials", func(t *testing.T) { _, s := open(t); testCredentials(t, s) })
 	t.Run("Analytics", func(t *testing.T) { s, _ := open(t); testAnalytics(t, s) })
+	t.Run("RecoveryBuckets", func(t *testing.T) { s, _ := open(t); testRecoveryBuckets(t, s) })
 	t.Run("Segments", func(t *testing.T) { s, _ := open(t); testSegments(t, s) })
 	t.Run("CampaignSteps", func(t *testing.T) { s, _ := open(t); testCampaignSteps(t, s) })
 	t.Run("PolicyVersions", func(t *testing.T) { s, _ := open(t); testPolicyVersions(t, s) })

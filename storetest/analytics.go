@@ -181,6 +181,22 @@ func testAnalytics(t *testing.T, s recoup.Store) {
 	}
 	_, err = as.SearchCases(ctx, recoup.CaseQuery{States: []recoup.CaseState{"nope"}})
 	wantCode(t, err, recoup.EINVALID)
+	// The count is of every page, whatever the cursor, and stops at its bound.
+	for _, tc := range []struct {
+		name string
+		q    recoup.CaseQuery
+		want int64
+	}{
+		{"count of a filter", recoup.CaseQuery{States: []recoup.CaseState{recoup.StateRecovered}, Limit: 2, CountUpTo: 100}, 5},
+		{"count past the cursor", recoup.CaseQuery{Before: id(5), Limit: 1, CountUpTo: 100}, 7},
+		{"count bounded", recoup.CaseQuery{CountUpTo: 3}, 3},
+		{"no count asked", recoup.CaseQuery{}, 0},
+	} {
+		page, err := as.SearchCases(ctx, tc.q)
+		if err != nil || page.Total != tc.want {
+			t.Fatalf("%s: want total %d, got %d (%v)", tc.name, tc.want, page.Total, err)
+		}
+	}
 
 	st, err := as.Intake(ctx)
 	if err != nil || !st.LastReceivedAt.IsZero() {
@@ -214,4 +230,31 @@ func currencyOf(t *testing.T, o recoup.Overview, currency string) recoup.Currenc
 	}
 	t.Fatalf("no %s in the overview: %+v", currency, o.Currencies)
 	return recoup.CurrencyOverview{}
+}
+
+// testRecoveryBuckets checks the time-to-recovery buckets around their bounds, read from the
+// rollups (whole days) and from the rows (the hours at a period's edges) alike; the overview's
+// cohort chart reads recoveries within 7, 14 and 30 days from them.
+func testRecoveryBuckets(t *testing.T, s recoup.Store) {
+	as := s.(recoup.AnalyticsStore)
+	day := 24 * time.Hour
+	for i, after := range []time.Duration{7*day - time.Minute, 7 * day, 27 * day, 29 * day, 30 * day, 31 * day} {
+		createCase(t, s, analyticsCase(100+i, recoup.StateRecovered, recoup.CategoryFunds, recoup.ByRecoupRetry, 100, "usd", time.Hour, after))
+	}
+	midnight := base.UTC().Truncate(day)
+	for _, p := range []struct {
+		name     string
+		from, to time.Time
+	}{{"whole days", midnight, midnight.Add(day)}, {"edges", base, base.Add(day)}} {
+		o, err := as.Overview(t.Context(), p.from, p.to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, b := range o.TimeToRecovery {
+			got = append(got, b.Count)
+		}
+		// < 1 day, 1-3 days, 3-7 days, 1-2 weeks, 2 weeks-30 days, > 30 days
+		wantEqual(t, p.name+": buckets", []int64{0, 0, 1, 1, 2, 2}, got)
+	}
 }

@@ -79,12 +79,17 @@ func (c *DemoCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	live, err := sim.NewLive(ctx, sim.LiveConfig{World: c.World, Policy: pol, DB: db, Start: st.Clock,
-		Speed: float64(24*time.Hour) / float64(c.DayEvery), FailuresPerDay: c.FailuresPerDay, Days: 3 * 365,
-		Seed: st.worldSeed(), IDPrefix: st.idPrefix(), Logger: log})
+	links, err := newDemoLinks(ln.Addr().String(), log)
 	if err != nil {
 		return err
 	}
+	live, err := sim.NewLive(ctx, sim.LiveConfig{World: c.World, Policy: pol, DB: db, Start: st.Clock,
+		Speed: float64(24*time.Hour) / float64(c.DayEvery), FailuresPerDay: c.FailuresPerDay, Days: 3 * 365,
+		Seed: st.worldSeed(), IDPrefix: st.idPrefix(), Logger: log, OnClick: links.open})
+	if err != nil {
+		return err
+	}
+	links.now = live.Now
 	if resumed {
 		closed, err := live.CloseUnfinished(ctx, fmt.Sprintf("the demo stopped while this case was in recovery; "+
 			"it resumed with a new simulated world (part %d of the demo), in which this invoice does not exist, so it is voided", st.Segment))
@@ -136,7 +141,7 @@ func (c *DemoCmd) Run(ctx context.Context, g *Globals, out io.Writer) error {
 	}
 	d := demoDashboard(store, live, log)
 	srv := web.New(web.Config{Store: store, Intake: noIntake{}, Verifier: noIntake{}, Access: store, Analytics: store,
-		Dashboard: d.Handler(), Logger: log, Now: live.Now})
+		Dashboard: d.Handler(), Links: links.pages, Logger: log, Now: live.Now})
 	hs := srv.HTTPServer(ln.Addr().String())
 	fmt.Fprintf(out, "recoup demo: a simulated Stripe account (world %q), a simulated day every %s, about %d failed renewals a day.\n",
 		c.World, c.DayEvery, c.FailuresPerDay)

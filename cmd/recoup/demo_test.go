@@ -105,9 +105,15 @@ func TestDemo(t *testing.T) {
 	if resp, _ := post("/ui/login", url.Values{"csrf": {m[1]}, "email": {"admin@demo.recoup"}, "password": {password}}); resp.Request.URL.Path != "/ui/" {
 		t.Fatalf("login landed on %s", resp.Request.URL)
 	}
-	recovered := regexp.MustCompile(`Recovered</[a-z]+>\s*<[^>]+>[0-9.]+ USD</[a-z]+>\s*<[^>]+>([1-9][0-9]*) invoices?`)
+	recovered := regexp.MustCompile(`Recovered</[a-z]+>\s*<[^>]+>\$[0-9,.]+</[a-z]+>\s*<[^>]+>([1-9][0-9]*) invoices?`)
 	eventually(t, 60*time.Second, "the overview shows recovered invoices", func() bool {
 		return recovered.MatchString(get("/ui/"))
+	})
+	// The simulated customers open the links of recoup's messages, through the link page: the
+	// campaign page counts their clicks.
+	clicked := regexp.MustCompile(`<td class="num">[0-9]+</td>\s*<td class="num">([1-9][0-9]*) \(`)
+	eventually(t, 60*time.Second, "the campaign page counts clicks", func() bool {
+		return clicked.MatchString(get("/ui/campaigns?days=365"))
 	})
 	// The demo keeps running while the test looks: a scheduled case may settle (the customer
 	// pays) between the list and the retry, and the operator is then told so. Another case

@@ -60,11 +60,27 @@ func (w *Realistic) deliver(inv *invoice, m recoup.Message) {
 		return
 	}
 	if !inv.leaver && !inv.willAct && !inv.acted && inv.w < inv.persuasion {
-		inv.willAct = true
+		inv.willAct, inv.won = true, m
 		id := inv.id
 		w.env.At(inv.awake(now.Add(inv.reply), &w.p), func() { w.act(id) })
+		return
+	}
+	// A customer the message did not win may still open its link, the likelier the nearer it
+	// brought them to acting: they look, and leave. An annoyed customer no longer reads.
+	if m.CaseID != 0 && effect > 0 && !inv.acted && inv.w > 0 &&
+		inv.uniform(streamClick, uint64(len(inv.messages))) < curiousClick*min(1, inv.persuasion/inv.w) {
+		id := inv.id
+		w.env.At(inv.awake(now.Add(inv.reply), &w.p), func() {
+			if inv := w.live(id); inv != nil && !inv.acted {
+				w.env.Clicked(m)
+			}
+		})
 	}
 }
+
+// curiousClick is the share of the customers a message brought all the way to acting, but
+// who did not act, that open its link: fewer the less it moved them.
+const curiousClick = 0.5
 
 // effect is the persuasion of the (k+1)-th message.
 func (mp *MessageParams) effect(k int, tone, channel string, hour int) float64 {
@@ -123,6 +139,9 @@ func (w *Realistic) act(id string) {
 		return
 	}
 	inv.acted = true
+	if inv.willAct && inv.won.CaseID != 0 {
+		w.env.Clicked(inv.won) // won over by recoup's message: they act through its link
+	}
 	if inv.cat == recoup.CategoryAuthentication {
 		w.hostedPayment(inv, inv.cards[0], true) // the customer authenticates the same card
 		return

@@ -35,6 +35,28 @@ func TestCustomers(t *testing.T) {
 			t.Fatalf("charging the new default: %+v, %+v", res, env.outcomes[inv.id])
 		}
 	})
+	t.Run("customers open the links of messages", func(t *testing.T) {
+		r := simulate(t, 2000, 17, fixedWithEmails)
+		clicked := map[string]int{}
+		for _, m := range r.env.clicks {
+			clicked[m.InvoiceID]++
+		}
+		wonAndClicked, curious := 0, 0
+		for id, inv := range r.invs {
+			if clicked[id] > 0 && inv.persuasion == 0 {
+				t.Errorf("%s opened a link no message moved them to", id)
+			}
+			switch {
+			case inv.willAct && clicked[id] > 0:
+				wonAndClicked++ // won over by a message, they acted through its link
+			case !inv.willAct && clicked[id] > 0:
+				curious++ // they looked, and did not act
+			}
+		}
+		if wonAndClicked == 0 || curious == 0 {
+			t.Errorf("%d won over through a link, %d opened one and did not act, of %d invoices", wonAndClicked, curious, len(r.invs))
+		}
+	})
 	t.Run("leavers never act", func(t *testing.T) {
 		r := simulate(t, 2000, 17, fixedWithEmails)
 		n := 0

@@ -32,6 +32,7 @@ type fakeEnv struct {
 	viol     []sim.Violation
 
 	stripeTries, stripeEmails []stripeTry
+	clicks                    []recoup.Message
 }
 
 func newFakeEnv(t testing.TB, cfg sim.Config) *fakeEnv {
@@ -63,6 +64,7 @@ func (e *fakeEnv) Resolved(o sim.Outcome) {
 	e.order = append(e.order, o.InvoiceID)
 }
 func (e *fakeEnv) Violation(v sim.Violation) { e.viol = append(e.viol, v) }
+func (e *fakeEnv) Clicked(m recoup.Message)  { e.clicks = append(e.clicks, m) }
 func (e *fakeEnv) StripeAttempt(id string, paid bool) {
 	e.stripeTries = append(e.stripeTries, stripeTry{id, e.now, paid})
 }

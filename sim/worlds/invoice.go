@@ -84,7 +84,8 @@ type invoice struct {
 	messages   []sentMessage
 	annoyance  int
 	persuasion float64
-	willAct    bool // a message won the customer; the action is scheduled
+	willAct    bool           // a message won the customer; the action is scheduled
+	won        recoup.Message // the message that won them: they act through its link
 	acted      bool
 
 	// Stripe's own recovery (Config.StripeRecovery; stripe.go).
@@ -119,6 +120,7 @@ const (
 	streamCancel = 3 // per message: does an annoyed customer cancel
 	streamReturn = 4 // once: does the customer's renewal fail again when their money is not there
 	streamStripe = 5 // per Stripe retry: the minute Stripe picks within its morning window
+	streamClick  = 6 // per message: does a customer it did not win open its link all the same
 )
 
 // newInvoice draws invoice n's hidden state from its own stream r. t0 is its first failure.
