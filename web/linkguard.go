@@ -3,11 +3,11 @@ package web
 import (
 	"crypto/sha256"
 	"errors"
-	"net"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/recoup-hq/recoup/internal/clientip"
 	"github.com/recoup-hq/recoup/updatelink"
 )
 
@@ -126,14 +126,6 @@ func newLinkGuard(l LinkLimits) *linkGuard {
 // tokenKey keys the maps by a hash of the token: the guard holds no usable link.
 func tokenKey(token string) [32]byte { return sha256.Sum256([]byte(token)) }
 
-// clientAddr is the request's peer address without its port.
-func clientAddr(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
-}
-
 // allowAddress takes one request from the client address's bucket.
 func (g *linkGuard) allowAddress(now time.Time, addr string) bool {
 	g.mu.Lock()
@@ -246,10 +238,11 @@ func (s *Server) guardLink(w http.ResponseWriter, r *http.Request, p updatelink.
 			Message: "This link opens a secure page to update your payment details."})
 		return false, nil
 	}
-	// A loopback peer is a local reverse proxy speaking for every client at once: limiting it
+	// The client behind the trusted proxies (RECOUP_TRUSTED_PROXIES). A loopback address left is
+	// a local reverse proxy that is not trusted, speaking for every client at once: limiting it
 	// would limit all customers together, so only the token's limit applies to it.
-	addr := clientAddr(r)
-	if ip := net.ParseIP(addr); (ip == nil || !ip.IsLoopback()) && !s.linkGuard.allowAddress(now, addr) {
+	proxies := clientip.Proxies(s.links.TrustedProxies)
+	if ip := proxies.Client(r); !ip.IsLoopback() && !s.linkGuard.allowAddress(now, proxies.Key(r)) {
 		return false, errLinkTooMany
 	}
 	if !s.linkGuard.allowToken(now, token) {

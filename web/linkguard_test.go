@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"net/netip"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -178,5 +179,31 @@ func TestLinkPagesSendCSP(t *testing.T) {
 		if !strings.Contains(csp, "style-src 'sha256-"+base64.StdEncoding.EncodeToString(h[:])+"'") {
 			t.Errorf("GET %s: the policy %q does not allow the page's style", path, csp)
 		}
+	}
+}
+
+// Behind a trusted proxy (RECOUP_TRUSTED_PROXIES), the per-address limit counts the client the
+// proxy names: one client replaying many links through the proxy is held back, another client
+// through the same proxy is not.
+func TestLinkLimitsCountTheClientBehindATrustedProxy(t *testing.T) {
+	e, _ := clockedLinkEnv(t, LinkLimits{PerToken: 60, TokenBurst: 10, PerAddress: 60, AddressBurst: 3})
+	e.srv.links.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	c := e.newCase(t, "in_proxy", recoup.StateAwaitingCustomer, recoup.CategoryCustomerFix)
+	through := func(client string) int {
+		t.Helper()
+		r := httptest.NewRequest("GET", "/u/"+e.token(t, updatelink.Update, c.ID, testNow.Add(time.Hour)), nil)
+		r.RemoteAddr = "127.0.0.1:5555"
+		r.Header.Set("X-Forwarded-For", "10.9.9.9, "+client) // the first entry is the client's own word
+		w := httptest.NewRecorder()
+		e.srv.Handler().ServeHTTP(w, r)
+		return w.Code
+	}
+	for i, want := range []int{303, 303, 303, 429} {
+		if got := through("198.51.100.7"); got != want {
+			t.Fatalf("request %d of one client through the proxy: status %d, want %d", i+1, got, want)
+		}
+	}
+	if got := through("203.0.113.1"); got != http.StatusSeeOther {
+		t.Fatalf("another client through the same proxy: status %d, want 303", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/recoup-hq/recoup"
@@ -45,6 +46,9 @@ type LinksConfig struct {
 	SMS *SMSInbound
 	// Limits bound what replaying a link costs (linkguard.go); zero fields take defaults.
 	Limits LinkLimits
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client the
+	// per-address limit counts (RECOUP_TRUSTED_PROXIES).
+	TrustedProxies []netip.Prefix
 }
 
 //go:embed pages/customer.html

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/recoup-hq/recoup/dashboard"
+	"github.com/recoup-hq/recoup/internal/clientip"
 	"github.com/recoup-hq/recoup/notify/templates"
 	"github.com/recoup-hq/recoup/policy"
 )
@@ -142,7 +142,7 @@ func (c *ServeCmd) validate() (*policy.Policy, error) {
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		return nil, fmt.Errorf("RECOUP_METRICS_TOKEN is too short: use at least 16 random characters")
 	}
-	if _, err := dashboard.ParseTrustedProxies(c.TrustedProxies); err != nil {
+	if _, err := clientip.Parse(c.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("RECOUP_TRUSTED_PROXIES: %w", err)
 	}
 	if c.SessionIdle < time.Minute || c.SessionIdle > 12*time.Hour {

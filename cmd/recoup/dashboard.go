@@ -10,6 +10,7 @@ import (
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/dashboard"
 	"github.com/recoup-hq/recoup/engine"
+	"github.com/recoup-hq/recoup/internal/clientip"
 	"github.com/recoup-hq/recoup/jobs"
 	"github.com/recoup-hq/recoup/metrics"
 )
@@ -32,7 +33,7 @@ func newDashboard(b *backend, eng *engine.Engine, m *metrics.Metrics, stripeKey 
 		return dashboardParts{}, fmt.Errorf("the store %T does not support the dashboard", b.store)
 	}
 	secure, _ := c.secureCookies()
-	proxies, err := dashboard.ParseTrustedProxies(c.TrustedProxies)
+	proxies, err := clientip.Parse(c.TrustedProxies)
 	if err != nil {
 		return dashboardParts{}, fmt.Errorf("RECOUP_TRUSTED_PROXIES: %w", err)
 	}

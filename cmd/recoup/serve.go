@@ -15,6 +15,7 @@ import (
 	"github.com/recoup-hq/recoup/dashboard"
 	"github.com/recoup-hq/recoup/engine"
 	"github.com/recoup-hq/recoup/expreport"
+	"github.com/recoup-hq/recoup/internal/clientip"
 	"github.com/recoup-hq/recoup/jobs"
 	"github.com/recoup-hq/recoup/metrics"
 	"github.com/recoup-hq/recoup/policy"
@@ -119,6 +120,7 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 	a.riverUI = dash.riverUI
 	if cm.links != nil {
 		cm.links.Offers = &web.OffersConfig{Engine: a.engine, Portal: gw} // shown where the policy has offers
+		cm.links.TrustedProxies, _ = clientip.Parse(c.TrustedProxies)     // validated with the config
 	}
 	var reports web.ExperimentReports
 	if er, ok := b.store.(recoup.ExperimentResults); ok {
