@@ -99,7 +99,7 @@ type ServeCmd struct {
 	MetricsListen string `name:"metrics-listen" env:"RECOUP_METRICS_LISTEN" help:"Serve GET /metrics on this separate address (e.g. 127.0.0.1:9090) instead of the public listener. Without it and without RECOUP_METRICS_TOKEN, /metrics is not served."`
 
 	SecureCookies    string        `name:"secure-cookies" env:"RECOUP_SECURE_COOKIES" enum:"auto,on,off" default:"auto" help:"Mark the dashboard's cookies Secure (with the __Host- prefix) and send HSTS: on, off, or auto (Secure when RECOUP_PUBLIC_URL is https or recoup listens on a non-loopback address; HSTS when RECOUP_PUBLIC_URL is https)."`
-	TrustedProxies   string        `name:"trusted-proxies" env:"RECOUP_TRUSTED_PROXIES" help:"Addresses or CIDR prefixes of the reverse proxies in front of recoup, comma-separated: only from them is X-Forwarded-For believed (the login limits count the client it names)."`
+	TrustedProxies   string        `name:"trusted-proxies" env:"RECOUP_TRUSTED_PROXIES" help:"Addresses or CIDR prefixes of the reverse proxies in front of recoup, comma-separated: only from them is X-Forwarded-For believed (the login limits and the customer link pages count the client it names)."`
 	LoginConcurrency int           `name:"login-concurrency" env:"RECOUP_LOGIN_CONCURRENCY" default:"4" help:"Most dashboard password checks running at once (each holds 19 MiB); a login finding none free for 2 seconds is answered 503."`
 	SessionIdle      time.Duration `name:"session-idle-timeout" env:"RECOUP_SESSION_IDLE_TIMEOUT" default:"1h" help:"A dashboard session not used for this long ends (a session lasts 12 hours at most)."`
 
