@@ -33,30 +33,15 @@ func NewStore(db *DB, enqueue Enqueuer) *Store {
 }
 
 // Tx runs fn in a write transaction (BEGIN IMMEDIATE: the only writer until it ends) and
-// commits if fn returns nil. fn's error is returned as it is. On a scratch database the
-// transaction is a savepoint of a batch that commits later (batch.go).
+// commits if fn returns nil. fn's error is returned as it is. On a database file the
+// transaction is a savepoint of a group of concurrent ones that commit together, and Tx
+// returns once the group has committed (groupcommit.go). On a scratch database it is a
+// savepoint of a batch that commits later (batch.go).
 func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 	if s.db.batch != nil {
 		return s.batchedTx(ctx, fn)
 	}
-	sqlTx, err := s.db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap(err, "begin transaction")
-	}
-	defer func() {
-		// A no-op after Commit; on an error or a panic in fn, undoes everything.
-		_ = sqlTx.Rollback()
-		s.db.ws.prepareWanted(ctx)
-	}()
-	t := s.newTx(ctx, cachedTx{tx: sqlTx, c: s.db.ws})
-	if err := s.run(t, sqlTx, fn); err != nil {
-		return err
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return wrap(err, "commit")
-	}
-	t.committed()
-	return nil
+	return s.groupTx(ctx, fn)
 }
 
 func (s *Store) newTx(ctx context.Context, q querier) *tx {
