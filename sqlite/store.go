@@ -27,7 +27,8 @@ type Store struct {
 var _ recoup.Store = (*Store)(nil)
 
 // NewStore returns a store on db. enqueue receives the jobs of each transaction right before
-// it commits; it may be nil if nothing enqueues jobs, and a transaction that does then fails.
+// it commits (on a database file, the jobs of all the store transactions committing together,
+// in one call); it may be nil if nothing enqueues jobs, and a transaction that does then fails.
 func NewStore(db *DB, enqueue Enqueuer) *Store {
 	return &Store{db: db, enqueue: enqueue}
 }
@@ -51,6 +52,14 @@ func (s *Store) newTx(ctx context.Context, q querier) *tx {
 // run runs fn in t and then writes what t keeps until the commit (the timeline, the jobs) in
 // sqlTx. The transaction ends with it: t is unusable afterwards.
 func (s *Store) run(t *tx, sqlTx *sql.Tx, fn func(tx recoup.Tx) error) error {
+	if err := s.runKeepingJobs(t, fn); err != nil {
+		return err
+	}
+	return s.insertJobs(t.ctx, sqlTx, t.jobs)
+}
+
+// runKeepingJobs runs fn in t and writes its timeline; t keeps its jobs for insertJobs.
+func (s *Store) runKeepingJobs(t *tx, fn func(tx recoup.Tx) error) error {
 	defer func() { t.done = true }()
 	if err := fn(t); err != nil {
 		return err
@@ -59,13 +68,19 @@ func (s *Store) run(t *tx, sqlTx *sql.Tx, fn func(tx recoup.Tx) error) error {
 	if err := t.writeTimeline(); err != nil {
 		return err
 	}
-	if len(t.jobs) > 0 {
-		if s.enqueue == nil {
-			return recoup.Errorf(recoup.EINTERNAL, "commit: %d jobs enqueued but the store has no enqueuer", len(t.jobs))
-		}
-		if err := s.enqueue(t.ctx, sqlTx, t.jobs); err != nil {
-			return fmt.Errorf("commit: enqueue %d jobs: %w", len(t.jobs), err)
-		}
+	if len(t.jobs) > 0 && s.enqueue == nil {
+		return recoup.Errorf(recoup.EINTERNAL, "commit: %d jobs enqueued but the store has no enqueuer", len(t.jobs))
+	}
+	return nil
+}
+
+// insertJobs gives jobs to the enqueuer, in sqlTx.
+func (s *Store) insertJobs(ctx context.Context, sqlTx *sql.Tx, jobs []recoup.Job) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	if err := s.enqueue(ctx, sqlTx, jobs); err != nil {
+		return fmt.Errorf("commit: enqueue %d jobs: %w", len(jobs), err)
 	}
 	return nil
 }
