@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -118,12 +119,13 @@ func (c *groupCommitter) run(ctx context.Context, s *Store, fn func(tx recoup.Tx
 		}
 		panicked = recover()
 		// On an error or a panic in fn, undoes everything since the savepoint.
+		// If SQLite ended the whole transaction (an I/O error, a full disk), the group is lost.
 		if _, rerr := grp.sqlTx.ExecContext(bctx, `ROLLBACK TO store_tx`); rerr != nil {
-			err = c.lose(wrap(rerr, "roll back"))
+			err = errors.Join(err, c.lose(wrap(rerr, "roll back")))
 			return
 		}
 		if _, rerr := grp.sqlTx.ExecContext(bctx, `RELEASE store_tx`); rerr != nil {
-			err = c.lose(wrap(rerr, "roll back"))
+			err = errors.Join(err, c.lose(wrap(rerr, "roll back")))
 		}
 	}()
 	if err := s.runKeepingJobs(t, fn); err != nil {
