@@ -33,6 +33,23 @@ func TestOpen(t *testing.T) {
 		}
 	})
 
+	t.Run("the pool holds 16 connections unless the DSN says", func(t *testing.T) {
+		dsn := pgtest.DSN(t)
+		for _, c := range []struct {
+			dsn  string
+			want int32
+		}{{dsn, 16}, {dsn + "&pool_max_conns=3", 3}} {
+			db, err := postgres.Open(t.Context(), c.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := db.Pool().Config().MaxConns; got != c.want {
+				t.Errorf("pool of %d connections, want %d", got, c.want)
+			}
+			db.Close()
+		}
+	})
+
 	t.Run("a search_path without a schema is invalid", func(t *testing.T) {
 		dsn := pgtest.DSN(t)
 		_, err := postgres.Open(t.Context(), strings.Replace(dsn, "search_path=", "search_path=nope_", 1))

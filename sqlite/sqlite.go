@@ -59,10 +59,11 @@ type DB struct {
 	path     string  // the file, for people (Path)
 	r        *sql.DB // read-only pool for reads outside transactions
 	migrator *goose.Provider
-	ws, rs   *stmtCache // prepared statements of the writer and of the read pool
-	cases    *caseCache // committed cases by id and version (casecache.go)
-	scratch  bool       // OpenScratch: r is w
-	batch    *batch     // OpenScratch: the store's transactions commit in batches (batch.go)
+	ws, rs   *stmtCache      // prepared statements of the writer and of the read pool
+	cases    *caseCache      // committed cases by id and version (casecache.go)
+	scratch  bool            // OpenScratch: r is w
+	batch    *batch          // OpenScratch: the store's transactions commit in batches (batch.go)
+	group    *groupCommitter // Open: concurrent store transactions commit together (groupcommit.go)
 	// suppressed, on a scratch database, answers who has no suppression (suppression.go).
 	suppressed *keySet[[2]string]
 	// resolved, on a scratch database, answers which customers have no resolved case (case.go).
@@ -182,7 +183,9 @@ func open(ctx context.Context, dsn, base string, q url.Values, path string) (*DB
 		r.Close()
 		return nil, err
 	}
-	return &DB{w: w, r: r, path: path, migrator: migrator, ws: newStmtCache(w), rs: newStmtCache(r), cases: newCaseCache(false)}, nil
+	ws := newStmtCache(w)
+	return &DB{w: w, r: r, path: path, migrator: migrator, ws: ws, rs: newStmtCache(r), cases: newCaseCache(false),
+		group: &groupCommitter{w: w, ws: ws}}, nil
 }
 
 // Path is the database's file, absolute when it could be resolved, or ":memory:".

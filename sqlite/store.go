@@ -27,36 +27,22 @@ type Store struct {
 var _ recoup.Store = (*Store)(nil)
 
 // NewStore returns a store on db. enqueue receives the jobs of each transaction right before
-// it commits; it may be nil if nothing enqueues jobs, and a transaction that does then fails.
+// it commits (on a database file, the jobs of all the store transactions committing together,
+// in one call); it may be nil if nothing enqueues jobs, and a transaction that does then fails.
 func NewStore(db *DB, enqueue Enqueuer) *Store {
 	return &Store{db: db, enqueue: enqueue}
 }
 
 // Tx runs fn in a write transaction (BEGIN IMMEDIATE: the only writer until it ends) and
-// commits if fn returns nil. fn's error is returned as it is. On a scratch database the
-// transaction is a savepoint of a batch that commits later (batch.go).
+// commits if fn returns nil. fn's error is returned as it is. On a database file the
+// transaction is a savepoint of a group of concurrent ones that commit together, and Tx
+// returns once the group has committed (groupcommit.go). On a scratch database it is a
+// savepoint of a batch that commits later (batch.go).
 func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 	if s.db.batch != nil {
 		return s.batchedTx(ctx, fn)
 	}
-	sqlTx, err := s.db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap(err, "begin transaction")
-	}
-	defer func() {
-		// A no-op after Commit; on an error or a panic in fn, undoes everything.
-		_ = sqlTx.Rollback()
-		s.db.ws.prepareWanted(ctx)
-	}()
-	t := s.newTx(ctx, cachedTx{tx: sqlTx, c: s.db.ws})
-	if err := s.run(t, sqlTx, fn); err != nil {
-		return err
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return wrap(err, "commit")
-	}
-	t.committed()
-	return nil
+	return s.groupTx(ctx, fn)
 }
 
 func (s *Store) newTx(ctx context.Context, q querier) *tx {
@@ -66,6 +52,14 @@ func (s *Store) newTx(ctx context.Context, q querier) *tx {
 // run runs fn in t and then writes what t keeps until the commit (the timeline, the jobs) in
 // sqlTx. The transaction ends with it: t is unusable afterwards.
 func (s *Store) run(t *tx, sqlTx *sql.Tx, fn func(tx recoup.Tx) error) error {
+	if err := s.runKeepingJobs(t, fn); err != nil {
+		return err
+	}
+	return s.insertJobs(t.ctx, sqlTx, t.jobs)
+}
+
+// runKeepingJobs runs fn in t and writes its timeline; t keeps its jobs for insertJobs.
+func (s *Store) runKeepingJobs(t *tx, fn func(tx recoup.Tx) error) error {
 	defer func() { t.done = true }()
 	if err := fn(t); err != nil {
 		return err
@@ -74,13 +68,19 @@ func (s *Store) run(t *tx, sqlTx *sql.Tx, fn func(tx recoup.Tx) error) error {
 	if err := t.writeTimeline(); err != nil {
 		return err
 	}
-	if len(t.jobs) > 0 {
-		if s.enqueue == nil {
-			return recoup.Errorf(recoup.EINTERNAL, "commit: %d jobs enqueued but the store has no enqueuer", len(t.jobs))
-		}
-		if err := s.enqueue(t.ctx, sqlTx, t.jobs); err != nil {
-			return fmt.Errorf("commit: enqueue %d jobs: %w", len(t.jobs), err)
-		}
+	if len(t.jobs) > 0 && s.enqueue == nil {
+		return recoup.Errorf(recoup.EINTERNAL, "commit: %d jobs enqueued but the store has no enqueuer", len(t.jobs))
+	}
+	return nil
+}
+
+// insertJobs gives jobs to the enqueuer, in sqlTx.
+func (s *Store) insertJobs(ctx context.Context, sqlTx *sql.Tx, jobs []recoup.Job) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	if err := s.enqueue(ctx, sqlTx, jobs); err != nil {
+		return fmt.Errorf("commit: enqueue %d jobs: %w", len(jobs), err)
 	}
 	return nil
 }

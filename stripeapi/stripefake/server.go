@@ -45,6 +45,12 @@ type Options struct {
 	// every further charge of it through the API or AutoRetry fails with RetryBlocked, whatever
 	// the card's behaviour or a script says. Stripe's own threshold is 15. Zero: never.
 	BlockVisaRetriesAfter int
+	// Latency, when positive, is how long every API request waits before it is answered, as
+	// Stripe's answers take 100-300 ms over the network (pace.go).
+	Latency time.Duration
+	// RateLimit, when positive, is how many API requests a second the fake answers; the rest
+	// of each second's are answered 429 rate_limit, as Stripe's (pace.go).
+	RateLimit int
 }
 
 // Server is the fake. Its methods are safe for concurrent use.
@@ -53,8 +59,9 @@ type Server struct {
 	mux     *http.ServeMux
 	httpSrv *httptest.Server
 
-	mu sync.Mutex
-	st state
+	mu    sync.Mutex
+	st    state
+	limit limiter // Options.RateLimit's count
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -186,6 +193,9 @@ func (s *Server) serve(h apiHandler) http.HandlerFunc {
 			setStatus(http.StatusForbidden, false)
 			write(w, errorResponse(http.StatusForbidden, stripeError{Type: "invalid_request_error",
 				Message: fmt.Sprintf("The provided key '%s' does not have the required permissions for this endpoint on account 'acct_1FakeAccount000'. Having the '%s' permission would allow this request to continue.", maskKey(key), perm)}))
+			return
+		}
+		if !s.paced(w, r, setStatus) {
 			return
 		}
 		if s.hangs(r) {
