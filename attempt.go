@@ -33,6 +33,7 @@ const (
 	CardSame      CardSource = "same"      // the card the invoice failed on, unchanged
 	CardRefreshed CardSource = "refreshed" // that card as the card updater refreshed it (new expiry or number)
 	CardCustomer  CardSource = "customer"  // a card the customer supplied since: a new payment method, or a new default
+	CardBackup    CardSource = "backup"    // another payment method the customer keeps on file (policy backup_payment_method)
 )
 
 // RecoveredBy is what a successful recoup charge on a card of this source is credited with.
@@ -42,6 +43,8 @@ func (s CardSource) RecoveredBy() RecoveredBy {
 		return ByCardUpdater
 	case CardCustomer:
 		return ByCustomerNewCard
+	case CardBackup:
+		return ByBackupMethod
 	}
 	return ByRecoupRetry
 }
@@ -55,6 +58,8 @@ func (s CardSource) Words() string {
 		return "the card the card updater refreshed"
 	case CardCustomer:
 		return "the customer's new card"
+	case CardBackup:
+		return "a backup payment method on file"
 	}
 	return ""
 }

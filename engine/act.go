@@ -37,6 +37,8 @@ func (e *Engine) Act(ctx context.Context, now time.Time, caseID int64, seq int) 
 		err = e.charge(ctx, now, c, seq)
 	case c.NextAction.Kind == recoup.ActionFinal:
 		err = e.final(ctx, now, c, seq)
+	case c.NextAction.Kind == recoup.ActionBackup:
+		err = e.backup(ctx, now, c, seq)
 	default:
 		err = recoup.Errorf(recoup.EINVALID, "unknown action %q", c.NextAction.Kind)
 	}
@@ -219,6 +221,17 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 				return err
 			}
 		case recoup.AttemptDeclined:
+			if a.Card == recoup.CardBackup {
+				// The card that failed stays the case's: its decline still decides the plan,
+				// which tries the next backup method, if any, or goes on as it would have.
+				if err := note(tx, &c, now, recoup.EntryAttempt, fmt.Sprintf("charge %d on a backup payment method declined: %s (%s)", a.N, a.Decline.Reason(), a.Decline.Category), a); err != nil {
+					return err
+				}
+				if err := e.plan(tx, &c, now); err != nil {
+					return err
+				}
+				break
+			}
 			c.LastDecline = a.Decline
 			if a.PaymentMethodID != "" {
 				c.PaymentMethodID, c.CardSource = a.PaymentMethodID, a.Card

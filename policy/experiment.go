@@ -264,6 +264,9 @@ var overrideWords = map[string]string{
 	"campaign.quiet_hours":    "quiet hours",
 	"campaign.steps":          "campaign steps",
 	"payment_plan":            "payment plan",
+	"backup_payment_method":   "backup payment method",
+	"settle_remainder_below":  "settling a small rest",
+	"team_alert":              "team alert",
 }
 
 // overrideKeys lists the keys r sets, "retry" and "campaign" by their own keys ("retry.hour").

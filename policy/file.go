@@ -47,6 +47,10 @@ type RulesFile struct {
 	Declines     *declines    `yaml:"declines"`
 	Campaign     *campaign    `yaml:"campaign"`
 	PaymentPlan  *paymentPlan `yaml:"payment_plan"`
+	// More paths to the money (money.go).
+	Backup               *backupFile    `yaml:"backup_payment_method"`
+	SettleRemainderBelow *int           `yaml:"settle_remainder_below"`
+	TeamAlert            *teamAlertFile `yaml:"team_alert"`
 }
 
 type paymentPlan struct {

@@ -308,6 +308,7 @@ func (v *validator) rules(path string, r *RulesFile, out *Rules) {
 	if pp := r.PaymentPlan; pp != nil {
 		out.PaymentPlan = v.paymentPlan(path+".payment_plan", pp)
 	}
+	v.money(path, r, out)
 }
 
 // paymentPlan validates a payment plan; parts: 0 turns an inherited plan off.

@@ -124,6 +124,7 @@ func fullCase(invoiceID string) recoup.Case {
 		Arm:                "recoup",
 		TakenOverAt:        base.Add(2 * time.Minute),
 		TakeoverRound:      2,
+		Backup:             recoup.BackupExhausted,
 	}
 }
 

@@ -3,6 +3,7 @@ package stripefake
 import (
 	"cmp"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -31,15 +32,21 @@ func (s *Server) CreateCustomer(p CustomerParams) string {
 	return id
 }
 
-// PaymentMethodParams describes a card to attach to a customer.
+// PaymentMethodParams describes a card (or a bank debit) to attach to a customer.
 type PaymentMethodParams struct {
 	Customer string
-	Brand    string // default "visa"
-	Last4    string // default "4242"
-	Funding  string // credit (default), debit, prepaid, unknown
-	Country  string // the issuing country, default "US"
-	ExpMonth int    // default 12
-	ExpYear  int    // default three years from now
+	// Type is card (""), sepa_debit or us_bank_account; for a bank debit, Brand is the bank's
+	// name and Last4 the account's.
+	Type string
+	// Fingerprint identifies the card or account: two methods with the same one are the same
+	// card attached twice. Default: one of the method's own.
+	Fingerprint string
+	Brand       string // default "visa"
+	Last4       string // default "4242"
+	Funding     string // credit (default), debit, prepaid, unknown
+	Country     string // the issuing country, default "US"
+	ExpMonth    int    // default 12
+	ExpYear     int    // default three years from now
 	// Behaviour is what charging the card does when no scripted outcome is queued: Succeed()
 	// (the zero value) or Declined(...).
 	Behaviour Outcome
@@ -60,7 +67,8 @@ func (s *Server) CreatePaymentMethod(p PaymentMethodParams) string {
 			id: s.st.newID("pm"), customer: c.id, brand: p.Brand, last4: p.Last4, expMonth: p.ExpMonth,
 			expYear: p.ExpYear, funding: cmp.Or(p.Funding, "credit"), country: cmp.Or(p.Country, "US"), created: now, seq: s.st.next(), behaviour: p.Behaviour,
 		}
-		if pm.brand == "" {
+		pm.typ, pm.fingerprint = p.Type, cmp.Or(p.Fingerprint, "fp"+strings.TrimPrefix(pm.id, "pm"))
+		if pm.brand == "" && pm.kind() == "card" {
 			pm.brand = "visa"
 		}
 		if pm.last4 == "" {
