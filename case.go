@@ -122,6 +122,9 @@ const (
 	// ActionBackup charges a backup payment method the customer keeps on file, if one is
 	// left that the policy allows; otherwise the case is planned again without.
 	ActionBackup ActionKind = "backup"
+	// ActionSettle marks a partly paid invoice paid when its rest is under the policy's
+	// settle_remainder_below.
+	ActionSettle ActionKind = "settle"
 )
 
 // Action is the next thing the engine will do for a case, and when. Seq identifies the plan:

@@ -30,6 +30,10 @@ type CaseEvent struct {
 	RecoveredBy  RecoveredBy `json:"recovered_by,omitempty"`
 	FinalAction  FinalAction `json:"final_action,omitempty"`
 	OccurredAt   time.Time   `json:"occurred_at"`
+	// Access is the customer's standing when the event is delivered (the same answer as GET
+	// /api/v1/customers/{id}/access), so that the merchant's app can open or close a payment
+	// wall on the event alone.
+	Access *AccessSignal `json:"access,omitempty"`
 }
 
 // NewCaseEvent describes event typ of case c as it stands now.

@@ -57,6 +57,9 @@ func (e *Engine) backup(ctx context.Context, now time.Time, c recoup.Case, seq i
 	if err != nil || !open {
 		return err
 	}
+	if _, ok := e.gw.(recoup.PlanGateway); ok && settleable(inv, p) {
+		return e.settle(ctx, now, c, seq) // paid in part meanwhile, a small rest left
+	}
 	if ok, err := e.takeOver(ctx, now, c); err != nil || !ok {
 		return err
 	}

@@ -48,6 +48,11 @@ func (e *Engine) Lifecycle(ctx context.Context, now time.Time, caseID int64, typ
 		}
 		ev.OccurredAt = now
 	}
+	access, err := e.Access(ctx, now, c.CustomerID)
+	if err != nil {
+		return fmt.Errorf("lifecycle event %s of case %d: %w", typ, caseID, err)
+	}
+	ev.Access = &access
 	if err := e.sink.Emit(ctx, ev); err != nil {
 		return fmt.Errorf("lifecycle event %s of case %d: %w", typ, caseID, err)
 	}

@@ -146,6 +146,11 @@ func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed
 		}
 		changed = true
 	}
+	if settle, err := e.planSettle(tx, &c, now, obs.Invoice); err != nil {
+		return Observed{}, err
+	} else if settle {
+		changed = true
+	}
 	if opened && c.State.Active() {
 		if err := e.planMessage(tx, &c, now, 0); err != nil {
 			return Observed{}, err

@@ -104,7 +104,7 @@ func decisionSummary(d recoup.Decision, p *policy.Policy) string {
 func facts(c recoup.Case, attempts []recoup.Attempt) policy.Facts {
 	f := policy.Facts{Case: c, Verdict: decline.Classify(c.LastDecline)}
 	for _, a := range attempts {
-		if a.Source != recoup.SourceRecoup || a.Card == recoup.CardBackup {
+		if a.Source != recoup.SourceRecoup || a.Card == recoup.CardBackup || a.Card == recoup.CardRemainderSettled {
 			continue // a backup method's charge spends none of the card's retries
 		}
 		switch a.Status {
@@ -160,7 +160,7 @@ func cardLedger(c recoup.Case, attempts []recoup.Attempt) ([]decline.LedgerEntry
 		brands = map[string]bool{}
 	)
 	for _, a := range attempts {
-		if c.NewPaymentMethodID != "" && a.PaymentMethodID != c.NewPaymentMethodID || a.Card == recoup.CardBackup {
+		if c.NewPaymentMethodID != "" && a.PaymentMethodID != c.NewPaymentMethodID || a.Card == recoup.CardBackup || a.Card == recoup.CardRemainderSettled {
 			continue // another card's charges (a backup method's have their own ledger)
 		}
 		out = append(out, decline.LedgerEntry{At: a.StartedAt, Amount: c.Amount.Amount, Currency: c.Amount.Currency,

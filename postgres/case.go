@@ -242,6 +242,10 @@ func (s *Store) Cases(ctx context.Context, f recoup.CaseFilter) (recoup.CasePage
 		args = append(args, f.Before)
 		where = append(where, fmt.Sprintf(`id < $%d`, len(args)))
 	}
+	if f.CustomerID != "" {
+		args = append(args, f.CustomerID)
+		where = append(where, fmt.Sprintf(`customer_id = $%d`, len(args)))
+	}
 	query := `SELECT ` + caseColumns + ` FROM cases`
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)

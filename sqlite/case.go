@@ -310,6 +310,9 @@ func (s *Store) Cases(ctx context.Context, f recoup.CaseFilter) (recoup.CasePage
 	if f.Before != 0 {
 		where, args = append(where, `id < ?`), append(args, f.Before)
 	}
+	if f.CustomerID != "" {
+		where, args = append(where, `customer_id = ?`), append(args, f.CustomerID)
+	}
 	query := `SELECT ` + caseColumns + ` FROM cases`
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)

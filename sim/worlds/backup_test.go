@@ -42,7 +42,9 @@ func TestBackupMethod(t *testing.T) {
 	w, env := startWorld(t, 400)
 	ctx := context.Background()
 	for _, wantGood := range []bool{true, false} {
-		inv := find(t, w, func(i *invoice) bool { return quiet(i) && i.backup != nil && i.backupGood == wantGood && i.cat == recoup.CategoryHard })
+		inv := find(t, w, func(i *invoice) bool {
+			return quiet(i) && i.backup != nil && i.backupGood == wantGood && i.cat == recoup.CategoryHard
+		})
 		ms, err := w.PaymentMethods(ctx, inv.customer)
 		if err != nil || len(ms) != 2 || ms[0].ID != inv.backup.pm || ms[1].ID != inv.cards[0].pm || ms[0].Fingerprint == ms[1].Fingerprint {
 			t.Fatalf("payment methods of %s: %+v %v", inv.customer, ms, err)

@@ -375,6 +375,26 @@ func (s *Server) PayByCustomer(invoiceID, paymentMethodID string) error {
 	})
 }
 
+// PayPart is the customer paying part of an open invoice outside a card charge (Stripe's
+// partial payments, a bank transfer reconciled to the invoice): amount_paid grows by amount,
+// the invoice stays open with the rest to pay (event invoice.updated). amount must be less
+// than what is left.
+func (s *Server) PayPart(invoiceID string, amount int64) error {
+	return s.op(func(now int64) error {
+		in := s.st.invoices[invoiceID]
+		if in == nil {
+			return fmt.Errorf("stripefake: no invoice %s", invoiceID)
+		}
+		if in.status != "open" || amount <= 0 || amount >= in.remaining() {
+			return fmt.Errorf("stripefake: invoice %s is %s with %d left: cannot pay %d of it", invoiceID, in.status, in.remaining(), amount)
+		}
+		prev := map[string]any{"amount_paid": in.amountPaid, "amount_remaining": in.remaining()}
+		in.amountPaid += amount
+		s.emit("invoice.updated", in.render(&s.st), prev, now, origin{})
+		return nil
+	})
+}
+
 // collectable returns an invoice that can be charged and the payment method Stripe would charge.
 func (s *Server) collectable(invoiceID string) (*invoice, *paymentMethod, error) {
 	in := s.st.invoices[invoiceID]
