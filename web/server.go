@@ -62,6 +62,8 @@ type Config struct {
 	Analytics recoup.AnalyticsStore
 	// Experiments, when set, serves GET /api/v1/experiments/{name}.
 	Experiments ExperimentReports
+	// Standing, when set, serves GET /api/v1/customers/{id}/access (the access signal).
+	Standing Standing
 	// Dashboard, when set, is served under /ui/ (dashboard.Dashboard.Handler, built with the
 	// prefix "/ui"), and / redirects to it. It does its own authentication.
 	Dashboard http.Handler
@@ -84,6 +86,7 @@ type Server struct {
 	access      recoup.AccessStore
 	analytics   recoup.AnalyticsStore
 	experiments ExperimentReports
+	standing    Standing
 	dashboard   http.Handler
 	// tokenHash is the SHA-256 of the admin token, nil when there is none. Comparing hashes
 	// keeps the comparison constant-time regardless of the presented token's length.
@@ -118,6 +121,7 @@ func New(cfg Config) *Server {
 		access:      cfg.Access,
 		analytics:   cfg.Analytics,
 		experiments: cfg.Experiments,
+		standing:    cfg.Standing,
 		dashboard:   cfg.Dashboard,
 	}
 	if s.now == nil {
@@ -173,6 +177,9 @@ func (s *Server) routes() http.Handler {
 
 	if s.experiments != nil {
 		s.apiRoute(api, "GET /api/v1/experiments/{name}", s.experimentReport)
+	}
+	if s.standing != nil {
+		s.apiRoute(api, "GET /api/v1/customers/{id}/access", s.customerAccess)
 	}
 
 	mux := http.NewServeMux()
