@@ -108,6 +108,9 @@ func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed
 		if err := e.emit(tx, &c, recoup.CaseOpened); err != nil {
 			return Observed{}, err
 		}
+		if err := e.planTeamAlert(tx, &c, alertOpened, now); err != nil {
+			return Observed{}, err
+		}
 		if err := e.planTakeover(tx, &c, now); err != nil {
 			return Observed{}, err
 		}

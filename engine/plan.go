@@ -67,6 +67,11 @@ func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
 	if err := note(tx, c, now, recoup.EntryDecision, decisionSummary(d, p), d); err != nil {
 		return err
 	}
+	if kind == recoup.ActionFinal {
+		if err := e.planFinalAlert(tx, c, d.At, now); err != nil {
+			return err
+		}
+	}
 	return tx.Enqueue(recoup.Job{Kind: recoup.JobAct, CaseID: c.ID, Seq: a.Seq, RunAt: a.At})
 }
 
