@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/stripeapi/stripefake"
 )
 
 // PaymentMethods makes the fake a recoup.BackupGateway: the customer's saved methods, as a
@@ -210,5 +211,27 @@ func TestBackupListingFails(t *testing.T) {
 	}
 	if c := h.wantState("in_1", recoup.StateRecovered); c.RecoveredBy != recoup.ByBackupMethod {
 		t.Errorf("recovered by %s", c.RecoveredBy)
+	}
+}
+
+// End to end against the stateful fake Stripe through the real client: the card keeps
+// declining until its retries are spent, then the customer's second saved card (a SEPA debit
+// the policy does not allow is passed over) pays the invoice, once, credited to the backup.
+func TestBackupAgainstStripeFake(t *testing.T) {
+	w := newPlanWorldWith(t, backupPolicy)
+	w.fake.CreatePaymentMethod(stripefake.PaymentMethodParams{Customer: w.r.CustomerID, Type: "sepa_debit", Last4: "3000", Country: "DE"})
+	second := w.fake.CreatePaymentMethod(stripefake.PaymentMethodParams{Customer: w.r.CustomerID, Brand: "mastercard", Last4: "5454"})
+	w.advance(30 * 24 * time.Hour)
+	c := w.wantState(w.r.InvoiceID, recoup.StateRecovered)
+	if c.RecoveredBy != recoup.ByBackupMethod {
+		t.Fatalf("recovered by %s\n%s", c.RecoveredBy, dump(w.timeline(c)))
+	}
+	snap, _ := w.fake.Invoice(w.r.InvoiceID)
+	if snap.Status != "paid" || w.fake.SucceededCharges(w.r.InvoiceID) != 1 {
+		t.Errorf("invoice %+v with %d successful charges", snap, w.fake.SucceededCharges(w.r.InvoiceID))
+	}
+	as := w.attempts(c, recoup.SourceRecoup)
+	if last := as[len(as)-1]; last.PaymentMethodID != second || last.Card != recoup.CardBackup || last.Status != recoup.AttemptSucceeded {
+		t.Errorf("last charge %+v, want the second card as a backup", last)
 	}
 }
