@@ -33,6 +33,10 @@ const (
 	CardSame      CardSource = "same"      // the card the invoice failed on, unchanged
 	CardRefreshed CardSource = "refreshed" // that card as the card updater refreshed it (new expiry or number)
 	CardCustomer  CardSource = "customer"  // a card the customer supplied since: a new payment method, or a new default
+	CardBackup    CardSource = "backup"    // another payment method the customer keeps on file (policy backup_payment_method)
+	// CardRemainderSettled: no card was charged; the partly paid invoice was marked paid and
+	// its small rest written off (policy settle_remainder_below).
+	CardRemainderSettled CardSource = "remainder_settled"
 )
 
 // RecoveredBy is what a successful recoup charge on a card of this source is credited with.
@@ -42,6 +46,10 @@ func (s CardSource) RecoveredBy() RecoveredBy {
 		return ByCardUpdater
 	case CardCustomer:
 		return ByCustomerNewCard
+	case CardBackup:
+		return ByBackupMethod
+	case CardRemainderSettled:
+		return ByRemainderSettled
 	}
 	return ByRecoupRetry
 }
@@ -55,6 +63,10 @@ func (s CardSource) Words() string {
 		return "the card the card updater refreshed"
 	case CardCustomer:
 		return "the customer's new card"
+	case CardBackup:
+		return "a backup payment method on file"
+	case CardRemainderSettled:
+		return "the unpaid rest settled"
 	}
 	return ""
 }

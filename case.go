@@ -80,20 +80,28 @@ const (
 	ByCustomerPaid    RecoveredBy = "customer_paid"     // the customer paid the invoice themselves (hosted page, another card)
 	ByStripeRetry     RecoveredBy = "stripe_retry"      // Stripe's own retry (observe mode, or Stripe's retries left on)
 	ByOutOfBand       RecoveredBy = "out_of_band"       // marked paid outside Stripe
+	// ByBackupMethod: recoup's charge on another payment method the customer keeps on file
+	// (policy backup_payment_method), after the card that failed could not be charged again.
+	ByBackupMethod RecoveredBy = "backup_payment_method"
+	// ByRemainderSettled: the customer paid part of the invoice and recoup marked it paid
+	// because the unpaid rest was under the policy's settle_remainder_below.
+	ByRemainderSettled RecoveredBy = "remainder_settled"
 )
 
 // RecoveryMechanisms lists every mechanism, recoup's own charges first: the order of the
 // dashboard's "recovered by".
-var RecoveryMechanisms = []RecoveredBy{ByRecoupRetry, ByCardUpdater, ByCustomerNewCard, ByCustomerPaid, ByStripeRetry, ByOutOfBand}
+var RecoveryMechanisms = []RecoveredBy{ByRecoupRetry, ByCardUpdater, ByBackupMethod, ByCustomerNewCard, ByCustomerPaid, ByStripeRetry, ByOutOfBand, ByRemainderSettled}
 
 // mechanismWords are the mechanisms' names for people (dashboard, reports).
 var mechanismWords = map[RecoveredBy]string{
-	ByRecoupRetry:     "recoup's retry",
-	ByCardUpdater:     "card updater",
-	ByCustomerNewCard: "customer's new card",
-	ByCustomerPaid:    "customer paid",
-	ByStripeRetry:     "Stripe's retries",
-	ByOutOfBand:       "outside Stripe",
+	ByRecoupRetry:      "recoup's retry",
+	ByCardUpdater:      "card updater",
+	ByCustomerNewCard:  "customer's new card",
+	ByCustomerPaid:     "customer paid",
+	ByStripeRetry:      "Stripe's retries",
+	ByOutOfBand:        "outside Stripe",
+	ByBackupMethod:     "backup payment method",
+	ByRemainderSettled: "remainder settled",
 }
 
 // Words names the mechanism for people; an unknown one by its identifier.
@@ -111,6 +119,12 @@ type ActionKind string
 const (
 	ActionRetry ActionKind = "retry" // charge the invoice
 	ActionFinal ActionKind = "final" // run the policy's final action
+	// ActionBackup charges a backup payment method the customer keeps on file, if one is
+	// left that the policy allows; otherwise the case is planned again without.
+	ActionBackup ActionKind = "backup"
+	// ActionSettle marks a partly paid invoice paid when its rest is under the policy's
+	// settle_remainder_below.
+	ActionSettle ActionKind = "settle"
 )
 
 // Action is the next thing the engine will do for a case, and when. Seq identifies the plan:
@@ -179,6 +193,8 @@ type Case struct {
 	// collection (it stopped managing the case); it numbers the idempotency keys of the next
 	// takeover and give-back.
 	TakeoverRound int `json:"takeover_round,omitempty"`
+	// Backup is where the case stands with backup payment methods ("": one may be tried).
+	Backup BackupState `json:"backup,omitempty"`
 }
 
 // NextCard is the payment method recoup's next charge names ("": the customer's default, which

@@ -13,7 +13,14 @@ const (
 	CaseRecovered   = "case.recovered"    // the invoice is paid
 	CaseFinalAction = "case.final_action" // recovery gave up and the policy's final action ran
 	CaseGraceEnded  = "case.grace_ended"  // the policy's grace period passed with the invoice unpaid: restrict access
+	// CaseTeamAlert tells the merchant's team about a case the policy marks (team_alert), when
+	// it opens (alert "opened") and before its final action (alert "before_final").
+	CaseTeamAlert = "case.team_alert"
 )
+
+// TeamAlertTemplate names a team alert's email: to the merchant's team, not the customer (no
+// unsubscribe link).
+const TeamAlertTemplate = "team_alert"
 
 // CaseEvent is one lifecycle event of a case, as delivered to the merchant. ID is stable for
 // the case and type, so a receiver deduplicates redeliveries by it.
@@ -30,6 +37,12 @@ type CaseEvent struct {
 	RecoveredBy  RecoveredBy `json:"recovered_by,omitempty"`
 	FinalAction  FinalAction `json:"final_action,omitempty"`
 	OccurredAt   time.Time   `json:"occurred_at"`
+	// Access is the customer's standing when the event is delivered (the same answer as GET
+	// /api/v1/customers/{id}/access), so that the merchant's app can open or close a payment
+	// wall on the event alone.
+	Access *AccessSignal `json:"access,omitempty"`
+	// Alert is a team alert's moment (case.team_alert): opened or before_final.
+	Alert string `json:"alert,omitempty"`
 }
 
 // NewCaseEvent describes event typ of case c as it stands now.

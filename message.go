@@ -64,6 +64,9 @@ func (m *Message) IdempotencyKey() string {
 	if m.NoticeID != 0 {
 		return noticeKey(m.NoticeID)
 	}
+	if m.Template == TeamAlertTemplate { // Step numbers the alert: 0 when the case opened, 1 before its final action
+		return fmt.Sprintf("recoup-case-%d-%s-team-alert-%d-%s", m.CaseID, m.InvoiceID, m.Step, m.To)
+	}
 	return fmt.Sprintf("recoup-case-%d-%s-message-%d", m.CaseID, m.InvoiceID, m.Step)
 }
 

@@ -47,9 +47,11 @@ const MaxCaseLimit = 500
 
 // CaseFilter selects cases for listing. Results are ordered by ID, newest first.
 type CaseFilter struct {
-	State  CaseState // empty: any
-	Before int64     // keyset cursor: only IDs below this; 0: from the newest
-	Limit  int       // 1..MaxCaseLimit; 0 means 50
+	State CaseState // empty: any
+	// CustomerID, when set, lists only that customer's cases.
+	CustomerID string
+	Before     int64 // keyset cursor: only IDs below this; 0: from the newest
+	Limit      int   // 1..MaxCaseLimit; 0 means 50
 }
 
 // CasePage is one page of cases. Next is the cursor for the following page, 0 at the end.

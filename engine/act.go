@@ -37,6 +37,10 @@ func (e *Engine) Act(ctx context.Context, now time.Time, caseID int64, seq int) 
 		err = e.charge(ctx, now, c, seq)
 	case c.NextAction.Kind == recoup.ActionFinal:
 		err = e.final(ctx, now, c, seq)
+	case c.NextAction.Kind == recoup.ActionBackup:
+		err = e.backup(ctx, now, c, seq)
+	case c.NextAction.Kind == recoup.ActionSettle:
+		err = e.settle(ctx, now, c, seq)
 	default:
 		err = recoup.Errorf(recoup.EINVALID, "unknown action %q", c.NextAction.Kind)
 	}
@@ -65,8 +69,12 @@ func (e *Engine) checkOpen(ctx context.Context, now time.Time, c recoup.Case) (r
 
 // charge records attempt n before calling Stripe, then calls it and records the outcome.
 func (e *Engine) charge(ctx context.Context, now time.Time, c recoup.Case, seq int) error {
-	if _, open, err := e.checkOpen(ctx, now, c); err != nil || !open {
+	inv, open, err := e.checkOpen(ctx, now, c)
+	if err != nil || !open {
 		return err
+	}
+	if _, ok := e.gw.(recoup.PlanGateway); ok && settleable(inv, e.view(&c)) {
+		return e.settle(ctx, now, c, seq) // paid in part meanwhile, a small rest left
 	}
 	// Stripe's own retries stop before recoup's first charge (a case opened in observe mode
 	// whose policy now acts, or whose takeover job has not run yet).
@@ -74,7 +82,7 @@ func (e *Engine) charge(ctx context.Context, now time.Time, c recoup.Case, seq i
 		return err
 	}
 	var a recoup.Attempt
-	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
+	err = e.store.Tx(ctx, func(tx recoup.Tx) error {
 		cur, err := planned(tx, c.ID, seq, recoup.StateScheduled)
 		if err != nil {
 			return err
@@ -129,6 +137,9 @@ func (e *Engine) resumeCharge(ctx context.Context, now time.Time, c recoup.Case)
 	}
 	if _, open, err := e.checkOpen(ctx, now, c); err != nil || !open {
 		return err
+	}
+	if a.Card == recoup.CardRemainderSettled {
+		return e.settleCall(ctx, now, c, *a) // the same key: Stripe replays its answer
 	}
 	if now.Sub(a.StartedAt) > resendWithin {
 		return e.finish(ctx, now, c.ID, *a, recoup.PayResult{}, recoup.Errorf(recoup.EUNAVAILABLE,
@@ -209,7 +220,11 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 			}
 			c.RecoveredBy = a.Card.RecoveredBy()
 			c.Amount = recoup.Money{Amount: max(res.Invoice.AmountPaid, c.Amount.Amount), Currency: c.Amount.Currency}
-			if err := transition(tx, &c, recoup.StateRecovered, now, fmt.Sprintf("invoice paid by recoup's charge %d on %s", a.N, chargedOn(a.Card))); err != nil {
+			why := fmt.Sprintf("invoice paid by recoup's charge %d on %s", a.N, chargedOn(a.Card))
+			if a.Card == recoup.CardRemainderSettled {
+				why = "invoice marked paid: the unpaid rest was under the policy's settle_remainder_below"
+			}
+			if err := transition(tx, &c, recoup.StateRecovered, now, why); err != nil {
 				return err
 			}
 			if err := e.emit(tx, &c, recoup.CaseRecovered); err != nil {
@@ -219,6 +234,17 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 				return err
 			}
 		case recoup.AttemptDeclined:
+			if a.Card == recoup.CardBackup {
+				// The card that failed stays the case's: its decline still decides the plan,
+				// which tries the next backup method, if any, or goes on as it would have.
+				if err := note(tx, &c, now, recoup.EntryAttempt, fmt.Sprintf("charge %d on a backup payment method declined: %s (%s)", a.N, a.Decline.Reason(), a.Decline.Category), a); err != nil {
+					return err
+				}
+				if err := e.plan(tx, &c, now); err != nil {
+					return err
+				}
+				break
+			}
 			c.LastDecline = a.Decline
 			if a.PaymentMethodID != "" {
 				c.PaymentMethodID, c.CardSource = a.PaymentMethodID, a.Card
@@ -254,6 +280,9 @@ func (e *Engine) finish(ctx context.Context, now time.Time, caseID int64, a reco
 // saw is a default the customer changed before recoup heard of it.
 func chargedCard(c recoup.Case, a recoup.Attempt, inv recoup.Invoice, earlier []recoup.Attempt) recoup.CardSource {
 	src := a.Card
+	if src == recoup.CardBackup || src == recoup.CardRemainderSettled {
+		return src
+	}
 	if src == "" {
 		// Recorded before attempts had a card source (migration 00011): the case, still
 		// retrying, names the card the charge was made on.
@@ -301,8 +330,12 @@ func (e *Engine) finishDetached(tx recoup.Tx, a recoup.Attempt) error {
 
 // final runs the policy's final action, idempotently, and marks the case exhausted.
 func (e *Engine) final(ctx context.Context, now time.Time, c recoup.Case, seq int) error {
-	if _, open, err := e.checkOpen(ctx, now, c); err != nil || !open {
+	inv, open, err := e.checkOpen(ctx, now, c)
+	if err != nil || !open {
 		return err
+	}
+	if _, ok := e.gw.(recoup.PlanGateway); ok && settleable(inv, e.view(&c)) && c.State != recoup.StateExhausted {
+		return e.settle(ctx, now, c, seq) // paid in part meanwhile, a small rest left
 	}
 	p := e.view(&c)
 	action := p.FinalAction

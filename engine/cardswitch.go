@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/policy"
 )
 
 // Switching the subscription to the customer's new card. recoup charges a new card explicitly
@@ -29,6 +30,13 @@ func (e *Engine) planCardSwitch(tx recoup.Tx, c *recoup.Case, a recoup.Attempt) 
 	}
 	if _, ok := e.gw.(recoup.CardGateway); !ok {
 		return nil
+	}
+	if a.Card == recoup.CardBackup {
+		// A backup method becomes the subscription's default only if the policy says so.
+		if b := e.view(c).Backup; b == nil || b.SwitchDefault != policy.SwitchOnSuccess {
+			return note(tx, c, a.FinishedAt, recoup.EntryAction, "the subscription keeps its default payment method: the policy does not switch it to a backup method that paid (backup_payment_method.switch_default: never)",
+				map[string]string{"payment_method": a.PaymentMethodID, "switch_default": policy.SwitchNever})
+		}
 	}
 	return tx.Enqueue(recoup.Job{Kind: recoup.JobCardSwitch, CaseID: c.ID})
 }

@@ -33,6 +33,11 @@ type fakeGateway struct {
 	// defaults are the customers' default payment methods, which a charge naming none runs on;
 	// a customer without one is charged on the invoice's last card.
 	defaults map[string]string
+	// saved are the customers' saved payment methods (backup_test.go); listed counts the
+	// listings, listErr fails the next one.
+	saved   map[string][]recoup.SavedMethod
+	listed  int
+	listErr error
 }
 
 var errUnavailable = recoup.Errorf(recoup.EUNAVAILABLE, "stripe: 500 internal error")

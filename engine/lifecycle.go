@@ -27,6 +27,9 @@ func (e *Engine) emit(tx recoup.Tx, c *recoup.Case, typ string) error {
 // with the event's stable ID. It runs from a job, so a temporary failure is retried with
 // backoff; a receiver deduplicates by the event ID.
 func (e *Engine) Lifecycle(ctx context.Context, now time.Time, caseID int64, typ string) error {
+	if typ == alertOpened || typ == alertBeforeFinal {
+		return e.teamAlert(ctx, now, caseID, typ)
+	}
 	if e.sink == nil {
 		return nil // the sink was configured when the job was queued, and is no more
 	}
@@ -48,6 +51,11 @@ func (e *Engine) Lifecycle(ctx context.Context, now time.Time, caseID int64, typ
 		}
 		ev.OccurredAt = now
 	}
+	access, err := e.Access(ctx, now, c.CustomerID)
+	if err != nil {
+		return fmt.Errorf("lifecycle event %s of case %d: %w", typ, caseID, err)
+	}
+	ev.Access = &access
 	if err := e.sink.Emit(ctx, ev); err != nil {
 		return fmt.Errorf("lifecycle event %s of case %d: %w", typ, caseID, err)
 	}

@@ -108,6 +108,9 @@ func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed
 		if err := e.emit(tx, &c, recoup.CaseOpened); err != nil {
 			return Observed{}, err
 		}
+		if err := e.planTeamAlert(tx, &c, alertOpened, now); err != nil {
+			return Observed{}, err
+		}
 		if err := e.planTakeover(tx, &c, now); err != nil {
 			return Observed{}, err
 		}
@@ -144,6 +147,11 @@ func (e *Engine) observe(tx recoup.Tx, now time.Time, obs Observation) (Observed
 		if err := e.plan(tx, &c, now); err != nil {
 			return Observed{}, err
 		}
+		changed = true
+	}
+	if settle, err := e.planSettle(tx, &c, now, obs.Invoice); err != nil {
+		return Observed{}, err
+	} else if settle {
 		changed = true
 	}
 	if opened && c.State.Active() {

@@ -36,6 +36,7 @@ func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
 	if d.Kind == recoup.DecideRetry {
 		d = guard(d, *c, attempts, p, now)
 	}
+	d, backup := e.backupDecision(c, d, p, now)
 	var (
 		kind  recoup.ActionKind
 		state recoup.CaseState
@@ -43,6 +44,9 @@ func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
 	switch d.Kind {
 	case recoup.DecideRetry:
 		kind, state = recoup.ActionRetry, recoup.StateScheduled
+		if backup {
+			kind = recoup.ActionBackup
+		}
 	case recoup.DecideWait:
 		kind, state = recoup.ActionFinal, recoup.StateAwaitingCustomer
 	case recoup.DecideFinal:
@@ -63,6 +67,11 @@ func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
 	if err := note(tx, c, now, recoup.EntryDecision, decisionSummary(d, p), d); err != nil {
 		return err
 	}
+	if kind == recoup.ActionFinal {
+		if err := e.planFinalAlert(tx, c, d.At, now); err != nil {
+			return err
+		}
+	}
 	return tx.Enqueue(recoup.Job{Kind: recoup.JobAct, CaseID: c.ID, Seq: a.Seq, RunAt: a.At})
 }
 
@@ -74,10 +83,12 @@ func decisionSummary(d recoup.Decision, p *policy.Policy) string {
 		}
 	}
 	var s string
-	switch d.Kind {
-	case recoup.DecideRetry:
+	switch {
+	case d.Kind == recoup.DecideRetry && d.Inputs["backup_payment_method"] != "":
+		s = "charge a backup payment method " + at + ": " + d.Reason
+	case d.Kind == recoup.DecideRetry:
 		s = "retry " + at + ": " + d.Reason
-	case recoup.DecideWait:
+	case d.Kind == recoup.DecideWait:
 		s = "wait for the customer until " + at + ": " + d.Reason
 	default:
 		s = string(d.FinalAction) + " " + at + ": " + d.Reason
@@ -98,8 +109,8 @@ func decisionSummary(d recoup.Decision, p *policy.Policy) string {
 func facts(c recoup.Case, attempts []recoup.Attempt) policy.Facts {
 	f := policy.Facts{Case: c, Verdict: decline.Classify(c.LastDecline)}
 	for _, a := range attempts {
-		if a.Source != recoup.SourceRecoup {
-			continue
+		if a.Source != recoup.SourceRecoup || a.Card == recoup.CardBackup || a.Card == recoup.CardRemainderSettled {
+			continue // a backup method's charge spends none of the card's retries
 		}
 		switch a.Status {
 		case recoup.AttemptDeclined, recoup.AttemptSucceeded:
@@ -154,8 +165,8 @@ func cardLedger(c recoup.Case, attempts []recoup.Attempt) ([]decline.LedgerEntry
 		brands = map[string]bool{}
 	)
 	for _, a := range attempts {
-		if c.NewPaymentMethodID != "" && a.PaymentMethodID != c.NewPaymentMethodID {
-			continue
+		if c.NewPaymentMethodID != "" && a.PaymentMethodID != c.NewPaymentMethodID || a.Card == recoup.CardBackup || a.Card == recoup.CardRemainderSettled {
+			continue // another card's charges (a backup method's have their own ledger)
 		}
 		out = append(out, decline.LedgerEntry{At: a.StartedAt, Amount: c.Amount.Amount, Currency: c.Amount.Currency,
 			Succeeded: a.Status == recoup.AttemptSucceeded, Decline: a.Decline, ByRecoup: a.Source == recoup.SourceRecoup})

@@ -254,7 +254,8 @@ func (e *Engine) timeRetry(tx recoup.Tx, c recoup.Case, attempts []recoup.Attemp
 // It runs last in its transaction, after any sync of the model, so no process folds an
 // observation that may yet roll back.
 func (e *Engine) learn(tx recoup.Tx, c recoup.Case, attempts []recoup.Attempt, a recoup.Attempt, p *policy.Policy) error {
-	if a.Status == recoup.AttemptError || c.LastDecline == nil || c.NewPaymentMethodID != "" || !a.Decline.ReachedNetwork() {
+	if a.Status == recoup.AttemptError || c.LastDecline == nil || c.NewPaymentMethodID != "" || !a.Decline.ReachedNetwork() ||
+		a.Card == recoup.CardBackup || a.Card == recoup.CardRemainderSettled { // not a charge of the failed card
 		return nil
 	}
 	messages, err := tx.Messages(c.ID)

@@ -19,7 +19,7 @@ func TestCheckReportsEveryKindOfMistake(t *testing.T) {
 		{"tab indentation", "retry:\n\thour: 3\n", []string{"p.yaml:2"}},
 		{"unknown key with a near miss", "retry:\n  max_attempt: 3\n", []string{`p.yaml:2:3: retry.max_attempt: unknown key "max_attempt" (did you mean "max_attempts"?)`}},
 		{"unknown top-level key", "finalaction: cancel_subscription\n", []string{`p.yaml:1:1: finalaction: unknown key "finalaction" (did you mean "final_action"?)`}},
-		{"unknown key far from any", "zzz: 1\n", []string{`unknown key "zzz" (known keys here: campaign, customer_wait,`}},
+		{"unknown key far from any", "zzz: 1\n", []string{`unknown key "zzz" (known keys here: backup_payment_method, campaign, customer_wait,`}},
 		{"unknown key in a segment", "segments:\n  - name: a\n    when: 'true'\n    retyr: {hour: 3}\n", []string{`p.yaml:4:5: segments[0].retyr: unknown key "retyr" (did you mean "retry"?)`}},
 		{"wrong type: text for a number", "retry:\n  hour: ten\n", []string{`p.yaml:2:9: retry.hour: want a whole number, got "ten"`}},
 		{"wrong type: list for a mapping", "retry: [1, 2]\n", []string{"p.yaml:1:8: retry: want a mapping"}},

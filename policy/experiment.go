@@ -265,6 +265,9 @@ var overrideWords = map[string]string{
 	"campaign.steps":          "campaign steps",
 	"payment_plan":            "payment plan",
 	"offers":                  "offers on the card update page",
+	"backup_payment_method":   "backup payment method",
+	"settle_remainder_below":  "settling a small rest",
+	"team_alert":              "team alert",
 }
 
 // overrideKeys lists the keys r sets, "retry" and "campaign" by their own keys ("retry.hour").

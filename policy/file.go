@@ -48,6 +48,10 @@ type RulesFile struct {
 	Campaign     *campaign    `yaml:"campaign"`
 	PaymentPlan  *paymentPlan `yaml:"payment_plan"`
 	Offers       []string     `yaml:"offers"`
+	// More paths to the money (money.go).
+	Backup               *backupFile    `yaml:"backup_payment_method"`
+	SettleRemainderBelow *int           `yaml:"settle_remainder_below"`
+	TeamAlert            *teamAlertFile `yaml:"team_alert"`
 }
 
 type paymentPlan struct {

@@ -309,6 +309,7 @@ func (v *validator) rules(path string, r *RulesFile, out *Rules) {
 		out.PaymentPlan = v.paymentPlan(path+".payment_plan", pp)
 	}
 	v.offers(path, r, out)
+	v.money(path, r, out)
 }
 
 // paymentPlan validates a payment plan; parts: 0 turns an inherited plan off.

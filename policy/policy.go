@@ -89,6 +89,14 @@ type Rules struct {
 	// plan, cheaper plan, pause), in the page's order; empty: the page goes straight to the
 	// card update, as before offers existed.
 	Offers []recoup.Offer
+	// Backup, when set, lets recoup charge another payment method the customer keeps on file
+	// once the card that failed cannot be charged again (money.go).
+	Backup *Backup
+	// SettleRemainderBelow marks a partly paid invoice paid when what is left to pay is under
+	// it (minor units of the invoice's currency); 0: never.
+	SettleRemainderBelow int64
+	// TeamAlert, when set, alerts the merchant's team about the cases it marks.
+	TeamAlert *TeamAlert
 }
 
 // PaymentPlan splits an unpaid invoice into Parts invoices, Every apart, for invoices of at

@@ -18,7 +18,7 @@ const caseColumns = `id, invoice_id, customer_id, subscription_id, customer_emai
 	stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at, next_reason,
 	plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at, resolved_at,
 	segment, review, reviewed_by, shadow_charges, customer_country, customer_region, card_source,
-	new_card_source, experiment, arm, taken_over_at, takeover_round, version`
+	new_card_source, experiment, arm, taken_over_at, takeover_round, backup, version`
 
 // scanCase reads a row of caseColumns.
 func scanCase(s scanner) (recoup.Case, error) {
@@ -37,7 +37,7 @@ func scanCase(s scanner) (recoup.Case, error) {
 		&nextSeq, &nextKind, &nextAt, &nextReason, &c.PlanSeq, &c.RecoveredBy, &c.FinalAction,
 		&c.ClosedReason, &createdAt, &updatedAt, &resolvedAt, &c.Segment, &c.Review, &c.ReviewedBy,
 		&c.ShadowCharges, &c.CustomerCountry, &c.CustomerRegion, &c.CardSource, &c.NewCardSource,
-		&c.Experiment, &c.Arm, &takenOverAt, &c.TakeoverRound, &c.Version)
+		&c.Experiment, &c.Arm, &takenOverAt, &c.TakeoverRound, &c.Backup, &c.Version)
 	if err != nil {
 		return recoup.Case{}, err
 	}
@@ -82,7 +82,7 @@ func caseArgs(c *recoup.Case) ([]any, error) {
 		string(c.RecoveredBy), string(c.FinalAction), c.ClosedReason, timeArg(c.CreatedAt),
 		timeArg(c.UpdatedAt), timeArg(c.ResolvedAt), c.Segment, string(c.Review), c.ReviewedBy,
 		c.ShadowCharges, c.CustomerCountry, c.CustomerRegion, string(c.CardSource), string(c.NewCardSource),
-		c.Experiment, c.Arm, timeArg(c.TakenOverAt), c.TakeoverRound}, nil
+		c.Experiment, c.Arm, timeArg(c.TakenOverAt), c.TakeoverRound, string(c.Backup)}, nil
 }
 
 // getCase reads the one case matching where (which may end in FOR UPDATE); ENOTFOUND if there
@@ -171,10 +171,10 @@ func (t *tx) CreateCase(c *recoup.Case) error {
 		stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at,
 		next_reason, plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at,
 		resolved_at, segment, review, reviewed_by, shadow_charges, customer_country, customer_region,
-		card_source, new_card_source, experiment, arm, taken_over_at, takeover_round, version
+		card_source, new_card_source, experiment, arm, taken_over_at, takeover_round, backup, version
 	) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
 		$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36,
-		$37, $38, 1)
+		$37, $38, $39, 1)
 	ON CONFLICT (invoice_id) DO NOTHING
 	RETURNING id`, args...).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -201,8 +201,8 @@ func (t *tx) UpdateCase(c *recoup.Case) error {
 		final_action = $22, closed_reason = $23, created_at = $24, updated_at = $25,
 		resolved_at = $26, segment = $27, review = $28, reviewed_by = $29, shadow_charges = $30,
 		customer_country = $31, customer_region = $32, card_source = $33, new_card_source = $34,
-		experiment = $35, arm = $36, taken_over_at = $37, takeover_round = $38, version = version + 1
-	WHERE id = $39 AND version = $40`, append(args, c.ID, c.Version)...)
+		experiment = $35, arm = $36, taken_over_at = $37, takeover_round = $38, backup = $39, version = version + 1
+	WHERE id = $40 AND version = $41`, append(args, c.ID, c.Version)...)
 	if err != nil {
 		return wrap(err, "update case %d", c.ID)
 	}
@@ -241,6 +241,10 @@ func (s *Store) Cases(ctx context.Context, f recoup.CaseFilter) (recoup.CasePage
 	if f.Before != 0 {
 		args = append(args, f.Before)
 		where = append(where, fmt.Sprintf(`id < $%d`, len(args)))
+	}
+	if f.CustomerID != "" {
+		args = append(args, f.CustomerID)
+		where = append(where, fmt.Sprintf(`customer_id = $%d`, len(args)))
 	}
 	query := `SELECT ` + caseColumns + ` FROM cases`
 	if len(where) > 0 {

@@ -102,6 +102,9 @@ func TestMigrationCreditsExistingRecoveries(t *testing.T) {
 		t.Fatalf("overview from the rollups: %+v, want one case of each mechanism", o.Currencies)
 	}
 	for _, by := range recoup.RecoveryMechanisms {
+		if by == recoup.ByBackupMethod || by == recoup.ByRemainderSettled {
+			continue // mechanisms that came after the migration: no case of them to credit
+		}
 		if tally := o.Currencies[0].ByMechanism[by]; tally != (recoup.Tally{Count: 1, Amount: 100}) {
 			t.Errorf("rollup of %s: %+v, want one case of 100", by, tally)
 		}

@@ -34,3 +34,38 @@ func TestGatewayPassesTakeover(t *testing.T) {
 		t.Fatalf("calls %v, err %v", w.calls, err)
 	}
 }
+
+type backupWorld struct{ takeoverWorld }
+
+func (w *backupWorld) PaymentMethods(_ context.Context, customer string) ([]recoup.SavedMethod, error) {
+	return []recoup.SavedMethod{{ID: "pm_" + customer, Type: "card"}}, nil
+}
+
+type backupOnlyWorld struct{ World }
+
+func (backupOnlyWorld) PaymentMethods(_ context.Context, customer string) ([]recoup.SavedMethod, error) {
+	return []recoup.SavedMethod{{ID: "pm_" + customer, Type: "card"}}, nil
+}
+
+// The engine finds recoup.BackupGateway on its gateway exactly when the world keeps saved
+// payment methods, with or without the takeover.
+func TestGatewayPassesBackup(t *testing.T) {
+	if _, ok := gatewayOf(plainWorld{}, nil).(recoup.BackupGateway); ok {
+		t.Fatal("a world without PaymentMethods gave the engine a backup gateway")
+	}
+	for _, w := range []World{&backupWorld{}, backupOnlyWorld{}} {
+		g := gatewayOf(w, nil)
+		bg, ok := g.(recoup.BackupGateway)
+		if !ok {
+			t.Fatalf("%T: the world's PaymentMethods is hidden from the engine", w)
+		}
+		if ms, err := bg.PaymentMethods(context.Background(), "cus_1"); err != nil || len(ms) != 1 || ms[0].ID != "pm_cus_1" {
+			t.Fatalf("%T: %+v %v", w, ms, err)
+		}
+		_, takeover := g.(recoup.TakeoverGateway)
+		_, wantTakeover := w.(recoup.TakeoverGateway)
+		if takeover != wantTakeover {
+			t.Errorf("%T: takeover %v, want %v", w, takeover, wantTakeover)
+		}
+	}
+}

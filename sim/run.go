@@ -433,10 +433,37 @@ func (g takeoverGateway) SetAutoAdvance(ctx context.Context, invoiceID string, o
 // ports the world implements.
 func gatewayOf(world World, s *simulation) recoup.Gateway {
 	g := countingGateway{World: world, sim: s}
-	if t, ok := world.(recoup.TakeoverGateway); ok {
+	t, takeover := world.(recoup.TakeoverGateway)
+	b, backup := world.(recoup.BackupGateway)
+	switch {
+	case takeover && backup:
+		return takeoverBackupGateway{takeoverGateway{countingGateway: g, takeover: t}, b}
+	case takeover:
 		return takeoverGateway{countingGateway: g, takeover: t}
+	case backup:
+		return backupGateway{g, b}
 	}
 	return g
+}
+
+// backupGateway and takeoverBackupGateway add the customers' saved payment methods of a world
+// that keeps them (recoup.BackupGateway), for backup_payment_method.
+type backupGateway struct {
+	countingGateway
+	backup recoup.BackupGateway
+}
+
+func (g backupGateway) PaymentMethods(ctx context.Context, customerID string) ([]recoup.SavedMethod, error) {
+	return g.backup.PaymentMethods(ctx, customerID)
+}
+
+type takeoverBackupGateway struct {
+	takeoverGateway
+	backup recoup.BackupGateway
+}
+
+func (g takeoverBackupGateway) PaymentMethods(ctx context.Context, customerID string) ([]recoup.SavedMethod, error) {
+	return g.backup.PaymentMethods(ctx, customerID)
 }
 
 // countingNotifier counts the messages the engine sends.

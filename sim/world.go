@@ -101,6 +101,7 @@ const (
 	ByCardUpdater     = Mechanism(recoup.ByCardUpdater)     // a charge recoup made on a card the card updater refreshed
 	ByCustomerPaid    = Mechanism(recoup.ByCustomerPaid)    // the customer paid the invoice themselves (hosted page), or Stripe's retry charged the card they supplied
 	ByStripeRetry     = Mechanism(recoup.ByStripeRetry)     // Stripe's own retry of the card that failed, or of that card refreshed by the card updater
+	ByBackupMethod    = Mechanism(recoup.ByBackupMethod)    // a charge recoup made on another payment method the customer keeps on file
 )
 
 // retryOnly reports whether the mechanism needs nothing from the customer: a charge (recoup's

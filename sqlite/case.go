@@ -17,7 +17,7 @@ const caseColumns = `id, invoice_id, customer_id, subscription_id, customer_emai
 	stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at, next_reason,
 	plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at, resolved_at,
 	segment, review, reviewed_by, shadow_charges, customer_country, customer_region, card_source,
-	new_card_source, experiment, arm, taken_over_at, takeover_round, version`
+	new_card_source, experiment, arm, taken_over_at, takeover_round, backup, version`
 
 // scanCase reads a row of caseColumns.
 func scanCase(s scanner) (recoup.Case, error) {
@@ -35,7 +35,7 @@ func scanCase(s scanner) (recoup.Case, error) {
 		&nextSeq, &nextKind, &nextAt, &nextReason, &c.PlanSeq, &c.RecoveredBy, &c.FinalAction,
 		&c.ClosedReason, &createdAt, &updatedAt, &resolvedAt, &c.Segment, &c.Review, &c.ReviewedBy,
 		&c.ShadowCharges, &c.CustomerCountry, &c.CustomerRegion, &c.CardSource, &c.NewCardSource,
-		&c.Experiment, &c.Arm, &takenOverAt, &c.TakeoverRound, &c.Version)
+		&c.Experiment, &c.Arm, &takenOverAt, &c.TakeoverRound, &c.Backup, &c.Version)
 	if err != nil {
 		return recoup.Case{}, err
 	}
@@ -79,7 +79,7 @@ func caseArgs(c *recoup.Case) ([]any, error) {
 		string(c.RecoveredBy), string(c.FinalAction), c.ClosedReason, timeArg(c.CreatedAt),
 		timeArg(c.UpdatedAt), timeArg(c.ResolvedAt), c.Segment, string(c.Review), c.ReviewedBy,
 		c.ShadowCharges, c.CustomerCountry, c.CustomerRegion, string(c.CardSource), string(c.NewCardSource),
-		c.Experiment, c.Arm, timeArg(c.TakenOverAt), c.TakeoverRound}, nil
+		c.Experiment, c.Arm, timeArg(c.TakenOverAt), c.TakeoverRound, string(c.Backup)}, nil
 }
 
 // getCase reads the one case matching where; ENOTFOUND if there is none.
@@ -220,9 +220,9 @@ func (t *tx) CreateCase(c *recoup.Case) error {
 		stripe_attempts, first_failed_at, last_attempt_at, next_seq, next_kind, next_at,
 		next_reason, plan_seq, recovered_by, final_action, closed_reason, created_at, updated_at,
 		resolved_at, segment, review, reviewed_by, shadow_charges, customer_country, customer_region,
-		card_source, new_card_source, experiment, arm, taken_over_at, takeover_round, version
+		card_source, new_card_source, experiment, arm, taken_over_at, takeover_round, backup, version
 	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-		?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+		?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 	ON CONFLICT (invoice_id) DO NOTHING`, args...)
 	if err == nil && !inserted {
 		return recoup.Errorf(recoup.ECONFLICT, "create case for invoice %s: the invoice has a case", c.InvoiceID)
@@ -258,7 +258,7 @@ func (t *tx) UpdateCase(c *recoup.Case) error {
 		plan_seq = ?, recovered_by = ?, final_action = ?, closed_reason = ?, created_at = ?,
 		updated_at = ?, resolved_at = ?, segment = ?, review = ?, reviewed_by = ?,
 		shadow_charges = ?, customer_country = ?, customer_region = ?, card_source = ?,
-		new_card_source = ?, experiment = ?, arm = ?, taken_over_at = ?, takeover_round = ?, version = version + 1
+		new_card_source = ?, experiment = ?, arm = ?, taken_over_at = ?, takeover_round = ?, backup = ?, version = version + 1
 	WHERE id = ? AND version = ?`
 	if old, ok := t.staged[c.ID]; ok && old.Version == c.Version {
 		skip := unchangedIndexed(indexedOf(&old), c)
@@ -309,6 +309,9 @@ func (s *Store) Cases(ctx context.Context, f recoup.CaseFilter) (recoup.CasePage
 	}
 	if f.Before != 0 {
 		where, args = append(where, `id < ?`), append(args, f.Before)
+	}
+	if f.CustomerID != "" {
+		where, args = append(where, `customer_id = ?`), append(args, f.CustomerID)
 	}
 	query := `SELECT ` + caseColumns + ` FROM cases`
 	if len(where) > 0 {

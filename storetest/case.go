@@ -385,6 +385,27 @@ func testCases(t *testing.T, newStore func(t *testing.T) Harness) {
 		}
 	})
 
+	t.Run("customer filter", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		ids := seed(t, s, 3)
+		var other recoup.Case
+		mustTx(t, s, func(tx recoup.Tx) error {
+			other = minimalCase("in_other", "cus_2")
+			return tx.CreateCase(&other)
+		})
+		page, err := s.Cases(t.Context(), recoup.CaseFilter{CustomerID: "cus_2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantEqual(t, "cases of cus_2", []int64{other.ID}, caseIDs(page.Cases))
+		page, err = s.Cases(t.Context(), recoup.CaseFilter{CustomerID: "cus_1", State: recoup.StateRecovered})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantEqual(t, "recovered cases of cus_1", []int64{ids[1]}, caseIDs(page.Cases))
+	})
+
 	t.Run("limit defaults to 50", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t).Store

@@ -126,6 +126,7 @@ func fullCase(invoiceID string) recoup.Case {
 		Arm:                "recoup",
 		TakenOverAt:        base.Add(2 * time.Minute),
 		TakeoverRound:      2,
+		Backup:             recoup.BackupExhausted,
 	}
 }
 

@@ -222,6 +222,13 @@ func TestContract(t *testing.T) {
 			t.Fatalf("CreatePlanInvoice on a draft: %q %v", id, err)
 		}
 	})
+	t.Run("PaymentMethods", func(t *testing.T) {
+		// GET /v1/payment_methods?customer= without a type: stripe-mock's fixture is a card.
+		ms, err := c.PaymentMethods(ctx, "cus_123")
+		if err != nil || len(ms) == 0 || ms[0].ID == "" || ms[0].Type != "card" || ms[0].Last4 == "" {
+			t.Fatalf("PaymentMethods: %+v %v", ms, err)
+		}
+	})
 	t.Run("PlanParts", func(t *testing.T) {
 		// stripe-mock's fixture invoice carries no plan metadata: the listing's shape is checked.
 		if _, err := c.PlanParts(ctx, "cus_123", "in_123", since); err != nil {

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/engine"
 	"github.com/recoup-hq/recoup/expreport"
+	"github.com/recoup-hq/recoup/policy"
 	"github.com/recoup-hq/recoup/sqlite"
 )
 
@@ -29,7 +31,10 @@ func accessEnv(t *testing.T) (*env, *sqlite.Store) {
 		t.Fatal(err)
 	}
 	st := sqlite.NewStore(db, nil)
-	return newEnv(t, func(c *Config) { c.Access, c.Analytics, c.Experiments = st, st, expreport.Reader{Store: st} }), st
+	eng := engine.New(engine.Config{Store: st, Policy: policy.Default()})
+	return newEnv(t, func(c *Config) {
+		c.Access, c.Analytics, c.Experiments, c.Standing = st, st, expreport.Reader{Store: st}, eng
+	}), st
 }
 
 // userToken creates a user of the role with an API token and returns the token.

@@ -71,6 +71,8 @@ type Config struct {
 	// HSTS adds Strict-Transport-Security to every response: set it when browsers reach the
 	// service over https (an https public URL), never on plain http.
 	HSTS bool
+	// Standing, when set, serves GET /api/v1/customers/{id}/access (the access signal).
+	Standing Standing
 	// Dashboard, when set, is served under /ui/ (dashboard.Dashboard.Handler, built with the
 	// prefix "/ui"), and / redirects to it. It does its own authentication.
 	Dashboard http.Handler
@@ -95,6 +97,7 @@ type Server struct {
 	access      recoup.AccessStore
 	analytics   recoup.AnalyticsStore
 	experiments ExperimentReports
+	standing    Standing
 	dashboard   http.Handler
 	hsts        bool
 	// metricsToken is the SHA-256 of Config.MetricsToken, nil when there is none.
@@ -133,6 +136,7 @@ func New(cfg Config) *Server {
 		access:      cfg.Access,
 		analytics:   cfg.Analytics,
 		experiments: cfg.Experiments,
+		standing:    cfg.Standing,
 		dashboard:   cfg.Dashboard,
 		hsts:        cfg.HSTS,
 
@@ -198,6 +202,9 @@ func (s *Server) routes() http.Handler {
 
 	if s.experiments != nil {
 		s.apiRoute(api, "GET /api/v1/experiments/{name}", s.experimentReport)
+	}
+	if s.standing != nil {
+		s.apiRoute(api, "GET /api/v1/customers/{id}/access", s.customerAccess)
 	}
 
 	mux := http.NewServeMux()

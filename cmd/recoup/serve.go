@@ -130,7 +130,7 @@ func (c *ServeCmd) newApp(ctx context.Context, dbURL string, pol *policy.Policy,
 	a.web = web.New(web.Config{
 		Store: b.store, Intake: a.engine, Verifier: &stripeapi.WebhookVerifier{Secrets: c.webhookSecrets()},
 		AdminToken: c.AdminToken, Metrics: a.metrics, Now: clock.Now, Logger: log, Ready: a.ready, Links: cm.links,
-		Access: dash.access, Analytics: dash.analytics, Experiments: reports, Dashboard: dash.dashboard.Handler(),
+		Access: dash.access, Analytics: dash.analytics, Experiments: reports, Standing: a.engine, Dashboard: dash.dashboard.Handler(),
 		HSTS: hsts, MetricsToken: c.MetricsToken, MetricsElsewhere: c.MetricsListen != "" || c.MetricsToken == "",
 	})
 	switch {

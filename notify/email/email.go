@@ -174,9 +174,12 @@ func (s *Sender) build(m recoup.Message) (*gomail.Msg, error) {
 	if m.To == "" {
 		return nil, recoup.Errorf(recoup.EINVALID, "email: message %d of case %d has no recipient", m.Step, m.CaseID)
 	}
-	unsub, err := s.cfg.Unsubscribe(m)
-	if err != nil {
-		return nil, fmt.Errorf("email: unsubscribe link of message %d of case %d: %w", m.Step, m.CaseID, err)
+	var unsub string
+	if m.Template != recoup.TeamAlertTemplate { // a team alert goes to the merchant's team: nothing to unsubscribe the customer from
+		var err error
+		if unsub, err = s.cfg.Unsubscribe(m); err != nil {
+			return nil, fmt.Errorf("email: unsubscribe link of message %d of case %d: %w", m.Step, m.CaseID, err)
+		}
 	}
 	msg := gomail.NewMsg()
 	if err := msg.From(s.cfg.From); err != nil {
@@ -193,12 +196,14 @@ func (s *Sender) build(m recoup.Message) (*gomail.Msg, error) {
 	msg.Subject(m.Subject)
 	msg.SetMessageIDWithValue(s.MessageID(m))
 	msg.SetDateWithValue(s.cfg.Now())
-	list := "<" + unsub + ">"
-	if s.cfg.UnsubscribeMailto != "" {
-		list += ", <mailto:" + s.cfg.UnsubscribeMailto + "?subject=unsubscribe>"
+	if unsub != "" {
+		list := "<" + unsub + ">"
+		if s.cfg.UnsubscribeMailto != "" {
+			list += ", <mailto:" + s.cfg.UnsubscribeMailto + "?subject=unsubscribe>"
+		}
+		msg.SetGenHeader(gomail.HeaderListUnsubscribe, list)
+		msg.SetGenHeader(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
 	}
-	msg.SetGenHeader(gomail.HeaderListUnsubscribe, list)
-	msg.SetGenHeader(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
 	// Auto-Submitted keeps out-of-office robots from answering a machine (RFC 3834).
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)

@@ -1,7 +1,9 @@
 package email_test
 
 import (
+	"bytes"
 	"net"
+	"net/mail"
 	"strconv"
 	"strings"
 	"testing"
@@ -131,5 +133,27 @@ func TestParseURL(t *testing.T) {
 	}
 	if _, err := email.ParseURL("smtp://user:secret-password@:bad"); err != nil && strings.Contains(err.Error(), "secret-password") {
 		t.Error("the error shows the password")
+	}
+}
+
+// A team alert goes to the merchant's team: no link that would unsubscribe the customer, and
+// a Message-Id of its own.
+func TestTeamAlertHasNoUnsubscribe(t *testing.T) {
+	mb := newMailbox(t)
+	s := sender(t, mb)
+	m := recoup.Message{CaseID: 4, InvoiceID: "in_4", CustomerID: "cus_4", Channel: "email", Template: recoup.TeamAlertTemplate,
+		To: "ops@acme.example", Subject: "recoup: 600.00 USD unpaid", Text: "A case your policy marks.\n"}
+	if err := s.Send(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := mail.ReadMessage(bytes.NewReader(mb.messages()[0].raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := raw.Header.Get("List-Unsubscribe"); v != "" {
+		t.Errorf("List-Unsubscribe %q on a team alert", v)
+	}
+	if id := raw.Header.Get("Message-Id"); id != "<recoup-case-4-in_4-team-alert-0-ops@acme.example@acme.example>" {
+		t.Errorf("Message-Id %q", id)
 	}
 }

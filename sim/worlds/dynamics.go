@@ -15,6 +15,12 @@ func (inv *invoice) judge(c *card, t time.Time, p *RealisticParams) (bool, recou
 	if c.flagged {
 		return false, inv.buildFixed(p.Fraud.Decline, c), ""
 	}
+	if c.backup {
+		if inv.backupGood {
+			return true, recoup.Decline{}, byBackup
+		}
+		return false, inv.buildFixed(p.BadCard, c), ""
+	}
 	if c.replacement {
 		if inv.newCardGood {
 			return true, recoup.Decline{}, sim.ByCustomerNewCard

@@ -352,7 +352,13 @@ func sameEveryDay(n int) []message {
 // drawInvoices draws n invoices' hidden states directly, first failures spread over 2026.
 func drawInvoices(t *testing.T, n int, seed uint64) (*Realistic, []*invoice) {
 	t.Helper()
-	w := NewRealistic()
+	return drawInvoicesWith(t, DefaultRealisticParams(), n, seed)
+}
+
+// drawInvoicesWith is drawInvoices in a world with parameters p.
+func drawInvoicesWith(t *testing.T, p RealisticParams, n int, seed uint64) (*Realistic, []*invoice) {
+	t.Helper()
+	w := NewRealisticWith(p)
 	if w.err != nil {
 		t.Fatal(w.err)
 	}
@@ -392,12 +398,16 @@ func find(t *testing.T, w *Realistic, match func(*invoice) bool) *invoice {
 }
 
 // pay charges the invoice's default card at time at.
-func pay(t *testing.T, w *Realistic, env *fakeEnv, id string, at time.Time, key string) recoup.PayResult {
+func pay(t *testing.T, w *Realistic, env *fakeEnv, id string, at time.Time, key string, pm ...string) recoup.PayResult {
 	t.Helper()
 	var res recoup.PayResult
 	env.do(at, func() {
 		var err error
-		if res, err = w.Pay(ctx, recoup.PayRequest{InvoiceID: id, IdempotencyKey: key}); err != nil {
+		req := recoup.PayRequest{InvoiceID: id, IdempotencyKey: key}
+		if len(pm) > 0 {
+			req.PaymentMethodID = pm[0]
+		}
+		if res, err = w.Pay(ctx, req); err != nil {
 			t.Fatalf("pay %s at %s: %v", id, at, err)
 		}
 	})

@@ -79,6 +79,8 @@ type invoice struct {
 	last       *recoup.Payment
 	paidAt     time.Time
 	cards      []*card                     // [0] the card that failed, [1] the customer's replacement
+	backup     *card                       // a second payment method on file (backup.go), nil for most
+	backupGood bool                        // the second method pays
 	def        int                         // index of the default card
 	idem       map[string]recoup.PayResult // replies by idempotency key
 	messages   []sentMessage
@@ -98,7 +100,7 @@ type invoice struct {
 // card is a payment method and the network's record of charges on it.
 type card struct {
 	pm, brand, funding, country string
-	replacement                 bool
+	replacement, backup         bool
 	charges                     []time.Time // every charge, the first failure included
 	declines                    []time.Time
 	screened                    int // charges judged by the issuer's fraud screen
@@ -243,6 +245,7 @@ func newInvoice(n int, prefix string, r *rand.Rand, t0 time.Time, window time.Du
 	c.charges = []time.Time{t0}
 	p.Networks.declined(c, t0, inv.first) // the first failure's advice binds the card too
 	inv.last = &recoup.Payment{PaymentIntentID: inv.piID(), PaymentMethodID: c.pm, Status: paymentStatus(inv.first), Decline: clone(&inv.first), At: t0}
+	inv.drawBackup(p)
 	return inv
 }
 
@@ -340,6 +343,9 @@ func (inv *invoice) card(pm string) (*card, bool) {
 		if c.pm == pm {
 			return c, true
 		}
+	}
+	if inv.backup != nil && inv.backup.pm == pm {
+		return inv.backup, true
 	}
 	return nil, false
 }

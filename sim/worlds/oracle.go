@@ -9,7 +9,8 @@ import (
 )
 
 // oracle is the best any policy could reach for the invoice while obeying the network rules,
-// from its hidden state. It takes the earliest of three routes, each before the window ends and
+// from its hidden state. It takes the earliest of three routes (four with a working second
+// saved method, charged at the first failure), each before the window ends and
 // before a leaver cancels:
 //   - retries on the card that failed (or on it once the updater refreshed it): the earliest t
 //     at which a single charge, the first after the first failure, passes (retryOracle);
@@ -40,6 +41,11 @@ func (inv *invoice) oracle(p *RealisticParams) sim.Oracle {
 	}
 	if !inv.ownAt.IsZero() && inv.customerCanPay() {
 		consider(inv.ownAt, false)
+	}
+	if inv.backup != nil && inv.backupGood {
+		// A policy may charge the second saved method as soon as the first payment failed
+		// (backup_payment_method); not a retry of the card that failed.
+		consider(inv.t0, false)
 	}
 	if t, ok := inv.messageOracle(end, p); ok {
 		consider(t, false)

@@ -36,6 +36,8 @@ type RealisticParams struct {
 	Customer  CustomerParams
 	Messages  MessageParams
 	Networks  NetworkParams
+	// Backup: some customers keep a second payment method on file (backup.go).
+	Backup BackupParams
 
 	// BadCard is how a replacement card that does not work declines.
 	BadCard DeclineTemplate
@@ -375,7 +377,8 @@ func DefaultRealisticParams() RealisticParams {
 			Hazard24: 0.06, Hazard72: 0.05, FundsScale: 1,
 			Decline: DeclineTemplate{Code: "card_declined", DeclineCode: "do_not_honor", AdviceCode: "do_not_try_again", Visa: "07", Mastercard: "05", MAC: []Weighted[string]{{1, "03"}}},
 		},
-		Fix: FixParams{UpdaterShare: 0.25, UpdaterAfter: Range{1, 10}, RefreshGood: 0.9},
+		Fix:    FixParams{UpdaterShare: 0.25, UpdaterAfter: Range{1, 10}, RefreshGood: 0.9},
+		Backup: BackupParams{Share: 0.12, Good: 0.7},
 		Customer: CustomerParams{
 			OwnShare: map[recoup.Category]float64{
 				recoup.CategoryCustomerFix: 0.08, recoup.CategoryHard: 0.05, recoup.CategoryAuthentication: 0.06,

@@ -46,8 +46,10 @@ type Realistic struct {
 	events int
 
 	active map[string]*invoice
-	tombs  map[string]*tombstone
-	ledger *sim.Ledger // Stripe's record of what the world plays, if kept (RecordTo)
+	// byCustomer names each customer's open invoice (one at a time), for PaymentMethods.
+	byCustomer map[string]string
+	tombs      map[string]*tombstone
+	ledger     *sim.Ledger // Stripe's record of what the world plays, if kept (RecordTo)
 }
 
 // tombstone is what remains of a resolved invoice: what Stripe shows, and the idempotent
@@ -62,7 +64,7 @@ func NewRealistic() *Realistic { return NewRealisticWith(DefaultRealisticParams(
 
 // NewRealisticWith returns a realistic world with the given parameters.
 func NewRealisticWith(p RealisticParams) *Realistic {
-	w := &Realistic{p: p, zones: map[string]*time.Location{}, active: map[string]*invoice{}, tombs: map[string]*tombstone{}}
+	w := &Realistic{p: p, zones: map[string]*time.Location{}, active: map[string]*invoice{}, byCustomer: map[string]string{}, tombs: map[string]*tombstone{}}
 	for _, c := range p.Countries {
 		for _, z := range c.V.Zones {
 			loc, err := time.LoadLocation(z.V)
@@ -130,6 +132,7 @@ func (w *Realistic) arrive() {
 func (w *Realistic) open(inv *invoice) {
 	now := inv.t0
 	w.active[inv.id] = inv
+	w.byCustomer[inv.customer] = inv.id
 	w.env.Failed(sim.Failure{InvoiceID: inv.id, Amount: recoup.Money{Amount: inv.amount, Currency: "usd"}, Category: inv.cat, At: now})
 	w.recordCharge(inv, inv.cards[0])
 	w.emit("invoice.payment_failed", inv.id, inv.customer, nil, nil)
@@ -330,6 +333,9 @@ func (w *Realistic) resolve(inv *invoice, res sim.Result, by sim.Mechanism, lost
 	}
 	w.recordInvoice(inv)
 	delete(w.active, inv.id)
+	if w.byCustomer[inv.customer] == inv.id {
+		delete(w.byCustomer, inv.customer)
+	}
 	w.tombs[inv.id] = &tombstone{view: inv.view(), idem: inv.idem}
 	id := inv.id
 	w.env.At(now.Add(w.p.Tombstone), func() { delete(w.tombs, id) })

@@ -3,6 +3,7 @@ package stripefake
 import (
 	"cmp"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -35,15 +36,21 @@ func (s *Server) CreateCustomer(p CustomerParams) string {
 	return id
 }
 
-// PaymentMethodParams describes a card to attach to a customer.
+// PaymentMethodParams describes a card (or a bank debit) to attach to a customer.
 type PaymentMethodParams struct {
 	Customer string
-	Brand    string // default "visa"
-	Last4    string // default "4242"
-	Funding  string // credit (default), debit, prepaid, unknown
-	Country  string // the issuing country, default "US"
-	ExpMonth int    // default 12
-	ExpYear  int    // default three years from now
+	// Type is card (""), sepa_debit or us_bank_account; for a bank debit, Brand is the bank's
+	// name and Last4 the account's.
+	Type string
+	// Fingerprint identifies the card or account: two methods with the same one are the same
+	// card attached twice. Default: one of the method's own.
+	Fingerprint string
+	Brand       string // default "visa"
+	Last4       string // default "4242"
+	Funding     string // credit (default), debit, prepaid, unknown
+	Country     string // the issuing country, default "US"
+	ExpMonth    int    // default 12
+	ExpYear     int    // default three years from now
 	// Behaviour is what charging the card does when no scripted outcome is queued: Succeed()
 	// (the zero value) or Declined(...).
 	Behaviour Outcome
@@ -64,7 +71,8 @@ func (s *Server) CreatePaymentMethod(p PaymentMethodParams) string {
 			id: s.st.newID("pm"), customer: c.id, brand: p.Brand, last4: p.Last4, expMonth: p.ExpMonth,
 			expYear: p.ExpYear, funding: cmp.Or(p.Funding, "credit"), country: cmp.Or(p.Country, "US"), created: now, seq: s.st.next(), behaviour: p.Behaviour,
 		}
-		if pm.brand == "" {
+		pm.typ, pm.fingerprint = p.Type, cmp.Or(p.Fingerprint, "fp"+strings.TrimPrefix(pm.id, "pm"))
+		if pm.brand == "" && pm.kind() == "card" {
 			pm.brand = "visa"
 		}
 		if pm.last4 == "" {
@@ -367,6 +375,26 @@ func (s *Server) PayByCustomer(invoiceID, paymentMethodID string) error {
 			return fmt.Errorf("stripefake: invoice %s is %s", invoiceID, in.status)
 		}
 		s.attempt(in, pm, Succeed(), now, origin{}, false)
+		return nil
+	})
+}
+
+// PayPart is the customer paying part of an open invoice outside a card charge (Stripe's
+// partial payments, a bank transfer reconciled to the invoice): amount_paid grows by amount,
+// the invoice stays open with the rest to pay (event invoice.updated). amount must be less
+// than what is left.
+func (s *Server) PayPart(invoiceID string, amount int64) error {
+	return s.op(func(now int64) error {
+		in := s.st.invoices[invoiceID]
+		if in == nil {
+			return fmt.Errorf("stripefake: no invoice %s", invoiceID)
+		}
+		if in.status != "open" || amount <= 0 || amount >= in.remaining() {
+			return fmt.Errorf("stripefake: invoice %s is %s with %d left: cannot pay %d of it", invoiceID, in.status, in.remaining(), amount)
+		}
+		prev := map[string]any{"amount_paid": in.amountPaid, "amount_remaining": in.remaining()}
+		in.amountPaid += amount
+		s.emit("invoice.updated", in.render(&s.st), prev, now, origin{})
 		return nil
 	})
 }

@@ -37,6 +37,7 @@ func (c *customer) render() map[string]any {
 
 type paymentMethod struct {
 	id, customer, brand, last4 string
+	typ, fingerprint           string // type: card (""), sepa_debit or us_bank_account
 	funding, country           string // card.funding, card.country (the issuer's)
 	expMonth, expYear          int
 	created, seq               int64
@@ -44,16 +45,35 @@ type paymentMethod struct {
 }
 
 func (p *paymentMethod) render() map[string]any {
-	return map[string]any{
-		"id": p.id, "object": "payment_method", "type": "card", "created": p.created,
+	out := map[string]any{
+		"id": p.id, "object": "payment_method", "type": p.kind(), "created": p.created,
 		"customer": nullable(p.customer), "livemode": false, "metadata": map[string]any{},
 		"billing_details": map[string]any{"address": nil, "email": nil, "name": nil, "phone": nil},
-		"card": map[string]any{
-			"brand": p.brand, "display_brand": p.brand, "country": p.country, "funding": p.funding,
-			"exp_month": p.expMonth, "exp_year": p.expYear, "last4": p.last4,
-			"networks": map[string]any{"available": []string{p.brand}, "preferred": nil},
-		},
 	}
+	switch p.kind() {
+	case "sepa_debit":
+		out["sepa_debit"] = map[string]any{"bank_code": "37040044", "branch_code": nil, "country": p.country,
+			"fingerprint": p.fingerprint, "last4": p.last4, "generated_from": nil}
+	case "us_bank_account":
+		out["us_bank_account"] = map[string]any{"account_holder_type": "individual", "account_type": "checking",
+			"bank_name": p.brand, "fingerprint": p.fingerprint, "last4": p.last4, "routing_number": "110000000",
+			"financial_connections_account": nil, "networks": map[string]any{"preferred": "ach", "supported": []string{"ach"}}}
+	default:
+		out["card"] = map[string]any{
+			"brand": p.brand, "display_brand": p.brand, "country": p.country, "funding": p.funding,
+			"exp_month": p.expMonth, "exp_year": p.expYear, "last4": p.last4, "fingerprint": p.fingerprint,
+			"networks": map[string]any{"available": []string{p.brand}, "preferred": nil},
+		}
+	}
+	return out
+}
+
+// kind is the payment method's type.
+func (p *paymentMethod) kind() string {
+	if p.typ == "" {
+		return "card"
+	}
+	return p.typ
 }
 
 type subscription struct {

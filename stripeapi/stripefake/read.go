@@ -233,7 +233,7 @@ func (s *Server) listPaymentMethods(q *request) response {
 	defer s.mu.Unlock()
 	var items []listItem
 	for _, p := range s.st.paymentMethods {
-		if match(q, "customer", p.customer) && match(q, "type", "card") {
+		if match(q, "customer", p.customer) && match(q, "type", p.kind()) {
 			items = append(items, listItem{p.id, p.created, p.seq, obj(p.render)})
 		}
 	}
