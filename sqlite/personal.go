@@ -200,6 +200,13 @@ func (s *Store) EraseCustomer(ctx context.Context, customerID, pseudonym string)
 			return out, err
 		}
 	}
+	// A phone number's consent to texts goes with the customer; an opt-out (STOP) stays, under
+	// the pseudonym, so that the number is never texted again (as an email suppression stays).
+	n, err := exec(`DELETE FROM sms_consents WHERE customer_id = ? AND consented = 1`, customerID)
+	if err != nil {
+		return out, err
+	}
+	out.Rows += n
 	for _, t := range byCustomer {
 		if err := blank(t, "customer_id = ?"); err != nil {
 			return out, err

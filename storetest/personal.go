@@ -87,6 +87,18 @@ func testPersonalData(t *testing.T, newStore func(t *testing.T) Harness) {
 		mine, other := seed(t, s)
 		pd := s.(recoup.PersonalDataStore)
 		_ = readCase(t, s, mine.ID) // cached, as a running server's would be
+		mustTx(t, s, func(tx recoup.Tx) error {
+			for _, c := range []recoup.SMSConsent{
+				{Phone: "+15550100", CustomerID: "cus_pd", Consented: true, Source: recoup.ConsentStripe, UpdatedAt: base},
+				{Phone: "+15550101", CustomerID: "cus_pd", Consented: false, Source: recoup.ConsentStop, UpdatedAt: base},
+				{Phone: "+15550102", CustomerID: "cus_other", Consented: true, Source: recoup.ConsentStart, UpdatedAt: base},
+			} {
+				if err := tx.(recoup.SMSConsents).PutSMSConsent(&c); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 		got, err := pd.EraseCustomer(t.Context(), "cus_pd", "erased_0123456789ab")
 		if err != nil {
 			t.Fatal(err)
@@ -119,6 +131,18 @@ func testPersonalData(t *testing.T, newStore func(t *testing.T) Harness) {
 			}
 			if sup.Detail != "" {
 				t.Errorf("erased suppression %+v", sup)
+			}
+			// The consent to texts goes; the opt-out stays, under the pseudonym; another
+			// customer's consent is untouched.
+			sms := tx.(recoup.SMSConsents)
+			if c, err := sms.SMSConsent("+15550100"); recoup.ErrorCode(err) != recoup.ENOTFOUND {
+				t.Errorf("the erased customer's consent is still stored: %+v %v", c, err)
+			}
+			if c, err := sms.SMSConsent("+15550101"); err != nil || c.Consented || c.CustomerID != "erased_0123456789ab" {
+				t.Errorf("the erased customer's opt-out: %+v %v", c, err)
+			}
+			if c, err := sms.SMSConsent("+15550102"); err != nil || !c.Consented || c.CustomerID != "cus_other" {
+				t.Errorf("another customer's consent: %+v %v", c, err)
 			}
 			return nil
 		})
