@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/dashboard"
+	"github.com/recoup-hq/recoup/policy"
 )
 
 // Every page names its icon, and the icon is served: a browser asks for /favicon.ico, a 404,
@@ -66,6 +68,25 @@ func TestOverviewTrends(t *testing.T) {
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the overview lacks %q", want)
+		}
+	}
+}
+
+// The policy page names the paths to the money a segment enables (issue 21): the offers of the
+// card update page, the backup payment method, settling a small rest and the team alert, in
+// words.
+func TestPolicyPageShowsThePathsToTheMoney(t *testing.T) {
+	p, err := policy.LoadWith("../policies/examples/example.yaml", policy.Options{Templates: append(policy.BuiltinTemplates(), "personal_note", "account_manager_note", "account_manager_call")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(c *dashboard.Config) { c.Policy = func() *policy.Policy { return p } })
+	_, _, body := e.as(recoup.RoleViewer).get("/ui/policy")
+	for _, want := range []string{"the card update page proposes: pay now, payment plan, cheaper plan and pause",
+		"another saved method (card and SEPA Direct Debit)", "the subscription's default is not changed",
+		"a partly paid invoice is marked paid when less than 500", "Team alert"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the policy page lacks %q", want)
 		}
 	}
 }

@@ -46,8 +46,21 @@ var finalActionWords = map[recoup.FinalAction]string{
 }
 
 var actionWords = map[recoup.ActionKind]string{
-	recoup.ActionRetry: "charge again",
-	recoup.ActionFinal: "final action",
+	recoup.ActionRetry:  "charge again",
+	recoup.ActionFinal:  "final action",
+	recoup.ActionBackup: "charge a backup payment method",
+	recoup.ActionSettle: "settle the small rest",
+}
+
+// paymentMethodWords name Stripe's payment method types a backup charge may use.
+var paymentMethodWords = map[string]string{
+	"card":            "card",
+	"sepa_debit":      "SEPA Direct Debit",
+	"us_bank_account": "US bank account",
+	"bacs_debit":      "Bacs Direct Debit",
+	"au_becs_debit":   "BECS Direct Debit",
+	"acss_debit":      "Canadian pre-authorized debit",
+	"link":            "Link",
 }
 
 var entryWords = map[recoup.EntryKind]string{
@@ -93,6 +106,11 @@ func wordList[K ~string](m map[K]string, vs []K) string {
 	for i, v := range vs {
 		out[i] = words(m, v)
 	}
+	return listWords(out)
+}
+
+// listWords joins words as a sentence does: "a, b and c".
+func listWords(out []string) string {
 	switch len(out) {
 	case 0:
 		return ""
