@@ -126,7 +126,7 @@ func New(cfg Config) (*Client, error) {
 		cp := *cfg.HTTPClient
 		hc = &cp
 	}
-	hc.Transport = &limitedTransport{base: hc.Transport, limiter: lim}
+	hc.Transport = &limitedTransport{base: &tracedTransport{base: hc.Transport}, limiter: lim}
 
 	backends := stripe.NewBackendsWithConfig(&stripe.BackendConfig{
 		HTTPClient:    hc,
