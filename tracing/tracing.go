@@ -12,14 +12,12 @@ package tracing
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -76,7 +74,7 @@ type Config struct {
 }
 
 // ParseEnv reads the variables that decide whether traces are exported. The exporter reads
-// the rest itself (endpoint, headers, timeout, compression, certificates), the SDK the
+// the rest (endpoint, headers, timeout, compression, certificates: otlp.go), the SDK the
 // sampler (OTEL_TRACES_SAMPLER) and the batch settings (OTEL_BSP_*), the resource
 // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES. A value recoup cannot serve is an EINVALID
 // error naming the variable.
@@ -120,7 +118,7 @@ func ParseEnv(getenv func(string) string) (Config, error) {
 }
 
 // Setup reads the OTEL_* variables of the environment and, when they enable traces, installs a
-// global tracer provider that batches spans to the OTLP/HTTP exporter. version is recoup's,
+// global tracer provider that batches spans to the OTLP/HTTP exporter (otlp.go). version is recoup's,
 // recorded as service.version. The returned shutdown flushes the spans still batched; it is
 // never nil. With traces off Setup installs nothing, so the no-op provider stays.
 func Setup(ctx context.Context, version string) (shutdown func(context.Context) error, enabled bool, err error) {
@@ -129,9 +127,9 @@ func Setup(ctx context.Context, version string) (shutdown func(context.Context) 
 	if err != nil || !cfg.Enabled {
 		return noop, false, err
 	}
-	exp, err := otlptracehttp.New(ctx)
+	exp, err := newOTLPExporter(os.Getenv)
 	if err != nil {
-		return noop, false, fmt.Errorf("tracing: OTLP exporter: %w", err)
+		return noop, false, err
 	}
 	res, err := resource.New(ctx,
 		resource.WithAttributes(attribute.String("service.name", "recoup"), attribute.String("service.version", version)),
