@@ -12,6 +12,7 @@ package tracing
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -120,8 +121,9 @@ func ParseEnv(getenv func(string) string) (Config, error) {
 // Setup reads the OTEL_* variables of the environment and, when they enable traces, installs a
 // global tracer provider that batches spans to the OTLP/HTTP exporter (otlp.go). version is recoup's,
 // recorded as service.version. The returned shutdown flushes the spans still batched; it is
-// never nil. With traces off Setup installs nothing, so the no-op provider stays.
-func Setup(ctx context.Context, version string) (shutdown func(context.Context) error, enabled bool, err error) {
+// never nil. Export errors go to logger. With traces off Setup installs nothing, so the no-op
+// provider stays.
+func Setup(ctx context.Context, version string, logger *slog.Logger) (shutdown func(context.Context) error, enabled bool, err error) {
 	noop := func(context.Context) error { return nil }
 	cfg, err := ParseEnv(os.Getenv)
 	if err != nil || !cfg.Enabled {
@@ -139,6 +141,9 @@ func Setup(ctx context.Context, version string) (shutdown func(context.Context) 
 	if err != nil && !errors.Is(err, resource.ErrPartialResource) {
 		return noop, false, recoup.Errorf(recoup.EINVALID, "tracing: OTEL_RESOURCE_ATTRIBUTES: %v", err)
 	}
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		logger.Warn("traces not exported", "error", err.Error())
+	}))
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	otel.SetTracerProvider(tp)
 	return tp.Shutdown, true, nil

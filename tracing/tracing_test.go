@@ -3,6 +3,7 @@ package tracing
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -76,7 +77,7 @@ func runSpans(t *testing.T) (enabled bool, recording bool) {
 	t.Helper()
 	prev := otel.GetTracerProvider()
 	t.Cleanup(func() { otel.SetTracerProvider(prev) })
-	shutdown, enabled, err := Setup(t.Context(), "v1.2.3")
+	shutdown, enabled, err := Setup(t.Context(), "v1.2.3", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

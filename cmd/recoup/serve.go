@@ -35,7 +35,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	// Traces: off unless the standard OTEL_* variables ask for them (docs/observability.md).
-	stopTracing, traced, err := tracing.Setup(ctx, serviceVersion())
+	stopTracing, traced, err := tracing.Setup(ctx, serviceVersion(), g.Logger())
 	if err != nil {
 		return err
 	}
