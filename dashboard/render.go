@@ -34,7 +34,7 @@ var funcs = template.FuncMap{
 	"entry":      func(k recoup.EntryKind) string { return words(entryWords, k) },
 	"msgstatus":  func(s recoup.MessageStatus) string { return words(messageStatusWords, s) },
 	"audit":      func(a string) string { return words(auditWords, a) },
-	"pmtypes": func(ts []string) string { return wordList(paymentMethodWords, ts) },
+	"pmtypes":    func(ts []string) string { return wordList(paymentMethodWords, ts) },
 	"offers": func(os []recoup.Offer) string {
 		out := make([]string, len(os))
 		for i, o := range os {

@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/recoup-hq/recoup"
 )
@@ -39,6 +40,7 @@ func newQueue[TTx any](driver riverdriver.Driver[TTx], cfg Config) (*Queue[TTx],
 		JobTimeout:           cfg.JobTimeout,
 		Logger:               cfg.Logger,
 		MaxAttempts:          MaxAttempts,
+		Middleware:           []rivertype.Middleware{&traceMiddleware{}},
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		RescueStuckJobsAfter: cfg.RescueStuckAfter,
 		Workers:              r.workers(),

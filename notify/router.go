@@ -10,7 +10,11 @@ import (
 	"slices"
 	"strings"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/tracing"
 )
 
 // Router is a recoup.Notifier that hands each message to the Notifier of its channel.
@@ -36,12 +40,28 @@ func (r *Router) Channels() []string { return slices.Sorted(maps.Keys(r.channels
 // Send delivers m over its channel. A message for a channel with no adapter wraps
 // recoup.ErrNoChannel (with EINVALID: retrying cannot help), which the engine records as
 // skipped: not a bounce, and not retried for days.
+//
+// Each send is traced ("notify <channel>") with the channel, template, tone and step, never
+// the address, subject or text.
 func (r *Router) Send(ctx context.Context, m recoup.Message) error {
+	ctx, span := tracing.Start(ctx, "notify "+m.Channel, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(
+			attribute.String("recoup.message.channel", m.Channel),
+			attribute.String("recoup.message.template", m.Template),
+			attribute.String("recoup.message.tone", m.Tone),
+			attribute.Int("recoup.message.step", m.Step),
+			attribute.Bool("recoup.message.generated", m.Generated),
+		))
+	defer span.End()
 	n, ok := r.channels[m.Channel]
 	if !ok {
-		return recoup.Errorf(recoup.EINVALID, "notify: %q channel: %w (configured: %s)", m.Channel, recoup.ErrNoChannel, strings.Join(r.Channels(), ", "))
+		err := recoup.Errorf(recoup.EINVALID, "notify: %q channel: %w (configured: %s)", m.Channel, recoup.ErrNoChannel, strings.Join(r.Channels(), ", "))
+		tracing.Fail(span, err)
+		return err
 	}
-	return n.Send(ctx, m)
+	err := n.Send(ctx, m)
+	tracing.Fail(span, err)
+	return err
 }
 
 // SendReceipt delivers m over its channel and returns the channel's receipt, when the channel

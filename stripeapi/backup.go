@@ -17,7 +17,7 @@ func (c *Client) PaymentMethods(ctx context.Context, customerID string) ([]recou
 		return nil, recoup.Errorf(recoup.EINVALID, "stripe: list payment methods: empty customer")
 	}
 	var out []recoup.SavedMethod
-	list := func(after *string) *stripe.V1List[*stripe.PaymentMethod] {
+	list := func(after *string) *listPage[*stripe.PaymentMethod] {
 		return c.sc.V1PaymentMethods.List(ctx, &stripe.PaymentMethodListParams{
 			ListParams: stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true, StartingAfter: after},
 			Customer:   stripe.String(customerID),

@@ -60,7 +60,7 @@ type Config struct {
 
 // Client talks to Stripe for recoup. It is safe for concurrent use.
 type Client struct {
-	sc         *stripe.Client
+	sc         *stripeServices
 	limiter    *limiter
 	logger     *slog.Logger
 	maxRetries int
@@ -126,7 +126,7 @@ func New(cfg Config) (*Client, error) {
 		cp := *cfg.HTTPClient
 		hc = &cp
 	}
-	hc.Transport = &limitedTransport{base: hc.Transport, limiter: lim}
+	hc.Transport = &limitedTransport{base: &tracedTransport{base: hc.Transport}, limiter: lim}
 
 	backends := stripe.NewBackendsWithConfig(&stripe.BackendConfig{
 		HTTPClient:    hc,
@@ -137,7 +137,7 @@ func New(cfg Config) (*Client, error) {
 		URL:               base,
 	})
 	return &Client{
-		sc:         stripe.NewClient(cfg.SecretKey, stripe.WithBackends(backends)),
+		sc:         newStripeServices(backends.API, cfg.SecretKey),
 		limiter:    lim,
 		logger:     logger,
 		maxRetries: cfg.MaxNetworkRetries,

@@ -25,7 +25,7 @@ import (
 // HistoricalInvoice.PaymentIntentIDs (or ChargeIDs for a bare charge).
 func (c *Client) Charges(ctx context.Context, since time.Time, startingAfter string) iter.Seq2[recoup.HistoricalCharge, error] {
 	return func(yield func(recoup.HistoricalCharge, error) bool) {
-		list := func(after *string) *stripe.V1List[*stripe.Charge] {
+		list := func(after *string) *listPage[*stripe.Charge] {
 			params := &stripe.ChargeListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true, StartingAfter: after}}
 			if !since.IsZero() {
 				params.CreatedRange = &stripe.RangeQueryParams{GreaterThanOrEqual: since.Unix()}
@@ -86,7 +86,7 @@ func declineFromCharge(ch *stripe.Charge) *recoup.Decline {
 // with its status, how it ended and its payments' PaymentIntents. Errors as for Charges.
 func (c *Client) Invoices(ctx context.Context, since time.Time, startingAfter string) iter.Seq2[recoup.HistoricalInvoice, error] {
 	return func(yield func(recoup.HistoricalInvoice, error) bool) {
-		list := func(after *string) *stripe.V1List[*stripe.Invoice] {
+		list := func(after *string) *listPage[*stripe.Invoice] {
 			params := &stripe.InvoiceListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true, StartingAfter: after}}
 			if !since.IsZero() {
 				params.CreatedRange = &stripe.RangeQueryParams{GreaterThanOrEqual: since.Unix()}
@@ -158,7 +158,7 @@ func (c *Client) historicalInvoice(ctx context.Context, inv *stripe.Invoice) (re
 // invoicePayments reads every payment of the invoice, newest first.
 func (c *Client) invoicePayments(ctx context.Context, invoiceID string) ([]*stripe.InvoicePayment, error) {
 	var out []*stripe.InvoicePayment
-	list := func(after *string) *stripe.V1List[*stripe.InvoicePayment] {
+	list := func(after *string) *listPage[*stripe.InvoicePayment] {
 		return c.sc.V1InvoicePayments.List(ctx, &stripe.InvoicePaymentListParams{
 			ListParams: stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true, StartingAfter: after},
 			Invoice:    stripe.String(invoiceID),

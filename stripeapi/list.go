@@ -96,7 +96,7 @@ func (c *Client) listEventGroup(ctx context.Context, since time.Time, types []st
 		if cursor != "" {
 			params.StartingAfter = stripe.String(cursor)
 		}
-		var page *stripe.V1List[*stripe.Event]
+		var page *listPage[*stripe.Event]
 		err := c.do(ctx, "list events", func() error {
 			page = c.sc.V1Events.List(ctx, params)
 			return page.Err()
@@ -132,7 +132,7 @@ func eventJSON(ev *stripe.Event) ([]byte, error) {
 // each with its LastPayment, newest first. It is the backfill of cases for failures that
 // happened before recoup was running. It stops at fn's first error and returns it.
 func (c *Client) FailedInvoices(ctx context.Context, since time.Time, fn func(recoup.Invoice) error) error {
-	list := func(after *string) *stripe.V1List[*stripe.Invoice] {
+	list := func(after *string) *listPage[*stripe.Invoice] {
 		params := &stripe.InvoiceListParams{
 			ListParams:       stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true, StartingAfter: after},
 			Status:           stripe.String(string(stripe.InvoiceStatusOpen)),

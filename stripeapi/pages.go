@@ -11,14 +11,14 @@ import (
 // startingAfter (nil for the first); id names an object, the cursor of the next page; fn takes
 // each page in turn and returns false to stop. It returns the listing's error, unmapped: the
 // caller says what it was listing.
-func pages[T any](ctx context.Context, c *Client, op, cursor string, list func(startingAfter *string) *stripe.V1List[T],
+func pages[T any](ctx context.Context, c *Client, op, cursor string, list func(startingAfter *string) *listPage[T],
 	id func(T) string, fn func([]T) bool) error {
 	for {
 		var after *string
 		if cursor != "" {
 			after = stripe.String(cursor)
 		}
-		var page *stripe.V1List[T]
+		var page *listPage[T]
 		if err := c.do(ctx, op, func() error {
 			page = list(after)
 			return page.Err()

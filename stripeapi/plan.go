@@ -79,7 +79,7 @@ func (c *Client) PlanParts(ctx context.Context, customerID, invoiceID string, si
 		return nil, recoup.Errorf(recoup.EINVALID, "stripe: list plan invoices: customer and invoice are required")
 	}
 	var parts []recoup.PlanPart
-	list := func(after *string) *stripe.V1List[*stripe.Invoice] {
+	list := func(after *string) *listPage[*stripe.Invoice] {
 		return c.sc.V1Invoices.List(ctx, &stripe.InvoiceListParams{
 			ListParams:   stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true, StartingAfter: after},
 			Customer:     stripe.String(customerID),

@@ -17,7 +17,7 @@ func (c *Client) Renewals(ctx context.Context, customerID string) ([]recoup.Rene
 		return nil, recoup.Errorf(recoup.EINVALID, "stripe: renewals: empty customer id")
 	}
 	var subs []*stripe.Subscription
-	list := func(after *string) *stripe.V1List[*stripe.Subscription] {
+	list := func(after *string) *listPage[*stripe.Subscription] {
 		params := &stripe.SubscriptionListParams{Customer: stripe.String(customerID),
 			ListParams: stripe.ListParams{Limit: stripe.Int64(c.pageSize), Single: true, StartingAfter: after}}
 		params.AddExpand("data.default_payment_method")

@@ -9,7 +9,11 @@ import (
 	"time"
 
 	"github.com/recoup-hq/recoup"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/recoup-hq/recoup/metrics"
+	"github.com/recoup-hq/recoup/tracing"
 )
 
 // ingestTimeout bounds storing an event. Stripe gives up on a delivery after a few seconds and
@@ -28,7 +32,20 @@ type receipt struct {
 // Stripe retries any non-2xx answer for days, so the status says whether a retry can help:
 // 400 and 413 when the same bytes will fail again, 503 when storage failed and a redelivery
 // will succeed.
+//
+// The request is traced (a "webhook stripe" span, the root of the trace its jobs continue)
+// with the event's id and type, never its payload.
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) error {
+	ctx, span := tracing.Start(r.Context(), "webhook stripe", trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", r.URL.Path)))
+	defer span.End()
+	err := s.intakeWebhook(w, r.WithContext(ctx), span)
+	tracing.Fail(span, err)
+	return err
+}
+
+// intakeWebhook is webhook's work, under its span.
+func (s *Server) intakeWebhook(w http.ResponseWriter, r *http.Request, span trace.Span) error {
 	s.metrics.WebhookReceived()
 
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
@@ -54,6 +71,8 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) error {
 		return s.rejectWebhook(r, err)
 	}
 
+	span.SetAttributes(attribute.String("stripe.event.id", ev.ID), attribute.String("stripe.event.type", ev.Type),
+		attribute.Bool("stripe.event.livemode", ev.Livemode))
 	now := s.now()
 	ev.Origin = recoup.OriginWebhook
 	ev.ReceivedAt = now
@@ -71,6 +90,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) error {
 	if !inserted {
 		s.metrics.WebhookDuplicate()
 	}
+	span.SetAttributes(attribute.Bool("recoup.event.duplicate", !inserted))
 	s.logger.InfoContext(r.Context(), "webhook received",
 		"event_id", ev.ID, "type", ev.Type, "livemode", ev.Livemode, "duplicate", !inserted)
 	return writeJSON(w, http.StatusOK, receipt{Received: true})

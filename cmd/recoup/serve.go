@@ -20,6 +20,7 @@ import (
 	"github.com/recoup-hq/recoup/metrics"
 	"github.com/recoup-hq/recoup/policy"
 	"github.com/recoup-hq/recoup/stripeapi"
+	"github.com/recoup-hq/recoup/tracing"
 	"github.com/recoup-hq/recoup/web"
 )
 
@@ -33,6 +34,21 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	pol, err := c.validate()
 	if err != nil {
 		return err
+	}
+	// Traces: off unless the standard OTEL_* variables ask for them (docs/observability.md).
+	stopTracing, traced, err := tracing.Setup(ctx, serviceVersion(), g.Logger())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(flush); err != nil {
+			g.Logger().Warn("traces not flushed", "error", err.Error())
+		}
+	}()
+	if traced {
+		g.Logger().Info("exporting traces over OTLP/HTTP")
 	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {

@@ -32,6 +32,14 @@ func versionText() string {
 	return formatVersion(bi, buildDate, buildCommit)
 }
 
+// serviceVersion is the module version alone, for the traces' service.version.
+func serviceVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "unknown"
+}
+
 // formatVersion says the module version (a tag with `go install ...@vX.Y.Z`, "(devel)" for a
 // build in a checkout), the commit with "modified" when the tree had changes, and the build's
 // date (date, or the commit's time stamped by the go command).
