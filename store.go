@@ -40,6 +40,11 @@ type Job struct {
 
 	InvoiceID  string `json:"invoice_id,omitempty"`  // an invoice reminder's invoice
 	CustomerID string `json:"customer_id,omitempty"` // a card expiring notice's customer
+
+	// Trace is the W3C traceparent of the span that enqueued the job ("" when tracing is off):
+	// the worker continues its trace. A store that inserts the jobs of several transactions
+	// together (SQLite's group commit) sets it from each transaction's own context.
+	Trace string `json:"trace,omitempty"`
 }
 
 // MaxCaseLimit is the largest page of cases a listing returns.

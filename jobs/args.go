@@ -182,6 +182,12 @@ func insertParams(jobs []recoup.Job, now time.Time) ([]river.InsertManyParams, e
 		if j.RunAt.After(now) {
 			p.InsertOpts = &river.InsertOpts{ScheduledAt: j.RunAt}
 		}
+		if j.Trace != "" {
+			if p.InsertOpts == nil {
+				p.InsertOpts = &river.InsertOpts{}
+			}
+			p.InsertOpts.Metadata, _ = json.Marshal(map[string]string{metaTraceparent: j.Trace})
+		}
 		params = append(params, p)
 	}
 	return params, nil

@@ -38,6 +38,9 @@ func (*traceMiddleware) InsertMany(ctx context.Context, params []*rivertype.JobI
 					continue // not ours to repair: the job goes in without the trace
 				}
 			}
+			if _, ok := meta[metaTraceparent]; ok {
+				continue // the job names the trace it was enqueued under (recoup.Job.Trace)
+			}
 			meta[metaTraceparent] = tp
 			b, err := json.Marshal(meta)
 			if err != nil {

@@ -40,10 +40,18 @@ func (r *Router) Channels() []string { return slices.Sorted(maps.Keys(r.channels
 // Send delivers m over its channel. A message for a channel with no adapter wraps
 // recoup.ErrNoChannel (with EINVALID: retrying cannot help), which the engine records as
 // skipped: not a bounce, and not retried for days.
+func (r *Router) Send(ctx context.Context, m recoup.Message) error {
+	_, err := r.SendReceipt(ctx, m)
+	return err
+}
+
+// SendReceipt delivers m over its channel, as Send does, and returns the channel's receipt
+// when the channel gives one (SMS: the provider's id and the cost); other channels give an
+// empty receipt.
 //
 // Each send is traced ("notify <channel>") with the channel, template, tone and step, never
 // the address, subject or text.
-func (r *Router) Send(ctx context.Context, m recoup.Message) error {
+func (r *Router) SendReceipt(ctx context.Context, m recoup.Message) (recoup.Receipt, error) {
 	ctx, span := tracing.Start(ctx, "notify "+m.Channel, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(
 			attribute.String("recoup.message.channel", m.Channel),
@@ -57,22 +65,15 @@ func (r *Router) Send(ctx context.Context, m recoup.Message) error {
 	if !ok {
 		err := recoup.Errorf(recoup.EINVALID, "notify: %q channel: %w (configured: %s)", m.Channel, recoup.ErrNoChannel, strings.Join(r.Channels(), ", "))
 		tracing.Fail(span, err)
-		return err
+		return recoup.Receipt{}, err
 	}
-	err := n.Send(ctx, m)
-	tracing.Fail(span, err)
-	return err
-}
-
-// SendReceipt delivers m over its channel and returns the channel's receipt, when the channel
-// gives one (SMS: the provider's id and the cost); other channels give an empty receipt.
-func (r *Router) SendReceipt(ctx context.Context, m recoup.Message) (recoup.Receipt, error) {
-	n, ok := r.channels[m.Channel]
-	if !ok {
-		return recoup.Receipt{}, r.Send(ctx, m)
-	}
+	var rc recoup.Receipt
+	var err error
 	if rn, ok := n.(recoup.ReceiptNotifier); ok {
-		return rn.SendReceipt(ctx, m)
+		rc, err = rn.SendReceipt(ctx, m)
+	} else {
+		err = n.Send(ctx, m)
 	}
-	return recoup.Receipt{}, n.Send(ctx, m)
+	tracing.Fail(span, err)
+	return rc, err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/tracing"
 )
 
 // Enqueuer inserts jobs inside tx, the store transaction that is about to commit. River's
@@ -145,12 +146,16 @@ func (t *tx) Enqueue(jobs ...recoup.Job) error {
 	if t.done {
 		return recoup.Errorf(recoup.EINTERNAL, "enqueue: the transaction has ended")
 	}
+	trace := tracing.Inject(t.ctx) // the group's commit inserts the jobs under another context
 	for _, j := range jobs {
 		if err := j.Validate(); err != nil {
 			return recoup.Errorf(recoup.EINVALID, "enqueue: %w", err)
 		}
+		if j.Trace == "" {
+			j.Trace = trace
+		}
+		t.jobs = append(t.jobs, j)
 	}
-	t.jobs = append(t.jobs, jobs...)
 	return nil
 }
 
