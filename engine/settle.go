@@ -169,6 +169,9 @@ func (e *Engine) paidInPart(ctx context.Context, now time.Time, invoiceID string
 	if inv.Status == recoup.InvoiceOpen && !settleable(inv, e.view(&c)) {
 		return recoup.EventIgnored, fmt.Sprintf("%s left to pay: nothing to settle", inv.Remaining()), nil
 	}
+	if inv.Status == recoup.InvoiceOpen && !c.State.Active() {
+		return recoup.EventIgnored, fmt.Sprintf("%s left to pay: not settled while the case is %s", inv.Remaining(), c.State), nil
+	}
 	obs.Invoice = inv
 	res, err := e.Observe(ctx, now, obs)
 	if err != nil {

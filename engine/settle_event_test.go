@@ -93,7 +93,7 @@ func TestSettleRemainderOnInvoicePaymentPaid(t *testing.T) {
 	}
 }
 
-// A rest at or above the threshold, observe mode, and an invoice.updated that changed neither
+// A rest at or above the threshold, observe mode, a paused case, and an invoice.updated that changed neither
 // what was paid nor the status: the events are ignored, the case keeps its plan, and the
 // timeline does not grow.
 func TestPartialPaymentEventsThatSettleNothing(t *testing.T) {
@@ -101,13 +101,21 @@ func TestPartialPaymentEventsThatSettleNothing(t *testing.T) {
 		name    string
 		paid    int64
 		observe bool
+		pause   bool
 		note    string
 	}{
-		{"rest at the threshold", 99_500, false, "5.00 USD left to pay: nothing to settle"},
-		{"observe mode", 99_600, true, "4.00 USD left to pay: nothing to settle"},
+		{"rest at the threshold", 99_500, false, false, "5.00 USD left to pay: nothing to settle"},
+		{"observe mode", 99_600, true, false, "4.00 USD left to pay: nothing to settle"},
+		{"case paused by an operator", 99_600, false, true, "4.00 USD left to pay: not settled while the case is paused"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newPlanWorldWith(t, settlePolicy)
+			if tc.pause {
+				if err := w.eng.Pause(w.ctx, w.now, w.c.ID, "ops@example.com"); err != nil {
+					t.Fatal(err)
+				}
+				w.runDue()
+			}
 			if tc.observe {
 				p, err := policy.Parse("observe.yaml", []byte("mode: observe\n"+settlePolicy))
 				if err != nil {
