@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/recoup-hq/recoup"
@@ -23,15 +24,25 @@ var Handled = []string{
 	"customer.source.expiring", // pre-dunning
 	"invoice.upcoming",         // pre-dunning
 	"invoice.finalized",        // reminders of invoices sent to be paid
+	"invoice.updated",          // a partial payment (settle_remainder_below)
+	"invoice_payment.paid",     // a partial payment (settle_remainder_below)
 }
 
-func handled(eventType string) bool {
-	for _, t := range Handled {
-		if t == eventType {
-			return true
-		}
+// paymentFields are the invoice fields whose change on invoice.updated can matter to recoup:
+// what was paid (a partial payment) and the status. Stripe sends invoice.updated for every
+// change to an invoice (recoup's own takeover among them); the others are stored as ignored,
+// without reading the invoice again.
+var paymentFields = []string{"amount_paid", "amount_remaining", "status"}
+
+// unhandled says why the engine does not act on ev, or "" if it does.
+func unhandled(ev *recoup.Event) string {
+	if !slices.Contains(Handled, ev.Type) {
+		return "event type not handled"
 	}
-	return false
+	if ev.Type == "invoice.updated" && !slices.ContainsFunc(paymentFields, ev.HasChanged) {
+		return "invoice updated, but neither what was paid nor its status changed"
+	}
+	return ""
 }
 
 // Ingest stores an inbound event once, by its Stripe id, and queues its processing in the same
@@ -40,9 +51,9 @@ func handled(eventType string) bool {
 func (e *Engine) Ingest(ctx context.Context, now time.Time, ev *recoup.Event) (bool, error) {
 	ev.ReceivedAt = now
 	ev.Status = recoup.EventPending
-	if !handled(ev.Type) {
+	if why := unhandled(ev); why != "" {
 		ev.Status = recoup.EventIgnored
-		ev.Note = "event type not handled"
+		ev.Note = why
 		ev.Payload = nil // of no use to recoup, and personal data: not kept (docs/privacy.md)
 	}
 	var inserted bool

@@ -77,6 +77,10 @@ func (e *Engine) routeOther(ctx context.Context, now time.Time, ev *recoup.Event
 		return e.preDun(ctx, now, ev.CustomerID)
 	case "invoice.finalized":
 		return e.planReminders(ctx, now, ev.ObjectID)
+	case "invoice.updated":
+		return e.paidInPart(ctx, now, ev.ObjectID, Observation{Source: src, EventCreated: ev.Created})
+	case "invoice_payment.paid":
+		return e.paidInPart(ctx, now, paymentInvoice(ev.Payload), Observation{Source: src, EventCreated: ev.Created})
 	}
 	return recoup.EventIgnored, "event type not handled", nil
 }

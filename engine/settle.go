@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -136,4 +137,70 @@ func (e *Engine) settleCall(ctx context.Context, now time.Time, c recoup.Case, a
 		callErr = recoup.Errorf(recoup.EUNAVAILABLE, "Stripe accepted the settlement but the invoice is %s", inv.Status)
 	}
 	return e.finish(ctx, now, c.ID, a, recoup.PayResult{Invoice: inv}, callErr)
+}
+
+// paidInPart handles an event that may report a partial payment of the invoice (invoice.updated
+// with a change to what was paid, invoice_payment.paid): it re-reads the invoice and observes
+// it on its open case when the rest is now to be settled, or the invoice is no longer open.
+// Such events open no case (the failure events do), and anything else they show is left to
+// the events that report it, so the timeline does not fill with invoice updates.
+func (e *Engine) paidInPart(ctx context.Context, now time.Time, invoiceID string, obs Observation) (recoup.EventStatus, string, error) {
+	if invoiceID == "" {
+		return recoup.EventFailed, "event has no invoice id", nil
+	}
+	var c recoup.Case
+	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
+		var err error
+		c, err = tx.CaseByInvoice(invoiceID)
+		return err
+	})
+	switch {
+	case recoup.IsNotFound(err):
+		return recoup.EventIgnored, "no case for the invoice", nil
+	case err != nil:
+		return "", "", fmt.Errorf("case of invoice %s: %w", invoiceID, err)
+	case c.State.Terminal():
+		return recoup.EventIgnored, "case already " + string(c.State), nil
+	}
+	inv, err := e.gw.Invoice(ctx, invoiceID)
+	if err != nil {
+		return "", "", fmt.Errorf("read invoice %s: %w", invoiceID, err)
+	}
+	if inv.Status == recoup.InvoiceOpen && !settleable(inv, e.view(&c)) {
+		return recoup.EventIgnored, fmt.Sprintf("%s left to pay: nothing to settle", inv.Remaining()), nil
+	}
+	if inv.Status == recoup.InvoiceOpen && !c.State.Active() {
+		return recoup.EventIgnored, fmt.Sprintf("%s left to pay: not settled while the case is %s", inv.Remaining(), c.State), nil
+	}
+	obs.Invoice = inv
+	res, err := e.Observe(ctx, now, obs)
+	if err != nil {
+		return "", "", err
+	}
+	status, why := res.eventStatus()
+	return status, why, nil
+}
+
+// paymentInvoice reads the invoice's id from an invoice_payment event's payload (the
+// InvoicePayment's invoice, an id or an expanded object); "" if there is none.
+func paymentInvoice(payload []byte) string {
+	var ev struct {
+		Data struct {
+			Object struct {
+				Invoice json.RawMessage `json:"invoice"`
+			} `json:"object"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(payload, &ev) != nil || len(ev.Data.Object.Invoice) == 0 {
+		return ""
+	}
+	var id string
+	if json.Unmarshal(ev.Data.Object.Invoice, &id) == nil {
+		return id
+	}
+	var obj struct{ ID string }
+	if json.Unmarshal(ev.Data.Object.Invoice, &obj) == nil {
+		return obj.ID
+	}
+	return ""
 }

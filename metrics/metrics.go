@@ -48,6 +48,7 @@ var eventTypes = map[string]bool{
 	"invoice.payment_succeeded":            true,
 	"invoice.payment_action_required":      true,
 	"invoice.updated":                      true,
+	"invoice_payment.paid":                 true, // a partial payment
 	"invoice.marked_uncollectible":         true,
 	"invoice.voided":                       true,
 	"invoice.upcoming":                     true,

@@ -113,16 +113,19 @@ func subscriptionFacts(out *recoup.InvoiceFacts, sub *stripe.Subscription) {
 	}
 }
 
-// latestInvoicePayment picks the newest payment of the invoice, preferring the default one
-// (the PaymentIntent the invoice itself created) among equals. nil if the invoice has none or
-// its payments were not included.
+// latestInvoicePayment picks the newest charge attempt among the invoice's payments, preferring
+// the default one (the PaymentIntent the invoice itself created) among equals. A payment made
+// outside Stripe's charge (a partial payment recorded as a payment_record) is not an attempt:
+// it would hide the decline recoup is recovering. nil if the invoice has none or its payments
+// were not included.
 func latestInvoicePayment(list *stripe.InvoicePaymentList) *stripe.InvoicePayment {
 	if list == nil {
 		return nil
 	}
 	var best *stripe.InvoicePayment
 	for _, ip := range list.Data {
-		if ip == nil || ip.Payment == nil {
+		if ip == nil || ip.Payment == nil || (ip.Payment.PaymentIntent == nil || ip.Payment.PaymentIntent.ID == "") &&
+			(ip.Payment.Charge == nil || ip.Payment.Charge.ID == "") {
 			continue
 		}
 		if best == nil || ip.Created > best.Created || (ip.Created == best.Created && ip.IsDefault && !best.IsDefault) {

@@ -43,6 +43,19 @@ func TestInvoiceReadsEverything(t *testing.T) {
 	}
 	wantDecline(t, lp.Decline, allCodes, "mastercard")
 
+	// A partial payment outside Stripe's charge does not hide the decline being recovered.
+	if err := fake.PayPart(r.InvoiceID, 999); err != nil {
+		t.Fatal(err)
+	}
+	inv, err = c.Invoice(context.Background(), r.InvoiceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.AmountPaid != 999 || inv.AmountRemaining != 1000 || inv.LastPayment == nil || inv.LastPayment.PaymentIntentID != lp.PaymentIntentID {
+		t.Fatalf("after a partial payment: %+v, last payment %+v", inv, inv.LastPayment)
+	}
+	wantDecline(t, inv.LastPayment.Decline, allCodes, "mastercard")
+
 	_, err = c.Invoice(context.Background(), "in_missing")
 	if code := recoup.ErrorCode(err); code != recoup.ENOTFOUND {
 		t.Errorf("missing invoice: %q %v", code, err)
@@ -84,6 +97,8 @@ func TestLatestInvoicePayment(t *testing.T) {
 		{"newest wins", &stripe.InvoicePaymentList{Data: []*stripe.InvoicePayment{pay("a", 1, true), pay("b", 5, false), pay("c", 3, false)}}, "b"},
 		{"default wins a tie", &stripe.InvoicePaymentList{Data: []*stripe.InvoicePayment{pay("a", 5, false), pay("b", 5, true)}}, "b"},
 		{"payment-less entries are skipped", &stripe.InvoicePaymentList{Data: []*stripe.InvoicePayment{{ID: "x", Created: 9}, pay("a", 1, true)}}, "a"},
+		{"a payment made outside a charge is not an attempt", &stripe.InvoicePaymentList{Data: []*stripe.InvoicePayment{pay("a", 1, true),
+			{ID: "rec", Created: 9, Payment: &stripe.InvoicePaymentPayment{Type: stripe.InvoicePaymentPaymentTypePaymentRecord, PaymentRecord: &stripe.PaymentRecord{ID: "pr_1"}}}}}, "a"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -71,7 +71,9 @@ type campaignStep struct {
 
 // analyticsCampaigns answers GET /api/v1/analytics/campaigns?from=YYYY-MM-DD&to=YYYY-MM-DD: per
 // campaign step, the messages sent in the period, clicked, and followed by the customer's
-// recovery. It is served only for a store that records clicks (recoup.CampaignStore).
+// recovery; the offers customers chose on the card update page and what the messages cost by
+// channel, as the dashboard's campaigns page shows them. It is served only for a store that
+// records clicks (recoup.CampaignStore).
 func (s *Server) analyticsCampaigns(w http.ResponseWriter, r *http.Request) error {
 	cs := s.analytics.(recoup.CampaignStore)
 	from, end, err := s.apiPeriod(r)
@@ -86,9 +88,34 @@ func (s *Server) analyticsCampaigns(w http.ResponseWriter, r *http.Request) erro
 		From  time.Time      `json:"from"`
 		To    time.Time      `json:"to"`
 		Steps []campaignStep `json:"steps"`
+		// Offers and Costs are null when the store does not keep them (both shipped stores do).
+		Offers []recoup.OfferCount `json:"offers"`
+		Costs  []channelCost       `json:"costs"`
 	}{From: from, To: end, Steps: []campaignStep{}}
 	for _, st := range steps {
 		out.Steps = append(out.Steps, campaignStep{StepStats: st, ClickRate: st.ClickRate(), ClickRecoveryRate: st.ClickRecoveryRate(), UpdateRate: st.UpdateRate()})
 	}
+	if os, ok := s.analytics.(recoup.OfferStore); ok {
+		if out.Offers, err = os.OfferCounts(r.Context(), from, end); err != nil {
+			return fmt.Errorf("analytics campaigns: offer counts: %w", err)
+		}
+		out.Offers = append([]recoup.OfferCount{}, out.Offers...)
+	}
+	if cs, ok := s.analytics.(recoup.CostStore); ok {
+		costs, err := cs.ChannelCosts(r.Context(), from, end)
+		if err != nil {
+			return fmt.Errorf("analytics campaigns: message costs: %w", err)
+		}
+		out.Costs = []channelCost{}
+		for _, c := range costs {
+			out.Costs = append(out.Costs, channelCost{ChannelCost: c, PerMessageMicros: c.PerMessageMicros()})
+		}
+	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// channelCost is what one channel's messages cost in GET /api/v1/analytics/campaigns.
+type channelCost struct {
+	recoup.ChannelCost
+	PerMessageMicros int64 `json:"per_message_micros"`
 }

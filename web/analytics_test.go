@@ -172,6 +172,24 @@ func TestAnalyticsCampaignsAPI(t *testing.T) {
 		if err := tx.InsertMessage(&m); err != nil {
 			return err
 		}
+		// Another case, texted, whose customer chose a pause on the card update page.
+		c2 := recoup.Case{InvoiceID: "in_d", CustomerID: "cus_d", Amount: recoup.Money{Amount: 1000, Currency: "eur"},
+			State: recoup.StateAwaitingCustomer, Category: recoup.CategoryCustomerFix, CreatedAt: testNow.Add(-2 * time.Hour)}
+		if err := tx.CreateCase(&c2); err != nil {
+			return err
+		}
+		sms := recoup.Message{CaseID: c2.ID, InvoiceID: c2.InvoiceID, CustomerID: c2.CustomerID, Step: 1, Channel: "sms",
+			Template: "default", Status: recoup.MessageSent, CreatedAt: testNow.Add(-2 * time.Hour), SentAt: testNow.Add(-2 * time.Hour)}
+		if err := tx.InsertMessage(&sms); err != nil {
+			return err
+		}
+		if err := tx.(recoup.CostRecorder).RecordMessageCost(recoup.MessageCost{MessageID: sms.ID, CaseID: c2.ID, Channel: "sms",
+			At: testNow.Add(-2 * time.Hour), Receipt: recoup.Receipt{ProviderID: "SM1", Segments: 1, CostMicros: 7900, Currency: "USD"}}); err != nil {
+			return err
+		}
+		if _, err := tx.(recoup.OfferRecorder).RecordOfferChoice(recoup.OfferChoice{CaseID: c2.ID, Offer: recoup.OfferPause, At: testNow.Add(-time.Minute)}); err != nil {
+			return err
+		}
 		return tx.(recoup.ClickRecorder).RecordClick(c.ID, testNow)
 	})
 	if err != nil {
@@ -188,12 +206,25 @@ func TestAnalyticsCampaignsAPI(t *testing.T) {
 			Clicked   int64   `json:"clicked"`
 			ClickRate float64 `json:"click_rate"`
 		} `json:"steps"`
+		Offers []recoup.OfferCount `json:"offers"`
+		Costs  []struct {
+			recoup.ChannelCost
+			PerMessageMicros int64 `json:"per_message_micros"`
+		} `json:"costs"`
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 		t.Fatal(err)
 	}
-	if len(body.Steps) != 1 || body.Steps[0].Template != "update_card" || body.Steps[0].Sent != 1 || body.Steps[0].Clicked != 1 || body.Steps[0].ClickRate != 1 {
+	if len(body.Steps) != 2 || body.Steps[0].Template != "update_card" || body.Steps[0].Sent != 1 || body.Steps[0].Clicked != 1 || body.Steps[0].ClickRate != 1 {
 		t.Fatalf("campaigns: %s", rec.Body)
+	}
+	// The offers chosen and what the messages cost, as the dashboard's campaigns page shows them.
+	if len(body.Offers) != 1 || body.Offers[0] != (recoup.OfferCount{Offer: recoup.OfferPause, Chosen: 1}) {
+		t.Errorf("offers: %s", rec.Body)
+	}
+	if len(body.Costs) != 1 || body.Costs[0].Channel != "sms" || body.Costs[0].Messages != 1 || body.Costs[0].CostMicros != 7900 ||
+		body.Costs[0].Currency != "USD" || body.Costs[0].PerMessageMicros != 7900 {
+		t.Errorf("costs: %s", rec.Body)
 	}
 	if rec := e.get("/api/v1/analytics/campaigns?from=x&to=y", testToken); rec.Code != http.StatusBadRequest {
 		t.Errorf("bad dates: status %d, want 400", rec.Code)

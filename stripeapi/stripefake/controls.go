@@ -381,8 +381,9 @@ func (s *Server) PayByCustomer(invoiceID, paymentMethodID string) error {
 
 // PayPart is the customer paying part of an open invoice outside a card charge (Stripe's
 // partial payments, a bank transfer reconciled to the invoice): amount_paid grows by amount,
-// the invoice stays open with the rest to pay (event invoice.updated). amount must be less
-// than what is left.
+// the invoice stays open with the rest to pay. As with Stripe's partial payments, the payment
+// is an invoice payment of its own (type payment_record, no PaymentIntent), and the events are
+// invoice_payment.paid and invoice.updated. amount must be less than what is left.
 func (s *Server) PayPart(invoiceID string, amount int64) error {
 	return s.op(func(now int64) error {
 		in := s.st.invoices[invoiceID]
@@ -392,9 +393,17 @@ func (s *Server) PayPart(invoiceID string, amount int64) error {
 		if in.status != "open" || amount <= 0 || amount >= in.remaining() {
 			return fmt.Errorf("stripefake: invoice %s is %s with %d left: cannot pay %d of it", invoiceID, in.status, in.remaining(), amount)
 		}
+		st := &s.st
+		ip := &invoicePayment{id: st.newID("inpay"), invoice: in.id, paymentRecord: st.newID("pr"), currency: in.currency,
+			status: "paid", amountRequested: amount, amountPaid: amount, created: now, paidAt: now, seq: st.next()}
+		st.invoicePayments[ip.id] = ip
+		// Listed before the invoice's own payment, which later charges still use.
+		last := len(in.payments) - 1
+		in.payments = append(in.payments[:last:last], ip.id, in.payments[last])
 		prev := map[string]any{"amount_paid": in.amountPaid, "amount_remaining": in.remaining()}
 		in.amountPaid += amount
-		s.emit("invoice.updated", in.render(&s.st), prev, now, origin{})
+		s.emit("invoice_payment.paid", ip.render(), nil, now, origin{})
+		s.emit("invoice.updated", in.render(st), prev, now, origin{})
 		return nil
 	})
 }

@@ -44,6 +44,9 @@ func (s *Server) Invoice(id string) (InvoiceSnapshot, bool) {
 	}
 	for _, ipID := range in.payments {
 		pi := s.st.invoicePayments[ipID].paymentIntent
+		if pi == "" {
+			continue // a payment made outside Stripe's charge
+		}
 		for _, ch := range s.st.charges {
 			if ch.paymentIntent == pi {
 				snap.Charges++

@@ -197,6 +197,7 @@ func (in *invoice) renderPayments(st *state) map[string]any {
 
 type invoicePayment struct {
 	id, invoice, paymentIntent, currency, status string
+	paymentRecord                                string // a payment made outside Stripe's charge (PayPart): no PaymentIntent
 	isDefault                                    bool
 	amountRequested, amountPaid                  int64
 	created, seq, paidAt, canceledAt             int64
@@ -207,11 +208,15 @@ func (ip *invoicePayment) render() map[string]any {
 	if ip.status == "paid" {
 		paid = ip.amountPaid
 	}
+	payment := map[string]any{"type": "payment_intent", "payment_intent": ip.paymentIntent}
+	if ip.paymentRecord != "" {
+		payment = map[string]any{"type": "payment_record", "payment_record": ip.paymentRecord}
+	}
 	return map[string]any{
 		"id": ip.id, "object": "invoice_payment", "invoice": ip.invoice, "is_default": ip.isDefault,
 		"amount_requested": ip.amountRequested, "amount_paid": paid, "currency": ip.currency,
 		"created": ip.created, "livemode": false, "status": ip.status,
-		"payment":            map[string]any{"type": "payment_intent", "payment_intent": ip.paymentIntent},
+		"payment":            payment,
 		"status_transitions": map[string]any{"paid_at": nullableTime(ip.paidAt), "canceled_at": nullableTime(ip.canceledAt)},
 	}
 }
