@@ -68,6 +68,9 @@ type DB struct {
 	suppressed *keySet[[2]string]
 	// resolved, on a scratch database, answers which customers have no resolved case (case.go).
 	resolved *keySet[string]
+	// imported and changed, on a scratch database, answer which customers have no past invoice
+	// imported and no payment-method change (historyimport.go, paymentmethod.go).
+	imported, changed *keySet[string]
 	// observations, on a scratch database, holds the committed observations (observationlog.go).
 	observations *observationLog
 	// events, on a scratch database, holds the pending events (eventcache.go).
@@ -275,6 +278,7 @@ func OpenScratch(ctx context.Context, path string) (*DB, error) {
 	cache := newStmtCache(w)
 	return &DB{w: w, r: w, path: path, migrator: migrator, ws: cache, rs: cache, scratch: true, cases: newCaseCache(true),
 		batch: &batch{w: w}, suppressed: suppressedSet(), resolved: resolvedSet(),
+		imported: pastInvoiceSet(), changed: paymentMethodChangeSet(),
 		observations: &observationLog{}, events: &pendingEvents{m: map[string]recoup.Event{}}}, nil
 }
 

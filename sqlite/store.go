@@ -46,7 +46,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 }
 
 func (s *Store) newTx(ctx context.Context, q querier) *tx {
-	return &tx{ctx: ctx, q: q, cc: s.db.cases, sup: s.db.suppressed, resolved: s.db.resolved, olog: s.db.observations, events: s.db.events}
+	return &tx{ctx: ctx, q: q, cc: s.db.cases, sup: s.db.suppressed, resolved: s.db.resolved, imported: s.db.imported, changed: s.db.changed, olog: s.db.observations, events: s.db.events}
 }
 
 // run runs fn in t and then writes what t keeps until the commit (the timeline, the jobs) in
@@ -116,6 +116,9 @@ type tx struct {
 	sup *keySet[[2]string]
 	// resolved, on a scratch database, knows which customers have no resolved case.
 	resolved *keySet[string]
+	// imported and changed, on a scratch database, know which customers have no past invoice and
+	// no payment-method change.
+	imported, changed *keySet[string]
 	// olog, on a scratch database, holds the committed observations (observationlog.go); added
 	// holds the transaction's own, unlogged whether it added one the log cannot hold.
 	olog     *observationLog
