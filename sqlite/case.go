@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/sqlite/cache"
 )
 
 // caseColumns are the columns scanCase reads, in its order.
@@ -117,7 +118,7 @@ func (t *tx) readCase(where string, arg any) (recoup.Case, error) {
 	case fromRow:
 		t.stage(read)
 	case !ok || s.Version != c.Version: // from the shared cache
-		t.stage(copyCase(c))
+		t.stage(cache.CopyCase(c))
 	}
 	return c, nil
 }
@@ -142,7 +143,7 @@ func (t *tx) OpenCases(customerID, subscriptionID string) ([]recoup.Case, error)
 		return nil, wrap(err, "open cases of customer %s", customerID)
 	}
 	for i := range cases {
-		t.stage(copyCase(cases[i]))
+		t.stage(cache.CopyCase(cases[i]))
 	}
 	return cases, nil
 }
@@ -292,7 +293,7 @@ func (s *Store) Case(ctx context.Context, id int64) (recoup.Case, error) {
 	}
 	if fromRow {
 		// The read pool sees committed rows only.
-		s.db.cases.put(map[int64]recoup.Case{read.ID: read})
+		s.db.cases.Put(map[int64]recoup.Case{read.ID: read})
 	}
 	return c, nil
 }

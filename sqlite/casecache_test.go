@@ -71,7 +71,7 @@ func TestCaseCache(t *testing.T) {
 		db, s := openScratchTestStore(t)
 		c := cacheTestCase("in_1")
 		mustTxCache(t, s, func(tx recoup.Tx) error { return tx.CreateCase(&c) })
-		cached, ok := db.cases.get(c.ID, 1)
+		cached, ok := db.cases.Get(c.ID, 1)
 		if !ok {
 			t.Fatal("the created case is not cached")
 		}
@@ -80,7 +80,7 @@ func TestCaseCache(t *testing.T) {
 			c.LastDecline, c.NextAction, c.ResolvedAt = nil, nil, c.UpdatedAt.Add(time.Nanosecond)
 			return tx.UpdateCase(&c)
 		})
-		cached, ok = db.cases.get(c.ID, 2)
+		cached, ok = db.cases.Get(c.ID, 2)
 		if !ok {
 			t.Fatal("the updated case is not cached")
 		}
@@ -95,7 +95,7 @@ func TestCaseCache(t *testing.T) {
 			c.State, c.RecoveredBy, c.ResolvedAt = recoup.StateRecovered, recoup.ByCustomerPaid, c.UpdatedAt
 			return tx.UpdateCase(&c)
 		})
-		if _, ok := db.cases.get(c.ID, 2); ok {
+		if _, ok := db.cases.Get(c.ID, 2); ok {
 			t.Error("the recovered case is cached")
 		}
 		got, err := s.Case(t.Context(), c.ID)

@@ -30,7 +30,7 @@ func (s *Store) caseDetail(ctx context.Context, q querier, id int64) (recoup.Cas
 	}
 	if fromRow {
 		// Committed: a read-only transaction, or the read pool, sees committed rows only.
-		s.db.cases.put(map[int64]recoup.Case{read.ID: read})
+		s.db.cases.Put(map[int64]recoup.Case{read.ID: read})
 	}
 	if s.afterCaseRead != nil {
 		s.afterCaseRead()

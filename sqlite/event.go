@@ -48,7 +48,7 @@ func (t *tx) Event(id string) (recoup.Event, error) {
 }
 
 func (s *Store) Event(ctx context.Context, id string) (recoup.Event, error) {
-	if ev, ok := s.db.events.get(id); ok {
+	if ev, ok := s.db.events.Get(id); ok {
 		return ev, nil
 	}
 	return getEvent(ctx, s.db.reader(), id)

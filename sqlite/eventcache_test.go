@@ -24,7 +24,7 @@ func TestPendingEvents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := db.events.get(ev.ID); !ok {
+		if _, ok := db.events.Get(ev.ID); !ok {
 			t.Fatalf("%s: not held", ev.ID)
 		}
 		row, err := getEvent(ctx, db.SQL(), ev.ID)
@@ -40,7 +40,7 @@ func TestPendingEvents(t *testing.T) {
 	if err != nil || got.Status != recoup.EventProcessed || got.Note != "done" {
 		t.Errorf("after its status is set: %+v, %v", got, err)
 	}
-	if _, ok := db.events.get("evt_1"); ok {
+	if _, ok := db.events.Get("evt_1"); ok {
 		t.Error("an event with its status set is still held")
 	}
 }

@@ -45,7 +45,10 @@ func (t *tx) AddObservation(o *recoup.Observation) error {
 
 func (t *tx) Observations(model string, after int64, limit int) ([]recoup.Observation, error) {
 	if t.olog != nil && !t.unlogged {
-		out, ok, err := t.olog.since(t.ctx, t.q, model, after, limit, t.added)
+		out, ok, err := t.olog.Since(model, after, limit, t.added, func() (id int64, err error) {
+			err = t.q.QueryRowContext(t.ctx, `SELECT coalesce(max(id), 0) FROM model_observations`).Scan(&id)
+			return id, err
+		})
 		if err != nil {
 			return nil, wrap(err, "observations of %s", model)
 		}

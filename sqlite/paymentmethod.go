@@ -29,10 +29,25 @@ func (t *tx) RecordPaymentMethodChange(ch *recoup.PaymentMethodChange) error {
 	if err != nil {
 		return wrap(err, "record payment method change of %s", ch.CustomerID)
 	}
+	t.changed.add(ch.CustomerID)
 	return nil
 }
 
+// paymentMethodChangeSet lets a scratch database answer that a customer has no payment-method
+// change without a query (keyset.go): a case asks when it opens, and most customers have none.
+// A pruned row's customer stays in the set, which only costs a query.
+func paymentMethodChangeSet() *keySet[string] {
+	return &keySet[string]{query: `SELECT customer_id FROM payment_method_changes`,
+		scan: func(rows *sql.Rows) (k string, err error) { return k, rows.Scan(&k) }}
+}
+
 func (t *tx) PaymentMethodChange(customerID string) (recoup.PaymentMethodChange, error) {
+	switch none, err := t.changed.none(t.ctx, t.q, customerID); {
+	case err != nil:
+		return recoup.PaymentMethodChange{}, wrap(err, "payment method change of %s", customerID)
+	case none:
+		return recoup.PaymentMethodChange{}, recoup.Errorf(recoup.ENOTFOUND, "no payment method change of %s", customerID)
+	}
 	ch := recoup.PaymentMethodChange{CustomerID: customerID}
 	var at sql.NullInt64
 	err := t.q.QueryRowContext(t.ctx, `SELECT payment_method_id, refreshed, changed_at, event_id

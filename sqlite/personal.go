@@ -227,9 +227,7 @@ func (s *Store) EraseCustomer(ctx context.Context, customerID, pseudonym string)
 	if err := tx.Commit(); err != nil {
 		return out, wrap(err, "erase customer %s", customerID)
 	}
-	for _, id := range caseIDs {
-		s.db.cases.remove(id)
-	}
+	s.db.cases.Remove(caseIDs...)
 	return out, nil
 }
 

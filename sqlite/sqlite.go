@@ -26,6 +26,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/sqlite/cache"
 )
 
 // busyTimeoutMillis is how long a connection waits for a lock held by another connection or
@@ -60,7 +61,7 @@ type DB struct {
 	r        *sql.DB // read-only pool for reads outside transactions
 	migrator *goose.Provider
 	ws, rs   *stmtCache      // prepared statements of the writer and of the read pool
-	cases    *caseCache      // committed cases by id and version (casecache.go)
+	cases    *cache.Cases    // committed cases by id and version (package cache)
 	scratch  bool            // OpenScratch: r is w
 	batch    *batch          // OpenScratch: the store's transactions commit in batches (batch.go)
 	group    *groupCommitter // Open: concurrent store transactions commit together (groupcommit.go)
@@ -68,10 +69,13 @@ type DB struct {
 	suppressed *keySet[[2]string]
 	// resolved, on a scratch database, answers which customers have no resolved case (case.go).
 	resolved *keySet[string]
-	// observations, on a scratch database, holds the committed observations (observationlog.go).
-	observations *observationLog
-	// events, on a scratch database, holds the pending events (eventcache.go).
-	events *pendingEvents
+	// imported and changed, on a scratch database, answer which customers have no past invoice
+	// imported and no payment-method change (historyimport.go, paymentmethod.go).
+	imported, changed *keySet[string]
+	// observations, on a scratch database, holds the committed observations (package cache).
+	observations *cache.Observations
+	// events, on a scratch database, holds the pending events (package cache).
+	events *cache.Events
 }
 
 // reader runs the store's reads outside transactions on the read pool.
@@ -184,7 +188,7 @@ func open(ctx context.Context, dsn, base string, q url.Values, path string) (*DB
 		return nil, err
 	}
 	ws := newStmtCache(w)
-	return &DB{w: w, r: r, path: path, migrator: migrator, ws: ws, rs: newStmtCache(r), cases: newCaseCache(false),
+	return &DB{w: w, r: r, path: path, migrator: migrator, ws: ws, rs: newStmtCache(r), cases: cache.NewCases(false),
 		group: &groupCommitter{w: w, ws: ws}}, nil
 }
 
@@ -272,10 +276,11 @@ func OpenScratch(ctx context.Context, path string) (*DB, error) {
 	}
 	// Reads outside transactions share the one connection: they wait while a transaction runs,
 	// so a Tx callback must not call the Store's own reads (the engine does not).
-	cache := newStmtCache(w)
-	return &DB{w: w, r: w, path: path, migrator: migrator, ws: cache, rs: cache, scratch: true, cases: newCaseCache(true),
+	stmts := newStmtCache(w)
+	return &DB{w: w, r: w, path: path, migrator: migrator, ws: stmts, rs: stmts, scratch: true, cases: cache.NewCases(true),
 		batch: &batch{w: w}, suppressed: suppressedSet(), resolved: resolvedSet(),
-		observations: &observationLog{}, events: &pendingEvents{m: map[string]recoup.Event{}}}, nil
+		imported: pastInvoiceSet(), changed: paymentMethodChangeSet(),
+		observations: &cache.Observations{}, events: cache.NewEvents()}, nil
 }
 
 // openWriter opens the pool of one connection that writes (driverDSN), named dsn in errors.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/sqlite/cache"
 	"github.com/recoup-hq/recoup/tracing"
 )
 
@@ -47,7 +48,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx recoup.Tx) error) error {
 }
 
 func (s *Store) newTx(ctx context.Context, q querier) *tx {
-	return &tx{ctx: ctx, q: q, cc: s.db.cases, sup: s.db.suppressed, resolved: s.db.resolved, olog: s.db.observations, events: s.db.events}
+	return &tx{ctx: ctx, q: q, cc: s.db.cases, sup: s.db.suppressed, resolved: s.db.resolved, imported: s.db.imported, changed: s.db.changed, olog: s.db.observations, events: s.db.events}
 }
 
 // run runs fn in t and then writes what t keeps until the commit (the timeline, the jobs) in
@@ -89,13 +90,13 @@ func (s *Store) insertJobs(ctx context.Context, sqlTx *sql.Tx, jobs []recoup.Job
 // committed enters the cases the committed transaction read or wrote in the shared cache.
 func (t *tx) committed() {
 	if len(t.staged) > 0 {
-		t.cc.put(t.staged)
+		t.cc.Put(t.staged)
 	}
 	if len(t.added) > 0 || t.unlogged {
-		t.olog.committed(t.added, t.unlogged)
+		t.olog.Committed(t.added, t.unlogged)
 	}
 	if len(t.storedEvents) > 0 || len(t.statusSet) > 0 {
-		t.events.committed(t.storedEvents, t.statusSet)
+		t.events.Committed(t.storedEvents, t.statusSet)
 	}
 }
 
@@ -111,20 +112,23 @@ type tx struct {
 	// cc is the store's case cache; staged holds the cases this transaction read or wrote, by
 	// id, as stored: for UpdateCase, which sets only the indexed columns that changed
 	// (caseupdate.go), and for the shared cache once the transaction commits (casecache.go).
-	cc     *caseCache
+	cc     *cache.Cases
 	staged map[int64]recoup.Case
 	// sup, on a scratch database, knows who has no suppression (suppression.go).
 	sup *keySet[[2]string]
 	// resolved, on a scratch database, knows which customers have no resolved case.
 	resolved *keySet[string]
-	// olog, on a scratch database, holds the committed observations (observationlog.go); added
+	// imported and changed, on a scratch database, know which customers have no past invoice and
+	// no payment-method change.
+	imported, changed *keySet[string]
+	// olog, on a scratch database, holds the committed observations (package cache); added
 	// holds the transaction's own, unlogged whether it added one the log cannot hold.
-	olog     *observationLog
+	olog     *cache.Observations
 	added    []recoup.Observation
 	unlogged bool
-	// events, on a scratch database, holds the committed pending events (eventcache.go);
+	// events, on a scratch database, holds the committed pending events (package cache);
 	// storedEvents and statusSet are the transaction's changes to them.
-	events       *pendingEvents
+	events       *cache.Events
 	storedEvents []recoup.Event
 	statusSet    []string
 	// existing holds the other cases the transaction found to exist (see knows).
