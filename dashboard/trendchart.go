@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"math"
 	"strings"
+
+	"github.com/recoup-hq/recoup/internal/svgchart"
 )
 
 // trendChart is a time series drawn as inline SVG by the server: no script, so it keeps the
@@ -88,21 +90,8 @@ func lines(labels []string, ss []trendSeries, tips []string, top float64, yTick 
 	colW := float64(tcPlotW) / float64(max(n, 1))
 	x := func(i int) float64 { return tcLeft + (float64(i)+0.5)*colW }
 	for _, s := range ss {
-		var d strings.Builder
-		move := true
-		for i, v := range s.Values {
-			if math.IsNaN(v) {
-				move = true
-				continue
-			}
-			cmd := "L"
-			if move {
-				cmd, move = "M", false
-			}
-			fmt.Fprintf(&d, "%s%.1f %.1f ", cmd, x(i), y(v))
-		}
-		if d.Len() > 0 {
-			fmt.Fprintf(&b, `<path class="%s" d="%s"></path>`+"\n", s.Class, strings.TrimSpace(d.String()))
+		if d := svgchart.PathData(s.Values, x, y); d != "" {
+			fmt.Fprintf(&b, `<path class="%s" d="%s"></path>`+"\n", s.Class, d)
 		}
 		for i, v := range s.Values {
 			if !math.IsNaN(v) {

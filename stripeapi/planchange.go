@@ -26,19 +26,5 @@ func (c *Client) SubscriptionUpdateURL(ctx context.Context, customerID, subscrip
 			},
 		},
 	}
-	if returnURL != "" {
-		params.ReturnURL = stripe.String(returnURL)
-	}
-	var s *stripe.BillingPortalSession
-	err := c.do(ctx, "create portal session", func() (err error) {
-		s, err = c.sc.V1BillingPortalSessions.Create(ctx, params)
-		return err
-	})
-	if err != nil {
-		return "", mapError(err, "create subscription update session for %s", subscriptionID)
-	}
-	if s.URL == "" {
-		return "", recoup.Errorf(recoup.EUNAVAILABLE, "stripe: subscription update session for %s has no URL", subscriptionID)
-	}
-	return s.URL, nil
+	return c.portalSession(ctx, params, returnURL, "subscription update session for "+subscriptionID)
 }

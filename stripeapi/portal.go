@@ -22,6 +22,12 @@ func (c *Client) PaymentUpdateURL(ctx context.Context, customerID, returnURL str
 		Customer: stripe.String(customerID),
 		FlowData: &stripe.BillingPortalSessionCreateFlowDataParams{Type: stripe.String("payment_method_update")},
 	}
+	return c.portalSession(ctx, params, returnURL, "portal session for customer "+customerID)
+}
+
+// portalSession creates the Billing Portal session of params, returning to returnURL when set,
+// and returns its URL; what names the session in errors.
+func (c *Client) portalSession(ctx context.Context, params *stripe.BillingPortalSessionCreateParams, returnURL, what string) (string, error) {
 	if returnURL != "" {
 		params.ReturnURL = stripe.String(returnURL)
 	}
@@ -31,10 +37,10 @@ func (c *Client) PaymentUpdateURL(ctx context.Context, customerID, returnURL str
 		return err
 	})
 	if err != nil {
-		return "", mapError(err, "create portal session for customer %s", customerID)
+		return "", mapError(err, "create %s", what)
 	}
 	if s.URL == "" {
-		return "", recoup.Errorf(recoup.EUNAVAILABLE, "stripe: portal session for customer %s has no URL", customerID)
+		return "", recoup.Errorf(recoup.EUNAVAILABLE, "stripe: %s has no URL", what)
 	}
 	return s.URL, nil
 }

@@ -53,21 +53,8 @@ func Line(title, xLabel, yLabel string, xLabels []string, ss []Series) template.
 	}
 	for i, s := range ss {
 		colour := palette[i%len(palette)]
-		var d strings.Builder
-		move := true
-		for j, v := range s.Values {
-			if math.IsNaN(v) {
-				move = true
-				continue
-			}
-			cmd := "L"
-			if move {
-				cmd, move = "M", false
-			}
-			fmt.Fprintf(&d, "%s%.1f %.1f ", cmd, x(j), y(v))
-		}
 		fmt.Fprintf(&b, `<path class="line" d="%s" fill="none" stroke="%s" stroke-width="2.5" stroke-linejoin="round" stroke-linecap="round"><title>%s</title></path>`+"\n",
-			strings.TrimSpace(d.String()), colour, esc(s.Name))
+			PathData(s.Values, x, y), colour, esc(s.Name))
 		if n <= 24 { // few points: mark them, so a single month still shows
 			for j, v := range s.Values {
 				if !math.IsNaN(v) {
@@ -217,4 +204,23 @@ func Num(v float64, dec int) string {
 		b.WriteString("." + frac)
 	}
 	return b.String()
+}
+
+// PathData is the SVG path data of a line through values, the i-th at (x(i), y(value)); a NaN
+// value breaks the line (the next point starts a new segment).
+func PathData(values []float64, x func(int) float64, y func(float64) float64) string {
+	var d strings.Builder
+	move := true
+	for i, v := range values {
+		if math.IsNaN(v) {
+			move = true
+			continue
+		}
+		cmd := "L"
+		if move {
+			cmd, move = "M", false
+		}
+		fmt.Fprintf(&d, "%s%.1f %.1f ", cmd, x(i), y(v))
+	}
+	return strings.TrimSpace(d.String())
 }
