@@ -131,6 +131,11 @@ func (s *Server) chooseOffer(w http.ResponseWriter, r *http.Request) error {
 			Message: "Please open the link from our email again and choose from that page."})
 		return nil
 	}
+	// The same bounds as opening the link: a form token stays valid for hours, so replayed
+	// choices must not cost more Stripe calls or timeline rows than replayed opens.
+	if ok, err := s.guardLink(w, r, updatelink.Update); !ok {
+		return err
+	}
 	c, err := s.linkCase(r, updatelink.Update)
 	if err != nil {
 		return err
@@ -154,9 +159,15 @@ func (s *Server) chooseOffer(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if choice == offerUpdateCard {
-		to, err := s.links.Portal.PaymentUpdateURL(r.Context(), c.CustomerID, s.returnURL())
+		to, err := s.linkPortal(fmt.Sprint("case ", c.ID), "Stripe's card update page", func() (string, error) {
+			return s.links.Portal.PaymentUpdateURL(r.Context(), c.CustomerID, s.returnURL())
+		})
 		if err != nil {
 			return err
+		}
+		if !s.linkGuard.click(now, r.PathValue("token")) {
+			http.Redirect(w, r, to, http.StatusSeeOther) // recorded already, a moment ago
+			return nil
 		}
 		if err := s.store.Tx(r.Context(), func(tx recoup.Tx) error {
 			return appendEntry(tx, c.ID, now, recoup.EntryEvent, "the customer chose to update the card: sent to Stripe's card update page",
@@ -181,11 +192,15 @@ func (s *Server) chooseOffer(w http.ResponseWriter, r *http.Request) error {
 	var result page
 	switch o {
 	case recoup.OfferPayNow:
-		to, err = s.links.Portal.HostedInvoiceURL(r.Context(), c.InvoiceID)
 		detail = "sent to the invoice's payment page"
+		to, err = s.linkPortal(fmt.Sprint("case ", c.ID), detail, func() (string, error) {
+			return s.links.Portal.HostedInvoiceURL(r.Context(), c.InvoiceID)
+		})
 	case recoup.OfferCheaperPlan:
-		to, err = s.links.Offers.Portal.SubscriptionUpdateURL(r.Context(), c.CustomerID, c.SubscriptionID, s.returnURL())
 		detail = "sent to Stripe's plan change page"
+		to, err = s.linkPortal(fmt.Sprint("case ", c.ID), detail, func() (string, error) {
+			return s.links.Offers.Portal.SubscriptionUpdateURL(r.Context(), c.CustomerID, c.SubscriptionID, s.returnURL())
+		})
 	case recoup.OfferPaymentPlan:
 		var ids []string
 		ids, err = s.links.Offers.Engine.StartPaymentPlan(r.Context(), now, c.ID, customerActor)

@@ -221,3 +221,25 @@ func equalCounts(a, b []recoup.OfferCount) bool {
 	}
 	return true
 }
+
+// A form token stays valid for hours, so replaying the card update choice is bounded as
+// replaying the link is (issue 19, item 9): one portal session, one timeline row, then 429s.
+func TestReplayedChoicesAreBounded(t *testing.T) {
+	e, _ := newOfferEnv(t, recoup.AllOffers...)
+	c := e.newCase(t, "in_replay", recoup.StateScheduled, recoup.CategoryCustomerFix)
+	tok := e.token(t, updatelink.Update, c.ID, testNow.Add(time.Hour))
+	form := url.Values{"offer": {offerUpdateCard}, "form_token": {e.signer.FormToken(tok, offerUpdateCard, testNow)}}
+	codes := map[int]int{}
+	for range 50 {
+		codes[e.post("/u/"+tok+"/offer", form, map[string]string{"Sec-Fetch-Site": "same-origin"}).Code]++
+	}
+	if codes[http.StatusSeeOther] == 0 || codes[http.StatusTooManyRequests] == 0 {
+		t.Errorf("answers %v: want redirects, then 429 once the link's limit is reached", codes)
+	}
+	if n := len(e.portal.customers); n != 1 {
+		t.Errorf("%d portal sessions for 50 replayed choices, want 1", n)
+	}
+	if n := strings.Count(e.timeline(t, c), "chose to update the card"); n != 1 {
+		t.Errorf("%d timeline rows for 50 replayed choices, want 1", n)
+	}
+}
