@@ -53,5 +53,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, exit func(int)) e
 	if err := loadSecrets(&cli, os.Getenv); err != nil {
 		return err
 	}
+	if err := loadDatabaseURL(&cli.Globals, args, os.Getenv); err != nil {
+		return err
+	}
 	return kctx.Run(&cli.Globals)
 }

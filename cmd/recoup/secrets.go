@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"reflect"
 	"regexp"
@@ -71,6 +72,58 @@ func readSecret(name string, getenv func(string) string) (string, error) {
 		return "", fmt.Errorf("%s_FILE: the file %s is empty", name, file)
 	}
 	return s, nil
+}
+
+// loadDatabaseURL reads DATABASE_URL_FILE into g.DatabaseURL, and refuses a PostgreSQL URL
+// with a password given as --database-url: a SQLite path on the command line is harmless, a
+// password is not (ps shows it to every local user). args are the command line's arguments.
+func loadDatabaseURL(g *Globals, args []string, getenv func(string) string) error {
+	flag, given := databaseURLFlag(args)
+	if given && urlHasPassword(flag) {
+		return fmt.Errorf("a password in --database-url is visible to other users of this machine: set DATABASE_URL (or DATABASE_URL_FILE, the path of a file holding it) in the environment instead")
+	}
+	if getenv("DATABASE_URL_FILE") == "" {
+		return nil
+	}
+	if given {
+		return fmt.Errorf("both --database-url and DATABASE_URL_FILE are set: set only one")
+	}
+	s, err := readSecret("DATABASE_URL", getenv)
+	if err != nil {
+		return err
+	}
+	g.DatabaseURL = s
+	return nil
+}
+
+// databaseURLFlag returns the value of --database-url on the command line, and whether it is
+// there. Arguments after "--" are not flags.
+func databaseURLFlag(args []string) (string, bool) {
+	for i, a := range args {
+		switch {
+		case a == "--":
+			return "", false
+		case a == "--database-url" && i+1 < len(args):
+			return args[i+1], true
+		case strings.HasPrefix(a, "--database-url="):
+			return strings.TrimPrefix(a, "--database-url="), true
+		}
+	}
+	return "", false
+}
+
+// urlHasPassword reports whether s is a URL whose user information holds a password, or a
+// key=value connection string with one.
+func urlHasPassword(s string) bool {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return true
+		}
+	}
+	if u, err := url.Parse(s); err == nil && u.Query().Has("password") {
+		return true
+	}
+	return strings.Contains(s, "password=")
 }
 
 // secretsHelp lists the secrets a command reads, for its --help.

@@ -93,3 +93,50 @@ func TestRollableSecrets(t *testing.T) {
 		t.Fatalf("a short key: %v", err)
 	}
 }
+
+// A PostgreSQL password never goes on the command line; DATABASE_URL_FILE holds one for
+// Docker and systemd credentials.
+func TestDatabaseURLKeepsPasswordsOffTheCommandLine(t *testing.T) {
+	none := func(string) string { return "" }
+	for _, args := range [][]string{
+		{"migrate", "--database-url", "postgres://app:s3cret-pw@db:5432/recoup"},
+		{"migrate", "--database-url=postgres://app:s3cret-pw@db/recoup"},
+		{"migrate", "--database-url", "host=db user=app password=s3cret-pw dbname=recoup"},
+		{"migrate", "--database-url", "postgres://app@db/recoup?password=s3cret-pw"},
+	} {
+		err := loadDatabaseURL(&Globals{}, args, none)
+		if err == nil || !strings.Contains(err.Error(), "DATABASE_URL_FILE") || strings.Contains(err.Error(), "s3cret-pw") {
+			t.Errorf("%q: error %v, want a refusal naming DATABASE_URL_FILE without the password", args, err)
+		}
+	}
+	// Through the whole CLI too, before anything opens.
+	if err := run(context.Background(), []string{"migrate", "--database-url", "postgres://app:s3cret-pw@127.0.0.1:1/x"}, &bytes.Buffer{}, func(int) {}); err == nil || !strings.Contains(err.Error(), "visible to other users") {
+		t.Fatalf("run: %v", err)
+	}
+	for _, args := range [][]string{
+		{"migrate", "--database-url", "/var/lib/recoup/recoup.db"},
+		{"migrate", "--database-url", "postgres://app@db/recoup"},
+		{"simulate", "--", "--database-url", "postgres://a:b@c/d"},
+	} {
+		if err := loadDatabaseURL(&Globals{DatabaseURL: "kept"}, args, none); err != nil {
+			t.Errorf("%q: %v", args, err)
+		}
+	}
+
+	path := filepath.Join(t.TempDir(), "database-url")
+	if err := os.WriteFile(path, []byte("postgres://app:s3cret-pw@db/recoup\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DATABASE_URL_FILE": path}
+	g := Globals{DatabaseURL: "recoup.db"}
+	if err := loadDatabaseURL(&g, []string{"serve"}, func(k string) string { return env[k] }); err != nil || g.DatabaseURL != "postgres://app:s3cret-pw@db/recoup" {
+		t.Fatalf("from the file: %q, %v", g.DatabaseURL, err)
+	}
+	if err := loadDatabaseURL(&Globals{}, []string{"serve", "--database-url", "x.db"}, func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "set only one") {
+		t.Fatalf("flag and file: %v", err)
+	}
+	env["DATABASE_URL"] = "postgres://app@db/recoup"
+	if err := loadDatabaseURL(&Globals{}, []string{"serve"}, func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "set only one") {
+		t.Fatalf("variable and file: %v", err)
+	}
+}
