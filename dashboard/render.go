@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/recoup-hq/recoup"
+	"github.com/recoup-hq/recoup/decline"
 	"github.com/recoup-hq/recoup/expreport"
 )
 
@@ -34,6 +35,8 @@ var funcs = template.FuncMap{
 	"entry":      func(k recoup.EntryKind) string { return words(entryWords, k) },
 	"msgstatus":  func(s recoup.MessageStatus) string { return words(messageStatusWords, s) },
 	"audit":      func(a string) string { return words(auditWords, a) },
+	"decline":    decline.CodeWords,
+	"advice":     decline.AdviceWords,
 	"pmtypes":    func(ts []string) string { return wordList(paymentMethodWords, ts) },
 	"offers": func(os []recoup.Offer) string {
 		out := make([]string, len(os))
