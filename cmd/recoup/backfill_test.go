@@ -65,7 +65,7 @@ func TestDatabaseKind(t *testing.T) {
 
 func TestServeConfigErrorsNameTheSetting(t *testing.T) {
 	ok := ServeCmd{StripeFlags: StripeFlags{SecretKey: "sk_test_x", RateLimit: 20}, WebhookSecret: "whsec_x", Listen: "127.0.0.1:8080", Workers: 4,
-		LoginConcurrency: 4, SessionIdle: time.Hour}
+		LoginConcurrency: 4, SessionIdle: time.Hour, Locale: "de-CH"}
 	for _, tc := range []struct {
 		name string
 		edit func(c *ServeCmd)
@@ -82,6 +82,8 @@ func TestServeConfigErrorsNameTheSetting(t *testing.T) {
 		{"bad proxy", func(c *ServeCmd) { c.TrustedProxies = "10.0.0.0/8, proxy.local" }, "RECOUP_TRUSTED_PROXIES"},
 		{"no login checks", func(c *ServeCmd) { c.LoginConcurrency = 0 }, "RECOUP_LOGIN_CONCURRENCY"},
 		{"short idle timeout", func(c *ServeCmd) { c.SessionIdle = time.Second }, "RECOUP_SESSION_IDLE_TIMEOUT"},
+		{"bad locale", func(c *ServeCmd) { c.Locale = "german please" }, "RECOUP_LOCALE"},
+		{"no locale", func(c *ServeCmd) { c.Locale = "" }, "RECOUP_LOCALE"},
 		{"bad metrics listen", func(c *ServeCmd) { c.MetricsListen = "9090" }, "RECOUP_METRICS_LISTEN"},
 		{"short metrics token", func(c *ServeCmd) { c.MetricsToken = "abc" }, "RECOUP_METRICS_TOKEN"},
 	} {

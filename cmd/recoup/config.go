@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"golang.org/x/text/language"
 	"log/slog"
 	"net"
 	"os"
@@ -101,6 +102,7 @@ type ServeCmd struct {
 	SecureCookies    string        `name:"secure-cookies" env:"RECOUP_SECURE_COOKIES" enum:"auto,on,off" default:"auto" help:"Mark the dashboard's cookies Secure (with the __Host- prefix) and send HSTS: on, off, or auto (Secure when RECOUP_PUBLIC_URL is https or recoup listens on a non-loopback address; HSTS when RECOUP_PUBLIC_URL is https)."`
 	TrustedProxies   string        `name:"trusted-proxies" env:"RECOUP_TRUSTED_PROXIES" help:"Addresses or CIDR prefixes of the reverse proxies in front of recoup, comma-separated: only from them is X-Forwarded-For believed (the login limits and the customer link pages count the client it names)."`
 	LoginConcurrency int           `name:"login-concurrency" env:"RECOUP_LOGIN_CONCURRENCY" default:"4" help:"Most dashboard password checks running at once (each holds 19 MiB); a login finding none free for 2 seconds is answered 503."`
+	Locale           string        `name:"locale" env:"RECOUP_LOCALE" default:"en-US" help:"How the dashboard writes amounts and numbers: a BCP 47 language tag such as en-US, en-GB, de-DE or fr-CH."`
 	SessionIdle      time.Duration `name:"session-idle-timeout" env:"RECOUP_SESSION_IDLE_TIMEOUT" default:"1h" help:"A dashboard session not used for this long ends (a session lasts 12 hours at most)."`
 
 	// jobTimeout and rescueAfter replace the job queue's defaults (a minute, two minutes);
@@ -147,6 +149,9 @@ func (c *ServeCmd) validate() (*policy.Policy, error) {
 	}
 	if c.SessionIdle < time.Minute || c.SessionIdle > 12*time.Hour {
 		return nil, fmt.Errorf("RECOUP_SESSION_IDLE_TIMEOUT must be from 1m to 12h, got %s", c.SessionIdle)
+	}
+	if _, err := language.Parse(c.Locale); err != nil || c.Locale == "" {
+		return nil, fmt.Errorf("RECOUP_LOCALE must be a language tag such as en-US or de-DE, got %q", c.Locale)
 	}
 	if c.LoginConcurrency < 1 || c.LoginConcurrency > 64 {
 		return nil, fmt.Errorf("RECOUP_LOGIN_CONCURRENCY must be 1-64, got %d", c.LoginConcurrency)

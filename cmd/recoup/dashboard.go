@@ -45,7 +45,7 @@ func newDashboard(b *backend, eng *engine.Engine, m *metrics.Metrics, stripeKey 
 		Store: b.store, Access: access, Analytics: analytics, Operator: eng, Policy: eng.Policy, SetPolicy: eng.SetPolicy,
 		Metrics: m.Registry(), RiverUI: ui, SecureCookies: secure, Now: clock.Now, Logger: log,
 		StripeKey: stripeKey, TrustedProxies: proxies, MaxConcurrentLogins: c.LoginConcurrency,
-		IdleTimeout: c.SessionIdle,
+		IdleTimeout: c.SessionIdle, Locale: c.Locale,
 	})
 	return dashboardParts{access: access, analytics: analytics, dashboard: d, riverUI: ui}, nil
 }
