@@ -36,7 +36,10 @@ type Invoice struct {
 	CollectionMethod string        `json:"collection_method"` // charge_automatically | send_invoice
 	BillingReason    string        `json:"billing_reason,omitempty"`
 	PaidOutOfBand    bool          `json:"paid_out_of_band,omitempty"`
-	Created          time.Time     `json:"created"`
+	// AutoAdvance is Stripe's automatic collection of the invoice (auto_advance): on, Stripe
+	// retries and reminds by itself.
+	AutoAdvance bool      `json:"auto_advance,omitempty"`
+	Created     time.Time `json:"created"`
 	// NextPaymentAttempt is when Stripe itself will retry; zero when it will not.
 	NextPaymentAttempt time.Time `json:"next_payment_attempt,omitzero"`
 	PaidAt             time.Time `json:"paid_at,omitzero"`

@@ -81,6 +81,9 @@ func (e *Engine) charge(ctx context.Context, now time.Time, c recoup.Case, seq i
 	if ok, err := e.takeOver(ctx, now, c); err != nil || !ok {
 		return err
 	}
+	if ok, err := e.yieldToStripe(ctx, now, c, inv); err != nil || !ok {
+		return err
+	}
 	var a recoup.Attempt
 	err = e.store.Tx(ctx, func(tx recoup.Tx) error {
 		cur, err := planned(tx, c.ID, seq, recoup.StateScheduled)

@@ -82,6 +82,9 @@ func (e *Engine) Message(ctx context.Context, now time.Time, caseID int64, step 
 	if ok, err := e.takeOver(ctx, now, c); err != nil || !ok {
 		return err
 	}
+	if ok, err := e.yieldToStripe(ctx, now, c, inv); err != nil || !ok {
+		return err
+	}
 	cus, err := e.customer(ctx, c)
 	if err != nil {
 		return fmt.Errorf("message %d of case %d: %w", step, caseID, err)

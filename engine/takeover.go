@@ -114,6 +114,51 @@ func (e *Engine) takeOver(ctx context.Context, now time.Time, c recoup.Case) (bo
 	return true, nil
 }
 
+// yieldSummary is the timeline's words when Stripe's automatic collection of an invoice recoup
+// took over was found on again.
+const yieldSummary = "Stripe's automatic collection of this invoice was turned on again outside recoup (in Stripe's dashboard or by another integration): recoup paused its retries and messages and leaves the invoice to Stripe, so that the two do not both retry it. Resume the case to take it over again"
+
+// yieldToStripe pauses a case whose invoice recoup took over when the invoice read before an
+// action (inv) shows Stripe's automatic collection on again: someone turned it on outside
+// recoup, and Stripe now retries and reminds by itself. recoup does not turn it off behind
+// their back, and does not retry alongside Stripe (two parties retrying one card break the
+// networks' retry counts): it pauses, records why, and forgets the takeover, so that an
+// operator's resume takes the invoice over again under a new key. It reports whether the action
+// may go on.
+func (e *Engine) yieldToStripe(ctx context.Context, now time.Time, c recoup.Case, inv recoup.Invoice) (bool, error) {
+	if _, ok := e.gw.(recoup.TakeoverGateway); !ok || !inv.AutoAdvance || c.TakenOverAt.IsZero() || inv.Status != recoup.InvoiceOpen {
+		return true, nil
+	}
+	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
+		cur, err := tx.Case(c.ID)
+		if err != nil {
+			return err
+		}
+		if cur.TakenOverAt.IsZero() || cur.TakeoverRound != c.TakeoverRound || !cur.State.Active() || cur.State == recoup.StateRetrying {
+			return nil // another run recorded it, or the case moved on
+		}
+		cur.TakenOverAt = time.Time{}
+		cur.TakeoverRound++
+		var dropped any
+		if cur.NextAction != nil {
+			dropped = *cur.NextAction
+		}
+		cur.NextAction = nil // PlanSeq stays: the dropped plan's job is now stale
+		if err := note(tx, &cur, now, recoup.EntryAction, yieldSummary,
+			map[string]any{"auto_advance": true, "dropped_action": dropped}); err != nil {
+			return err
+		}
+		if err := transition(tx, &cur, recoup.StatePaused, now, "Stripe collects this invoice again"); err != nil {
+			return err
+		}
+		return tx.UpdateCase(&cur)
+	})
+	if err != nil {
+		return false, fmt.Errorf("pause case %d for Stripe's collection: %w", c.ID, err)
+	}
+	return false, nil
+}
+
 // Giving an invoice back. A case recoup took over that it no longer manages (the policy in
 // force moved to observe mode, or an experiment's control arm was promoted) would otherwise be
 // left with nobody collecting it: recoup only observes, and Stripe's automatic collection is

@@ -326,3 +326,51 @@ func TestGiveBackWhenRecoupNoLongerManages(t *testing.T) {
 		t.Fatalf("auto_advance requests %+v: want a second takeover under the round's own key %s", updates, c.TakeoverKey())
 	}
 }
+
+// Someone turns Stripe's automatic collection of a taken-over invoice on again (in Stripe's
+// dashboard, or another integration): before its next action recoup sees it on the invoice it
+// reads anyway, and leaves the invoice to Stripe instead of retrying alongside it or turning
+// it off behind their back: the case pauses, says why, and makes no charge, message or
+// auto_advance request. An operator's resume takes it over again under a new key.
+func TestStripesCollectionTurnedOnAgainPausesTheCase(t *testing.T) {
+	w := newTakeoverWorld(t, actPolicy)
+	w.runDue()
+	c := w.wantState(w.r.InvoiceID, recoup.StateScheduled)
+	if c.TakenOverAt.IsZero() {
+		t.Fatal("the case was not taken over")
+	}
+	if err := w.gw.Client.SetAutoAdvance(context.Background(), w.r.InvoiceID, true, "merchant-dashboard-edit"); err != nil {
+		t.Fatal(err)
+	}
+	sent := len(w.notes.sent)
+	w.advance(4 * 24 * time.Hour) // the message on day 1, the first retry on day 3
+	c = w.wantState(w.r.InvoiceID, recoup.StatePaused)
+	if c.Attempts != 0 || len(w.notes.sent) != sent {
+		t.Fatalf("recoup charged %d times and sent %d messages on an invoice Stripe collects again", c.Attempts, len(w.notes.sent)-sent)
+	}
+	if n := countSummary(w.timeline(c), "Stripe's automatic collection of this invoice was turned on again"); n != 1 {
+		t.Errorf("%d timeline entries for leaving the invoice to Stripe, want 1", n)
+	}
+	if updates, _ := w.takeovers(); len(updates) != 2 {
+		t.Errorf("%d auto_advance requests, want the takeover and the merchant's only", len(updates))
+	}
+	if snap, _ := w.fake.Invoice(w.r.InvoiceID); !snap.AutoAdvance {
+		t.Error("recoup turned the merchant's automatic collection off")
+	}
+
+	if err := w.eng.Resume(context.Background(), w.now, c.ID, "ops@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	w.advance(2 * 24 * time.Hour)
+	c = w.caseOf(w.r.InvoiceID)
+	if c.Attempts == 0 || c.TakenOverAt.IsZero() {
+		t.Fatalf("after the resume: %d charges, taken over at %v", c.Attempts, c.TakenOverAt)
+	}
+	updates, _ := w.takeovers()
+	if len(updates) != 3 || updates[2].IdempotencyKey != c.TakeoverKey() || c.TakeoverRound != 1 {
+		t.Fatalf("auto_advance requests %+v, want a third with the new round's key %s", updates, c.TakeoverKey())
+	}
+	if snap, _ := w.fake.Invoice(w.r.InvoiceID); snap.AutoAdvance {
+		t.Error("the resumed case charged with Stripe's collection on")
+	}
+}

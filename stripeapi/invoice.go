@@ -58,6 +58,7 @@ func toInvoice(in *stripe.Invoice) recoup.Invoice {
 		DueDate:            unixTime(in.DueDate),
 		BillingReason:      string(in.BillingReason),
 		PaidOutOfBand:      in.AmountPaidOffStripe > 0,
+		AutoAdvance:        in.AutoAdvance,
 		Created:            unixTime(in.Created),
 		NextPaymentAttempt: unixTime(in.NextPaymentAttempt),
 	}

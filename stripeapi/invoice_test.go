@@ -32,7 +32,7 @@ func TestInvoiceReadsEverything(t *testing.T) {
 		ID: r.InvoiceID, CustomerID: r.CustomerID, SubscriptionID: r.SubscriptionID, CustomerEmail: "bo@example.com",
 		CustomerCountry: "DE", Status: recoup.InvoiceOpen, AmountDue: 1999, AmountRemaining: 1999, Currency: "eur",
 		AttemptCount: 1, Attempted: true, CollectionMethod: "charge_automatically", BillingReason: "subscription_cycle",
-		Created: at,
+		AutoAdvance: true, Created: at,
 	}
 	if inv != want {
 		t.Errorf("invoice = %+v\nwant      %+v", inv, want)

@@ -323,7 +323,7 @@ func (inv *invoice) view() recoup.Invoice {
 		ID: inv.id, CustomerID: inv.customer, SubscriptionID: inv.sub, CustomerEmail: inv.email,
 		CustomerCountry: inv.country, CustomerRegion: regionOf[inv.loc.String()], Status: inv.status, AmountDue: inv.amount, AmountPaid: paid,
 		AmountRemaining: inv.amount - paid, Currency: "usd", AttemptCount: inv.attempts, Attempted: true,
-		CollectionMethod: "charge_automatically", BillingReason: "subscription_cycle",
+		CollectionMethod: "charge_automatically", BillingReason: "subscription_cycle", AutoAdvance: !inv.manual && inv.status == recoup.InvoiceOpen,
 		Created: inv.t0.Add(-time.Hour), PaidAt: inv.paidAt,
 	}
 	if inv.last != nil {
