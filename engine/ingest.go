@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -29,7 +30,8 @@ var Handled = []string{
 }
 
 // paymentFields are the invoice fields whose change on invoice.updated can matter to recoup:
-// what was paid (a partial payment) and the status. Stripe sends invoice.updated for every
+// what was paid (a partial payment) and the status; and auto_advance turned on, when someone
+// hands an invoice recoup took over back to Stripe. Stripe sends invoice.updated for every
 // change to an invoice (recoup's own takeover among them); the others are stored as ignored,
 // without reading the invoice again.
 var paymentFields = []string{"amount_paid", "amount_remaining", "status"}
@@ -39,10 +41,23 @@ func unhandled(ev *recoup.Event) string {
 	if !slices.Contains(Handled, ev.Type) {
 		return "event type not handled"
 	}
-	if ev.Type == "invoice.updated" && !slices.ContainsFunc(paymentFields, ev.HasChanged) {
-		return "invoice updated, but neither what was paid nor its status changed"
+	if ev.Type == "invoice.updated" && !slices.ContainsFunc(paymentFields, ev.HasChanged) &&
+		!(ev.HasChanged("auto_advance") && autoAdvanceOn(ev.Payload)) {
+		return "invoice updated, but neither what was paid nor its status changed, nor its automatic collection turned on"
 	}
 	return ""
+}
+
+// autoAdvanceOn reports whether the event's invoice (data.object) has automatic collection on.
+func autoAdvanceOn(payload []byte) bool {
+	var ev struct {
+		Data struct {
+			Object struct {
+				AutoAdvance bool `json:"auto_advance"`
+			} `json:"object"`
+		} `json:"data"`
+	}
+	return json.Unmarshal(payload, &ev) == nil && ev.Data.Object.AutoAdvance
 }
 
 // Ingest stores an inbound event once, by its Stripe id, and queues its processing in the same

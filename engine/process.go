@@ -78,6 +78,11 @@ func (e *Engine) routeOther(ctx context.Context, now time.Time, ev *recoup.Event
 	case "invoice.finalized":
 		return e.planReminders(ctx, now, ev.ObjectID)
 	case "invoice.updated":
+		if ev.HasChanged("auto_advance") {
+			if status, why, err := e.collectionChanged(ctx, now, ev.ObjectID); err != nil || status != "" {
+				return status, why, err
+			}
+		}
 		return e.paidInPart(ctx, now, ev.ObjectID, Observation{Source: src, EventCreated: ev.Created})
 	case "invoice_payment.paid":
 		return e.paidInPart(ctx, now, paymentInvoice(ev.Payload), Observation{Source: src, EventCreated: ev.Created})

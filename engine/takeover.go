@@ -134,8 +134,8 @@ func (e *Engine) yieldToStripe(ctx context.Context, now time.Time, c recoup.Case
 		if err != nil {
 			return err
 		}
-		if cur.TakenOverAt.IsZero() || cur.TakeoverRound != c.TakeoverRound || !cur.State.Active() || cur.State == recoup.StateRetrying {
-			return nil // another run recorded it, or the case moved on
+		if cur.TakenOverAt.IsZero() || cur.TakeoverRound != c.TakeoverRound || !cur.State.Active() || cur.State == recoup.StateRetrying || !manages(e.view(&cur)) {
+			return nil // another run recorded it, the case moved on, or recoup is giving it back
 		}
 		cur.TakenOverAt = time.Time{}
 		cur.TakeoverRound++
@@ -157,6 +157,35 @@ func (e *Engine) yieldToStripe(ctx context.Context, now time.Time, c recoup.Case
 		return false, fmt.Errorf("pause case %d for Stripe's collection: %w", c.ID, err)
 	}
 	return false, nil
+}
+
+// collectionChanged follows an invoice.updated whose auto_advance changed: when Stripe's
+// collection of an invoice recoup took over is on again, the case pauses at once
+// (yieldToStripe) rather than at its next action. It returns an empty status when there is
+// nothing to do, so that the event's other changes are followed.
+func (e *Engine) collectionChanged(ctx context.Context, now time.Time, invoiceID string) (recoup.EventStatus, string, error) {
+	var c recoup.Case
+	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
+		var err error
+		c, err = tx.CaseByInvoice(invoiceID)
+		return err
+	})
+	switch {
+	case recoup.IsNotFound(err):
+		return "", "", nil
+	case err != nil:
+		return "", "", fmt.Errorf("case of invoice %s: %w", invoiceID, err)
+	case c.TakenOverAt.IsZero() || !c.State.Active():
+		return "", "", nil
+	}
+	inv, err := e.gw.Invoice(ctx, invoiceID)
+	if err != nil {
+		return "", "", fmt.Errorf("read invoice %s: %w", invoiceID, err)
+	}
+	if ok, err := e.yieldToStripe(ctx, now, c, inv); err != nil || ok {
+		return "", "", err
+	}
+	return recoup.EventProcessed, "Stripe's automatic collection is on again: the case is paused", nil
 }
 
 // Giving an invoice back. A case recoup took over that it no longer manages (the policy in

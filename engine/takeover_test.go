@@ -374,3 +374,45 @@ func TestStripesCollectionTurnedOnAgainPausesTheCase(t *testing.T) {
 		t.Error("the resumed case charged with Stripe's collection on")
 	}
 }
+
+// The invoice.updated Stripe sends when someone turns automatic collection on again pauses the
+// case at once; the one recoup's own takeover causes (auto_advance turned off) changes nothing.
+func TestCollectionTurnedOnAgainEventPausesTheCase(t *testing.T) {
+	w := newTakeoverWorld(t, actPolicy)
+	w.runDue()
+	deliverLatest := func() recoup.Event {
+		t.Helper()
+		evs := w.fake.EventsOfType("invoice.updated")
+		if len(evs) == 0 {
+			t.Fatal("the fake sent no invoice.updated")
+		}
+		ev, err := stripeapi.ParseEvent(evs[len(evs)-1].Payload, recoup.OriginWebhook)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.eng.Ingest(w.ctx, w.now, &ev); err != nil {
+			t.Fatal(err)
+		}
+		w.runDue()
+		got, err := w.store.Event(w.ctx, ev.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	ours := deliverLatest() // recoup's takeover: auto_advance true -> false
+	if c := w.wantState(w.r.InvoiceID, recoup.StateScheduled); c.TakenOverAt.IsZero() || ours.Status != recoup.EventIgnored {
+		t.Fatalf("recoup's own takeover event undid the takeover (event %s: %s)", ours.Status, ours.Note)
+	}
+	if err := w.gw.Client.SetAutoAdvance(context.Background(), w.r.InvoiceID, true, "merchant-dashboard-edit"); err != nil {
+		t.Fatal(err)
+	}
+	ev := deliverLatest()
+	c := w.wantState(w.r.InvoiceID, recoup.StatePaused)
+	if ev.Status != recoup.EventProcessed || !strings.Contains(ev.Note, "automatic collection is on again") || c.NextAction != nil {
+		t.Fatalf("event %s (%q), next action %+v", ev.Status, ev.Note, c.NextAction)
+	}
+	if n := countSummary(w.timeline(c), "Stripe's automatic collection of this invoice was turned on again"); n != 1 {
+		t.Errorf("%d timeline entries, want 1", n)
+	}
+}
