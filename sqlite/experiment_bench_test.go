@@ -45,7 +45,7 @@ func BenchmarkArmOutcomes(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				err := s.Tx(b.Context(), func(tx recoup.Tx) error {
-					out, err := tx.(recoup.ExperimentTx).ArmOutcomes("campaign-optimize")
+					out, err := tx.(recoup.ExperimentTx).ArmOutcomes("campaign-optimize", "")
 					if err == nil && len(out) != 4 {
 						err = fmt.Errorf("%d arms", len(out))
 					}
