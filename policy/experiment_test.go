@@ -397,3 +397,38 @@ func TestArmProblemOverASegmentNamesIt(t *testing.T) {
 		t.Fatalf("got %v\nwant %s", err, want)
 	}
 }
+
+// The shipped optimize example: the built-in policy, its campaign as a fixed arm and as one of
+// the four adapting variants, each adapting arm with a 5% floor.
+func TestShippedOptimize(t *testing.T) {
+	def := policy.Default()
+	p, err := policy.Load("../policies/examples/optimize.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := p.Experiment
+	if x == nil || x.Optimize == nil || x.Optimize.Floor != 0.05 || x.Optimize.By != "" || len(x.Arms) != 5 {
+		t.Fatalf("experiment %+v", x)
+	}
+	if !reflect.DeepEqual(p.Rules, def.Rules) {
+		t.Error("optimize.yaml does not repeat the built-in policy's rules")
+	}
+	if a := x.Arms[0]; a.Name != "builtin" || !a.Fixed || a.Adapts() || a.Share != 0.2 {
+		t.Errorf("first arm %+v, want the fixed builtin at 20%%", a)
+	}
+	if x.FixedShare() != 0.2 {
+		t.Errorf("fixed share %v", x.FixedShare())
+	}
+	for _, name := range []string{"builtin", "ladder-10"} {
+		if v := p.ForCase(policy.DefaultSegment, name); !reflect.DeepEqual(v.Rules, def.Rules) {
+			t.Errorf("arm %s does not run the built-in policy", name)
+		}
+	}
+	z, err := policy.Load("../policies/examples/optimize-variants/optimize-zones.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z.Experiment.Optimize.By != policy.OptimizeByTimeZone {
+		t.Errorf("optimize-zones.yaml learns by %q", z.Experiment.Optimize.By)
+	}
+}
