@@ -17,6 +17,11 @@ type Assignment struct {
 	Arm        string    `json:"arm"`
 	Share      float64   `json:"share"` // the arm's probability when the customer was assigned, 0 < Share <= 1
 	AssignedAt time.Time `json:"assigned_at"`
+	// Stratum is the group of customers whose results the allocation learned from when the
+	// customer was assigned, and to which the customer's own results count: under optimize:
+	// {by: time_zone} the time-zone group ("UTC-05:00"); "" when the experiment learns from all
+	// customers together.
+	Stratum string `json:"stratum,omitempty"`
 }
 
 // Validate reports an EINVALID error for an assignment the store cannot keep.
@@ -63,11 +68,12 @@ type ExperimentTx interface {
 	// ENOTFOUND if it is not known, ECONFLICT if it has ended already (the first end stands).
 	EndExperiment(name string, at time.Time, by, promotedArm string) error
 	// ArmOutcomes returns, for each arm of the experiment with a resolved case (recovered,
-	// exhausted or closed), how many of its cases are resolved and how many of those were
-	// recovered, in arm-name order. Cases still open are not counted: their outcome is not
-	// known yet. It is one aggregate over an index, read when a new customer is assigned
-	// under optimize.
-	ArmOutcomes(experiment string) ([]ArmOutcome, error)
+	// exhausted or closed) of a customer of the stratum (their assignment's Stratum), how many
+	// of those cases are resolved and how many were recovered, in arm-name order. Cases still
+	// open are not counted: their outcome is not known yet. The store keeps the counts as
+	// counters updated as cases change (migration 00023), so the read does not grow with the
+	// experiment; it is made when a new customer is assigned under optimize.
+	ArmOutcomes(experiment, stratum string) ([]ArmOutcome, error)
 }
 
 // ArmOutcome is what an arm's resolved cases came to so far: the rewards optimize learns from.

@@ -142,3 +142,48 @@ func TestExperimentEndAndPromote(t *testing.T) {
 		t.Errorf("audit of the refusal: %+v", audit)
 	}
 }
+
+// Under optimize with a fixed arm (policies/examples/optimize.yaml), the page also shows the
+// adapting arms together against the fixed arm.
+func TestExperimentPageOptimizedAgainstFixedArm(t *testing.T) {
+	p, err := policy.Load("../policies/examples/optimize.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(c *dashboard.Config) { c.Policy = func() *policy.Policy { return p } })
+	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	arms := []string{"builtin", "ladder-10", "ladder-18", "reversed-10", "reversed-18"}
+	err = e.store.Tx(t.Context(), func(tx recoup.Tx) error {
+		et := tx.(recoup.ExperimentTx)
+		if err := et.StartExperiment("campaign-optimize", start); err != nil {
+			return err
+		}
+		for i := range 100 {
+			arm := arms[i%5]
+			at := start.Add(time.Duration(i) * time.Hour)
+			cus := fmt.Sprintf("cus_o%03d", i)
+			if err := et.InsertAssignment(&recoup.Assignment{Experiment: "campaign-optimize", CustomerID: cus, Arm: arm, Share: 0.2, AssignedAt: at}); err != nil {
+				return err
+			}
+			c := recoup.Case{InvoiceID: "in_" + cus, CustomerID: cus, Amount: recoup.Money{Amount: int64(2000 + 100*(i%7)), Currency: "usd"},
+				State: recoup.StateExhausted, Category: recoup.CategoryFunds, FirstFailedAt: at, CreatedAt: at, UpdatedAt: at,
+				ResolvedAt: at.Add(24 * time.Hour), Experiment: "campaign-optimize", Arm: arm}
+			if i%2 == 0 {
+				c.State = recoup.StateRecovered
+			}
+			if err := tx.CreateCase(&c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, body := e.as(recoup.RoleViewer).get("/ui/experiment")
+	for _, want := range []string{"The campaign that learns against the fixed arm builtin", "adapting arms together (ladder-10, ladder-18, reversed-10, reversed-18)"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+}

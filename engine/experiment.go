@@ -62,11 +62,13 @@ func (e *Engine) assignArm(tx recoup.Tx, c *recoup.Case, now time.Time) (summary
 		learned     string
 		optShares   []float64
 		optResolved int
+		stratum     string
 	)
 	if recoup.IsNotFound(err) {
 		shares := x.Shares()
 		if x.Optimize != nil {
-			opt, err := optimizedShares(et, x, c.CustomerID)
+			stratum = stratumOf(x, *c, e.Policy())
+			opt, err := optimizedShares(et, x, c.CustomerID, stratum)
 			if err != nil {
 				return "", nil, err
 			}
@@ -77,7 +79,7 @@ func (e *Engine) assignArm(tx recoup.Tx, c *recoup.Case, now time.Time) (summary
 			}
 		}
 		arm := x.Assign(c.CustomerID, shares)
-		a = recoup.Assignment{Experiment: x.Name, CustomerID: c.CustomerID, Arm: arm.Name, Share: shares[slices.IndexFunc(x.Arms, func(b policy.Arm) bool { return b.Name == arm.Name })], AssignedAt: now}
+		a = recoup.Assignment{Experiment: x.Name, CustomerID: c.CustomerID, Arm: arm.Name, Share: shares[slices.IndexFunc(x.Arms, func(b policy.Arm) bool { return b.Name == arm.Name })], AssignedAt: now, Stratum: stratum}
 		err = et.InsertAssignment(&a)
 		if recoup.ErrorCode(err) == recoup.ECONFLICT {
 			// Another case of the customer was assigned meanwhile (another process): its arm stands.
@@ -94,6 +96,9 @@ func (e *Engine) assignArm(tx recoup.Tx, c *recoup.Case, now time.Time) (summary
 		words += ". " + learned
 		detail["optimize_shares"] = optShares
 		detail["optimize_resolved"] = optResolved
+		if stratum != "" {
+			detail["optimize_stratum"] = stratum
+		}
 	}
 	return words, detail, nil
 }

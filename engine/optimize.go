@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/experiment"
@@ -19,6 +21,15 @@ import (
 // the customer's first case, and the share of the arm drawn is recorded with the assignment: it
 // is the probability the customer had of landing there, which the experiment's estimates weight
 // by. A customer assigned earlier keeps their arm.
+//
+// The control and the arms marked fixed keep their weights' shares; only the other policy arms
+// (the adapting arms) share the rest. A fixed arm running the policy as written is thus a
+// baseline whose share never moves, against which the adapting arms together are measured
+// without bias (docs/experiments.md, "Optimized against a fixed arm").
+//
+// Under optimize: {by: time_zone} the shares are learned apart for each stratum: the group of
+// customers whose time zones have the same standard offset from UTC (stratum). The customer's
+// stratum is recorded with the assignment, and the store counts their cases' outcomes in it.
 //
 // The reward is per invoice: a resolved case (recovered, exhausted or closed) counts 1 when its
 // invoice was paid and 0 when not, i.e. its recovered amount over its failed amount, as an
@@ -40,12 +51,14 @@ const optimizeDraws = 1000
 type optimized struct {
 	shares   []float64
 	resolved int
+	stratum  string
 }
 
 // optimizedShares computes the arms' shares for the new customer from the store's outcomes of
 // the experiment's policy arms.
-func optimizedShares(et recoup.ExperimentTx, x *policy.Experiment, customerID string) (optimized, error) {
-	outcomes, err := et.ArmOutcomes(x.Name)
+// stratum is the customer's group under optimize's by ("" for all customers together).
+func optimizedShares(et recoup.ExperimentTx, x *policy.Experiment, customerID, stratum string) (optimized, error) {
+	outcomes, err := et.ArmOutcomes(x.Name, stratum)
 	if err != nil {
 		return optimized{}, fmt.Errorf("optimize experiment %s: %w", x.Name, err)
 	}
@@ -55,12 +68,11 @@ func optimizedShares(et recoup.ExperimentTx, x *policy.Experiment, customerID st
 	}
 	var (
 		rewards []experiment.Rewards
-		control float64
-		out     optimized
+		fixed   = x.FixedShare()
+		out     = optimized{stratum: stratum}
 	)
 	for _, a := range x.Arms {
-		if a.Control {
-			control += a.Share
+		if !a.Adapts() {
 			continue
 		}
 		o := byArm[a.Name]
@@ -68,14 +80,14 @@ func optimizedShares(et recoup.ExperimentTx, x *policy.Experiment, customerID st
 		rewards = append(rewards, experiment.Rewards{Arm: a.Name, N: o.Resolved, Sum: float64(o.Recovered), SumSq: float64(o.Recovered)})
 		out.resolved += o.Resolved
 	}
-	policyShares, err := experiment.Allocate(rewards, control, x.Optimize.Floor, optimizeDraws, optimizeRand(x.Name, customerID))
+	policyShares, err := experiment.Allocate(rewards, fixed, x.Optimize.Floor, optimizeDraws, optimizeRand(x.Name, customerID))
 	if err != nil {
 		return optimized{}, fmt.Errorf("optimize experiment %s: %w", x.Name, err)
 	}
 	out.shares = make([]float64, len(x.Arms))
 	k := 0
 	for i, a := range x.Arms {
-		if a.Control {
+		if !a.Adapts() {
 			out.shares[i] = a.Share
 			continue
 		}
@@ -83,6 +95,27 @@ func optimizedShares(et recoup.ExperimentTx, x *policy.Experiment, customerID st
 		k++
 	}
 	return out, nil
+}
+
+// stratumOf is the customer's group under the experiment's optimize: "" unless it learns by
+// time zone; then the standard offset from UTC of the customer's time zone (from their address,
+// else their card's country, else the policy's zone), "UTC-05:00": zones whose local hours line
+// up share what they learn. The standard offset is the smaller of the zone's offsets in January
+// and July 2001 (summer time adds to it), so a customer's group does not change with the
+// season and is the same whenever they are assigned.
+func stratumOf(x *policy.Experiment, c recoup.Case, p *policy.Policy) string {
+	if x.Optimize == nil || x.Optimize.By != policy.OptimizeByTimeZone {
+		return ""
+	}
+	loc, _ := customerClock(c, p)
+	_, jan := time.Date(2001, time.January, 15, 12, 0, 0, 0, loc).Zone()
+	_, jul := time.Date(2001, time.July, 15, 12, 0, 0, 0, loc).Zone()
+	off := min(jan, jul)
+	sign := '+'
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	return fmt.Sprintf("UTC%c%02d:%02d", sign, off/3600, off%3600/60)
 }
 
 // optimizeRand is the draws' source for one customer: PCG seeded from sha256 of
@@ -99,19 +132,31 @@ func (o optimized) words(x *policy.Experiment) string {
 	for i, s := range o.shares {
 		parts[i] = strings.TrimSuffix(percent(s), "%")
 	}
-	from := fmt.Sprintf("from %d resolved invoices of the policy arms", o.resolved)
+	of := "of the policy arms"
+	if o.stratum != "" {
+		of = "of the adapting arms' customers in time zones at " + o.stratum
+	} else if slices.ContainsFunc(x.Arms, func(a policy.Arm) bool { return a.Fixed }) {
+		of = "of the adapting arms"
+	}
+	from := fmt.Sprintf("from %d resolved invoices %s", o.resolved, of)
 	switch o.resolved {
 	case 0:
-		from = "with no resolved invoice yet: every policy arm is as likely to be the best"
+		from = "with no resolved invoice yet: every adapting arm is as likely to be the best"
+		if o.stratum != "" {
+			from = "with no resolved invoice yet in time zones at " + o.stratum + ": every adapting arm is as likely to be the best"
+		}
 	case 1:
-		from = "from 1 resolved invoice of the policy arms"
+		from = fmt.Sprintf("from 1 resolved invoice %s", of)
 	}
-	control := ""
+	kept := ""
 	for _, a := range x.Arms {
-		if a.Control {
-			control = fmt.Sprintf("; the control %s keeps its %s", a.Name, percent(a.Share))
+		switch {
+		case a.Control:
+			kept += fmt.Sprintf("; the control %s keeps its %s", a.Name, percent(a.Share))
+		case a.Fixed:
+			kept += fmt.Sprintf("; the fixed arm %s keeps its %s", a.Name, percent(a.Share))
 		}
 	}
 	return fmt.Sprintf("optimize: the arms' shares are now %s%% (%s; floor %s each%s), %s",
-		strings.Join(parts, "/"), names(x), percent(x.Optimize.Floor), control, from)
+		strings.Join(parts, "/"), names(x), percent(x.Optimize.Floor), kept, from)
 }

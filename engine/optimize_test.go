@@ -278,3 +278,178 @@ experiment:
 		t.Errorf("arms seen: %v; want both arms in the afternoon and at night", seen)
 	}
 }
+
+// A fixed arm keeps its weight's share whatever its results, like the control, while the
+// adapting arms share the rest under their floors.
+func TestOptimizeFixedArmKeepsItsShare(t *testing.T) {
+	h := newHarness(t, testPolicy+`campaign:
+  hour: 9
+  steps:
+    - {day: 1, template: reminder, tone: gentle}
+experiment:
+  name: tones
+  unit: customer
+  optimize: {floor: 5}
+  arms:
+    - {name: builtin, weight: 1, fixed: true}
+    - {name: gentle, weight: 1}
+    - name: firm
+      weight: 1
+      campaign: {steps: [{day: 1, template: reminder, tone: firm}]}
+    - name: late
+      weight: 1
+      campaign: {hour: 17}
+`)
+	x := h.eng.Policy().Experiment
+	seedOutcomes(t, h, 150) // firm recovers everything, gentle and late nothing
+	// The fixed arm recovers everything too: its share must not move for it.
+	err := h.store.Tx(h.ctx, func(tx recoup.Tx) error {
+		for i := range 150 {
+			c := recoup.Case{InvoiceID: fmt.Sprintf("in_old_builtin_%d", i), CustomerID: fmt.Sprintf("cus_old_builtin_%d", i),
+				Amount: recoup.Money{Amount: 2500, Currency: "usd"}, State: recoup.StateRecovered, Category: recoup.CategoryFunds,
+				CreatedAt: h.now, UpdatedAt: h.now, ResolvedAt: h.now, Experiment: "tones", Arm: "builtin"}
+			if err := tx.CreateCase(&c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var customers []string
+	for i := range 60 {
+		customers = append(customers, fmt.Sprintf("cus_fixed_%d", i))
+	}
+	got := openFor(t, h, "f", customers)
+	for _, cus := range customers {
+		o := got[cus]
+		if len(o.shares) != 4 {
+			t.Fatalf("%s: shares %v", cus, o.shares)
+		}
+		if o.shares[0] != 0.25 {
+			t.Errorf("%s: the fixed arm's share is %v, want its weight's 0.25", cus, o.shares[0])
+		}
+		for i, a := range x.Arms[1:] {
+			if o.shares[i+1] < 0.05-1e-12 {
+				t.Errorf("%s: arm %s below the floor: %v", cus, a.Name, o.shares[i+1])
+			}
+		}
+		// firm takes nearly all of the free 60%: 0.05 + 0.6.
+		if o.shares[2] < 0.64 {
+			t.Errorf("%s: firm's share %v, want near 0.65", cus, o.shares[2])
+		}
+		if o.arm == "builtin" && o.share != 0.25 {
+			t.Errorf("%s: in the fixed arm with recorded share %v", cus, o.share)
+		}
+		if !strings.Contains(o.summary, "(builtin/gentle/firm/late; floor 5% each; the fixed arm builtin keeps its 25%), from 450 resolved invoices of the adapting arms") {
+			t.Errorf("%s: timeline says %q", cus, o.summary)
+		}
+	}
+}
+
+// Under by: time_zone each group of time zones learns apart: customers in New York's group are
+// moved toward the arm that recovers there, customers in Paris's toward the one that recovers
+// there, and each assignment records its group.
+func TestOptimizeLearnsPerTimeZone(t *testing.T) {
+	h := newHarness(t, testPolicy+`campaign:
+  hour: 9
+  quiet_hours: [21, 8]
+  steps:
+    - {day: 0, template: reminder, tone: gentle}
+experiment:
+  name: hours
+  unit: customer
+  optimize: {floor: 10, by: time_zone}
+  arms:
+    - {name: morning, weight: 1}
+    - {name: evening, weight: 1, campaign: {hour: 19}}
+`)
+	// 150 earlier customers per group and arm: in UTC-05:00 the morning arm recovers them all,
+	// in UTC+01:00 the evening arm.
+	err := h.store.Tx(h.ctx, func(tx recoup.Tx) error {
+		et := tx.(recoup.ExperimentTx)
+		n := 0
+		for _, stratum := range []string{"UTC-05:00", "UTC+01:00"} {
+			for _, arm := range []string{"morning", "evening"} {
+				state := recoup.StateExhausted
+				if stratum == "UTC-05:00" && arm == "morning" || stratum == "UTC+01:00" && arm == "evening" {
+					state = recoup.StateRecovered
+				}
+				for range 150 {
+					n++
+					cus := fmt.Sprintf("cus_old_%d", n)
+					if err := et.InsertAssignment(&recoup.Assignment{Experiment: "hours", CustomerID: cus, Arm: arm, Share: 0.5, AssignedAt: h.now, Stratum: stratum}); err != nil {
+						return err
+					}
+					c := recoup.Case{InvoiceID: fmt.Sprintf("in_old_%d", n), CustomerID: cus,
+						Amount: recoup.Money{Amount: 2500, Currency: "usd"}, State: state, Category: recoup.CategoryFunds,
+						CreatedAt: h.now, UpdatedAt: h.now, ResolvedAt: h.now, Experiment: "hours", Arm: arm}
+					if err := tx.CreateCase(&c); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		country, stratum string
+		best             int // index of the arm that should get most of the free share
+	}{
+		{"US", "UTC-05:00", 0},
+		{"FR", "UTC+01:00", 1},
+		{"JP", "UTC+09:00", -1}, // no results yet in Tokyo's group: the arms are alike
+	} {
+		for i := range 5 {
+			inv, cus := fmt.Sprintf("in_%s_%d", tc.country, i), fmt.Sprintf("cus_%s_%d", tc.country, i)
+			h.gw.failRenewal(inv, cus, 2500, insufficient)
+			h.gw.inCountry(inv, tc.country)
+			h.ingest("evt_"+inv, "invoice.payment_failed", inv, cus)
+		}
+		h.runDue()
+		for i := range 5 {
+			inv, cus := fmt.Sprintf("in_%s_%d", tc.country, i), fmt.Sprintf("cus_%s_%d", tc.country, i)
+			c := h.caseOf(inv)
+			var a recoup.Assignment
+			err := h.store.Tx(h.ctx, func(tx recoup.Tx) error {
+				var err error
+				a, err = tx.(recoup.ExperimentTx).Assignment("hours", cus)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Stratum != tc.stratum {
+				t.Errorf("%s in %s: stratum %q, want %q", cus, tc.country, a.Stratum, tc.stratum)
+			}
+			var shares []float64
+			for _, e := range h.timeline(c) {
+				if strings.HasPrefix(e.Summary, "in arm ") {
+					var d struct {
+						Shares  []float64 `json:"optimize_shares"`
+						Stratum string    `json:"optimize_stratum"`
+					}
+					if err := json.Unmarshal(e.Detail, &d); err != nil {
+						t.Fatal(err)
+					}
+					shares = d.Shares
+					if d.Stratum != tc.stratum || !strings.Contains(e.Summary, "in time zones at "+tc.stratum) {
+						t.Errorf("%s: timeline %q, detail stratum %q", cus, e.Summary, d.Stratum)
+					}
+				}
+			}
+			switch {
+			case len(shares) != 2:
+				t.Fatalf("%s: shares %v", cus, shares)
+			case tc.best >= 0 && shares[tc.best] < 0.85:
+				t.Errorf("%s in %s: shares %v, want arm %d near 90%%", cus, tc.country, shares, tc.best)
+			case tc.best < 0 && (shares[0] < 0.3 || shares[1] < 0.3):
+				t.Errorf("%s in %s (no results in the group): shares %v, want both near 50%%", cus, tc.country, shares)
+			}
+		}
+	}
+}

@@ -28,6 +28,13 @@ type Setup struct {
 	// Control is the arm left to Stripe (stripe: true); "" when there is none, and the first
 	// arm is then the baseline.
 	Control string
+	// Fixed is the first arm of the policy with fixed: true under optimize, Adapting the arms
+	// whose shares optimize adapts, and PoolShare their share together (1 minus the control's
+	// and the fixed arms'): with a fixed arm, the report also compares the adapting arms
+	// pooled with it. "" / nil without optimize or without a fixed arm.
+	Fixed     string
+	Adapting  []string
+	PoolShare float64
 }
 
 // SetupOf returns what the policy says of the experiment name.
@@ -42,8 +49,26 @@ func SetupOf(p *policy.Policy, name string) Setup {
 			s.Control = a.Name
 		}
 	}
+	if x := p.Experiment; x.Optimize != nil {
+		for _, a := range x.Arms {
+			switch {
+			case a.Fixed && s.Fixed == "":
+				s.Fixed = a.Name
+			case a.Adapts():
+				s.Adapting = append(s.Adapting, a.Name)
+			}
+		}
+		s.PoolShare = 1 - x.FixedShare()
+		if s.Fixed == "" || len(s.Adapting) == 0 || !(s.PoolShare > 0) {
+			s.Fixed, s.Adapting, s.PoolShare = "", nil, 0
+		}
+	}
 	return s
 }
+
+// PooledArm names the adapting arms pooled in the comparison with the fixed arm; arm names
+// are lower-case, so it meets none.
+const PooledArm = "Optimized"
 
 // Options choose what a report shows.
 type Options struct {
@@ -133,7 +158,12 @@ type Report struct {
 	OldestCase int64     `json:"oldest_open_case,omitempty"`
 	Arms       []Arm     `json:"arms"`
 	Uplift     *Uplift   `json:"uplift,omitempty"`
-	Path       []Point   `json:"path"`
+	// Optimized is, under optimize with a fixed arm, the adapting arms pooled (Treatment
+	// PooledArm, share fixed at Setup.PoolShare) minus the fixed arm (docs/experiments.md,
+	// "Optimized against a fixed arm"); Adapting names the arms pooled.
+	Optimized *Uplift  `json:"optimized,omitempty"`
+	Adapting  []string `json:"adapting_arms,omitempty"`
+	Path      []Point  `json:"path"`
 	// AttemptsNote says what the attempts count, arm by arm.
 	AttemptsNote string `json:"attempts_note"`
 }
@@ -279,7 +309,41 @@ func Assemble(e recoup.Experiment, cases []recoup.ExperimentCase, setup Setup, o
 			}
 		}
 	}
+	if setup.Fixed != "" {
+		var pooled []experiment.Unit
+		for _, u := range units {
+			switch {
+			case slices.Contains(setup.Adapting, u.Arm):
+				u.Arm, u.Share = PooledArm, setup.PoolShare
+			case u.Arm != setup.Fixed:
+				continue
+			}
+			pooled = append(pooled, u)
+		}
+		rep, err := experiment.Compute(pooled, experiment.Config{Control: setup.Fixed, Treatment: PooledArm, Arms: []string{setup.Fixed, PooledArm}})
+		if err != nil {
+			return nil, fmt.Errorf("experiment %s, the adapting arms against %s: %w", e.Name, setup.Fixed, err)
+		}
+		up := rep.Uplift
+		r.Adapting = setup.Adapting
+		r.Optimized = &Uplift{Treatment: PooledArm, Baseline: setup.Fixed, Interval: interval(up.Estimate),
+			Verdict: optimizedWords(up, setup.Adapting), Needed: up.Needed.Words(), NeededInvoices: up.Needed.Invoices}
+	}
 	return r, nil
+}
+
+// optimizedWords says the verdict of the adapting arms pooled against the fixed arm.
+func optimizedWords(up experiment.Uplift, adapting []string) string {
+	pool := "the adapting arms together (" + strings.Join(adapting, ", ") + ")"
+	switch {
+	case !up.Ready:
+		return "no verdict yet: too few resolved customers for an interval"
+	case up.Verdict == experiment.VerdictAhead:
+		return fmt.Sprintf("%s recover more than the fixed arm %s", pool, up.Control)
+	case up.Verdict == experiment.VerdictBehind:
+		return fmt.Sprintf("the fixed arm %s recovers more than %s", up.Control, pool)
+	}
+	return fmt.Sprintf("no difference detected yet between %s and the fixed arm %s", pool, up.Control)
 }
 
 // verdictWords says the verdict with the arms' names.

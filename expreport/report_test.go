@@ -11,6 +11,7 @@ import (
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/experiment"
+	"github.com/recoup-hq/recoup/policy"
 )
 
 var t0 = time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)
@@ -169,5 +170,73 @@ func TestAssembleFeedsResolvedPrefix(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(csv.String()), "\n")
 	if len(lines) != 3 || !strings.HasPrefix(lines[1], "x,usd,stripe,true,true,25,") || !strings.Contains(lines[2], ","+r.Uplift.Verdict) {
 		t.Errorf("csv:\n%s", csv.String())
+	}
+}
+
+// Under optimize with a fixed arm, the report also compares the adapting arms pooled (their
+// share together, fixed) with the fixed arm: Compute over the relabelled units, the control's
+// customers left out; SetupOf finds the arms in the policy.
+func TestAssembleOptimizedAgainstFixedArm(t *testing.T) {
+	p, err := policy.Parse("p.yaml", []byte("experiment:\n  name: opt\n  unit: customer\n  optimize: {floor: 5}\n  arms:\n"+
+		"    - {name: stripe, stripe: true, weight: 1}\n    - {name: builtin, weight: 1, fixed: true}\n"+
+		"    - {name: a, weight: 1}\n    - {name: b, weight: 1, campaign: {hour: 18}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := SetupOf(p, "opt")
+	if s.Fixed != "builtin" || !reflect.DeepEqual(s.Adapting, []string{"a", "b"}) || s.PoolShare != 0.5 || s.Control != "stripe" {
+		t.Fatalf("setup %+v", s)
+	}
+	var cases []recoup.ExperimentCase
+	var want []experiment.Unit
+	arms := []string{"stripe", "builtin", "a", "b"}
+	for i := range 200 {
+		arm := arms[i%4]
+		share := map[string]float64{"stripe": 0.25, "builtin": 0.25, "a": 0.05 + 0.4*float64(i)/200, "b": 0.45 - 0.4*float64(i)/200}[arm]
+		amount := int64(1000 + 37*i)
+		state := recoup.StateExhausted
+		if i%3 != 0 || arm == "a" && i%5 == 0 {
+			state = recoup.StateRecovered
+		}
+		at := t0.Add(time.Duration(i) * time.Hour)
+		cases = append(cases, recoup.ExperimentCase{CustomerID: fmt.Sprintf("cus_%d", i), Arm: arm, Share: share, AssignedAt: at,
+			CaseID: int64(i + 1), Amount: recoup.Money{Amount: amount, Currency: "usd"}, State: state, FirstFailedAt: at, ResolvedAt: at.Add(day)})
+		u := experiment.Unit{Arm: arm, Share: share, Order: int64(i), Invoices: 1, Failed: amount}
+		if state == recoup.StateRecovered {
+			u.Recovered, u.RecoveredInvoices, u.DaysToRecovery = amount, 1, []float64{1}
+		}
+		switch arm {
+		case "stripe":
+			continue
+		case "a", "b":
+			u.Arm, u.Share = PooledArm, 0.5
+		}
+		want = append(want, u)
+	}
+	r, err := Assemble(recoup.Experiment{Name: "opt", StartedAt: t0}, cases, s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := experiment.Compute(want, experiment.Config{Control: "builtin", Treatment: PooledArm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := r.Optimized
+	if o == nil || o.Baseline != "builtin" || o.Treatment != PooledArm || !reflect.DeepEqual(r.Adapting, []string{"a", "b"}) {
+		t.Fatalf("optimized %+v, adapting %v", o, r.Adapting)
+	}
+	if math.Abs(o.Value-rep.Uplift.Value) > 1e-9 || math.Abs(o.Low-rep.Uplift.Sequential.Low) > 1e-9 || !o.Ready {
+		t.Errorf("optimized %+v, want %+v", o.Interval, rep.Uplift.Estimate)
+	}
+	var out bytes.Buffer
+	if err := Write(&out, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "The campaign that learns: the adapting arms together (a, b) over the fixed arm builtin: ") {
+		t.Errorf("report:\n%s", out.String())
+	}
+	// Without a fixed arm there is no such comparison.
+	if r, err := Assemble(recoup.Experiment{Name: "opt", StartedAt: t0}, cases, setup, Options{}); err != nil || r.Optimized != nil {
+		t.Errorf("without a fixed arm: %+v, %v", r.Optimized, err)
 	}
 }

@@ -91,6 +91,16 @@ func Write(w io.Writer, r *Report) error {
 			ew.printf("Still needed: %s.\n", up.Needed)
 		}
 	}
+	if up := r.Optimized; up != nil {
+		ew.printf("The campaign that learns: the adapting arms together (%s) over the fixed arm %s: %s pp of the failed amount\n",
+			strings.Join(r.Adapting, ", "), up.Baseline, signed(up.Value))
+		unit := " pp"
+		if !up.Ready {
+			unit = ""
+		}
+		ew.printf("  interval valid however often it is read (confidence sequence, %g%%): %s%s\n", 100*(1-r.Alpha), Span(up.Low, up.High, up.Ready), unit)
+		ew.printf("Verdict: %s.\n", up.Verdict)
+	}
 	ew.printf("Note: %s.\n", r.AttemptsNote)
 	return ew.err
 }

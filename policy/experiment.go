@@ -51,6 +51,9 @@ type Arm struct {
 	Share float64
 	// Control marks the arm left to Stripe (stripe: true): recoup only observes its cases.
 	Control bool
+	// Fixed marks a policy arm whose share stays its weight's under optimize, like the
+	// control's (fixed: true): a baseline the adapting arms are measured against.
+	Fixed bool
 	// Overrides are the settings the arm overrides, in words, in the schema's order ("retry
 	// days", "campaign steps"); empty for the control and for an arm that runs the policy as
 	// written.
@@ -60,8 +63,30 @@ type Arm struct {
 // Optimize is the adaptive allocation among the policy arms (Thompson sampling); the control
 // keeps its share.
 type Optimize struct {
-	// Floor is the least share of all cases each policy arm keeps, 0-0.5.
+	// Floor is the least share of all cases each adapting policy arm keeps, 0-0.5.
 	Floor float64
+	// By is how the learning is split: "" (all customers together) or OptimizeByTimeZone.
+	By string
+}
+
+// OptimizeByTimeZone learns the shares apart for each group of customers whose time zones have
+// the same standard offset from UTC (optimize: {by: time_zone}).
+const OptimizeByTimeZone = "time_zone"
+
+// Adapts reports whether the arm's share follows the results under optimize: a policy arm that
+// is not fixed.
+func (a Arm) Adapts() bool { return !a.Control && !a.Fixed }
+
+// FixedShare is the share of all cases that optimize leaves where the weights put it: the
+// control's and the fixed arms'.
+func (e *Experiment) FixedShare() float64 {
+	s := 0.0
+	for _, a := range e.Arms {
+		if !a.Adapts() {
+			s += a.Share
+		}
+	}
+	return s
 }
 
 // Arm returns the arm of that name.
@@ -345,8 +370,9 @@ func (v *validator) experiment(in *experiment, p *Policy) *Experiment {
 		weightsOK   = true
 		control     = -1
 		controlName string
-		policyArms  int
+		policyArms  int // the policy arms that adapt under optimize
 		policyShare float64
+		fixedArms   []string
 	)
 	for i, a := range in.Arms {
 		path := fmt.Sprintf("%s.arms[%d]", base, i)
@@ -384,11 +410,19 @@ func (v *validator) experiment(in *experiment, p *Policy) *Experiment {
 			} else {
 				control, controlName = i, out.Name
 			}
+			if a.Fixed != nil {
+				v.fail(path+".fixed", "the control arm (stripe: true) keeps its weight's share already: remove fixed")
+			}
 			for _, k := range setKeys(&a.RulesFile) {
 				v.fail(path+"."+k, "the control arm (stripe: true) leaves the invoice to Stripe and recoup only observes: it sets nothing but its name and weight (remove %s)", k)
 			}
 		} else {
-			policyArms++
+			if a.Fixed != nil && *a.Fixed {
+				out.Fixed = true
+				fixedArms = append(fixedArms, path)
+			} else {
+				policyArms++
+			}
 			for _, k := range overrideKeys(&a.RulesFile) {
 				out.Overrides = append(out.Overrides, overrideWords[k])
 			}
@@ -408,7 +442,7 @@ func (v *validator) experiment(in *experiment, p *Policy) *Experiment {
 	if weightsOK && sum > 0 {
 		for i := range e.Arms {
 			e.Arms[i].Share = weights[i] / sum
-			if !e.Arms[i].Control {
+			if e.Arms[i].Adapts() {
 				policyShare += e.Arms[i].Share
 			}
 		}
@@ -417,7 +451,15 @@ func (v *validator) experiment(in *experiment, p *Policy) *Experiment {
 		path := base + ".optimize"
 		e.Optimize = &Optimize{Floor: DefaultFloor}
 		if policyArms < 2 {
-			v.fail(path, "optimize adapts the shares among the policy arms: it needs at least 2 arms that are not the control, got %d", policyArms)
+			v.fail(path, "optimize adapts the shares among the policy arms: it needs at least 2 arms that are not the control nor fixed, got %d", policyArms)
+		}
+		if o.By != nil {
+			switch *o.By {
+			case OptimizeByTimeZone:
+				e.Optimize.By = OptimizeByTimeZone
+			default:
+				v.fail(path+".by", "by %q: the only split is time_zone (learn apart for each group of customers whose time zones have the same standard offset from UTC); leave it out to learn from all customers together", *o.By)
+			}
 		}
 		floorOK := true
 		if o.Floor != nil {
@@ -433,8 +475,13 @@ func (v *validator) experiment(in *experiment, p *Policy) *Experiment {
 			if o.Floor == nil {
 				fpath = path
 			}
-			v.fail(fpath, "a floor of %s%% for each of the %d policy arms needs %s%% of all cases, but the policy arms share %s%% (the control keeps its %s%%): lower the floor or the control's weight",
+			v.fail(fpath, "a floor of %s%% for each of the %d adapting policy arms needs %s%% of all cases, but they share %s%% (the control and the fixed arms keep their %s%%): lower the floor or their weights",
 				pct(e.Optimize.Floor), policyArms, pct(need), pct(policyShare), pct(1-policyShare))
+		}
+	}
+	if in.Optimize == nil {
+		for _, p := range fixedArms {
+			v.fail(p+".fixed", "fixed keeps an arm's share while optimize adapts the others: this experiment has no optimize (remove fixed, or add optimize)")
 		}
 	}
 	return e

@@ -67,9 +67,14 @@ func TestExperimentProblems(t *testing.T) {
 		{"control sets rules", "experiment:\n  name: x\n  unit: customer\n  arms:\n    - {name: a, stripe: true, weight: 1, final_action: cancel_subscription}\n    - {name: b, weight: 1}\n", "experiment.arms[0].final_action: the control arm (stripe: true) leaves the invoice to Stripe and recoup only observes: it sets nothing but its name and weight (remove final_action)", "cancel_subscription"},
 		{"arm rules as a segment's", "experiment:\n  name: x\n  unit: customer\n  arms:\n    - {name: a, weight: 1}\n    - name: b\n      weight: 1\n      retry: {hour: 25}\n", "experiment.arms[1].retry.hour: hour must be 0-23, got 25", "25"},
 		{"arm template", "experiment:\n  name: x\n  unit: customer\n  arms:\n    - {name: a, weight: 1}\n    - name: b\n      weight: 1\n      campaign: {steps: [{day: 1, template: updat_card}]}\n", `experiment.arms[1].campaign.steps[0].template: unknown template "updat_card" (did you mean "update_card"?)`, "updat_card"},
-		{"optimize one policy arm", "experiment:\n  name: x\n  unit: customer\n" + arms + "  optimize: {floor: 10}\n", "experiment.optimize: optimize adapts the shares among the policy arms: it needs at least 2 arms that are not the control, got 1", "floor"},
+		{"optimize one policy arm", "experiment:\n  name: x\n  unit: customer\n" + arms + "  optimize: {floor: 10}\n", "experiment.optimize: optimize adapts the shares among the policy arms: it needs at least 2 arms that are not the control nor fixed, got 1", "floor"},
+		{"optimize fixed arms", "experiment:\n  name: x\n  unit: customer\n  arms:\n    - {name: a, weight: 1, fixed: true}\n    - {name: b, weight: 1, fixed: true}\n    - {name: c, weight: 1}\n  optimize: {}\n", "experiment.optimize: optimize adapts the shares among the policy arms: it needs at least 2 arms that are not the control nor fixed, got 1", "{}"},
 		{"floor range", "experiment:\n  name: x\n  unit: customer\n  arms:\n    - {name: a, weight: 1}\n    - {name: b, weight: 1}\n  optimize: {floor: 51}\n", "experiment.optimize.floor: floor must be 0-50 (percent of all cases each policy arm keeps), got 51", "51"},
-		{"floor too high", "experiment:\n  name: x\n  unit: customer\n  arms:\n    - {name: s, stripe: true, weight: 60}\n    - {name: a, weight: 20}\n    - {name: b, weight: 20}\n  optimize: {floor: 25}\n", "experiment.optimize.floor: a floor of 25% for each of the 2 policy arms needs 50% of all cases, but the policy arms share 40% (the control keeps its 60%)", "25}"},
+		{"floor too high", "experiment:\n  name: x\n  unit: customer\n  arms:\n    - {name: s, stripe: true, weight: 60}\n    - {name: a, weight: 20}\n    - {name: b, weight: 20}\n  optimize: {floor: 25}\n", "experiment.optimize.floor: a floor of 25% for each of the 2 adapting policy arms needs 50% of all cases, but they share 40% (the control and the fixed arms keep their 60%)", "25}"},
+		{"floor with a fixed arm", "experiment:\n  name: x\n  unit: customer\n  arms:\n    - {name: f, fixed: true, weight: 60}\n    - {name: a, weight: 20}\n    - {name: b, weight: 20}\n  optimize: {floor: 25}\n", "experiment.optimize.floor: a floor of 25% for each of the 2 adapting policy arms needs 50% of all cases, but they share 40% (the control and the fixed arms keep their 60%)", "25}"},
+		{"fixed without optimize", "experiment:\n  name: x\n  unit: customer\n  arms:\n    - {name: a, weight: 1, fixed: true}\n    - {name: b, weight: 1}\n", "experiment.arms[0].fixed: fixed keeps an arm's share while optimize adapts the others: this experiment has no optimize", "true}"},
+		{"fixed control", "experiment:\n  name: x\n  unit: customer\n  arms:\n    - {name: s, stripe: true, fixed: true, weight: 1}\n    - {name: a, weight: 1}\n    - {name: b, weight: 1}\n  optimize: {}\n", "experiment.arms[0].fixed: the control arm (stripe: true) keeps its weight's share already: remove fixed", "true, weight"},
+		{"optimize by", "experiment:\n  name: x\n  unit: customer\n  arms:\n    - {name: a, weight: 1}\n    - {name: b, weight: 1}\n  optimize: {by: country}\n", `experiment.optimize.by: by "country": the only split is time_zone`, "country"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := policy.Parse("p.yaml", []byte(tc.src))
@@ -390,5 +395,40 @@ func TestArmProblemOverASegmentNamesIt(t *testing.T) {
 	var pe *policy.Error
 	if !errors.As(err, &pe) || len(pe.Problems) != 1 || pe.Problems[0].String() != want {
 		t.Fatalf("got %v\nwant %s", err, want)
+	}
+}
+
+// The shipped optimize example: the built-in policy, its campaign as a fixed arm and as one of
+// the four adapting variants, each adapting arm with a 5% floor.
+func TestShippedOptimize(t *testing.T) {
+	def := policy.Default()
+	p, err := policy.Load("../policies/examples/optimize.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := p.Experiment
+	if x == nil || x.Optimize == nil || x.Optimize.Floor != 0.05 || x.Optimize.By != "" || len(x.Arms) != 5 {
+		t.Fatalf("experiment %+v", x)
+	}
+	if !reflect.DeepEqual(p.Rules, def.Rules) {
+		t.Error("optimize.yaml does not repeat the built-in policy's rules")
+	}
+	if a := x.Arms[0]; a.Name != "builtin" || !a.Fixed || a.Adapts() || a.Share != 0.2 {
+		t.Errorf("first arm %+v, want the fixed builtin at 20%%", a)
+	}
+	if x.FixedShare() != 0.2 {
+		t.Errorf("fixed share %v", x.FixedShare())
+	}
+	for _, name := range []string{"builtin", "ladder-10"} {
+		if v := p.ForCase(policy.DefaultSegment, name); !reflect.DeepEqual(v.Rules, def.Rules) {
+			t.Errorf("arm %s does not run the built-in policy", name)
+		}
+	}
+	z, err := policy.Load("../policies/examples/optimize-variants/optimize-zones.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z.Experiment.Optimize.By != policy.OptimizeByTimeZone {
+		t.Errorf("optimize-zones.yaml learns by %q", z.Experiment.Optimize.By)
 	}
 }

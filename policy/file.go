@@ -27,12 +27,14 @@ type experiment struct {
 type arm struct {
 	Name      *string  `yaml:"name"`
 	Stripe    *bool    `yaml:"stripe"`
+	Fixed     *bool    `yaml:"fixed"`
 	Weight    *float64 `yaml:"weight"`
 	RulesFile `yaml:",inline"`
 }
 
 type optimize struct {
 	Floor *float64 `yaml:"floor"` // percent
+	By    *string  `yaml:"by"`    // "time_zone": learn apart per time-zone group
 }
 
 // RulesFile is the YAML form of Rules: the settings a segment may override. It is exported only

@@ -15,8 +15,8 @@ var _ recoup.ExperimentTx = (*tx)(nil)
 
 func (t *tx) Assignment(experiment, customerID string) (recoup.Assignment, error) {
 	a := recoup.Assignment{Experiment: experiment, CustomerID: customerID}
-	err := t.tx.QueryRow(t.ctx, `SELECT arm, share, assigned_at FROM experiment_assignments
-		WHERE experiment = $1 AND customer_id = $2`, experiment, customerID).Scan(&a.Arm, &a.Share, &a.AssignedAt)
+	err := t.tx.QueryRow(t.ctx, `SELECT arm, share, assigned_at, stratum FROM experiment_assignments
+		WHERE experiment = $1 AND customer_id = $2`, experiment, customerID).Scan(&a.Arm, &a.Share, &a.AssignedAt, &a.Stratum)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return recoup.Assignment{}, recoup.Errorf(recoup.ENOTFOUND, "customer %s has no arm in experiment %s", customerID, experiment)
 	}
@@ -34,9 +34,9 @@ func (t *tx) InsertAssignment(a *recoup.Assignment) error {
 	// ON CONFLICT DO NOTHING rather than a unique violation, which would abort the transaction:
 	// the customer's first arm stands, and a conflict is an answer.
 	tag, err := t.tx.Exec(t.ctx, `INSERT INTO experiment_assignments
-		(experiment, customer_id, arm, share, assigned_at) VALUES ($1, $2, $3, $4, $5)
+		(experiment, customer_id, arm, share, assigned_at, stratum) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (experiment, customer_id) DO NOTHING`,
-		a.Experiment, a.CustomerID, a.Arm, a.Share, a.AssignedAt)
+		a.Experiment, a.CustomerID, a.Arm, a.Share, a.AssignedAt, a.Stratum)
 	if err != nil {
 		return wrap(err, "assign customer %s to arm %s of experiment %s", a.CustomerID, a.Arm, a.Experiment)
 	}
@@ -92,12 +92,11 @@ func (t *tx) EndExperiment(name string, at time.Time, by, promotedArm string) er
 	return recoup.Errorf(recoup.ECONFLICT, "end experiment %s: it has ended already", name)
 }
 
-// ArmOutcomes is one GROUP BY over the index cases_experiment_outcome of migration 00015
-// (experiment, state, arm): an index-only scan once the table is vacuumed.
-func (t *tx) ArmOutcomes(experiment string) ([]recoup.ArmOutcome, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT arm, COUNT(*), COUNT(*) FILTER (WHERE state = 'recovered') FROM cases
-		WHERE experiment = $1 AND state IN ('recovered', 'exhausted', 'closed') AND arm <> ''
-		GROUP BY arm ORDER BY arm COLLATE "C"`, experiment)
+// ArmOutcomes reads the counters of migration 00023, which a trigger on cases keeps: one row
+// per arm of the stratum, whatever the number of cases.
+func (t *tx) ArmOutcomes(experiment, stratum string) ([]recoup.ArmOutcome, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT arm, resolved, recovered FROM experiment_arm_outcomes
+		WHERE experiment = $1 AND stratum = $2 AND resolved > 0 ORDER BY arm COLLATE "C"`, experiment, stratum)
 	if err != nil {
 		return nil, wrap(err, "outcomes of the arms of experiment %s", experiment)
 	}

@@ -110,3 +110,55 @@ func TestMigrationCreditsExistingRecoveries(t *testing.T) {
 		}
 	}
 }
+
+// Migration 00023 fills the arms' counters from the cases already resolved: an experiment
+// running across the upgrade keeps what its arms have learned.
+func TestMigrationCountsExistingArmOutcomes(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.migrator.UpTo(ctx, 21); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct{ experiment, arm, state string }{
+		{"tones", "gentle", "recovered"},
+		{"tones", "gentle", "recovered"},
+		{"tones", "gentle", "exhausted"},
+		{"tones", "gentle", "scheduled"}, // open: not counted
+		{"tones", "firm", "closed"},
+		{"other", "firm", "recovered"},
+		{"", "", "recovered"},
+	} {
+		if _, err := db.pool.Exec(ctx, `INSERT INTO cases (invoice_id, customer_id, subscription_id, customer_email, amount,
+			currency, state, category, payment_method_id, new_payment_method_id, attempts, stripe_attempts, plan_seq,
+			recovered_by, final_action, closed_reason, version, experiment, arm)
+			VALUES ($1, $2, '', '', 100, 'usd', $3, 'funds', '', '', 0, 1, 1, '', '', '', 1, $4, $5)`,
+			"in_"+string(rune('a'+i)), "cus_"+string(rune('a'+i)), c.state, c.experiment, c.arm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.pool.Query(ctx, `SELECT arm, resolved, recovered FROM experiment_arm_outcomes WHERE experiment = 'tones' AND stratum = '' ORDER BY arm`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []recoup.ArmOutcome
+	for rows.Next() {
+		var o recoup.ArmOutcome
+		var res, rec int64
+		if err := rows.Scan(&o.Arm, &res, &rec); err != nil {
+			t.Fatal(err)
+		}
+		o.Resolved, o.Recovered = int(res), int(rec)
+		got = append(got, o)
+	}
+	if len(got) != 2 || got[0] != (recoup.ArmOutcome{Arm: "firm", Resolved: 1}) || got[1] != (recoup.ArmOutcome{Arm: "gentle", Resolved: 3, Recovered: 2}) {
+		t.Errorf("after the migration: %+v", got)
+	}
+}

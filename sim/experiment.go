@@ -53,7 +53,42 @@ type ExperimentResult struct {
 	Peeks                      int  `json:"peeks"`
 	ExcludedZeroAtAnyPeek      bool `json:"excluded_zero_at_any_peek"`
 	FixedExcludedZeroAtAnyPeek bool `json:"fixed_excluded_zero_at_any_peek"`
+	// Optimized compares, under optimize with a fixed policy arm, the adapting arms together
+	// with the fixed arm; nil otherwise.
+	Optimized *OptimizedResult `json:"optimized,omitempty"`
 }
+
+// OptimizedResult is the campaign that learns measured against a fixed arm in the same run:
+// the adapting arms of optimize pooled into one arm, whose share (1 minus the control's and the
+// fixed arms' shares) never changes, against the first fixed arm, whose share never changes
+// either. Both shares being fixed, the uplift and its confidence sequence are those of a plain
+// two-arm comparison, however the adapting arms' shares moved inside the pool
+// (docs/experiments.md, "Optimized against a fixed arm").
+type OptimizedResult struct {
+	// Baseline is the fixed arm; Arms the adapting arms pooled.
+	Baseline string   `json:"baseline"`
+	Arms     []string `json:"arms"`
+	// Share is the pooled arms' share of all customers.
+	Share              float64 `json:"share"`
+	Customers          int     `json:"customers"` // in the pool
+	BaselineCustomers  int     `json:"baseline_customers"`
+	RecoveredAmountPct float64 `json:"recovered_amount_pct"` // the pool's
+	BaselinePct        float64 `json:"baseline_recovered_amount_pct"`
+	// UpliftPP is the pool's recovered amount % minus the baseline's; the intervals as in
+	// ExperimentResult.
+	UpliftPP              float64  `json:"uplift_pp"`
+	UpliftCILow           *float64 `json:"uplift_ci_low"`
+	UpliftCIHigh          *float64 `json:"uplift_ci_high"`
+	UpliftFixedCILow      *float64 `json:"uplift_fixed_ci_low"`
+	UpliftFixedCIHi       *float64 `json:"uplift_fixed_ci_high"`
+	Verdict               string   `json:"verdict"`
+	ExcludedZeroAtAnyPeek bool     `json:"excluded_zero_at_any_peek"`
+	// ArmCustomers counts the customers each adapting arm got, in Arms' order.
+	ArmCustomers []int `json:"arm_customers"`
+}
+
+// pooledArm names the adapting arms pooled; arm names are lower-case, so it meets none.
+const pooledArm = "Optimized"
 
 // ExperimentArm is one arm's figures. Amounts are in major units of the run's currency;
 // Attempts and Messages are recoup's (Stripe's own retries and emails are not counted here).
@@ -229,7 +264,73 @@ func measureExperiment(x *policy.Experiment, shards [][]shardUnit, outside int, 
 		res.Arms = append(res.Arms, arm)
 	}
 	res.Peeks, res.ExcludedZeroAtAnyPeek, res.FixedExcludedZeroAtAnyPeek, err = dailyPeeks(all, cfg, start)
+	if err != nil {
+		return nil, err
+	}
+	res.Optimized, err = measureOptimized(x, all, start)
 	return res, err
+}
+
+// measureOptimized compares the adapting arms, pooled, with the first fixed arm; nil when the
+// experiment has no optimize or no fixed arm. units are in assignment order.
+func measureOptimized(x *policy.Experiment, units []shardUnit, start time.Time) (*OptimizedResult, error) {
+	if x.Optimize == nil {
+		return nil, nil
+	}
+	i := slices.IndexFunc(x.Arms, func(a policy.Arm) bool { return a.Fixed })
+	if i < 0 {
+		return nil, nil
+	}
+	base := x.Arms[i]
+	out := &OptimizedResult{Baseline: base.Name, Share: round(1-x.FixedShare(), 6)}
+	index := map[string]int{}
+	for _, a := range x.Arms {
+		if a.Adapts() {
+			index[a.Name] = len(out.Arms)
+			out.Arms = append(out.Arms, a.Name)
+		}
+	}
+	out.ArmCustomers = make([]int, len(out.Arms))
+	var pooled []shardUnit
+	for _, u := range units {
+		switch k, ok := index[u.Arm]; {
+		case ok:
+			out.ArmCustomers[k]++
+			u.Arm, u.Share = pooledArm, 1-x.FixedShare()
+		case u.Arm != base.Name:
+			continue
+		}
+		pooled = append(pooled, u)
+	}
+	cfg := experiment.Config{Control: base.Name, Treatment: pooledArm, Arms: []string{base.Name, pooledArm}}
+	flat := make([]experiment.Unit, len(pooled))
+	for i := range pooled {
+		flat[i] = pooled[i].Unit
+	}
+	if len(flat) == 0 {
+		out.Verdict = string(experiment.VerdictUndecided)
+		return out, nil
+	}
+	rep, err := experiment.Compute(flat, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("experiment %s, adapting arms against %s: %w", x.Name, base.Name, err)
+	}
+	up := rep.Uplift
+	out.UpliftPP, out.Verdict = round(up.Value, 3), string(up.Verdict)
+	if up.Ready {
+		out.UpliftCILow, out.UpliftCIHigh = ptr(up.Sequential.Low), ptr(up.Sequential.High)
+		out.UpliftFixedCILow, out.UpliftFixedCIHi = ptr(up.Fixed.Low), ptr(up.Fixed.High)
+	}
+	for _, a := range rep.Arms {
+		switch a.Name {
+		case pooledArm:
+			out.Customers, out.RecoveredAmountPct = a.Customers, round(a.Recovery.Value, 3)
+		case base.Name:
+			out.BaselineCustomers, out.BaselinePct = a.Customers, round(a.Recovery.Value, 3)
+		}
+	}
+	_, out.ExcludedZeroAtAnyPeek, _, err = dailyPeeks(pooled, cfg, start)
+	return out, err
 }
 
 // dailyPeeks looks at the uplift at the end of every simulated day from start, with the
@@ -290,6 +391,14 @@ func ExperimentWords(x ExperimentResult) string {
 		fmt.Fprintf(&b, "; looked at daily (%d looks), the interval %s, the fixed-n interval %s",
 			x.Peeks, excludedWords(x.ExcludedZeroAtAnyPeek), excludedWords(x.FixedExcludedZeroAtAnyPeek))
 	}
+	if o := x.Optimized; o != nil {
+		fmt.Fprintf(&b, "; the adapting arms together (%s) recovered %s%%, the fixed arm %s %s%%: %s pp",
+			strings.Join(o.Arms, ", "), num(o.RecoveredAmountPct, 1), o.Baseline, num(o.BaselinePct, 1), signed(o.UpliftPP, 1))
+		if o.UpliftCILow != nil {
+			fmt.Fprintf(&b, " (interval valid under continuous monitoring %s to %s)", signed(*o.UpliftCILow, 1), signed(*o.UpliftCIHigh, 1))
+		}
+		fmt.Fprintf(&b, ": %s", o.Verdict)
+	}
 	return b.String()
 }
 
@@ -316,6 +425,19 @@ type ExperimentAggregate struct {
 	FixedHoldsZeroAtEnd     int `json:"fixed_holds_zero_at_end"`
 	FixedHoldsZeroEveryPeek int `json:"fixed_holds_zero_at_every_peek"`
 	CILowAboveZero          int `json:"ci_low_above_zero"` // runs whose interval is entirely above 0
+	// Optimized: the adapting arms together minus the fixed arm (ExperimentResult.Optimized),
+	// the mean over the runs with its Student-t interval over seeds, and the runs whose
+	// confidence sequence ended entirely above and entirely below 0; nil without a fixed arm.
+	Optimized *OptimizedAggregate `json:"optimized,omitempty"`
+}
+
+// OptimizedAggregate is the adapting arms' uplift over the fixed arm across seeds.
+type OptimizedAggregate struct {
+	Baseline   string   `json:"baseline"`
+	UpliftPP   Estimate `json:"uplift_pp"`
+	CIAbove0   int      `json:"ci_above_zero"`
+	CIBelow0   int      `json:"ci_below_zero"`
+	upliftRuns []float64
 }
 
 // aggregateExperiment sums the experiment blocks of one policy's runs; nil when none has one.
@@ -349,9 +471,24 @@ func aggregateExperiment(runs []Summary) *ExperimentAggregate {
 		if x.UpliftCILow != nil && *x.UpliftCILow > 0 {
 			a.CILowAboveZero++
 		}
+		if o := x.Optimized; o != nil {
+			if a.Optimized == nil {
+				a.Optimized = &OptimizedAggregate{Baseline: o.Baseline}
+			}
+			a.Optimized.upliftRuns = append(a.Optimized.upliftRuns, o.UpliftPP)
+			if o.UpliftCILow != nil && *o.UpliftCILow > 0 {
+				a.Optimized.CIAbove0++
+			}
+			if o.UpliftCIHigh != nil && *o.UpliftCIHigh < 0 {
+				a.Optimized.CIBelow0++
+			}
+		}
 	}
 	if a != nil {
 		a.UpliftPP = estimate(ups)
+		if a.Optimized != nil {
+			a.Optimized.UpliftPP = estimate(a.Optimized.upliftRuns)
+		}
 	}
 	return a
 }
@@ -370,6 +507,10 @@ func experimentSection(runs []Summary, aggs []PolicyAggregate) *section {
 		var arms []string
 		for _, a := range x.Arms {
 			arms = append(arms, a.Name+" "+num(a.RecoveredAmountPct, 1)+" "+bracket(a.CILow, a.CIHigh, false))
+		}
+		if o := x.Optimized; o != nil {
+			arms = append(arms, fmt.Sprintf("the adapting arms together %s against the fixed arm %s %s: %s pp %s",
+				num(o.RecoveredAmountPct, 1), o.Baseline, num(o.BaselinePct, 1), signed(o.UpliftPP, 2), bracket(o.UpliftCILow, o.UpliftCIHigh, true)))
 		}
 		t.Rows = append(t.Rows, []string{r.Policy, strconv.FormatUint(r.Seed, 10), x.Name, strings.Join(arms, "; "),
 			signed(x.UpliftPP, 2), bracket(x.UpliftCILow, x.UpliftCIHigh, true), bracket(x.UpliftFixedCILow, x.UpliftFixedCIHi, true),
@@ -390,6 +531,10 @@ func experimentSection(runs []Summary, aggs []PolicyAggregate) *section {
 		notes = append(notes, fmt.Sprintf("%s over %d seeds: uplift %s pp on average (%s to %s); the interval held 0 at the end in %d runs and at every daily look in %d; the fixed-n interval at the end in %d and at every daily look in %d; entirely above 0 in %d.",
 			a.Policy, x.Runs, signed(x.UpliftPP.Mean, 2), signed(x.UpliftMin, 2), signed(x.UpliftMax, 2),
 			x.HoldsZeroAtEnd, x.HoldsZeroAtEveryPeek, x.FixedHoldsZeroAtEnd, x.FixedHoldsZeroEveryPeek, x.CILowAboveZero))
+		if o := x.Optimized; o != nil {
+			notes = append(notes, fmt.Sprintf("%s over %d seeds: the adapting arms together minus the fixed arm %s: %s pp on average (95%% interval over seeds %s to %s); the run's interval was entirely above 0 in %d runs and entirely below 0 in %d.",
+				a.Policy, x.Runs, o.Baseline, signed(o.UpliftPP.Mean, 2), signed(o.UpliftPP.Low, 2), signed(o.UpliftPP.High, 2), o.CIAbove0, o.CIBelow0))
+		}
 	}
 	return &section{Heading: "Experiment", Notes: notes, Table: t}
 }

@@ -15,8 +15,8 @@ var _ recoup.ExperimentTx = (*tx)(nil)
 func (t *tx) Assignment(experiment, customerID string) (recoup.Assignment, error) {
 	a := recoup.Assignment{Experiment: experiment, CustomerID: customerID}
 	var at sql.NullInt64
-	err := t.q.QueryRowContext(t.ctx, `SELECT arm, share, assigned_at FROM experiment_assignments
-		WHERE experiment = ? AND customer_id = ?`, experiment, customerID).Scan(&a.Arm, &a.Share, &at)
+	err := t.q.QueryRowContext(t.ctx, `SELECT arm, share, assigned_at, stratum FROM experiment_assignments
+		WHERE experiment = ? AND customer_id = ?`, experiment, customerID).Scan(&a.Arm, &a.Share, &at, &a.Stratum)
 	if errors.Is(err, sql.ErrNoRows) {
 		return recoup.Assignment{}, recoup.Errorf(recoup.ENOTFOUND, "customer %s has no arm in experiment %s", customerID, experiment)
 	}
@@ -33,9 +33,9 @@ func (t *tx) InsertAssignment(a *recoup.Assignment) error {
 	}
 	// ON CONFLICT DO NOTHING: the customer's first arm stands, and a conflict is an answer.
 	res, err := t.q.ExecContext(t.ctx, `INSERT INTO experiment_assignments
-		(experiment, customer_id, arm, share, assigned_at) VALUES (?, ?, ?, ?, ?)
+		(experiment, customer_id, arm, share, assigned_at, stratum) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (experiment, customer_id) DO NOTHING`,
-		a.Experiment, a.CustomerID, a.Arm, a.Share, timeArg(a.AssignedAt))
+		a.Experiment, a.CustomerID, a.Arm, a.Share, timeArg(a.AssignedAt), a.Stratum)
 	if err != nil {
 		return wrap(err, "assign customer %s to arm %s of experiment %s", a.CustomerID, a.Arm, a.Experiment)
 	}
@@ -95,12 +95,11 @@ func (t *tx) EndExperiment(name string, at time.Time, by, promotedArm string) er
 	return recoup.Errorf(recoup.ECONFLICT, "end experiment %s: it has ended already", name)
 }
 
-// ArmOutcomes is one GROUP BY over the index cases_experiment_outcome of migration 00015
-// (experiment, state, arm): the index alone answers it.
-func (t *tx) ArmOutcomes(experiment string) ([]recoup.ArmOutcome, error) {
-	rows, err := t.q.QueryContext(t.ctx, `SELECT arm, COUNT(*), SUM(state = 'recovered') FROM cases
-		WHERE experiment = ? AND state IN ('recovered', 'exhausted', 'closed') AND arm <> ''
-		GROUP BY arm ORDER BY arm`, experiment)
+// ArmOutcomes reads the counters of migration 00023, which triggers on cases keep: one row
+// per arm of the stratum, whatever the number of cases.
+func (t *tx) ArmOutcomes(experiment, stratum string) ([]recoup.ArmOutcome, error) {
+	rows, err := t.q.QueryContext(t.ctx, `SELECT arm, resolved, recovered FROM experiment_arm_outcomes
+		WHERE experiment = ? AND stratum = ? AND resolved > 0 ORDER BY arm`, experiment, stratum)
 	if err != nil {
 		return nil, wrap(err, "outcomes of the arms of experiment %s", experiment)
 	}

@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -108,5 +110,54 @@ func TestMigrationCreditsExistingRecoveries(t *testing.T) {
 		if o.Currencies[0].ByMechanism[by] != tally {
 			t.Errorf("rollup of %s: %+v, want %+v", by, o.Currencies[0].ByMechanism[by], tally)
 		}
+	}
+}
+
+// Migration 00023 fills the arms' counters from the cases already resolved: an experiment
+// running across the upgrade keeps what its arms have learned.
+func TestMigrationCountsExistingArmOutcomes(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "recoup.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.migrator.UpTo(ctx, 21); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct{ experiment, arm, state string }{
+		{"tones", "gentle", "recovered"},
+		{"tones", "gentle", "recovered"},
+		{"tones", "gentle", "exhausted"},
+		{"tones", "gentle", "scheduled"}, // open: not counted
+		{"tones", "firm", "closed"},
+		{"other", "firm", "recovered"},
+		{"", "", "recovered"},
+	} {
+		if _, err := db.w.ExecContext(ctx, `INSERT INTO cases (invoice_id, customer_id, subscription_id, customer_email, amount, currency, state,
+			category, payment_method_id, new_payment_method_id, attempts, stripe_attempts, plan_seq, recovered_by,
+			final_action, closed_reason, version, experiment, arm)
+			VALUES (?, ?, '', '', 100, 'usd', ?, 'funds', '', '', 0, 1, 1, '', '', '', 1, ?, ?)`,
+			fmt.Sprintf("in_%d", i), fmt.Sprintf("cus_%d", i), c.state, c.experiment, c.arm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(db, nil)
+	err = s.Tx(ctx, func(tx recoup.Tx) error {
+		got, err := tx.(recoup.ExperimentTx).ArmOutcomes("tones", "")
+		if err != nil {
+			return err
+		}
+		want := []recoup.ArmOutcome{{Arm: "firm", Resolved: 1}, {Arm: "gentle", Resolved: 3, Recovered: 2}}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("after the migration: %+v, want %+v", got, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

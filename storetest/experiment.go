@@ -152,7 +152,7 @@ func testExperiments(t *testing.T, newStore func(t *testing.T) Harness) {
 		t.Parallel()
 		s := newStore(t).Store
 		mustTx(t, s, func(tx recoup.Tx) error {
-			got, err := experimentTx(t, tx).ArmOutcomes("tones")
+			got, err := experimentTx(t, tx).ArmOutcomes("tones", "")
 			if err != nil || len(got) != 0 {
 				t.Errorf("outcomes of an experiment with no case: %v, %v; want none", got, err)
 			}
@@ -176,7 +176,7 @@ func testExperiments(t *testing.T, newStore func(t *testing.T) Harness) {
 		add("other", "gentle", recoup.StateRecovered) // another experiment
 		add("", "", recoup.StateRecovered)            // no experiment
 		mustTx(t, s, func(tx recoup.Tx) error {
-			got, err := experimentTx(t, tx).ArmOutcomes("tones")
+			got, err := experimentTx(t, tx).ArmOutcomes("tones", "")
 			if err != nil {
 				return err
 			}
@@ -186,5 +186,64 @@ func testExperiments(t *testing.T, newStore func(t *testing.T) Harness) {
 			}, got)
 			return nil
 		})
+	})
+
+	t.Run("the arms' outcomes follow the cases' states, per stratum", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		at := time.Unix(1_800_000_000, 0).UTC()
+		n := 0
+		// A customer of the stratum, assigned to the arm, with one case in the state.
+		add := func(stratum, arm string, state recoup.CaseState) recoup.Case {
+			n++
+			cus := fmt.Sprintf("cus_strat_%d", n)
+			mustTx(t, s, func(tx recoup.Tx) error {
+				return experimentTx(t, tx).InsertAssignment(&recoup.Assignment{Experiment: "hours", CustomerID: cus, Arm: arm, Share: 0.5, AssignedAt: at, Stratum: stratum})
+			})
+			c := minimalCase(fmt.Sprintf("in_strat_%d", n), cus)
+			c.Experiment, c.Arm, c.State = "hours", arm, state
+			createCase(t, s, c)
+			var got recoup.Case
+			mustTx(t, s, func(tx recoup.Tx) error {
+				var err error
+				got, err = tx.CaseByInvoice(c.InvoiceID)
+				return err
+			})
+			return got
+		}
+		set := func(c *recoup.Case, state recoup.CaseState) {
+			c.State = state
+			mustTx(t, s, func(tx recoup.Tx) error { return tx.UpdateCase(c) })
+		}
+		want := func(stratum string, w []recoup.ArmOutcome) {
+			t.Helper()
+			mustTx(t, s, func(tx recoup.Tx) error {
+				got, err := experimentTx(t, tx).ArmOutcomes("hours", stratum)
+				if err != nil {
+					return err
+				}
+				wantEqual(t, "ArmOutcomes of stratum "+stratum, w, got)
+				return nil
+			})
+		}
+		east := add("UTC-05:00", "morning", recoup.StateScheduled)
+		add("UTC-05:00", "evening", recoup.StateExhausted)
+		west := add("UTC-08:00", "morning", recoup.StateRecovered)
+		assigned := add("UTC-05:00", "morning", recoup.StateScheduled)
+		want("UTC-05:00", []recoup.ArmOutcome{{Arm: "evening", Resolved: 1, Recovered: 0}})
+		want("UTC-08:00", []recoup.ArmOutcome{{Arm: "morning", Resolved: 1, Recovered: 1}})
+		want("", nil)
+
+		set(&east, recoup.StateExhausted) // resolved: counts
+		want("UTC-05:00", []recoup.ArmOutcome{{Arm: "evening", Resolved: 1}, {Arm: "morning", Resolved: 1}})
+		set(&east, recoup.StateRecovered) // paid after its final action: counted once, as recovered
+		want("UTC-05:00", []recoup.ArmOutcome{{Arm: "evening", Resolved: 1}, {Arm: "morning", Resolved: 1, Recovered: 1}})
+		east.Attempts++ // another change of a resolved case: nothing moves
+		mustTx(t, s, func(tx recoup.Tx) error { return tx.UpdateCase(&east) })
+		want("UTC-05:00", []recoup.ArmOutcome{{Arm: "evening", Resolved: 1}, {Arm: "morning", Resolved: 1, Recovered: 1}})
+		set(&west, recoup.StateScheduled) // no longer resolved: it leaves the counts
+		want("UTC-08:00", nil)
+		set(&assigned, recoup.StateClosed)
+		want("UTC-05:00", []recoup.ArmOutcome{{Arm: "evening", Resolved: 1}, {Arm: "morning", Resolved: 2, Recovered: 1}})
 	})
 }

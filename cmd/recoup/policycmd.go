@@ -68,7 +68,11 @@ func printExperiment(out io.Writer, p *policy.Policy) {
 		fmt.Fprintf(out, "  %-*s %s  %s\n", width, a.Name, percent(a.Share), armWords(a))
 	}
 	if o := e.Optimize; o != nil {
-		fmt.Fprintf(out, "  optimize: the shares of the arms of the policy adapt to what recovers more (Thompson sampling), each keeping at least %s of all cases; the control keeps its share\n", strings.TrimSpace(percent(o.Floor)))
+		by := ""
+		if o.By == policy.OptimizeByTimeZone {
+			by = ", learned apart for each group of customers whose time zones have the same standard offset from UTC"
+		}
+		fmt.Fprintf(out, "  optimize: the shares of the arms of the policy that are not fixed adapt to what recovers more (Thompson sampling)%s, each keeping at least %s of all cases; the control and the fixed arms keep their shares\n", by, strings.TrimSpace(percent(o.Floor)))
 	}
 	if p.Observing() {
 		fmt.Fprintln(out, "note: the policy is in mode observe, so recoup only observes in every arm: the experiment compares nothing until mode act")
@@ -80,8 +84,12 @@ func armWords(a policy.Arm) string {
 	switch {
 	case a.Control:
 		return "control: Stripe's own recovery handles the invoice, recoup only observes"
+	case a.Fixed && len(a.Overrides) == 0:
+		return "the policy as written (overrides nothing), its share fixed"
 	case len(a.Overrides) == 0:
 		return "the policy as written (overrides nothing)"
+	case a.Fixed:
+		return "the policy with its own " + strings.Join(a.Overrides, ", ") + ", its share fixed"
 	}
 	return "the policy with its own " + strings.Join(a.Overrides, ", ")
 }

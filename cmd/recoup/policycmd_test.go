@@ -130,15 +130,16 @@ func TestPolicyCheckDescribesTheExperiment(t *testing.T) {
 	}
 
 	f := filepath.Join(t.TempDir(), "obs.yaml")
-	os.WriteFile(f, []byte("mode: observe\nexperiment:\n  name: x\n  unit: customer\n  arms:\n    - {name: a, weight: 3}\n    - {name: later, weight: 1, retry: {hour: 18}, final_action: cancel_subscription}\n    - {name: c, weight: 1}\n  optimize: {floor: 5}\n"), 0o600)
+	os.WriteFile(f, []byte("mode: observe\nexperiment:\n  name: x\n  unit: customer\n  arms:\n    - {name: a, weight: 3}\n    - {name: later, weight: 1, retry: {hour: 18}, final_action: cancel_subscription}\n    - {name: c, weight: 1}\n    - {name: base, weight: 5, fixed: true}\n  optimize: {floor: 5, by: time_zone}\n"), 0o600)
 	out.Reset()
 	if err := run(t.Context(), []string{"policy", "check", f}, &out, func(int) {}); err != nil {
 		t.Fatalf("an experiment in mode observe is valid: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{
-		"  later   20%  the policy with its own retry hour, final action\n",
-		"  a       60%  the policy as written",
-		"each keeping at least 5% of all cases",
+		"  later   10%  the policy with its own retry hour, final action\n",
+		"  a       30%  the policy as written",
+		"  base    50%  the policy as written (overrides nothing), its share fixed\n",
+		"adapt to what recovers more (Thompson sampling), learned apart for each group of customers whose time zones have the same standard offset from UTC, each keeping at least 5% of all cases; the control and the fixed arms keep their shares",
 		"note: the policy is in mode observe, so recoup only observes in every arm: the experiment compares nothing until mode act\n",
 	} {
 		if !strings.Contains(out.String(), want) {
