@@ -129,7 +129,7 @@ func TestCheckReportsEveryProblemInOnePass(t *testing.T) {
 			[]string{`p.yaml:3:26: campaign.steps[0].template: unknown template "update_crad" (did you mean "update_card"?)`}},
 		{"a template of one's own without its words",
 			"segments:\n  - name: vip\n    when: 'true'\n    campaign:\n      steps:\n        - {day: 1, template: personal_note}\n",
-			[]string{`p.yaml:6:30: segments[0].campaign.steps[0].template: unknown template "personal_note" (the shipped templates are default, final_notice, payment_failed, suspension_notice, update_card; a template of your own needs its words in the template directory (RECOUP_TEMPLATES), given to the check too)`}},
+			[]string{`p.yaml:6:30: segments[0].campaign.steps[0].template: unknown template "personal_note" (the shipped templates are default, final_notice, payment_failed, suspension_notice, update_card; a template of your own needs its words in the template directory (RECOUP_TEMPLATES), given to the check too (recoup policy check --templates DIR))`}},
 		{"an empty file", "", []string{"p.yaml: the policy file is empty: write the settings that differ from the defaults, or {} to take every default"}},
 		{"only comments", "# the policy\n\n# nothing yet\n", []string{"p.yaml: the policy file is empty: write the settings that differ from the defaults, or {} to take every default"}},
 		{"hour 25, once", "campaign:\n  hour: 25\n", []string{`p.yaml:2:9: campaign.hour: hour must be 0-23, got 25`}},

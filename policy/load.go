@@ -498,7 +498,7 @@ func (v *validator) templateHint(name string) string {
 		return "the templates are " + strings.Join(known, ", ")
 	}
 	return "the shipped templates are " + strings.Join(known, ", ") +
-		"; a template of your own needs its words in the template directory (RECOUP_TEMPLATES), given to the check too"
+		"; a template of your own needs its words in the template directory (RECOUP_TEMPLATES), given to the check too (recoup policy check --templates DIR)"
 }
 
 // stepAfter resolves the after of step i (a delay after the previous step in the list,

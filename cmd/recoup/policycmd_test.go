@@ -39,8 +39,8 @@ func TestPolicyCheckPrintsEveryProblemWithItsPosition(t *testing.T) {
 	examples := "../../policies/examples/"
 	out.Reset()
 	err = run(t.Context(), []string{"policy", "check", examples + "segments.yaml"}, &out, func(int) {})
-	if err == nil || !strings.Contains(out.String(), `unknown template "personal_note"`) {
-		t.Fatalf("without the templates: %v\n%s", err, out.String())
+	if err == nil || !strings.Contains(out.String(), `unknown template "personal_note"`) || !strings.Contains(out.String(), "--templates DIR") {
+		t.Fatalf("without the templates (the error says how to give them): %v\n%s", err, out.String())
 	}
 	out.Reset()
 	if err := run(t.Context(), []string{"policy", "check", "--templates", examples + "templates", examples + "segments.yaml"}, &out, func(int) {}); err != nil {
