@@ -413,4 +413,3 @@ func (s *Store) ChannelCosts(ctx context.Context, from, to time.Time) ([]recoup.
 	})
 	return out, nil
 }
-
