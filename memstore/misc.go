@@ -413,3 +413,16 @@ func (s *Store) ChannelCosts(ctx context.Context, from, to time.Time) ([]recoup.
 	})
 	return out, nil
 }
+
+// CasesInExperiment returns the cases that carry the experiment, by ID.
+func (s *Store) CasesInExperiment(experiment string) []recoup.Case {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []recoup.Case
+	for _, r := range s.d.cases {
+		if r.c.Experiment == experiment {
+			out = append(out, copyCase(r.c))
+		}
+	}
+	return out
+}
