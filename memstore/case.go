@@ -12,7 +12,7 @@ import (
 // caseRow is a case with its history: the rows of the other tables that belong to it.
 type caseRow struct {
 	c        recoup.Case
-	timeline []recoup.TimelineEntry // in ID order
+	timeline timeline               // encoded (timeline.go), in ID order
 	attempts []recoup.Attempt       // in ID order
 	messages []recoup.Message       // in step order
 }

@@ -19,16 +19,7 @@ func copyDecline(d *recoup.Decline) *recoup.Decline {
 	return &c
 }
 
-func (r *caseRow) timelineCopy() []recoup.TimelineEntry {
-	out := slices.Clone(r.timeline)
-	if out == nil {
-		out = []recoup.TimelineEntry{}
-	}
-	for i := range out {
-		out[i].Detail = slices.Clone(out[i].Detail)
-	}
-	return out
-}
+func (r *caseRow) timelineCopy() []recoup.TimelineEntry { return r.timeline.entries(r.c.ID) }
 
 func (r *caseRow) attemptsCopy() []recoup.Attempt {
 	out := slices.Clone(r.attempts)
@@ -61,14 +52,11 @@ func (t *tx) AppendTimeline(e *recoup.TimelineEntry) error {
 		return recoup.Errorf(recoup.ENOTFOUND, "append timeline of case %d: no such case", e.CaseID)
 	}
 	t.d.ids.timeline++
-	s := recoup.TimelineEntry{ID: t.d.ids.timeline, CaseID: e.CaseID, At: stored(e.At), Kind: e.Kind, Summary: e.Summary}
-	if len(e.Detail) > 0 {
-		s.Detail = slices.Clone(e.Detail)
-	}
+	id := t.d.ids.timeline
 	n := len(r.timeline)
-	r.timeline = append(r.timeline, s)
+	r.timeline = r.timeline.appendEntry(&recoup.TimelineEntry{ID: id, At: e.At, Kind: e.Kind, Summary: e.Summary, Detail: e.Detail})
 	t.onUndo(func() { r.timeline = r.timeline[:n] })
-	e.ID = s.ID
+	e.ID = id
 	return nil
 }
 
