@@ -12,9 +12,9 @@ import (
 // caseRow is a case with its history: the rows of the other tables that belong to it.
 type caseRow struct {
 	c        recoup.Case
-	timeline timeline               // encoded (timeline.go), in ID order
-	attempts []recoup.Attempt       // in ID order
-	messages []recoup.Message       // in step order
+	timeline timeline         // encoded (timeline.go), in ID order
+	attempts []recoup.Attempt // in ID order
+	messages []recoup.Message // in step order
 }
 
 // copyCase returns c with its own decline and next action.
