@@ -54,7 +54,9 @@ func writeAll(tx recoup.Tx, c recoup.Case, suffix string) ([]int64, error) {
 		func() error {
 			return tx.RecordPaymentMethodChange(&recoup.PaymentMethodChange{CustomerID: "cus_" + suffix, PaymentMethodID: "pm", At: at})
 		},
-		func() error { return tx.SaveModelSnapshot(recoup.ModelSnapshot{Model: "m" + suffix, UpTo: 1, State: []byte("{}"), At: at}) },
+		func() error {
+			return tx.SaveModelSnapshot(recoup.ModelSnapshot{Model: "m" + suffix, UpTo: 1, State: []byte("{}"), At: at})
+		},
 		func() error {
 			_, err := tx.AddHistoryCharges([]recoup.HistoricalCharge{{ID: "ch_" + suffix, CustomerID: "cus_" + suffix, Created: at}})
 			return err
