@@ -4,8 +4,8 @@
 // and recoup.Tx, and of the optional interfaces those the engine and the simulator use
 // (recoup.ExperimentTx, recoup.SMSConsents, recoup.CostRecorder, recoup.CostStore), held to
 // the storetest conformance suite's parts for them (storetest.RunCore). It implements none of
-// the dashboard's stores (analytics, access, personal data, ...): a type assertion for one of
-// them fails, so a caller knows.
+// the dashboard's other stores (analytics, access, personal data, ...): a type assertion for
+// one of them fails, so a caller knows.
 //
 // Transactions are real: one runs at a time (a mutex, as SQLite's are exclusive), every write
 // records how to undo itself, and a transaction that fails (its function returns an error or
