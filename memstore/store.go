@@ -1,6 +1,6 @@
 // Package memstore is a recoup.Store kept in memory, for the simulator: a run's store lives as
-// long as the run, needs no durability, and the SQL of a database (parsing nothing, but binding,
-// stepping and scanning every row) was most of a simulation's CPU. It implements recoup.Store
+// long as the run, needs no durability, and the SQL of a database (its statements prepared, but
+// each bound, stepped and its rows scanned) was most of a simulation's CPU. It implements recoup.Store
 // and recoup.Tx, and of the optional interfaces those the engine and the simulator use
 // (recoup.ExperimentTx, recoup.SMSConsents, recoup.CostRecorder, recoup.CostStore), held to
 // the storetest conformance suite's parts for them (storetest.RunCore). It implements none of
