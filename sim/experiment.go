@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/experiment"
+	"github.com/recoup-hq/recoup/memstore"
 	"github.com/recoup-hq/recoup/policy"
 )
 
@@ -127,45 +129,93 @@ type shardUnit struct {
 	seq   int64 // the assignment's row in the shard's store: its order among equal times
 }
 
-// shardUnits joins, for one shard, the world's outcome of every invoice (the tally's settled
-// invoices) with the arm of its case and the customer's assignment, as the shard's store holds
-// them at the end of the run: one unit per customer. It also returns how many settled invoices
-// are in no arm.
-func shardUnits(ctx context.Context, db *sql.DB, name string, t *tally, shard int) ([]shardUnit, int, error) {
+// assignedRow is a customer's assignment as a shard's store holds it, with its place among
+// the assignments (seq: their order among equal times).
+type assignedRow struct {
+	recoup.Assignment
+	seq int64
+}
+
+// armedCase is a case of the experiment: its invoice, customer and arm.
+type armedCase struct {
+	invoice, customer, arm string
+}
+
+// experimentRows are what a shard's store holds of the experiment at the end of the run: the
+// assignments in the order they were made (by time, then seq) and the cases that carry the
+// experiment, by invoice ID.
+type experimentRows struct {
+	assignments []assignedRow
+	cases       []armedCase
+}
+
+// sqliteExperimentRows reads the experiment's rows from a shard's SQLite database.
+func sqliteExperimentRows(ctx context.Context, db *sql.DB, name string) (experimentRows, error) {
+	var x experimentRows
 	rows, err := db.QueryContext(ctx, `SELECT rowid, customer_id, arm, share, assigned_at FROM experiment_assignments
 		WHERE experiment = ? ORDER BY assigned_at, rowid`, name)
 	if err != nil {
-		return nil, 0, fmt.Errorf("experiment %s: read the assignments: %w", name, err)
+		return x, fmt.Errorf("experiment %s: read the assignments: %w", name, err)
 	}
-	var units []shardUnit
-	byCustomer := map[string]int{}
 	for rows.Next() {
-		var u shardUnit
-		var customer string
+		a := assignedRow{Assignment: recoup.Assignment{Experiment: name}}
 		var at int64
-		if err := rows.Scan(&u.seq, &customer, &u.Arm, &u.Share, &at); err != nil {
+		if err := rows.Scan(&a.seq, &a.CustomerID, &a.Arm, &a.Share, &at); err != nil {
 			rows.Close()
-			return nil, 0, fmt.Errorf("experiment %s: read the assignments: %w", name, err)
+			return x, fmt.Errorf("experiment %s: read the assignments: %w", name, err)
 		}
-		u.at, u.shard = time.UnixMicro(at).UTC(), shard
-		byCustomer[customer] = len(units)
-		units = append(units, u)
+		a.AssignedAt = time.UnixMicro(at).UTC()
+		x.assignments = append(x.assignments, a)
 	}
 	if err := rows.Close(); err != nil {
-		return nil, 0, err
+		return x, err
 	}
 	rows, err = db.QueryContext(ctx, `SELECT invoice_id, customer_id, arm FROM cases WHERE experiment = ? ORDER BY invoice_id`, name)
 	if err != nil {
-		return nil, 0, fmt.Errorf("experiment %s: read the cases: %w", name, err)
+		return x, fmt.Errorf("experiment %s: read the cases: %w", name, err)
 	}
 	defer rows.Close()
+	for rows.Next() {
+		var c armedCase
+		if err := rows.Scan(&c.invoice, &c.customer, &c.arm); err != nil {
+			return x, fmt.Errorf("experiment %s: read the cases: %w", name, err)
+		}
+		x.cases = append(x.cases, c)
+	}
+	return x, rows.Err()
+}
+
+// memoryExperimentRows reads the experiment's rows from a shard's memory store.
+func memoryExperimentRows(st *memstore.Store, name string) experimentRows {
+	var x experimentRows
+	for i, a := range st.Assignments(name) {
+		x.assignments = append(x.assignments, assignedRow{Assignment: a, seq: int64(i) + 1})
+	}
+	slices.SortStableFunc(x.assignments, func(a, b assignedRow) int { return a.AssignedAt.Compare(b.AssignedAt) })
+	for _, c := range st.CasesInExperiment(name) {
+		x.cases = append(x.cases, armedCase{invoice: c.InvoiceID, customer: c.CustomerID, arm: c.Arm})
+	}
+	slices.SortFunc(x.cases, func(a, b armedCase) int { return strings.Compare(a.invoice, b.invoice) })
+	return x
+}
+
+// shardUnits joins, for one shard, the world's outcome of every invoice (the tally's settled
+// invoices) with the arm of its case and the customer's assignment, as the shard's store holds
+// them at the end of the run (x): one unit per customer. It also returns how many settled
+// invoices are in no arm.
+func shardUnits(name string, x experimentRows, t *tally, shard int) ([]shardUnit, int, error) {
+	units := make([]shardUnit, 0, len(x.assignments))
+	byCustomer := map[string]int{}
+	for _, a := range x.assignments {
+		u := shardUnit{at: a.AssignedAt, shard: shard, seq: a.seq}
+		u.Arm, u.Share = a.Arm, a.Share
+		byCustomer[a.CustomerID] = len(units)
+		units = append(units, u)
+	}
 	days := make([][]float64, len(units))
 	inArm := 0
-	for rows.Next() {
-		var invoice, customer, arm string
-		if err := rows.Scan(&invoice, &customer, &arm); err != nil {
-			return nil, 0, fmt.Errorf("experiment %s: read the cases: %w", name, err)
-		}
+	for _, c := range x.cases {
+		invoice, customer, arm := c.invoice, c.customer, c.arm
 		i, ok := byCustomer[customer]
 		switch {
 		case !ok:
@@ -191,9 +241,6 @@ func shardUnits(ctx context.Context, db *sql.DB, name string, t *tally, shard in
 		case Lost:
 			u.Lost = 1
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, err
 	}
 	out := units[:0]
 	for i, u := range units {

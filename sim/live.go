@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -77,7 +78,7 @@ func NewLive(ctx context.Context, cfg LiveConfig) (*Live, error) {
 		world: world, log: log, tally: newTally(cfg.Start, months, window), onSettled: func() {},
 		onClick: cfg.OnClick,
 	}
-	store := &stagingStore{Store: sqlite.NewStore(cfg.DB, s.stage), sim: s}
+	store := &stagingStore{Store: sqlite.NewStore(cfg.DB, func(_ context.Context, _ *sql.Tx, jobs []recoup.Job) error { return s.stage(jobs) }), sim: s}
 	s.eng = engine.New(engine.Config{Store: store, Gateway: gatewayOf(world, s),
 		Notifier: countingNotifier{World: world, sim: s}, Policy: cfg.Policy, Logger: log})
 	if err := world.Start(s); err != nil {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/engine"
+	"github.com/recoup-hq/recoup/memstore"
 	"github.com/recoup-hq/recoup/policy"
 	"github.com/recoup-hq/recoup/sqlite"
 )
@@ -46,8 +47,11 @@ type Run struct {
 	// the run's own failures are the same with or without it), which recoup imports through its
 	// history import, reading the world's Stripe listings, before the first failure.
 	History time.Duration
-	// Dir holds the run's SQLite database (a file, so that memory does not grow with the
-	// cases). It must exist; the caller removes it.
+	// Store is the store each shard's engine runs on: StoreMemory ("" too), or StoreSQLite (a
+	// scratch SQLite database in Dir). The summary is the same on both.
+	Store string
+	// Dir holds the run's SQLite databases (files, so that memory does not grow with the
+	// cases) with StoreSQLite. It must exist; the caller removes it.
 	Dir string
 	// Shards splits the run into independent parts run in parallel, each with its own world
 	// (its share of the invoices, its own seed), store and engine; the summary merges them.
@@ -60,6 +64,14 @@ type Run struct {
 	Progress func()
 	Logger   *slog.Logger
 }
+
+// The stores a run can use (Run.Store).
+const (
+	// StoreMemory keeps each shard's store in memory (package memstore): no SQL, the fastest.
+	StoreMemory = "memory"
+	// StoreSQLite keeps it in a scratch SQLite database, the engine's production store.
+	StoreSQLite = "sqlite"
+)
 
 // maxJobTries is how often a failing engine job is retried before it is dropped (and counted).
 const maxJobTries = 8
@@ -145,20 +157,6 @@ func (r Run) shard(ctx context.Context, k, invoices int, seed uint64, progress f
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	// The database lives in a file for the run (so memory does not grow with the cases), used
-	// by this shard alone; durability is not needed, speed is.
-	path := filepath.Join(r.Dir, fmt.Sprintf("sim-%s-%d-%d.db", r.PolicyName, r.Seed, k))
-	db, err := sqlite.OpenScratch(ctx, path)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	defer func() {
-		db.Close()
-		os.Remove(path) // a run's store holds hundreds of MB; many runs share the directory
-	}()
-	if err := db.Migrate(ctx); err != nil {
-		return nil, nil, 0, err
-	}
 	end := r.Start.AddDate(0, r.Months, 0)
 	s := &simulation{
 		// The engine and the store get a context that cannot be cancelled: with a cancellable
@@ -179,7 +177,12 @@ func (r Run) shard(ctx context.Context, k, invoices int, seed uint64, progress f
 			}
 		},
 	}
-	store := &stagingStore{Store: sqlite.NewStore(db, s.stage), sim: s}
+	base, experimentRows, closeStore, err := r.openStore(ctx, k, s)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	defer closeStore()
+	store := &stagingStore{Store: base, sim: s}
 	s.eng = engine.New(engine.Config{
 		Store:    store,
 		Gateway:  gatewayOf(world, s),
@@ -207,11 +210,47 @@ func (r Run) shard(ctx context.Context, k, invoices int, seed uint64, progress f
 	if r.Policy.Experiment == nil {
 		return s.tally, nil, 0, nil
 	}
-	units, outside, err := shardUnits(ctx, db.SQL(), r.Policy.Experiment.Name, s.tally, k)
+	name := r.Policy.Experiment.Name
+	x, err := experimentRows(ctx, name)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	units, outside, err := shardUnits(name, x, s.tally, k)
 	if err != nil {
 		return nil, nil, 0, err
 	}
 	return s.tally, units, outside, nil
+}
+
+// openStore opens shard k's store for the simulation s: its store, how to read its
+// experiment's rows at the end, and how to close it.
+func (r Run) openStore(ctx context.Context, k int, s *simulation) (recoup.Store, func(context.Context, string) (experimentRows, error), func(), error) {
+	if r.Store != StoreSQLite {
+		st := memstore.New(func(_ context.Context, jobs []recoup.Job) error { return s.stage(jobs) })
+		return st, func(_ context.Context, name string) (experimentRows, error) {
+			return memoryExperimentRows(st, name), nil
+		}, func() {}, nil
+	}
+	// The database lives in a file for the run (so memory does not grow with the cases), used
+	// by this shard alone; durability is not needed, speed is.
+	path := filepath.Join(r.Dir, fmt.Sprintf("sim-%s-%d-%d.db", r.PolicyName, r.Seed, k))
+	db, err := sqlite.OpenScratch(ctx, path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	closeDB := func() {
+		db.Close()
+		os.Remove(path) // a run's store holds hundreds of MB; many runs share the directory
+	}
+	if err := db.Migrate(ctx); err != nil {
+		closeDB()
+		return nil, nil, nil, err
+	}
+	st := sqlite.NewStore(db, func(_ context.Context, _ *sql.Tx, jobs []recoup.Job) error { return s.stage(jobs) })
+	rows := func(ctx context.Context, name string) (experimentRows, error) {
+		return sqliteExperimentRows(ctx, db.SQL(), name)
+	}
+	return st, rows, closeDB, nil
 }
 
 func (r Run) validate() error {
@@ -226,7 +265,9 @@ func (r Run) validate() error {
 		return fmt.Errorf("simulate: the observation window must be at least a day, got %s", r.Window)
 	case r.History < 0:
 		return fmt.Errorf("simulate: the history must not be negative, got %s", r.History)
-	case r.Dir == "":
+	case r.Store != "" && r.Store != StoreMemory && r.Store != StoreSQLite:
+		return fmt.Errorf("simulate: unknown store %q: %s or %s", r.Store, StoreMemory, StoreSQLite)
+	case r.Store == StoreSQLite && r.Dir == "":
 		return fmt.Errorf("simulate: no directory for the run's database")
 	}
 	return nil
@@ -310,7 +351,7 @@ func (s *simulation) StripeAttempt(invoiceID string, paid bool) { s.tally.stripe
 func (s *simulation) StripeEmail(invoiceID string) { s.tally.stripeEmails++ }
 
 // stage receives the jobs of a store transaction right before it commits.
-func (s *simulation) stage(_ context.Context, _ *sql.Tx, jobs []recoup.Job) error {
+func (s *simulation) stage(jobs []recoup.Job) error {
 	s.staged = append(s.staged, jobs...)
 	return nil
 }

@@ -58,7 +58,9 @@ type Suite struct {
 	// Parallel is how many shards execute at once (each is single-threaded); 0 means the
 	// number of CPUs. It does not change the results.
 	Parallel int
-	// Dir holds the runs' databases.
+	// Store is the runs' store (Run.Store): StoreMemory ("" too) or StoreSQLite.
+	Store string
+	// Dir holds the runs' databases with StoreSQLite.
 	Dir      string
 	Progress func()
 }
@@ -84,7 +86,7 @@ func (s Suite) Run(ctx context.Context) ([]Summary, error) {
 		for k, seed := range s.Seeds {
 			idx := i*len(s.Seeds) + k
 			run := Run{World: s.World, PolicyName: p.Name, Policy: p.Policy, Invoices: s.Invoices, Start: s.Start,
-				Months: s.Months, Window: s.Window, Seed: seed, StripeRecovery: p.StripeRecovery, History: s.History, Dir: s.Dir, Shards: s.Shards, Slots: slots}
+				Months: s.Months, Window: s.Window, Seed: seed, StripeRecovery: p.StripeRecovery, History: s.History, Store: s.Store, Dir: s.Dir, Shards: s.Shards, Slots: slots}
 			if s.Progress != nil {
 				run.Progress = func() { progress.Lock(); s.Progress(); progress.Unlock() }
 			}

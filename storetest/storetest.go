@@ -37,21 +37,29 @@ type Harness struct {
 // Run runs the conformance suite. newStore is called once per test, which may run in
 // parallel with the others; it should register its cleanup with t.Cleanup.
 func Run(t *testing.T, newStore func(t *testing.T) Harness) {
+	RunCore(t, newStore)
+	t.Run("ExperimentResults", func(t *testing.T) { testExperimentResults(t, newStore) })
+	t.Run("HistoryRead", func(t *testing.T) { testHistoryRead(t, newStore) })
+	t.Run("LLMUsage", func(t *testing.T) { testLLMUsage(t, newStore) })
+	t.Run("PersonalData", func(t *testing.T) { testPersonalData(t, newStore) })
+}
+
+// RunCore runs the part of the suite that specifies recoup.Store and recoup.Tx, with the
+// optional transaction interfaces the engine uses (recoup.ExperimentTx, recoup.SMSConsents,
+// recoup.CostRecorder; the offer and cost reads are skipped by a store without them): what a
+// store that only runs the engine (the simulator's memstore) must do. Run runs it too.
+func RunCore(t *testing.T, newStore func(t *testing.T) Harness) {
 	t.Run("Case", func(t *testing.T) { testCase(t, newStore) })
 	t.Run("CaseDetail", func(t *testing.T) { testCaseDetail(t, newStore) })
 	t.Run("Cases", func(t *testing.T) { testCases(t, newStore) })
 	t.Run("Event", func(t *testing.T) { testEvent(t, newStore) })
 	t.Run("Experiments", func(t *testing.T) { testExperiments(t, newStore) })
-	t.Run("ExperimentResults", func(t *testing.T) { testExperimentResults(t, newStore) })
 	t.Run("History", func(t *testing.T) { testHistory(t, newStore) })
 	t.Run("HistoryImport", func(t *testing.T) { testHistoryImport(t, newStore) })
-	t.Run("HistoryRead", func(t *testing.T) { testHistoryRead(t, newStore) })
 	t.Run("Messages", func(t *testing.T) { testMessages(t, newStore) })
-	t.Run("LLMUsage", func(t *testing.T) { testLLMUsage(t, newStore) })
 	t.Run("Notices", func(t *testing.T) { testNotices(t, newStore) })
 	t.Run("Observations", func(t *testing.T) { testObservations(t, newStore) })
 	t.Run("PaymentMethodChanges", func(t *testing.T) { testPaymentMethodChanges(t, newStore) })
-	t.Run("PersonalData", func(t *testing.T) { testPersonalData(t, newStore) })
 	t.Run("Suppressions", func(t *testing.T) { testSuppressions(t, newStore) })
 	t.Run("CustomerPaths", func(t *testing.T) { testCustomerPaths(t, newStore) })
 	t.Run("Tx", func(t *testing.T) { testTx(t, newStore) })

@@ -126,7 +126,7 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 	static := scoreOf(s, staticFeatures(nil, c))
 	moments := newMoments(m, s, c)
 	pb := c.payBelief(o.Until)
-	buf := make([]string, 0, 40)
+	buf := make([]string, 0, 64) // a day has up to 58 features (the days of the month and week since the last charge)
 	var (
 		n, dayKey int
 		day       score

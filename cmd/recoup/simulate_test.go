@@ -137,3 +137,31 @@ func TestSimulateWithHistory(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// --store chooses the engine's store: the memory store (the default) and SQLite's give the same
+// summary.json; another name is refused.
+func TestSimulateStores(t *testing.T) {
+	slow(t)
+	summary := func(store ...string) []byte {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "report")
+		args := append([]string{"simulate", "--world", "realistic", "--invoices", "200", "--months", "2", "--seed", "3",
+			"--shards", "2", "--out", out, "--quiet"}, store...)
+		if err := run(t.Context(), args, &bytes.Buffer{}, func(int) {}); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	def, mem, lite := summary(), summary("--store", "memory"), summary("--store", "sqlite")
+	if !bytes.Equal(def, mem) || !bytes.Equal(mem, lite) {
+		t.Fatalf("summary.json differs by store:\ndefault: %.300s\nmemory: %.300s\nsqlite: %.300s", def, mem, lite)
+	}
+	err := run(t.Context(), []string{"simulate", "--store", "postgres", "--out", t.TempDir(), "--quiet"}, &bytes.Buffer{}, func(int) {})
+	if err == nil || !strings.Contains(err.Error(), "store") {
+		t.Fatalf("--store postgres: %v, want refused", err)
+	}
+}

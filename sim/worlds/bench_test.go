@@ -9,14 +9,20 @@ import (
 	"github.com/recoup-hq/recoup/sim"
 )
 
+// BenchmarkRealisticRun runs 3,000 invoices of the realistic world on each store.
 func BenchmarkRealisticRun(b *testing.B) {
 	const n = 3000
-	for b.Loop() {
-		r := sim.Run{World: "realistic", PolicyName: "recoup", Policy: policy.Default(), Invoices: n,
-			Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Months: 12, Window: 60 * 24 * time.Hour, Seed: 1, Dir: b.TempDir()}
-		if _, err := r.Execute(context.Background()); err != nil {
-			b.Fatal(err)
-		}
+	for _, store := range []string{sim.StoreMemory, sim.StoreSQLite} {
+		b.Run(store, func(b *testing.B) {
+			for b.Loop() {
+				r := sim.Run{World: "realistic", PolicyName: "recoup", Policy: policy.Default(), Invoices: n,
+					Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Months: 12, Window: 60 * 24 * time.Hour, Seed: 1,
+					Store: store, Dir: b.TempDir()}
+				if _, err := r.Execute(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "invoices/s")
+		})
 	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "invoices/s")
 }

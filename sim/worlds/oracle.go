@@ -79,22 +79,51 @@ func (inv *invoice) retryOracle(end time.Time, p *RealisticParams) (time.Time, b
 			cands = append(cands, t)
 		}
 	}
-	switch inv.base {
-	case funds:
+	if inv.base == funds {
 		cands = append(cands, inv.pay.between(inv.t0, end)...)
-	case soft:
-		cands = append(cands, hourMarks(inv.t0, end, inv.loc)...)
 	}
 	slices.SortFunc(cands, time.Time.Compare)
-	for _, t := range cands {
+	passes := func(t time.Time) bool {
 		if t.Before(inv.t0) || !t.Before(end) {
-			continue
+			return false
 		}
-		if ok, _, _ := inv.judge(inv.fresh(), t, p); ok {
-			return t, true
+		ok, _, _ := inv.judge(inv.fresh(), t, p)
+		return ok
+	}
+	if inv.base != soft {
+		for _, t := range cands {
+			if passes(t) {
+				return t, true
+			}
+		}
+		return time.Time{}, false
+	}
+	// A soft decline also changes at every local hour: the hour marks are merged in time order
+	// as they come, not listed (up to 24 a day of the window) and sorted, since the earliest
+	// passing candidate usually comes early. judge is a function of the time alone (a fresh
+	// card each time), so the order of equal times does not matter.
+	i := 0
+	var found time.Time
+	ok := false
+	eachHourMark(inv.t0, end, inv.loc, func(h time.Time) bool {
+		for ; i < len(cands) && !cands[i].After(h); i++ {
+			if passes(cands[i]) {
+				found, ok = cands[i], true
+				return false
+			}
+		}
+		if passes(h) {
+			found, ok = h, true
+			return false
+		}
+		return true
+	})
+	for ; !ok && i < len(cands); i++ {
+		if passes(cands[i]) {
+			found, ok = cands[i], true
 		}
 	}
-	return time.Time{}, false
+	return found, ok
 }
 
 // fresh is the card that failed as it was right after the first failure.
@@ -165,9 +194,9 @@ func (inv *invoice) nextHour(t time.Time, from, to int) time.Time {
 	return d
 }
 
-// hourMarks returns the local hour boundaries in (from, end).
-func hourMarks(from, end time.Time, loc *time.Location) []time.Time {
-	var out []time.Time
+// eachHourMark calls yield with the local hour boundaries in (from, end), in order, until it
+// returns false.
+func eachHourMark(from, end time.Time, loc *time.Location, yield func(time.Time) bool) {
 	t := from
 	for {
 		l := t.In(loc)
@@ -175,10 +204,9 @@ func hourMarks(from, end time.Time, loc *time.Location) []time.Time {
 		if !next.After(t) {
 			next = t.Add(time.Hour)
 		}
-		if !next.Before(end) {
-			return out
+		if !next.Before(end) || !yield(next) {
+			return
 		}
-		out = append(out, next)
 		t = next
 	}
 }
