@@ -93,10 +93,12 @@ func (d *data) countArm(c *recoup.Case, n int) {
 	default:
 		return
 	}
-	arms := d.arms[c.Experiment]
+	// The customer's stratum as their assignment says now, as migration 00023's triggers read it.
+	k := [2]string{c.Experiment, d.assignments[[2]string{c.Experiment, c.CustomerID}].Stratum}
+	arms := d.arms[k]
 	if arms == nil {
 		arms = map[string]*recoup.ArmOutcome{}
-		d.arms[c.Experiment] = arms
+		d.arms[k] = arms
 	}
 	o := arms[c.Arm]
 	if o == nil {

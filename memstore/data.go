@@ -11,7 +11,7 @@ type data struct {
 	byInvoice  map[string]int64
 	byCustomer map[string][]int64 // ascending
 	states     map[recoup.CaseState]int
-	arms       map[string]map[string]*recoup.ArmOutcome // by experiment and arm: resolved cases
+	arms       map[[2]string]map[string]*recoup.ArmOutcome // by experiment and stratum, then arm: resolved cases
 	// attemptCase and messageCase give the case of an attempt and of a message, by ID - 1.
 	attemptCase, messageCase []int64
 
@@ -40,7 +40,7 @@ type data struct {
 func newData() data {
 	return data{
 		byInvoice: map[string]int64{}, byCustomer: map[string][]int64{}, states: map[recoup.CaseState]int{},
-		arms: map[string]map[string]*recoup.ArmOutcome{}, events: map[string]*recoup.Event{}, cursors: map[string]string{},
+		arms: map[[2]string]map[string]*recoup.ArmOutcome{}, events: map[string]*recoup.Event{}, cursors: map[string]string{},
 		observations: map[string][]recoup.Observation{}, snapshots: map[string]recoup.ModelSnapshot{},
 		suppressions: map[[2]string]recoup.Suppression{}, notices: map[int64]recoup.Notice{}, noticeByKey: map[[2]string]int64{},
 		changes: map[string]recoup.PaymentMethodChange{}, assignments: map[[2]string]assignment{},

@@ -330,12 +330,12 @@ func (t *tx) EndExperiment(name string, at time.Time, by, promotedArm string) er
 }
 
 // ArmOutcomes reads the counts the store keeps as cases are written (case.go's countArm).
-func (t *tx) ArmOutcomes(experiment string) ([]recoup.ArmOutcome, error) {
+func (t *tx) ArmOutcomes(experiment, stratum string) ([]recoup.ArmOutcome, error) {
 	if err := t.live("read arm outcomes"); err != nil {
 		return nil, err
 	}
 	var out []recoup.ArmOutcome
-	for _, o := range t.d.arms[experiment] {
+	for _, o := range t.d.arms[[2]string{experiment, stratum}] {
 		if o.Resolved > 0 {
 			out = append(out, *o)
 		}

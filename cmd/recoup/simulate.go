@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -33,7 +36,7 @@ type SimulateCmd struct {
 	Parallel int      `default:"0" help:"Parts executed at once (0: one per CPU); it does not change the results."`
 	Out      string   `default:"report" help:"Directory for summary.json, report.md, report.html and the charts."`
 	Quiet    bool     `help:"No progress bar."`
-	Store    string   `default:"memory" enum:"memory,sqlite" help:"The store the engine runs on: memory (the fastest) or sqlite (a scratch SQLite database in a temporary directory, the production store's code); the results are the same."`
+	Store    string   `default:"auto" enum:"auto,memory,sqlite" help:"The store the engine runs on: memory (the fastest; it keeps every case until the run ends), sqlite (a scratch SQLite database in a temporary directory, the production store's code), or auto: memory when the invoices held at once fit in half of this machine's memory, else sqlite. The results are the same."`
 	History  string   `help:"Have the world play this long a past before the simulated period (e.g. 365d), handled by Stripe's own recovery, and import it with the history import before the first failure."`
 	// StripeRecovery forces Stripe's own recovery on for every policy; a policy in observe mode
 	// always has it (recoup only watches, so Stripe's retries and emails are what recovers).
@@ -48,6 +51,19 @@ func (c *SimulateCmd) Run(ctx context.Context, out io.Writer) error {
 	suite, err := c.suite()
 	if err != nil {
 		return err
+	}
+	ram := physicalMemory()
+	if c.Store == "auto" {
+		suite.Store = autoStore(suite, ram)
+		if suite.Store == sim.StoreSQLite && !c.Quiet {
+			fmt.Fprintf(os.Stderr, "The memory store would hold about %s at once, more than half of this machine's memory: running on a scratch SQLite database instead (slower; --store memory to insist).\n",
+				gigabytes(heldInvoices(suite)*memstoreBytesPerInvoice))
+		}
+	}
+	if suite.Store == sim.StoreMemory && ram > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		// The collector's target below (GOGC=400) lets the heap grow to five times what is
+		// live; a soft limit at half the machine's memory makes it collect sooner instead.
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(ram / 2)))
 	}
 	if suite.Store == sim.StoreSQLite {
 		tmp, err := os.MkdirTemp("", "recoup-sim-")
@@ -105,6 +121,55 @@ func (c *SimulateCmd) Run(ctx context.Context, out io.Writer) error {
 	}
 	return nil
 }
+
+// memstoreBytesPerInvoice is what the memory store keeps live per invoice: about 12.5 KB
+// measured at 10,000 and 100,000 invoices (docs/benchmarks.md), rounded up.
+const memstoreBytesPerInvoice = 16 << 10
+
+// heldInvoices is how many invoices the suite's stores hold at once: each shard keeps its share
+// of a run's invoices, and Parallel shards execute together.
+func heldInvoices(s sim.Suite) uint64 {
+	par := s.Parallel
+	if par <= 0 {
+		par = runtime.NumCPU()
+	}
+	shards := max(s.Shards, 1)
+	at := min(par, shards*len(s.Policies)*len(s.Seeds))
+	return uint64((s.Invoices+shards-1)/shards) * uint64(at)
+}
+
+// autoStore is --store auto: the memory store when what it holds fits in half of the machine's
+// memory (ram; 0 when unknown, taken as 8 GiB), else SQLite, whose memory does not grow with
+// the cases.
+func autoStore(s sim.Suite, ram uint64) string {
+	if ram == 0 {
+		ram = 8 << 30
+	}
+	if heldInvoices(s)*memstoreBytesPerInvoice > ram/2 {
+		return sim.StoreSQLite
+	}
+	return sim.StoreMemory
+}
+
+// physicalMemory is the machine's memory in bytes (MemTotal of /proc/meminfo), 0 when unknown.
+func physicalMemory() uint64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func gigabytes(b uint64) string { return fmt.Sprintf("%.1f GB", float64(b)/1e9) }
 
 func (c *SimulateCmd) suite() (sim.Suite, error) {
 	if !slices.Contains(sim.Worlds(), c.World) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/recoup-hq/recoup/sim"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,5 +164,38 @@ func TestSimulateStores(t *testing.T) {
 	err := run(t.Context(), []string{"simulate", "--store", "postgres", "--out", t.TempDir(), "--quiet"}, &bytes.Buffer{}, func(int) {})
 	if err == nil || !strings.Contains(err.Error(), "store") {
 		t.Fatalf("--store postgres: %v, want refused", err)
+	}
+}
+
+// --store auto keeps the memory store while what it holds at once fits in half of the
+// machine's memory, and falls back to SQLite, whose memory does not grow with the cases, for
+// runs that would not fit.
+func TestSimulateAutoStore(t *testing.T) {
+	const gib = 1 << 30
+	suite := func(invoices, shards, parallel, policies, seeds int) sim.Suite {
+		return sim.Suite{Invoices: invoices, Shards: shards, Parallel: parallel,
+			Policies: make([]sim.NamedPolicy, policies), Seeds: make([]uint64, seeds)}
+	}
+	for _, tc := range []struct {
+		s    sim.Suite
+		ram  uint64
+		want string
+	}{
+		{suite(100_000, 2, 2, 1, 1), 24 * gib, sim.StoreMemory}, // 100,000 held: 1.6 GB
+		{suite(100_000, 2, 2, 1, 1), 2 * gib, sim.StoreSQLite},
+		{suite(10_000_000, 2, 2, 1, 1), 24 * gib, sim.StoreSQLite},
+		{suite(100_000, 1, 2, 2, 3), 8 * gib, sim.StoreMemory}, // two runs at once: 3.3 GB < 4 GiB
+		{suite(200_000, 1, 2, 2, 3), 8 * gib, sim.StoreSQLite}, // 6.6 GB
+		{suite(200_000, 1, 1, 2, 3), 8 * gib, sim.StoreMemory}, // one at a time
+		{suite(100_000, 1, 2, 1, 1), 0, sim.StoreMemory},       // unknown memory: taken as 8 GiB
+		{suite(400_000, 1, 2, 1, 1), 0, sim.StoreSQLite},
+	} {
+		if got := autoStore(tc.s, tc.ram); got != tc.want {
+			t.Errorf("%d invoices, %d shards, parallel %d, %d runs, %d GiB: %s, want %s", tc.s.Invoices, tc.s.Shards, tc.s.Parallel,
+				len(tc.s.Policies)*len(tc.s.Seeds), tc.ram/gib, got, tc.want)
+		}
+	}
+	if physicalMemory() == 0 {
+		t.Log("this machine's memory is not known (no /proc/meminfo)")
 	}
 }
