@@ -1,6 +1,7 @@
 package timing
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -70,6 +71,42 @@ func TestColdStartBoundGivesWayToEvidence(t *testing.T) {
 	}
 	if later < 40 {
 		t.Errorf("only %d of 50 draws go later than the schedule, with 200 outcomes saying day 5 passes and day 1 does not", later)
+	}
+}
+
+// Once the model has learned EvidenceMin outcomes of the category (its own, Stripe's or the
+// imported history's), the first retry follows the learned model, and a retry later than the
+// schedule's cites how many outcomes it rests on; one outcome fewer and the bound holds. The
+// outcomes here say nothing about timing (random times, a tenth pass), so only the count of the
+// category's outcomes releases the bound, not a feature that favours the later time.
+func TestColdStartBoundGivesWayOnceTheCategoryIsLearned(t *testing.T) {
+	c, o := boundCase(t)
+	for _, n := range []int{EvidenceMin - 1, EvidenceMin} {
+		m := NewModel()
+		rng := rand.New(rand.NewPCG(5, uint64(n)))
+		for range n {
+			at := c.FirstFailed.Add(time.Duration(1+rng.IntN(40*24)) * time.Hour)
+			m.Update(Features(c, at), rng.Float64() < 0.1)
+		}
+		c.PayPrior = m.PayPrior(c.Country)
+		var later int
+		for seed := range uint64(100) {
+			ch := Choose(m, rand.New(rand.NewPCG(seed, 3)), c, o)
+			if !ch.Retry || !ch.At.After(o.Bound) {
+				continue
+			}
+			later++
+			if n < EvidenceMin {
+				t.Fatalf("%d outcomes, draw %d: later than the schedule: %s", n, seed, ch.Reason)
+			}
+			want := fmt.Sprintf("on evidence: a model that learned from %d outcomes of funds retries", n)
+			if ch.Evidence == "" || !strings.Contains(ch.Reason, want) {
+				t.Fatalf("%d outcomes, draw %d: later than the schedule without saying on what: %s", n, seed, ch.Reason)
+			}
+		}
+		if n >= EvidenceMin && later < 50 {
+			t.Errorf("%d outcomes of the category: only %d of 100 draws go later than the schedule", n, later)
+		}
 	}
 }
 
