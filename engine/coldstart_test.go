@@ -113,3 +113,34 @@ func TestColdStartBoundGivesWayToImportedHistory(t *testing.T) {
 		t.Errorf("only %d of 24 first retries went later than the schedule with the category learned", later)
 	}
 }
+
+// A run of declines the model has not yet weighed against much (400 funds retries, none paid)
+// puts its expectation under min_probability at every time, but a new funds failure still gets
+// a retry: giving up a case is for good, and the model cannot yet rule the times out.
+func TestARunOfDeclinesDoesNotGiveUpNewCases(t *testing.T) {
+	var retried int
+	for i := range 12 {
+		h := newHarness(t, coldStartPolicyYAML)
+		past := timing.Case{Category: recoup.CategoryFunds, Code: "insufficient_funds", Loc: time.UTC, Cal: timing.CalendarFor("US"), Country: "US",
+			FirstFailed: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+		for k := range 400 {
+			at := past.FirstFailed.Add(time.Duration(24+(k*37)%(44*24)) * time.Hour)
+			o := recoup.Observation{Model: engine.ModelName, Kind: recoup.ObserveOutcome, Source: recoup.ObservedRecoup,
+				Features: timing.Features(past, at), Success: false, At: at}
+			if err := h.store.Tx(h.ctx, func(tx recoup.Tx) error { return tx.AddObservation(&o) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.now = time.Date(2026, 3, 2+i, 3+(i*5)%20, 30, 0, 0, time.UTC)
+		id, cus := fmt.Sprintf("in_%d", i), fmt.Sprintf("cus_%d", i)
+		h.gw.failRenewal(id, cus, 2500, insufficient)
+		h.ingest("evt_"+id, "invoice.payment_failed", id, cus)
+		h.runDue()
+		if c := h.caseOf(id); c.State == recoup.StateScheduled && c.NextAction != nil && c.NextAction.Kind == recoup.ActionRetry {
+			retried++
+		}
+	}
+	if retried < 11 {
+		t.Errorf("%d of 12 funds failures got a retry after a run of 400 declines; want all but the odd one", retried)
+	}
+}

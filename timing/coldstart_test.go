@@ -180,3 +180,42 @@ func TestRapidRetryOfAGenericDeclineCosts(t *testing.T) {
 		t.Errorf("retries within 6 hours of a generic decline: %d of 200 with its cost, %d without", with, without)
 	}
 }
+
+// Giving up a case is for good: after a short run of declines (400 funds retries, none paid)
+// the model's expectation falls under min_probability everywhere, yet it cannot rule the
+// times out, and with Options.Plausible the case keeps a retry; after 20,000 declines at every
+// time it can, and the case is given up all the same.
+func TestPlausibleTimeKeepsTheCaseAfterARunOfDeclines(t *testing.T) {
+	c, o := boundCase(t)
+	o.Bound = time.Time{}
+	for _, tc := range []struct {
+		declines int
+		keep     bool
+	}{{400, true}, {20000, false}} {
+		m := NewModel()
+		rng := rand.New(rand.NewPCG(9, uint64(tc.declines)))
+		for range tc.declines {
+			at := c.FirstFailed.Add(time.Duration(1+rng.IntN(44*24)) * time.Hour)
+			m.Update(Features(c, at), false)
+		}
+		c.PayPrior = m.PayPrior(c.Country)
+		with := o
+		with.Plausible = true
+		var without, kept int
+		for seed := range uint64(50) {
+			if Choose(m, rand.New(rand.NewPCG(seed, 4)), c, o).Retry {
+				without++
+			}
+			if Choose(m, rand.New(rand.NewPCG(seed, 4)), c, with).Retry {
+				kept++
+			}
+		}
+		switch {
+		case tc.keep && (without > 15 || kept < 45):
+			t.Errorf("%d declines: %d of 50 draws retry without the plausible bound, %d with it; want few and nearly all", tc.declines, without, kept)
+		case !tc.keep && kept > 5:
+			t.Errorf("%d declines: %d of 50 draws still retry with the plausible bound; want the case given up", tc.declines, kept)
+		}
+		t.Logf("%d declines: %d of 50 retry without, %d with", tc.declines, without, kept)
+	}
+}
