@@ -37,6 +37,17 @@ retry:
 	if def.Retry.Model.Priors.Key() != timing.PublicPriors().Key() {
 		t.Errorf("default priors %+v, want the public ones", def.Retry.Model.Priors)
 	}
+	// The cold-start bound is on unless turned off.
+	if !def.Retry.Model.FirstRetryBound {
+		t.Error("retry.model.first_retry_bound is off by default, want on")
+	}
+	off, err := policy.Parse("o.yaml", []byte("retry: {strategy: model, model: {first_retry_bound: false}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.Retry.Model.FirstRetryBound {
+		t.Error("first_retry_bound: false left the bound on")
+	}
 }
 
 func TestModelPriorsValidation(t *testing.T) {

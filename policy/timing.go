@@ -30,9 +30,8 @@ type ModelSettings struct {
 	// public ones unless turned off, and the merchant's own paydays.
 	Priors timing.Priors
 	// FirstRetryBound (retry.model.first_retry_bound) keeps a first retry no later than the
-	// fixed schedule would place it unless the model has evidence for later. Off by default:
-	// measured, it cost recoup 5 pp of the recovered amount on a world whose money comes in the
-	// afternoon (docs/retry-timing.md, Cold start).
+	// fixed schedule would place it unless the model has evidence for later (docs/retry-timing.md,
+	// Cold start). On by default; false turns it off.
 	FirstRetryBound bool
 }
 
@@ -40,7 +39,7 @@ type ModelSettings struct {
 // retry.max_duration is not set: a whole monthly pay cycle.
 const DefaultModelWindow = 30 * 24 * time.Hour
 
-var defaultModel = ModelSettings{DailyDiscount: 0.97, MinProbability: 0.05, FirstHour: 6, LastHour: 21, Priors: timing.PublicPriors()}
+var defaultModel = ModelSettings{DailyDiscount: 0.97, MinProbability: 0.05, FirstHour: 6, LastHour: 21, Priors: timing.PublicPriors(), FirstRetryBound: true}
 
 type model struct {
 	DailyDiscount  *float64 `yaml:"daily_discount"`

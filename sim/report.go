@@ -455,7 +455,7 @@ func monthlySection(groups [][]Summary, world []Summary) section {
 		t.Rows = append(t.Rows, row)
 	}
 	return section{Heading: "By month of first failure",
-		Notes: []string{"Recovered amount % of the invoices that first failed in each month, and the share of recoup's charges on them that paid, mean over seeds: the learning curve of a policy that learns."},
+		Notes: []string{"Recovered amount % of the invoices that first failed in each month, and the share of recoup's charges on them that paid, mean over seeds: the learning curve of a policy that learns. Each run's month carries a standard error from the invoices that happened to fail in it (summary.json: recovered_amount_se, in points; a few large invoices hold most of the amount): two months differ by about that much with no change in the policy."},
 		Table: t,
 		Chart: &chart{File: "monthly.svg", Alt: "Recovered amount % by month of first failure",
 			SVG: lineChart("Recovered amount by month of first failure", "month of first failure", "% of failed amount", months, lines)}}

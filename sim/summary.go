@@ -107,7 +107,12 @@ type MonthStat struct {
 	Month              string  `json:"month"` // YYYY-MM
 	FailedInvoices     int     `json:"failed_invoices"`
 	RecoveredAmountPct float64 `json:"recovered_amount_pct"`
-	OracleAmountPct    float64 `json:"oracle_amount_pct"`
+	// RecoveredAmountSE is the standard error of RecoveredAmountPct, in percentage points, from
+	// which invoices happened to fail that month (a few large ones hold most of the amount):
+	// two months' figures, or a month's and the run's, differ by about this much with no change
+	// in the policy.
+	RecoveredAmountSE float64 `json:"recovered_amount_se"`
+	OracleAmountPct   float64 `json:"oracle_amount_pct"`
 	// Attempts are recoup's charges of these invoices, RetrySuccessRate the share that paid.
 	Attempts         int     `json:"attempts"`
 	RetrySuccessRate float64 `json:"retry_success_rate"`

@@ -69,6 +69,23 @@ type monthAcc struct {
 	failedAmount, recovered int64
 	oracleAmount            int64
 	attempts, charged       int
+	// The sums over the month's invoices of a², a·y and y² (a the failed amount, y the
+	// recovered), for the standard error of the recovered share.
+	sumA2, sumAY, sumY2 float64
+}
+
+// se is the standard error, in percentage points, of the month's recovered share of the failed
+// amount (Σy / Σa over its invoices) as an estimate from the invoices that happened to fail that
+// month: the ratio estimator's linearization, sqrt(n/(n−1) · Σ(y − R·a)²) / Σa. A few large
+// invoices that hold most of the amount make it wide.
+func (m monthAcc) se() float64 {
+	if m.failed < 2 || m.failedAmount == 0 {
+		return 0
+	}
+	r := float64(m.recovered) / float64(m.failedAmount)
+	ss := m.sumY2 - 2*r*m.sumAY + r*r*m.sumA2
+	n := float64(m.failed)
+	return round(100*math.Sqrt(max(ss, 0)*n/(n-1))/float64(m.failedAmount), 2)
 }
 
 func newTally(start time.Time, months int, window time.Duration) *tally {
@@ -108,6 +125,8 @@ func (t *tally) failed(f Failure) error {
 	if m := t.month(f.At); m != nil {
 		m.failed++
 		m.failedAmount += f.Amount.Amount
+		a := float64(f.Amount.Amount)
+		m.sumA2 += a * a
 	}
 	return nil
 }
@@ -157,6 +176,9 @@ func (t *tally) resolved(o Outcome) error {
 	cat.recoverAmt += o.Amount
 	if month != nil {
 		month.recovered += o.Amount
+		a, y := float64(f.Amount.Amount), float64(o.Amount)
+		month.sumAY += a * y
+		month.sumY2 += y * y
 	}
 	m := t.mechanisms[o.By]
 	if m == nil {
@@ -324,7 +346,7 @@ func (t *tally) summary() (Summary, error) {
 	for i, m := range t.monthly {
 		s.Monthly = append(s.Monthly, MonthStat{
 			Month: t.start.AddDate(0, i, 0).Format("2006-01"), FailedInvoices: m.failed,
-			RecoveredAmountPct: pct(m.recovered, m.failedAmount), OracleAmountPct: pct(m.oracleAmount, m.failedAmount),
+			RecoveredAmountPct: pct(m.recovered, m.failedAmount), RecoveredAmountSE: m.se(), OracleAmountPct: pct(m.oracleAmount, m.failedAmount),
 			Attempts: m.attempts, RetrySuccessRate: pct(int64(m.charged), int64(m.attempts)),
 		})
 	}
@@ -434,6 +456,9 @@ func (t *tally) merge(o *tally) error {
 		t.monthly[i].oracleAmount += o.monthly[i].oracleAmount
 		t.monthly[i].attempts += o.monthly[i].attempts
 		t.monthly[i].charged += o.monthly[i].charged
+		t.monthly[i].sumA2 += o.monthly[i].sumA2
+		t.monthly[i].sumAY += o.monthly[i].sumAY
+		t.monthly[i].sumY2 += o.monthly[i].sumY2
 	}
 	for i := range o.byDay {
 		t.byDay[i] += o.byDay[i]

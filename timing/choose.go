@@ -29,6 +29,9 @@ type Options struct {
 	// Bound is the latest time a retry is placed without evidence for a later one (the fixed
 	// schedule's, for a first retry; zero: none): see Model.Evidence.
 	Bound time.Time
+	// Plausible: a time the model cannot rule out (Model's PlausibleSD bound above the
+	// minimum) is worth a charge even when neither the draw nor the expectation reaches it.
+	Plausible bool
 	// Keep is the priors' share of a card's later chances a retry keeps (Priors.SoonKeep); nil:
 	// every retry keeps them all.
 	Keep func(since time.Duration) float64
@@ -149,9 +152,11 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 			return
 		}
 		p := phi(sc.sampled / m.Beta)
-		// Worth a charge if the draw says so (exploring) or the model's expectation does: one
-		// low draw of the weights a case's candidates share must not give up on the case.
-		if p < o.MinProbability && sc.mean.p(m.Beta) < o.MinProbability {
+		// Worth a charge if the draw says so (exploring), the model's expectation does, or the
+		// model cannot yet rule it out: one low draw of the weights a case's candidates share,
+		// or a run of declines the model has not yet weighed against much, must not give up on
+		// the case for good.
+		if p < o.MinProbability && sc.mean.p(m.Beta) < o.MinProbability && (!o.Plausible || sc.mean.plausible(m.Beta) < o.MinProbability) {
 			return
 		}
 		bestScore = sc.sampled

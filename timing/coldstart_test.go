@@ -1,6 +1,7 @@
 package timing
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -73,6 +74,42 @@ func TestColdStartBoundGivesWayToEvidence(t *testing.T) {
 	}
 }
 
+// Once the model has learned EvidenceMin outcomes of the category (its own, Stripe's or the
+// imported history's), the first retry follows the learned model, and a retry later than the
+// schedule's cites how many outcomes it rests on; one outcome fewer and the bound holds. The
+// outcomes here say nothing about timing (random times, a tenth pass), so only the count of the
+// category's outcomes releases the bound, not a feature that favours the later time.
+func TestColdStartBoundGivesWayOnceTheCategoryIsLearned(t *testing.T) {
+	c, o := boundCase(t)
+	for _, n := range []int{EvidenceMin - 1, EvidenceMin} {
+		m := NewModel()
+		rng := rand.New(rand.NewPCG(5, uint64(n)))
+		for range n {
+			at := c.FirstFailed.Add(time.Duration(1+rng.IntN(40*24)) * time.Hour)
+			m.Update(Features(c, at), rng.Float64() < 0.1)
+		}
+		c.PayPrior = m.PayPrior(c.Country)
+		var later int
+		for seed := range uint64(100) {
+			ch := Choose(m, rand.New(rand.NewPCG(seed, 3)), c, o)
+			if !ch.Retry || !ch.At.After(o.Bound) {
+				continue
+			}
+			later++
+			if n < EvidenceMin {
+				t.Fatalf("%d outcomes, draw %d: later than the schedule: %s", n, seed, ch.Reason)
+			}
+			want := fmt.Sprintf("on evidence: a model that learned from %d outcomes of funds retries", n)
+			if ch.Evidence == "" || !strings.Contains(ch.Reason, want) {
+				t.Fatalf("%d outcomes, draw %d: later than the schedule without saying on what: %s", n, seed, ch.Reason)
+			}
+		}
+		if n >= EvidenceMin && later < 50 {
+			t.Errorf("%d outcomes of the category: only %d of 100 draws go later than the schedule", n, later)
+		}
+	}
+}
+
 // The public pay schedules: a US customer starts paid on Fridays more than on the 10th, a
 // British one on the last business day; the merchant's paydays lead; neutral priors are flat.
 func TestPublicPaySchedulePriors(t *testing.T) {
@@ -141,5 +178,44 @@ func TestRapidRetryOfAGenericDeclineCosts(t *testing.T) {
 	with, without := soon(true), soon(false)
 	if with >= without || without == 0 {
 		t.Errorf("retries within 6 hours of a generic decline: %d of 200 with its cost, %d without", with, without)
+	}
+}
+
+// Giving up a case is for good: after a short run of declines (400 funds retries, none paid)
+// the model's expectation falls under min_probability everywhere, yet it cannot rule the
+// times out, and with Options.Plausible the case keeps a retry; after 20,000 declines at every
+// time it can, and the case is given up all the same.
+func TestPlausibleTimeKeepsTheCaseAfterARunOfDeclines(t *testing.T) {
+	c, o := boundCase(t)
+	o.Bound = time.Time{}
+	for _, tc := range []struct {
+		declines int
+		keep     bool
+	}{{400, true}, {20000, false}} {
+		m := NewModel()
+		rng := rand.New(rand.NewPCG(9, uint64(tc.declines)))
+		for range tc.declines {
+			at := c.FirstFailed.Add(time.Duration(1+rng.IntN(44*24)) * time.Hour)
+			m.Update(Features(c, at), false)
+		}
+		c.PayPrior = m.PayPrior(c.Country)
+		with := o
+		with.Plausible = true
+		var without, kept int
+		for seed := range uint64(50) {
+			if Choose(m, rand.New(rand.NewPCG(seed, 4)), c, o).Retry {
+				without++
+			}
+			if Choose(m, rand.New(rand.NewPCG(seed, 4)), c, with).Retry {
+				kept++
+			}
+		}
+		switch {
+		case tc.keep && (without > 15 || kept < 45):
+			t.Errorf("%d declines: %d of 50 draws retry without the plausible bound, %d with it; want few and nearly all", tc.declines, without, kept)
+		case !tc.keep && kept > 5:
+			t.Errorf("%d declines: %d of 50 draws still retry with the plausible bound; want the case given up", tc.declines, kept)
+		}
+		t.Logf("%d declines: %d of 50 retry without, %d with", tc.declines, without, kept)
 	}
 }

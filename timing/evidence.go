@@ -124,7 +124,17 @@ func bounded(m *Model, rng *rand.Rand, c Case, o Options, ch Choice) Choice {
 		if !ch.At.After(o.Bound) {
 			return ch
 		}
-		if words, ok := m.Evidence(c, ch.At, o.Bound); ok {
+		words, ok := m.Evidence(c, ch.At, o.Bound)
+		if n := m.Weight("cat:" + string(c.Category)).N; n >= EvidenceMin {
+			// The model has learned this category's retries (the imported history's included):
+			// its posterior, not the priors, places the retry. The reason says on how much.
+			learned := fmt.Sprintf("a model that learned from %d outcomes of %s retries", n, c.Category)
+			if ok {
+				learned += ": " + words
+			}
+			words, ok = learned, true
+		}
+		if ok {
 			ch.Reason += "; later than the fixed schedule's " + boundWords + " on evidence: " + words
 			ch.Evidence = words
 			return ch

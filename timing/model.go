@@ -121,6 +121,17 @@ func (p parts) add(q parts) parts { return parts{p.mean + q.mean, p.variance + q
 // p is the mean estimate of the success probability of the features summed in p.
 func (p parts) p(beta float64) float64 { return phi(p.mean / math.Sqrt(beta*beta+p.variance)) }
 
+// plausible is the success probability the features summed in p still plausibly have: their
+// summed weight taken PlausibleSD standard deviations above its mean.
+func (p parts) plausible(beta float64) float64 {
+	return phi((p.mean + PlausibleSD*math.Sqrt(p.variance)) / math.Sqrt(beta*beta+p.variance))
+}
+
+// PlausibleSD is how many standard deviations above its mean a time's summed weight may be for
+// the model not to rule the time out (a one-sided 97.7% bound): giving up a case is for good,
+// so a time the model cannot yet rule out stays worth a charge.
+const PlausibleSD = 2.0
+
 // Predict returns the model's mean estimate of the success probability of a retry with
 // features fs.
 func (m *Model) Predict(fs []string) float64 { return m.parts(fs).p(m.Beta) }
