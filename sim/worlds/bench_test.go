@@ -2,6 +2,8 @@ package worlds_test
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -11,7 +13,10 @@ import (
 
 // BenchmarkRealisticRun runs 3,000 invoices of the realistic world on each store.
 func BenchmarkRealisticRun(b *testing.B) {
-	const n = 3000
+	n := 3000
+	if v, err := strconv.Atoi(os.Getenv("RECOUP_BENCH_INVOICES")); err == nil && v > 0 {
+		n = v // e.g. 30000, to profile at the scale of the 100,000-invoice runs' months
+	}
 	for _, store := range []string{sim.StoreMemory, sim.StoreSQLite} {
 		b.Run(store, func(b *testing.B) {
 			for b.Loop() {
