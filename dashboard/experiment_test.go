@@ -152,7 +152,7 @@ func TestExperimentPageOptimizedAgainstFixedArm(t *testing.T) {
 	}
 	e := newEnv(t, func(c *dashboard.Config) { c.Policy = func() *policy.Policy { return p } })
 	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	arms := []string{"builtin", "ladder-10", "ladder-18", "reversed-10", "reversed-18"}
+	arms := []string{"builtin", "ladder-10", "ladder-09", "longer-10", "longer-09"}
 	err = e.store.Tx(t.Context(), func(tx recoup.Tx) error {
 		et := tx.(recoup.ExperimentTx)
 		if err := et.StartExperiment("campaign-optimize", start); err != nil {
@@ -181,7 +181,7 @@ func TestExperimentPageOptimizedAgainstFixedArm(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, body := e.as(recoup.RoleViewer).get("/ui/experiment")
-	for _, want := range []string{"The campaign that learns against the fixed arm builtin", "adapting arms together (ladder-10, ladder-18, reversed-10, reversed-18)"} {
+	for _, want := range []string{"The campaign that learns against the fixed arm builtin", "adapting arms together (ladder-10, ladder-09, longer-10, longer-09)"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %q", want)
 		}

@@ -399,7 +399,8 @@ func TestArmProblemOverASegmentNamesIt(t *testing.T) {
 }
 
 // The shipped optimize example: the built-in policy, its campaign as a fixed arm and as one of
-// the four adapting variants, each adapting arm with a 5% floor.
+// the four adapting variants (the built-in campaign and a longer one, each at two hours), each
+// adapting arm with a 5% floor; the first variant set is still shipped beside it.
 func TestShippedOptimize(t *testing.T) {
 	def := policy.Default()
 	p, err := policy.Load("../policies/examples/optimize.yaml")
@@ -423,6 +424,13 @@ func TestShippedOptimize(t *testing.T) {
 		if v := p.ForCase(policy.DefaultSegment, name); !reflect.DeepEqual(v.Rules, def.Rules) {
 			t.Errorf("arm %s does not run the built-in policy", name)
 		}
+	}
+	if v := p.ForCase(policy.DefaultSegment, "longer-10"); len(v.Campaign.Steps) != 7 || v.Campaign.Hour != def.Campaign.Hour {
+		t.Errorf("arm longer-10: %d steps at %d:00, want the longer sequence's 7 at the built-in hour", len(v.Campaign.Steps), v.Campaign.Hour)
+	}
+	tones, err := policy.Load("../policies/examples/optimize-variants/optimize-tones.yaml")
+	if err != nil || len(tones.Experiment.Arms) != 5 || !tones.Experiment.Arms[0].Fixed {
+		t.Fatalf("optimize-tones.yaml: %v", err)
 	}
 	z, err := policy.Load("../policies/examples/optimize-variants/optimize-zones.yaml")
 	if err != nil {

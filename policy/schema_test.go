@@ -222,7 +222,11 @@ func TestShippedPoliciesValidateAgainstTheSchema(t *testing.T) {
 	root := loadSchema(t)
 	files, _ := filepath.Glob("../policies/*.yaml")
 	examples, _ := filepath.Glob("../policies/examples/*.yaml")
-	files = append(append(files, examples...), "default.yaml")
+	variants, _ := filepath.Glob("../policies/examples/optimize-variants/*.yaml")
+	if len(variants) == 0 {
+		t.Fatal("found no policies/examples/optimize-variants/*.yaml")
+	}
+	files = append(append(append(files, examples...), variants...), "default.yaml")
 	if len(files) < 5 {
 		t.Fatalf("found only %v", files)
 	}
