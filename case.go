@@ -286,3 +286,17 @@ func (c *Case) Validate() error {
 	}
 	return nil
 }
+
+// Clone returns c with its own copies of what it points to (the last decline and the next
+// action), for stores that hand out cases they keep.
+func (c Case) Clone() Case {
+	if c.LastDecline != nil {
+		d := *c.LastDecline
+		c.LastDecline = &d
+	}
+	if c.NextAction != nil {
+		a := *c.NextAction
+		c.NextAction = &a
+	}
+	return c
+}

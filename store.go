@@ -59,6 +59,22 @@ type CaseFilter struct {
 	Limit      int   // 1..MaxCaseLimit; 0 means 50
 }
 
+// PageLimit validates f and returns its page size: Limit, or 50 when it is 0. Every store
+// checks a listing's filter with it.
+func (f CaseFilter) PageLimit() (int, error) {
+	switch {
+	case f.Limit < 0 || f.Limit > MaxCaseLimit:
+		return 0, Errorf(EINVALID, "list cases: limit %d is not between 1 and %d", f.Limit, MaxCaseLimit)
+	case f.Before < 0:
+		return 0, Errorf(EINVALID, "list cases: negative cursor %d", f.Before)
+	case f.State != "" && !f.State.Valid():
+		return 0, Errorf(EINVALID, "list cases: unknown state %q", f.State)
+	case f.Limit == 0:
+		return 50, nil
+	}
+	return f.Limit, nil
+}
+
 // CasePage is one page of cases. Next is the cursor for the following page, 0 at the end.
 type CasePage struct {
 	Cases []Case `json:"cases"`

@@ -148,12 +148,7 @@ func (e *Engine) paidInPart(ctx context.Context, now time.Time, invoiceID string
 	if invoiceID == "" {
 		return recoup.EventFailed, "event has no invoice id", nil
 	}
-	var c recoup.Case
-	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
-		var err error
-		c, err = tx.CaseByInvoice(invoiceID)
-		return err
-	})
+	c, err := e.caseOfInvoice(ctx, invoiceID)
 	switch {
 	case recoup.IsNotFound(err):
 		return recoup.EventIgnored, "no case for the invoice", nil

@@ -164,12 +164,7 @@ func (e *Engine) yieldToStripe(ctx context.Context, now time.Time, c recoup.Case
 // (yieldToStripe) rather than at its next action. It returns an empty status when there is
 // nothing to do, so that the event's other changes are followed.
 func (e *Engine) collectionChanged(ctx context.Context, now time.Time, invoiceID string) (recoup.EventStatus, string, error) {
-	var c recoup.Case
-	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
-		var err error
-		c, err = tx.CaseByInvoice(invoiceID)
-		return err
-	})
+	c, err := e.caseOfInvoice(ctx, invoiceID)
 	switch {
 	case recoup.IsNotFound(err):
 		return "", "", nil
@@ -186,6 +181,17 @@ func (e *Engine) collectionChanged(ctx context.Context, now time.Time, invoiceID
 		return "", "", err
 	}
 	return recoup.EventProcessed, "Stripe's automatic collection is on again: the case is paused", nil
+}
+
+// caseOfInvoice reads the invoice's case (ENOTFOUND if it has none) in a transaction of its own.
+func (e *Engine) caseOfInvoice(ctx context.Context, invoiceID string) (recoup.Case, error) {
+	var c recoup.Case
+	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
+		var err error
+		c, err = tx.CaseByInvoice(invoiceID)
+		return err
+	})
+	return c, err
 }
 
 // Giving an invoice back. A case recoup took over that it no longer manages (the policy in

@@ -17,22 +17,9 @@ type caseRow struct {
 	messages []recoup.Message // in step order
 }
 
-// copyCase returns c with its own decline and next action.
-func copyCase(c recoup.Case) recoup.Case {
-	if c.LastDecline != nil {
-		d := *c.LastDecline
-		c.LastDecline = &d
-	}
-	if c.NextAction != nil {
-		a := *c.NextAction
-		c.NextAction = &a
-	}
-	return c
-}
-
 // storedCase returns a copy of c as the store keeps and returns it.
 func storedCase(c *recoup.Case) recoup.Case {
-	s := copyCase(*c)
+	s := c.Clone()
 	s.FirstFailedAt, s.LastAttemptAt = stored(s.FirstFailedAt), stored(s.LastAttemptAt)
 	s.CreatedAt, s.UpdatedAt, s.ResolvedAt = stored(s.CreatedAt), stored(s.UpdatedAt), stored(s.ResolvedAt)
 	s.TakenOverAt = stored(s.TakenOverAt)
@@ -119,7 +106,7 @@ func (t *tx) Case(id int64) (recoup.Case, error) {
 	if r == nil {
 		return recoup.Case{}, recoup.Errorf(recoup.ENOTFOUND, "case %d: no such case", id)
 	}
-	return copyCase(r.c), nil
+	return r.c.Clone(), nil
 }
 
 func (t *tx) CaseByInvoice(invoiceID string) (recoup.Case, error) {
@@ -130,7 +117,7 @@ func (t *tx) CaseByInvoice(invoiceID string) (recoup.Case, error) {
 	if !ok {
 		return recoup.Case{}, recoup.Errorf(recoup.ENOTFOUND, "case of invoice %s: no such case", invoiceID)
 	}
-	return copyCase(t.d.row(id).c), nil
+	return t.d.row(id).c.Clone(), nil
 }
 
 func (t *tx) OpenCases(customerID, subscriptionID string) ([]recoup.Case, error) {
@@ -141,7 +128,7 @@ func (t *tx) OpenCases(customerID, subscriptionID string) ([]recoup.Case, error)
 	for _, id := range t.d.byCustomer[customerID] {
 		c := &t.d.row(id).c
 		if (subscriptionID == "" || c.SubscriptionID == subscriptionID) && !c.State.Terminal() {
-			out = append(out, copyCase(*c))
+			out = append(out, c.Clone())
 		}
 	}
 	return out, nil
@@ -162,7 +149,7 @@ func (t *tx) PastCases(customerID string, before time.Time, limit int) ([]recoup
 	for _, id := range t.d.byCustomer[customerID] {
 		c := &t.d.row(id).c
 		if !c.ResolvedAt.IsZero() && c.ResolvedAt.UnixMicro() < before.UnixMicro() {
-			out = append(out, copyCase(*c))
+			out = append(out, c.Clone())
 		}
 	}
 	slices.SortFunc(out, func(a, b recoup.Case) int {
@@ -244,11 +231,11 @@ func (s *Store) Case(ctx context.Context, id int64) (recoup.Case, error) {
 	if r == nil {
 		return recoup.Case{}, recoup.Errorf(recoup.ENOTFOUND, "case %d: no such case", id)
 	}
-	return copyCase(r.c), nil
+	return r.c.Clone(), nil
 }
 
 func (s *Store) Cases(ctx context.Context, f recoup.CaseFilter) (recoup.CasePage, error) {
-	limit, err := pageLimit(f)
+	limit, err := f.PageLimit()
 	if err != nil {
 		return recoup.CasePage{}, err
 	}
@@ -261,7 +248,7 @@ func (s *Store) Cases(ctx context.Context, f recoup.CaseFilter) (recoup.CasePage
 	cases := []recoup.Case{}
 	add := func(c *recoup.Case) bool {
 		if match(c) {
-			cases = append(cases, copyCase(*c))
+			cases = append(cases, c.Clone())
 		}
 		return len(cases) <= limit // one more than the page tells whether there is a next
 	}
@@ -285,21 +272,6 @@ func (s *Store) Cases(ctx context.Context, f recoup.CaseFilter) (recoup.CasePage
 	return page, nil
 }
 
-// pageLimit validates f and returns its page size.
-func pageLimit(f recoup.CaseFilter) (int, error) {
-	switch {
-	case f.Limit < 0 || f.Limit > recoup.MaxCaseLimit:
-		return 0, recoup.Errorf(recoup.EINVALID, "list cases: limit %d is not between 1 and %d", f.Limit, recoup.MaxCaseLimit)
-	case f.Before < 0:
-		return 0, recoup.Errorf(recoup.EINVALID, "list cases: negative cursor %d", f.Before)
-	case f.State != "" && !f.State.Valid():
-		return 0, recoup.Errorf(recoup.EINVALID, "list cases: unknown state %q", f.State)
-	case f.Limit == 0:
-		return 50, nil
-	}
-	return f.Limit, nil
-}
-
 func (s *Store) CountCases(ctx context.Context) (map[recoup.CaseState]int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -317,5 +289,5 @@ func (s *Store) CaseDetail(ctx context.Context, id int64) (recoup.CaseDetail, er
 	if r == nil {
 		return recoup.CaseDetail{}, recoup.Errorf(recoup.ENOTFOUND, "case %d: no such case", id)
 	}
-	return recoup.CaseDetail{Case: copyCase(r.c), Timeline: r.timelineCopy(), Attempts: r.attemptsCopy(), Messages: r.messagesCopy()}, nil
+	return recoup.CaseDetail{Case: r.c.Clone(), Timeline: r.timelineCopy(), Attempts: r.attemptsCopy(), Messages: r.messagesCopy()}, nil
 }

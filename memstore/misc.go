@@ -421,7 +421,7 @@ func (s *Store) CasesInExperiment(experiment string) []recoup.Case {
 	var out []recoup.Case
 	for _, r := range s.d.cases {
 		if r.c.Experiment == experiment {
-			out = append(out, copyCase(r.c))
+			out = append(out, r.c.Clone())
 		}
 	}
 	return out

@@ -228,7 +228,7 @@ func (s *Store) Case(ctx context.Context, id int64) (recoup.Case, error) {
 }
 
 func (s *Store) Cases(ctx context.Context, f recoup.CaseFilter) (recoup.CasePage, error) {
-	limit, err := pageLimit(f)
+	limit, err := f.PageLimit()
 	if err != nil {
 		return recoup.CasePage{}, err
 	}
@@ -267,21 +267,6 @@ func (s *Store) Cases(ctx context.Context, f recoup.CaseFilter) (recoup.CasePage
 		page.Next = cases[limit-1].ID
 	}
 	return page, nil
-}
-
-// pageLimit validates f and returns its page size.
-func pageLimit(f recoup.CaseFilter) (int, error) {
-	switch {
-	case f.Limit < 0 || f.Limit > recoup.MaxCaseLimit:
-		return 0, recoup.Errorf(recoup.EINVALID, "list cases: limit %d is not between 1 and %d", f.Limit, recoup.MaxCaseLimit)
-	case f.Before < 0:
-		return 0, recoup.Errorf(recoup.EINVALID, "list cases: negative cursor %d", f.Before)
-	case f.State != "" && !f.State.Valid():
-		return 0, recoup.Errorf(recoup.EINVALID, "list cases: unknown state %q", f.State)
-	case f.Limit == 0:
-		return 50, nil
-	}
-	return f.Limit, nil
 }
 
 func (s *Store) CountCases(ctx context.Context) (map[recoup.CaseState]int, error) {

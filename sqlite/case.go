@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/recoup-hq/recoup"
-	"github.com/recoup-hq/recoup/sqlite/cache"
 )
 
 // caseColumns are the columns scanCase reads, in its order.
@@ -118,7 +117,7 @@ func (t *tx) readCase(where string, arg any) (recoup.Case, error) {
 	case fromRow:
 		t.stage(read)
 	case !ok || s.Version != c.Version: // from the shared cache
-		t.stage(cache.CopyCase(c))
+		t.stage(c.Clone())
 	}
 	return c, nil
 }
@@ -143,7 +142,7 @@ func (t *tx) OpenCases(customerID, subscriptionID string) ([]recoup.Case, error)
 		return nil, wrap(err, "open cases of customer %s", customerID)
 	}
 	for i := range cases {
-		t.stage(cache.CopyCase(cases[i]))
+		t.stage(cases[i].Clone())
 	}
 	return cases, nil
 }
@@ -299,7 +298,7 @@ func (s *Store) Case(ctx context.Context, id int64) (recoup.Case, error) {
 }
 
 func (s *Store) Cases(ctx context.Context, f recoup.CaseFilter) (recoup.CasePage, error) {
-	limit, err := pageLimit(f)
+	limit, err := f.PageLimit()
 	if err != nil {
 		return recoup.CasePage{}, err
 	}
@@ -330,21 +329,6 @@ func (s *Store) Cases(ctx context.Context, f recoup.CaseFilter) (recoup.CasePage
 		page.Next = cases[limit-1].ID
 	}
 	return page, nil
-}
-
-// pageLimit validates f and returns its page size.
-func pageLimit(f recoup.CaseFilter) (int, error) {
-	switch {
-	case f.Limit < 0 || f.Limit > recoup.MaxCaseLimit:
-		return 0, recoup.Errorf(recoup.EINVALID, "list cases: limit %d is not between 1 and %d", f.Limit, recoup.MaxCaseLimit)
-	case f.Before < 0:
-		return 0, recoup.Errorf(recoup.EINVALID, "list cases: negative cursor %d", f.Before)
-	case f.State != "" && !f.State.Valid():
-		return 0, recoup.Errorf(recoup.EINVALID, "list cases: unknown state %q", f.State)
-	case f.Limit == 0:
-		return 50, nil
-	}
-	return f.Limit, nil
 }
 
 func (s *Store) CountCases(ctx context.Context) (map[recoup.CaseState]int, error) {

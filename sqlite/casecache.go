@@ -68,7 +68,7 @@ func readCase(ctx context.Context, q querier, cc *cache.Cases, staged map[int64]
 	if cc.Sole() && where == `id = ?` {
 		// What the transaction read or wrote is current in it; else the committed case.
 		if s, ok := staged[arg.(int64)]; ok {
-			return cache.CopyCase(s), recoup.Case{}, false, nil
+			return s.Clone(), recoup.Case{}, false, nil
 		}
 		if c, ok := cc.Current(arg.(int64)); ok {
 			return c, recoup.Case{}, false, nil
@@ -78,7 +78,7 @@ func readCase(ctx context.Context, q querier, cc *cache.Cases, staged map[int64]
 		invoiceID := arg.(string)
 		for _, s := range staged {
 			if s.InvoiceID == invoiceID {
-				return cache.CopyCase(s), recoup.Case{}, false, nil
+				return s.Clone(), recoup.Case{}, false, nil
 			}
 		}
 		// A case the transaction holds under another invoice is no longer this one's.
@@ -91,7 +91,7 @@ func readCase(ctx context.Context, q querier, cc *cache.Cases, staged map[int64]
 		return recoup.Case{}, recoup.Case{}, false, err
 	}
 	if s, ok := staged[id]; ok && s.Version == version {
-		return cache.CopyCase(s), recoup.Case{}, false, nil
+		return s.Clone(), recoup.Case{}, false, nil
 	}
 	if c, ok := cc.Get(id, version); ok {
 		return c, recoup.Case{}, false, nil
@@ -100,7 +100,7 @@ func readCase(ctx context.Context, q querier, cc *cache.Cases, staged map[int64]
 	if err != nil {
 		return recoup.Case{}, recoup.Case{}, false, err
 	}
-	return c, cache.CopyCase(c), true, nil
+	return c, c.Clone(), true, nil
 }
 
 // stage keeps c, as stored, for the transaction's later reads, and for the shared cache once

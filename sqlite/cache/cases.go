@@ -72,7 +72,7 @@ func (cc *Cases) CurrentOfInvoice(invoiceID string) (recoup.Case, bool) {
 	if !ok || c.InvoiceID != invoiceID {
 		return recoup.Case{}, false
 	}
-	return CopyCase(c), true
+	return c.Clone(), true
 }
 
 // Current returns the cached case, if the cache holds it and knows it to be current.
@@ -86,7 +86,7 @@ func (cc *Cases) Current(id int64) (recoup.Case, bool) {
 	if !ok {
 		return recoup.Case{}, false
 	}
-	return CopyCase(c), true
+	return c.Clone(), true
 }
 
 // Get returns the case at the version, if cached.
@@ -97,7 +97,7 @@ func (cc *Cases) Get(id, version int64) (recoup.Case, bool) {
 	if !ok || c.Version != version {
 		return recoup.Case{}, false
 	}
-	return CopyCase(c), true
+	return c.Clone(), true
 }
 
 // Put caches committed cases (owned by the cache from now on), unless it holds a later version.
@@ -143,15 +143,3 @@ func (cc *Cases) remove(id int64) {
 	delete(cc.m, id)
 }
 
-// CopyCase copies c and what it points to.
-func CopyCase(c recoup.Case) recoup.Case {
-	if c.LastDecline != nil {
-		d := *c.LastDecline
-		c.LastDecline = &d
-	}
-	if c.NextAction != nil {
-		a := *c.NextAction
-		c.NextAction = &a
-	}
-	return c
-}
