@@ -142,4 +142,3 @@ func (cc *Cases) remove(id int64) {
 	}
 	delete(cc.m, id)
 }
-
