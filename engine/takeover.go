@@ -129,6 +129,15 @@ func (e *Engine) yieldToStripe(ctx context.Context, now time.Time, c recoup.Case
 	if _, ok := e.gw.(recoup.TakeoverGateway); !ok || !inv.AutoAdvance || c.TakenOverAt.IsZero() || inv.Status != recoup.InvoiceOpen {
 		return true, nil
 	}
+	_, err := e.pauseForStripe(ctx, now, c)
+	return false, err
+}
+
+// pauseForStripe pauses the case for yieldToStripe and reports whether it did: not when
+// another run did already, the case moved on (resolved, or a charge in flight), or recoup is
+// giving the invoice back.
+func (e *Engine) pauseForStripe(ctx context.Context, now time.Time, c recoup.Case) (bool, error) {
+	paused := false
 	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
 		cur, err := tx.Case(c.ID)
 		if err != nil {
@@ -151,12 +160,13 @@ func (e *Engine) yieldToStripe(ctx context.Context, now time.Time, c recoup.Case
 		if err := transition(tx, &cur, recoup.StatePaused, now, "Stripe collects this invoice again"); err != nil {
 			return err
 		}
+		paused = true
 		return tx.UpdateCase(&cur)
 	})
 	if err != nil {
 		return false, fmt.Errorf("pause case %d for Stripe's collection: %w", c.ID, err)
 	}
-	return false, nil
+	return paused, nil
 }
 
 // collectionChanged follows an invoice.updated whose auto_advance changed: when Stripe's
@@ -177,7 +187,11 @@ func (e *Engine) collectionChanged(ctx context.Context, now time.Time, invoiceID
 	if err != nil {
 		return "", "", fmt.Errorf("read invoice %s: %w", invoiceID, err)
 	}
-	if ok, err := e.yieldToStripe(ctx, now, c, inv); err != nil || ok {
+	if !inv.AutoAdvance || inv.Status != recoup.InvoiceOpen {
+		return "", "", nil
+	}
+	paused, err := e.pauseForStripe(ctx, now, c)
+	if err != nil || !paused {
 		return "", "", err
 	}
 	return recoup.EventProcessed, "Stripe's automatic collection is on again: the case is paused", nil
