@@ -41,3 +41,20 @@ type ModelSnapshot struct {
 	State []byte    `json:"state"`
 	At    time.Time `json:"at"`
 }
+
+// Check reports an EINVALID error for an observation a store cannot keep (no model, an unknown
+// kind or source), and gives one without a source recoup's own. Every store's AddObservation
+// calls it.
+func (o *Observation) Check() error {
+	if o.Model == "" || (o.Kind != ObserveOutcome && o.Kind != ObserveReset) {
+		return Errorf(EINVALID, "add observation: model %q, kind %q", o.Model, o.Kind)
+	}
+	switch o.Source {
+	case "":
+		o.Source = ObservedRecoup
+	case ObservedRecoup, ObservedStripe, ObservedHistory:
+	default:
+		return Errorf(EINVALID, "add observation of %s: unknown source %q", o.Model, o.Source)
+	}
+	return nil
+}

@@ -13,15 +13,8 @@ import (
 // What learned models learn from, and their snapshots.
 
 func (t *tx) AddObservation(o *recoup.Observation) error {
-	if o.Model == "" || (o.Kind != recoup.ObserveOutcome && o.Kind != recoup.ObserveReset) {
-		return recoup.Errorf(recoup.EINVALID, "add observation: model %q, kind %q", o.Model, o.Kind)
-	}
-	switch o.Source {
-	case "":
-		o.Source = recoup.ObservedRecoup
-	case recoup.ObservedRecoup, recoup.ObservedStripe, recoup.ObservedHistory:
-	default:
-		return recoup.Errorf(recoup.EINVALID, "add observation of %s: unknown source %q", o.Model, o.Source)
+	if err := o.Check(); err != nil {
+		return err
 	}
 	fs := o.Features
 	if fs == nil {

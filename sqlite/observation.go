@@ -13,15 +13,8 @@ import (
 // observation IDs are assigned in commit order.
 
 func (t *tx) AddObservation(o *recoup.Observation) error {
-	if o.Model == "" || (o.Kind != recoup.ObserveOutcome && o.Kind != recoup.ObserveReset) {
-		return recoup.Errorf(recoup.EINVALID, "add observation: model %q, kind %q", o.Model, o.Kind)
-	}
-	switch o.Source {
-	case "":
-		o.Source = recoup.ObservedRecoup
-	case recoup.ObservedRecoup, recoup.ObservedStripe, recoup.ObservedHistory:
-	default:
-		return recoup.Errorf(recoup.EINVALID, "add observation of %s: unknown source %q", o.Model, o.Source)
+	if err := o.Check(); err != nil {
+		return err
 	}
 	fs, err := json.Marshal(nonNil(o.Features))
 	if err != nil {
