@@ -84,33 +84,56 @@ func (e *Engine) charge(ctx context.Context, now time.Time, c recoup.Case, seq i
 	if ok, err := e.yieldToStripe(ctx, now, c, inv); err != nil || !ok {
 		return err
 	}
+	return e.startCharge(ctx, now, c, seq, func(cur *recoup.Case, n int) chargeStart {
+		pm, card := cur.NextCard()
+		summary := fmt.Sprintf("charge %d of %s sent to Stripe", n, cur.Amount)
+		switch {
+		case pm != "" && card == recoup.CardRefreshed:
+			summary += " on card " + pm + " as the card updater refreshed it"
+		case pm != "":
+			summary += " on the customer's new card " + pm
+		}
+		return chargeStart{pm: pm, card: card, starting: fmt.Sprintf("charge %d starting", n), summary: summary}
+	})
+}
+
+// chargeStart is what a charge records before it calls Stripe: the payment method and how the
+// case came to it, the words of the move to retrying and of the timeline entry, and the entry's
+// details besides the attempt's number and idempotency key.
+type chargeStart struct {
+	pm                string
+	card              recoup.CardSource
+	starting, summary string
+	detail            map[string]any
+}
+
+// startCharge records the case's next attempt as pending and moves the case to retrying, in
+// one transaction that holds the plan seq current, then charges (pay). Recording before calling
+// Stripe is what keeps a crash from charging twice: the attempt's idempotency key is stored
+// first (resumeCharge). start says what to charge, from the case as locked.
+func (e *Engine) startCharge(ctx context.Context, now time.Time, c recoup.Case, seq int, start func(cur *recoup.Case, n int) chargeStart) error {
 	var a recoup.Attempt
-	err = e.store.Tx(ctx, func(tx recoup.Tx) error {
+	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
 		cur, err := planned(tx, c.ID, seq, recoup.StateScheduled)
 		if err != nil {
 			return err
 		}
 		n := cur.Attempts + 1
-		pm, card := cur.NextCard()
+		st := start(&cur, n)
 		a = recoup.Attempt{CaseID: cur.ID, N: n, Source: recoup.SourceRecoup, IdempotencyKey: cur.IdempotencyKey(n),
-			PaymentMethodID: pm, Card: card, Status: recoup.AttemptPending, StartedAt: now}
+			PaymentMethodID: st.pm, Card: st.card, Status: recoup.AttemptPending, StartedAt: now}
 		if err := tx.InsertAttempt(&a); err != nil {
 			return fmt.Errorf("record attempt %d: %w", n, err)
 		}
-		cur.Attempts = n
-		cur.LastAttemptAt = now
-		if err := transition(tx, &cur, recoup.StateRetrying, now, fmt.Sprintf("charge %d starting", n)); err != nil {
+		cur.Attempts, cur.LastAttemptAt, cur.NextAction = n, now, nil
+		if err := transition(tx, &cur, recoup.StateRetrying, now, st.starting); err != nil {
 			return err
 		}
-		cur.NextAction = nil
-		summary := fmt.Sprintf("charge %d of %s sent to Stripe", n, cur.Amount)
-		switch {
-		case a.PaymentMethodID != "" && a.Card == recoup.CardRefreshed:
-			summary += " on card " + a.PaymentMethodID + " as the card updater refreshed it"
-		case a.PaymentMethodID != "":
-			summary += " on the customer's new card " + a.PaymentMethodID
+		detail := map[string]any{"n": n, "idempotency_key": a.IdempotencyKey}
+		for k, v := range st.detail {
+			detail[k] = v
 		}
-		if err := note(tx, &cur, now, recoup.EntryAttempt, summary, map[string]any{"n": n, "idempotency_key": a.IdempotencyKey}); err != nil {
+		if err := note(tx, &cur, now, recoup.EntryAttempt, st.summary, detail); err != nil {
 			return err
 		}
 		return tx.UpdateCase(&cur)

@@ -75,33 +75,12 @@ func (e *Engine) backup(ctx context.Context, now time.Time, c recoup.Case, seq i
 	if m == nil {
 		return e.noBackup(ctx, now, c.ID, seq, why)
 	}
-	var a recoup.Attempt
-	err = e.store.Tx(ctx, func(tx recoup.Tx) error {
-		cur, err := planned(tx, c.ID, seq, recoup.StateScheduled)
-		if err != nil {
-			return err
-		}
-		n := cur.Attempts + 1
-		a = recoup.Attempt{CaseID: cur.ID, N: n, Source: recoup.SourceRecoup, IdempotencyKey: cur.IdempotencyKey(n),
-			PaymentMethodID: m.ID, Card: recoup.CardBackup, Status: recoup.AttemptPending, StartedAt: now}
-		if err := tx.InsertAttempt(&a); err != nil {
-			return fmt.Errorf("record attempt %d: %w", n, err)
-		}
-		cur.Attempts, cur.LastAttemptAt, cur.NextAction = n, now, nil
-		if err := transition(tx, &cur, recoup.StateRetrying, now, fmt.Sprintf("charge %d starting on a backup payment method", n)); err != nil {
-			return err
-		}
-		summary := fmt.Sprintf("charge %d of %s sent to Stripe on a backup payment method on file: %s (%s), %s", n, cur.Amount, m.Words(), m.ID, why)
-		if err := note(tx, &cur, now, recoup.EntryAttempt, summary, map[string]any{"n": n, "idempotency_key": a.IdempotencyKey,
-			"mechanism": recoup.ByBackupMethod, "payment_method": m.ID, "payment_method_type": m.Type, "reason": why}); err != nil {
-			return err
-		}
-		return tx.UpdateCase(&cur)
+	return e.startCharge(ctx, now, c, seq, func(cur *recoup.Case, n int) chargeStart {
+		return chargeStart{pm: m.ID, card: recoup.CardBackup,
+			starting: fmt.Sprintf("charge %d starting on a backup payment method", n),
+			summary:  fmt.Sprintf("charge %d of %s sent to Stripe on a backup payment method on file: %s (%s), %s", n, cur.Amount, m.Words(), m.ID, why),
+			detail:   map[string]any{"mechanism": recoup.ByBackupMethod, "payment_method": m.ID, "payment_method_type": m.Type, "reason": why}}
 	})
-	if err != nil {
-		return err
-	}
-	return e.pay(ctx, now, c, a)
 }
 
 // noBackup marks the case as having no backup left, says why, and plans it again.

@@ -99,6 +99,11 @@ func (e *Engine) observeInvoice(ctx context.Context, now time.Time, invoiceID st
 		return "", "", fmt.Errorf("read invoice %s: %w", invoiceID, err)
 	}
 	obs.Invoice = inv
+	return e.observeEvent(ctx, now, obs)
+}
+
+// observeEvent observes obs for an event and gives the event's status.
+func (e *Engine) observeEvent(ctx context.Context, now time.Time, obs Observation) (recoup.EventStatus, string, error) {
 	res, err := e.Observe(ctx, now, obs)
 	if err != nil {
 		return "", "", err

@@ -168,12 +168,7 @@ func (e *Engine) paidInPart(ctx context.Context, now time.Time, invoiceID string
 		return recoup.EventIgnored, fmt.Sprintf("%s left to pay: not settled while the case is %s", inv.Remaining(), c.State), nil
 	}
 	obs.Invoice = inv
-	res, err := e.Observe(ctx, now, obs)
-	if err != nil {
-		return "", "", err
-	}
-	status, why := res.eventStatus()
-	return status, why, nil
+	return e.observeEvent(ctx, now, obs)
 }
 
 // paymentInvoice reads the invoice's id from an invoice_payment event's payload (the
