@@ -127,6 +127,23 @@ func (s *Server) linkCase(r *http.Request, p updatelink.Purpose) (recoup.Case, e
 	return s.store.Case(r.Context(), claims.CaseID)
 }
 
+// showSettled answers a link whose case is paid or closed, its job done, and reports whether
+// it did; closed ends the sentence for a closed case ("This invoice no longer needs a payment,
+// so ...").
+func (s *Server) showSettled(w http.ResponseWriter, c recoup.Case, closed string) bool {
+	switch c.State {
+	case recoup.StateRecovered:
+		s.showPage(w, http.StatusOK, page{Title: "This invoice is paid",
+			Message: "Thank you: the payment went through, and there is nothing more to do."})
+		return true
+	case recoup.StateClosed:
+		s.showPage(w, http.StatusOK, page{Title: "Nothing to pay",
+			Message: "This invoice no longer needs a payment, so " + closed + "."})
+		return true
+	}
+	return false
+}
+
 // openUpdateLink records the click and redirects to Stripe: the invoice's hosted page when the
 // bank wants the customer to authenticate, the Billing Portal's card update otherwise. A link
 // whose case is paid or closed is a replay: its job is done, and it says so. A HEAD does
@@ -140,14 +157,7 @@ func (s *Server) openUpdateLink(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	switch c.State {
-	case recoup.StateRecovered:
-		s.showPage(w, http.StatusOK, page{Title: "This invoice is paid",
-			Message: "Thank you: the payment went through, and there is nothing more to do."})
-		return nil
-	case recoup.StateClosed:
-		s.showPage(w, http.StatusOK, page{Title: "Nothing to pay",
-			Message: "This invoice no longer needs a payment, so this link has nothing more to do."})
+	if s.showSettled(w, c, "this link has nothing more to do") {
 		return nil
 	}
 	auth := c.Category == recoup.CategoryAuthentication || (c.LastDecline != nil && c.LastDecline.Code == "authentication_required")

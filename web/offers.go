@@ -148,14 +148,7 @@ func (s *Server) chooseOffer(w http.ResponseWriter, r *http.Request) error {
 			Message: "For your security, please open the link from our email again and make your choice there. Nothing has been changed."})
 		return nil
 	}
-	switch c.State {
-	case recoup.StateRecovered:
-		s.showPage(w, http.StatusOK, page{Title: "This invoice is paid",
-			Message: "Thank you: the payment went through, and there is nothing more to do."})
-		return nil
-	case recoup.StateClosed:
-		s.showPage(w, http.StatusOK, page{Title: "Nothing to pay",
-			Message: "This invoice no longer needs a payment, so there is nothing more to choose."})
+	if s.showSettled(w, c, "there is nothing more to choose") {
 		return nil
 	}
 	if choice == offerUpdateCard {
