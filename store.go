@@ -59,6 +59,17 @@ type CaseFilter struct {
 	Limit      int   // 1..MaxCaseLimit; 0 means 50
 }
 
+// NewCasePage is the page of cases, newest first, read with one case more than limit: that one,
+// if there, says a next page follows, from the cursor Next.
+func NewCasePage(cases []Case, limit int) CasePage {
+	page := CasePage{Cases: cases}
+	if len(cases) > limit {
+		page.Cases = cases[:limit]
+		page.Next = cases[limit-1].ID
+	}
+	return page
+}
+
 // PageLimit validates f and returns its page size: Limit, or 50 when it is 0. Every store
 // checks a listing's filter with it.
 func (f CaseFilter) PageLimit() (int, error) {

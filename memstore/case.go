@@ -264,12 +264,7 @@ func (s *Store) Cases(ctx context.Context, f recoup.CaseFilter) (recoup.CasePage
 		for id := top; id >= 1 && add(&s.d.row(id).c); id-- {
 		}
 	}
-	page := recoup.CasePage{Cases: cases}
-	if len(cases) > limit {
-		page.Cases = cases[:limit]
-		page.Next = cases[limit-1].ID
-	}
-	return page, nil
+	return recoup.NewCasePage(cases, limit), nil
 }
 
 func (s *Store) CountCases(ctx context.Context) (map[recoup.CaseState]int, error) {

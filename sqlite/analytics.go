@@ -296,11 +296,8 @@ func (s *Store) SearchCases(ctx context.Context, q recoup.CaseQuery) (recoup.Cas
 	if err != nil {
 		return recoup.CasePage{}, wrap(err, "search cases")
 	}
-	page := recoup.CasePage{Cases: cases, Total: total}
-	if len(cases) > limit {
-		page.Cases = cases[:limit]
-		page.Next = cases[limit-1].ID
-	}
+	page := recoup.NewCasePage(cases, limit)
+	page.Total = total
 	return page, nil
 }
 

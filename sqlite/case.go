@@ -323,12 +323,7 @@ func (s *Store) Cases(ctx context.Context, f recoup.CaseFilter) (recoup.CasePage
 	if err != nil {
 		return recoup.CasePage{}, wrap(err, "list cases")
 	}
-	page := recoup.CasePage{Cases: cases}
-	if len(cases) > limit {
-		page.Cases = cases[:limit]
-		page.Next = cases[limit-1].ID
-	}
-	return page, nil
+	return recoup.NewCasePage(cases, limit), nil
 }
 
 func (s *Store) CountCases(ctx context.Context) (map[recoup.CaseState]int, error) {
