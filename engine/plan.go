@@ -9,6 +9,7 @@ import (
 	"github.com/recoup-hq/recoup"
 	"github.com/recoup-hq/recoup/decline"
 	"github.com/recoup-hq/recoup/policy"
+	"github.com/recoup-hq/recoup/timing"
 )
 
 // plan asks the policy for the case's next action, records the decision with its reason, moves
@@ -78,7 +79,7 @@ func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
 func decisionSummary(d recoup.Decision, p *policy.Policy) string {
 	at := d.At.In(p.Location).Format("Mon 2 Jan 2006 15:04 MST")
 	if z := d.Inputs["zone"]; z != "" && z != p.Location.String() {
-		if loc, err := time.LoadLocation(z); err == nil {
+		if loc, err := timing.LoadLocation(z); err == nil {
 			at = d.At.In(loc).Format("Mon 2 Jan 2006 15:04 MST") + " (" + z + ")"
 		}
 	}

@@ -1,6 +1,7 @@
 package timing
 
 import (
+	"sync"
 	"time"
 	_ "time/tzdata" // the zones are the same on every machine, with or without a zone database
 )
@@ -28,3 +29,23 @@ var locations = func() map[string]*time.Location {
 	}
 	return out
 }()
+
+// otherLocations holds the zones outside the tables above that LoadLocation was asked for.
+var otherLocations sync.Map // name -> *time.Location
+
+// LoadLocation is time.LoadLocation for a zone name, each zone parsed once per process: the
+// engine names a case's zone on every decision.
+func LoadLocation(name string) (*time.Location, error) {
+	if l, ok := locations[name]; ok {
+		return l, nil
+	}
+	if l, ok := otherLocations.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	otherLocations.Store(name, l)
+	return l, nil
+}

@@ -374,3 +374,19 @@ func TestDaysFromCivil(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadLocationParsesEachZoneOnce(t *testing.T) {
+	for _, name := range []string{"Europe/Paris", "Pacific/Chatham"} {
+		a, err := LoadLocation(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := LoadLocation(name)
+		if a != b || a.String() != name {
+			t.Errorf("LoadLocation(%q) = %v and %v: want one parsed zone", name, a, b)
+		}
+	}
+	if _, err := LoadLocation("Mars/Olympus_Mons"); err == nil {
+		t.Error("an unknown zone loaded")
+	}
+}
