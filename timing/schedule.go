@@ -2,7 +2,10 @@ package timing
 
 import (
 	"strconv"
+	"sync"
 	"time"
+
+	"github.com/rickar/cal/v2"
 )
 
 // A card short of funds passes once money arrives, and people are paid on schedules: a day of
@@ -109,8 +112,46 @@ func weekdayOf(n int) time.Weekday { return time.Weekday((n%7 + 7 + 4) % 7) }
 
 // paydays returns, for each day number in [first, last], the set of schedules that pay that
 // day, as bits of the schedules' indexes. A day of the month that is not a business day moves
-// back to the business day before it, as employers do.
+// back to the business day before it, as employers do. Each calendar's year is reckoned once
+// (payYear): a decision asks about every day of its window, several times.
 func paydays(cal Calendar, first, last int) []uint64 {
+	out := make([]uint64, last-first+1)
+	for d := first; d <= last; {
+		y := dateOf(d).Year()
+		start := dayNumber(time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC))
+		table := payYear(cal, y)
+		n := copy(out[d-first:], table[d-start:])
+		d += n
+	}
+	return out
+}
+
+type payKey struct {
+	c    *cal.BusinessCalendar
+	year int
+}
+
+// payTables holds each calendar's paydays of every day by year ([]uint64 by payKey).
+var payTables sync.Map
+
+// payYear returns the paydays of each day of a year in a calendar, from 1 January.
+func payYear(c Calendar, year int) []uint64 {
+	cc := c.c
+	if cc == nil {
+		cc = calendars[""]
+	}
+	k := payKey{cc, year}
+	if v, ok := payTables.Load(k); ok {
+		return v.([]uint64)
+	}
+	first := dayNumber(time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC))
+	last := dayNumber(time.Date(year, 12, 31, 0, 0, 0, 0, time.UTC))
+	v, _ := payTables.LoadOrStore(k, reckonPaydays(Calendar{cc}, first, last))
+	return v.([]uint64)
+}
+
+// reckonPaydays is paydays, reckoned from the calendar's rules.
+func reckonPaydays(cal Calendar, first, last int) []uint64 {
 	out := make([]uint64, last-first+1)
 	set := func(day, i int) {
 		if day >= first && day <= last {
@@ -126,7 +167,9 @@ func paydays(cal Calendar, first, last int) []uint64 {
 	// Month by month, from the month before first (the 1st may move back into it) to the
 	// month after last.
 	y, m, _ := dateOf(first).AddDate(0, -1, 0).Date()
-	for month := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC); dayNumber(month) <= last; month = month.AddDate(0, 1, 0) {
+	ly, lm, _ := dateOf(last).Date()
+	end := dayNumber(time.Date(ly, lm+1, 1, 0, 0, 0, 0, time.UTC))
+	for month := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC); dayNumber(month) <= end; month = month.AddDate(0, 1, 0) {
 		start := dayNumber(month)
 		length := month.AddDate(0, 1, -1).Day()
 		for d := 1; d <= 30; d++ {

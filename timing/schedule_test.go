@@ -33,6 +33,10 @@ func TestPaydaysOfEachSchedule(t *testing.T) {
 	}{
 		// 1 March 2026 is a Sunday: paid on Friday 27 February, in the month before.
 		{dayIndex[1], day(2026, 2, 20), day(2026, 4, 5), []string{"Fri 27 Feb", "Wed 1 Apr"}},
+		// The same when the range ends on that Friday: a day's paydays do not depend on the
+		// range asked for (the next month's 1st moves back into it).
+		{dayIndex[1], day(2026, 2, 20), day(2026, 2, 27), []string{"Fri 27 Feb"}},
+		{lastIndex, day(2026, 2, 20), day(2026, 2, 27), []string{"Fri 27 Feb"}},
 		{dayIndex[15], day(2026, 3, 1), day(2026, 4, 30), []string{"Fri 13 Mar", "Wed 15 Apr"}},
 		// 3 July 2026 is the observed Independence Day holiday: paid on Thursday 2 July.
 		{dayIndex[3], day(2026, 6, 20), day(2026, 7, 20), []string{"Thu 2 Jul"}},
@@ -296,5 +300,20 @@ func TestPayReason(t *testing.T) {
 	c.Category = recoup.CategoryIssuerSoft
 	if c.payBelief(until) != nil {
 		t.Error("an issuer decline has a belief over pay schedules")
+	}
+}
+
+// The year tables give what the calendar's rules give, for any range, across years.
+func TestPaydaysFromTheYearTablesMatchTheRules(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, country := range []string{"US", "GB", "DE", "JP", "ZZ"} {
+		c := CalendarFor(country)
+		for range 200 {
+			first := dayNumber(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)) + rng.IntN(1200)
+			last := first + rng.IntN(400)
+			if got, want := paydays(c, first, last), reckonPaydays(c, first, last); !slices.Equal(got, want) {
+				t.Fatalf("%s %s..%s: the tables differ from the rules", country, dateOf(first).Format(time.DateOnly), dateOf(last).Format(time.DateOnly))
+			}
+		}
 	}
 }
