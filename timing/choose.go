@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -116,6 +117,49 @@ func scoreOf(s *Sampler, fs []string) score {
 	return sc
 }
 
+// daySampler is a Sampler's draws of one category group's day features, kept by their number
+// in the group's table: a decision scores every day of its window, each with up to 58 features
+// (the days of the month and week since the last charge), most of them the same from day to day.
+type daySampler struct {
+	s     *Sampler
+	slots []slot
+}
+
+// at is scoreOf(s, dayFeatures(c, l, pb)): the same features, drawn in the same order.
+func (ds *daySampler) at(c Case, l time.Time, pb *payBelief) score {
+	var sc score
+	eachDayFeature(c, l, pb, func(f *feat) {
+		p := &ds.slots[f.id]
+		if !p.drawn {
+			p.sc, p.drawn = ds.s.drawScore(f.name), true
+		}
+		sc = sc.add(p.sc)
+	})
+	return sc
+}
+
+// scratch is what one decision keeps of its draws, reused from decision to decision.
+type scratch struct {
+	moments moments
+	days    daySampler
+}
+
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
+
+// newScratch returns a scratch for a decision on case c drawing from s, nothing drawn yet.
+func newScratch(s *Sampler, c Case) *scratch {
+	sc := scratches.Get().(*scratch)
+	sc.moments = moments{s: s, g: group(c.Category)}
+	n := dayNamesOf(c.Category).n
+	sc.days.s = s
+	if cap(sc.days.slots) < n {
+		sc.days.slots = make([]slot, n)
+	}
+	sc.days.slots = sc.days.slots[:n]
+	clear(sc.days.slots)
+	return sc
+}
+
 // score is the score of one feature.
 func (s *Sampler) score(f string) score {
 	d := s.get(f)
@@ -127,9 +171,10 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 	// (to choose) and expected (to judge whether any time is worth a charge): the static part
 	// is scored once, the day part once per local date, each moment feature once.
 	static := scoreOf(s, staticFeatures(nil, c))
-	moments := newMoments(m, s, c)
+	scr := newScratch(s, c)
+	defer scratches.Put(scr)
+	moments, days := &scr.moments, &scr.days
 	pb := c.payBelief(o.Until)
-	buf := make([]string, 0, 64) // a day has up to 58 features (the days of the month and week since the last charge)
 	var (
 		n, dayKey int
 		day       score
@@ -145,7 +190,7 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 	eachCandidate(c, o, func(t time.Time, dayNo, hour int) {
 		n++
 		if n == 1 || dayNo != dayKey {
-			dayKey, day = dayNo, scoreOf(s, dayFeatures(buf[:0], c, t, pb))
+			dayKey, day = dayNo, days.at(c, t, pb)
 		}
 		sc := static.add(day).add(moments.at(c, t, hour))
 		if sc.sampled <= bestScore {
@@ -224,16 +269,21 @@ func (m *Model) signals(fs []string) string {
 // the time since the failure, the last charge and the last message), each feature once: a
 // decision scores hundreds of candidates that share a few dozen of them.
 type moments struct {
-	m                      *Model
-	s                      *Sampler
-	g                      string
-	hour                   [24]*score
-	failure, last, message []*score
+	s       *Sampler
+	g       string
+	hour    [24]slot
+	failure [maxBuckets + 1]slot
+	last    [maxBuckets + 1]slot
+	message [maxBuckets + 2]slot // the last for no message yet
 }
 
-func newMoments(m *Model, s *Sampler, c Case) *moments {
-	return &moments{m: m, s: s, g: group(c.Category), failure: make([]*score, len(failureBuckets.list)+1),
-		last: make([]*score, len(lastBuckets.list)+1), message: make([]*score, len(lastBuckets.list)+2)}
+// maxBuckets bounds the ranges of failureBuckets and lastBuckets (TestBucketsFitTheirSlots).
+const maxBuckets = 15
+
+// slot is a feature's score once drawn.
+type slot struct {
+	sc    score
+	drawn bool
 }
 
 // at is the score of timeFeatures(c, t, hour), hour being t's in the customer's zone.
@@ -246,19 +296,16 @@ func (ms *moments) at(c Case, t time.Time, hour int) score {
 		sc = sc.add(ms.one(&ms.last[i], "since_last", lastBuckets.name(i)))
 	}
 	if c.LastMessage.IsZero() || c.LastMessage.After(t) {
-		none := len(ms.message) - 1
-		return sc.add(ms.one(&ms.message[none], "since_message", "none"))
+		return sc.add(ms.one(&ms.message[len(lastBuckets.list)+1], "since_message", "none"))
 	}
 	i = bucketIndex(t.Sub(c.LastMessage), lastBuckets)
 	return sc.add(ms.one(&ms.message[i], "since_message", lastBuckets.name(i)))
 }
 
-// one is the score of the feature kind:value, from the cache slot p.
-func (ms *moments) one(p **score, kind, value string) score {
-	if *p == nil {
-		f := ms.g + "|" + kind + ":" + value
-		sc := ms.s.score(f)
-		*p = &sc
+// one is the score of the feature kind:value, from its slot p, drawn the first time.
+func (ms *moments) one(p *slot, kind, value string) score {
+	if !p.drawn {
+		p.sc, p.drawn = ms.s.drawScore(ms.g+"|"+kind+":"+value), true
 	}
-	return **p
+	return p.sc
 }

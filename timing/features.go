@@ -109,23 +109,32 @@ func timeFeatures(out []string, c Case, t time.Time, hour int) []string {
 // over the customer's pay schedules says of the day, for the others the named paydays and the
 // days of the month and week that came since the last charge.
 func dayFeatures(out []string, c Case, l time.Time, pb *payBelief) []string {
+	eachDayFeature(c, l, pb, func(f *feat) { out = append(out, f.name) })
+	return out
+}
+
+// eachDayFeature calls emit with each of dayFeatures(c, l, pb), in order, from the category
+// group's table (dayNames).
+func eachDayFeature(c Case, l time.Time, pb *payBelief, emit func(*feat)) {
 	nm := dayNamesOf(c.Category)
 	y, m, d := l.Date()
 	wd := l.Weekday()
-	out = append(out, nm.weekday[wd], nm.dom[d])
+	emit(&nm.weekday[wd])
+	emit(&nm.dom[d])
 	switch {
 	case c.Cal.c != nil && c.Cal.flags(y, m, d)&observedHoliday != 0:
-		out = append(out, nm.day[dayHoliday])
+		emit(&nm.day[dayHoliday])
 	case wd == time.Saturday || wd == time.Sunday:
-		out = append(out, nm.day[dayWeekend])
+		emit(&nm.day[dayWeekend])
 	default:
-		out = append(out, nm.day[dayBusiness])
+		emit(&nm.day[dayBusiness])
 	}
 	today := daysFromCivil(y, m, d)
 	if pb != nil {
 		// A category that waits for money has the belief over the customer's pay schedules
 		// (belief.go): how much of it says the money is there today.
-		return append(out, nm.payMix[payMixBucket(pb.at(today))])
+		emit(&nm.payMix[payMixBucket(pb.at(today))])
+		return
 	}
 	// Whether each kind of payday has come since the failure: money that was short at the
 	// failure arrives at the next payday, not the one before it. And, once the card has been
@@ -138,9 +147,10 @@ func dayFeatures(out []string, c Case, l time.Time, pb *payBelief) []string {
 	}
 	for k := range Paydays {
 		since := daysSincePayday(c.Cal, y, m, d, wd, k)
-		out = append(out, nm.since[k][dayBucketIndex(since)], nm.passed[k][b2i(since < failedDays)])
+		emit(&nm.since[k][dayBucketIndex(since)])
+		emit(&nm.passed[k][b2i(since < failedDays)])
 		if lastDays >= 0 {
-			out = append(out, nm.afterCharge[k][b2i(since < lastDays)])
+			emit(&nm.afterCharge[k][b2i(since < lastDays)])
 		}
 	}
 	// Paydays nobody named: every day of the month and of the week that came since the last
@@ -153,10 +163,10 @@ func dayFeatures(out []string, c Case, l time.Time, pb *payBelief) []string {
 	for i := 0; i < gap && i < 31; i++ {
 		if bit := uint32(1) << d; seen&bit == 0 {
 			seen |= bit
-			out = append(out, nm.newDom[d])
+			emit(&nm.newDom[d])
 		}
 		if i < 7 {
-			out = append(out, nm.newWeekday[(int(wd)-i+7)%7])
+			emit(&nm.newWeekday[(int(wd)-i+7)%7])
 		}
 		if d--; d == 0 { // into the month before
 			if m--; m == 0 {
@@ -165,7 +175,6 @@ func dayFeatures(out []string, c Case, l time.Time, pb *payBelief) []string {
 			d = daysIn(y, m)
 		}
 	}
-	return out
 }
 
 const (
@@ -177,14 +186,28 @@ const (
 // dayNames are the names of one category group's day features, made once: a decision describes
 // every day of its window.
 type dayNames struct {
-	weekday             [7]string
-	dom                 [32]string
-	day                 [3]string
-	since               [numPaydays][len(dayBuckets)]string
-	passed, afterCharge [numPaydays][2]string // [no, yes]
-	newDom              [32]string
-	newWeekday          [7]string
-	payMix              []string
+	weekday             [7]feat
+	dom                 [32]feat
+	day                 [3]feat
+	since               [numPaydays][len(dayBuckets)]feat
+	passed, afterCharge [numPaydays][2]feat // [no, yes]
+	newDom              [32]feat
+	newWeekday          [7]feat
+	payMix              []feat
+	n                   int // the features named: their ids are 0 to n-1
+}
+
+// feat is a day feature's name, and its number in its group's table (a decision keeps what it
+// drew for each by number: daySampler).
+type feat struct {
+	name string
+	id   int
+}
+
+// name returns the next feature of the table, named s.
+func (nm *dayNames) name(s string) feat {
+	nm.n++
+	return feat{s, nm.n - 1}
 }
 
 const numPaydays = 5
@@ -196,26 +219,26 @@ var (
 		for _, c := range append(slices.Clone(timedCategories), "other") {
 			g, nm := string(c), &dayNames{}
 			for d := range nm.weekday {
-				nm.weekday[d] = g + "|weekday:" + time.Weekday(d).String()[:3]
+				nm.weekday[d] = nm.name(g + "|weekday:" + time.Weekday(d).String()[:3])
 			}
 			for d := 1; d < len(nm.dom); d++ {
-				nm.dom[d] = g + "|dom:" + strconv.Itoa(d)
-				nm.newDom[d] = g + "|new_dom:" + strconv.Itoa(d)
+				nm.dom[d] = nm.name(g + "|dom:" + strconv.Itoa(d))
+				nm.newDom[d] = nm.name(g + "|new_dom:" + strconv.Itoa(d))
 			}
 			for d := range nm.newWeekday {
-				nm.newWeekday[d] = g + "|new_weekday:" + time.Weekday(d).String()[:3]
+				nm.newWeekday[d] = nm.name(g + "|new_weekday:" + time.Weekday(d).String()[:3])
 			}
-			nm.day = [3]string{g + "|day:business", g + "|day:weekend", g + "|day:holiday"}
+			nm.day = [3]feat{nm.name(g + "|day:business"), nm.name(g + "|day:weekend"), nm.name(g + "|day:holiday")}
 			for _, b := range payMixNames {
-				nm.payMix = append(nm.payMix, g+"|paymix:"+b)
+				nm.payMix = append(nm.payMix, nm.name(g+"|paymix:"+b))
 			}
 			for k, name := range Paydays {
 				for b, bucket := range dayBuckets {
-					nm.since[k][b] = g + "|since_" + name + ":" + bucket
+					nm.since[k][b] = nm.name(g + "|since_" + name + ":" + bucket)
 				}
 				for i, yn := range []string{"no", "yes"} {
-					nm.passed[k][i] = g + "|passed_" + name + ":" + yn
-					nm.afterCharge[k][i] = g + "|after_charge_" + name + ":" + yn
+					nm.passed[k][i] = nm.name(g + "|passed_" + name + ":" + yn)
+					nm.afterCharge[k][i] = nm.name(g + "|after_charge_" + name + ":" + yn)
 				}
 			}
 			t[g] = nm

@@ -176,6 +176,9 @@ type Sampler struct {
 	m     *Model
 	rng   *rand.Rand
 	drawn map[string]drawn
+	// keepAll keeps the draws of a decision's moment and day features in drawn too, for P to
+	// score a choice's features with them (a test's check).
+	keepAll bool
 }
 
 // drawn is a feature's belief and the weight drawn from it.
@@ -186,7 +189,8 @@ type drawn struct {
 
 // Sampler returns a Thompson sampler over the model driven by rng.
 func (m *Model) Sampler(rng *rand.Rand) *Sampler {
-	// A decision draws 48 to 80 features, seldom fewer: a map sized for them never grows.
+	// A decision draws its static and moment features by name, some 20 to 40 (its day features
+	// by number: daySampler).
 	return &Sampler{m: m, rng: rng, drawn: make(map[string]drawn, 96)}
 }
 
@@ -197,11 +201,25 @@ func (s *Sampler) P(fs []string) float64 { return phi(s.sum(fs) / s.m.Beta) }
 func (s *Sampler) get(f string) drawn {
 	d, ok := s.drawn[f]
 	if !ok {
-		d.w = s.m.Weight(f)
-		d.draw = d.w.Mean + math.Sqrt(d.w.Var)*s.rng.NormFloat64()
+		d = s.draw(f)
 		s.drawn[f] = d
 	}
 	return d
+}
+
+// drawScore is the score of feature f, drawn now (not kept: see moments and daySampler).
+func (s *Sampler) drawScore(f string) score {
+	d := s.draw(f)
+	if s.keepAll {
+		s.drawn[f] = d
+	}
+	return score{d.draw, parts{d.w.Mean, d.w.Var}}
+}
+
+// draw draws feature f's weight from the model's belief.
+func (s *Sampler) draw(f string) drawn {
+	w := s.m.Weight(f)
+	return drawn{w, w.Mean + math.Sqrt(w.Var)*s.rng.NormFloat64()}
 }
 
 // one is the sampled weight of feature f.

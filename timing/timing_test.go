@@ -317,10 +317,16 @@ func TestChooseRefusesHopelessRetries(t *testing.T) {
 // Choose scores candidates by parts (static, day, moment); the sum must be the score of the
 // whole feature list the model learns from.
 func TestChooseScoresTheFeaturesItLearns(t *testing.T) {
+	for _, cat := range []recoup.Category{recoup.CategoryFunds, recoup.CategoryIssuerSoft} {
+		t.Run(string(cat), func(t *testing.T) { chooseScoresTheFeaturesItLearns(t, cat) })
+	}
+}
+
+func chooseScoresTheFeaturesItLearns(t *testing.T, cat recoup.Category) {
 	ny := mustLoc(t, "America/New_York")
 	m := NewModel()
 	rng := rand.New(rand.NewPCG(7, 8))
-	c := Case{Category: recoup.CategoryFunds, Code: "insufficient_funds", Brand: "visa", Funding: "debit", Amount: 2900, Currency: "usd",
+	c := Case{Category: cat, Code: "insufficient_funds", Brand: "visa", Funding: "debit", Amount: 2900, Currency: "usd",
 		FirstFailed: time.Date(2026, 3, 2, 9, 0, 0, 0, ny), LastAttempt: time.Date(2026, 3, 3, 9, 0, 0, 0, ny),
 		LastMessage: time.Date(2026, 3, 4, 10, 0, 0, 0, ny), Loc: ny, Cal: CalendarFor("US")}
 	for i := range 300 {
@@ -328,6 +334,7 @@ func TestChooseScoresTheFeaturesItLearns(t *testing.T) {
 	}
 	for i := range 20 {
 		s := m.Sampler(rand.New(rand.NewPCG(uint64(i), 1)))
+		s.keepAll = true
 		ch := choose(m, s, c, Options{From: c.FirstFailed.Add(24 * time.Hour), Until: c.FirstFailed.Add(20 * 24 * time.Hour),
 			Remaining: 3, Budget: 4, DailyDiscount: 0.97, MinProbability: 0.01, FirstHour: 6, LastHour: 21})
 		if !ch.Retry {
@@ -388,5 +395,11 @@ func TestLoadLocationParsesEachZoneOnce(t *testing.T) {
 	}
 	if _, err := LoadLocation("Mars/Olympus_Mons"); err == nil {
 		t.Error("an unknown zone loaded")
+	}
+}
+
+func TestBucketsFitTheirSlots(t *testing.T) {
+	if n := max(len(failureBuckets.list), len(lastBuckets.list)); n > maxBuckets {
+		t.Fatalf("%d time buckets: the moments' slots hold %d", n, maxBuckets)
 	}
 }
