@@ -149,7 +149,7 @@ var scratches = sync.Pool{New: func() any { return new(scratch) }}
 // newScratch returns a scratch for a decision on case c drawing from s, nothing drawn yet.
 func newScratch(s *Sampler, c Case) *scratch {
 	sc := scratches.Get().(*scratch)
-	sc.moments = moments{s: s, g: group(c.Category)}
+	sc.moments = moments{s: s, names: momentNamesTable[group(c.Category)]}
 	n := dayNamesOf(c.Category).n
 	sc.days.s = s
 	if cap(sc.days.slots) < n {
@@ -270,7 +270,7 @@ func (m *Model) signals(fs []string) string {
 // decision scores hundreds of candidates that share a few dozen of them.
 type moments struct {
 	s       *Sampler
-	g       string
+	names   *momentNames
 	hour    [24]slot
 	failure [maxBuckets + 1]slot
 	last    [maxBuckets + 1]slot
@@ -288,24 +288,52 @@ type slot struct {
 
 // at is the score of timeFeatures(c, t, hour), hour being t's in the customer's zone.
 func (ms *moments) at(c Case, t time.Time, hour int) score {
-	sc := ms.one(&ms.hour[hour], "hour", strconv.Itoa(hour))
+	nm := ms.names
+	sc := ms.one(&ms.hour[hour], nm.hour[hour])
 	i := bucketIndex(t.Sub(c.FirstFailed), failureBuckets)
-	sc = sc.add(ms.one(&ms.failure[i], "since_failure", failureBuckets.name(i)))
+	sc = sc.add(ms.one(&ms.failure[i], nm.failure[i]))
 	if !c.LastAttempt.IsZero() {
 		i := bucketIndex(t.Sub(c.LastAttempt), lastBuckets)
-		sc = sc.add(ms.one(&ms.last[i], "since_last", lastBuckets.name(i)))
+		sc = sc.add(ms.one(&ms.last[i], nm.last[i]))
 	}
 	if c.LastMessage.IsZero() || c.LastMessage.After(t) {
-		return sc.add(ms.one(&ms.message[len(lastBuckets.list)+1], "since_message", "none"))
+		none := len(nm.message) - 1
+		return sc.add(ms.one(&ms.message[none], nm.message[none]))
 	}
 	i = bucketIndex(t.Sub(c.LastMessage), lastBuckets)
-	return sc.add(ms.one(&ms.message[i], "since_message", lastBuckets.name(i)))
+	return sc.add(ms.one(&ms.message[i], nm.message[i]))
 }
 
-// one is the score of the feature kind:value, from its slot p, drawn the first time.
-func (ms *moments) one(p *slot, kind, value string) score {
+// momentNames are the names of one category group's moment features (timeFeatures), made once.
+type momentNames struct {
+	hour                   [24]string
+	failure, last, message []string // by bucket index; message's last: none yet
+}
+
+var momentNamesTable = func() map[string]*momentNames {
+	t := map[string]*momentNames{}
+	for _, c := range append(slices.Clone(timedCategories), "other") {
+		g, nm := string(c), &momentNames{}
+		for h := range nm.hour {
+			nm.hour[h] = g + "|hour:" + strconv.Itoa(h)
+		}
+		for i := range len(failureBuckets.list) + 1 {
+			nm.failure = append(nm.failure, g+"|since_failure:"+failureBuckets.name(i))
+		}
+		for i := range len(lastBuckets.list) + 1 {
+			nm.last = append(nm.last, g+"|since_last:"+lastBuckets.name(i))
+			nm.message = append(nm.message, g+"|since_message:"+lastBuckets.name(i))
+		}
+		nm.message = append(nm.message, g+"|since_message:none")
+		t[g] = nm
+	}
+	return t
+}()
+
+// one is the score of feature f, from its slot p, drawn the first time.
+func (ms *moments) one(p *slot, f string) score {
 	if !p.drawn {
-		p.sc, p.drawn = ms.s.drawScore(ms.g+"|"+kind+":"+value), true
+		p.sc, p.drawn = ms.s.drawScore(f), true
 	}
 	return p.sc
 }

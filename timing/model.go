@@ -189,9 +189,9 @@ type drawn struct {
 
 // Sampler returns a Thompson sampler over the model driven by rng.
 func (m *Model) Sampler(rng *rand.Rand) *Sampler {
-	// A decision draws its static and moment features by name, some 20 to 40 (its day features
-	// by number: daySampler).
-	return &Sampler{m: m, rng: rng, drawn: make(map[string]drawn, 96)}
+	// A decision draws its static features by name, 7 to 9 (its moment and day features by
+	// number: moments and daySampler).
+	return &Sampler{m: m, rng: rng, drawn: make(map[string]drawn, 16)}
 }
 
 // P is the success probability of features fs under the sampled weights.
