@@ -115,7 +115,7 @@ func (nopMetrics) AttemptFinished(string)        {}
 func note(tx recoup.Tx, c *recoup.Case, now time.Time, kind recoup.EntryKind, summary string, detail any) error {
 	e := &recoup.TimelineEntry{CaseID: c.ID, At: now, Kind: kind, Summary: summary}
 	if detail != nil {
-		b, err := json.Marshal(detail)
+		b, err := encodeDetail(detail)
 		if err != nil {
 			return fmt.Errorf("encode timeline detail: %w", err)
 		}
@@ -125,6 +125,18 @@ func note(tx recoup.Tx, c *recoup.Case, now time.Time, kind recoup.EntryKind, su
 		return fmt.Errorf("case %d: append timeline: %w", c.ID, err)
 	}
 	return nil
+}
+
+// encodeDetail encodes a timeline entry's detail as encoding/json does, the two commonest kinds
+// (a decision, a state transition's map) without reflection.
+func encodeDetail(detail any) ([]byte, error) {
+	switch d := detail.(type) {
+	case recoup.Decision:
+		return d.MarshalJSON()
+	case map[string]string:
+		return recoup.AppendJSONStrings(nil, d), nil
+	}
+	return json.Marshal(detail)
 }
 
 // transition moves the case and records the move on its timeline.
