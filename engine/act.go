@@ -113,8 +113,9 @@ type chargeStart struct {
 // first (resumeCharge). start says what to charge, from the case as locked.
 func (e *Engine) startCharge(ctx context.Context, now time.Time, c recoup.Case, seq int, start func(cur *recoup.Case, n int) chargeStart) error {
 	var a recoup.Attempt
+	id := c.ID // not c itself: a closure's capture would move the whole case to the heap
 	err := e.store.Tx(ctx, func(tx recoup.Tx) error {
-		cur, err := planned(tx, c.ID, seq, recoup.StateScheduled)
+		cur, err := planned(tx, id, seq, recoup.StateScheduled)
 		if err != nil {
 			return err
 		}

@@ -93,8 +93,9 @@ func (e *Engine) takeOver(ctx context.Context, now time.Time, c recoup.Case) (bo
 	if err != nil {
 		return false, fmt.Errorf("take over invoice %s of case %d: %w", c.InvoiceID, c.ID, err)
 	}
+	id := c.ID // not c itself: a closure's capture would move the whole case to the heap
 	err = e.store.Tx(ctx, func(tx recoup.Tx) error {
-		cur, err := tx.Case(c.ID)
+		cur, err := tx.Case(id)
 		if err != nil {
 			return err
 		}

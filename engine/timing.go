@@ -203,12 +203,12 @@ func (e *Engine) timeRetry(tx recoup.Tx, c recoup.Case, attempts []recoup.Attemp
 		return d, err
 	}
 	tc := timingCase(c, attempts, messages, past, p, now.Add(time.Nanosecond))
-	pr := p.Retry.Model.Priors
+	pr, category := p.Retry.Model.Priors, string(c.Category) // not c itself: see startCharge
 	o := timing.Options{From: d.At, Until: until, Remaining: left, Budget: p.Retry.MaxAttempts,
 		DailyDiscount: p.Retry.Model.DailyDiscount, MinProbability: p.Retry.Model.MinProbability,
 		FirstHour: p.Retry.Model.FirstHour, LastHour: p.Retry.Model.LastHour,
 		Plausible: true,
-		Keep:      func(since time.Duration) float64 { return pr.SoonKeep(string(c.Category), since) }}
+		Keep:      func(since time.Duration) float64 { return pr.SoonKeep(category, since) }}
 	if s, ok := d.Inputs["schedule_at"]; ok && p.Retry.Model.FirstRetryBound {
 		if o.Bound, err = time.Parse(time.RFC3339, s); err != nil {
 			return d, fmt.Errorf("case %d: schedule's first retry: %w", c.ID, err)
