@@ -213,7 +213,7 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 			best, bestU, bestP = t, u, p
 		}
 	})
-	ch := Choice{Candidates: n, MeanFrom: m.Predict(Features(c, o.From))}
+	ch := Choice{Candidates: n, MeanFrom: m.Predict(features(c, o.From, c.payBeliefAt(pb, o.From)))}
 	if bestU < 0 {
 		ch.Reason = fmt.Sprintf("%s: no time until %s is worth a charge (model p=%.2f now, under %.2f)",
 			orNone(c.Code), o.Until.In(c.loc()).Format("Mon 2 Jan"), ch.MeanFrom, o.MinProbability)

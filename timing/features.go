@@ -70,6 +70,26 @@ func (c Case) payBelief(until time.Time) *payBelief {
 	return &b
 }
 
+// payBeliefAt is c.payBelief(t) from pb, the belief reckoned to a later time: the same belief
+// when no declined charge falls on a day after t's (a belief's days up to t depend only on the
+// charges up to then), else reckoned anew.
+func (c Case) payBeliefAt(pb *payBelief, t time.Time) *payBelief {
+	if pb == nil {
+		return nil
+	}
+	loc := c.loc()
+	day := dayNumber(t.In(loc))
+	if day >= pb.first+len(pb.mass) {
+		return c.payBelief(t)
+	}
+	for _, ch := range c.Charged {
+		if ch.After(c.FirstFailed) && dayNumber(ch.In(loc)) > day {
+			return c.payBelief(t)
+		}
+	}
+	return pb
+}
+
 func (c Case) loc() *time.Location {
 	if c.Loc == nil {
 		return time.UTC

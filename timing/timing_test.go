@@ -403,3 +403,26 @@ func TestBucketsFitTheirSlots(t *testing.T) {
 		t.Fatalf("%d time buckets: the moments' slots hold %d", n, maxBuckets)
 	}
 }
+
+// A belief reckoned to a later time serves an earlier one (payBeliefAt): the same features as
+// reckoning it anew, whatever charges came between.
+func TestPayBeliefAtGivesTheBeliefOfItsTime(t *testing.T) {
+	ny := mustLoc(t, "America/New_York")
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 300 {
+		failed := time.Date(2026, time.Month(1+rng.IntN(12)), 1+rng.IntN(28), rng.IntN(24), 0, 0, 0, ny)
+		c := Case{Category: recoup.CategoryFunds, Code: "insufficient_funds", FirstFailed: failed, Loc: ny, Cal: CalendarFor("US")}
+		for range rng.IntN(4) {
+			c.Charged = append(c.Charged, failed.Add(time.Duration(1+rng.IntN(30*24))*time.Hour))
+		}
+		slices.SortFunc(c.Charged, func(a, b time.Time) int { return a.Compare(b) })
+		at := failed.Add(time.Duration(rng.IntN(40*24)) * time.Hour)
+		until := at.Add(time.Duration(rng.IntN(30*24)) * time.Hour)
+		if got, want := features(c, at, c.payBeliefAt(c.payBelief(until), at)), Features(c, at); !slices.Equal(got, want) {
+			t.Fatalf("case %d: %v, want %v", i, got, want)
+		}
+		if got, want := c.payBeliefAt(c.payBelief(until), at).reason(at.In(ny)), c.payBelief(at).reason(at.In(ny)); got != want {
+			t.Fatalf("case %d: reason %q, want %q", i, got, want)
+		}
+	}
+}
