@@ -79,8 +79,17 @@ func (c Calendar) BusinessDay(t time.Time) bool { return c.flags(t.Date())&busin
 
 // LastBusinessDay returns the day of month of the last business day of t's month.
 func (c Calendar) LastBusinessDay(year int, month time.Month) int {
+	if month < time.January || month > time.December {
+		d := time.Date(year, month, 1, 12, 0, 0, 0, time.UTC)
+		year, month = d.Year(), d.Month()
+	}
+	return int(c.year(year).last[month])
+}
+
+// reckonLastBusinessDay reckons LastBusinessDay from the year's flags.
+func reckonLastBusinessDay(t *yearFlags, year int, month time.Month) int {
 	d := time.Date(year, month+1, 0, 12, 0, 0, 0, time.UTC)
-	for i := 0; i < 10 && c.flags(d.Date())&businessDay == 0; i++ {
+	for i := 0; i < 10 && t.days[d.YearDay()]&businessDay == 0; i++ {
 		d = d.AddDate(0, 0, -1)
 	}
 	return d.Day()
@@ -98,6 +107,11 @@ const (
 // flags returns the flags of a civil date, from the calendar's table of that year: the holiday
 // rules are costly to evaluate, and a decision asks about every day of its window.
 func (c Calendar) flags(year int, month time.Month, day int) uint8 {
+	return c.year(year).days[time.Date(year, month, day, 12, 0, 0, 0, time.UTC).YearDay()]
+}
+
+// year returns the calendar's table of a year, made the first time it is asked for.
+func (c Calendar) year(year int) *yearFlags {
 	cc := c.c
 	if cc == nil {
 		cc = calendars[""]
@@ -107,7 +121,7 @@ func (c Calendar) flags(year int, month time.Month, day int) uint8 {
 	if !ok {
 		v, _ = yearTables.LoadOrStore(k, yearTable(cc, year))
 	}
-	return v.(*[367]uint8)[time.Date(year, month, day, 12, 0, 0, 0, time.UTC).YearDay()]
+	return v.(*yearFlags)
 }
 
 type yearKey struct {
@@ -115,11 +129,18 @@ type yearKey struct {
 	year int
 }
 
-// yearTables holds each calendar's flags of every day by year (*[367]uint8 by yearKey).
+// yearFlags are a calendar's flags of every day of a year, by day of the year, and the day of
+// month of each month's last business day.
+type yearFlags struct {
+	days [367]uint8
+	last [13]uint8
+}
+
+// yearTables holds each calendar's yearFlags by yearKey.
 var yearTables sync.Map
 
-func yearTable(c *cal.BusinessCalendar, year int) *[367]uint8 {
-	var out [367]uint8
+func yearTable(c *cal.BusinessCalendar, year int) *yearFlags {
+	var out yearFlags
 	for d := time.Date(year, 1, 1, 12, 0, 0, 0, time.UTC); d.Year() == year; d = d.AddDate(0, 0, 1) {
 		var f uint8
 		if c.IsWorkday(d) {
@@ -128,7 +149,10 @@ func yearTable(c *cal.BusinessCalendar, year int) *[367]uint8 {
 		if _, observed, _ := c.IsHoliday(d); observed {
 			f |= observedHoliday
 		}
-		out[d.YearDay()] = f
+		out.days[d.YearDay()] = f
+	}
+	for m := time.January; m <= time.December; m++ {
+		out.last[m] = uint8(reckonLastBusinessDay(&out, year, m))
 	}
 	return &out
 }

@@ -426,3 +426,24 @@ func TestPayBeliefAtGivesTheBeliefOfItsTime(t *testing.T) {
 		}
 	}
 }
+
+// The year tables' last business days are the last days of their months that are business days.
+func TestLastBusinessDayOfEveryMonth(t *testing.T) {
+	for _, country := range []string{"US", "GB", "JP", "BR", ""} {
+		c := CalendarFor(country)
+		for y := 2024; y <= 2028; y++ {
+			for m := time.January; m <= time.December; m++ {
+				d := time.Date(y, m+1, 0, 12, 0, 0, 0, time.UTC)
+				for !c.BusinessDay(d) {
+					d = d.AddDate(0, 0, -1)
+				}
+				if got := c.LastBusinessDay(y, m); got != d.Day() {
+					t.Errorf("%s %d-%02d: %d, want %d", country, y, m, got, d.Day())
+				}
+			}
+		}
+	}
+	if got, want := CalendarFor("US").LastBusinessDay(2026, 13), CalendarFor("US").LastBusinessDay(2027, time.January); got != want {
+		t.Errorf("month 13 of 2026: %d, want January 2027's %d", got, want)
+	}
+}
