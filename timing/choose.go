@@ -57,16 +57,36 @@ type Choice struct {
 // made with the zone's rules, so a DST change neither skips nor doubles a day.
 func Candidates(c Case, o Options) []time.Time {
 	var out []time.Time
-	eachCandidate(c, o, func(t time.Time, _, _ int) { out = append(out, t) })
+	eachCandidate(c, o, func(k *candidate) { out = append(out, k.at()) })
 	return out
 }
 
-// eachCandidate calls fn with each of Candidates(c, o), in order, each in the customer's zone,
-// with its local date's number (From's date is 0) and its local hour.
-func eachCandidate(c Case, o Options, fn func(t time.Time, day, hour int)) {
+// candidate is one of Candidates(c, o): its instant in Unix nanoseconds, its local date's number
+// (From's date is 0) and its local hour. Its time is made only when asked for (at): a decision
+// looks at hundreds of candidates and keeps one.
+type candidate struct {
+	ns        int64
+	day, hour int
+	t         time.Time
+	made      bool
+	loc       *time.Location
+}
+
+// at returns the candidate's time, in the customer's zone.
+func (k *candidate) at() time.Time {
+	if !k.made {
+		k.t, k.made = time.Unix(0, k.ns).In(k.loc), true
+	}
+	return k.t
+}
+
+// eachCandidate calls fn with each of Candidates(c, o), in order.
+func eachCandidate(c Case, o Options, fn func(k *candidate)) {
 	loc := c.loc()
 	l := o.From.In(loc)
-	fn(l, 0, l.Hour())
+	k := &candidate{ns: l.UnixNano(), hour: l.Hour(), t: l, made: true, loc: loc}
+	fn(k)
+	fromNS, untilNS := o.From.UnixNano(), o.Until.UnixNano()
 	y, m, d := l.Date()
 	next := time.Date(y, m, d, 0, 0, 0, 0, loc)
 	for n := 0; ; n++ {
@@ -74,20 +94,23 @@ func eachCandidate(c Case, o Options, fn func(t time.Time, day, hour int)) {
 		if day.After(o.Until) {
 			return
 		}
+		dayNS := day.UnixNano()
 		next = time.Date(y, m, d+n+1, 0, 0, 0, 0, loc)
 		// On a day of 24 hours the zone's offset does not change: its hours are plain additions.
 		plain := next.Sub(day) == 24*time.Hour
 		for h := o.FirstHour; h <= o.LastHour; h++ {
-			var t time.Time
+			k.day, k.hour, k.made = n, h, false
 			if plain {
-				t = day.Add(time.Duration(h) * time.Hour)
-			} else if t = time.Date(y, m, d+n, h, 0, 0, 0, loc); t.Hour() != h {
+				k.ns = dayNS + int64(h)*int64(time.Hour)
+			} else if k.t = time.Date(y, m, d+n, h, 0, 0, 0, loc); k.t.Hour() != h {
 				continue // an hour the DST change skipped
+			} else {
+				k.ns, k.made = k.t.UnixNano(), true
 			}
-			if !t.After(o.From) || t.After(o.Until) {
+			if k.ns <= fromNS || k.ns > untilNS {
 				continue
 			}
-			fn(t, n, h)
+			fn(k)
 		}
 	}
 }
@@ -187,12 +210,14 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 		bestScore = math.Inf(-1)
 	)
 	logDiscount := math.Log(o.DailyDiscount)
-	eachCandidate(c, o, func(t time.Time, dayNo, hour int) {
+	fromNS := o.From.UnixNano()
+	moments.since(c)
+	eachCandidate(c, o, func(k *candidate) {
 		n++
-		if n == 1 || dayNo != dayKey {
-			dayKey, day = dayNo, days.at(c, t, pb)
+		if n == 1 || k.day != dayKey {
+			dayKey, day = k.day, days.at(c, k.at(), pb)
 		}
-		sc := static.add(day).add(moments.at(c, t, hour))
+		sc := static.add(day).add(moments.at(k.ns, k.hour))
 		if sc.sampled <= bestScore {
 			return
 		}
@@ -205,12 +230,12 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 			return
 		}
 		bestScore = sc.sampled
-		u := p * math.Exp(logDiscount*t.Sub(o.From).Hours()/24)
-		if o.Keep != nil && !c.LastAttempt.IsZero() {
-			u *= o.Keep(t.Sub(c.LastAttempt))
+		u := p * math.Exp(logDiscount*time.Duration(k.ns-fromNS).Hours()/24)
+		if o.Keep != nil && moments.charged {
+			u *= o.Keep(time.Duration(k.ns - moments.lastNS))
 		}
 		if u > bestU {
-			best, bestU, bestP = t, u, p
+			best, bestU, bestP = k.at(), u, p
 		}
 	})
 	ch := Choice{Candidates: n, MeanFrom: m.Predict(features(c, o.From, c.payBeliefAt(pb, o.From)))}
@@ -269,12 +294,16 @@ func (m *Model) signals(fs []string) string {
 // the time since the failure, the last charge and the last message), each feature once: a
 // decision scores hundreds of candidates that share a few dozen of them.
 type moments struct {
-	s       *Sampler
-	names   *momentNames
-	hour    [24]slot
-	failure [maxBuckets + 1]slot
-	last    [maxBuckets + 1]slot
-	message [maxBuckets + 2]slot // the last for no message yet
+	s     *Sampler
+	names *momentNames
+	// The case's failure, last charge and last message in Unix nanoseconds, and whether it
+	// has either of the last two: candidates are compared with them as numbers (since).
+	failedNS, lastNS, messageNS int64
+	charged, messaged           bool
+	hour                        [24]slot
+	failure                     [maxBuckets + 1]slot
+	last                        [maxBuckets + 1]slot
+	message                     [maxBuckets + 2]slot // the last for no message yet
 }
 
 // maxBuckets bounds the ranges of failureBuckets and lastBuckets (TestBucketsFitTheirSlots).
@@ -286,21 +315,33 @@ type slot struct {
 	drawn bool
 }
 
-// at is the score of timeFeatures(c, t, hour), hour being t's in the customer's zone.
-func (ms *moments) at(c Case, t time.Time, hour int) score {
+// since keeps the times of c that candidates are measured from.
+func (ms *moments) since(c Case) {
+	ms.failedNS = c.FirstFailed.UnixNano()
+	if ms.charged = !c.LastAttempt.IsZero(); ms.charged {
+		ms.lastNS = c.LastAttempt.UnixNano()
+	}
+	if ms.messaged = !c.LastMessage.IsZero(); ms.messaged {
+		ms.messageNS = c.LastMessage.UnixNano()
+	}
+}
+
+// at is the score of timeFeatures(c, t, hour) for the case of since, t being ns in Unix
+// nanoseconds and hour its hour in the customer's zone.
+func (ms *moments) at(ns int64, hour int) score {
 	nm := ms.names
 	sc := ms.one(&ms.hour[hour], nm.hour[hour])
-	i := bucketIndex(t.Sub(c.FirstFailed), failureBuckets)
+	i := bucketIndex(time.Duration(ns-ms.failedNS), failureBuckets)
 	sc = sc.add(ms.one(&ms.failure[i], nm.failure[i]))
-	if !c.LastAttempt.IsZero() {
-		i := bucketIndex(t.Sub(c.LastAttempt), lastBuckets)
+	if ms.charged {
+		i := bucketIndex(time.Duration(ns-ms.lastNS), lastBuckets)
 		sc = sc.add(ms.one(&ms.last[i], nm.last[i]))
 	}
-	if c.LastMessage.IsZero() || c.LastMessage.After(t) {
+	if !ms.messaged || ms.messageNS > ns {
 		none := len(nm.message) - 1
 		return sc.add(ms.one(&ms.message[none], nm.message[none]))
 	}
-	i = bucketIndex(t.Sub(c.LastMessage), lastBuckets)
+	i = bucketIndex(time.Duration(ns-ms.messageNS), lastBuckets)
 	return sc.add(ms.one(&ms.message[i], nm.message[i]))
 }
 
