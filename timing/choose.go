@@ -35,6 +35,14 @@ type Options struct {
 	// Keep is the priors' share of a card's later chances a retry keeps (Priors.SoonKeep); nil:
 	// every retry keeps them all.
 	Keep func(since time.Duration) float64
+	// Lookahead: with two charges or more left, a time is worth what a charge then brings plus,
+	// if it fails, what the best time at least Gap later would (each charge costing
+	// MinProbability, the chance at which one is just worth making): a charge now does not
+	// forgo the best later time while the budget lasts. Without it (or with one charge left)
+	// each decision takes the single best time.
+	Lookahead bool
+	// Gap is the least time between two charges of the card (the policy's min_gap).
+	Gap time.Duration
 }
 
 // Choice is a chosen retry time, with what it was chosen from.
@@ -142,13 +150,17 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 		bestScore = math.Inf(-1)
 	)
 	logDiscount := math.Log(o.DailyDiscount)
+	// With a lookahead every candidate worth a charge is kept: the best pair, not the best
+	// single time, is chosen after.
+	ahead := o.Lookahead && o.Remaining >= 2
+	var worth []worthy
 	eachCandidate(c, o, func(t time.Time, dayNo, hour int) {
 		n++
 		if n == 1 || dayNo != dayKey {
 			dayKey, day = dayNo, scoreOf(s, dayFeatures(buf[:0], c, t, pb))
 		}
 		sc := static.add(day).add(moments.at(c, t, hour))
-		if sc.sampled <= bestScore {
+		if !ahead && sc.sampled <= bestScore {
 			return
 		}
 		p := phi(sc.sampled / m.Beta)
@@ -159,15 +171,28 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 		if p < o.MinProbability && sc.mean.p(m.Beta) < o.MinProbability && (!o.Plausible || sc.mean.plausible(m.Beta) < o.MinProbability) {
 			return
 		}
-		bestScore = sc.sampled
 		u := p * math.Exp(logDiscount*t.Sub(o.From).Hours()/24)
 		if o.Keep != nil && !c.LastAttempt.IsZero() {
 			u *= o.Keep(t.Sub(c.LastAttempt))
 		}
+		if ahead {
+			worth = append(worth, worthy{t, p, u})
+			return
+		}
+		bestScore = sc.sampled
 		if u > bestU {
 			best, bestU, bestP = t, u, p
 		}
 	})
+	var aheadWords string
+	if ahead && len(worth) > 0 {
+		var top worthy
+		best, bestU, bestP, top = lookahead(worth, o)
+		if top.t.After(best) {
+			aheadWords = fmt.Sprintf("; before the likeliest time (%s, sampled %.2f): %d charges left reach it if this one fails",
+				top.t.In(c.loc()).Format("Mon 2 Jan 15:04"), top.p, o.Remaining-1)
+		}
+	}
 	ch := Choice{Candidates: n, MeanFrom: m.Predict(Features(c, o.From))}
 	if bestU < 0 {
 		ch.Reason = fmt.Sprintf("%s: no time until %s is worth a charge (model p=%.2f now, under %.2f)",
@@ -180,6 +205,7 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 	ch.Reason = fmt.Sprintf("%s; %s; p=%.2f (sampled %.2f) vs %.2f at the earliest; budget %d of %d left%s",
 		orNone(c.Code), ch.At.In(c.loc()).Format("Mon 2 Jan 15:04 MST"), ch.Mean, ch.Sampled, ch.MeanFrom,
 		o.Remaining, o.Budget, m.signals(ch.Features))
+	ch.Reason += aheadWords
 	if pb != nil {
 		ch.Reason += pb.reason(ch.At.In(c.loc())) + c.Past.reason(c.loc())
 	}
@@ -261,4 +287,41 @@ func (ms *moments) one(p **score, kind, value string) score {
 		*p = &sc
 	}
 	return **p
+}
+
+// worthy is a candidate worth a charge: its time, sampled probability and discounted value.
+type worthy struct {
+	t    time.Time
+	p, u float64
+}
+
+// lookahead picks, among candidates ws (in time order), the time whose charge is worth most
+// counting the best charge that could follow it: u(t) − c + (1 − p(t))·max(0, u(t') − c) for the
+// best t' at least o.Gap after t, each charge costing c = o.MinProbability. It returns the time,
+// its discounted value and its probability, and the candidate of the highest value alone.
+func lookahead(ws []worthy, o Options) (time.Time, float64, float64, worthy) {
+	c := o.MinProbability
+	// after[i] is the best value of a candidate at least Gap after ws[i].
+	after := make([]float64, len(ws)+1)
+	suffix := make([]float64, len(ws)+1)
+	for i := len(ws) - 1; i >= 0; i-- {
+		suffix[i] = max(suffix[i+1], ws[i].u)
+	}
+	j := 0
+	for i := range ws {
+		for j < len(ws) && ws[j].t.Sub(ws[i].t) < max(o.Gap, time.Nanosecond) {
+			j++
+		}
+		after[i] = suffix[j]
+	}
+	bi, bw, top := 0, math.Inf(-1), ws[0]
+	for i, w := range ws {
+		if v := w.u - c + (1-w.p)*max(0, after[i]-c); v > bw {
+			bi, bw = i, v
+		}
+		if w.u > top.u {
+			top = w
+		}
+	}
+	return ws[bi].t, ws[bi].u, ws[bi].p, top
 }
