@@ -16,9 +16,9 @@ type LargeInvoices struct {
 	// from were charged for as much or more. 0: off.
 	TopShare float64
 	// MaxAttempts replaces retry.max_attempts for a large invoice (the network guard's case
-	// budget still bounds it).
+	// budget still bounds it); 0: the policy's.
 	MaxAttempts int
-	// MinProbability replaces retry.model.min_probability for a large invoice.
+	// MinProbability replaces retry.model.min_probability for a large invoice; 0: the policy's.
 	MinProbability float64
 }
 
@@ -37,7 +37,9 @@ func (p *Policy) ForLargeInvoice(why string) (*Policy, string) {
 	l := p.Retry.LargeInvoices
 	q := *p
 	q.Retry.MaxAttempts = max(p.Retry.MaxAttempts, l.MaxAttempts)
-	q.Retry.Model.MinProbability = min(p.Retry.Model.MinProbability, l.MinProbability)
+	if l.MinProbability > 0 {
+		q.Retry.Model.MinProbability = min(p.Retry.Model.MinProbability, l.MinProbability)
+	}
 	return &q, fmt.Sprintf("large invoice (%s): up to %d charges, p ≥ %s", why, q.Retry.MaxAttempts,
 		strconv.FormatFloat(q.Retry.Model.MinProbability, 'f', -1, 64))
 }

@@ -38,6 +38,11 @@ segments:
 	if p.Segments[0].Retry.LargeInvoices.On() || p.Segments[0].Retry.LargeInvoices.MaxAttempts != 8 {
 		t.Errorf("segment cautious: %+v, want off, the rest inherited", p.Segments[0].Retry.LargeInvoices)
 	}
+	if o, err := policy.Parse("o.yaml", []byte("retry: {max_attempts: 6, large_invoices: {top_share: 0.1}}\n")); err != nil {
+		t.Fatal(err)
+	} else if q, _ := o.ForLargeInvoice(""); q.Retry.MaxAttempts != 6 || q.Retry.Model.MinProbability != 0.05 {
+		t.Errorf("large_invoices without its budget or probability: %d charges, p ≥ %v; want the policy's 6 and 0.05", q.Retry.MaxAttempts, q.Retry.Model.MinProbability)
+	}
 	if d, err := policy.Parse("d.yaml", []byte("{}")); err != nil || d.Retry.LargeInvoices.On() {
 		t.Errorf("a policy that does not set it: %+v, %v; want off", d.Retry.LargeInvoices, err)
 	}
