@@ -25,7 +25,14 @@ func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
 		f.Charges += c.ShadowCharges // the charges recoup would have made walk the schedule
 	}
 	c.Category = f.Verdict.Category
+	p, large, err := e.largeInvoice(tx, *c, p, now)
+	if err != nil {
+		return err
+	}
 	d := p.Decide(f, now)
+	if large != "" && d.Inputs != nil {
+		d.Inputs["large_invoice"] = large
+	}
 	if arm := p.Arm(); arm != "" && d.Inputs != nil {
 		d.Inputs["arm"] = arm
 	}
@@ -36,6 +43,9 @@ func (e *Engine) plan(tx recoup.Tx, c *recoup.Case, now time.Time) error {
 	}
 	if d.Kind == recoup.DecideRetry {
 		d = guard(d, *c, attempts, p, now)
+	}
+	if large != "" && d.Kind != recoup.DecideWait {
+		d.Reason += "; " + large
 	}
 	d, backup := e.backupDecision(c, d, p, now)
 	var (

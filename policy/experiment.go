@@ -279,6 +279,7 @@ var overrideWords = map[string]string{
 	"retry.strategy":          "retry strategy",
 	"retry.technical":         "rapid retries of technical failures",
 	"retry.model":             "learned timing settings",
+	"retry.large_invoices":    "more tries for large invoices",
 	"customer_wait":           "customer wait",
 	"grace_period":            "grace period",
 	"final_action":            "final action",

@@ -108,4 +108,6 @@ type retry struct {
 	Strategy        *string  `yaml:"strategy"`
 	Technical       []string `yaml:"technical"`
 	Model           *model   `yaml:"model"`
+	// LargeInvoices gives the account's largest invoices more tries (policy/value.go).
+	LargeInvoices *largeInvoices `yaml:"large_invoices"`
 }

@@ -603,6 +603,9 @@ func (v *validator) retry(base string, r *retry, out *Retry) {
 		out.WaitForCustomer = cats
 	}
 	v.timing(base, r, out)
+	if r.LargeInvoices != nil {
+		v.largeInvoices(base, r.LargeInvoices, out)
+	}
 }
 
 func strictlyAscending(xs []int) bool {

@@ -149,6 +149,9 @@ type Retry struct {
 	// failure (processing error, issuer unavailable); once they are spent the case is treated
 	// as an issuer decline. Empty: technical failures follow the strategy like the others.
 	Technical []time.Duration
+	// LargeInvoices gives the account's largest invoices a larger budget and a lower least
+	// probability worth a charge (retry.large_invoices); off unless set.
+	LargeInvoices LargeInvoices
 }
 
 // Campaign is the sequence of messages sent to the customer while a case is open.

@@ -33,6 +33,10 @@ type ModelSettings struct {
 	// fixed schedule would place it unless the model has evidence for later (docs/retry-timing.md,
 	// Cold start). On by default; false turns it off.
 	FirstRetryBound bool
+	// Lookahead (retry.model.lookahead): with two charges or more left, a time is worth its
+	// charge plus the best one that could follow it (timing.Options.Lookahead), so a case does
+	// not wait for its single likeliest time while its budget would reach that time anyway.
+	Lookahead bool
 }
 
 // DefaultModelWindow is how far after the first failure the model strategy looks when
@@ -48,6 +52,8 @@ type model struct {
 	Priors         *priors  `yaml:"priors"`
 	// FirstRetryBound: no first retry later than the fixed schedule's without evidence.
 	FirstRetryBound *bool `yaml:"first_retry_bound"`
+	// Lookahead: with two charges or more left, count the best charge that could follow.
+	Lookahead *bool `yaml:"lookahead"`
 }
 
 // priors are retry.model.priors.
@@ -151,6 +157,9 @@ func (v *validator) timing(base string, r *retry, out *Retry) {
 		}
 		if m.FirstRetryBound != nil {
 			out.Model.FirstRetryBound = *m.FirstRetryBound
+		}
+		if m.Lookahead != nil {
+			out.Model.Lookahead = *m.Lookahead
 		}
 	}
 }

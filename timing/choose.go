@@ -36,6 +36,14 @@ type Options struct {
 	// Keep is the priors' share of a card's later chances a retry keeps (Priors.SoonKeep); nil:
 	// every retry keeps them all.
 	Keep func(since time.Duration) float64
+	// Lookahead: with two charges or more left, a time is worth what a charge then brings plus,
+	// if it fails, what the best time at least Gap later would (each charge costing
+	// MinProbability, the chance at which one is just worth making): a charge now does not
+	// forgo the best later time while the budget lasts. Without it (or with one charge left)
+	// each decision takes the single best time.
+	Lookahead bool
+	// Gap is the least time between two charges of the card (the policy's min_gap).
+	Gap time.Duration
 }
 
 // Choice is a chosen retry time, with what it was chosen from.
@@ -161,10 +169,13 @@ func (ds *daySampler) at(c Case, l time.Time, pb *payBelief) score {
 	return sc
 }
 
-// scratch is what one decision keeps of its draws, reused from decision to decision.
+// scratch is what one decision keeps of its draws and candidates, reused from decision to
+// decision.
 type scratch struct {
 	moments moments
 	days    daySampler
+	worth   []worthy  // the candidates worth a charge, for the lookahead
+	suffix  []float64 // the lookahead's best values from each candidate on
 }
 
 var scratches = sync.Pool{New: func() any { return new(scratch) }}
@@ -212,13 +223,17 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 	logDiscount := math.Log(o.DailyDiscount)
 	fromNS := o.From.UnixNano()
 	moments.since(c)
+	// With a lookahead every candidate worth a charge is kept: the best pair, not the best
+	// single time, is chosen after.
+	ahead := o.Lookahead && o.Remaining >= 2
+	worth := scr.worth[:0]
 	eachCandidate(c, o, func(k *candidate) {
 		n++
 		if n == 1 || k.day != dayKey {
 			dayKey, day = k.day, days.at(c, k.at(), pb)
 		}
 		sc := static.add(day).add(moments.at(k.ns, k.hour))
-		if sc.sampled <= bestScore {
+		if !ahead && sc.sampled <= bestScore {
 			return
 		}
 		p := phi(sc.sampled / m.Beta)
@@ -229,15 +244,29 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 		if p < o.MinProbability && sc.mean.p(m.Beta) < o.MinProbability && (!o.Plausible || sc.mean.plausible(m.Beta) < o.MinProbability) {
 			return
 		}
-		bestScore = sc.sampled
 		u := p * math.Exp(logDiscount*time.Duration(k.ns-fromNS).Hours()/24)
 		if o.Keep != nil && moments.charged {
 			u *= o.Keep(time.Duration(k.ns - moments.lastNS))
 		}
+		if ahead {
+			worth = append(worth, worthy{k.ns, p, u})
+			return
+		}
+		bestScore = sc.sampled
 		if u > bestU {
 			best, bestU, bestP = k.at(), u, p
 		}
 	})
+	scr.worth = worth
+	var aheadWords string
+	if ahead && len(worth) > 0 {
+		i, top := lookahead(worth, o, scr)
+		best, bestU, bestP = candidateTime(c, o, worth[i].ns), worth[i].u, worth[i].p
+		if top.ns > worth[i].ns {
+			aheadWords = fmt.Sprintf("; before the likeliest time (%s, sampled %.2f): %d charges left reach it if this one fails",
+				candidateTime(c, o, top.ns).Format("Mon 2 Jan 15:04"), top.p, o.Remaining-1)
+		}
+	}
 	ch := Choice{Candidates: n, MeanFrom: m.Predict(features(c, o.From, c.payBeliefAt(pb, o.From)))}
 	if bestU < 0 {
 		ch.Reason = fmt.Sprintf("%s: no time until %s is worth a charge (model p=%.2f now, under %.2f)",
@@ -250,6 +279,7 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 	ch.Reason = fmt.Sprintf("%s; %s; p=%.2f (sampled %.2f) vs %.2f at the earliest; budget %d of %d left%s",
 		orNone(c.Code), ch.At.In(c.loc()).Format("Mon 2 Jan 15:04 MST"), ch.Mean, ch.Sampled, ch.MeanFrom,
 		o.Remaining, o.Budget, m.signals(ch.Features))
+	ch.Reason += aheadWords
 	if pb != nil {
 		ch.Reason += pb.reason(ch.At.In(c.loc())) + c.Past.reason(c.loc())
 	}
@@ -377,4 +407,52 @@ func (ms *moments) one(p *slot, f string) score {
 		p.sc, p.drawn = ms.s.drawScore(f), true
 	}
 	return p.sc
+}
+
+// worthy is a candidate worth a charge: its time in Unix nanoseconds, sampled probability and
+// discounted value.
+type worthy struct {
+	ns   int64
+	p, u float64
+}
+
+// candidateTime is the candidate of Unix nanoseconds ns as eachCandidate gives it: From itself
+// in the customer's zone, or another time there.
+func candidateTime(c Case, o Options, ns int64) time.Time {
+	if l := o.From.In(c.loc()); l.UnixNano() == ns {
+		return l
+	}
+	return time.Unix(0, ns).In(c.loc())
+}
+
+// lookahead picks, among candidates ws (in time order), the one whose charge is worth most
+// counting the best charge that could follow it: u(t) − c + (1 − p(t))·max(0, u(t') − c) for the
+// best t' at least o.Gap after t, each charge costing c = o.MinProbability. It returns its index,
+// and the candidate of the highest value alone. scr holds its working arrays.
+func lookahead(ws []worthy, o Options, scr *scratch) (int, worthy) {
+	c := o.MinProbability
+	// suffix[i] is the best value of ws[i:]; the best after ws[i] is suffix[j] for the first j
+	// at least Gap later.
+	if cap(scr.suffix) <= len(ws) {
+		scr.suffix = make([]float64, len(ws)+1)
+	}
+	suffix := scr.suffix[:len(ws)+1]
+	suffix[len(ws)] = 0
+	for i := len(ws) - 1; i >= 0; i-- {
+		suffix[i] = max(suffix[i+1], ws[i].u)
+	}
+	gap := max(int64(o.Gap), 1)
+	bi, bw, top, j := 0, math.Inf(-1), ws[0], 0
+	for i, w := range ws {
+		for j < len(ws) && ws[j].ns-w.ns < gap {
+			j++
+		}
+		if v := w.u - c + (1-w.p)*max(0, suffix[j]-c); v > bw {
+			bi, bw = i, v
+		}
+		if w.u > top.u {
+			top = w
+		}
+	}
+	return bi, top
 }

@@ -1,0 +1,87 @@
+package timing
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/recoup-hq/recoup"
+)
+
+// The pair rule itself: a charge now is worth its value less its cost, plus, if it fails, the
+// best value at least Gap later less its cost. An early time likely enough goes first; one
+// whose chance hardly exceeds the cost does not.
+func TestLookaheadWeighsTheChargeThatCanFollow(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).UnixNano()
+	day := int64(24 * time.Hour)
+	late := worthy{t0 + 10*day, 0.4, 0.3}
+	o := Options{MinProbability: 0.05, Gap: 24 * time.Hour}
+	for _, tc := range []struct {
+		early worthy
+		want  int64
+	}{
+		{worthy{t0, 0.2, 0.2}, t0},        // 0.15 + 0.8·0.25 = 0.35 against 0.25
+		{worthy{t0, 0.06, 0.06}, late.ns}, // 0.01 + 0.94·0.25 = 0.245 against 0.25
+	} {
+		ws := []worthy{tc.early, late}
+		i, top := lookahead(ws, o, new(scratch))
+		if ws[i].ns != tc.want || top.ns != late.ns {
+			t.Errorf("early p=%.2f: chose %d (likeliest %d), want %d", tc.early.p, ws[i].ns, top.ns, tc.want)
+		}
+	}
+	// A time less than Gap before the likeliest cannot be followed by it.
+	near := worthy{late.ns - int64(time.Hour), 0.2, 0.2}
+	if ws := []worthy{near, late}; ws[chosenIndex(lookahead(ws, o, new(scratch)))].ns != late.ns {
+		t.Errorf("a time an hour before the likeliest: chose it, want the likeliest")
+	}
+}
+
+// chosenIndex is the index lookahead chose.
+func chosenIndex(i int, _ worthy) int { return i }
+
+// A generic decline whose retries pass on Fridays (40%) and less on other days (15%), in a
+// window that ends on the first Friday: with one charge left the case waits for Friday; with
+// six, and the lookahead, it charges before (a weekday retry is well worth its cost, and Friday
+// is still reached if it fails), and the reason says what it went ahead of. Without the
+// lookahead it waited for Friday whatever the budget (5 of 40 retries before it).
+func TestLookaheadChargesBeforeTheLikeliestTimeWhileTheBudgetLasts(t *testing.T) {
+	m := NewModel()
+	c := Case{Category: recoup.CategoryIssuerSoft, Code: "do_not_honor", Loc: time.UTC,
+		FirstFailed: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)} // a Monday
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 6000 {
+		at := c.FirstFailed.Add(time.Duration(24+rng.IntN(40*24)) * time.Hour)
+		p := 0.15
+		if at.Weekday() == time.Friday {
+			p = 0.4
+		}
+		m.Update(Features(c, at), rng.Float64() < p)
+	}
+	c.LastAttempt = c.FirstFailed
+	o := Options{From: c.FirstFailed.Add(24 * time.Hour), Until: time.Date(2026, 3, 6, 21, 0, 0, 0, time.UTC), Budget: 6,
+		DailyDiscount: 0.97, MinProbability: 0.05, FirstHour: 6, LastHour: 21, Gap: 24 * time.Hour}
+	before := func(remaining int, ahead bool) (n int, reason string) {
+		q := o
+		q.Remaining, q.Lookahead = remaining, ahead
+		for seed := range uint64(40) {
+			ch := Choose(m, rand.New(rand.NewPCG(seed, 5)), c, q)
+			if ch.Retry && ch.At.Weekday() != time.Friday {
+				n++
+				reason = ch.Reason
+			}
+		}
+		return n, reason
+	}
+	if n, r := before(6, true); n < 30 || !strings.Contains(r, "before the likeliest time (Fri 6 Mar") || !strings.Contains(r, "5 charges left reach it if this one fails") {
+		t.Errorf("six charges left, lookahead: %d of 40 retries before a Friday, want 30 or more, saying why (%q)", n, r)
+	}
+	for _, tc := range []struct {
+		remaining int
+		ahead     bool
+	}{{1, true}, {6, false}} {
+		if n, r := before(tc.remaining, tc.ahead); n > 10 {
+			t.Errorf("%d charges left, lookahead %v: %d of 40 retries before a Friday, want 10 or fewer (%q)", tc.remaining, tc.ahead, n, r)
+		}
+	}
+}
