@@ -8,6 +8,7 @@ type data struct {
 	ids counters
 
 	cases      []*caseRow
+	timelines  timelines // every case's timeline entries
 	byInvoice  map[string]int64
 	byCustomer map[string][]int64 // ascending
 	states     map[recoup.CaseState]int
