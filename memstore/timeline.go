@@ -3,6 +3,7 @@ package memstore
 import (
 	"encoding/binary"
 	"time"
+	"unsafe"
 
 	"github.com/recoup-hq/recoup"
 )
@@ -16,16 +17,20 @@ import (
 // A case's row holds where its last entry is; each entry holds where the case's entry before it
 // is, so a case's timeline is read backwards along that chain.
 //
+// On Linux the chunks are mapped outside the Go heap (chunks_linux.go) and given back when the
+// store is garbage collected. The log only grows and is never garbage, so it needs none of the
+// room the collector leaves the heap to grow into between collections (GOGC: four times what
+// is live, in a simulation), which was most of a 100,000-invoice simulation's memory: memory
+// the kernel has to give the process page by page (docs/benchmarks.md).
+//
 // An entry is: the place of the case's previous entry (plus one; 0 for none), its ID, its time
 // (unix microseconds, with a flag for the zero time), its kind (an index in the store's list
 // of kinds), summary and detail, each string length-prefixed.
 
-// timelineChunk is the size of the log's chunks; a larger entry gets a chunk of its own.
-const timelineChunk = 1 << 20
-
 // timelines is the log of every case's timeline entries.
 type timelines struct {
-	chunks  [][]byte
+	chunks  [][]byte // each at least offHeapChunk long; a larger entry gets a chunk of its own
+	mapped  *mappedChunks
 	kinds   []recoup.EntryKind // the kinds seen, in order of first use
 	kindOf  map[recoup.EntryKind]uint64
 	scratch []byte // an entry being encoded
@@ -49,11 +54,44 @@ func (l *timelines) mark() tlMark {
 // truncate undoes what was appended after m. Kinds added meanwhile stay: they change nothing
 // read back.
 func (l *timelines) truncate(m tlMark) {
+	for _, c := range l.chunks[m.chunks:] {
+		l.mapped.release(c)
+	}
 	clear(l.chunks[m.chunks:])
 	l.chunks = l.chunks[:m.chunks]
 	if m.chunks > 0 {
 		l.chunks[m.chunks-1] = l.chunks[m.chunks-1][:m.last]
 	}
+}
+
+// mappedChunks are the chunks mapped outside the heap, unmapped when their store is collected.
+type mappedChunks struct{ list [][]byte }
+
+// newChunk returns an empty chunk that holds at least n bytes.
+func (l *timelines) newChunk(n int) []byte {
+	c, mapped := mapChunk(n)
+	if mapped {
+		l.mapped.list = append(l.mapped.list, c)
+	}
+	return c
+}
+
+// release unmaps c if it was mapped (a rollback dropped it).
+func (m *mappedChunks) release(c []byte) {
+	if len(m.list) == 0 || unsafe.SliceData(m.list[len(m.list)-1]) != unsafe.SliceData(c) {
+		return
+	}
+	unmapChunk(c)
+	m.list[len(m.list)-1] = nil
+	m.list = m.list[:len(m.list)-1]
+}
+
+// unmapAll gives back every chunk: the store they belong to is unreachable.
+func (m *mappedChunks) unmapAll() {
+	for _, c := range m.list {
+		unmapChunk(c)
+	}
+	m.list = nil
 }
 
 // kind returns the index of kind k, adding it to the list if new.
@@ -89,7 +127,7 @@ func (l *timelines) append(prev place, e *recoup.TimelineEntry) place {
 
 	n := len(l.chunks)
 	if n == 0 || len(l.chunks[n-1])+len(b) > cap(l.chunks[n-1]) {
-		l.chunks = append(l.chunks, make([]byte, 0, max(timelineChunk, len(b))))
+		l.chunks = append(l.chunks, l.newChunk(len(b)))
 		n++
 	}
 	c := l.chunks[n-1]

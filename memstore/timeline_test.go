@@ -13,7 +13,7 @@ import (
 	"github.com/recoup-hq/recoup/memstore"
 )
 
-// The timelines of all cases share one log: entries of cases written in turn, some larger than
+// The timelines of all cases share one log (mapped outside the heap on Linux): entries of cases written in turn, some larger than
 // the log's chunks, some rolled back, must each come back with their own case, in order, whole.
 func TestTimelinesInterleaved(t *testing.T) {
 	s := memstore.New(nil)
@@ -34,8 +34,11 @@ func TestTimelinesInterleaved(t *testing.T) {
 	appendTo := func(tx recoup.Tx, k int, n int) (recoup.TimelineEntry, error) {
 		e := recoup.TimelineEntry{CaseID: ids[k], At: at.Add(time.Duration(n) * time.Second), Kind: kinds[n%3],
 			Summary: fmt.Sprintf("entry %d of case %d", n, k), Detail: []byte(fmt.Sprintf(`{"n":%d}`, n))}
-		if n%50 == 7 {
-			e.Summary = strings.Repeat("long ", 300_000) // more than a chunk of the log
+		switch {
+		case n == 57:
+			e.Summary = strings.Repeat("longer ", 6_000_000) // more than a chunk of the log
+		case n%50 == 7 || n%50 == 3: // n%50 == 3: also written and rolled back
+			e.Summary = strings.Repeat("long ", 2_000_000) // a few fill a chunk of the log
 		}
 		if n%11 == 0 {
 			e.At, e.Detail = time.Time{}, nil
