@@ -12,7 +12,7 @@ import (
 // caseRow is a case with its history: the rows of the other tables that belong to it.
 type caseRow struct {
 	c        recoup.Case
-	timeline timeline         // encoded (timeline.go), in ID order
+	timeline place            // its last timeline entry in the store's log (timeline.go)
 	attempts []recoup.Attempt // in ID order
 	messages []recoup.Message // in step order
 }
@@ -284,5 +284,5 @@ func (s *Store) CaseDetail(ctx context.Context, id int64) (recoup.CaseDetail, er
 	if r == nil {
 		return recoup.CaseDetail{}, recoup.Errorf(recoup.ENOTFOUND, "case %d: no such case", id)
 	}
-	return recoup.CaseDetail{Case: r.c.Clone(), Timeline: r.timelineCopy(), Attempts: r.attemptsCopy(), Messages: r.messagesCopy()}, nil
+	return recoup.CaseDetail{Case: r.c.Clone(), Timeline: s.d.timelineCopy(r), Attempts: r.attemptsCopy(), Messages: r.messagesCopy()}, nil
 }

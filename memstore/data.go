@@ -8,6 +8,7 @@ type data struct {
 	ids counters
 
 	cases      []*caseRow
+	timelines  timelines // every case's timeline entries
 	byInvoice  map[string]int64
 	byCustomer map[string][]int64 // ascending
 	states     map[recoup.CaseState]int
@@ -17,7 +18,8 @@ type data struct {
 
 	events       map[string]*recoup.Event
 	cursors      map[string]string
-	observations map[string][]recoup.Observation // by model, in ID order
+	observations map[string][]observation // by model, in ID order
+	features     features                 // the observations' feature names
 	snapshots    map[string]recoup.ModelSnapshot
 	suppressions map[[2]string]recoup.Suppression
 	notices      map[int64]recoup.Notice
@@ -41,7 +43,7 @@ func newData() data {
 	return data{
 		byInvoice: map[string]int64{}, byCustomer: map[string][]int64{}, states: map[recoup.CaseState]int{},
 		arms: map[[2]string]map[string]*recoup.ArmOutcome{}, events: map[string]*recoup.Event{}, cursors: map[string]string{},
-		observations: map[string][]recoup.Observation{}, snapshots: map[string]recoup.ModelSnapshot{},
+		observations: map[string][]observation{}, snapshots: map[string]recoup.ModelSnapshot{},
 		suppressions: map[[2]string]recoup.Suppression{}, notices: map[int64]recoup.Notice{}, noticeByKey: map[[2]string]int64{},
 		changes: map[string]recoup.PaymentMethodChange{}, assignments: map[[2]string]assignment{},
 		experiments: map[string]recoup.Experiment{}, consents: map[string]recoup.SMSConsent{}, costs: map[int64]recoup.MessageCost{},

@@ -19,7 +19,9 @@ func copyDecline(d *recoup.Decline) *recoup.Decline {
 	return &c
 }
 
-func (r *caseRow) timelineCopy() []recoup.TimelineEntry { return r.timeline.entries(r.c.ID) }
+func (d *data) timelineCopy(r *caseRow) []recoup.TimelineEntry {
+	return d.timelines.entries(r.c.ID, r.timeline)
+}
 
 func (r *caseRow) attemptsCopy() []recoup.Attempt {
 	out := slices.Clone(r.attempts)
@@ -53,9 +55,12 @@ func (t *tx) AppendTimeline(e *recoup.TimelineEntry) error {
 	}
 	t.d.ids.timeline++
 	id := t.d.ids.timeline
-	n := len(r.timeline)
-	r.timeline = r.timeline.appendEntry(&recoup.TimelineEntry{ID: id, At: e.At, Kind: e.Kind, Summary: e.Summary, Detail: e.Detail})
-	t.onUndo(func() { r.timeline = r.timeline[:n] })
+	prev, m := r.timeline, t.d.timelines.mark()
+	r.timeline = t.d.timelines.append(prev, &recoup.TimelineEntry{ID: id, At: e.At, Kind: e.Kind, Summary: e.Summary, Detail: e.Detail})
+	t.onUndo(func() {
+		r.timeline = prev
+		t.d.timelines.truncate(m)
+	})
 	e.ID = id
 	return nil
 }
@@ -67,7 +72,7 @@ func (s *Store) Timeline(ctx context.Context, caseID int64) ([]recoup.TimelineEn
 	if r == nil {
 		return nil, recoup.Errorf(recoup.ENOTFOUND, "timeline of case %d: no such case", caseID)
 	}
-	return r.timelineCopy(), nil
+	return s.d.timelineCopy(r), nil
 }
 
 func (t *tx) InsertAttempt(a *recoup.Attempt) error {

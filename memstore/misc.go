@@ -14,6 +14,58 @@ import (
 // What learned models learn from, and their snapshots. One transaction runs at a time, so
 // observation IDs are given in commit order.
 
+// observation is an observation as the store keeps it: its features as indexes in the store's
+// list of feature names. An observation has 20 to 80 features, drawn from a few hundred names,
+// and the observations are kept until the run ends: as strings they were a sixth of what a
+// simulation keeps on the heap, and the densest part in pointers for the collector to follow.
+type observation struct {
+	ID       int64
+	Kind     recoup.ObservationKind
+	Success  bool
+	At       time.Time
+	Source   string
+	features []uint32
+}
+
+// observationFields are recoup.Observation's fields: the conversion below stops compiling when
+// they change, so that observation and Observations keep up with them.
+type observationFields struct {
+	ID       int64
+	Model    string
+	Kind     recoup.ObservationKind
+	Features []string
+	Success  bool
+	At       time.Time
+	Source   string
+}
+
+var _ = recoup.Observation(observationFields{})
+
+// features is a list of feature names, each once, and the index of each.
+type features struct {
+	names []string
+	index map[string]uint32
+}
+
+// indexes returns the indexes of names, adding those not in the list. Names a rolled-back
+// transaction added stay: they change nothing read back.
+func (f *features) indexes(names []string) []uint32 {
+	if f.index == nil {
+		f.index = map[string]uint32{}
+	}
+	out := make([]uint32, len(names))
+	for i, n := range names {
+		k, ok := f.index[n]
+		if !ok {
+			k = uint32(len(f.names))
+			f.names = append(f.names, n)
+			f.index[n] = k
+		}
+		out[i] = k
+	}
+	return out
+}
+
 func (t *tx) AddObservation(o *recoup.Observation) error {
 	if err := t.live("add observation"); err != nil {
 		return err
@@ -23,15 +75,13 @@ func (t *tx) AddObservation(o *recoup.Observation) error {
 	}
 	t.d.ids.observation++
 	o.ID = t.d.ids.observation
-	s := *o
-	s.Features, s.At = slices.Clone(o.Features), stored(o.At)
-	if s.Features == nil {
-		s.Features = []string{} // as the SQL stores return them: decoded from a JSON array
-	}
-	list := t.d.observations[o.Model]
+	s := observation{ID: o.ID, Kind: o.Kind, Success: o.Success, At: stored(o.At), Source: o.Source,
+		features: t.d.features.indexes(o.Features)}
+	model := o.Model
+	list := t.d.observations[model]
 	n := len(list)
-	t.d.observations[o.Model] = append(list, s)
-	t.onUndo(func() { t.d.observations[s.Model] = t.d.observations[s.Model][:n] })
+	t.d.observations[model] = append(list, s)
+	t.onUndo(func() { t.d.observations[model] = t.d.observations[model][:n] })
 	return nil
 }
 
@@ -41,12 +91,15 @@ func (t *tx) Observations(model string, after int64, limit int) ([]recoup.Observ
 	}
 	list := t.d.observations[model]
 	i := sort.Search(len(list), func(i int) bool { return list[i].ID > after })
-	out := slices.Clone(limited(list[i:], limit))
-	if out == nil {
-		out = []recoup.Observation{}
-	}
-	for k := range out {
-		out[k].Features = slices.Clone(out[k].Features)
+	list = limited(list[i:], limit)
+	out := make([]recoup.Observation, len(list))
+	for k, s := range list {
+		// Features as the SQL stores return them: decoded from a JSON array, never nil.
+		fs := make([]string, len(s.features))
+		for j, f := range s.features {
+			fs[j] = t.d.features.names[f]
+		}
+		out[k] = recoup.Observation{ID: s.ID, Model: model, Kind: s.Kind, Features: fs, Success: s.Success, At: s.At, Source: s.Source}
 	}
 	return out, nil
 }

@@ -19,6 +19,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -50,7 +51,10 @@ var (
 // New returns an empty store. enqueue receives each committing transaction's jobs; it may be
 // nil if nothing enqueues jobs, and a transaction that does then fails.
 func New(enqueue Enqueuer) *Store {
-	return &Store{enqueue: enqueue, d: newData()}
+	s := &Store{enqueue: enqueue, d: newData()}
+	s.d.timelines.mapped = &mappedChunks{}
+	runtime.AddCleanup(s, (*mappedChunks).unmapAll, s.d.timelines.mapped)
+	return s
 }
 
 // counters are the last IDs given, restored when a transaction rolls back (as SQLite's
