@@ -221,6 +221,7 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 		bestScore = math.Inf(-1)
 	)
 	logDiscount := math.Log(o.DailyDiscount)
+	worthless := newThreshold(o.MinProbability)
 	fromNS := o.From.UnixNano()
 	moments.since(c)
 	// With a lookahead every candidate worth a charge is kept: the best pair, not the best
@@ -236,14 +237,15 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 		if !ahead && sc.sampled <= bestScore {
 			return
 		}
-		p := phi(sc.sampled / m.Beta)
+		z := sc.sampled / m.Beta
 		// Worth a charge if the draw says so (exploring), the model's expectation does, or the
 		// model cannot yet rule it out: one low draw of the weights a case's candidates share,
 		// or a run of declines the model has not yet weighed against much, must not give up on
 		// the case for good.
-		if p < o.MinProbability && sc.mean.p(m.Beta) < o.MinProbability && (!o.Plausible || sc.mean.plausible(m.Beta) < o.MinProbability) {
+		if worthless.under(z) && worthless.under(sc.mean.z(m.Beta)) && (!o.Plausible || worthless.under(sc.mean.zPlausible(m.Beta))) {
 			return
 		}
+		p := phi(z)
 		u := p * math.Exp(logDiscount*time.Duration(k.ns-fromNS).Hours()/24)
 		if o.Keep != nil && moments.charged {
 			u *= o.Keep(time.Duration(k.ns - moments.lastNS))

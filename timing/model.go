@@ -119,12 +119,43 @@ func (m *Model) parts(fs []string) parts {
 func (p parts) add(q parts) parts { return parts{p.mean + q.mean, p.variance + q.variance} }
 
 // p is the mean estimate of the success probability of the features summed in p.
-func (p parts) p(beta float64) float64 { return phi(p.mean / math.Sqrt(beta*beta+p.variance)) }
+func (p parts) p(beta float64) float64 { return phi(p.z(beta)) }
+
+// z is p's expected success probability on phi's scale: p(beta) = phi(z(beta)).
+func (p parts) z(beta float64) float64 { return p.mean / math.Sqrt(beta*beta+p.variance) }
 
 // plausible is the success probability the features summed in p still plausibly have: their
 // summed weight taken PlausibleSD standard deviations above its mean.
-func (p parts) plausible(beta float64) float64 {
-	return phi((p.mean + PlausibleSD*math.Sqrt(p.variance)) / math.Sqrt(beta*beta+p.variance))
+func (p parts) plausible(beta float64) float64 { return phi(p.zPlausible(beta)) }
+
+// zPlausible is plausible on phi's scale.
+func (p parts) zPlausible(beta float64) float64 {
+	return (p.mean + PlausibleSD*math.Sqrt(p.variance)) / math.Sqrt(beta*beta+p.variance)
+}
+
+// threshold tells whether phi(z) is under a probability q without evaluating phi where z is
+// clearly to one side of probit(q): a decision asks it of hundreds of candidates, most of them
+// far from it. Near probit(q) it evaluates phi, so the answer is phi(z) < q exactly (phi's
+// slope there is far above its rounding error over the margin).
+type threshold struct{ q, lo, hi float64 }
+
+func newThreshold(q float64) threshold {
+	if !(q > 0 && q < 1) {
+		return threshold{q, math.Inf(-1), math.Inf(1)}
+	}
+	z := probit(q)
+	return threshold{q, z - 1e-9, z + 1e-9}
+}
+
+// under reports whether phi(z) < q.
+func (t threshold) under(z float64) bool {
+	switch {
+	case z < t.lo:
+		return true
+	case z > t.hi:
+		return false
+	}
+	return phi(z) < t.q
 }
 
 // PlausibleSD is how many standard deviations above its mean a time's summed weight may be for

@@ -447,3 +447,21 @@ func TestLastBusinessDayOfEveryMonth(t *testing.T) {
 		t.Errorf("month 13 of 2026: %d, want January 2027's %d", got, want)
 	}
 }
+
+// threshold.under is phi(z) < q, for every q a policy allows and z near and far from probit(q).
+func TestThresholdIsPhiUnderQ(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, q := range []float64{0, 0.001, 0.02, 0.05, 0.3, 0.5, 0.9, 0.999999} {
+		th := newThreshold(q)
+		zq := probit(math.Max(q, 1e-300))
+		for range 20000 {
+			z := rng.NormFloat64() * 4
+			if rng.IntN(2) == 0 && !math.IsInf(zq, 0) {
+				z = zq + (rng.Float64()-0.5)*math.Pow(10, -float64(rng.IntN(16)))
+			}
+			if got, want := th.under(z), phi(z) < q; got != want {
+				t.Fatalf("q=%v z=%v: under %v, phi(z)=%v", q, z, got, phi(z))
+			}
+		}
+	}
+}
