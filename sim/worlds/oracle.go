@@ -83,11 +83,15 @@ func (inv *invoice) retryOracle(end time.Time, p *RealisticParams) (time.Time, b
 		cands = append(cands, inv.pay.between(inv.t0, end)...)
 	}
 	slices.SortFunc(cands, time.Time.Compare)
+	// Each probe judges the card as it was right after the failure: a copy of one fresh card
+	// (judge counts its screened charges and may flag it; it only reads its charge times).
+	fresh := inv.fresh()
 	passes := func(t time.Time) bool {
 		if t.Before(inv.t0) || !t.Before(end) {
 			return false
 		}
-		ok, _, _ := inv.judge(inv.fresh(), t, p)
+		c := *fresh
+		ok, _, _ := inv.judge(&c, t, p)
 		return ok
 	}
 	if inv.base != soft {
