@@ -202,11 +202,25 @@ func (inv *invoice) nextHour(t time.Time, from, to int) time.Time {
 // returns false.
 func eachHourMark(from, end time.Time, loc *time.Location, yield func(time.Time) bool) {
 	t := from
+	// Marks more than an hour before plain are an hour apart: the zone's offset holds until
+	// then (ZoneBounds). The marks next to a change are found from the local clock, as before.
+	var plain time.Time
+	onMark := false
 	for {
-		l := t.In(loc)
-		next := time.Date(l.Year(), l.Month(), l.Day(), l.Hour()+1, 0, 0, 0, loc)
-		if !next.After(t) {
+		var next time.Time
+		if onMark && t.Add(2*time.Hour).Before(plain) {
 			next = t.Add(time.Hour)
+		} else {
+			l := t.In(loc)
+			next = time.Date(l.Year(), l.Month(), l.Day(), l.Hour()+1, 0, 0, 0, loc)
+			if !next.After(t) {
+				next = t.Add(time.Hour)
+			}
+			if _, plain = next.ZoneBounds(); plain.IsZero() {
+				plain = end.Add(2 * time.Hour) // a zone without changes
+			}
+			// A local time a change skipped comes out past the hour: not a mark to count from.
+			onMark = next.Minute() == 0 && next.Second() == 0
 		}
 		if !next.Before(end) || !yield(next) {
 			return

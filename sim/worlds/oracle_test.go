@@ -93,3 +93,44 @@ func TestOracleMatchesBruteForce(t *testing.T) {
 		t.Fatalf("only %d invoices checked", checked)
 	}
 }
+
+// eachHourMark gives every local hour mark after from and before end, across DST changes and
+// in zones of half and quarter hours: the same as finding each from the one before.
+func TestEachHourMarkAcrossZoneChanges(t *testing.T) {
+	reference := func(from, end time.Time, loc *time.Location) []time.Time {
+		var out []time.Time
+		for t := from; ; {
+			l := t.In(loc)
+			next := time.Date(l.Year(), l.Month(), l.Day(), l.Hour()+1, 0, 0, 0, loc)
+			if !next.After(t) {
+				next = t.Add(time.Hour)
+			}
+			if !next.Before(end) {
+				return out
+			}
+			out = append(out, next)
+			t = next
+		}
+	}
+	for _, name := range []string{"America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata", "Asia/Kathmandu", "UTC", "America/Sao_Paulo"} {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 40 {
+			from := time.Date(2025, time.Month(1+i%12), 1+i%28, i%24, (i*17)%60, 0, 0, time.UTC)
+			end := from.Add(time.Duration(24*(20+i)) * time.Hour)
+			var got []time.Time
+			eachHourMark(from, end, loc, func(h time.Time) bool { got = append(got, h); return true })
+			want := reference(from, end, loc)
+			if len(got) != len(want) {
+				t.Fatalf("%s from %s: %d marks, want %d", name, from, len(got), len(want))
+			}
+			for k := range got {
+				if !got[k].Equal(want[k]) {
+					t.Fatalf("%s from %s: mark %d is %s, want %s", name, from, k, got[k], want[k])
+				}
+			}
+		}
+	}
+}
