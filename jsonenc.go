@@ -2,7 +2,6 @@ package recoup
 
 import (
 	"encoding/json"
-	"maps"
 	"slices"
 )
 
@@ -36,8 +35,13 @@ func AppendJSONStrings(b []byte, m map[string]string) []byte {
 	if m == nil {
 		return append(b, "null"...)
 	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
 	b = append(b, '{')
-	for i, k := range slices.Sorted(maps.Keys(m)) {
+	for i, k := range keys {
 		if i > 0 {
 			b = append(b, ',')
 		}
