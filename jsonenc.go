@@ -3,6 +3,7 @@ package recoup
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 )
 
 // MarshalJSON writes d as encoding/json writes it from its field tags, without reflection: the
@@ -64,4 +65,83 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// MarshalJSON writes a as encoding/json writes it from its field tags, without reflection: the
+// engine records every charge's start and outcome on the case's timeline.
+func (a Attempt) MarshalJSON() ([]byte, error) {
+	started, err := a.StartedAt.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, 256)
+	b = append(b, `{"id":`...)
+	b = strconv.AppendInt(b, a.ID, 10)
+	b = append(b, `,"case_id":`...)
+	b = strconv.AppendInt(b, a.CaseID, 10)
+	b = append(b, `,"n":`...)
+	b = strconv.AppendInt(b, int64(a.N), 10)
+	b = append(b, `,"source":`...)
+	b = appendJSONString(b, string(a.Source))
+	b = appendOmitEmpty(b, "idempotency_key", a.IdempotencyKey)
+	b = appendOmitEmpty(b, "payment_method_id", a.PaymentMethodID)
+	b = appendOmitEmpty(b, "card", string(a.Card))
+	b = append(b, `,"status":`...)
+	b = appendJSONString(b, string(a.Status))
+	if a.Decline != nil {
+		b = append(b, `,"decline":`...)
+		b = a.Decline.appendJSON(b)
+	}
+	b = append(b, `,"started_at":`...)
+	b = append(b, started...)
+	if !a.FinishedAt.IsZero() {
+		finished, err := a.FinishedAt.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, `,"finished_at":`...)
+		b = append(b, finished...)
+	}
+	return append(b, '}'), nil
+}
+
+// MarshalJSON writes d as encoding/json writes it from its field tags, without reflection.
+func (d Decline) MarshalJSON() ([]byte, error) { return d.appendJSON(make([]byte, 0, 128)), nil }
+
+func (d Decline) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	first := true
+	for _, f := range [...]struct{ name, v string }{
+		{"code", d.Code}, {"decline_code", d.DeclineCode}, {"advice_code", d.AdviceCode},
+		{"network_advice_code", d.NetworkAdviceCode}, {"network_decline_code", d.NetworkDeclineCode},
+		{"outcome_type", d.OutcomeType}, {"outcome_reason", d.OutcomeReason}, {"network_status", d.NetworkStatus},
+		{"message", d.Message}, {"card_brand", d.CardBrand}, {"card_funding", d.CardFunding},
+		{"card_country", d.CardCountry}, {"category", string(d.Category)},
+	} {
+		if f.v == "" {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendField(b, f.name, f.v)
+	}
+	return append(b, '}')
+}
+
+// appendField appends "name":"v".
+func appendField(b []byte, name, v string) []byte {
+	b = append(b, '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendJSONString(b, v)
+}
+
+// appendOmitEmpty appends ,"name":"v" unless v is empty.
+func appendOmitEmpty(b []byte, name, v string) []byte {
+	if v == "" {
+		return b
+	}
+	return appendField(append(b, ','), name, v)
 }

@@ -127,11 +127,13 @@ func note(tx recoup.Tx, c *recoup.Case, now time.Time, kind recoup.EntryKind, su
 	return nil
 }
 
-// encodeDetail encodes a timeline entry's detail as encoding/json does, the two commonest kinds
-// (a decision, a state transition's map) without reflection.
+// encodeDetail encodes a timeline entry's detail as encoding/json does, the commonest kinds (a
+// decision, an attempt, a state transition's map) without reflection.
 func encodeDetail(detail any) ([]byte, error) {
 	switch d := detail.(type) {
 	case recoup.Decision:
+		return d.MarshalJSON()
+	case recoup.Attempt:
 		return d.MarshalJSON()
 	case map[string]string:
 		return recoup.AppendJSONStrings(nil, d), nil
