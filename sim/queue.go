@@ -10,6 +10,7 @@ import (
 // item is something due at a virtual time: an engine job or a world happening.
 type item struct {
 	at  time.Time
+	ns  int64  // at in Unix nanoseconds, set by add: the heap compares numbers, not times
 	seq uint64 // tie-break: items due at the same time run in the order they were scheduled
 	job recoup.Job
 	fn  func()
@@ -26,8 +27,8 @@ type agenda struct {
 func (a *agenda) Len() int { return len(a.items) }
 func (a *agenda) Less(i, j int) bool {
 	x, y := a.items[i], a.items[j]
-	if !x.at.Equal(y.at) {
-		return x.at.Before(y.at)
+	if x.ns != y.ns {
+		return x.ns < y.ns
 	}
 	return x.seq < y.seq
 }
@@ -43,7 +44,7 @@ func (a *agenda) Pop() any {
 
 func (a *agenda) add(it *item) {
 	a.seq++
-	it.seq = a.seq
+	it.seq, it.ns = a.seq, it.at.UnixNano()
 	heap.Push(a, it)
 }
 
