@@ -194,6 +194,12 @@ func newScratch(s *Sampler, c Case) *scratch {
 	return sc
 }
 
+// release returns the scratch to the pool, holding on to no sampler (nor its model).
+func (sc *scratch) release() {
+	sc.moments.s, sc.days.s = nil, nil
+	scratches.Put(sc)
+}
+
 // score is the score of one feature.
 func (s *Sampler) score(f string) score {
 	d := s.get(f)
@@ -206,7 +212,7 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 	// is scored once, the day part once per local date, each moment feature once.
 	static := scoreOf(s, staticFeatures(nil, c))
 	scr := newScratch(s, c)
-	defer scratches.Put(scr)
+	defer scr.release()
 	moments, days := &scr.moments, &scr.days
 	pb := c.payBelief(o.Until)
 	var (
