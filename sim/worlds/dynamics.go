@@ -2,6 +2,7 @@ package worlds
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/recoup-hq/recoup"
@@ -130,6 +131,19 @@ func (inv *invoice) pSoft(t time.Time, p *RealisticParams) float64 {
 		x *= p.Soft.Night
 	}
 	return min(x, 1)
+}
+
+// highest bounds pSoft times the fatigue of a card with at most one earlier charge, at any time:
+// each factor at its largest. With a negative factor it bounds nothing and is +Inf.
+func (s *SoftParams) highest() float64 {
+	w := 0.0
+	for _, x := range s.Weekday {
+		w = max(w, x)
+	}
+	if s.Base < 0 || min(s.Morning, s.Night, s.Fatigue24, s.Fatigue72, slices.Min(s.Weekday[:])) < 0 {
+		return math.Inf(1)
+	}
+	return min(s.Base*w*max(1, s.Morning, s.Night), 1) * max(1, s.Fatigue24, s.Fatigue72)
 }
 
 // inHours reports whether hour h is in [from, to), wrapping midnight when to < from.

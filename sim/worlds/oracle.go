@@ -106,10 +106,22 @@ func (inv *invoice) retryOracle(end time.Time, p *RealisticParams) (time.Time, b
 	// as they come, not listed (up to 24 a day of the window) and sorted, since the earliest
 	// passing candidate usually comes early. judge is a function of the time alone (a fresh
 	// card each time), so the order of equal times does not matter.
+	//
+	// At an hour mark only a lifted hold can pass (a refreshed card passes from updaterAt on, a
+	// candidate before any later mark), and only if the invoice's draw is under the highest
+	// chance any hour gives: the marks before the lift, or all of them when no hour can pass,
+	// are not judged.
 	i := 0
 	var found time.Time
 	ok := false
-	eachHourMark(inv.t0, end, inv.loc, func(h time.Time) bool {
+	from, marks := inv.t0, !inv.liftAt.IsZero() && inv.u < p.Soft.highest()
+	if inv.liftAt.After(from) {
+		from = inv.liftAt
+	}
+	if !marks {
+		from = end
+	}
+	eachHourMark(from, end, inv.loc, func(h time.Time) bool {
 		for ; i < len(cands) && !cands[i].After(h); i++ {
 			if passes(cands[i]) {
 				found, ok = cands[i], true

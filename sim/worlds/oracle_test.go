@@ -134,3 +134,29 @@ func TestEachHourMarkAcrossZoneChanges(t *testing.T) {
 		}
 	}
 }
+
+// No hour of any weekday, with any fatigue of a card charged once, gives a soft decline a
+// higher chance than highest: the oracle skips the hour marks of invoices drawn above it.
+func TestSoftHighestBoundsEveryHour(t *testing.T) {
+	worlds := map[string]RealisticParams{"realistic": DefaultRealisticParams(), "shifted": ShiftedParams()}
+	for _, v := range Variants {
+		worlds[v.Name] = v.Params()
+	}
+	for name, p := range worlds {
+		inv := &invoice{loc: time.UTC}
+		hi, top := p.Soft.highest(), 0.0
+		for h := range 24 * 7 {
+			at := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC).Add(time.Duration(h) * time.Hour)
+			for _, f := range []float64{1, p.Soft.Fatigue24, p.Soft.Fatigue72} {
+				x := inv.pSoft(at, &p) * f
+				if x > hi {
+					t.Errorf("%s: %s with fatigue %.2f gives %.4f, over the bound %.4f", name, at, f, x, hi)
+				}
+				top = max(top, x)
+			}
+		}
+		if hi > top*1.3 {
+			t.Errorf("%s: bound %.4f is far above the highest chance %.4f: it prunes little", name, hi, top)
+		}
+	}
+}
