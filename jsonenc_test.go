@@ -122,3 +122,31 @@ func TestEncodersKnowEveryField(t *testing.T) {
 		}
 	}
 }
+
+// An entry's detail from SetDetail is what encoding/json gives, and Validate trusts it only
+// while Detail is still that encoding: a detail replaced or cut afterwards is scanned again.
+func TestSetDetailIsValidatedOnceReplaced(t *testing.T) {
+	d := Decision{Kind: DecideRetry, At: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), Reason: `a "quoted" <reason>`, Inputs: map[string]string{"b": "2", "a": "1"}}
+	for _, v := range []any{d, map[string]string{"from": "open", "to": "retrying"}, struct{ N int }{3}} {
+		e := TimelineEntry{Kind: EntryDecision}
+		if err := e.SetDetail(v); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(v)
+		if string(e.Detail) != string(want) {
+			t.Errorf("SetDetail(%T) = %s, want %s", v, e.Detail, want)
+		}
+		if err := e.Validate(); err != nil {
+			t.Errorf("SetDetail(%T): %v", v, err)
+		}
+		cut := e
+		cut.Detail = cut.Detail[:len(cut.Detail)-1]
+		replaced := e
+		replaced.Detail = []byte(`{"a":`)
+		for name, bad := range map[string]TimelineEntry{"cut": cut, "replaced": replaced} {
+			if bad.Validate() == nil {
+				t.Errorf("%s detail %s of %T validated", name, bad.Detail, v)
+			}
+		}
+	}
+}

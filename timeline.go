@@ -26,6 +26,37 @@ type TimelineEntry struct {
 	Kind    EntryKind       `json:"kind"`
 	Summary string          `json:"summary"`          // one human-readable sentence
 	Detail  json.RawMessage `json:"detail,omitempty"` // the inputs and data behind it, as JSON
+
+	// encoded is Detail as SetDetail encoded it: valid JSON that Validate need not scan again
+	// while Detail is still that slice.
+	encoded json.RawMessage
+}
+
+// SetDetail sets the entry's detail to v encoded as encoding/json encodes it, the commonest
+// kinds (a decision, an attempt, a map of strings) without reflection.
+func (e *TimelineEntry) SetDetail(v any) error {
+	var b []byte
+	var err error
+	switch d := v.(type) {
+	case Decision:
+		b, err = d.MarshalJSON()
+	case Attempt:
+		b, err = d.MarshalJSON()
+	case map[string]string:
+		b = AppendJSONStrings(nil, d)
+	default:
+		b, err = json.Marshal(v)
+	}
+	if err != nil {
+		return err
+	}
+	e.Detail, e.encoded = b, b
+	return nil
+}
+
+// detailEncoded reports whether Detail is the slice SetDetail encoded.
+func (e *TimelineEntry) detailEncoded() bool {
+	return len(e.Detail) > 0 && len(e.Detail) == len(e.encoded) && &e.Detail[0] == &e.encoded[0]
 }
 
 // DecisionKind is what a decision chose.
@@ -80,7 +111,7 @@ func (e *TimelineEntry) Validate() error {
 	if e.Kind == "" {
 		return Errorf(EINVALID, "timeline entry has no kind")
 	}
-	if len(e.Detail) > 0 && !json.Valid(e.Detail) {
+	if len(e.Detail) > 0 && !e.detailEncoded() && !json.Valid(e.Detail) {
 		return Errorf(EINVALID, "timeline entry detail is not valid JSON")
 	}
 	return nil

@@ -6,7 +6,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"iter"
 	"log/slog"
@@ -115,30 +114,14 @@ func (nopMetrics) AttemptFinished(string)        {}
 func note(tx recoup.Tx, c *recoup.Case, now time.Time, kind recoup.EntryKind, summary string, detail any) error {
 	e := &recoup.TimelineEntry{CaseID: c.ID, At: now, Kind: kind, Summary: summary}
 	if detail != nil {
-		b, err := encodeDetail(detail)
-		if err != nil {
+		if err := e.SetDetail(detail); err != nil {
 			return fmt.Errorf("encode timeline detail: %w", err)
 		}
-		e.Detail = b
 	}
 	if err := tx.AppendTimeline(e); err != nil {
 		return fmt.Errorf("case %d: append timeline: %w", c.ID, err)
 	}
 	return nil
-}
-
-// encodeDetail encodes a timeline entry's detail as encoding/json does, the commonest kinds (a
-// decision, an attempt, a state transition's map) without reflection.
-func encodeDetail(detail any) ([]byte, error) {
-	switch d := detail.(type) {
-	case recoup.Decision:
-		return d.MarshalJSON()
-	case recoup.Attempt:
-		return d.MarshalJSON()
-	case map[string]string:
-		return recoup.AppendJSONStrings(nil, d), nil
-	}
-	return json.Marshal(detail)
 }
 
 // transition moves the case and records the move on its timeline.
