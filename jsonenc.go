@@ -1,7 +1,9 @@
 package recoup
 
 import (
+	"encoding"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strconv"
 )
@@ -52,6 +54,80 @@ func AppendJSONStrings(b []byte, m map[string]string) []byte {
 	}
 	return append(b, '}')
 }
+
+// appendJSONFlat appends m as encoding/json writes it when each value is null, a bool, an
+// integer or a string (of any named string or integer type without its own JSON or text
+// encoding), and reports false, appending nothing, for any other value.
+func appendJSONFlat(b []byte, m map[string]any) ([]byte, bool) {
+	if m == nil {
+		return append(b, "null"...), true
+	}
+	keys := make([]string, 0, len(m))
+	for k, v := range m {
+		if !flatJSON(v) {
+			return b, false
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendFlatValue(b, m[k])
+	}
+	return append(b, '}'), true
+}
+
+// flatJSON reports whether appendFlatValue writes v as encoding/json does.
+func flatJSON(v any) bool {
+	switch v.(type) {
+	case nil, string, bool, int, int64, int32:
+		return true
+	case json.Marshaler, encoding.TextMarshaler:
+		return false
+	}
+	switch reflect.TypeOf(v).Kind() {
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
+}
+
+// appendFlatValue appends a value flatJSON accepts.
+func appendFlatValue(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case string:
+		return appendJSONString(b, x)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case int:
+		return strconv.AppendInt(b, int64(x), 10)
+	case int64:
+		return strconv.AppendInt(b, x, 10)
+	case int32:
+		return strconv.AppendInt(b, int64(x), 10)
+	}
+	r := reflect.ValueOf(v)
+	switch r.Kind() {
+	case reflect.String:
+		return appendJSONString(b, r.String())
+	case reflect.Bool:
+		return strconv.AppendBool(b, r.Bool())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return strconv.AppendUint(b, r.Uint(), 10)
+	}
+	return strconv.AppendInt(b, r.Int(), 10)
+}
+
+// AppendJSONString appends s as encoding/json writes a string.
+func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s) }
 
 // appendJSONString appends s quoted as encoding/json quotes it (with its HTML escapes): printable
 // ASCII as it is, a string with anything else through encoding/json itself.

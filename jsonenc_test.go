@@ -3,8 +3,11 @@ package recoup
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -148,5 +151,93 @@ func TestSetDetailIsValidatedOnceReplaced(t *testing.T) {
 				t.Errorf("%s detail %s of %T validated", name, bad.Detail, v)
 			}
 		}
+	}
+}
+
+type textKind string
+
+func (t textKind) MarshalText() ([]byte, error) { return []byte("text:" + string(t)), nil }
+
+type jsonKind int
+
+func (j jsonKind) MarshalJSON() ([]byte, error) { return []byte(`"json"`), nil }
+
+type plainKind string
+type plainCount uint16
+
+// appendJSONFlat writes a map of plain values exactly as encoding/json does, and declines every
+// map holding a value whose encoding it does not know (floats, structs, pointers, slices, and
+// named types with their own JSON or text encoding), which SetDetail then encodes as
+// encoding/json does.
+func TestAppendJSONFlatMatchesEncodingJSON(t *testing.T) {
+	flat := []map[string]any{
+		nil, {},
+		{"n": 3, "idempotency_key": "recoup_in_1_2", "first": true, "none": nil},
+		{"step": int64(-7), "x": int32(9), "channel": plainKind("email <&> é\u2028"), "count": plainCount(65535), "u8": uint8(7), "i8": int8(-8)},
+		{"state": CaseState("retrying"), "source": SourceRecoup, "b": false, "quote\"key": "v\\"},
+	}
+	for _, m := range flat {
+		got, ok := appendJSONFlat([]byte("prefix"), m)
+		want, _ := json.Marshal(m)
+		if !ok || string(got) != "prefix"+string(want) {
+			t.Errorf("appendJSONFlat(%v) = %s, %v; want %s", m, got, ok, want)
+		}
+		e := TimelineEntry{Kind: EntryAction}
+		if err := e.SetDetail(m); err != nil || string(e.Detail) != string(want) {
+			t.Errorf("SetDetail(%v) = %s, %v; want %s", m, e.Detail, err, want)
+		}
+	}
+	x := 1
+	for _, m := range []map[string]any{
+		{"a": 1.5}, {"a": "ok", "t": textKind("k")}, {"j": jsonKind(1)}, {"s": struct{ A int }{1}},
+		{"p": &x}, {"l": []string{"a"}}, {"m": map[string]int{"a": 1}}, {"at": time.Unix(0, 0).UTC()},
+	} {
+		if got, ok := appendJSONFlat([]byte("prefix"), m); ok || string(got) != "prefix" {
+			t.Errorf("appendJSONFlat(%v) = %s, %v; want it declined", m, got, ok)
+		}
+		want, _ := json.Marshal(m)
+		e := TimelineEntry{Kind: EntryAction}
+		if err := e.SetDetail(m); err != nil || string(e.Detail) != string(want) {
+			t.Errorf("SetDetail(%v) = %s, %v; want %s", m, e.Detail, err, want)
+		}
+	}
+}
+
+func FuzzAppendJSONFlat(f *testing.F) {
+	f.Add("step", "email <b>", int64(3), true, uint16(9))
+	f.Add("\xff", "é\u2028\x01", int64(-1), false, uint16(0))
+	f.Fuzz(func(t *testing.T, k, s string, n int64, b bool, u uint16) {
+		m := map[string]any{k: s, k + "n": n, k + "b": b, k + "u": plainCount(u), k + "k": plainKind(s), "z" + k: nil}
+		got, ok := appendJSONFlat(nil, m)
+		want, err := json.Marshal(m)
+		if err != nil || !ok || string(got) != string(want) {
+			t.Fatalf("appendJSONFlat(%q) = %s, %v; encoding/json %s, %v", m, got, ok, want, err)
+		}
+	})
+}
+
+// Money's words are the same as formatting with fmt: major units, two decimals, the currency.
+func TestMoneyStringMatchesPrintf(t *testing.T) {
+	ref := func(m Money) string {
+		cur := strings.ToUpper(m.Currency)
+		if IsZeroDecimal(m.Currency) {
+			return fmt.Sprintf("%d %s", m.Amount, cur)
+		}
+		sign, a := "", m.Amount
+		if a < 0 {
+			sign, a = "-", -a
+		}
+		return fmt.Sprintf("%s%d.%02d %s", sign, a/100, a%100, cur)
+	}
+	for _, a := range []int64{0, 1, 9, 10, 99, 100, 101, 1234, 100000, -1, -5, -100, -1234, math.MaxInt64, math.MinInt64, math.MinInt64 + 1} {
+		for _, cur := range []string{"usd", "eur", "jpy", "KRW", ""} {
+			m := Money{Amount: a, Currency: cur}
+			if got, want := m.String(), ref(m); got != want {
+				t.Errorf("%+v: %q, want %q", m, got, want)
+			}
+		}
+	}
+	if got := (Money{Amount: 1205, Currency: "usd"}).String(); got != "12.05 USD" {
+		t.Errorf("12.05 USD written %q", got)
 	}
 }

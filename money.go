@@ -2,6 +2,7 @@ package recoup
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -27,11 +28,18 @@ func IsZeroDecimal(currency string) bool { return zeroDecimal[strings.ToLower(cu
 func (m Money) String() string {
 	cur := strings.ToUpper(m.Currency)
 	if IsZeroDecimal(m.Currency) {
-		return fmt.Sprintf("%d %s", m.Amount, cur)
+		return strconv.FormatInt(m.Amount, 10) + " " + cur
 	}
 	sign, a := "", m.Amount
 	if a < 0 {
 		sign, a = "-", -a
 	}
-	return fmt.Sprintf("%s%d.%02d %s", sign, a/100, a%100, cur)
+	if a < 0 {
+		return fmt.Sprintf("%s%d.%02d %s", sign, a/100, a%100, cur) // the most negative amount
+	}
+	b := make([]byte, 0, 24+len(cur))
+	b = append(b, sign...)
+	b = strconv.AppendInt(b, a/100, 10)
+	b = append(b, '.', byte('0'+a%100/10), byte('0'+a%10), ' ')
+	return string(append(b, cur...))
 }

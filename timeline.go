@@ -32,8 +32,14 @@ type TimelineEntry struct {
 	encoded json.RawMessage
 }
 
+// JSONAppender is a value that writes itself as encoding/json would: valid JSON, trusted as such
+// by SetDetail (each implementation's test compares it with encoding/json).
+type JSONAppender interface {
+	AppendJSON(b []byte) []byte
+}
+
 // SetDetail sets the entry's detail to v encoded as encoding/json encodes it, the commonest
-// kinds (a decision, an attempt, a map of strings) without reflection.
+// kinds (a decision, an attempt, a map of plain values, a JSONAppender) without reflection.
 func (e *TimelineEntry) SetDetail(v any) error {
 	var b []byte
 	var err error
@@ -44,6 +50,13 @@ func (e *TimelineEntry) SetDetail(v any) error {
 		b, err = d.MarshalJSON()
 	case map[string]string:
 		b = AppendJSONStrings(nil, d)
+	case map[string]any:
+		var ok bool
+		if b, ok = appendJSONFlat(nil, d); !ok {
+			b, err = json.Marshal(v)
+		}
+	case JSONAppender:
+		b = d.AppendJSON(nil)
 	default:
 		b, err = json.Marshal(v)
 	}

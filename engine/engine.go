@@ -133,5 +133,5 @@ func transition(tx recoup.Tx, c *recoup.Case, to recoup.CaseState, now time.Time
 	if err := c.Transition(to, now); err != nil {
 		return err
 	}
-	return note(tx, c, now, recoup.EntryState, fmt.Sprintf("%s -> %s: %s", from, to, why), map[string]string{"from": string(from), "to": string(to)})
+	return note(tx, c, now, recoup.EntryState, string(from)+" -> "+string(to)+": "+why, map[string]string{"from": string(from), "to": string(to)})
 }

@@ -287,18 +287,22 @@ func (e *Engine) finishMessage(ctx context.Context, now time.Time, m recoup.Mess
 // placeholder builds the message for a step when no Renderer is configured. The wording is
 // plain and factual; templates per brand, tone and locale replace it when configured.
 func placeholder(c recoup.Case, step int, st policy.Step, now time.Time) recoup.Message {
-	subject := map[string]string{
-		"gentle":  "Your payment didn't go through",
-		"helpful": "Update your card to keep your subscription",
-		"urgent":  "Action needed: your subscription will be suspended",
-		"final":   "Final notice: your subscription is about to end",
-	}[st.Tone]
-	if subject == "" {
+	var subject string
+	switch st.Tone {
+	case "gentle":
+		subject = "Your payment didn't go through"
+	case "helpful":
+		subject = "Update your card to keep your subscription"
+	case "urgent":
+		subject = "Action needed: your subscription will be suspended"
+	case "final":
+		subject = "Final notice: your subscription is about to end"
+	default:
 		subject = "Your payment failed"
 	}
-	text := fmt.Sprintf("We could not collect your payment of %s for invoice %s. Please update your payment method or pay the invoice.", c.Amount, c.InvoiceID)
+	text := "We could not collect your payment of " + c.Amount.String() + " for invoice " + c.InvoiceID + ". Please update your payment method or pay the invoice."
 	if st.Template == TemplatePaymentReceived {
-		subject, text = "Payment received: thank you", fmt.Sprintf("We have received your payment of %s for invoice %s. Thank you.", c.Amount, c.InvoiceID)
+		subject, text = "Payment received: thank you", "We have received your payment of "+c.Amount.String()+" for invoice "+c.InvoiceID+". Thank you."
 	}
 	return recoup.Message{CaseID: c.ID, InvoiceID: c.InvoiceID, CustomerID: c.CustomerID, Step: step, Channel: st.Channel,
 		Template: st.Template, Tone: st.Tone, To: c.CustomerEmail, Subject: subject, Text: text, Status: recoup.MessagePending, CreatedAt: now}

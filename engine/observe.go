@@ -15,6 +15,16 @@ type Source struct {
 	EventType string // the event type, or "backfill", "charge", ...
 }
 
+// AppendJSON appends s as encoding/json writes it (recoup.JSONAppender): every observation
+// notes its source on the case's timeline.
+func (s Source) AppendJSON(b []byte) []byte {
+	b = append(b, `{"EventID":`...)
+	b = recoup.AppendJSONString(b, s.EventID)
+	b = append(b, `,"EventType":`...)
+	b = recoup.AppendJSONString(b, s.EventType)
+	return append(b, '}')
+}
+
 func (s Source) String() string {
 	if s.EventID != "" {
 		return s.EventType + " (" + s.EventID + ")"

@@ -1,7 +1,6 @@
 package worlds
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -332,7 +331,7 @@ func (inv *invoice) view() recoup.Invoice {
 	return cloneInvoice(v)
 }
 
-func (inv *invoice) piID() string { return fmt.Sprintf("pi_%s_%d", inv.tag, inv.attempts) }
+func (inv *invoice) piID() string { return "pi_" + inv.tag + "_" + strconv.Itoa(inv.attempts) }
 
 // card returns the customer's payment method pm (the default when pm is empty).
 func (inv *invoice) card(pm string) (*card, bool) {
