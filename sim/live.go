@@ -107,7 +107,7 @@ func (l *Live) Run(ctx context.Context) error {
 			return nil
 		}
 		now := l.Now()
-		next := l.s.agenda.items[0].at
+		next := l.s.agenda.first().at
 		if next.After(now) {
 			l.mu.Unlock()
 			wait := time.Duration(float64(next.Sub(now)) / l.speed)

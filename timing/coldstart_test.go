@@ -3,6 +3,7 @@ package timing
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -217,5 +218,18 @@ func TestPlausibleTimeKeepsTheCaseAfterARunOfDeclines(t *testing.T) {
 			t.Errorf("%d declines: %d of 50 draws still retry with the plausible bound; want the case given up", tc.declines, kept)
 		}
 		t.Logf("%d declines: %d of 50 retry without, %d with", tc.declines, without, kept)
+	}
+}
+
+// The model's table of pay-schedule priors gives every country what payBase computes for it,
+// countries no table names included, with and without the merchant's own paydays.
+func TestPayBaseTableMatchesPayBase(t *testing.T) {
+	for _, p := range []Priors{PublicPriors(), {}, {Public: true, Paydays: map[string][]string{"": {"day:25"}, "ZZ": {"weekly:fri"}, "DE": {"last_business_day"}}}} {
+		m := NewModelWith(p)
+		for _, c := range []string{"", "US", "GB", "DE", "FR", "JP", "BR", "ZZ", "XX", "us"} {
+			if got, want := m.payBaseOf(c), p.payBase(c); !slices.Equal(got, want) {
+				t.Errorf("priors %+v, country %q: table %v, payBase %v", p, c, got, want)
+			}
+		}
 	}
 }

@@ -36,6 +36,9 @@ type Model struct {
 	// PriorsKey names the priors the model was folded from (Priors.Key).
 	PriorsKey string `json:"priors,omitempty"`
 	priors    Priors
+	// bases is priors.payBase by country, for every country either table names and "" (which
+	// every other country's is): PayPrior reads it for every funds decision.
+	bases map[string][]float64
 }
 
 // Weight is the belief about one feature's weight: a normal distribution.
@@ -64,7 +67,7 @@ func NewModel() *Model { return NewModelWith(PublicPriors()) }
 
 // NewModelWith returns a model that knows only priors p.
 func NewModelWith(p Priors) *Model {
-	return &Model{Beta: 1, PriorVar: 0.05, Weights: map[string]Weight{}, PriorsKey: p.Key(), priors: p}
+	return &Model{Beta: 1, PriorVar: 0.05, Weights: map[string]Weight{}, PriorsKey: p.Key(), priors: p, bases: p.payBases()}
 }
 
 // Priors returns the priors the model starts from.

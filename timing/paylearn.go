@@ -78,7 +78,7 @@ func (m *Model) PayPrior(country string) []float64 {
 			nc += local[name]
 		}
 	}
-	base := m.priors.payBase(country)
+	base := m.payBaseOf(country)
 	for i, name := range scheduleNames {
 		g := (shared[name] + paySharedPseudo*base[i]) / (n + paySharedPseudo)
 		out[i] = g

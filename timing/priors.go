@@ -147,6 +147,30 @@ func (p Priors) payBase(country string) []float64 {
 	return out
 }
 
+// payBases is payBase of "" and of every country PublicPaydays or the merchant's Paydays name:
+// any other country's is payBase("").
+func (p Priors) payBases() map[string][]float64 {
+	out := map[string][]float64{"": p.payBase("")}
+	for c := range PublicPaydays {
+		out[c] = p.payBase(c)
+	}
+	for c := range p.Paydays {
+		out[c] = p.payBase(c)
+	}
+	return out
+}
+
+// payBaseOf is m.priors.payBase(country), from the table made with the model.
+func (m *Model) payBaseOf(country string) []float64 {
+	if m.bases == nil {
+		return m.priors.payBase(country)
+	}
+	if b, ok := m.bases[country]; ok {
+		return b
+	}
+	return m.bases[""]
+}
+
 // featurePrior returns the public prior mean of a timing feature, on the scale of the model's
 // weights (scale: the score's spread of a typical retry), and whether there is one.
 func (p Priors) featurePrior(f string, scale float64) (float64, bool) {
