@@ -226,7 +226,7 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 		// cannot be worth more.
 		bestScore = math.Inf(-1)
 	)
-	logDiscount := math.Log(o.DailyDiscount)
+	disc := newDiscount(o.DailyDiscount)
 	worthless := newThreshold(o.MinProbability)
 	fromNS := o.From.UnixNano()
 	moments.since(c)
@@ -252,7 +252,7 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 			return
 		}
 		p := phi(z)
-		u := p * math.Exp(logDiscount*time.Duration(k.ns-fromNS).Hours()/24)
+		u := p * disc.at(k.ns - fromNS)
 		if o.Keep != nil && moments.charged {
 			u *= o.Keep(time.Duration(k.ns - moments.lastNS))
 		}
@@ -415,6 +415,51 @@ func (ms *moments) one(p *slot, f string) score {
 		p.sc, p.drawn = ms.s.drawScore(f), true
 	}
 	return p.sc
+}
+
+// discount is DailyDiscount to the power of a wait in days: a candidate's worth beside one now.
+// A decision's candidates lie whole hours apart, so the part of each wait past its whole hours
+// is the same for nearly all of them: its factor is kept, and the whole hours' factor is read
+// from a table made once per daily discount, instead of one exponential per candidate.
+type discount struct {
+	log   float64
+	hours []float64 // hours[h] = exp(log·h/24)
+	rest  int64     // the wait past whole hours of the factor kept in restF
+	restF float64
+}
+
+// discountTables holds each daily discount's table of whole hours (*[]float64), a window's
+// worth.
+var discountTables sync.Map
+
+// discountHours is how many whole hours a table covers: maxWindow and more.
+const discountHours = 24 * 120
+
+func newDiscount(daily float64) discount {
+	d := discount{log: math.Log(daily), rest: -1}
+	if t, ok := discountTables.Load(daily); ok {
+		d.hours = *t.(*[]float64)
+		return d
+	}
+	t := make([]float64, discountHours)
+	for h := range t {
+		t[h] = math.Exp(d.log * float64(h) / 24)
+	}
+	discountTables.Store(daily, &t)
+	d.hours = t
+	return d
+}
+
+// at is the discount of a wait of ns nanoseconds.
+func (d *discount) at(ns int64) float64 {
+	h, rest := ns/int64(time.Hour), ns%int64(time.Hour)
+	if ns < 0 || h >= int64(len(d.hours)) {
+		return math.Exp(d.log * time.Duration(ns).Hours() / 24)
+	}
+	if rest != d.rest {
+		d.rest, d.restF = rest, math.Exp(d.log*(float64(rest)/float64(time.Hour))/24)
+	}
+	return d.hours[h] * d.restF
 }
 
 // worthy is a candidate worth a charge: its time in Unix nanoseconds, sampled probability and

@@ -1,6 +1,7 @@
 package timing
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -82,6 +83,22 @@ func TestLookaheadChargesBeforeTheLikeliestTimeWhileTheBudgetLasts(t *testing.T)
 	}{{1, true}, {6, false}} {
 		if n, r := before(tc.remaining, tc.ahead); n > 10 {
 			t.Errorf("%d charges left, lookahead %v: %d of 40 retries before a Friday, want 10 or fewer (%q)", tc.remaining, tc.ahead, n, r)
+		}
+	}
+}
+
+// A candidate's discount from the table of whole hours is the daily discount to the power of
+// its wait in days, to within rounding, for waits on and off the hour, past the table and
+// negative.
+func TestDiscountIsDailyToTheWaitInDays(t *testing.T) {
+	for _, daily := range []float64{0.97, 0.5, 1, 0.999} {
+		d := newDiscount(daily)
+		for _, wait := range []time.Duration{0, time.Nanosecond, 59 * time.Minute, time.Hour, 25*time.Hour + 17*time.Minute + 3*time.Second,
+			45 * 24 * time.Hour, 45*24*time.Hour + 30*time.Minute, 200 * 24 * time.Hour, -3 * time.Hour} {
+			want := math.Pow(daily, wait.Hours()/24)
+			if got := d.at(int64(wait)); math.Abs(got-want) > 1e-12*want {
+				t.Errorf("daily %v, wait %s: %v, want %v", daily, wait, got, want)
+			}
 		}
 	}
 }
