@@ -49,14 +49,14 @@ func (e *TimelineEntry) SetDetail(v any) error {
 	case Attempt:
 		b, err = d.MarshalJSON()
 	case map[string]string:
-		b = AppendJSONStrings(nil, d)
+		b = AppendJSONStrings(make([]byte, 0, 128), d)
 	case map[string]any:
 		var ok bool
-		if b, ok = appendJSONFlat(nil, d); !ok {
+		if b, ok = appendJSONFlat(make([]byte, 0, 128), d); !ok {
 			b, err = json.Marshal(v)
 		}
 	case JSONAppender:
-		b = d.AppendJSON(nil)
+		b = d.AppendJSON(make([]byte, 0, 64))
 	default:
 		b, err = json.Marshal(v)
 	}

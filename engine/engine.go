@@ -133,5 +133,18 @@ func transition(tx recoup.Tx, c *recoup.Case, to recoup.CaseState, now time.Time
 	if err := c.Transition(to, now); err != nil {
 		return err
 	}
-	return note(tx, c, now, recoup.EntryState, string(from)+" -> "+string(to)+": "+why, map[string]string{"from": string(from), "to": string(to)})
+	return note(tx, c, now, recoup.EntryState, string(from)+" -> "+string(to)+": "+why, stateDetail{from, to})
+}
+
+// stateDetail is a transition's detail: {"from":…,"to":…}, as encoding/json writes a map of the
+// two.
+type stateDetail struct{ from, to recoup.CaseState }
+
+// AppendJSON implements recoup.JSONAppender.
+func (d stateDetail) AppendJSON(b []byte) []byte {
+	b = append(b, `{"from":`...)
+	b = recoup.AppendJSONString(b, string(d.from))
+	b = append(b, `,"to":`...)
+	b = recoup.AppendJSONString(b, string(d.to))
+	return append(b, '}')
 }

@@ -210,7 +210,8 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 	// A candidate's score is the sum of its static, day and moment features' weights, sampled
 	// (to choose) and expected (to judge whether any time is worth a charge): the static part
 	// is scored once, the day part once per local date, each moment feature once.
-	static := scoreOf(s, staticFeatures(nil, c))
+	staticNames := staticFeatures(make([]string, 0, 8), c)
+	static := scoreOf(s, staticNames)
 	scr := newScratch(s, c)
 	defer scr.release()
 	moments, days := &scr.moments, &scr.days
@@ -275,14 +276,14 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 				candidateTime(c, o, top.ns).Format("Mon 2 Jan 15:04"), top.p, o.Remaining-1)
 		}
 	}
-	ch := Choice{Candidates: n, MeanFrom: m.Predict(features(c, o.From, c.payBeliefAt(pb, o.From)))}
+	ch := Choice{Candidates: n, MeanFrom: m.Predict(featuresWith(staticNames, c, o.From, c.payBeliefAt(pb, o.From)))}
 	if bestU < 0 {
 		ch.Reason = fmt.Sprintf("%s: no time until %s is worth a charge (model p=%.2f now, under %.2f)",
 			orNone(c.Code), o.Until.In(c.loc()).Format("Mon 2 Jan"), ch.MeanFrom, o.MinProbability)
 		return ch
 	}
 	ch.Retry, ch.At, ch.Sampled = true, best, bestP
-	ch.Features = features(c, ch.At, pb)
+	ch.Features = featuresWith(staticNames, c, ch.At, pb)
 	ch.Mean = m.Predict(ch.Features)
 	ch.Reason = fmt.Sprintf("%s; %s; p=%.2f (sampled %.2f) vs %.2f at the earliest; budget %d of %d left%s",
 		orNone(c.Code), ch.At.In(c.loc()).Format("Mon 2 Jan 15:04 MST"), ch.Mean, ch.Sampled, ch.MeanFrom,

@@ -53,9 +53,15 @@ func Features(c Case, t time.Time) []string { return features(c, t, c.payBelief(
 // features are Features with the case's belief over pay schedules already reckoned (nil for a
 // case that does not wait for money), up to t or later.
 func features(c Case, t time.Time, pb *payBelief) []string {
+	return featuresWith(staticFeatures(make([]string, 0, 32), c), c, t, pb)
+}
+
+// featuresWith is features(c, t, pb) made from its static features, staticFeatures(_, c): a
+// decision names the same ones for every time it scores.
+func featuresWith(static []string, c Case, t time.Time, pb *payBelief) []string {
 	l := t.In(c.loc())
 	out := make([]string, 0, 32)
-	out = staticFeatures(out, c)
+	out = append(out, static...)
 	out = timeFeatures(out, c, t, l.Hour())
 	return dayFeatures(out, c, l, pb)
 }
