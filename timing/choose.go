@@ -174,8 +174,10 @@ func (ds *daySampler) at(c Case, l time.Time, pb *payBelief) score {
 type scratch struct {
 	moments moments
 	days    daySampler
-	worth   []worthy  // the candidates worth a charge, for the lookahead
-	suffix  []float64 // the lookahead's best values from each candidate on
+	worth   []worthy     // the candidates worth a charge, for the lookahead
+	suffix  []float64    // the lookahead's best values from each candidate on
+	bounds  [][4]float64 // the lookahead's bounds on each candidate's p and u
+	values  []float64    // the lookahead's highest value of each candidate
 }
 
 var scratches = sync.Pool{New: func() any { return new(scratch) }}
@@ -252,15 +254,17 @@ func choose(m *Model, s *Sampler, c Case, o Options) Choice {
 		if worthless.under(z) && worthless.under(sc.mean.z(m.Beta)) && (!o.Plausible || worthless.under(sc.mean.zPlausible(m.Beta))) {
 			return
 		}
-		p := phi(z)
-		u := p * disc.at(k.ns - fromNS)
+		d, keep := disc.at(k.ns-fromNS), 1.0
 		if o.Keep != nil && moments.charged {
-			u *= o.Keep(time.Duration(k.ns - moments.lastNS))
+			keep = o.Keep(time.Duration(k.ns - moments.lastNS))
 		}
 		if ahead {
-			worth = append(worth, worthy{k.ns, p, u})
+			// Its chance is worked out only if the lookahead needs it (worthy.exact).
+			worth = append(worth, worthy{ns: k.ns, z: z, d: d, keep: keep})
 			return
 		}
+		p := phi(z)
+		u := p * d * keep
 		bestScore = sc.sampled
 		if u > bestU {
 			best, bestU, bestP = k.at(), u, p
@@ -463,11 +467,62 @@ func (d *discount) at(ns int64) float64 {
 	return d.hours[h] * d.restF
 }
 
-// worthy is a candidate worth a charge: its time in Unix nanoseconds, sampled probability and
-// discounted value.
+// worthy is a candidate worth a charge: its time in Unix nanoseconds, its score over Beta (z),
+// discount (d) and the share of the card's chances it keeps (keep); once exact, its sampled
+// probability p = phi(z) and value u = p·d·keep.
 type worthy struct {
-	ns   int64
-	p, u float64
+	ns         int64
+	z, d, keep float64
+	p, u       float64
+	known      bool
+}
+
+// exact works out w's p and u.
+func (w *worthy) exact() {
+	if !w.known {
+		w.p = phi(w.z)
+		w.u, w.known = w.p*w.d*w.keep, true
+	}
+}
+
+// bounds are bounds on w's p and u: p and u themselves once exact, else from the table of phi.
+func (w *worthy) bounds() (pLo, pHi, uLo, uHi float64) {
+	if w.known {
+		return w.p, w.p, w.u, w.u
+	}
+	pLo, pHi = phiBounds(w.z)
+	return pLo, pHi, pLo * w.d * w.keep, pHi * w.d * w.keep
+}
+
+// phiTable holds phi at every phiStep from -phiRange to phiRange: phiBounds reads a bound on
+// each side of any z from it.
+var phiTable = func() []float64 {
+	t := make([]float64, 2*phiRange*phiSteps+1)
+	for i := range t {
+		t[i] = phi(float64(i)/phiSteps - phiRange)
+	}
+	return t
+}()
+
+const (
+	phiRange = 10
+	phiSteps = 128 // points per unit of z
+	// phiSlack widens the table's bounds by far more than phi's rounding, so that they hold
+	// whether or not phi rounds monotonically.
+	phiSlack = 1e-9
+)
+
+// phiBounds returns lo ≤ phi(z) ≤ hi.
+func phiBounds(z float64) (lo, hi float64) {
+	x := (z + phiRange) * phiSteps
+	switch {
+	case !(x >= 0): // below the table, or NaN
+		return 0, phiTable[0] * (1 + phiSlack)
+	case x >= float64(len(phiTable)-1):
+		return phiTable[len(phiTable)-1] * (1 - phiSlack), 1
+	}
+	i := int(x)
+	return phiTable[i] * (1 - phiSlack), min(phiTable[i+1]*(1+phiSlack), 1)
 }
 
 // candidateTime is the candidate of Unix nanoseconds ns as eachCandidate gives it: From itself
@@ -482,31 +537,70 @@ func candidateTime(c Case, o Options, ns int64) time.Time {
 // lookahead picks, among candidates ws (in time order), the one whose charge is worth most
 // counting the best charge that could follow it: u(t) − c + (1 − p(t))·max(0, u(t') − c) for the
 // best t' at least o.Gap after t, each charge costing c = o.MinProbability. It returns its index,
-// and the candidate of the highest value alone. scr holds its working arrays.
+// and the candidate of the highest value alone (the first of equals, for both). scr holds its
+// working arrays.
+//
+// Each candidate's p and u are worked out (phi, the costliest part of a decision) only where
+// bounds from a table of phi cannot settle a comparison: both answers are those of working out
+// every candidate (TestLookaheadMatchesWorkingOutEveryCandidate). Rounding never undoes a
+// bound, since each operation below is monotone in its operands.
 func lookahead(ws []worthy, o Options, scr *scratch) (int, worthy) {
 	c := o.MinProbability
-	// suffix[i] is the best value of ws[i:]; the best after ws[i] is suffix[j] for the first j
-	// at least Gap later.
-	if cap(scr.suffix) <= len(ws) {
-		scr.suffix = make([]float64, len(ws)+1)
+	n := len(ws)
+	if cap(scr.suffix) <= n {
+		scr.suffix = make([]float64, n+1)
 	}
-	suffix := scr.suffix[:len(ws)+1]
-	suffix[len(ws)] = 0
-	for i := len(ws) - 1; i >= 0; i-- {
-		suffix[i] = max(suffix[i+1], ws[i].u)
+	if cap(scr.bounds) < n {
+		scr.bounds = make([][4]float64, n)
 	}
+	suffix, bounds := scr.suffix[:n+1], scr.bounds[:n]
+	// suffix[i] is the highest u of ws[i:]: a candidate that cannot exceed the highest after it
+	// is not worked out.
+	suffix[n] = 0
+	for i := n - 1; i >= 0; i-- {
+		pLo, pHi, uLo, uHi := ws[i].bounds()
+		bounds[i] = [4]float64{pLo, pHi, uLo, uHi}
+		suffix[i] = suffix[i+1]
+		if uHi > suffix[i] {
+			ws[i].exact()
+			suffix[i] = max(suffix[i], ws[i].u)
+		}
+	}
+	// Each candidate's value within bounds, the best after it being suffix[j] for the first j at
+	// least Gap later; only those whose highest value reaches the best lowest one can be chosen.
 	gap := max(int64(o.Gap), 1)
-	bi, bw, top, j := 0, math.Inf(-1), ws[0], 0
-	for i, w := range ws {
-		for j < len(ws) && ws[j].ns-w.ns < gap {
+	if cap(scr.values) < n {
+		scr.values = make([]float64, n)
+	}
+	vHi := scr.values[:n]
+	best, topLo, j := math.Inf(-1), 0.0, 0
+	for i := range ws {
+		for j < n && ws[j].ns-ws[i].ns < gap {
 			j++
 		}
-		if v := w.u - c + (1-w.p)*max(0, suffix[j]-c); v > bw {
-			bi, bw = i, v
+		b := &bounds[i]
+		after := max(0, suffix[j]-c)
+		vHi[i] = b[3] - c + (1-b[0])*after
+		best = max(best, b[2]-c+(1-b[1])*after)
+		topLo = max(topLo, b[2])
+	}
+	bi, bw, ti, j := 0, math.Inf(-1), -1, 0
+	for i := range ws {
+		for j < n && ws[j].ns-ws[i].ns < gap {
+			j++
 		}
-		if w.u > top.u {
-			top = w
+		if vHi[i] >= best {
+			ws[i].exact()
+			if v := ws[i].u - c + (1-ws[i].p)*max(0, suffix[j]-c); v > bw {
+				bi, bw = i, v
+			}
+		}
+		if bounds[i][3] >= topLo {
+			ws[i].exact()
+			if ti < 0 || ws[i].u > ws[ti].u {
+				ti = i
+			}
 		}
 	}
-	return bi, top
+	return bi, ws[ti]
 }

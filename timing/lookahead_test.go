@@ -3,6 +3,7 @@ package timing
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,14 +17,14 @@ import (
 func TestLookaheadWeighsTheChargeThatCanFollow(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).UnixNano()
 	day := int64(24 * time.Hour)
-	late := worthy{t0 + 10*day, 0.4, 0.3}
+	late := known(t0+10*day, 0.4, 0.3)
 	o := Options{MinProbability: 0.05, Gap: 24 * time.Hour}
 	for _, tc := range []struct {
 		early worthy
 		want  int64
 	}{
-		{worthy{t0, 0.2, 0.2}, t0},        // 0.15 + 0.8·0.25 = 0.35 against 0.25
-		{worthy{t0, 0.06, 0.06}, late.ns}, // 0.01 + 0.94·0.25 = 0.245 against 0.25
+		{known(t0, 0.2, 0.2), t0},        // 0.15 + 0.8·0.25 = 0.35 against 0.25
+		{known(t0, 0.06, 0.06), late.ns}, // 0.01 + 0.94·0.25 = 0.245 against 0.25
 	} {
 		ws := []worthy{tc.early, late}
 		i, top := lookahead(ws, o, new(scratch))
@@ -32,10 +33,89 @@ func TestLookaheadWeighsTheChargeThatCanFollow(t *testing.T) {
 		}
 	}
 	// A time less than Gap before the likeliest cannot be followed by it.
-	near := worthy{late.ns - int64(time.Hour), 0.2, 0.2}
+	near := known(late.ns-int64(time.Hour), 0.2, 0.2)
 	if ws := []worthy{near, late}; ws[chosenIndex(lookahead(ws, o, new(scratch)))].ns != late.ns {
 		t.Errorf("a time an hour before the likeliest: chose it, want the likeliest")
 	}
+}
+
+// known is a candidate whose p and u are given.
+func known(ns int64, p, u float64) worthy { return worthy{ns: ns, p: p, u: u, known: true} }
+
+// lookaheadOfEvery is lookahead as it reads when every candidate is worked out: the reference
+// its bounds must agree with.
+func lookaheadOfEvery(ws []worthy, o Options) (int, worthy) {
+	c := o.MinProbability
+	for i := range ws {
+		ws[i].exact()
+	}
+	suffix := make([]float64, len(ws)+1)
+	for i := len(ws) - 1; i >= 0; i-- {
+		suffix[i] = max(suffix[i+1], ws[i].u)
+	}
+	gap := max(int64(o.Gap), 1)
+	bi, bw, top, j := 0, math.Inf(-1), ws[0], 0
+	for i, w := range ws {
+		for j < len(ws) && ws[j].ns-w.ns < gap {
+			j++
+		}
+		if v := w.u - c + (1-w.p)*max(0, suffix[j]-c); v > bw {
+			bi, bw = i, v
+		}
+		if w.u > top.u {
+			top = w
+		}
+	}
+	return bi, top
+}
+
+// The lookahead that works out only the candidates its bounds cannot settle chooses exactly as
+// working out every one does: the same index and likeliest candidate, ties (the first of
+// equals) and scores beyond the table of phi included.
+func TestLookaheadMatchesWorkingOutEveryCandidate(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	scr := new(scratch)
+	worked := 0
+	total := 0
+	for round := range 4000 {
+		n := 1 + r.IntN(700)
+		ws := make([]worthy, n)
+		ns := int64(0)
+		zs := []float64{-12, -1.6449, -1, -0.5, 0, 0.3, 11}
+		for i := range ws {
+			ns += int64(time.Hour) * int64(1+r.IntN(3))
+			z := r.NormFloat64()*0.6 - 1
+			switch r.IntN(10) {
+			case 0:
+				z = zs[r.IntN(len(zs))] // repeated scores: ties
+			case 1:
+				z = r.NormFloat64() * 8
+			}
+			d := math.Pow(0.97, float64(ns)/float64(24*time.Hour))
+			keep := 1.0
+			if round%3 == 0 && i < 20 {
+				keep = []float64{0.6, 0.8, 0.93, 1}[r.IntN(4)]
+			}
+			ws[i] = worthy{ns: ns, z: z, d: d, keep: keep}
+			if r.IntN(50) == 0 {
+				ws[i] = known(ns, 0.3, 0.25)
+			}
+		}
+		o := Options{MinProbability: []float64{0.05, 0.02, 0.2}[round%3], Gap: time.Duration(1+r.IntN(48)) * time.Hour}
+		ref := slices.Clone(ws)
+		wi, wtop := lookaheadOfEvery(ref, o)
+		gi, gtop := lookahead(ws, o, scr)
+		if gi != wi || gtop != wtop {
+			t.Fatalf("round %d (%d candidates): chose %d, likeliest %+v; working out every one: %d, %+v", round, n, gi, gtop, wi, wtop)
+		}
+		for _, w := range ws {
+			if w.known {
+				worked++
+			}
+		}
+		total += n
+	}
+	t.Logf("worked out %d of %d candidates (%.1f%%)", worked, total, 100*float64(worked)/float64(total))
 }
 
 // chosenIndex is the index lookahead chose.
