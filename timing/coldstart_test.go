@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -231,5 +232,39 @@ func TestPayBaseTableMatchesPayBase(t *testing.T) {
 				t.Errorf("priors %+v, country %q: table %v, payBase %v", p, c, got, want)
 			}
 		}
+	}
+}
+
+// The pay counts PayPrior reads by index stay in step with Pay, the counts a stored model keeps:
+// a model read back from its JSON after any run of outcomes gives the same priors.
+func TestPayCountsByIndexFollowPay(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	m := NewModel()
+	for step := range 400 {
+		v := make([]byte, len(schedules))
+		for i := range v {
+			v[i] = evidenceChar(r.IntN(4), r.IntN(3) == 0)
+		}
+		country := []string{"US", "GB", "", "DE"}[r.IntN(4)]
+		m.learnPay(evidencePrefix+country+":"+strconv.Itoa(r.IntN(2))+":"+string(v), r.IntN(3) == 0)
+		if step%50 != 49 {
+			continue
+		}
+		b, err := m.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := UnmarshalModel(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []string{"", "US", "GB", "DE", "FR"} {
+			if got, want := m.PayPrior(c), back.PayPrior(c); !slices.Equal(got, want) {
+				t.Fatalf("after %d outcomes, %q: %v; read back %v", step+1, c, got, want)
+			}
+		}
+	}
+	if len(m.Pay["US"]) == 0 {
+		t.Fatal("no US counts learned")
 	}
 }

@@ -36,6 +36,9 @@ type Model struct {
 	// PriorsKey names the priors the model was folded from (Priors.Key).
 	PriorsKey string `json:"priors,omitempty"`
 	priors    Priors
+	// payVecs mirrors Pay by country, each schedule's count at its index (payVec): PayPrior
+	// and learnPay read it for every funds decision and outcome instead of Pay's maps.
+	payVecs map[string][]float64
 	// bases is priors.payBase by country, for every country either table names and "" (which
 	// every other country's is): PayPrior reads it for every funds decision.
 	bases map[string][]float64

@@ -68,25 +68,55 @@ const (
 // counts shrunk toward that.
 func (m *Model) PayPrior(country string) []float64 {
 	out := make([]float64, len(schedules))
-	shared, local := m.Pay[""], m.Pay[country]
+	shared, local := m.payVec("", false), m.payVec(country, false)
 	// Summed in the schedules' order, not the maps': a float sum's last bits depend on its order,
 	// and a replay must decide alike.
 	n, nc := 0.0, 0.0
-	for _, name := range scheduleNames {
-		n += shared[name]
+	for i := range scheduleNames {
+		n += shared[i]
 		if country != "" {
-			nc += local[name]
+			nc += local[i]
 		}
 	}
 	base := m.payBaseOf(country)
-	for i, name := range scheduleNames {
-		g := (shared[name] + paySharedPseudo*base[i]) / (n + paySharedPseudo)
+	for i := range scheduleNames {
+		g := (shared[i] + paySharedPseudo*base[i]) / (n + paySharedPseudo)
 		out[i] = g
 		if country != "" {
-			out[i] = (local[name] + payCountryPseudo*g) / (nc + payCountryPseudo)
+			out[i] = (local[i] + payCountryPseudo*g) / (nc + payCountryPseudo)
 		}
 	}
 	return out
+}
+
+// noCounts are the counts of a country Pay has none for (made with the schedules).
+var noCounts []float64
+
+// payVec is Pay[country] by schedule index (0 where Pay has no count), made from Pay the first
+// time and kept in step by learnPay; with create, Pay[country] is made if missing.
+func (m *Model) payVec(country string, create bool) []float64 {
+	if v, ok := m.payVecs[country]; ok {
+		return v
+	}
+	counts := m.Pay[country]
+	if counts == nil && !create {
+		return noCounts
+	}
+	if counts == nil {
+		if m.Pay == nil {
+			m.Pay = map[string]map[string]float64{}
+		}
+		m.Pay[country] = map[string]float64{}
+	}
+	v := make([]float64, len(schedules))
+	for i, name := range scheduleNames {
+		v[i] = counts[name]
+	}
+	if m.payVecs == nil {
+		m.payVecs = map[string][]float64{}
+	}
+	m.payVecs[country] = v
+	return v
 }
 
 // learnPay folds one charge's pay evidence into the schedules' counts. Each case counts once,
@@ -124,19 +154,13 @@ func (m *Model) learnPay(evidence string, success bool) {
 		sumBefore += before[i]
 		sumAfter += after[i]
 	}
-	if m.Pay == nil {
-		m.Pay = map[string]map[string]float64{}
-	}
 	keys := []string{""}
 	if country != "" {
 		keys = append(keys, country)
 	}
 	for _, key := range keys {
+		vec := m.payVec(key, true)
 		counts := m.Pay[key]
-		if counts == nil {
-			counts = map[string]float64{}
-			m.Pay[key] = counts
-		}
 		for i, name := range scheduleNames {
 			d := 0.0
 			if sumAfter > 0 {
@@ -146,7 +170,8 @@ func (m *Model) learnPay(evidence string, success bool) {
 				d -= before[i] / sumBefore
 			}
 			if d != 0 {
-				counts[name] = max(counts[name]+d, 0)
+				vec[i] = max(vec[i]+d, 0)
+				counts[name] = vec[i]
 			}
 		}
 	}

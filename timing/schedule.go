@@ -82,6 +82,7 @@ func init() {
 		scheduleNames = append(scheduleNames, s.String())
 		scheduleIndex[s.String()] = i
 	}
+	noCounts = make([]float64, len(schedules))
 }
 
 var (
