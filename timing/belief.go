@@ -3,6 +3,7 @@ package timing
 import (
 	"cmp"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +25,9 @@ type payBelief struct {
 	// weight is each schedule's share of the belief.
 	weight []float64
 }
+
+// allSchedules has the bit of every schedule (made with them).
+var allSchedules uint64
 
 // newPayBelief reckons the belief for c's days from its failure to until, from prior (the
 // weights of schedules, by index; nil: all alike) and the customer's earlier payments
@@ -51,50 +55,79 @@ func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 		charges = append(charges, charge{dayNumber(l), l.Hour() < payMorning})
 	}
 	slices.SortFunc(charges, func(a, b charge) int { return a.day - b.day })
-	b := payBelief{first: failed, mass: make([]float64, last-failed+1), tried: make([]uint8, len(schedules)), charged: len(charges) > 1,
-		weight: make([]float64, len(schedules)), open: make([]uint64, last-failed+1)}
+	n := last - failed + 1
+	b := payBelief{first: failed, mass: make([]float64, n), tried: make([]uint8, len(schedules)), charged: len(charges) > 1,
+		weight: make([]float64, len(schedules)), open: make([]uint64, n)}
 	hist := historyWeights(c.Cal, loc, c.Past.Paid)
-	total := 0.0
+	// Day by day, each schedule's cycle opens on its payday and stays open payWindow days unless
+	// a declined charge falls in it (then that cycle is tried and the schedule's weight falls).
+	// open holds the schedules whose window is open and untried, so a day's work is its paydays,
+	// charges and open schedules, not every schedule. A schedule's weights are added to a day's
+	// mass in the order of the schedules, as summing them schedule by schedule would.
+	var (
+		payday [64]int                       // each schedule's latest payday (-1: none yet)
+		w      = b.weight                    // each schedule's weight so far
+		ends   = make([]uint64, n+payWindow) // by day index: schedules whose window may end then
+		open   uint64
+	)
+	openOn := func(i, d int) {
+		payday[i] = d
+		if k := d + payWindow - failed; k > 0 {
+			open |= 1 << i
+			ends[k] |= 1 << i
+		}
+	}
 	for i := range schedules {
 		bit := uint64(1) << i
-		// The failure's cycle: the last payday on or before its day.
-		cycle := -1
+		w[i] = 1.0
+		if prior != nil {
+			w[i] = prior[i]
+		}
+		if hist != nil {
+			w[i] *= hist[i]
+		}
+		// The failure's cycle: the last payday on or before its day; the failure, first of the
+		// charges, tests it.
+		payday[i] = -1
 		for d := failed; d >= first; d-- {
 			if pays[d-first]&bit != 0 {
-				cycle = d
+				openOn(i, d)
 				break
 			}
 		}
-		// Walk the days after the failure: each payday opens a cycle, its window is open for
-		// payWindow days unless a declined charge fell in it.
-		w := 1.0
-		if prior != nil {
-			w = prior[i]
-		}
-		if hist != nil {
-			w *= hist[i]
-		}
-		payday, tried := cycle, false // the failure, first of the charges, tests its own cycle
-		next := 0                     // the next charge to look at
-		for d := failed; d <= last; d++ {
-			if d > failed && pays[d-first]&bit != 0 {
-				payday, tried = d, false
+	}
+	next := 0 // the next charge to look at
+	for d := failed; d <= last; d++ {
+		k := d - failed
+		for m := ends[k]; m != 0; m &= m - 1 {
+			if i := bits.TrailingZeros64(m); payday[i]+payWindow-failed == k {
+				open &^= 1 << i
 			}
-			inWindow := payday >= 0 && d-payday < payWindow
-			for ; next < len(charges) && charges[next].day == d; next++ {
-				if inWindow && !tried && !(d == payday && charges[next].early) {
-					tried = true
-					w *= 1 - payFunded
-					b.tried[i]++
+		}
+		if d > failed {
+			for m := pays[d-first] & allSchedules; m != 0; m &= m - 1 {
+				openOn(bits.TrailingZeros64(m), d)
+			}
+		}
+		for ; next < len(charges) && charges[next].day == d; next++ {
+			for m := open; m != 0; m &= m - 1 {
+				i := bits.TrailingZeros64(m)
+				if d == payday[i] && charges[next].early {
+					continue // before the money arrives on its payday: it tests nothing
 				}
-			}
-			if inWindow && !tried {
-				b.open[d-failed] |= bit
-				b.mass[d-failed] += w
+				open &^= 1 << i
+				w[i] *= 1 - payFunded
+				b.tried[i]++
 			}
 		}
-		b.weight[i] = w
-		total += w
+		b.open[k] = open
+		for m := open; m != 0; m &= m - 1 {
+			b.mass[k] += w[bits.TrailingZeros64(m)]
+		}
+	}
+	total := 0.0
+	for i := range schedules {
+		total += w[i]
 	}
 	if total > 0 {
 		for d := range b.mass {

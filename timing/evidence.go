@@ -118,12 +118,12 @@ func bounded(m *Model, rng *rand.Rand, c Case, o Options, ch Choice) Choice {
 	if o.Bound.IsZero() || o.Bound.Before(o.From) || !o.Bound.Before(o.Until) {
 		return ch
 	}
+	if ch.Retry && !ch.At.After(o.Bound) {
+		return ch
+	}
 	loc := c.loc()
 	boundWords := o.Bound.In(loc).Format("Mon 2 Jan 15:04 MST")
 	if ch.Retry {
-		if !ch.At.After(o.Bound) {
-			return ch
-		}
 		words, ok := m.Evidence(c, ch.At, o.Bound)
 		if n := m.Weight("cat:" + string(c.Category)).N; n >= EvidenceMin {
 			// The model has learned this category's retries (the imported history's included):

@@ -83,6 +83,7 @@ func init() {
 		scheduleIndex[s.String()] = i
 	}
 	noCounts = make([]float64, len(schedules))
+	allSchedules = 1<<len(schedules) - 1
 }
 
 var (
