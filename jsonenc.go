@@ -38,6 +38,12 @@ func AppendJSONStrings(b []byte, m map[string]string) []byte {
 	if m == nil {
 		return append(b, "null"...)
 	}
+	return appendJSONObject(b, m, appendJSONString)
+}
+
+// appendJSONObject appends m as encoding/json writes a map: its keys in order, each value
+// written by value.
+func appendJSONObject[V any](b []byte, m map[string]V, value func([]byte, V) []byte) []byte {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -50,7 +56,7 @@ func AppendJSONStrings(b []byte, m map[string]string) []byte {
 		}
 		b = appendJSONString(b, k)
 		b = append(b, ':')
-		b = appendJSONString(b, m[k])
+		b = value(b, m[k])
 	}
 	return append(b, '}')
 }
@@ -62,24 +68,12 @@ func appendJSONFlat(b []byte, m map[string]any) ([]byte, bool) {
 	if m == nil {
 		return append(b, "null"...), true
 	}
-	keys := make([]string, 0, len(m))
-	for k, v := range m {
+	for _, v := range m {
 		if !flatJSON(v) {
 			return b, false
 		}
-		keys = append(keys, k)
 	}
-	slices.Sort(keys)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, k)
-		b = append(b, ':')
-		b = appendFlatValue(b, m[k])
-	}
-	return append(b, '}'), true
+	return appendJSONObject(b, m, appendFlatValue), true
 }
 
 // flatJSON reports whether appendFlatValue writes v as encoding/json does.

@@ -26,6 +26,30 @@ type payBelief struct {
 	weight []float64
 }
 
+// payCharge is a declined charge's day, and whether it came before payMorning (then it tests
+// nothing on a payday).
+type payCharge struct {
+	day   int
+	early bool
+}
+
+// declinedCharges are c's declined charges by day, the failure first: the failure is a declined
+// charge like the others (a customer paid in the days before it fails only if that cycle
+// brought too little).
+func declinedCharges(c Case, loc *time.Location) []payCharge {
+	lf := c.FirstFailed.In(loc)
+	charges := []payCharge{{dayNumber(lf), lf.Hour() < payMorning}}
+	for _, t := range c.Charged {
+		if !t.After(c.FirstFailed) {
+			continue
+		}
+		l := t.In(loc)
+		charges = append(charges, payCharge{dayNumber(l), l.Hour() < payMorning})
+	}
+	slices.SortFunc(charges, func(a, b payCharge) int { return a.day - b.day })
+	return charges
+}
+
 // allSchedules has the bit of every schedule (made with them).
 var allSchedules uint64
 
@@ -39,22 +63,7 @@ func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 	last := max(dayNumber(until.In(loc)), failed)
 	first := failed - payLookBack
 	pays := paydays(c.Cal, first, last)
-	// The declined charges, the failure first, by day, and whether each came before payMorning
-	// (then it tests nothing on a payday). The failure is a declined charge like the others: a
-	// customer paid in the days before it fails only if that cycle brought too little.
-	type charge struct {
-		day   int
-		early bool
-	}
-	charges := []charge{{failed, lf.Hour() < payMorning}}
-	for _, t := range c.Charged {
-		if !t.After(c.FirstFailed) {
-			continue
-		}
-		l := t.In(loc)
-		charges = append(charges, charge{dayNumber(l), l.Hour() < payMorning})
-	}
-	slices.SortFunc(charges, func(a, b charge) int { return a.day - b.day })
+	charges := declinedCharges(c, loc)
 	n := last - failed + 1
 	b := payBelief{first: failed, mass: make([]float64, n), tried: make([]uint8, len(schedules)), charged: len(charges) > 1,
 		weight: make([]float64, len(schedules)), open: make([]uint64, n)}
@@ -129,6 +138,13 @@ func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 	for i := range schedules {
 		total += w[i]
 	}
+	b.normalize(total)
+	return b
+}
+
+// normalize divides the belief's masses and weights by total, the schedules' weights summed
+// (nothing when it is 0).
+func (b *payBelief) normalize(total float64) {
 	if total > 0 {
 		for d := range b.mass {
 			b.mass[d] /= total
@@ -137,7 +153,6 @@ func newPayBelief(c Case, prior []float64, until time.Time) payBelief {
 			b.weight[i] /= total
 		}
 	}
-	return b
 }
 
 // openOn returns the set of schedules whose money should be there on day number d.

@@ -18,19 +18,7 @@ func payBeliefBySchedule(c Case, prior []float64, until time.Time) payBelief {
 	last := max(dayNumber(until.In(loc)), failed)
 	first := failed - payLookBack
 	pays := paydays(c.Cal, first, last)
-	type charge struct {
-		day   int
-		early bool
-	}
-	charges := []charge{{failed, lf.Hour() < payMorning}}
-	for _, t := range c.Charged {
-		if !t.After(c.FirstFailed) {
-			continue
-		}
-		l := t.In(loc)
-		charges = append(charges, charge{dayNumber(l), l.Hour() < payMorning})
-	}
-	slices.SortFunc(charges, func(a, b charge) int { return a.day - b.day })
+	charges := declinedCharges(c, loc)
 	b := payBelief{first: failed, mass: make([]float64, last-failed+1), tried: make([]uint8, len(schedules)), charged: len(charges) > 1,
 		weight: make([]float64, len(schedules)), open: make([]uint64, last-failed+1)}
 	hist := historyWeights(c.Cal, loc, c.Past.Paid)
@@ -73,14 +61,7 @@ func payBeliefBySchedule(c Case, prior []float64, until time.Time) payBelief {
 		b.weight[i] = w
 		total += w
 	}
-	if total > 0 {
-		for d := range b.mass {
-			b.mass[d] /= total
-		}
-		for i := range b.weight {
-			b.weight[i] /= total
-		}
-	}
+	b.normalize(total)
 	return b
 }
 

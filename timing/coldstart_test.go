@@ -250,14 +250,7 @@ func TestPayCountsByIndexFollowPay(t *testing.T) {
 		if step%50 != 49 {
 			continue
 		}
-		b, err := m.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		back, err := UnmarshalModel(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		back := storedAndRead(t, m)
 		for _, c := range []string{"", "US", "GB", "DE", "FR"} {
 			if got, want := m.PayPrior(c), back.PayPrior(c); !slices.Equal(got, want) {
 				t.Fatalf("after %d outcomes, %q: %v; read back %v", step+1, c, got, want)

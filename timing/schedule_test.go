@@ -225,14 +225,7 @@ func TestFundsDaysAreDescribedByTheBelief(t *testing.T) {
 	m := NewModel()
 	c.Category = recoup.CategoryFunds
 	m.Update(append(Features(c, time.Date(2026, 3, 13, 15, 0, 0, 0, ny)), PayEvidence(c, time.Date(2026, 3, 13, 15, 0, 0, 0, ny))...), true)
-	b, err := m.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := UnmarshalModel(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	back := storedAndRead(t, m)
 	if got, want := back.PayPrior("US"), m.PayPrior("US"); !slices.Equal(got, want) || slices.Equal(want, NewModel().PayPrior("US")) {
 		t.Errorf("the learned prior did not survive the store, or nothing was learned: %v", got)
 	}

@@ -241,14 +241,7 @@ func TestModelConverges(t *testing.T) {
 		t.Errorf("an unseen feature has moved: %+v", w)
 	}
 	// Round trip through the store encoding.
-	b, err := m.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m2, err := UnmarshalModel(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m2 := storedAndRead(t, m)
 	if m2.Predict(good) != m.Predict(good) || m2.Updates != m.Updates {
 		t.Error("a decoded model predicts differently")
 	}
@@ -464,4 +457,18 @@ func TestThresholdIsPhiUnderQ(t *testing.T) {
 			}
 		}
 	}
+}
+
+// storedAndRead is m encoded for the store and read back.
+func storedAndRead(t *testing.T, m *Model) *Model {
+	t.Helper()
+	b, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := UnmarshalModel(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back
 }
