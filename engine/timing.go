@@ -31,26 +31,6 @@ type learner struct {
 	seen   int64 // the ID of the last observation folded
 	loaded bool
 	folded int // observations folded since the last snapshot
-	// pay holds the model's PayPrior by country as of payModel's payAt updates: every
-	// decision on a funds case asks for its country's, and the model changes only as it
-	// learns.
-	pay      map[string][]float64
-	payModel *timing.Model
-	payAt    int64
-}
-
-// payPrior is l.model.PayPrior(country), kept until the model learns. The caller holds l.mu,
-// and only reads the prior.
-func (l *learner) payPrior(country string) []float64 {
-	if l.payModel != l.model || l.payAt != l.model.Updates {
-		l.pay, l.payModel, l.payAt = map[string][]float64{}, l.model, l.model.Updates
-	}
-	p, ok := l.pay[country]
-	if !ok {
-		p = l.model.PayPrior(country)
-		l.pay[country] = p
-	}
-	return p
 }
 
 // sync brings the model up to date with the store, inside the caller's transaction, folded
@@ -242,7 +222,7 @@ func (e *Engine) timeRetry(tx recoup.Tx, c recoup.Case, attempts []recoup.Attemp
 	}
 	// The draw depends only on the case, its plan and the time: a replay decides alike.
 	rng := rand.New(rand.NewPCG(uint64(c.ID)<<20^uint64(c.PlanSeq), uint64(now.UnixNano())))
-	tc.PayPrior = e.learner.payPrior(tc.Country)
+	tc.PayPrior = e.learner.model.PayPrior(tc.Country)
 	ch := timing.Choose(e.learner.model, rng, tc, o)
 	in := maps.Clone(d.Inputs)
 	in["model_updates"] = strconv.FormatInt(e.learner.model.Updates, 10)
@@ -292,7 +272,7 @@ func (e *Engine) learn(tx recoup.Tx, c recoup.Case, attempts []recoup.Attempt, a
 	// The belief over pay schedules, behind a funds charge's features, starts from the prior.
 	e.learner.mu.Lock()
 	if e.learner.loaded {
-		tc.PayPrior = e.learner.payPrior(tc.Country)
+		tc.PayPrior = e.learner.model.PayPrior(tc.Country)
 	}
 	e.learner.mu.Unlock()
 	source := recoup.ObservedRecoup

@@ -60,16 +60,7 @@ type Choice struct {
 	Evidence string
 }
 
-// Candidates returns the times considered for a retry in [o.From, o.Until]: From itself, then
-// every full hour of the customer's local day between FirstHour and LastHour. Local hours are
-// made with the zone's rules, so a DST change neither skips nor doubles a day.
-func Candidates(c Case, o Options) []time.Time {
-	var out []time.Time
-	eachCandidate(c, o, func(k *candidate) { out = append(out, k.at()) })
-	return out
-}
-
-// candidate is one of Candidates(c, o): its instant in Unix nanoseconds, its local date's number
+// candidate is a time considered for a retry: its instant in Unix nanoseconds, its local date's number
 // (From's date is 0) and its local hour. Its time is made only when asked for (at): a decision
 // looks at hundreds of candidates and keeps one.
 type candidate struct {
@@ -88,7 +79,9 @@ func (k *candidate) at() time.Time {
 	return k.t
 }
 
-// eachCandidate calls fn with each of Candidates(c, o), in order.
+// eachCandidate calls fn with each time considered for a retry in [o.From, o.Until], in order:
+// From itself, then every full hour of the customer's local day between FirstHour and LastHour.
+// Local hours are made with the zone's rules, so a DST change neither skips nor doubles a day.
 func eachCandidate(c Case, o Options, fn func(k *candidate)) {
 	loc := c.loc()
 	l := o.From.In(loc)

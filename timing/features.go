@@ -53,7 +53,7 @@ func Features(c Case, t time.Time) []string { return features(c, t, c.payBelief(
 // features are Features with the case's belief over pay schedules already reckoned (nil for a
 // case that does not wait for money), up to t or later.
 func features(c Case, t time.Time, pb *payBelief) []string {
-	return featuresWith(staticFeatures(make([]string, 0, 32), c), c, t, pb)
+	return featuresWith(staticFeatures(make([]string, 0, 8), c), c, t, pb)
 }
 
 // featuresWith is features(c, t, pb) made from its static features, staticFeatures(_, c): a

@@ -213,8 +213,8 @@ type Sampler struct {
 	m     *Model
 	rng   *rand.Rand
 	drawn map[string]drawn
-	// keepAll keeps the draws of a decision's moment and day features in drawn too, for P to
-	// score a choice's features with them (a test's check).
+	// keepAll keeps the draws of a decision's moment and day features in drawn too, for a test
+	// to score a choice's features with them (Sampler.P in candidates_test.go).
 	keepAll bool
 }
 
@@ -230,9 +230,6 @@ func (m *Model) Sampler(rng *rand.Rand) *Sampler {
 	// number: moments and daySampler).
 	return &Sampler{m: m, rng: rng, drawn: make(map[string]drawn, 16)}
 }
-
-// P is the success probability of features fs under the sampled weights.
-func (s *Sampler) P(fs []string) float64 { return phi(s.sum(fs) / s.m.Beta) }
 
 // get returns feature f's belief and sampled weight, drawing it the first time.
 func (s *Sampler) get(f string) drawn {
@@ -257,19 +254,6 @@ func (s *Sampler) drawScore(f string) score {
 func (s *Sampler) draw(f string) drawn {
 	w := s.m.Weight(f)
 	return drawn{w, w.Mean + math.Sqrt(w.Var)*s.rng.NormFloat64()}
-}
-
-// one is the sampled weight of feature f.
-func (s *Sampler) one(f string) float64 { return s.get(f).draw }
-
-// sum is the sampled score of features fs, before the link function: scores of disjoint sets
-// of features add up.
-func (s *Sampler) sum(fs []string) float64 {
-	score := 0.0
-	for _, f := range fs {
-		score += s.one(f)
-	}
-	return score
 }
 
 // Marshal encodes the model for the store.
