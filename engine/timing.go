@@ -209,7 +209,7 @@ func (e *Engine) timeRetry(tx recoup.Tx, c recoup.Case, attempts []recoup.Attemp
 		FirstHour: p.Retry.Model.FirstHour, LastHour: p.Retry.Model.LastHour,
 		Plausible: true,
 		Keep:      func(since time.Duration) float64 { return pr.SoonKeep(category, since) },
-		Lookahead: p.Retry.Model.Lookahead, Gap: p.Retry.MinGap}
+		Lookahead: p.Retry.Model.Lookahead, Gap: p.Retry.MinGap, Narrow: 1 - p.Retry.Model.Exploration}
 	if s, ok := d.Inputs["schedule_at"]; ok && p.Retry.Model.FirstRetryBound {
 		if o.Bound, err = time.Parse(time.RFC3339, s); err != nil {
 			return d, fmt.Errorf("case %d: schedule's first retry: %w", c.ID, err)

@@ -42,6 +42,8 @@ func TestParseProblems(t *testing.T) {
 		{"bad model hours", "retry: {model: {hours: [22, 6]}}\n", "retry.model.hours: must be [first, last] local hours"},
 		{"bad discount", "retry: {model: {daily_discount: 1.5}}\n", "retry.model.daily_discount: must be above 0.5"},
 		{"bad probability", "retry: {model: {min_probability: 1}}\n", "retry.model.min_probability: must be 0 or more and below 1"},
+		{"exploration above 1", "retry: {model: {exploration: 1.5}}\n", "retry.model.exploration: must be from 0 (the model's means) to 1 (Thompson sampling), got 1.5"},
+		{"negative exploration", "retry: {model: {exploration: -0.1}}\n", "retry.model.exploration: must be from 0"},
 		{"too quick technical retry", "retry: {technical: [10s]}\n", "retry.technical[0]: must be between 1m0s and 48h0m0s"},
 		{"case budget zero", "network: {case_budget: 0}\n", "network.case_budget: must be 1-15"},
 		{"unknown network key", "network: {mastercard_declines_24h: 20}\n", "test.yaml:1"},

@@ -48,6 +48,20 @@ retry:
 	if off.Retry.Model.FirstRetryBound {
 		t.Error("first_retry_bound: false left the bound on")
 	}
+	// Exploration is Thompson sampling's unless set; the built-in policy narrows it.
+	if def.Retry.Model.Exploration != 1 {
+		t.Errorf("retry.model.exploration is %v by default, want 1", def.Retry.Model.Exploration)
+	}
+	if got := policy.Default().Retry.Model.Exploration; got != 0.5 {
+		t.Errorf("the built-in policy's retry.model.exploration is %v, want 0.5", got)
+	}
+	half, err := policy.Parse("h.yaml", []byte("retry: {strategy: model, model: {exploration: 0}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if half.Retry.Model.Exploration != 0 {
+		t.Errorf("exploration: 0 read as %v", half.Retry.Model.Exploration)
+	}
 }
 
 func TestModelPriorsValidation(t *testing.T) {

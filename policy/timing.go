@@ -37,13 +37,17 @@ type ModelSettings struct {
 	// charge plus the best one that could follow it (timing.Options.Lookahead), so a case does
 	// not wait for its single likeliest time while its budget would reach that time anyway.
 	Lookahead bool
+	// Exploration (retry.model.exploration) is how widely the model's weights are drawn around
+	// their means when a time is chosen: 1 samples the whole posterior (Thompson sampling), 0.5
+	// half its standard deviation, 0 takes the means (timing.Options.Narrow is 1 − Exploration).
+	Exploration float64
 }
 
 // DefaultModelWindow is how far after the first failure the model strategy looks when
 // retry.max_duration is not set: a whole monthly pay cycle.
 const DefaultModelWindow = 30 * 24 * time.Hour
 
-var defaultModel = ModelSettings{DailyDiscount: 0.97, MinProbability: 0.05, FirstHour: 6, LastHour: 21, Priors: timing.PublicPriors(), FirstRetryBound: true}
+var defaultModel = ModelSettings{DailyDiscount: 0.97, MinProbability: 0.05, FirstHour: 6, LastHour: 21, Priors: timing.PublicPriors(), FirstRetryBound: true, Exploration: 1}
 
 type model struct {
 	DailyDiscount  *float64 `yaml:"daily_discount"`
@@ -54,6 +58,8 @@ type model struct {
 	FirstRetryBound *bool `yaml:"first_retry_bound"`
 	// Lookahead: with two charges or more left, count the best charge that could follow.
 	Lookahead *bool `yaml:"lookahead"`
+	// Exploration: how widely weights are drawn around their means (1: Thompson sampling).
+	Exploration *float64 `yaml:"exploration"`
 }
 
 // priors are retry.model.priors.
@@ -160,6 +166,12 @@ func (v *validator) timing(base string, r *retry, out *Retry) {
 		}
 		if m.Lookahead != nil {
 			out.Model.Lookahead = *m.Lookahead
+		}
+		if x := m.Exploration; x != nil {
+			if *x < 0 || *x > 1 {
+				v.fail(base+".model.exploration", "must be from 0 (the model's means) to 1 (Thompson sampling), got %v", *x)
+			}
+			out.Model.Exploration = *x
 		}
 	}
 }

@@ -44,6 +44,10 @@ type Options struct {
 	Lookahead bool
 	// Gap is the least time between two charges of the card (the policy's min_gap).
 	Gap time.Duration
+	// Narrow is how much narrower than the model's posterior the weights are drawn: 0 (the zero
+	// value) samples the posterior itself (Thompson sampling), 0.5 draws each weight at half its
+	// standard deviation from its mean, 1 takes the means (no exploration but Plausible's).
+	Narrow float64
 }
 
 // Choice is a chosen retry time, with what it was chosen from.
@@ -120,7 +124,7 @@ func eachCandidate(c Case, o Options, fn func(k *candidate)) {
 // discounted by the days it waits, among those whose sampled probability reaches
 // MinProbability. rng drives the sampling; the same seed gives the same choice.
 func Choose(m *Model, rng *rand.Rand, c Case, o Options) Choice {
-	return bounded(m, rng, c, o, choose(m, m.Sampler(rng), c, o))
+	return bounded(m, rng, c, o, choose(m, m.Sampler(rng).narrowed(o.Narrow), c, o))
 }
 
 // score is the sampled and the expected part of a candidate's score that some of its features

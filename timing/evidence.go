@@ -148,7 +148,7 @@ func bounded(m *Model, rng *rand.Rand, c Case, o Options, ch Choice) Choice {
 	}
 	q := o
 	q.Until, q.Bound = o.Bound, time.Time{}
-	out := choose(m, m.Sampler(rng), c, q)
+	out := choose(m, m.Sampler(rng).narrowed(q.Narrow), c, q)
 	if !out.Retry {
 		out = choiceAt(m, c, o, o.Bound)
 	}

@@ -213,6 +213,9 @@ type Sampler struct {
 	m     *Model
 	rng   *rand.Rand
 	drawn map[string]drawn
+	// spread scales each draw's distance from its weight's mean: 1 samples the posterior itself
+	// (Thompson sampling), 0 takes the mean (Options.Narrow).
+	spread float64
 	// keepAll keeps the draws of a decision's moment and day features in drawn too, for a test
 	// to score a choice's features with them (Sampler.P in candidates_test.go).
 	keepAll bool
@@ -228,7 +231,13 @@ type drawn struct {
 func (m *Model) Sampler(rng *rand.Rand) *Sampler {
 	// A decision draws its static features by name, 7 to 9 (its moment and day features by
 	// number: moments and daySampler).
-	return &Sampler{m: m, rng: rng, drawn: make(map[string]drawn, 16)}
+	return &Sampler{m: m, rng: rng, drawn: make(map[string]drawn, 16), spread: 1}
+}
+
+// narrowed returns s drawing at 1 − narrow of the posterior's standard deviation (Options.Narrow).
+func (s *Sampler) narrowed(narrow float64) *Sampler {
+	s.spread = 1 - min(max(narrow, 0), 1)
+	return s
 }
 
 // get returns feature f's belief and sampled weight, drawing it the first time.
@@ -253,7 +262,7 @@ func (s *Sampler) drawScore(f string) score {
 // draw draws feature f's weight from the model's belief.
 func (s *Sampler) draw(f string) drawn {
 	w := s.m.Weight(f)
-	return drawn{w, w.Mean + math.Sqrt(w.Var)*s.rng.NormFloat64()}
+	return drawn{w, w.Mean + s.spread*math.Sqrt(w.Var)*s.rng.NormFloat64()}
 }
 
 // Marshal encodes the model for the store.
