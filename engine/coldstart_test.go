@@ -24,6 +24,7 @@ retry:
   min_gap: 1d
   model:
     first_retry_bound: true
+    exploration: 0.5
 `
 
 // firstRetryDecision returns the case's planned retry and the reason of the decision behind it.
