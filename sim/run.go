@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -53,6 +54,10 @@ type Run struct {
 	// Dir holds the run's SQLite databases (files, so that memory does not grow with the
 	// cases) with StoreSQLite. It must exist; the caller removes it.
 	Dir string
+	// Keep leaves each shard's SQLite database in Dir when the run ends (sim-POLICY-SEED-SHARD.db),
+	// for reading its cases, timelines and attempts afterwards. A file of that name already
+	// there is replaced.
+	Keep bool
 	// Shards splits the run into independent parts run in parallel, each with its own world
 	// (its share of the invoices, its own seed), store and engine; the summary merges them.
 	// 0 or 1: one part. The summary depends on the number of shards, not on how many run at
@@ -234,13 +239,18 @@ func (r Run) openStore(ctx context.Context, k int, s *simulation) (recoup.Store,
 	// The database lives in a file for the run (so memory does not grow with the cases), used
 	// by this shard alone; durability is not needed, speed is.
 	path := filepath.Join(r.Dir, fmt.Sprintf("sim-%s-%d-%d.db", r.PolicyName, r.Seed, k))
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil, err // an earlier run's store must not be added to
+	}
 	db, err := sqlite.OpenScratch(ctx, path)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	closeDB := func() {
 		db.Close()
-		os.Remove(path) // a run's store holds hundreds of MB; many runs share the directory
+		if !r.Keep {
+			os.Remove(path) // a run's store holds hundreds of MB; many runs share the directory
+		}
 	}
 	if err := db.Migrate(ctx); err != nil {
 		closeDB()

@@ -60,8 +60,9 @@ type Suite struct {
 	Parallel int
 	// Store is the runs' store (Run.Store): StoreMemory ("" too) or StoreSQLite.
 	Store string
-	// Dir holds the runs' databases with StoreSQLite.
+	// Dir holds the runs' databases with StoreSQLite; Keep leaves them there (Run.Keep).
 	Dir      string
+	Keep     bool
 	Progress func()
 }
 
@@ -86,7 +87,7 @@ func (s Suite) Run(ctx context.Context) ([]Summary, error) {
 		for k, seed := range s.Seeds {
 			idx := i*len(s.Seeds) + k
 			run := Run{World: s.World, PolicyName: p.Name, Policy: p.Policy, Invoices: s.Invoices, Start: s.Start,
-				Months: s.Months, Window: s.Window, Seed: seed, StripeRecovery: p.StripeRecovery, History: s.History, Store: s.Store, Dir: s.Dir, Shards: s.Shards, Slots: slots}
+				Months: s.Months, Window: s.Window, Seed: seed, StripeRecovery: p.StripeRecovery, History: s.History, Store: s.Store, Dir: s.Dir, Keep: s.Keep, Shards: s.Shards, Slots: slots}
 			if s.Progress != nil {
 				run.Progress = func() { progress.Lock(); s.Progress(); progress.Unlock() }
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,23 +22,24 @@ import (
 
 // SimulateCmd runs policies through a simulated world and writes the evaluation report.
 type SimulateCmd struct {
-	World    string   `default:"realistic" help:"The world model (${worlds})."`
-	Policy   []string `short:"p" type:"existingfile" help:"A policy file to evaluate (repeatable). Without any, the built-in policy."`
-	Compare  bool     `help:"Compare the policies given as arguments (e.g. --compare policies/*.yaml) side by side on the identical world."`
-	Files    []string `arg:"" optional:"" type:"existingfile" help:"More policy files (with --compare)."`
-	Invoices int      `default:"10000" help:"Failed invoices per run."`
-	Months   int      `default:"12" help:"Months over which the first failures happen."`
-	Window   string   `default:"60d" help:"How long each invoice is followed after its first failure."`
-	Seed     uint64   `default:"1" help:"The first seed."`
-	Seeds    int      `default:"1" help:"How many seeds (seed, seed+1, ...): several give confidence intervals."`
-	Baseline string   `help:"The policy the others are compared with (default: fixed-0-3-7-15 if given, else the first)."`
-	Start    string   `default:"2026-01-01" help:"The date the simulated period starts (UTC)."`
-	Shards   int      `default:"1" help:"Independent parts each run is split into, run in parallel (the results depend on it, not on the machine)."`
-	Parallel int      `default:"0" help:"Parts executed at once (0: one per CPU); it does not change the results."`
-	Out      string   `default:"report" help:"Directory for summary.json, report.md, report.html and the charts."`
-	Quiet    bool     `help:"No progress bar."`
-	Store    string   `default:"auto" enum:"auto,memory,sqlite" help:"The store the engine runs on: memory (the fastest; it keeps every case until the run ends), sqlite (a scratch SQLite database in a temporary directory, the production store's code), or auto: memory when the invoices held at once fit in half of this machine's memory, else sqlite. The results are the same."`
-	History  string   `help:"Have the world play this long a past before the simulated period (e.g. 365d), handled by Stripe's own recovery, and import it with the history import before the first failure."`
+	World     string   `default:"realistic" help:"The world model (${worlds})."`
+	Policy    []string `short:"p" type:"existingfile" help:"A policy file to evaluate (repeatable). Without any, the built-in policy."`
+	Compare   bool     `help:"Compare the policies given as arguments (e.g. --compare policies/*.yaml) side by side on the identical world."`
+	Files     []string `arg:"" optional:"" type:"existingfile" help:"More policy files (with --compare)."`
+	Invoices  int      `default:"10000" help:"Failed invoices per run."`
+	Months    int      `default:"12" help:"Months over which the first failures happen."`
+	Window    string   `default:"60d" help:"How long each invoice is followed after its first failure."`
+	Seed      uint64   `default:"1" help:"The first seed."`
+	Seeds     int      `default:"1" help:"How many seeds (seed, seed+1, ...): several give confidence intervals."`
+	Baseline  string   `help:"The policy the others are compared with (default: fixed-0-3-7-15 if given, else the first)."`
+	Start     string   `default:"2026-01-01" help:"The date the simulated period starts (UTC)."`
+	Shards    int      `default:"1" help:"Independent parts each run is split into, run in parallel (the results depend on it, not on the machine)."`
+	Parallel  int      `default:"0" help:"Parts executed at once (0: one per CPU); it does not change the results."`
+	Out       string   `default:"report" help:"Directory for summary.json, report.md, report.html and the charts."`
+	Quiet     bool     `help:"No progress bar."`
+	Store     string   `default:"auto" enum:"auto,memory,sqlite" help:"The store the engine runs on: memory (the fastest; it keeps every case until the run ends), sqlite (a scratch SQLite database in a temporary directory, the production store's code), or auto: memory when the invoices held at once fit in half of this machine's memory, else sqlite. The results are the same."`
+	KeepStore string   `name:"keep-store" placeholder:"DIR" help:"Keep each run's store, a SQLite database per policy, seed and shard (sim-POLICY-SEED-SHARD.db), in DIR to read its cases, attempts and timelines afterwards (sqlite3, or recoup's commands with --database-url). Runs on --store sqlite."`
+	History   string   `help:"Have the world play this long a past before the simulated period (e.g. 365d), handled by Stripe's own recovery, and import it with the history import before the first failure."`
 	// StripeRecovery forces Stripe's own recovery on for every policy; a policy in observe mode
 	// always has it (recoup only watches, so Stripe's retries and emails are what recovers).
 	StripeRecovery bool `name:"stripe-recovery" help:"Keep Stripe's own recovery on (Smart Retries and its failed-payment emails) for act policies too; policies in observe mode always have it."`
@@ -53,7 +55,15 @@ func (c *SimulateCmd) Run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	ram := physicalMemory()
-	if c.Store == "auto" {
+	if c.KeepStore != "" {
+		if c.Store == sim.StoreMemory {
+			return errors.New("--keep-store keeps SQLite databases: use it with --store sqlite or auto, not memory")
+		}
+		if err := os.MkdirAll(c.KeepStore, 0o700); err != nil {
+			return err
+		}
+		suite.Store, suite.Dir, suite.Keep = sim.StoreSQLite, c.KeepStore, true
+	} else if c.Store == "auto" {
 		suite.Store = autoStore(suite, ram)
 		if suite.Store == sim.StoreSQLite && !c.Quiet {
 			fmt.Fprintf(os.Stderr, "The memory store would hold about %s at once, more than half of this machine's memory: running on a scratch SQLite database instead (slower; --store memory to insist).\n",
@@ -65,7 +75,7 @@ func (c *SimulateCmd) Run(ctx context.Context, out io.Writer) error {
 		// live; a soft limit at half the machine's memory makes it collect sooner instead.
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(ram / 2)))
 	}
-	if suite.Store == sim.StoreSQLite {
+	if suite.Store == sim.StoreSQLite && !suite.Keep {
 		tmp, err := os.MkdirTemp("", "recoup-sim-")
 		if err != nil {
 			return err
@@ -103,6 +113,9 @@ func (c *SimulateCmd) Run(ctx context.Context, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "%d run(s) of %d invoices on world %s in %s; report in %s\n", len(runs), suite.Invoices, suite.World,
 		time.Since(began).Round(time.Millisecond), c.Out)
+	if suite.Keep {
+		fmt.Fprintf(out, "each run's store kept in %s (sim-POLICY-SEED-SHARD.db)\n", suite.Dir)
+	}
 	for _, s := range runs {
 		fmt.Fprintf(out, "  %-20s seed %-4d recovered %5.1f%% of the amount, %5.1f%% of invoices; %.2f attempts/recovery; %d violations\n",
 			s.Policy, s.Seed, s.RecoveredAmountPct, s.RecoveredCountPct, s.AttemptsPerRecovery, s.NetworkViolations)

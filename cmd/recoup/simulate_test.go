@@ -157,11 +157,20 @@ func TestSimulateStores(t *testing.T) {
 		}
 		return b
 	}
-	def, mem, lite := summary(), summary("--store", "memory"), summary("--store", "sqlite")
-	if !bytes.Equal(def, mem) || !bytes.Equal(mem, lite) {
-		t.Fatalf("summary.json differs by store:\ndefault: %.300s\nmemory: %.300s\nsqlite: %.300s", def, mem, lite)
+	kept := t.TempDir()
+	def, mem, lite, keep := summary(), summary("--store", "memory"), summary("--store", "sqlite"), summary("--keep-store", kept)
+	if !bytes.Equal(def, mem) || !bytes.Equal(mem, lite) || !bytes.Equal(lite, keep) {
+		t.Fatalf("summary.json differs by store:\ndefault: %.300s\nmemory: %.300s\nsqlite: %.300s\nkept: %.300s", def, mem, lite, keep)
 	}
-	err := run(t.Context(), []string{"simulate", "--store", "postgres", "--out", t.TempDir(), "--quiet"}, &bytes.Buffer{}, func(int) {})
+	// --keep-store leaves each shard's database, and refuses the memory store it cannot keep.
+	if dbs, _ := filepath.Glob(filepath.Join(kept, "sim-recoup-3-*.db")); len(dbs) != 2 {
+		t.Errorf("--keep-store left %v, want the two shards' databases", dbs)
+	}
+	err := run(t.Context(), []string{"simulate", "--store", "memory", "--keep-store", kept, "--out", t.TempDir(), "--quiet"}, &bytes.Buffer{}, func(int) {})
+	if err == nil || !strings.Contains(err.Error(), "--keep-store") {
+		t.Errorf("--keep-store with --store memory: %v, want refused", err)
+	}
+	err = run(t.Context(), []string{"simulate", "--store", "postgres", "--out", t.TempDir(), "--quiet"}, &bytes.Buffer{}, func(int) {})
 	if err == nil || !strings.Contains(err.Error(), "store") {
 		t.Fatalf("--store postgres: %v, want refused", err)
 	}
