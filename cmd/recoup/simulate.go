@@ -38,7 +38,7 @@ type SimulateCmd struct {
 	Out       string   `default:"report" help:"Directory for summary.json, report.md, report.html and the charts."`
 	Quiet     bool     `help:"No progress bar."`
 	Store     string   `default:"auto" enum:"auto,memory,sqlite" help:"The store the engine runs on: memory (the fastest; it keeps every case until the run ends), sqlite (a scratch SQLite database in a temporary directory, the production store's code), or auto: memory when the invoices held at once fit in half of this machine's memory, else sqlite. The results are the same."`
-	KeepStore string   `name:"keep-store" placeholder:"DIR" help:"Keep each run's store, a SQLite database per policy, seed and shard (sim-POLICY-SEED-SHARD.db), in DIR to read its cases, attempts and timelines afterwards (sqlite3, or recoup's commands with --database-url). Runs on --store sqlite."`
+	KeepStore string   `name:"keep-store" placeholder:"DIR" help:"Keep each run's store, a SQLite database per policy, seed and shard (sim-POLICY-SEED-SHARD.db), in DIR to read its cases, attempts and timelines afterwards (with sqlite3, or recoup's commands pointed at the file). Runs on --store sqlite."`
 	History   string   `help:"Have the world play this long a past before the simulated period (e.g. 365d), handled by Stripe's own recovery, and import it with the history import before the first failure."`
 	// StripeRecovery forces Stripe's own recovery on for every policy; a policy in observe mode
 	// always has it (recoup only watches, so Stripe's retries and emails are what recovers).
