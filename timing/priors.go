@@ -160,11 +160,8 @@ func (p Priors) payBases() map[string][]float64 {
 	return out
 }
 
-// payBaseOf is m.priors.payBase(country), from the table made with the model.
+// payBaseOf is m.priors.payBase(country), from the table NewModelWith made.
 func (m *Model) payBaseOf(country string) []float64 {
-	if m.bases == nil {
-		return m.priors.payBase(country)
-	}
 	if b, ok := m.bases[country]; ok {
 		return b
 	}
